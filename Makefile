@@ -1,0 +1,77 @@
+# The two commands a newcomer needs:  make run  (serve the demo site)  and  make test  (run every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+WORKERS ?= 2
+export HOST PORT
+
+.PHONY: run dev test test-fast lint format messages sysdeps check-python clean-data help
+
+help:
+	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT)"
+	@echo "make test   the whole test suite (unit, web, browser)"
+	@echo "make dev    like run, with Django's autoreloading development server and DEBUG on"
+	@echo "make lint   ruff + makemigrations --check"
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+
+# Re-installs only when pyproject.toml changed.
+$(VENV)/.installed: pyproject.toml | check-python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo ">> installing Python dependencies into $(VENV)"
+	@$(PY) -m pip install --quiet --upgrade pip >/dev/null
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Bootstrap, Bootstrap Icons and htmx from the npm registry, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "!! npm is needed for the front-end assets: apt-get install -y npm"; exit 1; }
+	@echo ">> installing front-end assets (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+sysdeps:
+	@scripts/system-deps.sh
+
+setup: $(VENV)/.installed node_modules/.installed sysdeps
+
+run: setup
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py demo_data --quiet-if-present
+	@$(PY) manage.py collectstatic --noinput -v0
+	@echo ">> serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@exec $(VENV)/bin/gunicorn venture.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 \
+		--access-logfile - --error-logfile - --graceful-timeout 5
+
+dev: setup
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py demo_data --quiet-if-present
+	@DEBUG=1 STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	@scripts/system-deps.sh --browser
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything except the browser tests.
+test-fast: $(VENV)/.installed
+	@$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	@$(VENV)/bin/ruff check .
+	@$(PY) manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.installed
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+# Regenerate and compile the translation catalogues (needs GNU gettext; the compiled .mo files are committed).
+messages: $(VENV)/.installed
+	@$(PY) manage.py makemessages -l zh_Hans --no-obsolete -i ".venv/*" -i "node_modules/*" -i "data/*"
+	@$(PY) manage.py compilemessages -l zh_Hans -i ".venv" -i "node_modules"
+
+clean-data:
+	rm -rf data

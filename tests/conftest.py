@@ -1,0 +1,55 @@
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    # Fast hashing, plain static storage (no collectstatic needed), uploads into a temporary folder.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def staff(db):
+    return factories.user("staff1", role="staff")
+
+
+@pytest.fixture
+def auditor(db):
+    return factories.user("auditor1", role="auditor")
+
+
+@pytest.fixture
+def supervisor(db):
+    return factories.user("supervisor1", role="supervisor")
+
+
+@pytest.fixture
+def org_a(db):
+    return factories.organization(name="甲公益服务中心", owner=factories.user("applicant_a"))
+
+
+@pytest.fixture
+def org_b(db):
+    return factories.organization(name="乙社会工作服务中心", owner=factories.user("applicant_b"))
+
+
+@pytest.fixture
+def applicant_a(org_a):
+    return org_a.memberships.get().user
+
+
+@pytest.fixture
+def applicant_b(org_b):
+    return org_b.memberships.get().user
+
+
+@pytest.fixture
+def competition(db):
+    return factories.competition()

@@ -1,0 +1,127 @@
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from venture.audit.models import AuditEvent
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_anonymous_is_sent_to_login_from_a_staff_page(client, db):
+    response = client.get(reverse("audit"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_login_page_is_chinese_by_default(client, db):
+    response = client.get("/accounts/login/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-CN">' in body
+    assert "登录" in body
+
+
+@pytest.mark.parametrize(
+    "role, marker",
+    [
+        ("applicant", "我的机构与项目"),
+        ("judge", "我的评审任务"),
+        ("staff", "创投活动总览"),
+        ("supervisor", "项目督导"),
+        ("auditor", "审计与签批"),
+    ],
+)
+def test_each_role_reaches_its_home(client, db, role, marker):
+    user = factories.user(f"home_{role}", role=role)
+    response = client.post("/accounts/login/", {"username": user.username, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert marker in home.content.decode()
+
+
+def test_language_switch_turns_ui_to_english_and_back(client, staff):
+    login(client, staff)
+    assert "创投活动总览" in client.get("/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    english = client.get("/").content.decode()
+    assert "Rounds dashboard" in english
+    assert '<html lang="en">' in english
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "创投活动总览" in client.get("/").content.decode()
+
+
+def test_repeated_failed_logins_lock_the_account_and_are_audited(client, db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    user = factories.user("victim")
+    for _ in range(3):
+        r = client.post("/accounts/login/", {"username": "victim", "password": "wrong"})
+        assert r.status_code == 200
+    # Even the right password is refused while locked, with a message saying so.
+    r = client.post("/accounts/login/", {"username": "victim", "password": factories.PASSWORD})
+    assert r.status_code == 200
+    assert "失败次数过多" in r.content.decode()
+    user.refresh_from_db()
+    assert user.locked_until is not None
+    assert AuditEvent.objects.filter(action="account.locked", object_id=str(user.pk)).count() == 1
+
+
+def test_successful_login_resets_failure_count(client, db):
+    user = factories.user("forgetful")
+    client.post("/accounts/login/", {"username": "forgetful", "password": "wrong"})
+    user.refresh_from_db()
+    assert user.failed_logins == 1
+    client.post("/accounts/login/", {"username": "forgetful", "password": factories.PASSWORD})
+    user.refresh_from_db()
+    assert user.failed_logins == 0
+
+
+def test_password_reset_sends_mail(client, db, mailoutbox):
+    factories.user("resetme", email="resetme@example.org")
+    response = client.post("/accounts/password/reset/", {"email": "resetme@example.org"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert "/accounts/password/reset/" in mailoutbox[0].body
+
+
+def test_password_change(client, db):
+    user = factories.user("changer")
+    client.force_login(user)
+    response = client.post("/accounts/password/change/", {
+        "old_password": factories.PASSWORD, "new_password1": "Another-pass-77", "new_password2": "Another-pass-77"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Another-pass-77")
+
+
+def test_applicant_can_sign_up(client, db):
+    response = client.post("/accounts/signup/", {
+        "username": "newngo", "full_name": "新机构联系人", "email": "new@example.org", "mobile": "13912345678",
+        "password1": "Good-pass-2026", "password2": "Good-pass-2026"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("organizations:create")
+    from venture.accounts.models import User
+    user = User.objects.get(username="newngo")
+    assert user.role == "applicant"
+    assert user.mobile == "13912345678"
+
+
+def test_sign_up_rejects_weak_password_and_keeps_input(client, db):
+    response = client.post("/accounts/signup/", {
+        "username": "weak", "full_name": "弱密码", "email": "weak@example.org", "mobile": "",
+        "password1": "123", "password2": "123"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="weak@example.org"' in body
+    assert "密码" in body

@@ -1,0 +1,66 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from judging.models import Assignment, Judge
+from venture.accounts.models import User
+from venture.competitions.models import Competition
+from venture.demo import builder
+from venture.organizations.models import Organization
+from venture.proposals.models import Proposal
+
+
+@pytest.fixture
+def demo(db):
+    assert builder.build() is True
+    return Competition.objects.get(title=builder.DEMO_ROUND_TITLE)
+
+
+def test_demo_round_matches_the_domain(demo):
+    assert demo.categories.count() == 5
+    assert Organization.objects.count() >= 50
+    assert Proposal.objects.filter(competition=demo, status="finalist").count() == 12
+    assert Judge.objects.count() == 9
+    expertise = sorted(Judge.objects.values_list("expertise", flat=True))
+    assert expertise == ["professor"] * 3 + ["social_work"] * 3 + ["union"] * 3
+    assert Assignment.objects.filter(panel__competition=demo).count() == 12 * 9
+    assert [c.weight for c in demo.criteria.all()] == [25, 25, 30, 20]
+
+
+def test_demo_accounts_and_shared_password(demo):
+    names = set(User.objects.values_list("username", flat=True))
+    assert {"staff", "auditor", "supervisor"} <= names
+    assert {f"judge{i}" for i in range(1, 10)} <= names
+    n_orgs = Organization.objects.count()
+    assert {f"applicant{i}" for i in range(1, n_orgs + 1)} <= names
+    assert User.objects.get(username="applicant1").check_password(builder.DEMO_PASSWORD)
+
+
+def test_demo_budgets_add_up(demo):
+    from django.db.models import Sum
+
+    for p in Proposal.objects.filter(competition=demo):
+        total = p.budget_lines.aggregate(s=Sum("amount"))["s"]
+        assert total == p.requested_amount, p.title
+
+
+def test_demo_is_idempotent(demo):
+    before = (User.objects.count(), Proposal.objects.count())
+    call_command("demo_data")
+    assert (User.objects.count(), Proposal.objects.count()) == before
+
+
+def test_demo_refuses_production(db, settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("demo_data")
+    assert Competition.objects.count() == 0
+
+
+def test_demo_logins_reach_their_homes(client, demo):
+    for username, marker in [("staff", "创投活动总览"), ("judge1", "我的评审任务"), ("applicant1", "我的机构与项目"),
+                             ("auditor", "审计与签批"), ("supervisor", "项目督导")]:
+        client.logout()
+        r = client.post("/accounts/login/", {"username": username, "password": builder.DEMO_PASSWORD})
+        assert r.status_code == 302, username
+        assert marker in client.get("/").content.decode(), username

@@ -1,0 +1,75 @@
+"""Project-level guarantees: migrations in sync, production profile passes check --deploy, demo data."""
+
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_missing_migrations(db):
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:  # makemigrations --check exits 1 when changes are missing
+        pytest.fail(f"makemigrations --check found changes:\n{out.getvalue()}")
+        raise exc
+
+
+def test_production_profile_passes_check_deploy(tmp_path):
+    env = {
+        **os.environ,
+        "VENTURE_PROFILE": "production",
+        "SECRET_KEY": "x" * 20 + "-production-secret-key-for-the-check-only-" + "y" * 20,
+        "ALLOWED_HOSTS": "venture.example.org",
+        "DEBUG": "0",
+        "VENTURE_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_profile_needs_a_secret_key(tmp_path):
+    env = {**os.environ, "VENTURE_PROFILE": "production", "VENTURE_DATA_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_security_headers(client, db):
+    response = client.get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_no_inline_script_in_pages(client, staff):
+    client.force_login(staff)
+    body = client.get("/").content.decode()
+    import re
+
+    scripts = re.findall(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", body, re.S)
+    assert scripts, "expected the static scripts"
+    assert all("src=" in attrs and not inner.strip() for attrs, inner in scripts)
+
+
+def test_sqlite_uses_wal_and_immediate_transactions(settings):
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("PostgreSQL run")
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]

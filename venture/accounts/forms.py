@@ -1,0 +1,70 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .services import is_locked, register_failed_login, register_successful_login
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's login form, plus a lock after repeated failures (the lock and its end are audited)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked": _("Too many failed attempts. This account is locked for a while; try again later."),
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username:
+            user = get_user_model().objects.filter(username=username).first()
+            if user is not None and is_locked(user):
+                raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if username:
+                register_failed_login(username=username)
+            raise
+        register_successful_login(user=self.get_user())
+        return cleaned
+
+
+class SignUpForm(forms.ModelForm):
+    """An applicant creates their own account; they then register their organization (or accept an invitation)."""
+
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "full_name", "email", "mobile"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["full_name"].required = True
+
+    def clean_mobile(self):
+        from venture.validators import normalize_mobile, validate_mobile
+
+        value = self.cleaned_data.get("mobile", "")
+        if value:
+            validate_mobile(value)
+        return normalize_mobile(value)
+
+    def clean(self):
+        from django.contrib.auth import password_validation
+
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            user = get_user_model()(username=cleaned.get("username"), email=cleaned.get("email"),
+                                    full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(p1, user)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned

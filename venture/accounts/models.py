@@ -1,0 +1,35 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    JUDGE = "judge", _("Judge")
+    STAFF = "staff", _("Union staff")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class User(AbstractUser):
+    """One account per person. The role decides the home page and, with the permissions table, what they may do.
+
+    Applicants belong to organizations through ``organizations.Membership``; judges have a ``judging.Judge`` profile.
+    """
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.APPLICANT)
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    failed_logins = models.PositiveIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def display_name(self):
+        return self.full_name or self.get_full_name() or self.username

@@ -1,0 +1,51 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from venture.uploads import validate_upload
+from venture.validators import normalize_mobile, validate_mobile, validate_uscc
+
+from .models import Organization
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = [
+            "name", "uscc", "org_type", "registration_authority", "registration_date", "legal_representative",
+            "contact_person", "mobile", "email", "address", "service_area", "staff_count", "past_projects",
+            "certificate",
+        ]
+        widgets = {
+            "registration_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "past_projects": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {"uscc": _("18 characters, as printed on the registration certificate.")}
+
+    def clean_uscc(self):
+        value = (self.cleaned_data.get("uscc") or "").strip().upper().replace(" ", "")
+        value = validate_uscc(value)
+        clash = Organization.objects.filter(uscc=value).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(
+                _("An organization with this unified social credit code is already registered."), code="duplicate"
+            )
+        return value
+
+    def clean_mobile(self):
+        value = self.cleaned_data.get("mobile", "")
+        validate_mobile(value)
+        return normalize_mobile(value)
+
+    def clean_certificate(self):
+        upload = self.cleaned_data.get("certificate")
+        if upload and hasattr(upload, "content_type"):
+            validate_upload(upload, allowed=("pdf", "jpg", "jpeg", "png"))
+        return upload
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))

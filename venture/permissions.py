@@ -1,0 +1,142 @@
+"""Who may do what: one table of action -> predicate(user, obj), used by every view and template.
+
+Views call ``require(user, action, obj)`` or fetch and check at once with ``get_for(user, action, queryset, pk=...)``.
+For an object the user may not see, both answer 404 (Http404), the same as a missing object, so ids leak nothing.
+For a page without an object (a staff dashboard) ``require`` answers 403. Templates ask the same table with
+``{% if user|can:"audit.browse" %}`` or ``{% can user "proposal.edit" proposal as ok %}``.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from venture.accounts.models import Role
+
+
+def _auth(user):
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def has_role(*roles):
+    def predicate(user, obj=None):
+        return _auth(user) and (user.role in roles or (user.is_superuser and Role.STAFF in roles))
+
+    predicate.__name__ = "has_role_" + "_".join(roles)
+    return predicate
+
+
+is_staff = has_role(Role.STAFF)
+is_auditor = has_role(Role.AUDITOR)
+is_judge = has_role(Role.JUDGE)
+is_supervisor = has_role(Role.SUPERVISOR)
+is_applicant = has_role(Role.APPLICANT)
+staff_or_auditor = has_role(Role.STAFF, Role.AUDITOR)
+union_side = has_role(Role.STAFF, Role.AUDITOR, Role.SUPERVISOR)
+
+
+def member_org_ids(user):
+    """Ids of the organizations the user belongs to, cached on the user object for the request."""
+    if not _auth(user):
+        return frozenset()
+    cached = getattr(user, "_member_org_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.values_list("organization_id", flat=True))
+        user._member_org_ids = cached
+    return cached
+
+
+def owner_org_ids(user):
+    if not _auth(user):
+        return frozenset()
+    cached = getattr(user, "_owner_org_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.filter(is_owner=True).values_list("organization_id", flat=True))
+        user._owner_org_ids = cached
+    return cached
+
+
+def is_member_of(user, organization):
+    return organization is not None and organization.pk in member_org_ids(user)
+
+
+def any_of(*predicates):
+    def predicate(user, obj=None):
+        return any(p(user, obj) for p in predicates)
+
+    return predicate
+
+
+def _org_member(user, org):
+    return is_applicant(user) and is_member_of(user, org)
+
+
+def _org_owner(user, org):
+    return is_applicant(user) and org is not None and org.pk in owner_org_ids(user)
+
+
+def _proposal_member(user, proposal):
+    return is_applicant(user) and proposal is not None and proposal.organization_id in member_org_ids(user)
+
+
+def _proposal_editable(user, proposal):
+    return _proposal_member(user, proposal) and proposal.editable_by_applicant
+
+
+def _can_create_organization(user, obj=None):
+    return is_applicant(user)
+
+
+RULES = {
+    # Home pages and navigation
+    "home.applicant": is_applicant,
+    "home.judge": is_judge,
+    "home.staff": is_staff,
+    "home.supervisor": is_supervisor,
+    "home.auditor": is_auditor,
+    # Audit trail
+    "audit.browse": staff_or_auditor,
+    # Organizations
+    "organization.create": _can_create_organization,
+    "organization.view": any_of(union_side, _org_member),
+    "organization.edit": any_of(is_staff, _org_member),
+    "organization.invite": _org_owner,
+    "organization.verify": is_staff,
+    "organization.list": union_side,
+    # Competitions
+    "competition.manage": is_staff,
+    "competition.view_internal": union_side,
+    # Proposals
+    "proposal.create": is_applicant,
+    "proposal.view": any_of(union_side, _proposal_member),
+    "proposal.edit": _proposal_editable,
+    "proposal.submit": _proposal_editable,
+    "proposal.withdraw": _proposal_member,
+    "proposal.return": is_staff,
+    "proposal.list": union_side,
+    "proposal.screen": is_staff,
+}
+
+
+def can(user, action, obj=None):
+    try:
+        predicate = RULES[action]
+    except KeyError as exc:
+        raise KeyError(f"Unknown permission action {action!r}; add it to venture.permissions.RULES") from exc
+    return bool(predicate(user, obj))
+
+
+def require(user, action, obj=None):
+    """Raise unless ``user`` may do ``action`` (on ``obj``): 404 for an object, 403 for a page without one."""
+    if not can(user, action, obj):
+        if obj is not None:
+            raise Http404
+        raise PermissionDenied
+    return obj
+
+
+def get_for(user, action, queryset, **lookup):
+    """Fetch one object and check permission together; not found and not yours look the same (404)."""
+    obj = get_object_or_404(queryset, **lookup)
+    if not can(user, action, obj):
+        raise Http404
+    return obj

@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from venture.competitions.models import MONEY, BudgetCategory, Category, Competition
+from venture.organizations.models import Organization
+from venture.uploads import upload_path
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for revision")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    ELIGIBLE = "eligible", _("Passed preliminary review")
+    INELIGIBLE = "ineligible", _("Did not pass preliminary review")
+    FINALIST = "finalist", _("Finalist")
+    NOT_SELECTED = "not_selected", _("Not selected for the final")
+    AWARDED = "awarded", _("Awarded")
+    NOT_FUNDED = "not_funded", _("Not funded")
+
+
+S = ProposalStatus
+# Allowed transitions, in one table; venture.proposals.services.transition performs them.
+PROPOSAL_TRANSITIONS = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.RETURNED, S.WITHDRAWN, S.ELIGIBLE, S.INELIGIBLE},
+    S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},
+    S.WITHDRAWN: set(),
+    S.ELIGIBLE: {S.FINALIST, S.NOT_SELECTED, S.INELIGIBLE},
+    S.INELIGIBLE: {S.ELIGIBLE},
+    S.FINALIST: {S.AWARDED, S.NOT_FUNDED, S.ELIGIBLE},
+    S.NOT_SELECTED: {S.FINALIST, S.ELIGIBLE},
+    S.AWARDED: {S.NOT_FUNDED},
+    S.NOT_FUNDED: {S.AWARDED},
+}
+EDITABLE_BY_APPLICANT = {S.DRAFT, S.RETURNED}
+
+
+class Proposal(models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.PROTECT, related_name="proposals")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="proposals")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="proposals", null=True, blank=True)
+    title = models.CharField(_("project title"), max_length=200)
+    target_group = models.CharField(_("target group"), max_length=200, blank=True)
+    people_to_serve = models.PositiveIntegerField(_("people to serve"), null=True, blank=True)
+    service_area = models.CharField(_("service area"), max_length=200, blank=True)
+    needs = models.TextField(_("needs analysis"), blank=True)
+    objectives = models.TextField(_("objectives"), blank=True)
+    activities = models.TextField(_("activities"), blank=True)
+    team = models.TextField(_("project team"), blank=True)
+    period_start = models.DateField(_("project start"), null=True, blank=True)
+    period_end = models.DateField(_("project end"), null=True, blank=True)
+    requested_amount = models.DecimalField(_("requested amount"), **MONEY, null=True, blank=True)
+    cofunding_amount = models.DecimalField(_("co-funding"), **MONEY, default=0)
+    status = models.CharField(_("status"), max_length=20, choices=ProposalStatus.choices, default=S.DRAFT, db_index=True)
+    status_reason = models.TextField(_("reason"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["competition", "status"])]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("proposals:detail", args=[self.pk])
+
+    @property
+    def editable_by_applicant(self):
+        return self.status in EDITABLE_BY_APPLICANT
+
+
+class StatusChange(models.Model):
+    """The proposal's timeline as the applicant sees it."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=ProposalStatus.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Milestone(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField(_("date"))
+    title = models.CharField(_("milestone"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("milestone")
+
+
+class Indicator(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="indicators")
+    name = models.CharField(_("indicator"), max_length=200)
+    target = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=30)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("indicator")
+
+
+class BudgetLine(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="budget_lines")
+    category = models.ForeignKey(BudgetCategory, on_delete=models.PROTECT, related_name="lines")
+    item = models.CharField(_("item"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=30)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["category__order", "id"]
+        verbose_name = _("budget line")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_line_amount_nonnegative")]
+
+
+class Attachment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=upload_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        verbose_name = _("attachment")
