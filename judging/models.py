@@ -17,7 +17,7 @@ class Expertise(models.TextChoices):
 
 class Judge(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judge")
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    title = models.CharField(_("professional title"), max_length=100, blank=True)
     affiliation = models.CharField(_("affiliation"), max_length=200)
     expertise = models.CharField(_("expertise"), max_length=20, choices=Expertise.choices)
     phone = models.CharField(_("phone"), max_length=20, blank=True)

@@ -32,3 +32,50 @@
     }
   }, true);
 })();
+
+// Formset rows: "add a row" clones the empty form kept in a <template>; amounts = unit price × quantity.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-add-row]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var prefix = button.getAttribute("data-add-row");
+      var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+      var tpl = document.querySelector('template[data-empty-row="' + prefix + '"]');
+      var body = document.querySelector('[data-formset="' + prefix + '"] tbody');
+      if (!total || !tpl || !body) { return; }
+      var index = parseInt(total.value, 10);
+      var row = document.createElement("tr");
+      row.setAttribute("data-row", "");
+      row.innerHTML = tpl.innerHTML.replace(/__prefix__/g, String(index));
+      body.appendChild(row);
+      total.value = String(index + 1);
+      var first = row.querySelector("input, select");
+      if (first) { first.focus(); }
+    });
+  });
+  function toFen(value) {
+    var n = Number(value);
+    return isFinite(n) ? Math.round(n * 100) : NaN;
+  }
+  function recompute() {
+    var table = document.querySelector('[data-formset="lines"]');
+    if (!table) { return; }
+    var totalFen = 0;
+    table.querySelectorAll("tbody tr[data-row]").forEach(function (row) {
+      var price = row.querySelector('input[name$="-unit_price"]');
+      var qty = row.querySelector('input[name$="-quantity"]');
+      var del = row.querySelector('input[name$="-DELETE"]');
+      var cell = row.querySelector("[data-amount]");
+      if (!price || !qty || !cell) { return; }
+      var fen = Math.round(toFen(price.value) * Number(qty.value));
+      if (price.value === "" || qty.value === "" || isNaN(fen)) { cell.textContent = "—"; return; }
+      cell.textContent = "¥" + (fen / 100).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+      if (!(del && del.checked)) { totalFen += fen; }
+    });
+    var out = table.querySelector("[data-total]");
+    if (out) { out.textContent = "¥" + (totalFen / 100).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2}); }
+  }
+  document.addEventListener("input", recompute);
+  document.addEventListener("change", recompute);
+  recompute();
+})();

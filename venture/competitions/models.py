@@ -134,7 +134,7 @@ class BudgetCategory(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="budget_categories")
     name = models.CharField(_("name"), max_length=100)
     cap_percent = models.DecimalField(
-        _("cap (% of total)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("cap (percent of total)"), max_digits=5, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     cap_amount = models.DecimalField(_("cap (amount)"), **MONEY, null=True, blank=True)

@@ -1,17 +1,161 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from venture import permissions
+from venture.competitions.models import Competition
+from venture.organizations.models import Organization
+from venture.uploads import serve
 
-from .models import Proposal
+from . import services
+from .forms import (
+    AttachmentForm,
+    BudgetLineFormSet,
+    IndicatorFormSet,
+    MilestoneFormSet,
+    ProposalFilterForm,
+    ProposalForm,
+    ReasonForm,
+    StartProposalForm,
+)
+from .models import Attachment, Proposal
+
+PROPOSAL_QS = Proposal.objects.select_related("competition", "organization", "category", "updated_by")
+
+
+@login_required
+def proposal_start(request, competition_pk):
+    permissions.require(request.user, "proposal.create")
+    competition = get_object_or_404(Competition, pk=competition_pk)
+    organizations = Organization.objects.filter(memberships__user=request.user)
+    if not organizations.exists():
+        messages.info(request, _("Register your organization first; then you can start a proposal."))
+        return redirect("organizations:create")
+    if not competition.is_accepting():
+        messages.error(request, _("This call is not accepting applications."))
+        return redirect("competitions:call", pk=competition.pk)
+    form = StartProposalForm(request.POST or None, organizations=organizations)
+    if request.method == "POST" and form.is_valid():
+        proposal = services.create_proposal(competition=competition, organization=form.cleaned_data["organization"],
+                                            title=form.cleaned_data["title"], by=request.user)
+        messages.success(request, _("Draft created. Save as often as you like until the deadline."))
+        return redirect("proposals:edit", pk=proposal.pk)
+    return render(request, "venture/proposals/start.html", {"form": form, "competition": competition})
+
+
+def _line_initial(proposal):
+    return [{"category": line.category_id, "item": line.item, "unit": line.unit, "unit_price": line.unit_price,
+             "quantity": line.quantity, "note": line.note}
+            for line in proposal.budget_lines.order_by("category__order", "id")]
+
+
+def _edit_forms(request, proposal):
+    competition = proposal.competition
+    data = request.POST if request.method == "POST" else None
+    return {
+        "form": ProposalForm(data, instance=proposal, competition=competition),
+        "lines": BudgetLineFormSet(data, prefix="lines", initial=None if data else _line_initial(proposal),
+                                   form_kwargs={"competition": competition}),
+        "milestones": MilestoneFormSet(data, prefix="milestones", initial=None if data else [
+            {"date": m.date, "title": m.title} for m in proposal.milestones.all()]),
+        "indicators": IndicatorFormSet(data, prefix="indicators", initial=None if data else [
+            {"name": i.name, "target": i.target, "unit": i.unit} for i in proposal.indicators.all()]),
+    }
+
+
+@login_required
+def proposal_edit(request, pk):
+    proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
+    forms = _edit_forms(request, proposal)
+    if request.method == "POST":
+        if all(f.is_valid() for f in forms.values()):
+            form = forms["form"]
+            try:
+                services.save_draft(
+                    proposal=proposal, by=request.user, data=form.cleaned_data, budget_lines=forms["lines"].rows(),
+                    milestones=forms["milestones"].rows(), indicators=forms["indicators"].rows(),
+                    expected_version=form.cleaned_data["version"],
+                )
+            except services.ConcurrentEdit as exc:
+                form.add_error(None, str(exc))
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if "submit" in request.POST:
+                    return _submit(request, proposal)
+                messages.success(request, _("Draft saved."))
+                return redirect("proposals:edit", pk=proposal.pk)
+        else:
+            messages.error(request, _("Some fields need your attention; nothing was saved yet. Your input is kept."))
+    problems = services.submission_problems(proposal)
+    return render(request, "venture/proposals/edit.html", {
+        "proposal": proposal, **forms, "problems": problems,
+        "line_problems": _line_problems(problems), "attachment_form": AttachmentForm(),
+        "attachments": proposal.attachments.all(),
+    })
+
+
+def _line_problems(problems):
+    out = {}
+    for p in problems:
+        if p.line is not None:
+            out.setdefault(p.line, []).append(p.message)
+    return out
+
+
+def _submit(request, proposal):
+    try:
+        services.submit_proposal(proposal=proposal, by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("proposals:edit", pk=proposal.pk)
+    messages.success(request, _("Proposal submitted. You will be notified by e-mail of each change of status."))
+    return redirect("proposals:detail", pk=proposal.pk)
+
+
+@require_POST
+@login_required
+def proposal_submit(request, pk):
+    proposal = permissions.get_for(request.user, "proposal.submit", PROPOSAL_QS, pk=pk)
+    return _submit(request, proposal)
+
+
+@require_POST
+@login_required
+def proposal_withdraw(request, pk):
+    proposal = permissions.get_for(request.user, "proposal.withdraw", PROPOSAL_QS, pk=pk)
+    try:
+        services.withdraw_proposal(proposal=proposal, by=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, _("Proposal withdrawn."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("proposals:detail", pk=proposal.pk)
+
+
+@require_POST
+@login_required
+def proposal_return(request, pk):
+    proposal = permissions.get_for(request.user, "proposal.return", PROPOSAL_QS, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason; the applicant will see it."))
+        return redirect("proposals:detail", pk=proposal.pk)
+    try:
+        services.return_proposal(proposal=proposal, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Proposal returned to the applicant for revision."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("proposals:detail", pk=proposal.pk)
 
 
 @login_required
 def proposal_detail(request, pk):
-    proposal = permissions.get_for(
-        request.user, "proposal.view",
-        Proposal.objects.select_related("competition", "organization", "category", "updated_by"), pk=pk,
-    )
+    proposal = permissions.get_for(request.user, "proposal.view", PROPOSAL_QS, pk=pk)
     return render(request, "venture/proposals/detail.html", {
         "proposal": proposal,
         "budget_lines": proposal.budget_lines.select_related("category"),
@@ -19,4 +163,57 @@ def proposal_detail(request, pk):
         "indicators": proposal.indicators.all(),
         "attachments": proposal.attachments.all(),
         "timeline": proposal.status_changes.select_related("by"),
+        "reason_form": ReasonForm(),
     })
+
+
+@require_POST
+@login_required
+def attachment_add(request, pk):
+    proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_attachment(proposal=proposal, by=request.user, upload=form.cleaned_data["file"],
+                                    description=form.cleaned_data["description"])
+            messages.success(request, _("File uploaded."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        for error in form.errors.get("file", []):
+            messages.error(request, error)
+    return redirect("proposals:edit", pk=proposal.pk)
+
+
+@login_required
+def attachment_download(request, pk):
+    attachment = get_object_or_404(Attachment.objects.select_related("proposal__organization"), pk=pk)
+    permissions.require(request.user, "proposal.view", attachment.proposal)
+    return serve(attachment.file, download_name=attachment.original_name)
+
+
+@require_POST
+@login_required
+def attachment_delete(request, pk):
+    attachment = get_object_or_404(Attachment.objects.select_related("proposal__organization"), pk=pk)
+    permissions.require(request.user, "proposal.edit", attachment.proposal)
+    try:
+        services.remove_attachment(attachment=attachment, by=request.user)
+        messages.success(request, _("File removed."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("proposals:edit", pk=attachment.proposal_id)
+
+
+@login_required
+def proposal_list(request, competition_pk):
+    """Staff: every proposal of a round, filtered, searched, sorted, 50 a page, in a constant number of queries."""
+    competition = permissions.get_for(request.user, "proposal.list", Competition.objects.all(), pk=competition_pk)
+    form = ProposalFilterForm(request.GET or None, competition=competition)
+    proposals = Proposal.objects.filter(competition=competition).select_related("organization", "category")
+    proposals = form.filter(proposals) if form.is_valid() else proposals.order_by("-submitted_at", "id")
+    page = Paginator(proposals, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "venture/proposals/list.html", {
+        "competition": competition, "form": form, "page": page, "query": query.urlencode()})

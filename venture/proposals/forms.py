@@ -1,0 +1,194 @@
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+from django.forms import BaseFormSet, formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from venture.uploads import validate_upload
+from venture.validators import validate_money
+
+from .models import Proposal, ProposalStatus
+
+
+def money_field(label, required=False):
+    """Yuan with at most two decimals; validate_money gives the friendly messages (negative, too large, fen)."""
+    return forms.DecimalField(label=label, required=required, validators=[validate_money],
+                              error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")},
+                              widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+
+
+class ProposalForm(forms.ModelForm):
+    """The proposal's own fields. Everything may be blank in a draft; submission checks completeness."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    requested_amount = money_field(_("Requested amount (yuan)"))
+    cofunding_amount = money_field(_("Co-funding (yuan)"))
+
+    class Meta:
+        model = Proposal
+        fields = ["title", "category", "target_group", "people_to_serve", "service_area", "needs", "objectives",
+                  "activities", "team", "period_start", "period_end", "requested_amount", "cofunding_amount"]
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "needs": forms.Textarea(attrs={"rows": 4}),
+            "objectives": forms.Textarea(attrs={"rows": 3}),
+            "activities": forms.Textarea(attrs={"rows": 4}),
+            "team": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, competition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = competition.categories.all()
+        self.fields["category"].required = False
+        self.fields["cofunding_amount"].required = False
+        self.fields["people_to_serve"].widget.attrs["min"] = 0
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def clean_cofunding_amount(self):
+        return self.cleaned_data.get("cofunding_amount") or Decimal("0")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("The project cannot end before it starts."))
+        return cleaned
+
+
+def style_widgets(form, small=True):
+    """Bootstrap classes for forms rendered field by field (formset rows in tables)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select" + (" form-select-sm" if small else ""))
+        else:
+            widget.attrs.setdefault("class", "form-control" + (" form-control-sm" if small else ""))
+        widget.attrs.setdefault("aria-label", str(field.label))
+
+
+class BudgetLineForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Category"), queryset=None)
+    item = forms.CharField(label=_("Item"), max_length=200)
+    unit = forms.CharField(label=_("Unit"), max_length=30)
+    unit_price = money_field(_("Unit price"), required=True)
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2,
+                                  widget=forms.NumberInput(attrs={"step": "0.01"}))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, competition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = competition.budget_categories.all()
+        style_widgets(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        price, qty = cleaned.get("unit_price"), cleaned.get("quantity")
+        if price is not None and qty is not None:
+            amount = (price * qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            if amount > Decimal("9999999999.99"):
+                raise forms.ValidationError(_("This amount is too large."))
+            cleaned["amount"] = amount
+        return cleaned
+
+
+class MilestoneForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    title = forms.CharField(label=_("Milestone"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+class IndicatorForm(forms.Form):
+    name = forms.CharField(label=_("Indicator"), max_length=200)
+    target = forms.DecimalField(label=_("Target"), min_value=Decimal("0"), max_digits=12, decimal_places=2)
+    unit = forms.CharField(label=_("Unit"), max_length=30)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+class RowFormSet(BaseFormSet):
+    """Rows left completely blank are ignored; half-filled rows get field errors."""
+
+    def rows(self):
+        return [f.cleaned_data for f in self.forms
+                if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")]
+
+
+BudgetLineFormSet = formset_factory(BudgetLineForm, formset=RowFormSet, extra=2, can_delete=True, max_num=200,
+                                    validate_max=True)
+MilestoneFormSet = formset_factory(MilestoneForm, formset=RowFormSet, extra=1, can_delete=True, max_num=100,
+                                   validate_max=True)
+IndicatorFormSet = formset_factory(IndicatorForm, formset=RowFormSet, extra=1, can_delete=True, max_num=50,
+                                   validate_max=True)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 20 MB."))
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        validate_upload(upload)
+        return upload
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class StartProposalForm(forms.Form):
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=None)
+    title = forms.CharField(label=_("Project title"), max_length=200)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        if organizations.count() == 1:
+            self.fields["organization"].initial = organizations.first()
+
+
+class ProposalFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=None, required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    organization = forms.CharField(label=_("Organization"), required=False)
+    min_amount = forms.DecimalField(label=_("Amount from"), required=False, min_value=0, decimal_places=2)
+    max_amount = forms.DecimalField(label=_("Amount to"), required=False, min_value=0, decimal_places=2)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("-submitted_at", _("Newest submission")), ("submitted_at", _("Oldest submission")),
+        ("-requested_amount", _("Largest amount")), ("requested_amount", _("Smallest amount")),
+        ("title", _("Title")), ("organization__name", _("Organization")),
+    ])
+
+    def __init__(self, *args, competition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = competition.categories.all()
+        self.fields["status"].choices = [("", _("All statuses"))] + list(ProposalStatus.choices)
+        style_widgets(self)
+
+    def filter(self, proposals):
+        data = self.cleaned_data
+        from django.db.models import Q
+
+        if data.get("q"):
+            proposals = proposals.filter(Q(title__icontains=data["q"]) | Q(organization__name__icontains=data["q"]))
+        if data.get("category"):
+            proposals = proposals.filter(category=data["category"])
+        if data.get("status"):
+            proposals = proposals.filter(status=data["status"])
+        if data.get("organization"):
+            proposals = proposals.filter(organization__name__icontains=data["organization"])
+        if data.get("min_amount") is not None:
+            proposals = proposals.filter(requested_amount__gte=data["min_amount"])
+        if data.get("max_amount") is not None:
+            proposals = proposals.filter(requested_amount__lte=data["max_amount"])
+        order = data.get("sort") or "-submitted_at"
+        return proposals.order_by(order, "id")
