@@ -125,3 +125,19 @@ def test_sign_up_rejects_weak_password_and_keeps_input(client, db):
     body = response.content.decode()
     assert 'value="weak@example.org"' in body
     assert "密码" in body
+
+
+def test_english_browser_still_gets_chinese_by_default(client, staff):
+    client.force_login(staff)
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "创投活动总览" in body
+
+
+def test_money_filter():
+    from decimal import Decimal
+
+    from venture.templatetags.venture_tags import money
+
+    assert money(Decimal("1234567.5")) == "¥1,234,567.50"
+    assert money(Decimal("0.005")) == "¥0.01"
+    assert money(None) == ""

@@ -171,4 +171,4 @@ class TranchePlanItem(models.Model):
         verbose_name_plural = _("tranche plan")
 
     def __str__(self):
-        return f"{self.percent}% · {self.get_condition_display()}"
+        return f"{self.percent.normalize():f}% · {self.get_condition_display()}"

@@ -9,4 +9,10 @@ urlpatterns = [
     path("rounds/", views.round_list, name="rounds"),
     path("rounds/<int:pk>/", views.round_detail, name="round"),
     path("rounds/<int:pk>/advance/", views.round_advance, name="advance"),
+    path("rounds/new/", views.round_create, name="create"),
+    path("rounds/<int:pk>/edit/", views.round_edit, name="edit"),
+    path("rounds/<int:pk>/categories/", views.round_categories, name="categories"),
+    path("rounds/<int:pk>/budget-rules/", views.round_budget_rules, name="budget_rules"),
+    path("rounds/<int:pk>/tranches/", views.round_tranches, name="tranches"),
+    path("rounds/<int:pk>/rubric/", views.round_rubric, name="rubric"),
 ]

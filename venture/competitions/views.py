@@ -11,6 +11,7 @@ from venture.accounts.queries import rounds_overview
 from venture.markup import render_markdown
 
 from . import services
+from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, CriterionFormSet, TrancheFormSet
 from .models import STAGE_TRANSITIONS, Competition, Stage
 
 PUBLIC_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
@@ -67,3 +68,135 @@ def round_advance(request, pk):
     except (ValidationError, ValueError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("competitions:round", pk=competition.pk)
+
+
+# --- Staff set up a round ------------------------------------------------------------------------------------------
+# The setup pages in the order a new round is set up; "Save and continue" on one goes to the next.
+SETUP_STEPS = ["competitions:edit", "competitions:categories", "competitions:budget_rules", "competitions:tranches",
+               "competitions:rubric"]
+
+
+def _after_save(request, competition, step):
+    """Stay on the page after "Save"; go to the next setup page (or the round) after "Save and continue"."""
+    if "continue" in request.POST:
+        index = SETUP_STEPS.index(step) + 1
+        if index < len(SETUP_STEPS):
+            return redirect(SETUP_STEPS[index], pk=competition.pk)
+        return redirect(competition)
+    return redirect(step, pk=competition.pk)
+
+
+@login_required
+def round_create(request):
+    permissions.require(request.user, "competition.manage")
+    form = CompetitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            competition = services.create_competition(by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Round created. Next, list its service categories."))
+            return redirect("competitions:categories", pk=competition.pk)
+    return render(request, "venture/competitions/round_form.html", {"form": form})
+
+
+@login_required
+def round_edit(request, pk):
+    competition = permissions.get_for(
+        request.user, "competition.manage", Competition.objects.prefetch_related("criteria"), pk=pk
+    )
+    form = CompetitionForm(request.POST or None, competition=competition)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_competition(competition=competition, by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            for warning in form.warnings:
+                messages.warning(request, warning)
+            return _after_save(request, competition, "competitions:edit")
+    return render(request, "venture/competitions/round_form.html", {
+        "form": form, "competition": competition, "step": "competitions:edit",
+    })
+
+
+def _set_page(request, competition, *, step, formset_class, save, title, intro, template="set_form.html"):
+    """One related set of a round on one page: validate the formset, hand its rows to the service, redirect."""
+    formset = formset_class(request.POST or None, initial=formset_class.initial_for(competition),
+                            competition=competition, prefix=step.split(":")[1])
+    errors = []
+    if request.method == "POST" and formset.is_valid():
+        try:
+            save(formset.rows())
+        except ValidationError as exc:  # a rule only the database can check (a row in use, a concurrent edit)
+            errors = exc.messages
+        else:
+            messages.success(request, _("Saved."))
+            return _after_save(request, competition, step)
+    return render(request, f"venture/competitions/{template}", {
+        "competition": competition, "formset": formset, "errors": errors, "step": step, "title": title,
+        "intro": intro,
+    })
+
+
+def _get_round(request, pk, *related):
+    return permissions.get_for(
+        request.user, "competition.manage", Competition.objects.prefetch_related(*related), pk=pk
+    )
+
+
+@login_required
+def round_categories(request, pk):
+    competition = _get_round(request, pk, "categories")
+    return _set_page(
+        request, competition, step="competitions:categories", formset_class=CategoryFormSet,
+        save=lambda rows: services.save_categories(competition=competition, by=request.user, categories=rows),
+        title=_("Service categories"),
+        intro=_("The fields a proposal can be filed under. Applicants choose one when they write a proposal."),
+    )
+
+
+@login_required
+def round_budget_rules(request, pk):
+    competition = _get_round(request, pk, "budget_categories")
+    return _set_page(
+        request, competition, step="competitions:budget_rules", formset_class=BudgetCategoryFormSet,
+        save=lambda rows: services.save_budget_categories(competition=competition, by=request.user,
+                                                          budget_categories=rows),
+        title=_("Budget rules"),
+        intro=_("The categories of a proposal's budget. A cap limits a category to a share of the total budget "
+                "and/or to an amount; leave both empty for no cap. Mark the management fee, if there is one."),
+    )
+
+
+@login_required
+def round_tranches(request, pk):
+    competition = _get_round(request, pk, "tranche_plan")
+    return _set_page(
+        request, competition, step="competitions:tranches", formset_class=TrancheFormSet,
+        save=lambda rows: services.save_tranche_plan(competition=competition, by=request.user, tranches=rows),
+        title=_("Tranche plan"),
+        intro=_("How a grant is paid out: the share of each tranche and when it is released. "
+                "The shares must add up to exactly 100 per cent."),
+    )
+
+
+@login_required
+def round_rubric(request, pk):
+    competition = _get_round(request, pk, "criteria")
+    if competition.rubric_locked:
+        if request.method == "POST":  # refused before the form is read; the page shows the rubric read-only
+            messages.error(request, services.rubric_locked_message(competition))
+            return redirect("competitions:rubric", pk=competition.pk)
+        return render(request, "venture/competitions/rubric_form.html", {
+            "competition": competition, "locked": True, "step": "competitions:rubric", "title": _("Rubric"),
+        })
+    return _set_page(
+        request, competition, step="competitions:rubric", formset_class=CriterionFormSet,
+        save=lambda rows: services.save_rubric(competition=competition, by=request.user, criteria=rows),
+        title=_("Rubric"), template="rubric_form.html",
+        intro=_("The criteria judges score. The weights must add up to exactly 100. "
+                "The rubric is locked once judging starts."),
+    )

@@ -281,41 +281,31 @@ def build_organizations(rng, applicants, count=54):
     return organizations
 
 
-def _budget_lines(rng, proposal, categories, total):
-    """Split ``total`` over the budget categories within their caps; returns BudgetLine objects (unsaved)."""
-    shares = {"人员经费": 0.25, "活动经费": 0.38, "专家劳务费": 0.10, "宣传及物料费": 0.12, "交通差旅费": 0.07, "管理费": 0.08}
-    items = {
-        "人员经费": ("项目社工补贴", "人·月", 3000),
-        "活动经费": ("服务活动场地与物资", "场", 2500),
-        "专家劳务费": ("律师/讲师授课费", "课时", 800),
-        "宣传及物料费": ("宣传折页与服务手册", "份", 10),
-        "交通差旅费": ("外展服务交通费", "次", 200),
-        "管理费": ("项目管理费", "项", 1),
-    }
-    lines, allotted = [], Decimal("0")
-    cats = list(categories)
-    for idx, cat in enumerate(cats):
-        item, unit, price = items[cat.name]
-        if idx == len(cats) - 1:
-            amount = total - allotted
-        else:
-            amount = money(Decimal(total) * Decimal(str(shares[cat.name])))
-        allotted += amount
-        if unit == "项":
-            unit_price, qty = amount, Decimal("1")
-        else:
-            unit_price = Decimal(price)
-            qty = (amount / unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            unit_price = money(amount / qty) if qty else amount
-            amount = money(unit_price * qty)
-        lines.append(BudgetLine(proposal=proposal, category=cat, item=item, unit=unit, unit_price=unit_price,
-                                quantity=qty, amount=amount, note=""))
-    # Rounding in unit prices can move the total by a few fen: put the difference on the activity line.
-    diff = total - sum(line.amount for line in lines)
-    activity = next(line for line in lines if line.category.name == "活动经费")
-    activity.quantity = Decimal("1")
-    activity.unit = "项"
-    activity.unit_price = activity.amount = activity.amount + diff
+BUDGET_ITEMS = {
+    # category: (item, unit, unit price, share of the budget aimed at)
+    "人员经费": ("项目社工补贴", "人·月", 3000, 0.25),
+    "活动经费": ("服务活动场地与物资", "场", 2500, 0.38),
+    "专家劳务费": ("律师/讲师授课费", "课时", 800, 0.10),
+    "宣传及物料费": ("宣传折页与服务手册", "份", 12, 0.12),
+    "交通差旅费": ("外展服务交通费", "次", 150, 0.07),
+}
+
+
+def _budget_lines(rng, proposal, categories, target):
+    """Whole quantities at round unit prices near the aimed shares of ``target``; the management fee is 8% of the
+    rest, rounded to yuan. Returns unsaved BudgetLine objects; the requested amount is their sum."""
+    lines = []
+    for cat in categories:
+        if cat.is_management_fee:
+            continue
+        item, unit, price, share = BUDGET_ITEMS[cat.name]
+        qty = max(1, round(target * share * rng.uniform(0.85, 1.1) / price))
+        lines.append(BudgetLine(proposal=proposal, category=cat, item=item, unit=unit, unit_price=money(price),
+                                quantity=Decimal(qty), amount=money(price * qty), note=""))
+    fee_cat = next(c for c in categories if c.is_management_fee)
+    fee = money(round(sum(line.amount for line in lines) * Decimal("0.08")))
+    lines.append(BudgetLine(proposal=proposal, category=fee_cat, item="项目管理费", unit="项", unit_price=fee,
+                            quantity=Decimal(1), amount=fee, note="不超过总额的10%"))
     return lines
 
 
@@ -340,8 +330,8 @@ def build_proposals(rng, competition, organizations):
     for i, (org, status) in enumerate(zip(verified, plan, strict=False)):
         category = categories[i % len(categories)]
         title_base, target, activities = PROJECTS[category.name][(i // len(categories)) % 5]
-        title = f"{title_base}（{org.name.replace(CITY, '')[:6]}）"
-        requested = money(rng.randrange(60000, 150001, 500))
+        title = f"{title_base}（{org.service_area.replace(CITY, '')}）"
+        target = rng.randrange(60000, 138000, 500)
         start = date(2026, 7, 1)
         end = date(2027, 6, 30) if rng.random() < 0.7 else date(2026, 12, 31)
         p = Proposal.objects.create(
@@ -353,11 +343,13 @@ def build_proposals(rng, competition, organizations):
             objectives=f"在项目周期内为{target}提供{activities.split('、')[0]}等服务，提升获得感与归属感。",
             activities=activities.replace("、", "；\n"),
             team=f"项目负责人{org.contact_person}（中级社工师），专职社工2名，志愿者{rng.randint(5, 30)}名。",
-            period_start=start, period_end=end, requested_amount=requested,
+            period_start=start, period_end=end,
             cofunding_amount=money(rng.choice([0, 0, 5000, 10000, 20000])),
             status=ProposalStatus.DRAFT,
         )
-        BudgetLine.objects.bulk_create(_budget_lines(rng, p, budget_categories, requested))
+        lines = BudgetLine.objects.bulk_create(_budget_lines(rng, p, budget_categories, target))
+        p.requested_amount = sum(line.amount for line in lines)
+        p.save(update_fields=["requested_amount"])
         Milestone.objects.bulk_create([
             Milestone(proposal=p, date=start + timedelta(days=30), title="完成需求调研与服务对象招募"),
             Milestone(proposal=p, date=start + timedelta(days=120), title="完成中期服务与中期评估"),
@@ -415,8 +407,8 @@ def build_next_round(rng, organizations):
         title=NEXT_ROUND_TITLE, year=2027, organizer="示范市总工会",
         description="## 征集说明\n\n面向服务新就业形态劳动者的社会组织征集2027年度服务项目，截止前可随时保存草稿。",
         fund_pool=Decimal("1500000.00"), min_grant=Decimal("50000.00"), max_grant=Decimal("150000.00"),
-        opens_at=now - timedelta(days=20), closes_at=(now + timedelta(days=45)).replace(hour=17, minute=0, second=0,
-                                                                                       microsecond=0),
+        opens_at=now - timedelta(days=20),
+        closes_at=timezone.localtime(now + timedelta(days=45)).replace(hour=17, minute=0, second=0, microsecond=0),
         finalist_quota=12, project_start_earliest=date(2027, 4, 1), project_end_latest=date(2028, 3, 31),
         min_project_months=6, max_project_months=12, cofunding_share=Decimal("10"), notice_working_days=5,
         tiebreak_criterion="social_benefit", stage=Stage.OPEN,

@@ -8,6 +8,8 @@ from .models import Organization
 
 
 class OrganizationForm(forms.ModelForm):
+    # People type numbers with spaces or +86; the form accepts that and stores the 11 digits.
+    mobile = forms.CharField(label=_("mobile"), max_length=20)
     class Meta:
         model = Organization
         fields = [

@@ -1,7 +1,6 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.utils.formats import number_format
 
 from venture import permissions
 
@@ -29,7 +28,7 @@ def money(value):
         amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, TypeError, ValueError):
         return value
-    return "¥" + number_format(amount, decimal_pos=2, use_l10n=False, force_grouping=True)
+    return f"¥{amount:,.2f}"
 
 
 @register.filter

@@ -1,0 +1,357 @@
+"""Forms for staff setting up a round: the settings form and one formset per related set.
+
+The rules themselves live in ``services`` (``check_*``); the forms call them so that every error shows next to the
+field it is about, and the services call them again when saving.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from crispy_forms.bootstrap import AppendedText, PrependedText
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
+
+from judging.models import Panel, PanelStage
+from venture.validators import validate_money
+
+from . import services
+from .models import AggregationMethod, Competition, TrancheCondition
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class MoneyField(forms.DecimalField):
+    """Yuan with at most two decimals, never negative; the house messages of ``validate_money``."""
+
+    default_error_messages = {"invalid": _("Enter an amount in yuan.")}
+    default_validators = [validate_money]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}))
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {}  # keep the widget's own step (DecimalField would set step="any" without decimal_places)
+
+
+# --- Settings -------------------------------------------------------------------------------------------------------
+
+
+class CompetitionForm(forms.ModelForm):
+    """The settings of a round. Pass ``competition`` to edit one; without it the form creates a new round."""
+
+    fund_pool = MoneyField(label=_("fund pool"))
+    min_grant = MoneyField(label=_("minimum grant"))
+    max_grant = MoneyField(label=_("maximum grant"))
+    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    score_step = forms.TypedChoiceField(
+        label=_("score step"), choices=[("1", "1"), ("0.5", "0.5")], coerce=Decimal,
+        help_text=_("Judges score each criterion in steps of this size."),
+    )
+    tiebreak_criterion = forms.ChoiceField(
+        label=_("tie-break criterion"), required=False,
+        help_text=_("When totals are equal, the higher score on this criterion ranks first. "
+                    "Choose it once the rubric is set up."),
+    )
+
+    class Meta:
+        model = Competition
+        fields = services.SETTINGS_FIELDS
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 8}),
+            "opens_at": DATETIME_WIDGET,
+            "closes_at": DATETIME_WIDGET,
+            "project_start_earliest": DATE_WIDGET,
+            "project_end_latest": DATE_WIDGET,
+        }
+        help_texts = {
+            "description": _("Shown on the public call page. Markdown: headings, lists, tables, links; "
+                             "any HTML is removed."),
+            "opens_at": _("Beijing time"),
+            "closes_at": _("Beijing time. No application is accepted after this moment."),
+            "comment_below": _("A judge must write a comment when a total is below this."),
+            "comment_above": _("A judge must write a comment when a total is above this."),
+            "trim": _("Only used by the trimmed mean: how many of the highest and of the lowest totals are dropped."),
+        }
+
+    def __init__(self, *args, competition=None, **kwargs):
+        self.competition = competition
+        if competition is not None:
+            kwargs["initial"] = {**model_to_dict(competition, fields=services.SETTINGS_FIELDS),
+                                 **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
+        step = self.initial.get("score_step")
+        if step is not None:
+            self.initial["score_step"] = services.format_number(step)
+        codes = [(c.code, f"{c.code} · {c.name}") for c in (competition.criteria.all() if competition else [])]
+        self.fields["tiebreak_criterion"].choices = [("", _("None"))] + codes
+        self.warnings = [] if self.is_bound else self._warnings(self.initial.get("method"), self.initial.get("trim"))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(_("The call"), Row(Column("title", css_class="col-md-8"), Column("year", css_class="col-md-4")),
+                     "organizer", "description"),
+            Fieldset(_("Money"),
+                     Row(Column(PrependedText("fund_pool", "¥")), Column(PrependedText("min_grant", "¥")),
+                         Column(PrependedText("max_grant", "¥"))),
+                     Row(Column(AppendedText("cofunding_share", "%"), css_class="col-md-4"))),
+            Fieldset(_("Application window and projects"),
+                     Row(Column("opens_at"), Column("closes_at")),
+                     Row(Column("project_start_earliest"), Column("project_end_latest")),
+                     Row(Column("min_project_months"), Column("max_project_months"))),
+            Fieldset(_("Final review and ranking"),
+                     Row(Column("finalist_quota"), Column("presentation_minutes"), Column("qa_minutes")),
+                     Row(Column("score_step"), Column("comment_below"), Column("comment_above")),
+                     Row(Column("method"), Column("trim"), Column("tiebreak_criterion")),
+                     Row(Column("funding_rule", css_class="col-md-8"), Column("notice_working_days"))),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.check_settings(cleaned)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        self.warnings = self._warnings(cleaned.get("method"), cleaned.get("trim"))
+        return cleaned
+
+    def _warnings(self, method, trim):
+        """Advice that does not block saving: a trimmed mean over a final panel that is too small to trim."""
+        if self.competition is None or method != AggregationMethod.TRIMMED_MEAN or not trim:
+            return []
+        n_judges = (Panel.objects.filter(competition=self.competition, stage=PanelStage.FINAL)
+                    .annotate(n=Count("judges")).values_list("n", flat=True).first())
+        if n_judges is None:
+            return []
+        from judging.scoring import TRIM_WARN_BELOW_JUDGES  # pandas/scipy: imported only when there is a panel
+
+        need = max(TRIM_WARN_BELOW_JUDGES, 2 * trim + 1)
+        if n_judges >= need:
+            return []
+        return [_("The final panel has %(n)s judges. A trimmed mean that drops %(trim)s total(s) at each end needs "
+                  "at least %(need)s judges to be reliable; add judges, lower the trim or choose another method.")
+                % {"n": n_judges, "trim": trim, "need": need}]
+
+
+# --- Related sets ---------------------------------------------------------------------------------------------------
+
+
+class RowForm(forms.Form):
+    """One row of a related set. ``id`` is the row's id (empty for a new row); widgets get Bootstrap classes and are
+    marked invalid when they have an error."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+
+class RowFormSet(forms.BaseFormSet):
+    """A whole related set on one page: rows are kept, changed, added (empty rows at the end) or deleted (tick),
+    and put in order by the "Order" column. ``rows()`` is what the service function takes."""
+
+    row_fields = []
+    default_extra = 3  # empty rows offered below the existing ones ...
+    min_rows = 0  # ... or more, so that a new round shows at least this many rows
+
+    def __init__(self, *args, competition=None, **kwargs):
+        self.competition = competition
+        self.extra = max(self.default_extra, self.min_rows - len(kwargs.get("initial") or []))
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "ORDER" in form.fields:
+            form.fields["ORDER"].widget.attrs.update({"class": "form-control", "style": "width: 5rem", "min": "1"})
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs.update({"class": "form-check-input"})
+
+    def rows(self):
+        return [{"id": form.cleaned_data.get("id"), **{name: form.cleaned_data.get(name) for name in self.row_fields}}
+                for form in self.ordered_forms]
+
+    def check(self, rows):
+        """Whole-set rules; the subclass calls the matching ``services.check_*``."""
+
+    def clean(self):
+        if any(self.errors):
+            return
+        self.check(self.rows())
+
+
+def row_formset(form, formset):
+    return forms.formset_factory(form, formset=formset, can_order=True, can_delete=True, can_delete_extra=False,
+                                 max_num=50, validate_max=True)
+
+
+class CategoryForm(RowForm):
+    name = forms.CharField(label=_("name"), max_length=100)
+
+
+class BaseCategoryFormSet(RowFormSet):
+    row_fields = services.CATEGORY_FIELDS
+    min_rows = 5
+
+    def check(self, rows):
+        services.check_categories(rows)
+
+    @staticmethod
+    def initial_for(competition):
+        return [{"id": c.pk, "name": c.name} for c in competition.categories.all()]
+
+
+CategoryFormSet = row_formset(CategoryForm, BaseCategoryFormSet)
+
+
+class BudgetCategoryForm(RowForm):
+    name = forms.CharField(label=_("name"), max_length=100)
+    cap_percent = forms.DecimalField(label=_("cap (% of total)"), required=False, max_digits=5, decimal_places=2,
+                                     widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
+    cap_amount = MoneyField(label=_("cap (amount)"), required=False)
+    is_management_fee = forms.BooleanField(label=_("management fee"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.check_budget_category(cleaned)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+class BaseBudgetCategoryFormSet(RowFormSet):
+    row_fields = services.BUDGET_CATEGORY_FIELDS
+    min_rows = 5
+
+    def check(self, rows):
+        services.check_budget_categories(rows)
+
+    @staticmethod
+    def initial_for(competition):
+        return [{"id": b.pk, "name": b.name, "cap_percent": b.cap_percent, "cap_amount": b.cap_amount,
+                 "is_management_fee": b.is_management_fee} for b in competition.budget_categories.all()]
+
+
+BudgetCategoryFormSet = row_formset(BudgetCategoryForm, BaseBudgetCategoryFormSet)
+
+
+class TrancheForm(RowForm):
+    percent = forms.DecimalField(label=_("share (%)"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+                                 max_value=100, widget=forms.NumberInput(attrs={"step": "0.01"}))
+    condition = forms.ChoiceField(label=_("release condition"), choices=TrancheCondition.choices)
+
+
+class BaseTrancheFormSet(RowFormSet):
+    row_fields = services.TRANCHE_FIELDS
+    min_rows = 3
+    default_extra = 2
+
+    def check(self, rows):
+        services.check_tranche_plan(rows)
+
+    @staticmethod
+    def initial_for(competition):
+        return [{"id": t.pk, "percent": t.percent, "condition": t.condition} for t in competition.tranche_plan.all()]
+
+
+TrancheFormSet = row_formset(TrancheForm, BaseTrancheFormSet)
+
+
+BAND_LINE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–—~～至到]\s*(\d+(?:\.\d+)?)\s*[:：,，]?\s*(.*?)\s*$")
+
+
+class BandsField(forms.CharField):
+    """Band descriptors typed one per line as "21-25 Excellent"; cleaned to [{"min", "max", "label"}]."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(f"{services.band_text(b)} {b['label']}" for b in value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        bands = []
+        for n, line in enumerate((super().to_python(value) or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            match = BAND_LINE.match(line)
+            if not match or not match.group(3):
+                raise ValidationError(
+                    _("Line %(n)s: write one band per line as “from-to label”, for example “21-25 Excellent”."),
+                    code="band_format", params={"n": n},
+                )
+            try:
+                low, high = Decimal(match.group(1)), Decimal(match.group(2))
+            except InvalidOperation as exc:  # pragma: no cover - the pattern only lets numbers through
+                raise ValidationError(_("Enter a number."), code="invalid") from exc
+            bands.append({"min": low, "max": high, "label": match.group(3)})
+        return bands
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(initial or []) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+class CriterionForm(RowForm):
+    code = forms.SlugField(label=_("code"), max_length=40,
+                           help_text=_("Short, unique, in Latin letters, e.g. social_benefit."))
+    name = forms.CharField(label=_("name"), max_length=100)
+    max_points = forms.DecimalField(label=_("maximum points"), max_digits=5, decimal_places=1,
+                                    widget=forms.NumberInput(attrs={"step": "0.5", "min": "0"}))
+    weight = forms.DecimalField(label=_("weight"), max_digits=5, decimal_places=2,
+                                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
+    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    bands = BandsField(label=_("band descriptors"), required=False,
+                       help_text=_("One band per line, from-to and a label, e.g. “21-25 Excellent”. "
+                                   "Bands lie within 0 and the maximum points and do not overlap."))
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.check_criterion(cleaned)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+class BaseCriterionFormSet(RowFormSet):
+    row_fields = services.CRITERION_FIELDS
+    min_rows = 4
+    default_extra = 1
+
+    def check(self, rows):
+        services.check_rubric(rows, tiebreak=self.competition.tiebreak_criterion if self.competition else "")
+
+    @staticmethod
+    def initial_for(competition):
+        return [{"id": c.pk, "code": c.code, "name": c.name, "description": c.description, "max_points": c.max_points,
+                 "weight": c.weight, "bands": c.bands} for c in competition.criteria.all()]
+
+
+CriterionFormSet = row_formset(CriterionForm, BaseCriterionFormSet)

@@ -1,0 +1,307 @@
+"""PDF rendering: the only module that imports WeasyPrint.
+
+    pdf_bytes = render_pdf("pdf/venture/awards/public_notice.html", {"competition": competition}, request=request)
+    return pdf_response(pdf_bytes, f"{competition.title}-公示.pdf")
+
+Templates extend ``pdf/base.html`` (A4, running header, "page X of Y" footer, table and page-break helpers, a
+table of contents in ``pdf/_toc.html``); ``static/css/print.css`` is the stylesheet, read from disk. Chinese text is
+set in "Noto Sans CJK SC", found by family name through fontconfig (``check_environment`` says how to install it).
+
+Nothing leaves the machine while rendering: every stylesheet, image and font URL goes through ``LocalFetcher``,
+which serves project static files (by their ``{% static %}`` URL on the site's own origin, or by a ``file:`` path
+inside a static folder) and ``data:`` URIs, and refuses everything else. A refused resource is left out of the PDF
+and WeasyPrint logs a warning naming it.
+
+WeasyPrint is imported on first render, not at import time: ``manage.py`` stays fast, and the system check below can
+still report what is missing on a machine where WeasyPrint's libraries cannot load.
+"""
+
+import ctypes
+import functools
+import mimetypes
+import posixpath
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import DataHandler, Request, url2pathname
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core import checks
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils._os import safe_join
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+FONT_FAMILY = "Noto Sans CJK SC"
+PRINT_CSS = Path(settings.BASE_DIR) / "static" / "css" / "print.css"
+
+# The same packages scripts/system-deps.sh installs.
+FONT_APT_COMMAND = "sudo apt-get install -y --no-install-recommends fonts-noto-cjk fontconfig"
+HB_SUBSET_APT_COMMAND = "sudo apt-get install -y --no-install-recommends libharfbuzz-subset0"
+# The names WeasyPrint itself tries (weasyprint/text/ffi.py), in the same order.
+HB_SUBSET_LIBRARIES = ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib", "libharfbuzz-subset-0.dll")
+FONTCONFIG_LIBRARIES = ("libfontconfig.so.1", "libfontconfig.1.dylib", "libfontconfig-1.dll")
+
+
+# --- Environment check -------------------------------------------------------------------------------------------
+
+
+def _load_library(names):
+    for name in names:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
+
+
+def library_available(names):
+    """True when one of ``names`` can be loaded the way WeasyPrint loads it (dlopen by soname)."""
+    return _load_library(names) is not None
+
+
+def font_family_installed(family):
+    """True when fontconfig lists a font of exactly this family (no substitute), like ``fc-list :family=<family>``."""
+    lib = _load_library(FONTCONFIG_LIBRARIES)
+    if lib is None:
+        fc_list = shutil.which("fc-list")
+        if fc_list is None:
+            return False
+        result = subprocess.run([fc_list, f":family={family}", "family"], capture_output=True, text=True, timeout=30)
+        return bool(result.stdout.strip())
+
+    class FcFontSet(ctypes.Structure):
+        _fields_ = [("nfont", ctypes.c_int), ("sfont", ctypes.c_int), ("fonts", ctypes.c_void_p)]
+
+    lib.FcPatternCreate.restype = ctypes.c_void_p
+    lib.FcPatternAddString.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+    lib.FcObjectSetCreate.restype = ctypes.c_void_p
+    lib.FcObjectSetAdd.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    lib.FcFontList.restype = ctypes.POINTER(FcFontSet)
+    lib.FcFontList.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.FcFontSetDestroy.argtypes = [ctypes.POINTER(FcFontSet)]
+    lib.FcPatternDestroy.argtypes = [ctypes.c_void_p]
+    lib.FcObjectSetDestroy.argtypes = [ctypes.c_void_p]
+
+    pattern = lib.FcPatternCreate()
+    objects = lib.FcObjectSetCreate()
+    try:
+        lib.FcPatternAddString(pattern, b"family", family.encode())
+        lib.FcObjectSetAdd(objects, b"family")
+        font_set = lib.FcFontList(None, pattern, objects)  # None: the default configuration, as WeasyPrint uses
+        if not font_set:
+            return False
+        try:
+            return font_set.contents.nfont > 0
+        finally:
+            lib.FcFontSetDestroy(font_set)
+    finally:
+        lib.FcObjectSetDestroy(objects)
+        lib.FcPatternDestroy(pattern)
+
+
+def check_environment(*, font_lookup=font_family_installed, library_lookup=library_available):
+    """What this machine lacks to render PDFs well, as ``checks.Warning`` objects (an empty list when all is fine).
+
+    Each warning's hint is the exact apt command that fixes it. ``font_lookup(family) -> bool`` and
+    ``library_lookup(names) -> bool`` are the two lookups; tests pass their own to simulate a bare machine.
+    """
+    problems = []
+    if not font_lookup(FONT_FAMILY):
+        problems.append(
+            checks.Warning(
+                _("The font “%(family)s” is not installed: Chinese text in PDFs would be missing or in a fallback font.")
+                % {"family": FONT_FAMILY},
+                hint=_("Install it with: %(command)s") % {"command": FONT_APT_COMMAND},
+                id="venture.W001",
+            )
+        )
+    if not library_lookup(HB_SUBSET_LIBRARIES):
+        problems.append(
+            checks.Warning(
+                _(
+                    "libharfbuzz-subset.so.0 is missing: WeasyPrint falls back to fontTools to subset fonts, "
+                    "and a PDF page then takes 10 seconds or more."
+                ),
+                hint=_("Install it with: %(command)s") % {"command": HB_SUBSET_APT_COMMAND},
+                id="venture.W002",
+            )
+        )
+    return problems
+
+
+@checks.register("pdf")
+def pdf_environment_check(app_configs=None, **kwargs):
+    return check_environment()
+
+
+# --- Fetching: local static files and data: URIs only ------------------------------------------------------------
+
+
+class FetchRefused(ValueError):
+    """A PDF asked for a resource that is not a project static file or a data: URI."""
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.scheme in ("http", "https") else None
+
+
+def _static_roots():
+    roots = [Path(settings.BASE_DIR) / "static", Path(settings.STATIC_ROOT)]
+    for entry in settings.STATICFILES_DIRS:
+        roots.append(Path(entry[1] if isinstance(entry, tuple | list) else entry))
+    return [root.resolve() for root in roots]
+
+
+def _find_static(name):
+    """The file behind a ``{% static name %}`` URL: from the finders, else STATIC_ROOT (hashed names)."""
+    name = posixpath.normpath(name)
+    if name.startswith(("/", "..")) or name == ".":
+        return None
+    try:
+        found = finders.find(name)
+        if found:
+            return Path(found)
+        candidate = Path(safe_join(settings.STATIC_ROOT, name))
+    except SuspiciousFileOperation:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def fetch_local(url, *, origin):
+    """Return ``(body_bytes, mime_type)`` for ``url`` if it is allowed, else raise ``FetchRefused``.
+
+    Allowed: ``data:`` URIs; ``<origin><STATIC_URL>…`` (what ``{% static %}`` produces on the site the PDF is made
+    for), read from disk; ``file:`` URLs inside a static folder. No network access, ever.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    path = None
+    if scheme == "data":
+        with DataHandler().data_open(Request(url)) as response:
+            return response.read(), response.headers.get_content_type()
+    if scheme == "file" and parts.netloc in ("", "localhost"):
+        candidate = Path(url2pathname(parts.path)).resolve()
+        if candidate.is_file() and any(candidate.is_relative_to(root) for root in _static_roots()):
+            path = candidate
+    elif scheme in ("http", "https") and origin is not None and _origin(url) == origin:
+        static_prefix = urlsplit(settings.STATIC_URL).path
+        request_path = unquote(parts.path)
+        if request_path.startswith(static_prefix):
+            path = _find_static(request_path[len(static_prefix) :])
+    if path is None:
+        raise FetchRefused(f"Refused to fetch {url!r}: PDFs may only use project static files and data: URIs.")
+    return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+# --- Rendering ---------------------------------------------------------------------------------------------------
+
+# One render at a time per process: the cached font configuration wraps a Pango font map, which is not meant to be
+# shared between threads. Rendering is CPU-bound Python, so threads would not run it in parallel anyway.
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _engine():
+    """WeasyPrint, imported on first use, with the objects kept warm between renders."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalFetcher(URLFetcher):
+        def __init__(self, origin=None):
+            super().__init__(allowed_protocols=("data", "file", "http", "https"))
+            self.origin = origin
+
+        def fetch(self, url, headers=None):
+            body, mime_type = fetch_local(url, origin=self.origin)
+            return URLFetcherResponse(url, body, headers={"Content-Type": mime_type})
+
+    return {
+        "HTML": weasyprint.HTML,
+        "CSS": weasyprint.CSS,
+        "LocalFetcher": LocalFetcher,
+        "font_config": FontConfiguration(),
+        "stylesheets": {},
+    }
+
+
+def _cached_stylesheet(key, make):
+    cache = _engine()["stylesheets"]
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _css_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def page_counter_content(label):
+    """CSS ``content`` for a footer like ``label`` ("Page %(n)s of %(total)s"), with page counters in place."""
+    pieces = []
+    for token in re.split(r"(%\(n\)s|%\(total\)s)", label):
+        if token == "%(n)s":
+            pieces.append("counter(page)")
+        elif token == "%(total)s":
+            pieces.append("counter(pages)")
+        elif token:
+            pieces.append(_css_string(token))
+    return " ".join(pieces)
+
+
+def _stylesheets():
+    engine = _engine()
+    print_css = _cached_stylesheet(
+        ("print.css", PRINT_CSS.stat().st_mtime_ns),
+        lambda: engine["CSS"](
+            filename=str(PRINT_CSS), url_fetcher=engine["LocalFetcher"](), font_config=engine["font_config"]
+        ),
+    )
+    # Same wording as the on-screen pagination (one msgid, already translated): 第 X 页，共 Y 页 / Page X of Y.
+    label = _("Page %(n)s of %(total)s")
+    footer = f"@page {{ @bottom-center {{ content: {page_counter_content(label)}; }} }}"
+    footer_css = _cached_stylesheet(
+        ("footer", get_language(), label),
+        lambda: engine["CSS"](string=footer, url_fetcher=engine["LocalFetcher"](), font_config=engine["font_config"]),
+    )
+    # Both are user-origin sheets: a template's own <style> (author origin) overrides them.
+    return [print_css, footer_css]
+
+
+def render_pdf(template_name, context, *, request=None, base_url=None):
+    """Render a Django template (extending ``pdf/base.html``) to PDF bytes.
+
+    ``base_url`` resolves relative URLs and is the only web origin static files are served from (from disk);
+    by default the site of ``request``, else ``settings.SITE_URL``. Links in the PDF point there too.
+    """
+    html = render_to_string(template_name, context, request=request)
+    if base_url is None:
+        base_url = request.build_absolute_uri("/") if request is not None else settings.SITE_URL.rstrip("/") + "/"
+    engine = _engine()
+    with _LOCK:
+        stylesheets = _stylesheets()
+        document = engine["HTML"](
+            string=html, base_url=str(base_url), url_fetcher=engine["LocalFetcher"](origin=_origin(str(base_url)))
+        )
+        return document.write_pdf(font_config=engine["font_config"], stylesheets=stylesheets)
+
+
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
+
+
+def pdf_response(pdf_bytes, filename):
+    """A download of ``pdf_bytes`` named ``filename`` (Chinese names sent as RFC 5987 ``filename*``)."""
+    filename = _UNSAFE_FILENAME.sub("_", filename).strip() or "document.pdf"
+    response = HttpResponse(pdf_bytes, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
