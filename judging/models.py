@@ -21,6 +21,11 @@ class Judge(models.Model):
     affiliation = models.CharField(_("affiliation"), max_length=200)
     expertise = models.CharField(_("expertise"), max_length=20, choices=Expertise.choices)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    other_affiliations = models.TextField(
+        _("other affiliations"), blank=True,
+        help_text=_("Organizations the judge works for, advises or sits on the board of, one per line. Never assigned "
+                    "to their proposals."),
+    )
 
     class Meta:
         ordering = ["user__username"]
@@ -83,3 +88,98 @@ class Assignment(models.Model):
             models.UniqueConstraint(fields=["panel", "judge", "proposal"], name="one_assignment_per_judge_proposal")
         ]
         verbose_name = _("assignment")
+
+
+class ConflictStatus(models.TextChoices):
+    PENDING = "pending", _("Not declared yet")
+    CLEAR = "clear", _("No conflict")
+    RECUSED = "recused", _("Recused (conflict of interest)")
+
+
+# Allowed conflict-status transitions; judging.services performs them.
+CONFLICT_TRANSITIONS = {
+    ConflictStatus.PENDING: {ConflictStatus.CLEAR, ConflictStatus.RECUSED},
+    ConflictStatus.RECUSED: {ConflictStatus.CLEAR},  # staff override, with a written reason
+    ConflictStatus.CLEAR: {ConflictStatus.RECUSED},  # a judge who finds a conflict later
+}
+
+
+class ConflictDeclaration(models.Model):
+    """回避: before seeing a proposal the judge declares no conflict, or a conflict with a reason."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="conflict")
+    status = models.CharField(_("status"), max_length=10, choices=ConflictStatus.choices,
+                              default=ConflictStatus.PENDING)
+    reason = models.TextField(_("reason"), blank=True)
+    declared_at = models.DateTimeField(_("declared at"), null=True, blank=True)
+    override_reason = models.TextField(_("override reason"), blank=True)
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conflict declaration")
+
+
+class SheetStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+class ScoreSheet(models.Model):
+    """One judge's scores for one proposal at one stage. Submitted sheets are locked; staff unlock with a reason."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="sheet")
+    status = models.CharField(_("status"), max_length=10, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
+    comment = models.TextField(_("comment"), blank=True)
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=2, null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("score sheet")
+
+
+class Score(models.Model):
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    points = models.DecimalField(_("points"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "criterion"], name="one_score_per_sheet_criterion"),
+            models.CheckConstraint(condition=models.Q(points__gte=0), name="score_points_nonnegative"),
+        ]
+
+
+class RoadshowPhase(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    PRESENTATION = "presentation", _("Presentation")
+    QA = "qa", _("Q&A")
+    DONE = "done", _("Finished")
+
+
+class Roadshow(models.Model):
+    """The final-review session: presentation order drawn by lot (seed recorded), now presenting, timers."""
+
+    competition = models.OneToOneField(Competition, on_delete=models.CASCADE, related_name="roadshow")
+    seed = models.CharField(_("draw seed"), max_length=64, blank=True)
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
+    draws = models.PositiveIntegerField(_("number of draws"), default=0)
+    current = models.ForeignKey("RoadshowSlot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    phase = models.CharField(_("phase"), max_length=20, choices=RoadshowPhase.choices, default=RoadshowPhase.WAITING)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roadshow")
+
+
+class RoadshowSlot(models.Model):
+    roadshow = models.ForeignKey(Roadshow, on_delete=models.CASCADE, related_name="slots")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["roadshow", "position"], name="one_slot_per_position")]

@@ -119,3 +119,50 @@ def budget(proposal, lines):
         objs.append(BudgetLine(proposal=proposal, category=cats[name], item=f"{name}项目", unit="项",
                                unit_price=price, quantity=qty, amount=(price * qty).quantize(Decimal("0.01"))))
     return BudgetLine.objects.bulk_create(objs)
+
+
+# --- Judging: judges, finalists, panels and assignments ---------------------------------------------------------------
+
+
+def judge(username=None, affiliation="示范大学社会工作学院", expertise="professor", email=None, **extra):
+    """A judge account (role judge) with its Judge profile."""
+    from judging.models import Judge
+
+    username = username or f"judge{next(_counter)}"
+    u = user(username, role="judge", email=f"{username}@example.org" if email is None else email,
+             full_name=extra.pop("full_name", username))
+    return Judge.objects.create(user=u, affiliation=affiliation, expertise=expertise, **extra)
+
+
+def finalists(competition, n, **extra):
+    """n finalist proposals, each from its own organization, titled 入围项目01, 入围项目02, …"""
+    from venture.proposals.models import ProposalStatus
+
+    return [proposal(competition, organization(), status=ProposalStatus.FINALIST, title=f"入围项目{i:02d}", **extra)
+            for i in range(1, n + 1)]
+
+
+def final_panel(competition, judges, proposals, recused=(), pending=(), stage="final"):
+    """The panel of ``stage`` with every judge assigned every proposal, as assign_final_panel leaves it, and each
+    conflict declared: ``recused`` and ``pending`` are (judge, proposal) pairs, every other pair is declared clear.
+    Returns {(judge.pk, proposal.pk): Assignment}."""
+    from judging.models import Assignment, ConflictDeclaration, ConflictStatus, Panel
+
+    panel, _created = Panel.objects.get_or_create(competition=competition, stage=stage)
+    panel.judges.set(judges)
+    assignments = Assignment.objects.bulk_create(
+        [Assignment(panel=panel, judge=j, proposal=p) for p in proposals for j in judges])
+    recused = {(j.pk, p.pk) for j, p in recused}
+    pending = {(j.pk, p.pk) for j, p in pending}
+    now = timezone.now()
+
+    def status(a):
+        key = (a.judge_id, a.proposal_id)
+        return (ConflictStatus.RECUSED if key in recused else ConflictStatus.PENDING if key in pending
+                else ConflictStatus.CLEAR)
+
+    ConflictDeclaration.objects.bulk_create([
+        ConflictDeclaration(assignment=a, status=status(a), reason="曾为该机构提供督导" if status(a) == "recused" else "",
+                            declared_at=None if status(a) == "pending" else now)
+        for a in assignments])
+    return {(a.judge_id, a.proposal_id): a for a in assignments}

@@ -117,7 +117,7 @@ def check_environment(*, font_lookup=font_family_installed, library_lookup=libra
     if not font_lookup(FONT_FAMILY):
         problems.append(
             checks.Warning(
-                _("The font “%(family)s” is not installed: Chinese text in PDFs would be missing or in a fallback font.")
+                _("The font “%(family)s” is not installed: Chinese text in PDFs would be missing or in another font.")
                 % {"family": FONT_FAMILY},
                 hint=_("Install it with: %(command)s") % {"command": FONT_APT_COMMAND},
                 id="venture.W001",

@@ -82,6 +82,27 @@ def _proposal_editable(user, proposal):
     return _proposal_member(user, proposal) and proposal.editable_by_applicant
 
 
+def _own_assignment(user, assignment):
+    return is_judge(user) and assignment is not None and assignment.judge.user_id == user.pk
+
+
+def _clear_assignment(user, assignment):
+    from judging.models import ConflictStatus
+
+    conflict = getattr(assignment, "conflict", None) if assignment is not None else None
+    return _own_assignment(user, assignment) and conflict is not None and conflict.status == ConflictStatus.CLEAR
+
+
+def _judge_cleared_for(user, proposal):
+    """A judge sees a proposal's content only when assigned to it and cleared of conflicts."""
+    if not is_judge(user) or proposal is None:
+        return False
+    from judging.models import Assignment, ConflictStatus
+
+    return Assignment.objects.filter(judge__user=user, proposal=proposal,
+                                     conflict__status=ConflictStatus.CLEAR).exists()
+
+
 def _can_create_organization(user, obj=None):
     return is_applicant(user)
 
@@ -107,13 +128,22 @@ RULES = {
     "competition.view_internal": union_side,
     # Proposals
     "proposal.create": is_applicant,
-    "proposal.view": any_of(union_side, _proposal_member),
+    "proposal.view": any_of(union_side, _proposal_member, _judge_cleared_for),
     "proposal.edit": _proposal_editable,
     "proposal.submit": _proposal_editable,
     "proposal.withdraw": _proposal_member,
     "proposal.return": is_staff,
     "proposal.list": union_side,
     "proposal.screen": is_staff,
+    # Screening and judging
+    "screening.manage": is_staff,
+    "judging.manage": is_staff,
+    "judging.monitor": staff_or_auditor,
+    "judge.list": staff_or_auditor,
+    "assignment.declare": _own_assignment,
+    "assignment.score": _clear_assignment,
+    "conflict.override": is_staff,
+    "sheet.unlock": is_staff,
 }
 
 

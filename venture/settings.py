@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "venture.organizations",
     "venture.competitions",
     "venture.proposals",
+    "venture.screening",
     "judging",
     "venture.demo",
 ]

@@ -54,5 +54,7 @@ urlpatterns = [
     path("organizations/", include("venture.organizations.urls")),
     path("", include("venture.competitions.urls")),
     path("proposals/", include("venture.proposals.urls")),
+    path("screening/", include("venture.screening.urls")),
+    path("judging/", include("judging.urls")),
     path("admin/", admin.site.urls),
 ]

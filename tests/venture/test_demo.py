@@ -23,7 +23,24 @@ def test_demo_round_matches_the_domain(demo):
     assert Judge.objects.count() == 9
     expertise = sorted(Judge.objects.values_list("expertise", flat=True))
     assert expertise == ["professor"] * 3 + ["social_work"] * 3 + ["union"] * 3
-    assert Assignment.objects.filter(panel__competition=demo).count() == 12 * 9
+    assert Assignment.objects.filter(panel__competition=demo, panel__stage="final").count() == 12 * 9
+
+
+def test_demo_shows_screening_prescoring_and_the_roadshow(demo):
+    from judging.models import ConflictDeclaration, Roadshow, ScoreSheet
+    from venture.screening.models import CheckResult, FinalistDecision
+
+    assert Proposal.objects.filter(competition=demo, status="ineligible").exclude(status_reason="").count() == 6
+    assert CheckResult.objects.filter(proposal__competition=demo).count() == 48 * 5
+    pre = ScoreSheet.objects.filter(assignment__panel__competition=demo, assignment__panel__stage="prescoring")
+    assert pre.filter(status="submitted").count() == 42 * 3
+    assert FinalistDecision.objects.get(competition=demo).finalists.count() == 12
+    final = ScoreSheet.objects.filter(assignment__panel__competition=demo, assignment__panel__stage="final")
+    assert final.filter(status="submitted").count() == 12 * 9 - 1
+    assert ConflictDeclaration.objects.filter(assignment__panel__competition=demo, status="recused").count() == 1
+    roadshow = Roadshow.objects.get(competition=demo)
+    assert roadshow.slots.count() == 12 and roadshow.seed == "20260520"
+    assert demo.stage == "final"
     assert [c.weight for c in demo.criteria.all()] == [25, 25, 30, 20]
 
 

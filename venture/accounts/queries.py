@@ -25,7 +25,7 @@ def applicant_home(user):
 def judge_home(user):
     assignments = list(
         Assignment.objects.filter(judge__user=user)
-        .select_related("proposal__organization", "proposal__category", "panel__competition")
+        .select_related("proposal__organization", "proposal__category", "panel__competition", "conflict", "sheet")
         .order_by("panel__competition_id", "panel__stage", "proposal__title")
     )
     return {"assignments": assignments}

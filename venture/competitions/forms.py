@@ -14,13 +14,19 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import model_to_dict
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from judging.models import Panel, PanelStage
+from judging.models import Criterion, Panel, PanelStage
 from venture.validators import validate_money
 
 from . import services
-from .models import AggregationMethod, Competition, TrancheCondition
+from .models import AggregationMethod, BudgetCategory, Category, Competition, TrancheCondition, TranchePlanItem
+
+
+def label(model, name):
+    """The model field's own (translated) name, so a form label and the model never drift apart."""
+    return model._meta.get_field(name).verbose_name
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -46,16 +52,16 @@ class MoneyField(forms.DecimalField):
 class CompetitionForm(forms.ModelForm):
     """The settings of a round. Pass ``competition`` to edit one; without it the form creates a new round."""
 
-    fund_pool = MoneyField(label=_("fund pool"))
-    min_grant = MoneyField(label=_("minimum grant"))
-    max_grant = MoneyField(label=_("maximum grant"))
-    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    fund_pool = MoneyField(label=label(Competition, "fund_pool"))
+    min_grant = MoneyField(label=label(Competition, "min_grant"))
+    max_grant = MoneyField(label=label(Competition, "max_grant"))
+    year = forms.IntegerField(label=label(Competition, "year"), min_value=2000, max_value=2100)
     score_step = forms.TypedChoiceField(
-        label=_("score step"), choices=[("1", "1"), ("0.5", "0.5")], coerce=Decimal,
+        label=label(Competition, "score_step"), choices=[("1", "1"), ("0.5", "0.5")], coerce=Decimal,
         help_text=_("Judges score each criterion in steps of this size."),
     )
     tiebreak_criterion = forms.ChoiceField(
-        label=_("tie-break criterion"), required=False,
+        label=label(Competition, "tiebreak_criterion"), required=False,
         help_text=_("When totals are equal, the higher score on this criterion ranks first. "
                     "Choose it once the rubric is set up."),
     )
@@ -91,9 +97,12 @@ class CompetitionForm(forms.ModelForm):
             self.initial["score_step"] = services.format_number(step)
         codes = [(c.code, f"{c.code} · {c.name}") for c in (competition.criteria.all() if competition else [])]
         self.fields["tiebreak_criterion"].choices = [("", _("None"))] + codes
+        for field in self.fields.values():
+            field.label = capfirst(field.label)
         self.warnings = [] if self.is_bound else self._warnings(self.initial.get("method"), self.initial.get("trim"))
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> has the token
         self.helper.layout = Layout(
             Fieldset(_("The call"), Row(Column("title", css_class="col-md-8"), Column("year", css_class="col-md-4")),
                      "organizer", "description"),
@@ -151,7 +160,10 @@ class RowForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            field.label = capfirst(field.label)
             widget = field.widget
+            if widget.is_hidden:
+                continue
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
@@ -206,7 +218,7 @@ def row_formset(form, formset):
 
 
 class CategoryForm(RowForm):
-    name = forms.CharField(label=_("name"), max_length=100)
+    name = forms.CharField(label=label(Category, "name"), max_length=100)
 
 
 class BaseCategoryFormSet(RowFormSet):
@@ -225,11 +237,11 @@ CategoryFormSet = row_formset(CategoryForm, BaseCategoryFormSet)
 
 
 class BudgetCategoryForm(RowForm):
-    name = forms.CharField(label=_("name"), max_length=100)
-    cap_percent = forms.DecimalField(label=_("cap (% of total)"), required=False, max_digits=5, decimal_places=2,
+    name = forms.CharField(label=label(BudgetCategory, "name"), max_length=100)
+    cap_percent = forms.DecimalField(label=label(BudgetCategory, "cap_percent"), required=False, max_digits=5, decimal_places=2,
                                      widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
-    cap_amount = MoneyField(label=_("cap (amount)"), required=False)
-    is_management_fee = forms.BooleanField(label=_("management fee"), required=False)
+    cap_amount = MoneyField(label=label(BudgetCategory, "cap_amount"), required=False)
+    is_management_fee = forms.BooleanField(label=label(BudgetCategory, "is_management_fee"), required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -257,9 +269,9 @@ BudgetCategoryFormSet = row_formset(BudgetCategoryForm, BaseBudgetCategoryFormSe
 
 
 class TrancheForm(RowForm):
-    percent = forms.DecimalField(label=_("share (%)"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
+    percent = forms.DecimalField(label=label(TranchePlanItem, "percent"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                                  max_value=100, widget=forms.NumberInput(attrs={"step": "0.01"}))
-    condition = forms.ChoiceField(label=_("release condition"), choices=TrancheCondition.choices)
+    condition = forms.ChoiceField(label=label(TranchePlanItem, "condition"), choices=TrancheCondition.choices)
 
 
 class BaseTrancheFormSet(RowFormSet):
@@ -319,15 +331,15 @@ class BandsField(forms.CharField):
 
 
 class CriterionForm(RowForm):
-    code = forms.SlugField(label=_("code"), max_length=40,
+    code = forms.SlugField(label=label(Criterion, "code"), max_length=40,
                            help_text=_("Short, unique, in Latin letters, e.g. social_benefit."))
-    name = forms.CharField(label=_("name"), max_length=100)
-    max_points = forms.DecimalField(label=_("maximum points"), max_digits=5, decimal_places=1,
+    name = forms.CharField(label=label(Criterion, "name"), max_length=100)
+    max_points = forms.DecimalField(label=label(Criterion, "max_points"), max_digits=5, decimal_places=1,
                                     widget=forms.NumberInput(attrs={"step": "0.5", "min": "0"}))
-    weight = forms.DecimalField(label=_("weight"), max_digits=5, decimal_places=2,
+    weight = forms.DecimalField(label=label(Criterion, "weight"), max_digits=5, decimal_places=2,
                                 widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    bands = BandsField(label=_("band descriptors"), required=False,
+    description = forms.CharField(label=label(Criterion, "description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    bands = BandsField(label=label(Criterion, "bands"), required=False,
                        help_text=_("One band per line, from-to and a label, e.g. “21-25 Excellent”. "
                                    "Bands lie within 0 and the maximum points and do not overlap."))
 

@@ -6,10 +6,12 @@ fields; the ``save_*``/``create_*``/``update_*`` functions call them again, so a
 script) cannot store a broken round either.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from judging.models import Criterion
@@ -127,11 +129,30 @@ def _check_tiebreak(competition, code):
         )
 
 
+def _quantize(obj, fields):
+    """Decimals to the places their column keeps (120000 -> 120000.00), so the object, the audit trail and the
+    database agree and an unchanged value is not reported as a change."""
+    for name in fields:
+        field, value = obj._meta.get_field(name), getattr(obj, name)
+        if isinstance(field, models.DecimalField) and value is not None:
+            setattr(obj, name, Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places)))
+
+
 def _settings_data(data):
     unknown = set(data) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValueError(f"Not a round setting: {', '.join(sorted(unknown))}")
     return dict(data)
+
+
+def _settings_snapshot(competition, fields=SETTINGS_FIELDS):
+    """Settings for the audit trail, with times in the site's time zone (Beijing time) as staff typed them."""
+    values = snapshot(competition, fields)
+    for name in fields:
+        value = getattr(competition, name)
+        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+            values[name] = timezone.localtime(value).isoformat()
+    return values
 
 
 @transaction.atomic
@@ -142,30 +163,34 @@ def create_competition(*, by, data):
     competition = Competition(**data, stage=Stage.DRAFT)
     _check_tiebreak(competition, competition.tiebreak_criterion)
     competition.full_clean()
+    _quantize(competition, SETTINGS_FIELDS)
     competition.save()
-    record(actor=by, action="competition.create", obj=competition, after=snapshot(competition, SETTINGS_FIELDS))
+    record(actor=by, action="competition.create", obj=competition, after=_settings_snapshot(competition))
     return competition
 
 
 @transaction.atomic
 def update_competition(*, competition, by, data):
-    """Change some of a round's settings; the audit event lists the fields that changed, before and after."""
+    """Change some of a round's settings; the audit event lists the fields that changed, before and after.
+    Saving unchanged values writes nothing."""
     data = _settings_data(data)
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
-    before = snapshot(competition, SETTINGS_FIELDS)
+    old = {field: getattr(competition, field) for field in SETTINGS_FIELDS}
+    before = _settings_snapshot(competition)
     for field, value in data.items():
         setattr(competition, field, value)
     check_settings({field: getattr(competition, field) for field in SETTINGS_FIELDS})
-    if competition.tiebreak_criterion != before["tiebreak_criterion"]:
+    if competition.tiebreak_criterion != old["tiebreak_criterion"]:
         _check_tiebreak(competition, competition.tiebreak_criterion)
     competition.full_clean()
-    after = snapshot(competition, SETTINGS_FIELDS)
-    changed = [field for field in SETTINGS_FIELDS if before[field] != after[field]]
+    _quantize(competition, SETTINGS_FIELDS)
+    changed = [field for field in SETTINGS_FIELDS if getattr(competition, field) != old[field]]
     if not changed:
         return competition
     competition.save()
+    after = _settings_snapshot(competition, changed)
     record(actor=by, action="competition.update", obj=competition,
-           before={f: before[f] for f in changed}, after={f: after[f] for f in changed})
+           before={field: before[field] for field in changed}, after=after)
     return competition
 
 
@@ -200,6 +225,8 @@ def _sync(model, competition, rows, *, fields, key=None, first_order=0):
         for field in fields:
             setattr(obj, field, row[field])
         obj.order = order
+        obj.full_clean(exclude=["competition"], validate_unique=False, validate_constraints=False)
+        _quantize(obj, fields)
         obj.save()
 
 
@@ -270,7 +297,7 @@ def check_budget_category(row):
     """Rules for one budget category; raises ValidationError keyed by field."""
     errors = {}
     if row.get("cap_percent") is not None and not 0 < row["cap_percent"] <= HUNDRED:
-        errors["cap_percent"] = _("A cap is more than 0% and at most 100%; leave it empty for no cap.")
+        errors["cap_percent"] = _("A cap is more than 0 and at most 100 per cent; leave it empty for no cap.")
     if row.get("cap_amount") is not None:
         try:
             validate_money(row["cap_amount"])
@@ -332,7 +359,7 @@ def check_tranche_plan(rows):
         raise ValidationError(_("The tranche plan needs at least one tranche."), code="empty")
     for row in rows:
         if row["percent"] is None or not 0 < row["percent"] <= HUNDRED:
-            raise ValidationError(_("Each tranche is more than 0% and at most 100%."), code="percent")
+            raise ValidationError(_("Each tranche is more than 0 and at most 100 per cent."), code="percent")
         if row["condition"] not in TrancheCondition.values:
             raise ValidationError(_("Choose the release condition of each tranche."), code="condition")
     total = sum((row["percent"] for row in rows), Decimal("0"))

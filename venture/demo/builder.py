@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
-from judging.models import Assignment, Criterion, Expertise, Judge, Panel, PanelStage
+from judging.models import Criterion, Expertise, Judge, PanelStage
 from venture.accounts.models import Role, User
 from venture.competitions.models import (
     BudgetCategory,
@@ -151,18 +151,29 @@ def check_allowed():
         raise RuntimeError("Refusing to load demo data into a production configuration (VENTURE_PROFILE=production).")
 
 
-@transaction.atomic
 def build(seed=2026, stdout=None):
-    """Create the whole demo. Returns False (and does nothing) when the demo round already exists."""
+    """Create the whole demo. Returns False (and does nothing) when the demo round already exists.
+
+    The demo goes through the same service functions as the pages (so it also leaves an audit trail); the e-mails
+    those services send are kept in memory instead of being printed."""
+    from django.test.utils import override_settings
+
     check_allowed()
     if demo_exists():
         return False
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
+        return _build(seed)
+
+
+def _build(seed):
     rng = random.Random(seed)
     people = build_people(rng)
     round_ = build_round()
     organizations = build_organizations(rng, people["applicants"])
     proposals = build_proposals(rng, round_, organizations)
-    build_final_panel(rng, round_, people["judges"], proposals)
+    build_screening(rng, round_, proposals, people["staff"])
+    build_prescoring(rng, round_, people["judges"], people["staff"])
+    build_final_review(rng, round_, people["judges"], people["staff"])
     build_next_round(rng, organizations)
     return True
 
@@ -230,7 +241,7 @@ def build_round():
         cofunding_share=Decimal("0"),
         notice_working_days=5,
         tiebreak_criterion="social_benefit",
-        stage=Stage.FINAL,
+        stage=Stage.SCREENING,
     )
     for i, name in enumerate(CATEGORIES):
         Category.objects.create(competition=c, name=name, order=i)
@@ -311,8 +322,7 @@ def _budget_lines(rng, proposal, categories, target):
 
 # Status plan for the 52 verified organizations' proposals in the demo round (the order is shuffled).
 STATUS_PLAN = (
-    [ProposalStatus.FINALIST] * 12
-    + [ProposalStatus.NOT_SELECTED] * 30
+    [ProposalStatus.SUBMITTED] * 42  # screened eligible below; pre-scoring then picks the 12 finalists
     + [ProposalStatus.INELIGIBLE] * 6
     + [ProposalStatus.WITHDRAWN] * 2
     + [ProposalStatus.DRAFT] * 2
@@ -373,7 +383,9 @@ def _walk_status(proposal, final_status, competition):
     if final_status == S.DRAFT:
         return
     steps.append((S.SUBMITTED, submitted, ""))
-    if final_status == S.WITHDRAWN:
+    if final_status == S.SUBMITTED:
+        pass
+    elif final_status == S.WITHDRAWN:
         steps.append((S.WITHDRAWN, submitted + timedelta(days=1), "机构人员变动，主动撤回申报。"))
     elif final_status == S.INELIGIBLE:
         steps.append((S.INELIGIBLE, competition.closes_at + timedelta(days=10),
@@ -390,14 +402,112 @@ def _walk_status(proposal, final_status, competition):
                                                    status_reason=steps[-1][2])
 
 
-def build_final_panel(rng, competition, judges, proposals):
-    panel = Panel.objects.create(competition=competition, stage=PanelStage.FINAL)
-    panel.judges.set(judges)
-    finalists = [p for p in proposals if Proposal.objects.get(pk=p.pk).status == ProposalStatus.FINALIST]
-    Assignment.objects.bulk_create(
-        [Assignment(panel=panel, judge=j, proposal=p) for p in finalists for j in judges]
-    )
-    return panel
+CHECKLIST = [
+    "申报单位为在示范市登记的社会组织，登记证书在有效期内",
+    "申报材料齐全（申报书、预算明细、登记证书）",
+    "服务对象为新就业形态劳动者或其家庭",
+    "服务领域符合本届征集的五个方向",
+    "预算符合规定（管理费不超过10%，人员经费不超过30%）",
+]
+INELIGIBLE_REASONS = [
+    (1, "缺少登记证书扫描件，经通知后仍未补交。"),
+    (4, "管理费超过预算总额的10%。"),
+    (2, "服务对象以社区老年人为主，不属于新就业形态劳动者。"),
+]
+COMMENTS = {
+    "high": "需求调研扎实，服务设计贴合骑手作息，预算细化合理，建议重点支持。",
+    "mid": "项目思路清晰，建议进一步明确可量化的成效指标并细化进度安排。",
+    "low": "服务对象定位不够精准，活动与预算匹配度不足，可行性有待论证。",
+}
+
+
+def build_screening(rng, competition, proposals, staff):
+    """初审: the checklist, item-by-item results, eligible/ineligible decisions with reasons."""
+    from venture.screening import services as screening
+    from venture.screening.models import ChecklistItem
+
+    items = [ChecklistItem.objects.create(competition=competition, text=t, order=i) for i, t in enumerate(CHECKLIST)]
+    submitted = Proposal.objects.filter(competition=competition, status=ProposalStatus.SUBMITTED)
+    for p in submitted:
+        screening.record_checks(proposal=p, results={item: (True, "") for item in items}, by=staff)
+        screening.decide(proposal=p, eligible=True, reason="", by=staff)
+    for n, p in enumerate(Proposal.objects.filter(competition=competition, status=ProposalStatus.INELIGIBLE)):
+        failed, reason = INELIGIBLE_REASONS[n % len(INELIGIBLE_REASONS)]
+        results = {item: (i != failed, reason if i == failed else "") for i, item in enumerate(items)}
+        screening.record_checks(proposal=p, results=results, by=staff)
+
+
+def _points(rng, criterion, quality, lenience):
+    """Points on the criterion's scale from a latent quality (0..1) and the judge's leniency, in whole points."""
+    value = float(criterion.max_points) * min(0.98, max(0.3, quality + lenience + rng.gauss(0, 0.04)))
+    return Decimal(round(value))
+
+
+def _score(rng, assignment, criteria, quality, lenience, staff):
+    from judging import services as judging
+
+    points = {c.pk: _points(rng, c, quality, lenience) for c in criteria}
+    total = judging.weighted_total(criteria, points)
+    comment = COMMENTS["high" if total >= 85 else "mid" if total >= 65 else "low"]
+    judging.declare(assignment=assignment, has_conflict=False, reason="", by=assignment.judge.user)
+    judging.save_sheet(assignment=assignment, by=assignment.judge.user, points=points, comment=comment,
+                       expected_version=0, submit=True)
+
+
+def build_prescoring(rng, competition, judges, staff):
+    """Expert pre-scoring: 3 judges per eligible proposal, then the finalists from the adjusted ranking."""
+    from judging import ranking
+    from judging import services as judging
+    from venture.competitions.services import advance_stage
+    from venture.screening import services as screening
+
+    advance_stage(competition=competition, to=Stage.PRESCORING, by=staff)
+    panel = judging.generate_prescoring(competition=competition, judges=judges, k=3, seed=2026, by=staff)
+    criteria = list(competition.criteria.all())
+    lenience = {j.pk: rng.uniform(-0.08, 0.08) for j in judges}
+    quality = {p.pk: rng.uniform(0.55, 0.92) for p in competition.proposals.filter(status=ProposalStatus.ELIGIBLE)}
+    _QUALITY.update(quality)
+    for a in panel.assignments.select_related("judge__user", "proposal", "panel__competition"):
+        _score(rng, a, criteria, quality[a.proposal_id], lenience[a.judge_id], staff)
+    result = ranking.compute(competition, "prescoring")
+    top = [pid for pid, row in result.table.iterrows() if row["rank"] <= competition.finalist_quota]
+    finalists = list(Proposal.objects.filter(pk__in=top[:competition.finalist_quota]))
+    screening.confirm_finalists(
+        competition=competition, finalists=finalists, by=staff, source="专家预评分排名（加性评委效应模型）",
+        ranking=[{"proposal": int(pid), "rank": int(row["rank"]), "score": round(float(row["score"]), 2)}
+                 for pid, row in result.table.iterrows()])
+
+
+_QUALITY = {}
+
+
+def build_final_review(rng, competition, judges, staff):
+    """The roadshow: order drawn by lot, all 9 judges score all 12 finalists, one judge recused from one."""
+    from judging import services as judging
+    from judging.models import Roadshow, RoadshowPhase
+    from venture.competitions.services import advance_stage
+
+    advance_stage(competition=competition, to=Stage.FINAL, by=staff)
+    judging.set_panel(competition=competition, stage=PanelStage.FINAL, judges=judges, by=staff)
+    panel = judging.assign_final_panel(competition=competition, by=staff)
+    roadshow = judging.draw_order(competition=competition, by=staff, seed="20260520")
+    criteria = list(competition.criteria.all())
+    lenience = {j.pk: rng.uniform(-0.06, 0.06) for j in judges}
+    lenience[judges[8].pk] = 0.12  # one generous judge, whom the trimmed mean keeps in check
+    slots = list(roadshow.slots.select_related("proposal"))
+    recused = (judges[3].pk, slots[4].proposal_id)
+    assignments = {(a.judge_id, a.proposal_id): a for a in
+                   panel.assignments.select_related("judge__user", "proposal", "panel__competition")}
+    for slot in slots:
+        for judge in judges:
+            a = assignments[(judge.pk, slot.proposal_id)]
+            if (judge.pk, slot.proposal_id) == recused:
+                judging.declare(assignment=a, has_conflict=True, by=judge.user,
+                                reason="本人曾担任该机构理事，申请回避。")
+                continue
+            _score(rng, a, criteria, _QUALITY.get(slot.proposal_id, 0.8) - 0.04, lenience[judge.pk], staff)
+    Roadshow.objects.filter(pk=roadshow.pk).update(current=slots[-1], phase=RoadshowPhase.DONE,
+                                                   phase_started_at=timezone.now())
 
 
 def build_next_round(rng, organizations):

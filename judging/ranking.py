@@ -1,0 +1,79 @@
+"""From sealed score sheets to a ranking: one ORM query into DataFrames, then judging.scoring does the maths."""
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import scoring
+from .models import PanelStage
+from .queries import criteria_frame, score_frame
+
+
+@dataclass
+class Ranking:
+    method: str
+    trim: int
+    tiebreak: list
+    table: pd.DataFrame  # rank order; columns from scoring.rank plus per-criterion averages
+    totals: pd.DataFrame  # proposal, judge, total
+    criteria: pd.DataFrame
+    warnings: list = field(default_factory=list)
+
+
+def tiebreak_chain(competition):
+    chain = ["score"]
+    codes = set(competition.criteria.values_list("code", flat=True))
+    if competition.tiebreak_criterion and competition.tiebreak_criterion in codes:
+        chain.append(("criterion", competition.tiebreak_criterion))
+    chain += ["head_to_head", "first_places", "untrimmed_mean"]
+    return chain
+
+
+def compute(competition, stage, method=None):
+    """Rank the proposals of one stage by the round's declared method (or ``method``). Raises ValueError with the
+    engine's message when the data cannot support the method (e.g. too few judges to trim)."""
+    if method is None:
+        method = "additive" if stage == PanelStage.PRESCORING else competition.method
+    trim = competition.trim
+    scores = score_frame(competition, stage)
+    criteria = criteria_frame(competition)
+    if scores.empty:
+        raise ValueError("no submitted score sheets yet")
+    totals = scoring.judge_totals(scores, criteria[["criterion", "max_points", "weight"]])
+    aggregated = scoring.aggregate(totals, method=method, trim=trim)
+    per_criterion = scoring.criterion_aggregates(scores, criteria[["criterion", "max_points", "weight"]],
+                                                 method="mean", trim=trim)
+    chain = tiebreak_chain(competition)
+    criterion_scores = None
+    if any(isinstance(r, tuple) for r in chain):
+        criterion_scores = scoring.criterion_aggregates(
+            scores, criteria[["criterion", "max_points", "weight"]],
+            method="mean" if method in ("additive", "zscore") else method, trim=trim)
+    ranked = scoring.rank(aggregated, totals, tiebreak=chain, criterion_scores=criterion_scores)
+    table = ranked.join(per_criterion.add_prefix("avg_"), how="left")
+    warnings = []
+    if method == "trimmed_mean" and int(aggregated["n_judges"].min()) < scoring.TRIM_WARN_BELOW_JUDGES:
+        warnings.append("few_judges")
+    return Ranking(method=method, trim=trim, tiebreak=chain, table=table, totals=totals, criteria=criteria,
+                   warnings=warnings)
+
+
+def decided_label(code, criterion_names=None):
+    """Human words for a tie-break rule code from scoring.rank."""
+    from django.utils.translation import gettext as _
+
+    if not isinstance(code, str):
+        return ""
+    if code.startswith("criterion:"):
+        name = (criterion_names or {}).get(code.split(":", 1)[1], code.split(":", 1)[1])
+        return _("Score on “%(criterion)s”") % {"criterion": name}
+    labels = {
+        "score": _("Score"),
+        "median": _("Median"),
+        "head_to_head": _("Head-to-head (common judges)"),
+        "first_places": _("More first places"),
+        "untrimmed_mean": _("Untrimmed mean"),
+        "lottery": _("Lottery"),
+        "tie": _("Tie (chair decides)"),
+    }
+    return labels.get(code, code)

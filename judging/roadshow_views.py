@@ -1,0 +1,200 @@
+"""Staff and auditor pages around the final review: the live scoring board, completion and reminders, the roadshow
+control desk (draw by lot, now presenting) and the projector.
+
+None of these pages ever shows a score or a total: they show who has submitted, not what was given.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from venture import permissions
+from venture.competitions.models import Competition
+
+from . import queries, services
+from .models import PanelStage, Roadshow, RoadshowPhase, RoadshowSlot
+
+# The phases the control desk may switch a finalist to, and the competition field that times each one.
+CONTROL_PHASES = (RoadshowPhase.PRESENTATION, RoadshowPhase.QA, RoadshowPhase.DONE)
+PHASE_MINUTES = {RoadshowPhase.PRESENTATION: "presentation_minutes", RoadshowPhase.QA: "qa_minutes"}
+
+
+def _competition(request, action, competition_pk, stage=None):
+    """Permission first (403 for a page without an object), then the round; an unknown stage is a 404."""
+    permissions.require(request.user, action)
+    if stage is not None and stage not in PanelStage.values:
+        raise Http404
+    return get_object_or_404(Competition, pk=competition_pk)
+
+
+def _errors(request, exc):
+    messages.error(request, " ".join(exc.messages))
+
+
+# --- Live board ------------------------------------------------------------------------------------------------------
+
+
+def _presentation_order(competition, stage):
+    """Proposal ids in roadshow order for the final once drawn (one query), else None."""
+    if stage != PanelStage.FINAL:
+        return None
+    return list(RoadshowSlot.objects.filter(roadshow__competition=competition).values_list("proposal_id", flat=True))
+
+
+def _by_title(rows):
+    return sorted(rows, key=lambda r: (r["proposal"].title if r["proposal"] else "", r["proposal"].pk if
+                                       r["proposal"] else 0))
+
+
+def _board_context(competition, stage):
+    order = _presentation_order(competition, stage)
+    data = queries.board(competition, stage, order=order or None)
+    if not order:
+        data["rows"] = _by_title(data["rows"])
+    return {"competition": competition, "stage": PanelStage(stage), "board": data, "in_roadshow_order": bool(order)}
+
+
+@login_required
+@require_GET
+def live_board(request, competition_pk, stage):
+    competition = _competition(request, "judging.monitor", competition_pk, stage)
+    return render(request, "judging/board.html", _board_context(competition, stage))
+
+
+@never_cache
+@login_required
+@require_GET
+def live_board_cells(request, competition_pk, stage):
+    """The table alone, polled by htmx every 5 s."""
+    competition = _competition(request, "judging.monitor", competition_pk, stage)
+    return render(request, "judging/_board_cells.html", _board_context(competition, stage))
+
+
+# --- Completion and reminders ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def progress_page(request, competition_pk, stage):
+    competition = _competition(request, "judging.monitor", competition_pk, stage)
+    data = queries.progress(competition, stage)
+    return render(request, "judging/progress.html", {
+        "competition": competition, "stage": PanelStage(stage), "progress": data,
+        "proposals": _by_title(data["board"]["rows"]),
+    })
+
+
+@login_required
+@require_POST
+def remind(request, competition_pk, stage):
+    competition = _competition(request, "judging.manage", competition_pk, stage)
+    count = services.remind_missing(competition=competition, stage=stage, by=request.user)
+    if count:
+        messages.success(request, ngettext("Reminder e-mailed to %(n)s judge.", "Reminder e-mailed to %(n)s judges.",
+                                           count) % {"n": count})
+    else:
+        messages.info(request, _("No judge owes a score sheet (or none has an e-mail address); nobody was reminded."))
+    return redirect("judging:progress", competition_pk=competition.pk, stage=stage)
+
+
+# --- Roadshow control desk -------------------------------------------------------------------------------------------
+
+
+def _roadshow(competition):
+    return (Roadshow.objects.filter(competition=competition)
+            .select_related("current__proposal__organization").first())
+
+
+def _control_action(request, competition, roadshow):
+    """Perform one POSTed action through the services; a ValidationError becomes a message."""
+    action = request.POST.get("action", "")
+    if action == "draw":
+        services.draw_order(competition=competition, reason=request.POST.get("reason", ""), by=request.user)
+        messages.success(request, _("The presentation order has been drawn."))
+        return
+    if roadshow is None or not roadshow.draws:
+        raise ValidationError(_("Draw the presentation order first."))
+    if action == "phase":
+        phase = request.POST.get("phase", "")
+        if phase not in CONTROL_PHASES:
+            raise ValidationError(_("Unknown roadshow phase."))
+        slot = get_object_or_404(RoadshowSlot, pk=request.POST.get("slot") or 0, roadshow=roadshow)
+        services.set_presenting(roadshow=roadshow, slot=slot, phase=phase, by=request.user)
+    elif action == "next":
+        slots = roadshow.slots.all()
+        if roadshow.current is not None:
+            slots = slots.filter(position__gt=roadshow.current.position)
+        slot = slots.order_by("position").first()
+        if slot is None:
+            raise ValidationError(_("That was the last finalist."))
+        services.set_presenting(roadshow=roadshow, slot=slot, phase=RoadshowPhase.WAITING, by=request.user)
+    else:
+        raise ValidationError(_("Unknown action."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roadshow_control(request, competition_pk):
+    competition = _competition(request, "judging.manage", competition_pk)
+    roadshow = _roadshow(competition)
+    if request.method == "POST":
+        try:
+            _control_action(request, competition, roadshow)
+        except ValidationError as exc:
+            _errors(request, exc)
+        return redirect("judging:roadshow", competition_pk=competition.pk)
+    slots = list(roadshow.slots.select_related("proposal__organization")) if roadshow else []
+    return render(request, "judging/roadshow.html", {
+        "competition": competition, "roadshow": roadshow, "slots": slots,
+        "finalists": [] if slots else list(queries.finalists(competition).select_related("organization")
+                                           .order_by("title")),
+        "phases": [RoadshowPhase(p) for p in CONTROL_PHASES],
+        "started": roadshow is not None and (roadshow.current_id is not None or roadshow.phase != RoadshowPhase.WAITING),
+    })
+
+
+# --- Projector -------------------------------------------------------------------------------------------------------
+
+
+def _state(competition, roadshow):
+    """What the projector shows: the finalist on stage, the phase and its timer inputs. Never a score."""
+    now = timezone.now()
+    state = {"position": None, "count": 0, "title": "", "organization": "", "phase": RoadshowPhase.WAITING.value,
+             "phase_label": str(RoadshowPhase.WAITING.label), "started_at": None, "duration": None,
+             "server_now": now.isoformat(timespec="milliseconds")}
+    if roadshow is None:
+        return state
+    phase = RoadshowPhase(roadshow.phase)
+    state.update(phase=phase.value, phase_label=str(phase.label), count=roadshow.slots.count())
+    if roadshow.current is not None:
+        proposal = roadshow.current.proposal
+        state.update(position=roadshow.current.position, title=proposal.title, organization=proposal.organization.name)
+    if phase in PHASE_MINUTES and roadshow.phase_started_at:
+        state.update(started_at=roadshow.phase_started_at.isoformat(timespec="milliseconds"),
+                     duration=getattr(competition, PHASE_MINUTES[phase]) * 60)
+    return state
+
+
+@login_required
+@require_GET
+def projector(request, competition_pk):
+    competition = _competition(request, "judging.monitor", competition_pk)
+    return render(request, "judging/projector.html", {
+        "competition": competition, "state": _state(competition, _roadshow(competition)),
+    })
+
+
+@never_cache
+@login_required
+@require_GET
+def projector_state(request, competition_pk):
+    """JSON polled every 2 s by static/js/roadshow.js; ``server_now`` lets the client cancel its clock skew."""
+    competition = _competition(request, "judging.monitor", competition_pk)
+    return JsonResponse(_state(competition, _roadshow(competition)))

@@ -1,0 +1,224 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from venture import permissions
+from venture.competitions.models import Competition
+from venture.proposals.models import Proposal
+
+from . import ranking as ranking_module
+from . import services
+from .forms import DeclarationForm, JudgeForm, PanelForm, ReasonForm, ScoreSheetForm
+from .models import Assignment, ConflictDeclaration, ConflictStatus, Judge, PanelStage, ScoreSheet, SheetStatus
+
+ASSIGNMENTS = Assignment.objects.select_related(
+    "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet")
+
+
+def _stage(stage):
+    if stage not in PanelStage.values:
+        raise Http404
+    return PanelStage(stage)
+
+
+@login_required
+def declare(request, pk):
+    """回避 first: the judge sees only title and organization until they declare no conflict."""
+    assignment = permissions.get_for(request.user, "assignment.declare", ASSIGNMENTS, pk=pk)
+    declaration = getattr(assignment, "conflict", None)
+    form = DeclarationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.declare(assignment=assignment, has_conflict=form.cleaned_data["has_conflict"],
+                             reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("judging:declare", pk=pk)
+        if form.cleaned_data["has_conflict"]:
+            messages.info(request, _("You are recused from this proposal. Thank you for declaring it."))
+            return redirect("home")
+        return redirect("judging:sheet", pk=pk)
+    return render(request, "judging/declare.html", {"assignment": assignment, "declaration": declaration,
+                                                    "form": form})
+
+
+@login_required
+def score_sheet(request, pk):
+    assignment = permissions.get_for(request.user, "assignment.score", ASSIGNMENTS, pk=pk)
+    competition = assignment.panel.competition
+    criteria = list(competition.criteria.all())
+    sheet = ScoreSheet.objects.filter(assignment=assignment).prefetch_related("scores").first()
+    locked = sheet is not None and sheet.status == SheetStatus.SUBMITTED
+    initial = {"version": sheet.version if sheet else 0, "comment": sheet.comment if sheet else ""}
+    if sheet:
+        initial.update({f"c_{s.criterion_id}": s.points for s in sheet.scores.all()})
+    form = ScoreSheetForm(request.POST or None, initial=initial, criteria=criteria, step=competition.score_step)
+    if request.method == "POST" and not locked:
+        if form.is_valid():
+            submit = "submit" in request.POST
+            try:
+                services.save_sheet(assignment=assignment, by=request.user, points=form.points(),
+                                    comment=form.cleaned_data["comment"],
+                                    expected_version=form.cleaned_data["version"], submit=submit)
+            except services.StaleSheet:
+                form.add_error(None, _("This sheet was saved from another tab or device after you opened it. Your "
+                                       "entries were NOT saved and are still below; reload to see the saved "
+                                       "version, then enter your scores again."))
+            except services.SheetErrors as exc:
+                for key, message in exc.field_errors.items():
+                    form.add_error("comment" if key == "comment" else f"c_{key}", message)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Score sheet submitted. Thank you.") if submit else _("Draft saved."))
+                return redirect("home") if submit else redirect("judging:sheet", pk=pk)
+    elif request.method == "POST" and locked:
+        # A double-clicked submit lands here: the sheet is already in, nothing changes.
+        messages.info(request, _("This score sheet has been submitted and is locked."))
+        return redirect("judging:sheet", pk=pk)
+    rows = [(c, form[f"c_{c.pk}"]) for c in criteria]
+    return render(request, "judging/sheet.html", {
+        "assignment": assignment, "competition": competition, "proposal": assignment.proposal, "form": form,
+        "rows": rows, "sheet": sheet, "locked": locked,
+        "budget_lines": assignment.proposal.budget_lines.select_related("category"),
+    })
+
+
+@require_POST
+@login_required
+def unlock(request, pk):
+    sheet = get_object_or_404(ScoreSheet.objects.select_related("assignment__panel__competition"), pk=pk)
+    permissions.require(request.user, "sheet.unlock")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.unlock_sheet(sheet=sheet, reason=form.cleaned_data["reason"], by=request.user)
+            messages.success(request, _("Sheet unlocked; the judge can change and resubmit it."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give the reason for unlocking."))
+    competition = sheet.assignment.panel.competition
+    return redirect("judging:progress", competition_pk=competition.pk, stage=sheet.assignment.panel.stage)
+
+
+@login_required
+def judge_list(request):
+    permissions.require(request.user, "judge.list")
+    judges = Judge.objects.select_related("user").order_by("expertise", "user__username")
+    return render(request, "judging/judge_list.html", {"judges": judges})
+
+
+@login_required
+def judge_create(request):
+    permissions.require(request.user, "judging.manage")
+    form = JudgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.add_judge(by=request.user, username=data["username"], full_name=data["full_name"],
+                           email=data["email"], title=data["title"], affiliation=data["affiliation"],
+                           expertise=data["expertise"], phone=data["phone"],
+                           other_affiliations=data["other_affiliations"])
+        messages.success(request, _("Judge added; an invitation e-mail was sent."))
+        return redirect("judging:judges")
+    return render(request, "judging/judge_form.html", {"form": form})
+
+
+@login_required
+def panel(request, competition_pk, stage):
+    competition = permissions.get_for(request.user, "judging.manage", Competition.objects.all(), pk=competition_pk)
+    stage = _stage(stage)
+    existing = competition.panels.filter(stage=stage).first()
+    form = PanelForm(request.POST or None, initial={"judges": existing.judges.all() if existing else []})
+    if request.method == "POST" and form.is_valid():
+        judges = list(form.cleaned_data["judges"])
+        try:
+            if stage == PanelStage.PRESCORING:
+                services.generate_prescoring(competition=competition, judges=judges, k=form.cleaned_data["k"] or 3,
+                                             seed=form.cleaned_data["seed"], by=request.user)
+                messages.success(request, _("Pre-scoring assignment generated."))
+            else:
+                services.set_panel(competition=competition, stage=stage, judges=judges, by=request.user)
+                services.assign_final_panel(competition=competition, by=request.user)
+                messages.success(request, _("Final panel set; every judge is assigned every finalist."))
+            return redirect("judging:panel", competition_pk=competition.pk, stage=stage)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    assignments = (Assignment.objects.filter(panel__competition=competition, panel__stage=stage)
+                   .select_related("judge__user", "proposal", "conflict").order_by("proposal__title", "judge_id"))
+    loads = {}
+    for a in assignments:
+        loads[a.judge] = loads.get(a.judge, 0) + 1
+    return render(request, "judging/panel.html", {"competition": competition, "stage": stage, "form": form,
+                                                  "assignments": assignments, "loads": sorted(
+                                                      loads.items(), key=lambda kv: kv[0].user.username)})
+
+
+@login_required
+def conflict_register(request, competition_pk):
+    competition = permissions.get_for(request.user, "judging.monitor", Competition.objects.all(), pk=competition_pk)
+    declarations = (ConflictDeclaration.objects.filter(assignment__panel__competition=competition)
+                    .exclude(status=ConflictStatus.PENDING)
+                    .select_related("assignment__judge__user", "assignment__proposal__organization",
+                                    "assignment__panel", "overridden_by")
+                    .order_by("-status", "assignment__proposal__title"))
+    return render(request, "judging/conflicts.html", {"competition": competition, "declarations": declarations,
+                                                      "form": ReasonForm()})
+
+
+@require_POST
+@login_required
+def conflict_override(request, pk):
+    declaration = get_object_or_404(ConflictDeclaration.objects.select_related("assignment__panel__competition",
+                                                                               "assignment__proposal"), pk=pk)
+    permissions.require(request.user, "conflict.override")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.override_conflict(assignment=declaration.assignment, reason=form.cleaned_data["reason"],
+                                       by=request.user)
+            messages.success(request, _("Override recorded; the judge may now score this proposal."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give the reason for the override."))
+    return redirect("judging:conflicts", competition_pk=declaration.assignment.panel.competition_id)
+
+
+@login_required
+def provisional_ranking(request, competition_pk, stage):
+    """Staff: the ranking once sheets are in. Judges never reach this page."""
+    competition = permissions.get_for(request.user, "judging.manage", Competition.objects.all(), pk=competition_pk)
+    stage = _stage(stage)
+    from .queries import board
+
+    status = board(competition, stage)
+    result, error = None, None
+    try:
+        result = ranking_module.compute(competition, stage)
+    except ValueError as exc:
+        error = str(exc)
+    rows = []
+    if result is not None:
+        proposals = Proposal.objects.select_related("organization").in_bulk(list(result.table.index))
+        names = dict(competition.criteria.values_list("code", "name"))
+        mean_rank = None
+        if stage == PanelStage.PRESCORING:
+            from . import scoring
+
+            mean = scoring.aggregate(result.totals, method="mean")
+            mean_rank = mean["score"].rank(ascending=False, method="min").astype(int).to_dict()
+        for pid, row in result.table.iterrows():
+            rows.append({"proposal": proposals.get(pid), "rank": int(row["rank"]), "score": row["score"],
+                         "mean": row["mean"], "median": row["median"], "n": int(row["n_judges"]),
+                         "decided_by": ranking_module.decided_label(row["decided_by"], names),
+                         "mean_rank": mean_rank.get(pid) if mean_rank else None,
+                         "criteria": [row.get(f"avg_{c}") for c in result.criteria["criterion"]]})
+    return render(request, "judging/ranking.html", {
+        "competition": competition, "stage": stage, "status": status, "result": result, "rows": rows,
+        "error": error, "criteria": competition.criteria.all(),
+    })

@@ -1,0 +1,579 @@
+"""Staff set up a round: settings, service categories, budget rules, tranche plan and rubric, through the pages."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
+
+from judging.models import Criterion, Judge, Panel, PanelStage
+from tests import factories
+from venture.audit.models import AuditEvent
+from venture.competitions import services
+from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+SETTINGS = {
+    "title": "2026年示范市新就业形态劳动者服务项目创投大赛",
+    "year": "2026",
+    "organizer": "示范市总工会",
+    "description": "## 申报须知\n\n面向**新就业形态劳动者**。",
+    "fund_pool": "1200000.00",
+    "min_grant": "50000",
+    "max_grant": "150000.50",
+    "opens_at": "2026-03-01T09:00",
+    "closes_at": "2026-04-15T17:30",
+    "finalist_quota": "12",
+    "project_start_earliest": "2026-07-01",
+    "project_end_latest": "2027-06-30",
+    "min_project_months": "6",
+    "max_project_months": "12",
+    "cofunding_share": "10",
+    "notice_working_days": "5",
+    "score_step": "0.5",
+    "comment_below": "60",
+    "comment_above": "90",
+    "presentation_minutes": "8",
+    "qa_minutes": "7",
+    "method": "trimmed_mean",
+    "trim": "1",
+    "tiebreak_criterion": "",
+    "funding_rule": "skip",
+}
+
+RUBRIC = [
+    {"code": "targeting", "name": "项目定位精准性", "max_points": "25", "weight": "25",
+     "description": "服务对象是否明确", "bands": "21-25 优秀\n16-20 良好\n0-15 一般"},
+    {"code": "feasibility", "name": "内容可行性", "max_points": "25", "weight": "25", "description": "", "bands": ""},
+    {"code": "social_benefit", "name": "社会效益", "max_points": "30", "weight": "30", "description": "",
+     "bands": "25–30 优秀\n0-24.5 其他"},
+    {"code": "budget", "name": "资金预算", "max_points": "20", "weight": "20", "description": "", "bands": ""},
+]
+
+
+def formset_data(prefix, rows, initial=0):
+    """POST data of a formset page: the management form plus one numbered block per row (keys without prefix)."""
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            if value is True:
+                value = "on"
+            elif value is False or value is None:
+                continue
+            data[f"{prefix}-{i}-{key}"] = str(value)
+    return data
+
+
+@pytest.fixture
+def en(client):
+    """The test client reading the site in English, so assertions do not depend on the Chinese catalogue."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
+@pytest.fixture
+def english():
+    """Service functions called directly, outside a request, speak English."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def staff_client(en, staff):
+    en.force_login(staff)
+    return en
+
+
+@pytest.fixture
+def draft(db):
+    return factories.competition(stage=Stage.DRAFT)
+
+
+def actions(competition):
+    return list(AuditEvent.objects.filter(object_type="competitions.competition", object_id=str(competition.pk))
+                .order_by("id").values_list("action", flat=True))
+
+
+# --- The whole set-up through the pages -----------------------------------------------------------------------------
+
+
+def test_staff_sets_up_a_round_with_categories_budget_rules_tranches_and_rubric(staff_client, staff):
+    response = staff_client.post("/rounds/new/", SETTINGS)
+    competition = Competition.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{competition.pk}/categories/"
+    assert competition.stage == Stage.DRAFT
+    assert competition.title == "2026年示范市新就业形态劳动者服务项目创投大赛"
+    assert competition.year == 2026
+    assert competition.fund_pool == Decimal("1200000.00")
+    assert competition.min_grant == Decimal("50000.00")
+    assert competition.max_grant == Decimal("150000.50")
+    assert competition.opens_at == datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    assert competition.closes_at == datetime(2026, 4, 15, 17, 30, tzinfo=SHANGHAI)
+    assert competition.project_start_earliest == date(2026, 7, 1)
+    assert competition.project_end_latest == date(2027, 6, 30)
+    assert (competition.min_project_months, competition.max_project_months) == (6, 12)
+    assert competition.cofunding_share == Decimal("10.00")
+    assert competition.score_step == Decimal("0.5")
+    assert (competition.method, competition.trim, competition.funding_rule) == ("trimmed_mean", 1, "skip")
+
+    response = staff_client.post(f"/rounds/{competition.pk}/categories/", formset_data("categories", [
+        {"name": "技能培训", "ORDER": "2"}, {"name": "权益保障", "ORDER": "1"}, {"name": "", "ORDER": ""},
+    ]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{competition.pk}/categories/"
+    assert list(competition.categories.values_list("name", "order")) == [("权益保障", 0), ("技能培训", 1)]
+
+    response = staff_client.post(f"/rounds/{competition.pk}/budget-rules/", {**formset_data("budget_rules", [
+        {"name": "人员经费", "cap_percent": "30", "cap_amount": ""},
+        {"name": "活动经费"},
+        {"name": "管理费", "cap_percent": "10", "cap_amount": "12000.50", "is_management_fee": True},
+    ]), "continue": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{competition.pk}/tranches/"
+    assert list(competition.budget_categories.values_list("name", "cap_percent", "cap_amount", "is_management_fee",
+                                                           "order")) == [
+        ("人员经费", Decimal("30.00"), None, False, 0),
+        ("活动经费", None, None, False, 1),
+        ("管理费", Decimal("10.00"), Decimal("12000.50"), True, 2),
+    ]
+
+    response = staff_client.post(f"/rounds/{competition.pk}/tranches/", formset_data("tranches", [
+        {"percent": "50", "condition": "signing"}, {"percent": "30", "condition": "midterm"},
+        {"percent": "20", "condition": "final"},
+    ]))
+    assert response.status_code == 302
+    assert list(competition.tranche_plan.values_list("order", "percent", "condition")) == [
+        (1, Decimal("50.00"), "signing"), (2, Decimal("30.00"), "midterm"), (3, Decimal("20.00"), "final"),
+    ]
+
+    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", {**formset_data("rubric", RUBRIC),
+                                                                       "continue": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{competition.pk}/"
+    assert list(competition.criteria.values_list("code", "name", "max_points", "weight", "order")) == [
+        ("targeting", "项目定位精准性", Decimal("25.0"), Decimal("25.00"), 0),
+        ("feasibility", "内容可行性", Decimal("25.0"), Decimal("25.00"), 1),
+        ("social_benefit", "社会效益", Decimal("30.0"), Decimal("30.00"), 2),
+        ("budget", "资金预算", Decimal("20.0"), Decimal("20.00"), 3),
+    ]
+    targeting = competition.criteria.get(code="targeting")
+    assert targeting.description == "服务对象是否明确"
+    assert targeting.bands == [{"min": 21, "max": 25, "label": "优秀"}, {"min": 16, "max": 20, "label": "良好"},
+                               {"min": 0, "max": 15, "label": "一般"}]
+    assert competition.criteria.get(code="social_benefit").bands == [
+        {"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]
+    assert competition.criteria.get(code="budget").bands == []
+
+    assert actions(competition) == ["competition.create", "competition.categories", "competition.budget_categories",
+                                    "competition.tranche_plan", "competition.rubric"]
+    assert set(AuditEvent.objects.values_list("actor__username", flat=True)) == {"staff1"}
+
+    # The round page links every setup page; the public call page shows what was set up.
+    body = staff_client.get(f"/rounds/{competition.pk}/").content.decode()
+    for url in ("edit", "categories", "budget-rules", "tranches", "rubric"):
+        assert f'href="/rounds/{competition.pk}/{url}/"' in body
+    services.advance_stage(competition=competition, to=Stage.OPEN, by=staff)
+    body = staff_client.get(f"/calls/{competition.pk}/").content.decode()
+    assert "权益保障、技能培训" in body
+    assert "21–25 优秀; 16–20 良好; 0–15 一般" in body
+    assert "50% · On signing the grant agreement<br>30% · After a passed mid-term evaluation<br>" in body
+
+
+def test_pages_render_with_the_current_values(staff_client, draft):
+    body = staff_client.get(f"/rounds/{draft.pk}/edit/").content.decode()
+    opens = draft.opens_at.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    assert f'name="opens_at" value="{opens}"' in body
+    assert 'value="1" selected' in body  # the score step 1.0 stored shows as "1"
+    assert '<option value="social_benefit">social_benefit · 社会效益</option>' in body
+
+    body = staff_client.get(f"/rounds/{draft.pk}/categories/").content.decode()
+    assert 'name="categories-0-name" value="权益保障"' in body
+    assert 'name="categories-1-name" value="技能培训"' in body
+    assert 'name="categories-TOTAL_FORMS" value="5"' in body  # 2 categories + 3 empty rows
+
+    body = staff_client.get(f"/rounds/{draft.pk}/rubric/").content.decode()
+    assert 'name="rubric-0-code" value="targeting"' in body
+    assert 'name="rubric-TOTAL_FORMS" value="5"' in body
+
+    body = staff_client.get("/rounds/new/").content.decode()
+    assert 'name="trim" value="1"' in body  # model defaults prefill a new round
+
+
+def test_new_round_button_and_setup_links_only_for_staff(client, staff, auditor, draft):
+    client.force_login(staff)
+    assert 'href="/rounds/new/"' in client.get("/rounds/").content.decode()
+    assert f'href="/rounds/{draft.pk}/edit/"' in client.get(f"/rounds/{draft.pk}/").content.decode()
+    client.force_login(auditor)
+    assert 'href="/rounds/new/"' not in client.get("/rounds/").content.decode()
+    assert f'href="/rounds/{draft.pk}/edit/"' not in client.get(f"/rounds/{draft.pk}/").content.decode()
+
+
+# --- Who may --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["applicant", "judge", "auditor", "supervisor"])
+def test_non_staff_get_403_on_create_and_404_on_an_existing_round(client, draft, role):
+    client.force_login(factories.user(f"someone_{role}", role=role))
+    assert client.get("/rounds/new/").status_code == 403
+    assert client.post("/rounds/new/", SETTINGS).status_code == 403
+    for page in ("edit", "categories", "budget-rules", "tranches", "rubric"):
+        assert client.get(f"/rounds/{draft.pk}/{page}/").status_code == 404
+        assert client.post(f"/rounds/{draft.pk}/{page}/", {"title": "x"}).status_code == 404
+    assert Competition.objects.count() == 1
+    assert draft.categories.count() == 2
+    assert AuditEvent.objects.count() == 0
+
+
+def test_anonymous_is_sent_to_login(client, draft):
+    response = client.get(f"/rounds/{draft.pk}/edit/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next=/rounds/{draft.pk}/edit/"
+
+
+def test_missing_round_is_404_for_staff(staff_client):
+    assert staff_client.get("/rounds/999999/edit/").status_code == 404
+
+
+# --- Settings rules -------------------------------------------------------------------------------------------------
+
+
+def test_closes_before_opens_is_refused_next_to_the_field_and_keeps_the_input(staff_client):
+    response = staff_client.post("/rounds/new/", {**SETTINGS, "closes_at": "2026-03-01T08:59"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"closes_at": ["Applications must close after they open."]}
+    body = response.content.decode()
+    assert "Applications must close after they open." in body
+    assert 'value="2026年示范市新就业形态劳动者服务项目创投大赛"' in body
+    assert 'name="closes_at" value="2026-03-01T08:59"' in body
+    assert Competition.objects.count() == 0
+    assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("changes, errors", [
+    ({"fund_pool": "-1"}, {"fund_pool": ["An amount cannot be negative."]}),
+    ({"min_grant": "abc"}, {"min_grant": ["Enter an amount in yuan."]}),
+    ({"max_grant": "100000.005"}, {"max_grant": ["Use at most two decimal places (fen)."]}),
+    ({"min_grant": "200000"}, {"min_grant": ["The minimum grant cannot be more than the maximum grant."]}),
+    ({"fund_pool": "100000"}, {"max_grant": ["The maximum grant cannot be more than the fund pool."]}),
+    ({"project_end_latest": "2026-07-01"},
+     {"project_end_latest": ["The latest project end must come after the earliest project start."]}),
+    ({"min_project_months": "13"},
+     {"max_project_months": ["The longest project cannot be shorter than the shortest project."]}),
+    ({"score_step": "0.25"}, {"score_step": ["Select a valid choice. 0.25 is not one of the available choices."]}),
+    ({"trim": "-1"}, {"trim": ["Ensure this value is greater than or equal to 0."]}),
+    ({"comment_below": "95"},
+     {"comment_above": ["This bound cannot be lower than the “comment required below” bound."]}),
+    ({"cofunding_share": "101"}, {"cofunding_share": ["Ensure this value is less than or equal to 100."]}),
+    ({"tiebreak_criterion": "social_benefit"},
+     {"tiebreak_criterion": ["Select a valid choice. social_benefit is not one of the available choices."]}),
+])
+def test_settings_rules(staff_client, changes, errors):
+    response = staff_client.post("/rounds/new/", {**SETTINGS, **changes})
+    assert response.status_code == 200
+    assert response.context["form"].errors == errors
+    assert Competition.objects.count() == 0
+
+
+def test_errors_are_in_the_users_language(client, staff):
+    client.force_login(staff)  # default language: Simplified Chinese
+    response = client.post("/rounds/new/", {**SETTINGS, "title": ""})
+    assert response.context["form"].errors == {"title": ["这个字段是必填项。"]}
+    assert "这个字段是必填项。" in response.content.decode()
+
+
+def test_edit_settings_records_only_what_changed(staff_client, draft):
+    values = {**SETTINGS, "year": str(draft.year), "title": "新名称", "max_grant": "120000",
+              "tiebreak_criterion": "social_benefit"}
+    response = staff_client.post(f"/rounds/{draft.pk}/edit/", values)
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{draft.pk}/edit/"
+    draft.refresh_from_db()
+    assert (draft.title, draft.max_grant, draft.tiebreak_criterion) == ("新名称", Decimal("120000.00"),
+                                                                      "social_benefit")
+    event = AuditEvent.objects.get(action="competition.update")
+    assert event.before["title"] == "测试创投大赛"
+    assert event.after["title"] == "新名称"
+    assert event.before["max_grant"] == "150000.00"
+    assert event.after["max_grant"] == "120000.00"
+    assert event.after["tiebreak_criterion"] == "social_benefit"
+    assert event.after["opens_at"] == "2026-03-01T09:00:00+08:00"
+    assert set(event.after) == set(event.before) == {
+        "title", "description", "fund_pool", "max_grant", "opens_at", "closes_at", "project_start_earliest",
+        "project_end_latest", "min_project_months", "cofunding_share", "score_step", "tiebreak_criterion",
+        "funding_rule",
+    }  # only what changed: year, organizer, min_grant, quota ... were already the same
+
+    # Saving the same values again changes nothing and records nothing.
+    staff_client.post(f"/rounds/{draft.pk}/edit/", values)
+    assert actions(draft) == ["competition.update"]
+
+
+def test_services_refuse_what_the_form_refuses(english, staff, draft):
+    with pytest.raises(ValidationError) as exc:
+        services.update_competition(competition=draft, by=staff, data={"closes_at": draft.opens_at})
+    assert exc.value.message_dict == {"closes_at": ["Applications must close after they open."]}
+    with pytest.raises(ValueError, match="Not a round setting: stage"):
+        services.update_competition(competition=draft, by=staff, data={"stage": Stage.CLOSED})
+    with pytest.raises(ValidationError) as exc:
+        services.update_competition(competition=draft, by=staff, data={"tiebreak_criterion": "nope"})
+    assert exc.value.message_dict == {"tiebreak_criterion": ["The tie-break must be one of the rubric's criteria codes."]}
+    draft.refresh_from_db()
+    assert draft.stage == Stage.DRAFT
+    assert AuditEvent.objects.count() == 0
+
+
+def _final_panel(competition, n_judges):
+    panel = Panel.objects.create(competition=competition, stage=PanelStage.FINAL)
+    for i in range(n_judges):
+        user = factories.user(f"judge{i}", role="judge")
+        panel.judges.add(Judge.objects.create(user=user, affiliation="示范大学", expertise="professor"))
+    return panel
+
+
+def test_small_final_panel_warns_but_saves(staff_client, draft):
+    _final_panel(draft, 3)
+    response = staff_client.post(f"/rounds/{draft.pk}/edit/", {**SETTINGS, "trim": "1"}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == [
+        "Saved.",
+        "The final panel has 3 judges. A trimmed mean that drops 1 total(s) at each end needs at least 5 judges "
+        "to be reliable; add judges, lower the trim or choose another method.",
+    ]
+    draft.refresh_from_db()
+    assert draft.trim == 1
+    # The same warning shows when the settings page is opened.
+    assert "The final panel has 3 judges." in staff_client.get(f"/rounds/{draft.pk}/edit/").content.decode()
+
+
+def test_no_warning_with_five_judges_or_no_panel_or_another_method(staff_client, draft):
+    response = staff_client.post(f"/rounds/{draft.pk}/edit/", SETTINGS, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Saved."]
+    panel = _final_panel(draft, 4)
+    response = staff_client.post(f"/rounds/{draft.pk}/edit/", {**SETTINGS, "method": "median"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Saved."]
+    panel.judges.add(Judge.objects.create(user=factories.user("judge_x", role="judge"), affiliation="工会",
+                                          expertise="union"))
+    response = staff_client.post(f"/rounds/{draft.pk}/edit/", SETTINGS, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Saved."]
+
+
+def test_markdown_description_with_script_is_sanitised_on_the_public_call_page(staff_client, staff):
+    description = "**欢迎申报** <script>alert('x')</script>\n\n<img src=x onerror=alert(1)>[链接](javascript:alert(2))"
+    staff_client.post("/rounds/new/", {**SETTINGS, "description": description})
+    competition = Competition.objects.get()
+    assert competition.description == description  # stored as typed
+    services.advance_stage(competition=competition, to=Stage.OPEN, by=staff)
+    body = staff_client.get(f"/calls/{competition.pk}/").content.decode()
+    assert '<div class="card-body call-description"><p><strong>欢迎申报</strong> </p>\n<p><a rel="noopener noreferrer">链接</a></p></div>' in body
+    assert "alert(" not in body
+    assert "onerror" not in body
+
+
+# --- Related sets ---------------------------------------------------------------------------------------------------
+
+
+def existing(formset_class, competition):
+    """The rows a page shows for ``competition``, as POST rows (with id and order)."""
+    rows = []
+    for i, row in enumerate(formset_class.initial_for(competition)):
+        row = {k: ("\n".join(f"{services.band_text(b)} {b['label']}" for b in v) if k == "bands" else v)
+               for k, v in row.items()}
+        rows.append({**row, "ORDER": i + 1})
+    return rows
+
+
+def test_weights_not_adding_up_to_100_are_refused_and_the_input_kept(staff_client, draft):
+    from venture.competitions.forms import CriterionFormSet
+
+    rows = existing(CriterionFormSet, draft)
+    rows[3]["weight"] = "10"
+    rows[3]["name"] = "资金预算（修改）"
+    response = staff_client.post(f"/rounds/{draft.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    assert response.status_code == 200
+    assert response.context["formset"].non_form_errors() == [
+        "The weights add up to 90; they must add up to exactly 100."]
+    body = response.content.decode()
+    assert "The weights add up to 90; they must add up to exactly 100." in body
+    assert 'name="rubric-3-name" value="资金预算（修改）"' in body
+    assert 'name="rubric-3-weight" value="10"' in body
+    assert list(draft.criteria.values_list("weight", flat=True)) == [Decimal("25"), Decimal("25"), Decimal("30"),
+                                                                     Decimal("20")]
+    assert actions(draft) == []
+
+
+def test_tranches_not_adding_up_to_100_are_refused(english, staff_client, draft):
+    response = staff_client.post(f"/rounds/{draft.pk}/tranches/", formset_data("tranches", [
+        {"percent": "50", "condition": "signing"}, {"percent": "30.5", "condition": "midterm"},
+        {"percent": "10", "condition": "final"},
+    ]))
+    assert response.status_code == 200
+    assert response.context["formset"].non_form_errors() == [
+        "The tranches add up to 90.5%; they must add up to exactly 100%."]
+    assert "The tranches add up to 90.5%; they must add up to exactly 100%." in response.content.decode()
+    assert list(draft.tranche_plan.values_list("percent", flat=True)) == [Decimal("50"), Decimal("30"), Decimal("20")]
+    with pytest.raises(ValidationError) as exc:
+        services.save_tranche_plan(competition=draft, by=None, tranches=[{"percent": Decimal("100"),
+                                                                          "condition": "bogus"}])
+    assert exc.value.messages == ["Choose the release condition of each tranche."]
+
+
+def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client, staff):
+    competition = factories.competition(stage=Stage.FINAL)
+    body = staff_client.get(f"/rounds/{competition.pk}/rubric/").content.decode()
+    assert "The rubric is locked because judging has started (stage: Final review (roadshow)); it is shown " \
+           "read-only." in body
+    assert 'name="rubric-0-code"' not in body
+    assert "<code>social_benefit</code>" in body
+
+    from venture.competitions.forms import CriterionFormSet
+
+    rows = existing(CriterionFormSet, competition)
+    rows[0]["name"] = "改名"
+    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", formset_data("rubric", rows, initial=4),
+                                 follow=True)
+    assert response.redirect_chain == [(f"/rounds/{competition.pk}/rubric/", 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "The rubric is locked because judging has started (stage: Final review (roadshow)); it can no longer be "
+        "changed."]
+    assert competition.criteria.get(code="targeting").name == "项目定位精准性"
+    with pytest.raises(ValidationError) as exc:
+        services.save_rubric(competition=competition, by=staff, criteria=[])
+    assert exc.value.code == "locked"
+    assert actions(competition) == []
+
+
+def test_rubric_is_editable_until_judging_starts(staff_client):
+    competition = factories.competition(stage=Stage.SCREENING)
+    from venture.competitions.forms import CriterionFormSet
+
+    rows = existing(CriterionFormSet, competition)
+    rows[0]["weight"], rows[1]["weight"] = "30", "20"
+    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    assert response.status_code == 302
+    assert list(competition.criteria.values_list("code", "weight")) == [
+        ("targeting", Decimal("30.00")), ("feasibility", Decimal("20.00")), ("social_benefit", Decimal("30.00")),
+        ("budget", Decimal("20.00"))]
+    event = AuditEvent.objects.get(action="competition.rubric")
+    assert [c["weight"] for c in event.before["criteria"]] == ["25.00", "25.00", "30.00", "20.00"]
+    assert [c["weight"] for c in event.after["criteria"]] == ["30.00", "20.00", "30.00", "20.00"]
+
+
+@pytest.mark.parametrize("bands, error", [
+    ("16-20 良好\n20-25 优秀", "The bands 16-20 and 20-25 overlap."),
+    ("21-26 优秀", "The band 21-26 lies outside 0 to 25 points."),
+    ("20-16 良好", "In the band 20-16 the lower bound is above the upper bound."),
+    ("优秀 21 到 25", "Line 1: write one band per line as “from-to label”, for example “21-25 Excellent”."),
+])
+def test_bands_must_lie_within_the_points_and_not_overlap(staff_client, draft, bands, error):
+    from venture.competitions.forms import CriterionFormSet
+
+    rows = existing(CriterionFormSet, draft)
+    rows[0]["bands"] = bands
+    response = staff_client.post(f"/rounds/{draft.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].errors == {"bands": [error]}
+    assert draft.criteria.get(code="targeting").bands == []
+
+
+def test_rubric_keeps_the_tiebreak_criterion(staff_client, draft):
+    draft.tiebreak_criterion = "social_benefit"
+    draft.save()
+    from venture.competitions.forms import CriterionFormSet
+
+    rows = existing(CriterionFormSet, draft)
+    rows[2]["DELETE"] = True
+    rows[0]["weight"] = "55"
+    response = staff_client.post(f"/rounds/{draft.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    assert response.context["formset"].non_form_errors() == [
+        "The tie-break uses the criterion “social_benefit”. Keep it in the rubric, or change the tie-break in the "
+        "round settings first."]
+    assert draft.criteria.count() == 4
+
+
+def test_codes_and_names_can_swap_and_rows_keep_their_ids(staff, draft, org_a):
+    proposal = factories.proposal(draft, org_a, category=draft.categories.get(name="权益保障"))
+    ids = dict(draft.categories.values_list("name", "id"))
+    services.save_categories(competition=draft, by=staff, categories=[
+        {"id": ids["技能培训"], "name": "权益保障"}, {"id": ids["权益保障"], "name": "技能培训"}, {"name": "文化艺术"}])
+    assert list(draft.categories.values_list("id", "name", "order")) == [
+        (ids["技能培训"], "权益保障", 0), (ids["权益保障"], "技能培训", 1),
+        (draft.categories.get(name="文化艺术").pk, "文化艺术", 2)]
+    proposal.refresh_from_db()
+    assert proposal.category.name == "技能培训"  # renamed, still attached
+
+
+def test_a_category_in_use_cannot_be_removed(staff_client, draft, org_a):
+    factories.proposal(draft, org_a, category=draft.categories.get(name="权益保障"))
+    from venture.competitions.forms import CategoryFormSet
+
+    rows = existing(CategoryFormSet, draft)
+    rows[0]["DELETE"] = True
+    response = staff_client.post(f"/rounds/{draft.pk}/categories/", formset_data("categories", rows, initial=2))
+    assert response.status_code == 200
+    assert response.context["errors"] == [
+        "The service category “权益保障” is used by proposals and cannot be removed; rename it instead."]
+    assert list(draft.categories.values_list("name", flat=True)) == ["权益保障", "技能培训"]
+
+
+def test_duplicate_category_names_are_refused(staff_client, draft):
+    response = staff_client.post(f"/rounds/{draft.pk}/categories/", formset_data("categories", [
+        {"name": "技能培训"}, {"name": "技能培训"}]))
+    assert response.context["formset"].non_form_errors() == ["The service category “技能培训” is listed twice."]
+
+
+@pytest.mark.parametrize("rows, form_errors, set_errors", [
+    ([{"name": "管理费", "is_management_fee": True}, {"name": "管理费2", "is_management_fee": True}],
+     [{}, {}], ["Only one budget category can be the management fee."]),
+    ([{"name": "人员经费", "cap_percent": "0"}],
+     [{"cap_percent": ["A cap is more than 0 and at most 100 per cent; leave it empty for no cap."]}], []),
+    ([{"name": "人员经费", "cap_amount": "-5"}], [{"cap_amount": ["An amount cannot be negative."]}], []),
+    ([{"name": "人员经费", "cap_amount": "1.005"}], [{"cap_amount": ["Use at most two decimal places (fen)."]}], []),
+])
+def test_budget_rules(staff_client, draft, rows, form_errors, set_errors):
+    response = staff_client.post(f"/rounds/{draft.pk}/budget-rules/", formset_data("budget_rules", rows))
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert [f.errors for f in formset.forms[:len(rows)]] == form_errors
+    assert formset.non_form_errors() == set_errors
+    assert draft.budget_categories.count() == 3
+
+
+def test_a_stale_or_foreign_row_id_is_refused(staff, draft):
+    other = factories.competition(stage=Stage.DRAFT)
+    foreign = other.categories.first()
+    with pytest.raises(ValidationError) as exc:
+        services.save_categories(competition=draft, by=staff, categories=[{"id": foreign.pk, "name": "偷改"}])
+    assert exc.value.code == "stale"
+    assert Category.objects.get(pk=foreign.pk).name == foreign.name
+
+
+def test_save_and_continue_walks_through_the_setup_pages(staff_client, draft):
+    from venture.competitions.forms import BudgetCategoryFormSet, CategoryFormSet, TrancheFormSet
+
+    steps = [
+        ("edit", SETTINGS, "categories"),
+        ("categories", formset_data("categories", existing(CategoryFormSet, draft), initial=2), "budget-rules"),
+        ("budget-rules", formset_data("budget_rules", existing(BudgetCategoryFormSet, draft), initial=3), "tranches"),
+        ("tranches", formset_data("tranches", existing(TrancheFormSet, draft), initial=3), "rubric"),
+    ]
+    for page, data, next_page in steps:
+        response = staff_client.post(f"/rounds/{draft.pk}/{page}/", {**data, "continue": "1"})
+        assert response["Location"] == f"/rounds/{draft.pk}/{next_page}/"
+    assert BudgetCategory.objects.filter(competition=draft).count() == 3
+    assert TranchePlanItem.objects.filter(competition=draft).count() == 3
+    assert Criterion.objects.filter(competition=draft).count() == 4
+
+
+def test_services_called_directly_keep_the_column_precision(english, staff, draft):
+    with pytest.raises(ValidationError) as exc:
+        services.save_tranche_plan(competition=draft, by=staff, tranches=[
+            {"percent": Decimal("33.333"), "condition": "signing"}, {"percent": Decimal("33.333"), "condition": "midterm"},
+            {"percent": Decimal("33.334"), "condition": "final"}])
+    assert exc.value.message_dict == {"percent": ["Ensure that there are no more than 2 decimal places."]}
+    assert list(draft.tranche_plan.values_list("percent", flat=True)) == [Decimal("50"), Decimal("30"), Decimal("20")]
+    assert actions(draft) == []
