@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +32,8 @@ class ScoreSheetForm(forms.Form):
         self.criteria = list(criteria)
         for c in self.criteria:
             self.fields[f"c_{c.pk}"] = forms.DecimalField(
-                label=c.name, required=False, min_value=Decimal("0"), max_value=c.max_points, decimal_places=1,
+                # Range and step are checked by services.save_sheet, which says "between 0 and 25" in words.
+                label=c.name, required=False, max_digits=6,
                 widget=forms.NumberInput(attrs={"step": str(step), "min": "0", "max": str(c.max_points),
                                                 "inputmode": "decimal", "class": "form-control form-control-lg"}),
                 error_messages={"invalid": _("Enter a number.")},

@@ -89,6 +89,9 @@ class Assignment(models.Model):
         ]
         verbose_name = _("assignment")
 
+    def __str__(self):
+        return f"{self.judge} → {self.proposal}"
+
 
 class ConflictStatus(models.TextChoices):
     PENDING = "pending", _("Not declared yet")
@@ -120,6 +123,9 @@ class ConflictDeclaration(models.Model):
     class Meta:
         verbose_name = _("conflict declaration")
 
+    def __str__(self):
+        return f"{self.assignment}: {self.get_status_display()}"
+
 
 class SheetStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -140,6 +146,9 @@ class ScoreSheet(models.Model):
     class Meta:
         verbose_name = _("score sheet")
 
+    def __str__(self):
+        return f"{self.assignment} ({self.get_status_display()})"
+
 
 class Score(models.Model):
     sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
@@ -151,6 +160,9 @@ class Score(models.Model):
             models.UniqueConstraint(fields=["sheet", "criterion"], name="one_score_per_sheet_criterion"),
             models.CheckConstraint(condition=models.Q(points__gte=0), name="score_points_nonnegative"),
         ]
+
+    def __str__(self):
+        return f"{self.criterion_id}: {self.points}"
 
 
 class RoadshowPhase(models.TextChoices):
@@ -174,6 +186,9 @@ class Roadshow(models.Model):
     class Meta:
         verbose_name = _("roadshow")
 
+    def __str__(self):
+        return f"{self.competition} · roadshow"
+
 
 class RoadshowSlot(models.Model):
     roadshow = models.ForeignKey(Roadshow, on_delete=models.CASCADE, related_name="slots")
@@ -183,3 +198,6 @@ class RoadshowSlot(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["roadshow", "position"], name="one_slot_per_position")]
+
+    def __str__(self):
+        return f"{self.position}. {self.proposal}"

@@ -50,7 +50,9 @@ def board(competition, stage, order=None):
     panel = Panel.objects.filter(competition=competition, stage=stage).first()
     judges = list(panel.judges.select_related("user").order_by("user__username")) if panel else []
     cells = _cells(competition, stage)
-    proposal_ids = order or sorted({c["proposal_id"] for c in cells})
+    assigned = sorted({c["proposal_id"] for c in cells})
+    # Presentation order first; any assigned proposal missing from it (added after the draw) still counts.
+    proposal_ids = [p for p in (order or []) if p in set(assigned)] + [p for p in assigned if p not in set(order or [])]
     proposals = Proposal.objects.in_bulk(proposal_ids)
     states = {(c["proposal_id"], c["judge_id"]): cell_state(c) for c in cells}
     rows = []

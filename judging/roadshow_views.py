@@ -49,8 +49,11 @@ def _presentation_order(competition, stage):
 
 
 def _by_title(rows):
-    return sorted(rows, key=lambda r: (r["proposal"].title if r["proposal"] else "", r["proposal"].pk if
-                                       r["proposal"] else 0))
+    def key(row):
+        proposal = row["proposal"]
+        return (proposal.title, proposal.pk) if proposal is not None else ("", 0)
+
+    return sorted(rows, key=key)
 
 
 def _board_context(competition, stage):
@@ -125,7 +128,10 @@ def _control_action(request, competition, roadshow):
         phase = request.POST.get("phase", "")
         if phase not in CONTROL_PHASES:
             raise ValidationError(_("Unknown roadshow phase."))
-        slot = get_object_or_404(RoadshowSlot, pk=request.POST.get("slot") or 0, roadshow=roadshow)
+        slot_pk = request.POST.get("slot", "")
+        if not slot_pk.isdigit():
+            raise Http404
+        slot = get_object_or_404(RoadshowSlot, pk=slot_pk, roadshow=roadshow)
         services.set_presenting(roadshow=roadshow, slot=slot, phase=phase, by=request.user)
     elif action == "next":
         slots = roadshow.slots.all()

@@ -114,22 +114,24 @@ def generate_prescoring(*, competition, judges, k=3, seed=None, by):
 
 
 def assignment_message(exc):
+    """The planner's reason in the user's language (only the message for this code is formatted)."""
     p = exc.params
     messages = {
-        "k": _("Each proposal needs at least one judge."),
-        "no_proposals": _("No proposal has passed the preliminary review yet."),
-        "few_judges": _("%(judges)s judges cannot give every proposal %(k)s judges; add judges.") % p,
-        "conflicts": _("%(n)s proposal(s) have fewer than %(k)s judges without a conflict of interest; add judges "
-                       "or lower the number of judges per proposal.") % p,
-        "sparse": _("%(proposals)s proposals with %(k)s judges each make %(sheets)s score sheets, too few to link "
-                    "%(judges)s judges into one comparable design (at least %(needed)s needed); use fewer judges or "
-                    "more judges per proposal.") % p,
-        "balance": _("Loads cannot be balanced within one (they range from %(low)s to %(high)s): conflicts leave some "
-                     "judges too few proposals they may score.") % p,
-        "disconnected": _("Conflicts split the judges and proposals into groups that share no judge, so their scores "
-                          "cannot be put on one scale; add a judge who may score in both groups."),
+        "k": lambda: _("Each proposal needs at least one judge."),
+        "no_proposals": lambda: _("No proposal has passed the preliminary review yet."),
+        "few_judges": lambda: _("%(judges)s judges cannot give every proposal %(k)s judges; add judges.") % p,
+        "conflicts": lambda: _("%(n)s proposal(s) have fewer than %(k)s judges without a conflict of interest; add "
+                               "judges or lower the number of judges per proposal.") % p,
+        "sparse": lambda: _("%(proposals)s proposals with %(k)s judges each make %(sheets)s score sheets, too few to "
+                            "link %(judges)s judges into one comparable design (at least %(needed)s needed); use fewer "
+                            "judges or more judges per proposal.") % p,
+        "balance": lambda: _("Loads cannot be balanced within one (they range from %(low)s to %(high)s): conflicts "
+                             "leave some judges too few proposals they may score.") % p,
+        "disconnected": lambda: _("Conflicts split the judges and proposals into groups that share no judge, so "
+                                  "their scores cannot be put on one scale; add a judge who may score in both "
+                                  "groups."),
     }
-    return messages.get(exc.code, str(exc))
+    return messages[exc.code]() if exc.code in messages else str(exc)
 
 
 @transaction.atomic
@@ -294,6 +296,8 @@ def draw_order(*, competition, by, seed=None, reason=""):
     """Draw the presentation order by lot with a recorded seed; a redraw needs a reason and is audited."""
     import random
 
+    if competition.stage != Stage.FINAL:
+        raise ValidationError(_("The presentation order is drawn during the final review."))
     roadshow, _created = Roadshow.objects.select_for_update().get_or_create(competition=competition)
     if roadshow.draws and not reason.strip():
         raise ValidationError(_("The order has been drawn already; give the reason for a redraw."))
@@ -320,6 +324,8 @@ def draw_order(*, competition, by, seed=None, reason=""):
 @transaction.atomic
 def set_presenting(*, roadshow, slot, phase, by):
     roadshow = Roadshow.objects.select_for_update().get(pk=roadshow.pk)
+    if phase not in RoadshowPhase.values:
+        raise ValidationError(_("Unknown roadshow phase."))
     if slot is not None and slot.roadshow_id != roadshow.pk:
         raise ValidationError(_("That finalist is not in this roadshow."))
     roadshow.current = slot

@@ -144,6 +144,13 @@ RULES = {
     "assignment.score": _clear_assignment,
     "conflict.override": is_staff,
     "sheet.unlock": is_staff,
+    # Results, awards, public notice
+    "results.view": staff_or_auditor,
+    "results.freeze": is_staff,
+    "results.sign_off": is_auditor,
+    "awards.manage": is_staff,
+    "objection.handle": is_staff,
+    "result.view_own": _proposal_member,
 }
 
 

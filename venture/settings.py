@@ -11,7 +11,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -76,6 +75,7 @@ INSTALLED_APPS = [
     "venture.competitions",
     "venture.proposals",
     "venture.screening",
+    "venture.awards",
     "judging",
     "venture.demo",
 ]
@@ -134,6 +134,8 @@ else:
                     "PRAGMA busy_timeout=20000;"
                 ),
             },
+            # Tests use a real file (not shared-cache memory) so that concurrent tests see real SQLite locking.
+            "TEST": {"NAME": str(DATA_DIR / f"test-venture-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

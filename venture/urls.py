@@ -56,5 +56,6 @@ urlpatterns = [
     path("proposals/", include("venture.proposals.urls")),
     path("screening/", include("venture.screening.urls")),
     path("judging/", include("judging.urls")),
+    path("results/", include("venture.awards.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,6 +67,59 @@ def formset_data(prefix, rows, initial=0):
                 continue
             data[f"{prefix}-{i}-{key}"] = str(value)
     return data
+
+
+class _FormValues(HTMLParser):
+    """What a browser submits for the page's <form method="post">: inputs, ticked boxes, selected options,
+    textareas (the submit buttons without a name are left out)."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._in_form, self._select, self._first_option, self._textarea = {}, False, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method") == "post" and "action" not in a:
+            self._in_form = True
+        if not self._in_form:
+            return
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.values[a["name"]] = a.get("value", "on")
+            else:
+                self.values[a["name"]] = a.get("value", "")
+        elif tag == "select":
+            self._select, self._first_option = a["name"], None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+                self.values[self._select] = self._first_option
+            if "selected" in a:
+                self.values[self._select] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[self._textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data.removeprefix("\n") if not self.values[self._textarea] else data
+
+
+def browser_form(client, url):
+    """GET ``url`` and return the values its form would post if the user pressed Save without changing anything."""
+    parser = _FormValues()
+    parser.feed(client.get(url).content.decode())
+    parser.values.pop("csrfmiddlewaretoken", None)
+    return parser.values
 
 
 @pytest.fixture
@@ -377,23 +431,11 @@ def test_markdown_description_with_script_is_sanitised_on_the_public_call_page(s
 # --- Related sets ---------------------------------------------------------------------------------------------------
 
 
-def existing(formset_class, competition):
-    """The rows a page shows for ``competition``, as POST rows (with id and order)."""
-    rows = []
-    for i, row in enumerate(formset_class.initial_for(competition)):
-        row = {k: ("\n".join(f"{services.band_text(b)} {b['label']}" for b in v) if k == "bands" else v)
-               for k, v in row.items()}
-        rows.append({**row, "ORDER": i + 1})
-    return rows
-
-
 def test_weights_not_adding_up_to_100_are_refused_and_the_input_kept(staff_client, draft):
-    from venture.competitions.forms import CriterionFormSet
-
-    rows = existing(CriterionFormSet, draft)
-    rows[3]["weight"] = "10"
-    rows[3]["name"] = "资金预算（修改）"
-    response = staff_client.post(f"/rounds/{draft.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    url = f"/rounds/{draft.pk}/rubric/"
+    data = browser_form(staff_client, url)
+    data.update({"rubric-3-weight": "10", "rubric-3-name": "资金预算（修改）"})
+    response = staff_client.post(url, data)
     assert response.status_code == 200
     assert response.context["formset"].non_form_errors() == [
         "The weights add up to 90; they must add up to exactly 100."]
@@ -401,8 +443,9 @@ def test_weights_not_adding_up_to_100_are_refused_and_the_input_kept(staff_clien
     assert "The weights add up to 90; they must add up to exactly 100." in body
     assert 'name="rubric-3-name" value="资金预算（修改）"' in body
     assert 'name="rubric-3-weight" value="10"' in body
-    assert list(draft.criteria.values_list("weight", flat=True)) == [Decimal("25"), Decimal("25"), Decimal("30"),
-                                                                     Decimal("20")]
+    assert list(draft.criteria.values_list("name", "weight")) == [
+        ("项目定位精准性", Decimal("25")), ("内容可行性", Decimal("25")), ("社会效益", Decimal("30")),
+        ("资金预算", Decimal("20"))]
     assert actions(draft) == []
 
 
@@ -430,12 +473,12 @@ def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client,
     assert 'name="rubric-0-code"' not in body
     assert "<code>social_benefit</code>" in body
 
-    from venture.competitions.forms import CriterionFormSet
-
-    rows = existing(CriterionFormSet, competition)
-    rows[0]["name"] = "改名"
-    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", formset_data("rubric", rows, initial=4),
-                                 follow=True)
+    # A form opened before judging started and sent after it did.
+    Competition.objects.filter(pk=competition.pk).update(stage=Stage.SCREENING)
+    data = browser_form(staff_client, f"/rounds/{competition.pk}/rubric/")
+    data["rubric-0-name"] = "改名"
+    Competition.objects.filter(pk=competition.pk).update(stage=Stage.FINAL)
+    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", data, follow=True)
     assert response.redirect_chain == [(f"/rounds/{competition.pk}/rubric/", 302)]
     assert [str(m) for m in response.context["messages"]] == [
         "The rubric is locked because judging has started (stage: Final review (roadshow)); it can no longer be "
@@ -449,11 +492,9 @@ def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client,
 
 def test_rubric_is_editable_until_judging_starts(staff_client):
     competition = factories.competition(stage=Stage.SCREENING)
-    from venture.competitions.forms import CriterionFormSet
-
-    rows = existing(CriterionFormSet, competition)
-    rows[0]["weight"], rows[1]["weight"] = "30", "20"
-    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    url = f"/rounds/{competition.pk}/rubric/"
+    data = {**browser_form(staff_client, url), "rubric-0-weight": "30", "rubric-1-weight": "20"}
+    response = staff_client.post(url, data)
     assert response.status_code == 302
     assert list(competition.criteria.values_list("code", "weight")) == [
         ("targeting", Decimal("30.00")), ("feasibility", Decimal("20.00")), ("social_benefit", Decimal("30.00")),
@@ -470,11 +511,8 @@ def test_rubric_is_editable_until_judging_starts(staff_client):
     ("优秀 21 到 25", "Line 1: write one band per line as “from-to label”, for example “21-25 Excellent”."),
 ])
 def test_bands_must_lie_within_the_points_and_not_overlap(staff_client, draft, bands, error):
-    from venture.competitions.forms import CriterionFormSet
-
-    rows = existing(CriterionFormSet, draft)
-    rows[0]["bands"] = bands
-    response = staff_client.post(f"/rounds/{draft.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    url = f"/rounds/{draft.pk}/rubric/"
+    response = staff_client.post(url, {**browser_form(staff_client, url), "rubric-0-bands": bands})
     assert response.status_code == 200
     assert response.context["formset"].forms[0].errors == {"bands": [error]}
     assert draft.criteria.get(code="targeting").bands == []
@@ -483,12 +521,9 @@ def test_bands_must_lie_within_the_points_and_not_overlap(staff_client, draft, b
 def test_rubric_keeps_the_tiebreak_criterion(staff_client, draft):
     draft.tiebreak_criterion = "social_benefit"
     draft.save()
-    from venture.competitions.forms import CriterionFormSet
-
-    rows = existing(CriterionFormSet, draft)
-    rows[2]["DELETE"] = True
-    rows[0]["weight"] = "55"
-    response = staff_client.post(f"/rounds/{draft.pk}/rubric/", formset_data("rubric", rows, initial=4))
+    url = f"/rounds/{draft.pk}/rubric/"
+    data = {**browser_form(staff_client, url), "rubric-2-DELETE": "on", "rubric-0-weight": "55"}
+    response = staff_client.post(url, data)
     assert response.context["formset"].non_form_errors() == [
         "The tie-break uses the criterion “social_benefit”. Keep it in the rubric, or change the tie-break in the "
         "round settings first."]
@@ -509,14 +544,14 @@ def test_codes_and_names_can_swap_and_rows_keep_their_ids(staff, draft, org_a):
 
 def test_a_category_in_use_cannot_be_removed(staff_client, draft, org_a):
     factories.proposal(draft, org_a, category=draft.categories.get(name="权益保障"))
-    from venture.competitions.forms import CategoryFormSet
-
-    rows = existing(CategoryFormSet, draft)
-    rows[0]["DELETE"] = True
-    response = staff_client.post(f"/rounds/{draft.pk}/categories/", formset_data("categories", rows, initial=2))
+    url = f"/rounds/{draft.pk}/categories/"
+    response = staff_client.post(url, {**browser_form(staff_client, url), "categories-0-DELETE": "on",
+                                       "categories-1-name": "技能培训（改）"})
     assert response.status_code == 200
     assert response.context["errors"] == [
         "The service category “权益保障” is used by proposals and cannot be removed; rename it instead."]
+    assert "The service category “权益保障” is used by proposals" in response.content.decode()
+    assert 'name="categories-1-name" value="技能培训（改）"' in response.content.decode()  # the input is kept
     assert list(draft.categories.values_list("name", flat=True)) == ["权益保障", "技能培训"]
 
 
@@ -553,20 +588,13 @@ def test_a_stale_or_foreign_row_id_is_refused(staff, draft):
 
 
 def test_save_and_continue_walks_through_the_setup_pages(staff_client, draft):
-    from venture.competitions.forms import BudgetCategoryFormSet, CategoryFormSet, TrancheFormSet
-
-    steps = [
-        ("edit", SETTINGS, "categories"),
-        ("categories", formset_data("categories", existing(CategoryFormSet, draft), initial=2), "budget-rules"),
-        ("budget-rules", formset_data("budget_rules", existing(BudgetCategoryFormSet, draft), initial=3), "tranches"),
-        ("tranches", formset_data("tranches", existing(TrancheFormSet, draft), initial=3), "rubric"),
-    ]
-    for page, data, next_page in steps:
-        response = staff_client.post(f"/rounds/{draft.pk}/{page}/", {**data, "continue": "1"})
-        assert response["Location"] == f"/rounds/{draft.pk}/{next_page}/"
-    assert BudgetCategory.objects.filter(competition=draft).count() == 3
-    assert TranchePlanItem.objects.filter(competition=draft).count() == 3
-    assert Criterion.objects.filter(competition=draft).count() == 4
+    pages = ["edit", "categories", "budget-rules", "tranches", "rubric"]
+    for page, next_url in zip(pages, [*(f"/rounds/{draft.pk}/{p}/" for p in pages[1:]), f"/rounds/{draft.pk}/"],
+                              strict=True):
+        url = f"/rounds/{draft.pk}/{page}/"
+        response = staff_client.post(url, {**browser_form(staff_client, url), "continue": "1"})
+        assert response.status_code == 302
+        assert response["Location"] == next_url
 
 
 def test_services_called_directly_keep_the_column_precision(english, staff, draft):
@@ -577,3 +605,55 @@ def test_services_called_directly_keep_the_column_precision(english, staff, draf
     assert exc.value.message_dict == {"percent": ["Ensure that there are no more than 2 decimal places."]}
     assert list(draft.tranche_plan.values_list("percent", flat=True)) == [Decimal("50"), Decimal("30"), Decimal("20")]
     assert actions(draft) == []
+
+
+@pytest.mark.parametrize("page", ["edit", "categories", "budget-rules", "tranches", "rubric"])
+def test_saving_a_page_unchanged_as_a_browser_would_works(staff_client, draft, page):
+    """Every page comes back valid when the user just presses Save: the empty rows are skipped, nothing is lost."""
+    # Times as staff type them (to the minute; a datetime-local field has no seconds).
+    Competition.objects.filter(pk=draft.pk).update(opens_at=datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI),
+                                                   closes_at=datetime(2026, 4, 15, 17, 30, tzinfo=SHANGHAI))
+    url = f"/rounds/{draft.pk}/{page}/"
+    before = {
+        "categories": list(Category.objects.values_list("id", "name", "order")),
+        "budget": list(BudgetCategory.objects.values_list("id", "name", "cap_percent", "cap_amount",
+                                                          "is_management_fee", "order")),
+        "tranches": list(TranchePlanItem.objects.values_list("id", "percent", "condition", "order")),
+        "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands",
+                                                       "order")),
+    }
+    response = staff_client.post(url, browser_form(staff_client, url))
+    assert response.status_code == 302, response.context and (
+        response.context.get("form") or response.context["formset"]).errors
+    assert response["Location"] == url
+    assert AuditEvent.objects.count() == 0  # nothing changed, nothing recorded
+    assert before == {
+        "categories": list(Category.objects.values_list("id", "name", "order")),
+        "budget": list(BudgetCategory.objects.values_list("id", "name", "cap_percent", "cap_amount",
+                                                          "is_management_fee", "order")),
+        "tranches": list(TranchePlanItem.objects.values_list("id", "percent", "condition", "order")),
+        "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands",
+                                                       "order")),
+    }
+
+
+def test_a_browser_adds_a_row_in_an_empty_slot(staff_client, draft):
+    url = f"/rounds/{draft.pk}/tranches/"
+    data = browser_form(staff_client, url)
+    assert data["tranches-3-condition"] == ""  # the empty rows start blank
+    data.update({"tranches-0-percent": "40", "tranches-3-percent": "10", "tranches-3-condition": "final"})
+    assert staff_client.post(url, data).status_code == 302
+    assert list(draft.tranche_plan.values_list("order", "percent", "condition")) == [
+        (1, Decimal("40"), "signing"), (2, Decimal("30"), "midterm"), (3, Decimal("20"), "final"),
+        (4, Decimal("10"), "final")]
+
+
+def test_rubric_bands_survive_a_round_trip_through_the_page(staff_client, draft):
+    Criterion.objects.filter(competition=draft, code="social_benefit").update(
+        bands=[{"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}])
+    url = f"/rounds/{draft.pk}/rubric/"
+    data = browser_form(staff_client, url)
+    assert data["rubric-2-bands"] == "25-30 优秀\n0-24.5 其他"
+    assert staff_client.post(url, data).status_code == 302
+    assert draft.criteria.get(code="social_benefit").bands == [
+        {"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]

@@ -40,7 +40,22 @@ def test_demo_shows_screening_prescoring_and_the_roadshow(demo):
     assert ConflictDeclaration.objects.filter(assignment__panel__competition=demo, status="recused").count() == 1
     roadshow = Roadshow.objects.get(competition=demo)
     assert roadshow.slots.count() == 12 and roadshow.seed == "20260520"
-    assert demo.stage == "final"
+    demo.refresh_from_db()
+    assert demo.stage == "notice"
+
+
+def test_demo_results_awards_and_notice(demo):
+    from venture.awards import services
+    from venture.awards.models import Award, Objection
+
+    demo.refresh_from_db()
+    snapshot = services.current_snapshot(demo)
+    assert snapshot.signed_off_by.username == "auditor"
+    assert services.verify(snapshot)["ok"] is True
+    awards = Award.objects.filter(competition=demo, status="offered")
+    assert awards.count() >= 8
+    assert services.committed(demo) <= demo.fund_pool
+    assert [o.status for o in Objection.objects.filter(notice__competition=demo)] == ["dismissed"]
     assert [c.weight for c in demo.criteria.all()] == [25, 25, 30, 20]
 
 

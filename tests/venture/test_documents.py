@@ -190,12 +190,10 @@ def test_check_environment_is_clean_on_this_machine():
 def test_check_environment_reports_the_apt_command_for_what_is_missing():
     problems = pdf.check_environment(font_lookup=lambda family: False, library_lookup=lambda names: True)
     assert [p.id for p in problems] == ["venture.W001"]
-    assert problems[0].hint == (
-        "Install it with: sudo apt-get install -y --no-install-recommends fonts-noto-cjk fontconfig"
-    )
+    assert problems[0].hint == "安装命令：sudo apt-get install -y --no-install-recommends fonts-noto-cjk fontconfig"
     problems = pdf.check_environment(font_lookup=lambda family: True, library_lookup=lambda names: False)
     assert [p.id for p in problems] == ["venture.W002"]
-    assert problems[0].hint == "Install it with: sudo apt-get install -y --no-install-recommends libharfbuzz-subset0"
+    assert problems[0].hint == "安装命令：sudo apt-get install -y --no-install-recommends libharfbuzz-subset0"
     both = pdf.check_environment(font_lookup=lambda family: False, library_lookup=lambda names: False)
     assert [p.id for p in both] == ["venture.W001", "venture.W002"]
 

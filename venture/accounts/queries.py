@@ -16,7 +16,7 @@ def applicant_home(user):
     organizations = list(Organization.objects.filter(memberships__user=user).order_by("name"))
     proposals = list(
         Proposal.objects.filter(organization__in=organizations)
-        .select_related("competition", "organization", "category")
+        .select_related("competition__notice", "organization", "category")
         .order_by("-updated_at")
     )
     return {"organizations": organizations, "proposals": proposals, "open_calls": list(open_calls())}

@@ -28,6 +28,7 @@ def label(model, name):
     """The model field's own (translated) name, so a form label and the model never drift apart."""
     return model._meta.get_field(name).verbose_name
 
+
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -271,7 +272,9 @@ BudgetCategoryFormSet = row_formset(BudgetCategoryForm, BaseBudgetCategoryFormSe
 class TrancheForm(RowForm):
     percent = forms.DecimalField(label=label(TranchePlanItem, "percent"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
                                  max_value=100, widget=forms.NumberInput(attrs={"step": "0.01"}))
-    condition = forms.ChoiceField(label=label(TranchePlanItem, "condition"), choices=TrancheCondition.choices)
+    # A blank first choice, so that an untouched empty row submits nothing and is skipped.
+    condition = forms.ChoiceField(label=label(TranchePlanItem, "condition"),
+                                  choices=[("", "---------"), *TrancheCondition.choices])
 
 
 class BaseTrancheFormSet(RowFormSet):

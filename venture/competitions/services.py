@@ -1,5 +1,6 @@
 """Writes to a round (competition): its settings, the related sets (service categories, budget rules, tranche plan,
-rubric) and its stage. Every function runs in one transaction and writes one audit event.
+rubric) and its stage. Every function runs in one transaction and writes one audit event (none when nothing
+changed).
 
 The ``check_*`` functions hold the rules a round's setup must satisfy. Forms call them to show the errors next to the
 fields; the ``save_*``/``create_*``/``update_*`` functions call them again, so a caller that skips the form (a test, a
@@ -275,8 +276,9 @@ def save_categories(*, competition, by, categories):
     before = _rows_snapshot(current, ["id", *CATEGORY_FIELDS])
     _sync(Category, competition, rows, fields=CATEGORY_FIELDS, key="name")
     after = _rows_snapshot(competition.categories.all(), ["id", *CATEGORY_FIELDS])
-    record(actor=by, action="competition.categories", obj=competition, before={"categories": before},
-           after={"categories": after})
+    if after != before:
+        record(actor=by, action="competition.categories", obj=competition, before={"categories": before},
+               after={"categories": after})
     return competition
 
 
@@ -345,8 +347,9 @@ def save_budget_categories(*, competition, by, budget_categories):
     before = _rows_snapshot(current, fields)
     _sync(BudgetCategory, competition, rows, fields=BUDGET_CATEGORY_FIELDS, key="name")
     after = _rows_snapshot(competition.budget_categories.all(), fields)
-    record(actor=by, action="competition.budget_categories", obj=competition, before={"budget_categories": before},
-           after={"budget_categories": after})
+    if after != before:
+        record(actor=by, action="competition.budget_categories", obj=competition,
+               before={"budget_categories": before}, after={"budget_categories": after})
     return competition
 
 
@@ -380,8 +383,9 @@ def save_tranche_plan(*, competition, by, tranches):
     before = _rows_snapshot(competition.tranche_plan.all(), fields)
     _sync(TranchePlanItem, competition, rows, fields=TRANCHE_FIELDS, first_order=1)
     after = _rows_snapshot(competition.tranche_plan.all(), fields)
-    record(actor=by, action="competition.tranche_plan", obj=competition, before={"tranche_plan": before},
-           after={"tranche_plan": after})
+    if after != before:
+        record(actor=by, action="competition.tranche_plan", obj=competition, before={"tranche_plan": before},
+               after={"tranche_plan": after})
     return competition
 
 
@@ -502,6 +506,7 @@ def save_rubric(*, competition, by, criteria):
     before = _rows_snapshot(competition.criteria.all(), fields)
     _sync(Criterion, competition, rows, fields=CRITERION_FIELDS, key="code")
     after = _rows_snapshot(competition.criteria.all(), fields)
-    record(actor=by, action="competition.rubric", obj=competition, before={"criteria": before},
-           after={"criteria": after})
+    if after != before:
+        record(actor=by, action="competition.rubric", obj=competition, before={"criteria": before},
+               after={"criteria": after})
     return competition

@@ -174,6 +174,7 @@ def _build(seed):
     build_screening(rng, round_, proposals, people["staff"])
     build_prescoring(rng, round_, people["judges"], people["staff"])
     build_final_review(rng, round_, people["judges"], people["staff"])
+    build_results(round_, people["staff"], people["auditor"])
     build_next_round(rng, organizations)
     return True
 
@@ -395,7 +396,7 @@ def _walk_status(proposal, final_status, competition):
         if final_status in (S.FINALIST, S.NOT_SELECTED):
             reason = "" if final_status == S.FINALIST else "专家预评分排名未进入前12名。"
             steps.append((final_status, competition.closes_at + timedelta(days=25), reason))
-    for status, at, reason in steps:
+    for status, _at, reason in steps:
         StatusChange.objects.create(proposal=proposal, status=status, reason=reason)
     StatusChange.objects.filter(proposal=proposal).update(at=submitted)
     Proposal.objects.filter(pk=proposal.pk).update(status=final_status, submitted_at=submitted,
@@ -461,7 +462,7 @@ def build_prescoring(rng, competition, judges, staff):
     from venture.competitions.services import advance_stage
     from venture.screening import services as screening
 
-    advance_stage(competition=competition, to=Stage.PRESCORING, by=staff)
+    competition = advance_stage(competition=competition, to=Stage.PRESCORING, by=staff)
     panel = judging.generate_prescoring(competition=competition, judges=judges, k=3, seed=2026, by=staff)
     criteria = list(competition.criteria.all())
     lenience = {j.pk: rng.uniform(-0.08, 0.08) for j in judges}
@@ -487,7 +488,7 @@ def build_final_review(rng, competition, judges, staff):
     from judging.models import Roadshow, RoadshowPhase
     from venture.competitions.services import advance_stage
 
-    advance_stage(competition=competition, to=Stage.FINAL, by=staff)
+    competition = advance_stage(competition=competition, to=Stage.FINAL, by=staff)
     judging.set_panel(competition=competition, stage=PanelStage.FINAL, judges=judges, by=staff)
     panel = judging.assign_final_panel(competition=competition, by=staff)
     roadshow = judging.draw_order(competition=competition, by=staff, seed="20260520")
@@ -508,6 +509,26 @@ def build_final_review(rng, competition, judges, staff):
             _score(rng, a, criteria, _QUALITY.get(slot.proposal_id, 0.8) - 0.04, lenience[judge.pk], staff)
     Roadshow.objects.filter(pk=roadshow.pk).update(current=slots[-1], phase=RoadshowPhase.DONE,
                                                    phase_started_at=timezone.now())
+
+
+def build_results(competition, staff, auditor):
+    """Frozen, signed off, awarded, in its public notice, with one objection dismissed."""
+    from venture.awards import services as awards
+    from venture.awards.models import AwardGrade
+
+    snapshot = awards.freeze_results(competition=competition, by=staff)
+    awards.sign_off(snapshot=snapshot, by=auditor, note="已核对评分表与计算结果，同意公示。")
+    for i, name in enumerate(["一等资助", "二等资助", "三等资助"]):
+        AwardGrade.objects.create(competition=competition, name=name, order=i)
+    made = awards.propose_awards(competition=competition, by=staff)
+    notice = awards.publish_notice(
+        competition=competition, by=staff, starts_on=timezone.localdate(),
+        text="经初审、专家预评分、项目路演与现场答辩，评审小组综合评分，现将拟资助项目予以公示。")
+    objection = awards.submit_objection(
+        notice=notice, name="刘女士", contact="13700001111", award=made[-1], ip="127.0.0.1",
+        text="听说该机构负责人与评委认识，评分可能不公。")
+    awards.handle_objection(objection=objection, upheld=False, by=staff,
+                            outcome="经核查，该项目评审中无评委与申报单位存在利益关系，回避登记完整，异议不成立。")
 
 
 def build_next_round(rng, organizations):

@@ -92,3 +92,6 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("invitation")
+
+    def __str__(self):
+        return f"{self.email} → {self.organization}"

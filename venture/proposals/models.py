@@ -93,6 +93,9 @@ class StatusChange(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.proposal} · {self.status}"
+
 
 class Milestone(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="milestones")
@@ -104,6 +107,9 @@ class Milestone(models.Model):
         ordering = ["date", "id"]
         verbose_name = _("milestone")
 
+    def __str__(self):
+        return f"{self.date} {self.title}"
+
 
 class Indicator(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="indicators")
@@ -114,6 +120,9 @@ class Indicator(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("indicator")
+
+    def __str__(self):
+        return f"{self.name}: {self.target} {self.unit}"
 
 
 class BudgetLine(models.Model):
@@ -131,6 +140,9 @@ class BudgetLine(models.Model):
         verbose_name = _("budget line")
         constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_line_amount_nonnegative")]
 
+    def __str__(self):
+        return f"{self.item} {self.amount}"
+
 
 class Attachment(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
@@ -144,3 +156,6 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["uploaded_at"]
         verbose_name = _("attachment")
+
+    def __str__(self):
+        return self.original_name

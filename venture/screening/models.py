@@ -32,6 +32,9 @@ class CheckResult(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "item"], name="one_result_per_proposal_check")]
 
+    def __str__(self):
+        return f"{self.item}: {'✓' if self.passed else '✗'}"
+
 
 class FinalistDecision(models.Model):
     """Staff confirm the finalists: who, when, and from which ranking (stored as shown to them)."""
@@ -46,3 +49,6 @@ class FinalistDecision(models.Model):
 
     class Meta:
         ordering = ["-decided_at"]
+
+    def __str__(self):
+        return f"{self.competition} · {self.decided_at:%Y-%m-%d %H:%M}"

@@ -14,7 +14,7 @@ from venture.proposals.models import Proposal, ProposalStatus
 
 from . import services
 from .forms import BulkForm, ChecklistForm, ChecklistItemForm
-from .models import CheckResult, ChecklistItem, FinalistDecision
+from .models import ChecklistItem, CheckResult, FinalistDecision
 
 S = ProposalStatus
 SCREEN_STATUSES = [S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE, S.FINALIST, S.NOT_SELECTED]

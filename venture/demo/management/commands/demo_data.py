@@ -19,6 +19,6 @@ class Command(BaseCommand):
         elif not options["quiet_if_present"]:
             self.stdout.write("Demo data already present; nothing changed.")
         self.stdout.write(
-            "Demo logins (password %s): staff, auditor, supervisor, judge1..judge9, applicant1..applicant54"
-            % builder.DEMO_PASSWORD
+            f"Demo logins (password {builder.DEMO_PASSWORD}): staff, auditor, supervisor, judge1..judge9, "
+            "applicant1..applicant54"
         )

@@ -1,0 +1,292 @@
+"""Frozen results through the web layer: freeze, the results page (the worked example of scoring.md), verify,
+tampering behind the app's back, the audited unlock, the auditor's sign-off, permissions, queries and the PDF."""
+
+import io
+import re
+from decimal import Decimal
+
+import pypdf
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from judging import services as judging_services
+from judging.models import Score, ScoreSheet
+from tests import factories
+from venture.awards import services
+from venture.awards.models import ResultSnapshot
+
+# scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
+WORKED = [[80, 82, 85, 78, 95], [84, 83, 86, 81, 60], [75, 79, 77, 80, 76]]
+
+
+def split(total):
+    """Points on the 25/25/30/20 rubric (max_points = weight) that add up to ``total``."""
+    points = [round(total * w / 100) for w in (25, 25, 30, 20)]
+    points[2] += total - sum(points)
+    return [Decimal(p) for p in points]
+
+
+def build_round(totals):
+    """A round in final review with one panel, every judge scoring every proposal, sheets submitted."""
+    competition = factories.competition(stage="final")
+    judges = [factories.judge(f"judge{i}", full_name=f"评委{i}") for i in range(1, len(totals[0]) + 1)]
+    proposals = factories.finalists(competition, len(totals))
+    assignments = factories.final_panel(competition, judges, proposals)
+    criteria = [c.pk for c in competition.criteria.all()]
+    for proposal, row in zip(proposals, totals, strict=True):
+        for judge, total in zip(judges, row, strict=True):
+            judging_services.save_sheet(assignment=assignments[(judge.pk, proposal.pk)], by=judge.user,
+                                        points=dict(zip(criteria, split(total), strict=True)), comment="说明",
+                                        expected_version=0, submit=True)
+    return competition, judges, proposals
+
+
+@pytest.fixture
+def worked(db):
+    return build_round(WORKED)
+
+
+def url(competition, name=""):
+    return f"/results/round/{competition.pk}/results/{name}"
+
+
+def ranking_rows(html):
+    """[(proposal pk, [cell texts])] of the ranking table, in page order."""
+    rows = []
+    for pk, body in re.findall(r'<tr data-proposal="(\d+)">(.*?)</tr>', html, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", " ", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)]
+        rows.append((int(pk), [" ".join(c.split()) for c in cells]))
+    return rows
+
+
+@pytest.fixture
+def frozen(client, worked, staff):
+    competition, judges, proposals = worked
+    client.force_login(staff)
+    response = client.post(url(competition, "freeze/"))
+    assert response.status_code == 302 and response["Location"] == url(competition)
+    competition.refresh_from_db()
+    return competition, judges, proposals, services.current_snapshot(competition)
+
+
+# --- Freeze and the results page --------------------------------------------------------------------------------
+
+
+def test_before_freezing_the_page_offers_the_freeze_and_computes_nothing(client, worked, staff, auditor):
+    competition, _judges, _proposals = worked
+    client.force_login(staff)
+    page = client.get(url(competition)).content.decode()
+    assert url(competition, "freeze/") in page
+    assert "5 of 5" not in page and "15" in page  # 15 of 15 sheets in
+    assert 'data-proposal="' not in page
+    client.force_login(auditor)
+    page = client.get(url(competition)).content.decode()
+    assert url(competition, "freeze/") not in page
+    assert client.post(url(competition, "freeze/")).status_code == 403
+    assert not ResultSnapshot.objects.exists()
+
+
+def test_freeze_refused_while_a_sheet_is_missing(client, staff):
+    competition = factories.competition(stage="final")
+    judges = [factories.judge(f"jj{i}") for i in range(5)]
+    factories.final_panel(competition, judges, factories.finalists(competition, 3))
+    client.force_login(staff)
+    response = client.post(url(competition, "freeze/"), follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "error" and "15" in str(message)  # 15 expected score sheet(s) are still missing
+    assert not ResultSnapshot.objects.exists()
+    competition.refresh_from_db()
+    assert competition.stage == "final"
+
+
+def test_results_page_shows_the_worked_example(client, frozen):
+    competition, _judges, (p1, p2, p3), snapshot = frozen
+    assert competition.stage == "results"
+    html = client.get(url(competition)).content.decode()
+    rows = ranking_rows(html)
+    assert [pk for pk, _cells in rows] == [p2.pk, p1.pk, p3.pk]
+    # rank, project, category, score, mean, median, judges, ...
+    assert [cells[0] for _pk, cells in rows] == ["1", "2", "3"]
+    assert [cells[3] for _pk, cells in rows] == ["82.67", "82.33", "77.33"]
+    assert [cells[4] for _pk, cells in rows] == ["78.80", "84.00", "77.40"]
+    assert [cells[5] for _pk, cells in rows] == ["83.00", "82.00", "77.00"]
+    assert [cells[6] for _pk, cells in rows] == ["5", "5", "5"]
+    assert p2.title in rows[0][1][1] and p2.organization.name in rows[0][1][1]
+    assert "W = 0.36" in html
+    assert "ICC(A,1)" not in html  # fewer than 10 proposals
+    assert len(snapshot.digest) == 64 and snapshot.digest in html
+    assert snapshot.code_version in html
+    assert response_method_words(client, competition) in html
+    for name in ("项目定位精准性", "内容可行性", "社会效益", "资金预算"):
+        assert name in html
+    assert html.count("<svg") == 2  # strip plot and leniency chart, server-side
+    assert url(competition, "report.pdf") in html
+    assert "<script>" not in html
+
+
+def response_method_words(client, competition):
+    return client.get(url(competition)).context["method_words"]
+
+
+def test_the_method_says_the_trim_is_on_the_totals(client, frozen):
+    competition = frozen[0]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(url(competition)).content.decode()
+    assert "the 1 highest and 1 lowest totals are dropped" in html
+    assert "The trim applies to each judge&#x27;s TOTAL, not to each criterion separately" in html
+
+
+def test_the_page_shows_each_judge_and_the_outlier(client, frozen):
+    competition, judges, _proposals, snapshot = frozen
+    html = client.get(url(competition)).content.decode()
+    for j in judges:
+        assert j.user.full_name in html
+    j5 = next(r for r in snapshot.outputs["judges"] if r["judge"] == judges[4].pk)
+    assert j5["share_trimmed"] == pytest.approx(2 / 3, abs=1e-3)  # J5's 95 and 60 were trimmed, 76 was not
+    assert "67%" in html
+
+
+# --- Verify, tampering, the management command ------------------------------------------------------------------
+
+
+def test_verify_passes_on_intact_results(client, frozen):
+    competition, _judges, _proposals, snapshot = frozen
+    for method in ("get", "post"):
+        response = getattr(client, method)(url(competition, "verify/"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert html.count('data-check="pass"') == 4 and 'data-check="fail"' not in html
+        assert response.context["checks"]["ok"] is True
+        assert response.context["checks"]["digest_now"] == snapshot.digest
+    out = io.StringIO()
+    call_command("verify_results", str(competition.pk), stdout=out)
+    assert snapshot.digest in out.getvalue() and "✗" not in out.getvalue()
+
+
+def test_a_score_changed_behind_the_apps_back_fails_verification(client, frozen):
+    competition, judges, (p1, _p2, _p3), snapshot = frozen
+    Score.objects.filter(sheet__assignment__judge=judges[0], sheet__assignment__proposal=p1,
+                         criterion__code="budget").update(points=Decimal("20"))
+    response = client.post(url(competition, "verify/"))
+    checks = response.context["checks"]
+    assert checks["ok"] is False and checks["sheets_unchanged"] is False
+    assert checks["stored_inputs_intact"] is True and checks["ranking_reproduced"] is True
+    assert checks["digest_now"] != snapshot.digest
+    html = response.content.decode()
+    assert 'data-check="fail"' in html and checks["digest_now"] in html
+    with pytest.raises(CommandError):
+        call_command("verify_results", str(competition.pk), stdout=io.StringIO())
+
+
+def test_the_command_fails_without_valid_results(worked):
+    competition, _judges, _proposals = worked
+    with pytest.raises(CommandError):
+        call_command("verify_results", str(competition.pk), stdout=io.StringIO())
+
+
+# --- Unlock after the freeze ------------------------------------------------------------------------------------
+
+
+def test_unlock_needs_a_reason_then_invalidates_the_snapshot(client, frozen):
+    competition, judges, (p1, _p2, _p3), snapshot = frozen
+    sheet = ScoreSheet.objects.get(assignment__judge=judges[4], assignment__proposal=p1)
+    picked = client.get(url(competition), {"unlock_proposal": p1.pk, "unlock_judge": judges[4].pk})
+    assert url(competition, f"unlock/{sheet.pk}/") in picked.content.decode()
+    client.post(url(competition, f"unlock/{sheet.pk}/"), {"reason": " "})
+    snapshot.refresh_from_db()
+    assert snapshot.valid
+    response = client.post(url(competition, f"unlock/{sheet.pk}/"), {"reason": "评委5误填社会效益分"})
+    assert response.status_code == 302
+    snapshot.refresh_from_db()
+    competition.refresh_from_db()
+    sheet.refresh_from_db()
+    assert not snapshot.valid and snapshot.invalidated_reason == "评委5误填社会效益分"
+    assert competition.stage == "final" and sheet.status == "draft"
+    assert services.current_snapshot(competition) is None
+    html = client.get(url(competition)).content.decode()
+    assert "评委5误填社会效益分" in html and snapshot.digest in html
+    assert url(competition, "freeze/") in html
+
+
+def test_only_staff_unlock(client, frozen, auditor):
+    competition, judges, (p1, _p2, _p3), snapshot = frozen
+    sheet = ScoreSheet.objects.get(assignment__judge=judges[0], assignment__proposal=p1)
+    client.force_login(auditor)
+    assert client.post(url(competition, f"unlock/{sheet.pk}/"), {"reason": "x"}).status_code == 404
+    snapshot.refresh_from_db()
+    assert snapshot.valid
+
+
+# --- Sign-off and permissions -----------------------------------------------------------------------------------
+
+
+def test_the_auditor_signs_off_and_staff_cannot(client, frozen, staff, auditor):
+    competition, _judges, _proposals, snapshot = frozen
+    assert client.post(url(competition, "sign-off/"), {"note": ""}).status_code == 403
+    client.force_login(auditor)
+    page = client.get(url(competition)).content.decode()
+    assert url(competition, "sign-off/") in page
+    client.post(url(competition, "sign-off/"), {"note": "已核对评分表"})
+    snapshot.refresh_from_db()
+    assert snapshot.signed_off_by == auditor and snapshot.sign_off_note == "已核对评分表"
+    page = client.get(url(competition)).content.decode()
+    assert auditor.display_name in page and url(competition, "sign-off/") not in page
+    again = client.post(url(competition, "sign-off/"), follow=True)
+    assert len(list(again.context["messages"])) == 1
+    snapshot.refresh_from_db()
+    assert snapshot.signed_off_by == auditor
+
+
+def test_sign_off_refused_when_verification_fails(client, frozen, auditor):
+    competition, judges, (p1, _p2, _p3), snapshot = frozen
+    Score.objects.filter(sheet__assignment__judge=judges[1], sheet__assignment__proposal=p1).update(
+        points=Decimal("1"))
+    client.force_login(auditor)
+    client.post(url(competition, "sign-off/"))
+    snapshot.refresh_from_db()
+    assert snapshot.signed_off_at is None
+
+
+def test_applicants_and_judges_see_nothing(client, frozen, applicant_a):
+    competition, judges, _proposals, _snapshot = frozen
+    for user in (applicant_a, judges[0].user):
+        client.force_login(user)
+        for name in ("", "verify/", "report.pdf"):
+            assert client.get(url(competition, name)).status_code == 404
+        assert client.post(url(competition, "freeze/")).status_code == 404
+        assert client.post(url(competition, "sign-off/")).status_code == 404
+    client.logout()
+    assert client.get(url(competition)).status_code == 302  # to the login page
+
+
+# --- Constant queries -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_proposals", [3, 30])
+def test_results_page_queries_do_not_grow_with_the_round(client, staff, n_proposals,
+                                                         django_assert_max_num_queries):
+    totals = [[60 + (p * 7 + j * 11) % 37 for j in range(5)] for p in range(n_proposals)]
+    competition, _judges, _proposals = build_round(totals)
+    services.freeze_results(competition=competition, by=staff)
+    client.force_login(staff)
+    with django_assert_max_num_queries(8):
+        response = client.get(url(competition))
+    assert len(ranking_rows(response.content.decode())) == n_proposals
+
+
+# --- The PDF ----------------------------------------------------------------------------------------------------
+
+
+def test_results_report_pdf(client, frozen):
+    competition, _judges, (p1, _p2, _p3), snapshot = frozen
+    response = client.get(url(competition, "report.pdf"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "%E8%AF%84%E5%AE%A1%E7%BB%93%E6%9E%9C%E6%8A%A5%E5%91%8A" in response["Content-Disposition"]  # 评审结果报告
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) >= 1
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert competition.title in text and p1.title in text
+    assert "82.33" in text
+    assert snapshot.digest in text.replace("\n", "").replace(" ", "")

@@ -1,0 +1,54 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from venture.uploads import validate_upload
+from venture.validators import validate_money
+
+from .models import Award, AwardGrade, AwardStatus
+
+
+class AwardForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount (yuan)"), validators=[validate_money],
+                                error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")})
+    grade = forms.ModelChoiceField(label=_("Grade"), queryset=AwardGrade.objects.none(), required=False)
+
+    def __init__(self, *args, competition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grade"].queryset = competition.grades.all()
+
+
+class PublishForm(forms.Form):
+    starts_on = forms.DateField(label=_("Notice starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(label=_("Notice text"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ObjectionForm(forms.Form):
+    """Public form. ``website`` is a honeypot: people never see it, bots fill it in."""
+
+    award = forms.ModelChoiceField(label=_("Project concerned"), queryset=Award.objects.none(), required=False)
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    contact = forms.CharField(label=_("Phone or e-mail"), max_length=100)
+    text = forms.CharField(label=_("Your objection and its grounds"), widget=forms.Textarea(attrs={"rows": 6}),
+                           max_length=5000)
+    attachment = forms.FileField(label=_("Evidence (optional)"), required=False,
+                                 help_text=_("PDF, JPEG or PNG, at most 20 MB."))
+    website = forms.CharField(required=False, label=_("Leave this empty"),
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    def __init__(self, *args, competition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["award"].queryset = Award.objects.filter(
+            competition=competition, status=AwardStatus.OFFERED).select_related("proposal")
+        self.fields["award"].label_from_instance = lambda a: a.proposal.title
+
+    def clean_attachment(self):
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            validate_upload(upload, allowed=("pdf", "jpg", "jpeg", "png"))
+        return upload
+
+
+class HandleForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("dismissed", _("Dismiss")), ("upheld", _("Uphold"))])
+    outcome = forms.CharField(label=_("Outcome (published)"), widget=forms.Textarea(attrs={"rows": 3}),
+                              max_length=4000)

@@ -1,0 +1,150 @@
+"""Results, awards and the public notice: the frozen snapshot with its digest, grants within the pool, 公示 with
+objections, and the grant agreements that follow."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from venture.competitions.models import MONEY, Competition
+from venture.proposals.models import Proposal
+from venture.uploads import upload_path
+
+
+class ResultSnapshot(models.Model):
+    """The sealed score sheets, the method and its parameters, the code version and the outputs, with a SHA-256
+    digest over a canonical serialization of inputs and method. Only one snapshot per round is valid at a time."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="snapshots")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    method = models.CharField(max_length=20)
+    params = models.JSONField(default=dict)  # trim, tie-break chain, top_k, bootstrap settings
+    code_version = models.CharField(max_length=80)
+    inputs = models.JSONField()  # {"criteria": [...], "scores": [[proposal, judge, criterion, points], ...]}
+    outputs = models.JSONField()  # ranking rows, diagnostics, bootstrap
+    digest = models.CharField(max_length=64)
+    valid = models.BooleanField(default=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_reason = models.TextField(blank=True)
+    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    sign_off_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["competition"], condition=models.Q(valid=True),
+                                               name="one_valid_snapshot_per_round")]
+
+    def __str__(self):
+        return f"{self.competition} · {self.digest[:12]}"
+
+
+class AwardGrade(models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="grades")
+    name = models.CharField(_("grade"), max_length=50)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["competition", "order"]
+
+    def __str__(self):
+        return self.name
+
+
+class AwardStatus(models.TextChoices):
+    OFFERED = "offered", _("Offered")
+    FINAL = "final", _("Final")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+AWARD_TRANSITIONS = {
+    AwardStatus.OFFERED: {AwardStatus.FINAL, AwardStatus.CANCELLED},
+    AwardStatus.FINAL: set(),
+    AwardStatus.CANCELLED: set(),
+}
+
+
+class Award(models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.PROTECT, related_name="awards")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="awards")
+    rank = models.PositiveIntegerField(_("rank"))
+    grade = models.ForeignKey(AwardGrade, null=True, blank=True, on_delete=models.SET_NULL, related_name="awards")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    partial = models.BooleanField(_("partial award"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=AwardStatus.choices, default=AwardStatus.OFFERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["competition", "rank"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="award_amount_positive"),
+            models.UniqueConstraint(fields=["proposal"], condition=~models.Q(status="cancelled"),
+                                    name="one_live_award_per_proposal"),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.amount}"
+
+
+class PublicNotice(models.Model):
+    competition = models.OneToOneField(Competition, on_delete=models.CASCADE, related_name="notice")
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    starts_on = models.DateField(_("notice starts"))
+    ends_on = models.DateField(_("notice ends"))
+    calendar_covered = models.BooleanField(default=True)
+    text = models.TextField(_("notice text"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.competition} · {self.starts_on}–{self.ends_on}"
+
+    def get_absolute_url(self):
+        return reverse("awards:notice", args=[self.competition_id])
+
+
+class ObjectionStatus(models.TextChoices):
+    PENDING = "pending", _("Being handled")
+    UPHELD = "upheld", _("Upheld")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Objection(models.Model):
+    notice = models.ForeignKey(PublicNotice, on_delete=models.CASCADE, related_name="objections")
+    award = models.ForeignKey(Award, null=True, blank=True, on_delete=models.SET_NULL, related_name="objections",
+                              verbose_name=_("project concerned"))
+    name = models.CharField(_("name"), max_length=100)
+    contact = models.CharField(_("phone or e-mail"), max_length=100)
+    text = models.TextField(_("objection"))
+    attachment = models.FileField(_("attachment"), upload_to=upload_path, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    client_key = models.CharField(max_length=64, db_index=True)  # salted hash of the IP, for rate limiting
+    status = models.CharField(_("status"), max_length=10, choices=ObjectionStatus.choices,
+                              default=ObjectionStatus.PENDING)
+    outcome = models.TextField(_("outcome (published)"), blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.name} · {self.created_at:%Y-%m-%d}"
+
+
+class GrantAgreement(models.Model):
+    award = models.OneToOneField(Award, on_delete=models.PROTECT, related_name="agreement")
+    number = models.CharField(_("agreement number"), max_length=40, unique=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    amount_in_words = models.CharField(_("amount in words"), max_length=100)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    tranches = models.JSONField(default=list)  # [{"order", "percent", "amount", "condition"}]
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.number

@@ -1,0 +1,212 @@
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from judging.models import PanelStage, ScoreSheet, SheetStatus
+from venture import permissions
+from venture.competitions.models import Competition
+from venture.proposals.models import Proposal
+
+from . import services
+from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm
+from .models import Award, AwardStatus, Objection, ObjectionStatus, PublicNotice
+
+AWARDS = Award.objects.select_related("proposal__organization", "proposal__category", "grade")
+
+
+def _error(request, exc):
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+
+
+@login_required
+def awards(request, competition_pk):
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    items = list(AWARDS.filter(competition=competition).order_by("status", "rank"))
+    committed = services.committed(competition)
+    notice = PublicNotice.objects.filter(competition=competition).first()
+    objections = list(notice.objections.select_related("award__proposal", "handled_by")) if notice else []
+    return render(request, "venture/awards/awards.html", {
+        "competition": competition, "awards": items, "committed": committed,
+        "left": competition.fund_pool - committed, "snapshot": services.current_snapshot(competition),
+        "next": services.next_in_rank(competition) if services.current_snapshot(competition) else None,
+        "notice": notice, "objections": objections, "publish_form": PublishForm(
+            initial={"starts_on": timezone.localdate()}),
+        "handle_form": HandleForm(), "today": timezone.localdate(),
+    })
+
+
+@require_POST
+@login_required
+def propose(request, competition_pk):
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    try:
+        made = services.propose_awards(competition=competition, by=request.user)
+        messages.success(request, _("%(n)s awards proposed within the fund pool.") % {"n": len(made)})
+    except ValidationError as exc:
+        _error(request, exc)
+    return redirect("awards:awards", competition_pk=competition.pk)
+
+
+@login_required
+def award_edit(request, pk):
+    award = get_object_or_404(AWARDS.select_related("competition"), pk=pk)
+    permissions.require(request.user, "awards.manage")
+    form = AwardForm(request.POST or None, competition=award.competition,
+                     initial={"amount": award.amount, "grade": award.grade})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_award(award=award, amount=form.cleaned_data["amount"], grade=form.cleaned_data["grade"],
+                               by=request.user)
+            messages.success(request, _("Award saved."))
+            return redirect("awards:awards", competition_pk=award.competition_id)
+        except ValidationError as exc:
+            form.add_error("amount", exc)
+    return render(request, "venture/awards/award_form.html", {"award": award, "form": form})
+
+
+@require_POST
+@login_required
+def award_add(request, competition_pk):
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    proposal = get_object_or_404(Proposal, pk=request.POST.get("proposal"), competition=competition)
+    try:
+        amount = Decimal(request.POST.get("amount", ""))
+        services.add_award(competition=competition, proposal=proposal, amount=amount, by=request.user)
+        messages.success(request, _("Award added."))
+    except (ValidationError, ArithmeticError) as exc:
+        _error(request, exc if isinstance(exc, ValidationError) else ValidationError(_("Enter an amount in yuan.")))
+    return redirect("awards:awards", competition_pk=competition.pk)
+
+
+@require_POST
+@login_required
+def notice_publish(request, competition_pk):
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            notice = services.publish_notice(competition=competition, by=request.user,
+                                             starts_on=form.cleaned_data["starts_on"], text=form.cleaned_data["text"])
+            messages.success(request, _("The public notice is published and runs until %(day)s.") % {
+                "day": notice.ends_on.isoformat()})
+            if not notice.calendar_covered:
+                messages.warning(request, _("The statutory holiday calendar does not cover this period; working days "
+                                            "were counted Monday to Friday. Check the end date by hand."))
+        except ValidationError as exc:
+            _error(request, exc)
+    else:
+        messages.error(request, _("Enter the day the notice starts."))
+    return redirect("awards:awards", competition_pk=competition.pk)
+
+
+@require_POST
+@login_required
+def notice_close(request, competition_pk):
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    try:
+        agreements = services.close_notice(competition=competition, by=request.user)
+        messages.success(request, _("Awards are final; %(n)s grant agreements created.") % {"n": len(agreements)})
+    except (ValidationError, PublicNotice.DoesNotExist) as exc:
+        _error(request, exc if isinstance(exc, ValidationError) else ValidationError(_("No notice yet.")))
+    return redirect("awards:awards", competition_pk=competition.pk)
+
+
+@require_POST
+@login_required
+def objection_handle(request, pk):
+    objection = get_object_or_404(Objection.objects.select_related("notice__competition", "award__proposal"), pk=pk)
+    permissions.require(request.user, "objection.handle")
+    form = HandleForm(request.POST)
+    if form.is_valid():
+        try:
+            _obj, offered = services.handle_objection(objection=objection, upheld=form.cleaned_data["decision"] ==
+                                                      "upheld", outcome=form.cleaned_data["outcome"], by=request.user)
+            messages.success(request, _("Objection handled."))
+            if offered:
+                messages.info(request, _("The award was cancelled; “%(title)s” (rank %(rank)s) is offered ¥%(amount)s.")
+                              % {"title": offered.proposal.title, "rank": offered.rank,
+                                 "amount": f"{offered.amount:,.2f}"})
+        except ValidationError as exc:
+            _error(request, exc)
+    else:
+        messages.error(request, _("Write the outcome; it is published with the notice."))
+    return redirect("awards:awards", competition_pk=objection.notice.competition_id)
+
+
+def _public_notice(competition_pk):
+    notice = get_object_or_404(PublicNotice.objects.select_related("competition"), competition_id=competition_pk)
+    return notice
+
+
+def notice(request, competition_pk):
+    """公示: public, no login. Projects, organizations, grades, amounts, the panel, and handled objections."""
+    notice = _public_notice(competition_pk)
+    competition = notice.competition
+    items = list(AWARDS.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).order_by("rank"))
+    panel = competition.panels.filter(stage=PanelStage.FINAL).first()
+    judges = list(panel.judges.select_related("user").order_by("expertise", "user__username")) if panel else []
+    handled = notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")
+    return render(request, "venture/awards/notice.html", {
+        "notice": notice, "competition": competition, "awards": items, "judges": judges, "handled": handled,
+        "open": services.notice_open(notice), "total": sum((a.amount for a in items), Decimal("0")),
+        "pending": notice.objections.filter(status=ObjectionStatus.PENDING).count(),
+    })
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def objection_form(request, competition_pk):
+    notice = _public_notice(competition_pk)
+    if not services.notice_open(notice):
+        messages.error(request, _("The public notice period is over; objections are no longer accepted."))
+        return redirect("awards:notice", competition_pk=competition_pk)
+    form = ObjectionForm(request.POST or None, request.FILES or None, competition=notice.competition)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            # A bot filled in the honeypot: answer as if accepted, store nothing.
+            messages.success(request, _("Your objection has been received. The outcome will be published here."))
+            return redirect("awards:notice", competition_pk=competition_pk)
+        try:
+            services.submit_objection(notice=notice, name=form.cleaned_data["name"],
+                                      contact=form.cleaned_data["contact"], text=form.cleaned_data["text"],
+                                      award=form.cleaned_data["award"], attachment=form.cleaned_data["attachment"],
+                                      ip=_ip(request))
+            messages.success(request, _("Your objection has been received. The outcome will be published here."))
+            return redirect("awards:notice", competition_pk=competition_pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "venture/awards/objection_form.html", {"notice": notice, "form": form})
+
+
+@login_required
+def my_result(request, proposal_pk):
+    """The applicant's own result; after publication also per-criterion averages and the panel's comments,
+    without judges' names."""
+    proposal = permissions.get_for(request.user, "result.view_own",
+                                   Proposal.objects.select_related("competition", "organization"), pk=proposal_pk)
+    competition = proposal.competition
+    notice = PublicNotice.objects.filter(competition=competition).first()
+    if notice is None:
+        raise Http404
+    snapshot = services.current_snapshot(competition)
+    row = next((r for r in snapshot.outputs["ranking"] if r["proposal"] == proposal.pk), None) if snapshot else None
+    award = Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).select_related(
+        "grade").first()
+    names = dict(competition.criteria.values_list("code", "name"))
+    comments = [c for c in ScoreSheet.objects.filter(
+        assignment__proposal=proposal, assignment__panel__stage=PanelStage.FINAL, status=SheetStatus.SUBMITTED,
+    ).exclude(comment="").order_by("?").values_list("comment", flat=True)]
+    return render(request, "venture/awards/my_result.html", {
+        "proposal": proposal, "notice": notice, "row": row, "award": award, "ranked": len(snapshot.outputs[
+            "ranking"]) if snapshot else 0, "criteria": [(names.get(k, k), v) for k, v in (row or {}).get(
+                "criteria", {}).items()], "comments": comments,
+    })
