@@ -275,7 +275,7 @@ def save_sheet(*, assignment, by, points, comment, expected_version, submit=Fals
 
 @transaction.atomic
 def unlock_sheet(*, sheet, reason, by):
-    sheet = ScoreSheet.objects.select_for_update().select_related("assignment__proposal").get(pk=sheet.pk)
+    sheet = ScoreSheet.objects.select_for_update(of=("self",)).select_related("assignment__proposal").get(pk=sheet.pk)
     if sheet.status != SheetStatus.SUBMITTED:
         raise ValidationError(_("Only a submitted sheet can be unlocked."))
     if not reason.strip():

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "venture.proposals",
     "venture.screening",
     "venture.awards",
+    "venture.supervision",
     "judging",
     "venture.demo",
 ]

@@ -315,7 +315,7 @@ def _grade_for(grades, index, count):
 @transaction.atomic
 def set_award(*, award, amount, grade, by):
     competition = _lock_pool(award.competition)
-    award = Award.objects.select_for_update().select_related("proposal").get(pk=award.pk)
+    award = Award.objects.select_for_update(of=("self",)).select_related("proposal").get(pk=award.pk)
     if award.status != AwardStatus.OFFERED:
         raise ValidationError(_("Only an offered award can be changed."))
     _check_amount(competition, award.proposal, amount, exclude=award)
@@ -425,7 +425,7 @@ def submit_objection(*, notice, name, contact, text, award=None, attachment=None
 @transaction.atomic
 def handle_objection(*, objection, upheld, outcome, by):
     """Dismiss, or uphold: the award concerned is cancelled and the next-ranked project that fits is offered."""
-    objection = Objection.objects.select_for_update().select_related("notice__competition", "award").get(
+    objection = Objection.objects.select_for_update(of=("self",)).select_related("notice__competition", "award").get(
         pk=objection.pk)
     if objection.status != ObjectionStatus.PENDING:
         raise ValidationError(_("This objection has already been handled."))

@@ -88,6 +88,19 @@ class Competition(models.Model):
         _("funding rule"), max_length=10, choices=FundingRule.choices, default=FundingRule.STOP
     )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.DRAFT)
+    # Supervision rules (全程督导), per round.
+    report_frequency = models.CharField(
+        _("progress reports"), max_length=10, default="quarterly",
+        choices=[("monthly", _("Monthly")), ("quarterly", _("Quarterly"))],
+    )
+    receipt_threshold = models.DecimalField(_("receipt required from (yuan)"), **MONEY, default=Decimal("500.00"))
+    overspend_tolerance = models.DecimalField(_("overspend tolerance per line (%)"), max_digits=5, decimal_places=2,
+                                              default=Decimal("10"))
+    spend_rate_tolerance = models.DecimalField(
+        _("alert when spending differs from time elapsed by more than (percentage points)"), max_digits=5,
+        decimal_places=2, default=Decimal("25"))
+    evaluation_pass_mark = models.DecimalField(_("evaluation pass mark (of 100)"), max_digits=5, decimal_places=2,
+                                               default=Decimal("60"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

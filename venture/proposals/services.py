@@ -223,7 +223,7 @@ def submission_problems(proposal, at=None):
 
 @transaction.atomic
 def submit_proposal(*, proposal, by, at=None):
-    proposal = Proposal.objects.select_for_update().select_related("competition", "organization").get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition", "organization").get(pk=proposal.pk)
     if proposal.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError(_("This proposal has already been submitted."))
     problems = submission_problems(proposal, at=at)
@@ -235,7 +235,7 @@ def submit_proposal(*, proposal, by, at=None):
 @transaction.atomic
 def return_proposal(*, proposal, by, reason):
     """Staff send a submitted proposal back for revision (before the deadline only); it becomes editable again."""
-    proposal = Proposal.objects.select_for_update().select_related("competition").get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition").get(pk=proposal.pk)
     if not reason.strip():
         raise ValidationError(_("Give the reason; the applicant will see it."))
     if timezone.now() >= proposal.competition.closes_at:
@@ -245,7 +245,7 @@ def return_proposal(*, proposal, by, reason):
 
 @transaction.atomic
 def withdraw_proposal(*, proposal, by, reason=""):
-    proposal = Proposal.objects.select_for_update().select_related("competition").get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition").get(pk=proposal.pk)
     if proposal.status not in (S.DRAFT, S.SUBMITTED, S.RETURNED):
         raise ValidationError(_("Screening has started; the proposal can no longer be withdrawn."))
     return transition(proposal=proposal, to=S.WITHDRAWN, by=by, reason=reason)

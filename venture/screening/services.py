@@ -27,7 +27,7 @@ def record_checks(*, proposal, results, by):
 @transaction.atomic
 def decide(*, proposal, eligible, reason, by):
     """Eligible or ineligible; an ineligible decision needs the reason the applicant will see."""
-    proposal = Proposal.objects.select_for_update().select_related("competition", "organization").get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition", "organization").get(pk=proposal.pk)
     if proposal.status not in SCREENABLE:
         raise ValidationError(_("Only submitted proposals can be screened."))
     if not eligible and not reason.strip():

@@ -1,0 +1,367 @@
+"""全程督导: the funded project's workspace — approved budget (with revisions), tranches, progress reports,
+expenditure ledger, site visits and rectifications, evaluations, beneficiary feedback, close-out."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from venture.awards.models import GrantAgreement
+from venture.competitions.models import MONEY, BudgetCategory, Competition, TrancheCondition
+from venture.organizations.models import Organization
+from venture.proposals.models import Proposal
+from venture.uploads import upload_path
+
+
+class ProjectStatus(models.TextChoices):
+    ACTIVE = "active", _("Under way")
+    SUSPENDED = "suspended", _("Suspended (failed evaluation)")
+    CLOSED = "closed", _("Closed")
+
+
+PROJECT_TRANSITIONS = {
+    ProjectStatus.ACTIVE: {ProjectStatus.SUSPENDED, ProjectStatus.CLOSED},
+    ProjectStatus.SUSPENDED: {ProjectStatus.ACTIVE},
+    ProjectStatus.CLOSED: set(),
+}
+
+
+def _token():
+    return secrets.token_urlsafe(12)
+
+
+class FundedProject(models.Model):
+    agreement = models.OneToOneField(GrantAgreement, on_delete=models.PROTECT, related_name="project")
+    competition = models.ForeignKey(Competition, on_delete=models.PROTECT, related_name="projects")
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="project")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="projects")
+    title = models.CharField(_("project"), max_length=200)
+    grant = models.DecimalField(_("grant"), **MONEY)
+    released_total = models.DecimalField(_("released"), **MONEY, default=0)
+    signed_on = models.DateField(_("agreement signed on"))
+    period_start = models.DateField(_("project start"))
+    period_end = models.DateField(_("project end"))
+    people_target = models.PositiveIntegerField(_("people to serve"), default=0)
+    status = models.CharField(_("status"), max_length=12, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE)
+    flag_reason = models.TextField(_("flag"), blank=True)
+    supervisors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="supervised_projects")
+    feedback_token = models.CharField(max_length=32, unique=True, default=_token)
+    closeout_report = models.TextField(_("close-out report"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["competition", "title"]
+        constraints = [
+            # Released money never exceeds the grant: checked by the database on every release.
+            models.CheckConstraint(condition=models.Q(released_total__lte=models.F("grant")),
+                                   name="released_never_exceeds_grant"),
+            models.CheckConstraint(condition=models.Q(released_total__gte=0), name="released_nonnegative"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("supervision:project", args=[self.pk])
+
+
+class ApprovedLine(models.Model):
+    """The current approved budget line. Revisions change amounts; earlier versions live in BudgetRevision."""
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="lines")
+    category = models.ForeignKey(BudgetCategory, on_delete=models.PROTECT, related_name="+")
+    item = models.CharField(_("item"), max_length=200)
+    amount = models.DecimalField(_("approved amount"), **MONEY)
+
+    class Meta:
+        ordering = ["category__order", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="approved_line_nonnegative")]
+
+    def __str__(self):
+        return f"{self.category.name} · {self.item}"
+
+
+class RevisionKind(models.TextChoices):
+    INITIAL = "initial", _("Approved budget")
+    BUDGET = "budget", _("Budget revision")
+    EXTENSION = "extension", _("No-cost extension")
+
+
+class BudgetRevision(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=RevisionKind.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    lines = models.JSONField()  # [{"line", "category", "item", "amount"}] as approved in this version
+    period_end = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="one_revision_number")]
+
+    def __str__(self):
+        return f"{self.project} v{self.number}"
+
+
+class ProjectIndicator(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="indicators")
+    name = models.CharField(_("indicator"), max_length=200)
+    target = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=30)
+    achieved = models.DecimalField(_("achieved"), max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectMilestone(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField(_("date"))
+    title = models.CharField(_("milestone"), max_length=200)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Tranche(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="tranches")
+    order = models.PositiveIntegerField()
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    condition = models.CharField(_("release condition"), max_length=20, choices=TrancheCondition.choices)
+    released_on = models.DateField(_("released on"), null=True, blank=True)
+    released_amount = models.DecimalField(_("released amount"), **MONEY, null=True, blank=True)
+    voucher_no = models.CharField(_("voucher number"), max_length=60, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["project", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "order"], name="one_tranche_per_order"),
+            models.CheckConstraint(condition=models.Q(released_amount__isnull=True) |
+                                   models.Q(released_amount__lte=models.F("amount")),
+                                   name="tranche_release_within_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.project} · {self.order}"
+
+
+class ReportStatus(models.TextChoices):
+    DUE = "due", _("To be written")
+    SUBMITTED = "submitted", _("Submitted")
+    CHANGES = "changes", _("Changes requested")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+REPORT_TRANSITIONS = {
+    ReportStatus.DUE: {ReportStatus.SUBMITTED},
+    ReportStatus.SUBMITTED: {ReportStatus.ACCEPTED, ReportStatus.CHANGES},
+    ReportStatus.CHANGES: {ReportStatus.SUBMITTED},
+    ReportStatus.ACCEPTED: set(),
+}
+
+
+class ProgressReport(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="reports")
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(_("status"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DUE)
+    narrative = models.TextField(_("what was done"), blank=True)
+    people_served = models.PositiveIntegerField(_("people served in the period"), default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    review_note = models.TextField(_("review note"), blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "period_start"]
+
+    def __str__(self):
+        return f"{self.project} · {self.period_start}–{self.period_end}"
+
+
+class ReportActivity(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="activities")
+    date = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200)
+    participants = models.PositiveIntegerField(_("participants"))
+    description = models.CharField(_("activity"), max_length=300)
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return f"{self.date} {self.description}"
+
+
+class IndicatorProgress(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="progress")
+    indicator = models.ForeignKey(ProjectIndicator, on_delete=models.CASCADE, related_name="progress")
+    value = models.DecimalField(_("achieved in the period"), max_digits=12, decimal_places=2)
+
+    def __str__(self):
+        return f"{self.indicator}: {self.value}"
+
+
+class ReportPhoto(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to=upload_path)
+    caption = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return self.caption or self.file.name
+
+
+class Expenditure(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="expenditures")
+    date = models.DateField(_("date"))
+    category = models.ForeignKey(BudgetCategory, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("budget category"))
+    line = models.ForeignKey(ApprovedLine, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="expenditures", verbose_name=_("budget line"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    payee = models.CharField(_("payee"), max_length=200)
+    description = models.CharField(_("description"), max_length=300)
+    voucher_no = models.CharField(_("voucher number"), max_length=60)
+    receipt = models.FileField(_("receipt"), upload_to=upload_path, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "date", "id"]
+        indexes = [models.Index(fields=["project", "date"])]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="expenditure_positive")]
+
+    def __str__(self):
+        return f"{self.date} {self.description} {self.amount}"
+
+
+class SiteVisit(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="visits")
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    date = models.DateField(_("date"))
+    people_met = models.CharField(_("people met"), max_length=300)
+    observations = models.TextField(_("observations"))
+    rating = models.PositiveSmallIntegerField(_("rating (1–5)"))
+    findings = models.TextField(_("findings"), blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.project} · {self.date}"
+
+
+class VisitPhoto(models.Model):
+    visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to=upload_path)
+    caption = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return self.caption or self.file.name
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered, to be checked")
+    CLOSED = "closed", _("Closed")
+
+
+RECTIFICATION_TRANSITIONS = {
+    RectificationStatus.OPEN: {RectificationStatus.ANSWERED},
+    RectificationStatus.ANSWERED: {RectificationStatus.CLOSED, RectificationStatus.OPEN},  # close, or reopen
+    RectificationStatus.CLOSED: set(),
+}
+
+
+class Rectification(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="rectifications")
+    visit = models.ForeignKey(SiteVisit, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="rectifications")
+    what = models.TextField(_("what must be rectified"))
+    deadline = models.DateField(_("deadline"))
+    owner = models.CharField(_("responsible person"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=RectificationStatus.choices,
+                              default=RectificationStatus.OPEN)
+    answer = models.TextField(_("answer"), blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=upload_path, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+
+    def __str__(self):
+        return self.what[:60]
+
+
+class EvaluationKind(models.TextChoices):
+    MIDTERM = "midterm", _("Mid-term evaluation")
+    FINAL = "final", _("Final evaluation")
+
+
+class EvaluationCriterion(models.Model):
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="evaluation_criteria")
+    kind = models.CharField(max_length=10, choices=EvaluationKind.choices)
+    name = models.CharField(_("criterion"), max_length=100)
+    max_points = models.DecimalField(_("maximum points"), max_digits=5, decimal_places=1)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["competition", "kind", "order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Evaluation(models.Model):
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="evaluations")
+    kind = models.CharField(_("evaluation"), max_length=10, choices=EvaluationKind.choices)
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    points = models.JSONField(default=dict)  # {criterion id: points}
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=2)
+    passed = models.BooleanField(_("passed"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "kind"], name="one_evaluation_per_kind")]
+
+    def __str__(self):
+        return f"{self.project} · {self.get_kind_display()} {self.total}"
+
+
+class Feedback(models.Model):
+    """A worker who was served rates the project (1–5). Anonymous: no name, no contact, no IP stored."""
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), blank=True, max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    client_key = models.CharField(max_length=64, db_index=True)  # salted hash for rate limiting only
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5),
+                                              name="feedback_rating_1_5")]
+
+    def __str__(self):
+        return f"{self.project} · {self.rating}"

@@ -1,0 +1,513 @@
+"""Every write in supervision: one transaction, the state checked, the audit event written."""
+
+import datetime
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from venture.audit.services import record
+from venture.competitions.models import TrancheCondition
+
+from .models import (
+    PROJECT_TRANSITIONS,
+    RECTIFICATION_TRANSITIONS,
+    REPORT_TRANSITIONS,
+    ApprovedLine,
+    BudgetRevision,
+    Evaluation,
+    EvaluationKind,
+    Expenditure,
+    Feedback,
+    FundedProject,
+    IndicatorProgress,
+    ProgressReport,
+    ProjectIndicator,
+    ProjectMilestone,
+    ProjectStatus,
+    Rectification,
+    RectificationStatus,
+    ReportActivity,
+    ReportPhoto,
+    ReportStatus,
+    RevisionKind,
+    SiteVisit,
+    Tranche,
+)
+
+CENT = Decimal("0.01")
+REPORT_GRACE_DAYS = 10
+
+
+def _money(x):
+    return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _transition(table, current, to, what):
+    if to not in table[current]:
+        raise ValidationError(_("%(what)s cannot go from “%(from)s” to “%(to)s”.") % {
+            "what": what, "from": current.label, "to": to.label})
+
+
+# --- The workspace --------------------------------------------------------------------------------------------------
+
+
+def report_periods(start, end, frequency):
+    """(period start, period end) pairs covering start..end by calendar months or quarters."""
+    step = 1 if frequency == "monthly" else 3
+    periods, cur = [], start
+    while cur <= end:
+        month = cur.month - 1 + step
+        nxt = datetime.date(cur.year + month // 12, month % 12 + 1, 1)
+        if frequency != "monthly":  # align quarters to calendar quarters after the first
+            q_month = ((cur.month - 1) // 3 + 1) * 3
+            nxt = datetime.date(cur.year + q_month // 12, q_month % 12 + 1, 1)
+        periods.append((cur, min(end, nxt - datetime.timedelta(days=1))))
+        cur = nxt
+    return periods
+
+
+@transaction.atomic
+def sign_agreement(*, agreement, signed_on, by):
+    """The agreement is signed: open the funded project's workspace from it (budget, indicators, milestones,
+    tranches, report schedule)."""
+    award = agreement.award
+    proposal = award.proposal
+    if hasattr(agreement, "project"):
+        raise ValidationError(_("This agreement has already been signed."))
+    competition = award.competition
+    project = FundedProject.objects.create(
+        agreement=agreement, competition=competition, proposal=proposal, organization=proposal.organization,
+        title=proposal.title, grant=agreement.amount, signed_on=signed_on, period_start=agreement.period_start,
+        period_end=agreement.period_end, people_target=proposal.people_to_serve or 0)
+    # Approved lines: the proposal's lines, scaled when the award is smaller than the request.
+    lines = list(proposal.budget_lines.select_related("category").order_by("category__order", "id"))
+    requested = sum((line.amount for line in lines), Decimal("0"))
+    ratio = (agreement.amount / requested) if requested else Decimal("1")
+    approved, allotted = [], Decimal("0")
+    for i, line in enumerate(lines):
+        amount = agreement.amount - allotted if i == len(lines) - 1 else _money(line.amount * ratio)
+        allotted += amount
+        approved.append(ApprovedLine(project=project, category=line.category, item=line.item, amount=amount))
+    ApprovedLine.objects.bulk_create(approved)
+    BudgetRevision.objects.create(project=project, number=1, kind=RevisionKind.INITIAL, created_by=by,
+                                  period_end=project.period_end, lines=_lines_json(project))
+    ProjectIndicator.objects.bulk_create([ProjectIndicator(project=project, name=i.name, target=i.target,
+                                                           unit=i.unit) for i in proposal.indicators.all()])
+    ProjectMilestone.objects.bulk_create([ProjectMilestone(project=project, date=m.date, title=m.title)
+                                          for m in proposal.milestones.all()])
+    Tranche.objects.bulk_create([Tranche(project=project, order=t["order"], percent=Decimal(t["percent"]),
+                                         amount=Decimal(t["amount"]), condition=t["condition"])
+                                 for t in agreement.tranches])
+    ProgressReport.objects.bulk_create([
+        ProgressReport(project=project, period_start=a, period_end=b,
+                       due_on=b + datetime.timedelta(days=REPORT_GRACE_DAYS))
+        for a, b in report_periods(project.period_start, project.period_end, competition.report_frequency)])
+    record(actor=by, action="project.open", obj=project, after={"agreement": agreement.number,
+                                                                "grant": agreement.amount, "signed_on": signed_on})
+    return project
+
+
+def _lines_json(project):
+    return [{"line": line.pk, "category": line.category.name, "item": line.item, "amount": f"{line.amount:.2f}"}
+            for line in project.lines.select_related("category").order_by("category__order", "id")]
+
+
+@transaction.atomic
+def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
+    """A budget revision (amounts per line, same total) or a no-cost extension (new end date). Earlier versions
+    stay in BudgetRevision."""
+    project = FundedProject.objects.select_for_update().get(pk=project.pk)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the revision."))
+    lines = {line.pk: line for line in project.lines.all()}
+    new_total = Decimal("0")
+    for pk, line in lines.items():
+        amount = _money(amounts.get(pk, line.amount))
+        if amount < 0:
+            raise ValidationError(_("A budget line cannot be negative."))
+        spent = sum((e.amount for e in line.expenditures.all()), Decimal("0"))
+        if amount < spent:
+            raise ValidationError(_("“%(item)s” has already spent ¥%(spent)s; it cannot be cut below that.") % {
+                "item": line.item, "spent": f"{spent:,.2f}"})
+        new_total += amount
+    if new_total != project.grant:
+        raise ValidationError(_("The revised lines add up to ¥%(total)s; they must add up to the grant, ¥%(grant)s.")
+                              % {"total": f"{new_total:,.2f}", "grant": f"{project.grant:,.2f}"})
+    if kind == RevisionKind.EXTENSION:
+        if period_end is None or period_end <= project.period_end:
+            raise ValidationError(_("A no-cost extension moves the end date later."))
+        project.period_end = period_end
+        project.save(update_fields=["period_end"])
+    for pk, line in lines.items():
+        if pk in amounts:
+            line.amount = _money(amounts[pk])
+            line.save(update_fields=["amount"])
+    number = project.revisions.count() + 1
+    revision = BudgetRevision.objects.create(project=project, number=number, kind=kind, reason=reason,
+                                             lines=_lines_json(project), period_end=project.period_end,
+                                             created_by=by)
+    record(actor=by, action=f"project.revise.{kind}", obj=project, note=reason,
+           after={"version": number, "period_end": project.period_end})
+    return revision
+
+
+# --- Tranches -------------------------------------------------------------------------------------------------------
+
+
+def condition_met(tranche):
+    kinds = {TrancheCondition.MIDTERM: EvaluationKind.MIDTERM, TrancheCondition.FINAL: EvaluationKind.FINAL}
+    if tranche.condition == TrancheCondition.SIGNING:
+        return True
+    return Evaluation.objects.filter(project=tranche.project, kind=kinds[tranche.condition], passed=True).exists()
+
+
+@transaction.atomic
+def release_tranche(*, tranche, released_on, voucher_no, by, amount=None):
+    tranche = Tranche.objects.select_for_update(of=("self",)).select_related("project").get(pk=tranche.pk)
+    project = tranche.project
+    if tranche.released_on:
+        raise ValidationError(_("This tranche has already been released."))
+    if project.status != ProjectStatus.ACTIVE:
+        raise ValidationError(_("The project is %(status)s; no tranche can be released.") % {
+            "status": project.get_status_display()})
+    if not condition_met(tranche):
+        raise ValidationError(_("The release condition does not hold yet: %(condition)s.") % {
+            "condition": tranche.get_condition_display()})
+    if not voucher_no.strip():
+        raise ValidationError(_("Enter the payment voucher number."))
+    amount = _money(amount if amount is not None else tranche.amount)
+    if amount <= 0 or amount > tranche.amount:
+        raise ValidationError(_("Release between ¥0.01 and ¥%(max)s.") % {"max": f"{tranche.amount:,.2f}"})
+    try:
+        with transaction.atomic():
+            # The database refuses a released total above the grant (CheckConstraint), whatever runs concurrently.
+            FundedProject.objects.filter(pk=project.pk).update(released_total=F("released_total") + amount)
+    except IntegrityError as exc:
+        raise ValidationError(_("This release would exceed the grant.")) from exc
+    tranche.released_on, tranche.released_amount, tranche.voucher_no, tranche.released_by = (
+        released_on, amount, voucher_no, by)
+    tranche.save()
+    record(actor=by, action="tranche.release", obj=project,
+           after={"tranche": tranche.order, "amount": amount, "voucher": voucher_no, "on": released_on})
+    return tranche
+
+
+# --- Progress reports -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submit_report(*, report, by, narrative, people_served, activities, progress, photos=()):
+    """activities: [{"date","place","participants","description"}]; progress: {ProjectIndicator: value}."""
+    report = ProgressReport.objects.select_for_update(of=("self",)).select_related("project").get(pk=report.pk)
+    _transition(REPORT_TRANSITIONS, ReportStatus(report.status), ReportStatus.SUBMITTED, _("A report"))
+    if not narrative.strip():
+        raise ValidationError(_("Describe what was done in the period."))
+    report.activities.all().delete()
+    ReportActivity.objects.bulk_create([ReportActivity(report=report, **a) for a in activities])
+    report.progress.all().delete()
+    IndicatorProgress.objects.bulk_create([IndicatorProgress(report=report, indicator=i, value=v)
+                                           for i, v in progress.items() if v is not None])
+    for upload in photos:
+        ReportPhoto.objects.create(report=report, file=upload, caption=upload.name[:200])
+    report.narrative, report.people_served = narrative, people_served
+    report.status, report.submitted_at = ReportStatus.SUBMITTED, timezone.now()
+    report.save()
+    record(actor=by, action="report.submit", obj=report.project,
+           after={"period": [report.period_start, report.period_end], "people": people_served,
+                  "activities": len(activities)})
+    return report
+
+
+@transaction.atomic
+def review_report(*, report, accept, note, by):
+    report = ProgressReport.objects.select_for_update(of=("self",)).select_related("project").get(pk=report.pk)
+    to = ReportStatus.ACCEPTED if accept else ReportStatus.CHANGES
+    _transition(REPORT_TRANSITIONS, ReportStatus(report.status), to, _("A report"))
+    if not accept and not note.strip():
+        raise ValidationError(_("Say what should change."))
+    report.status, report.review_note, report.reviewed_by = to, note, by
+    report.save()
+    if accept:  # indicator progress counts once the report is accepted
+        for p in report.progress.select_related("indicator"):
+            ProjectIndicator.objects.filter(pk=p.indicator_id).update(achieved=F("achieved") + p.value)
+    record(actor=by, action=f"report.{to}", obj=report.project, note=note)
+    return report
+
+
+def overdue_reports(today=None):
+    today = today or timezone.localdate()
+    return ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES], due_on__lt=today,
+                                         project__status=ProjectStatus.ACTIVE)
+
+
+# --- Expenditure ledger ----------------------------------------------------------------------------------------------
+
+
+def check_expenditure(project, *, date, line, category, amount, receipt, lines_by_pk=None):
+    """Field errors for one ledger entry, as {field: message}; empty when it may be recorded."""
+    errors = {}
+    if amount is None or amount <= 0:
+        errors["amount"] = _("An amount is more than zero.")
+    elif Decimal(amount).as_tuple().exponent < -2:
+        errors["amount"] = _("Use at most two decimal places (fen).")
+    if date is None:
+        errors["date"] = _("Enter the date.")
+    elif date < project.period_start or date > project.period_end:
+        errors["date"] = _("The date is outside the project period (%(start)s to %(end)s).") % {
+            "start": project.period_start.isoformat(), "end": project.period_end.isoformat()}
+    if line is not None and line.project_id != project.pk:
+        errors["line"] = _("That budget line belongs to another project.")
+    if line is None and category is None:
+        errors["line"] = _("Choose the budget line.")
+    if category is not None and category.competition_id != project.competition_id:
+        errors["category"] = _("That budget category is not part of this round.")
+    threshold = project.competition.receipt_threshold
+    if amount is not None and amount > threshold and not receipt and "amount" not in errors:
+        errors["receipt"] = _("A receipt is required for amounts above ¥%(x)s.") % {"x": f"{threshold:,.2f}"}
+    return errors
+
+
+@transaction.atomic
+def record_expenditure(*, project, by, date, amount, payee, description, voucher_no, line=None, category=None,
+                       receipt=None):
+    errors = check_expenditure(project, date=date, line=line, category=category, amount=amount, receipt=receipt)
+    if errors:
+        raise ValidationError(errors)
+    entry = Expenditure.objects.create(project=project, date=date, line=line,
+                                       category=line.category if line else category, amount=_money(amount),
+                                       payee=payee, description=description, voucher_no=voucher_no,
+                                       receipt=receipt or "", created_by=by)
+    record(actor=by, action="expenditure.record", obj=project,
+           after={"date": date, "amount": entry.amount, "line": line.pk if line else None, "voucher": voucher_no})
+    return entry
+
+
+LEDGER_COLUMNS = {
+    # accepted headers (Chinese or English) -> field
+    "日期": "date", "date": "date",
+    "预算科目": "category", "category": "category", "budget category": "category",
+    "明细项目": "item", "item": "item", "budget line": "item",
+    "金额": "amount", "amount": "amount",
+    "收款方": "payee", "payee": "payee",
+    "摘要": "description", "说明": "description", "description": "description",
+    "凭证号": "voucher_no", "voucher number": "voucher_no", "voucher": "voucher_no",
+}
+
+
+def parse_ledger(upload):
+    """Read an xlsx or csv ledger into a list of dicts keyed by field; raises ValidationError naming the problem."""
+    import pandas as pd
+
+    name = upload.name.lower()
+    try:
+        if name.endswith(".csv"):
+            frame = pd.read_csv(upload, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        elif name.endswith(".xlsx"):
+            frame = pd.read_excel(upload, dtype=str, keep_default_na=False)
+        else:
+            raise ValidationError(_("Upload the ledger as .xlsx or .csv."))
+    except (ValueError, UnicodeDecodeError, KeyError, OSError) as exc:
+        raise ValidationError(_("The file could not be read as a spreadsheet: %(error)s") % {"error": exc}) from exc
+    columns = {c: LEDGER_COLUMNS.get(str(c).strip().lower(), LEDGER_COLUMNS.get(str(c).strip())) for c in frame.columns}
+    missing = {"date", "category", "amount", "payee", "description", "voucher_no"} - set(columns.values())
+    if missing:
+        raise ValidationError(_("The ledger lacks the column(s): %(cols)s.") % {"cols": ", ".join(sorted(missing))})
+    frame = frame.rename(columns=columns)
+    return [{k: str(v).strip() for k, v in row.items() if k in set(LEDGER_COLUMNS.values())}
+            for row in frame.to_dict("records")]
+
+
+def _parse_row(project, row, categories, lines):
+    errors = []
+    try:
+        date = datetime.date.fromisoformat(row.get("date", "")[:10])
+    except ValueError:
+        date = None
+        errors.append(_("the date “%(v)s” is not YYYY-MM-DD") % {"v": row.get("date", "")})
+    try:
+        amount = Decimal(row.get("amount", "").replace(",", "").replace("¥", ""))
+    except ArithmeticError:
+        amount = None
+        errors.append(_("the amount “%(v)s” is not a number") % {"v": row.get("amount", "")})
+    category = categories.get(row.get("category", ""))
+    if category is None:
+        errors.append(_("the budget category “%(v)s” is not one of this round's") % {"v": row.get("category", "")})
+    line = lines.get((row.get("category", ""), row.get("item", ""))) if category else None
+    for field in ("payee", "description", "voucher_no"):
+        if not row.get(field):
+            errors.append(_("“%(f)s” is empty") % {"f": field})
+    if not errors:
+        field_errors = check_expenditure(project, date=date, line=line, category=category, amount=amount,
+                                         receipt="imported-without-file" if amount and amount > 0 else None)
+        errors += list(field_errors.values())
+    return errors, {"date": date, "amount": amount, "line": line, "category": category,
+                    "payee": row.get("payee", ""), "description": row.get("description", ""),
+                    "voucher_no": row.get("voucher_no", "")}
+
+
+@transaction.atomic
+def import_ledger(*, project, rows, by):
+    """All or nothing: returns (imported entries, report rows [(row number, errors)]). Nothing is saved when any
+    row fails. Rows above the receipt threshold are accepted; their receipts are attached afterwards."""
+    categories = {c.name: c for c in project.competition.budget_categories.all()}
+    lines = {(line.category.name, line.item): line for line in project.lines.select_related("category")}
+    report, parsed = [], []
+    for n, row in enumerate(rows, start=2):  # row 1 is the header in the spreadsheet
+        errors, data = _parse_row(project, row, categories, lines)
+        report.append((n, errors))
+        parsed.append(data)
+    if not rows:
+        raise ValidationError(_("The ledger has no rows."))
+    if any(errors for _n, errors in report):
+        return [], report
+    entries = Expenditure.objects.bulk_create([Expenditure(project=project, created_by=by, **{
+        **d, "category": d["line"].category if d["line"] else d["category"], "amount": _money(d["amount"])})
+        for d in parsed])
+    record(actor=by, action="expenditure.import", obj=project, after={"rows": len(entries),
+                                                                      "total": sum(e.amount for e in entries)})
+    return entries, report
+
+
+# --- Site visits, rectifications, evaluations, close-out ----------------------------------------------------------
+
+
+@transaction.atomic
+def record_visit(*, project, by, date, people_met, observations, rating, findings, rectifications=(), photos=()):
+    if not 1 <= int(rating) <= 5:
+        raise ValidationError(_("The rating is from 1 to 5."))
+    visit = SiteVisit.objects.create(project=project, supervisor=by, date=date, people_met=people_met,
+                                     observations=observations, rating=rating, findings=findings)
+    for upload in photos:
+        visit.photos.create(file=upload, caption=upload.name[:200])
+    for r in rectifications:
+        Rectification.objects.create(project=project, visit=visit, **r)
+    record(actor=by, action="visit.record", obj=project, after={"date": date, "rating": rating,
+                                                                "rectifications": len(rectifications)})
+    return visit
+
+
+@transaction.atomic
+def add_rectification(*, project, by, what, deadline, owner, visit=None):
+    item = Rectification.objects.create(project=project, visit=visit, what=what, deadline=deadline, owner=owner)
+    record(actor=by, action="rectification.create", obj=project, after={"what": what, "deadline": deadline})
+    return item
+
+
+@transaction.atomic
+def answer_rectification(*, item, by, answer, evidence=None):
+    item = Rectification.objects.select_for_update().get(pk=item.pk)
+    _transition(RECTIFICATION_TRANSITIONS, RectificationStatus(item.status), RectificationStatus.ANSWERED,
+                _("A rectification"))
+    if not answer.strip():
+        raise ValidationError(_("Describe what was done."))
+    item.answer, item.answered_at, item.status = answer, timezone.now(), RectificationStatus.ANSWERED
+    if evidence:
+        item.evidence = evidence
+    item.save()
+    record(actor=by, action="rectification.answer", obj=item.project, note=answer)
+    return item
+
+
+@transaction.atomic
+def review_rectification(*, item, by, close, note=""):
+    item = Rectification.objects.select_for_update().get(pk=item.pk)
+    to = RectificationStatus.CLOSED if close else RectificationStatus.OPEN
+    _transition(RECTIFICATION_TRANSITIONS, RectificationStatus(item.status), to, _("A rectification"))
+    if not close and not note.strip():
+        raise ValidationError(_("Say why the rectification is reopened."))
+    item.status, item.review_note = to, note
+    item.closed_at = timezone.now() if close else None
+    item.save()
+    record(actor=by, action=f"rectification.{'close' if close else 'reopen'}", obj=item.project, note=note)
+    return item
+
+
+def _project_transition(project, to, by, reason):
+    _transition(PROJECT_TRANSITIONS, ProjectStatus(project.status), to, _("A project"))
+    before = project.status
+    project.status = to
+    project.flag_reason = reason if to == ProjectStatus.SUSPENDED else project.flag_reason
+    project.save(update_fields=["status", "flag_reason", "closed_at"])
+    record(actor=by, action=f"project.{to}", obj=project, before={"status": before}, after={"status": to},
+           note=reason)
+
+
+@transaction.atomic
+def evaluate(*, project, kind, by, points, comment=""):
+    """points: {EvaluationCriterion: points}. Pass ≥ the round's mark releases the gated tranche; a fail stops it
+    and flags (suspends) the project."""
+    project = FundedProject.objects.select_for_update(of=("self",)).select_related("competition").get(pk=project.pk)
+    criteria = list(project.competition.evaluation_criteria.filter(kind=kind))
+    if not criteria:
+        raise ValidationError(_("This round has no rubric for this evaluation."))
+    errors = {}
+    for c in criteria:
+        value = points.get(c)
+        if value is None or value < 0 or value > c.max_points:
+            errors[f"c_{c.pk}"] = _("Between 0 and %(max)s.") % {"max": f"{c.max_points.normalize():f}"}
+    if errors:
+        raise ValidationError(errors)
+    scale = sum((c.max_points for c in criteria), Decimal("0"))
+    total = _money(sum((Decimal(points[c]) for c in criteria), Decimal("0")) * 100 / scale)
+    passed = total >= project.competition.evaluation_pass_mark
+    if Evaluation.objects.filter(project=project, kind=kind).exists():
+        raise ValidationError(_("This evaluation has already been recorded."))
+    evaluation = Evaluation.objects.create(project=project, kind=kind, evaluator=by, comment=comment, total=total,
+                                           passed=passed, points={str(c.pk): str(points[c]) for c in criteria})
+    record(actor=by, action=f"evaluation.{kind}", obj=project, after={"total": total, "passed": passed},
+           note=comment)
+    if not passed and project.status == ProjectStatus.ACTIVE:
+        _project_transition(project, ProjectStatus.SUSPENDED, by,
+                            _("%(kind)s failed with %(total)s points.") % {
+                                "kind": EvaluationKind(kind).label, "total": total})
+    return evaluation
+
+
+@transaction.atomic
+def reinstate(*, project, by, reason):
+    project = FundedProject.objects.select_for_update().get(pk=project.pk)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason."))
+    _project_transition(project, ProjectStatus.ACTIVE, by, reason)
+    return project
+
+
+@transaction.atomic
+def close_project(*, project, by, closeout_report):
+    project = FundedProject.objects.select_for_update().get(pk=project.pk)
+    if not Evaluation.objects.filter(project=project, kind=EvaluationKind.FINAL, passed=True).exists():
+        raise ValidationError(_("A project closes after a passed final evaluation."))
+    if not closeout_report.strip():
+        raise ValidationError(_("Write the close-out report."))
+    if project.rectifications.exclude(status=RectificationStatus.CLOSED).exists():
+        raise ValidationError(_("Close every rectification first."))
+    project.closeout_report, project.closed_at = closeout_report, timezone.now()
+    _project_transition(project, ProjectStatus.CLOSED, by, "")
+    return project
+
+
+# --- Beneficiary feedback -------------------------------------------------------------------------------------------
+
+FEEDBACK_PER_DAY = 5
+
+
+def client_key(ip):
+    return hashlib.sha256(f"{settings.SECRET_KEY}:feedback:{ip}".encode()).hexdigest()
+
+
+@transaction.atomic
+def submit_feedback(*, project, rating, comment, ip):
+    if not 1 <= int(rating) <= 5:
+        raise ValidationError(_("Choose 1 to 5 stars."))
+    key = client_key(ip)
+    since = timezone.now() - datetime.timedelta(days=1)
+    if Feedback.objects.filter(project=project, client_key=key, created_at__gte=since).count() >= FEEDBACK_PER_DAY:
+        raise ValidationError(_("Thank you — we have already received several ratings from this connection today."))
+    return Feedback.objects.create(project=project, rating=int(rating), comment=comment.strip()[:1000],
+                                   client_key=key)
