@@ -96,3 +96,18 @@ def test_demo_logins_reach_their_homes(client, demo):
         r = client.post("/accounts/login/", {"username": username, "password": builder.DEMO_PASSWORD})
         assert r.status_code == 302, username
         assert marker in client.get("/").content.decode(), username
+
+
+def test_demo_supervision_shows_six_projects_in_different_health(demo):
+    from venture.supervision.models import FundedProject
+    from venture.supervision.queries import portfolio
+
+    rows = {r["project"].title: r for r in portfolio()}
+    assert len(rows) == 6 == FundedProject.objects.count()
+    codes = sorted(tuple(sorted(a.code for a in r["alerts"])) for r in rows.values())
+    assert codes == sorted([(), (), ("overspend",), ("report_overdue",), ("suspended",), ()])
+    statuses = sorted(r["project"].status for r in rows.values())
+    assert statuses == ["active", "active", "active", "active", "closed", "suspended"]
+    assert sum(r["open_rectifications"] for r in rows.values()) == 1
+    for r in rows.values():
+        assert r["released"] <= r["grant"]

@@ -175,6 +175,7 @@ def _build(seed):
     build_prescoring(rng, round_, people["judges"], people["staff"])
     build_final_review(rng, round_, people["judges"], people["staff"])
     build_results(round_, people["staff"], people["auditor"])
+    build_supervision(rng, organizations, people)
     build_next_round(rng, organizations)
     return True
 
@@ -529,6 +530,156 @@ def build_results(competition, staff, auditor):
         text="听说该机构负责人与评委认识，评分可能不公。")
     awards.handle_objection(objection=objection, upheld=False, by=staff,
                             outcome="经核查，该项目评审中无评委与申报单位存在利益关系，回避登记完整，异议不成立。")
+
+
+PAST_ROUND_TITLE = "示范市总工会2025年新就业形态劳动者服务项目公益创投（督导中）"
+EVALUATION_RUBRIC = [("服务成效", 40), ("项目管理", 30), ("资金使用规范", 30)]
+# (label, scenario): six funded projects in different health, as union staff see them on the dashboard.
+SCENARIOS = ["on_track", "overspend", "report_overdue", "rectification", "failed_midterm", "closed"]
+
+
+def build_supervision(rng, organizations, people):
+    """Last year's round, now under supervision: six funded projects in different health."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from venture.awards.models import Award, AwardStatus
+    from venture.awards.services import create_agreement
+    from venture.supervision import services as sup
+    from venture.supervision.models import EvaluationCriterion, EvaluationKind
+
+    staff, supervisor = people["staff"], people["supervisor"]
+    today = timezone.localdate()
+    c = Competition.objects.create(
+        title=PAST_ROUND_TITLE, year=2025, organizer="示范市总工会",
+        description="## 2025年度项目\n\n本届项目已签订资助协议，正处于全程督导阶段。",
+        fund_pool=Decimal("900000.00"), min_grant=Decimal("50000.00"), max_grant=Decimal("150000.00"),
+        opens_at=_aware(2025, 3, 1, 9), closes_at=_aware(2025, 4, 15, 17), finalist_quota=8,
+        project_start_earliest=today - timedelta(days=430), project_end_latest=today + timedelta(days=200),
+        min_project_months=6, max_project_months=14, notice_working_days=5, tiebreak_criterion="social_benefit",
+        stage=Stage.SUPERVISION,
+    )
+    for i, name in enumerate(CATEGORIES):
+        Category.objects.create(competition=c, name=name, order=i)
+    for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES):
+        BudgetCategory.objects.create(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
+    for i, (pct, cond) in enumerate(
+        [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
+    ):
+        TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
+    for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
+        for i, (name, pts) in enumerate(EVALUATION_RUBRIC):
+            EvaluationCriterion.objects.create(competition=c, kind=kind, name=name, max_points=pts, order=i)
+    receipt = default_storage.save("demo/receipt.pdf", ContentFile(b"%PDF-1.4\n% demo receipt\n%%EOF\n"))
+    categories = list(c.categories.all())
+    budget_categories = list(c.budget_categories.all())
+    for n, scenario in enumerate(SCENARIOS):
+        org = organizations[n]
+        closed = scenario == "closed"
+        start = today - timedelta(days=420 if closed else 240)
+        end = today - timedelta(days=60) if closed else today + timedelta(days=125)
+        category = categories[n % len(categories)]
+        title_base, target, activities = PROJECTS[category.name][(n + n // len(categories)) % 5]
+        p = Proposal.objects.create(
+            competition=c, organization=org, category=category, title=f"{title_base}（2025）", target_group=target,
+            people_to_serve=300 + 50 * n, service_area=org.service_area, needs="2025年需求调研。",
+            objectives=f"为{target}提供{activities.split('、')[0]}等服务。", activities=activities,
+            team=f"项目负责人{org.contact_person}", period_start=start, period_end=end,
+            status=ProposalStatus.AWARDED, submitted_at=c.closes_at - timedelta(days=5))
+        lines = BudgetLine.objects.bulk_create(_budget_lines(rng, p, budget_categories, 90000 + 8000 * n))
+        p.requested_amount = sum(line.amount for line in lines)
+        p.save(update_fields=["requested_amount"])
+        Milestone.objects.bulk_create([Milestone(proposal=p, date=start + timedelta(days=30), title="完成服务对象招募"),
+                                       Milestone(proposal=p, date=start + timedelta(days=150), title="中期评估"),
+                                       Milestone(proposal=p, date=end - timedelta(days=10), title="结项")])
+        Indicator.objects.bulk_create([Indicator(proposal=p, name="服务人次", target=Decimal(1200), unit="人次"),
+                                       Indicator(proposal=p, name="开展活动", target=Decimal(24), unit="场")])
+        award = Award.objects.create(competition=c, proposal=p, rank=n + 1, amount=p.requested_amount,
+                                     status=AwardStatus.FINAL)
+        agreement = create_agreement(award=award)
+        project = sup.sign_agreement(agreement=agreement, signed_on=start - timedelta(days=5), by=staff)
+        project.supervisors.add(supervisor)
+        _supervise(rng, project, scenario, today, staff, supervisor, receipt)
+
+
+def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
+    from venture.supervision import services as sup
+    from venture.supervision.models import (
+        EvaluationKind,
+        Expenditure,
+        ProgressReport,
+        ReportStatus,
+    )
+
+    tranche1, tranche2, tranche3 = list(project.tranches.order_by("order"))
+    sup.release_tranche(tranche=tranche1, released_on=project.signed_on + timedelta(days=7),
+                        voucher_no=f"ZF{project.pk:03d}-1", by=staff)
+    # Spending roughly in step with time, per line; the overspending project blows one line.
+    elapsed = min(today, project.period_end) - project.period_start
+    share = Decimal(elapsed.days) / Decimal((project.period_end - project.period_start).days + 1)
+    entries = []
+    for line in project.lines.select_related("category"):
+        target = line.amount * share * Decimal("0.95")
+        if scenario == "overspend" and line.category.name == "活动经费":
+            target = line.amount * Decimal("1.32")
+        if scenario == "closed":
+            target = line.amount * Decimal("0.98")
+        parts = 4
+        for k in range(parts):
+            amount = (target / parts).quantize(Decimal("0.01"))
+            if amount <= 0:
+                continue
+            day = project.signed_on + timedelta(days=10 + int((elapsed.days - 20) * (k + 0.5) / parts))
+            entries.append(Expenditure(project=project, date=min(day, project.period_end), line=line,
+                                       category=line.category, amount=amount, payee="示范市某服务供应商",
+                                       description=f"{line.item}（第{k + 1}批）",
+                                       voucher_no=f"PZ{project.pk:03d}{line.pk:04d}{k}", receipt=receipt,
+                                       created_by=staff))
+    Expenditure.objects.bulk_create(entries)
+    # Reports: every period that ended is submitted and accepted, except where the scenario says otherwise.
+    reports = list(ProgressReport.objects.filter(project=project, period_end__lt=today).order_by("period_start"))
+    for i, report in enumerate(reports):
+        last = i == len(reports) - 1
+        if scenario == "report_overdue" and last:
+            continue  # due and not written: overdue
+        members = project.organization.memberships.select_related("user")
+        author = members[0].user
+        indicator = project.indicators.first()
+        sup.submit_report(report=report, by=author, narrative=f"本期开展服务活动{6 + i}场，覆盖{80 + 20 * i}人次。",
+                          people_served=80 + 20 * i, activities=[{
+                              "date": report.period_start + timedelta(days=10), "place": "骑手驿站",
+                              "participants": 30 + i, "description": "法律咨询与健康讲座"}],
+                          progress={indicator: Decimal(80 + 20 * i)})
+        if not (scenario == "rectification" and last):
+            sup.review_report(report=report, accept=True, note="", by=supervisor)
+    if scenario == "report_overdue":
+        ProgressReport.objects.filter(project=project, status=ReportStatus.DUE, period_end__lt=today).update(
+            due_on=today - timedelta(days=12))
+    visit = sup.record_visit(project=project, by=supervisor, date=today - timedelta(days=20), people_met="项目负责人、两名骑手",
+                             observations="服务台账清晰，活动照片齐全。", rating=4 if scenario != "rectification" else 3,
+                             findings="" if scenario != "rectification" else "部分支出凭证缺少经办人签字。")
+    if scenario == "rectification":
+        sup.add_rectification(project=project, by=supervisor, visit=visit, what="补齐支出凭证的经办人签字并重新装订台账。",
+                              deadline=today + timedelta(days=14), owner=project.organization.contact_person)
+    criteria_mid = list(project.competition.evaluation_criteria.filter(kind=EvaluationKind.MIDTERM))
+    marks = {"failed_midterm": [18, 14, 20]}.get(scenario, [34, 26, 25])
+    sup.evaluate(project=project, kind=EvaluationKind.MIDTERM, by=supervisor,
+                 points=dict(zip(criteria_mid, [Decimal(m) for m in marks], strict=True)),
+                 comment="服务成效不足，资金使用不规范。" if scenario == "failed_midterm" else "按计划推进。")
+    if scenario != "failed_midterm":
+        sup.release_tranche(tranche=tranche2, released_on=today - timedelta(days=30), voucher_no=f"ZF{project.pk:03d}-2",
+                            by=staff)
+    if scenario == "closed":
+        criteria_final = list(project.competition.evaluation_criteria.filter(kind=EvaluationKind.FINAL))
+        sup.evaluate(project=project, kind=EvaluationKind.FINAL, by=supervisor,
+                     points=dict(zip(criteria_final, [Decimal(36), Decimal(27), Decimal(26)], strict=True)),
+                     comment="目标全部完成，资金使用规范。")
+        sup.release_tranche(tranche=tranche3, released_on=today - timedelta(days=20), voucher_no=f"ZF{project.pk:03d}-3",
+                            by=staff)
+        sup.close_project(project=project, by=staff, closeout_report="项目全部完成，服务1260人次，满意度96%。")
+    for k in range(3 + project.pk % 4):
+        sup.submit_feedback(project=project, rating=5 - (k % 2), comment=["服务很贴心", "讲座很实用", ""][k % 3],
+                            ip=f"10.1.{project.pk}.{k}")
 
 
 def build_next_round(rng, organizations):
