@@ -43,6 +43,11 @@ SETTINGS = {
     "trim": "1",
     "tiebreak_criterion": "",
     "funding_rule": "skip",
+    "report_frequency": "quarterly",
+    "receipt_threshold": "500",
+    "overspend_tolerance": "10",
+    "spend_rate_tolerance": "25",
+    "evaluation_pass_mark": "60",
 }
 
 RUBRIC = [
@@ -421,7 +426,7 @@ def test_markdown_description_with_script_is_sanitised_on_the_public_call_page(s
     staff_client.post("/rounds/new/", {**SETTINGS, "description": description})
     competition = Competition.objects.get()
     assert competition.description == description  # stored as typed
-    services.advance_stage(competition=competition, to=Stage.OPEN, by=staff)
+    Competition.objects.filter(pk=competition.pk).update(stage=Stage.OPEN)  # (opening needs a complete setup)
     body = staff_client.get(f"/calls/{competition.pk}/").content.decode()
     assert '<div class="card-body call-description"><p><strong>欢迎申报</strong> </p>\n<p><a rel="noopener noreferrer">链接</a></p></div>' in body
     assert "alert(" not in body
@@ -657,3 +662,16 @@ def test_rubric_bands_survive_a_round_trip_through_the_page(staff_client, draft)
     assert staff_client.post(url, data).status_code == 302
     assert draft.criteria.get(code="social_benefit").bands == [
         {"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]
+
+
+def test_an_incomplete_round_cannot_be_opened(staff_client, staff):
+    staff_client.post("/rounds/new/", SETTINGS)
+    competition = Competition.objects.get()
+    with pytest.raises(ValidationError) as exc:
+        services.advance_stage(competition=competition, to=Stage.OPEN, by=staff)
+    assert exc.value.messages == [
+        "List at least one service category.", "List at least one budget category.",
+        "The tranche plan adds up to 0%; it must add up to 100%.",
+        "The rubric's weights add up to 0; they must add up to 100."]
+    competition.refresh_from_db()
+    assert competition.stage == Stage.DRAFT

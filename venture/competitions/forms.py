@@ -120,6 +120,10 @@ class CompetitionForm(forms.ModelForm):
                      Row(Column("score_step"), Column("comment_below"), Column("comment_above")),
                      Row(Column("method"), Column("trim"), Column("tiebreak_criterion")),
                      Row(Column("funding_rule", css_class="col-md-8"), Column("notice_working_days"))),
+            Fieldset(_("Supervision of funded projects"),
+                     Row(Column("report_frequency"), Column(PrependedText("receipt_threshold", "¥")),
+                         Column("evaluation_pass_mark")),
+                     Row(Column(AppendedText("overspend_tolerance", "%")), Column("spend_rate_tolerance"))),
         )
 
     def clean(self):

@@ -38,8 +38,9 @@ SETTINGS_FIELDS = [
     "cofunding_share", "notice_working_days",
     "score_step", "comment_below", "comment_above", "presentation_minutes", "qa_minutes",
     "method", "trim", "tiebreak_criterion", "funding_rule",
+    "report_frequency", "receipt_threshold", "overspend_tolerance", "spend_rate_tolerance", "evaluation_pass_mark",
 ]
-MONEY_FIELDS = ["fund_pool", "min_grant", "max_grant"]
+MONEY_FIELDS = ["fund_pool", "min_grant", "max_grant", "receipt_threshold"]
 SCORE_STEPS = (Decimal("1"), Decimal("0.5"))
 HUNDRED = Decimal("100")
 
@@ -60,11 +61,33 @@ def advance_stage(*, competition, to, by, note=""):
         raise ValidationError(
             _("A round cannot go from “%(from)s” to “%(to)s”.") % {"from": current.label, "to": Stage(to).label}
         )
+    if to == Stage.OPEN:
+        problems = opening_problems(competition)
+        if problems:
+            raise ValidationError(problems)
     competition.stage = to
     competition.save(update_fields=["stage", "updated_at"])
     record(actor=by, action="competition.stage", obj=competition, before={"stage": current.value},
            after={"stage": to}, note=note)
     return competition
+
+
+def opening_problems(competition):
+    """What must be in place before applicants may see and answer the call."""
+    problems = []
+    if not competition.categories.exists():
+        problems.append(_("List at least one service category."))
+    if not competition.budget_categories.exists():
+        problems.append(_("List at least one budget category."))
+    tranches = sum((t.percent for t in competition.tranche_plan.all()), Decimal("0"))
+    if tranches != HUNDRED:
+        problems.append(_("The tranche plan adds up to %(total)s%%; it must add up to 100%%.") % {
+            "total": f"{tranches.normalize():f}"})
+    weights = sum((c.weight for c in Criterion.objects.filter(competition=competition)), Decimal("0"))
+    if weights != HUNDRED:
+        problems.append(_("The rubric's weights add up to %(total)s; they must add up to 100.") % {
+            "total": f"{weights.normalize():f}"})
+    return problems
 
 
 # --- Settings -----------------------------------------------------------------------------------------------------
