@@ -252,3 +252,13 @@ def test_no_notice_means_no_public_page(client, db):
     c = factories.competition()
     assert client.get(f"/results/notice/{c.pk}/").status_code == 404
     assert PublicNotice.objects.count() == 0
+
+
+def test_grades_are_set_on_the_awards_page(client, db):
+    c, staff, auditor, props = build_round()
+    client.force_login(staff)
+    client.post(f"/results/round/{c.pk}/awards/grades/", {"grades": "一等资助\n二等资助\n"})
+    assert list(c.grades.values_list("name", flat=True)) == ["一等资助", "二等资助"]
+    client.post(f"/results/round/{c.pk}/awards/grades/", {"grades": "甲等\n甲等"})
+    assert list(c.grades.values_list("name", flat=True)) == ["一等资助", "二等资助"]
+    assert AuditEvent.objects.filter(action="awards.grades").count() == 1

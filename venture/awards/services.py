@@ -186,8 +186,12 @@ def verify(snapshot):
     now_inputs = sealed_inputs(competition)
     digest_now = digest_of(now_inputs, snapshot.params)
     stored_digest_ok = digest_of(snapshot.inputs, snapshot.params) == snapshot.digest
-    recomputed = compute_outputs(competition, snapshot.inputs, snapshot.params)
-    ranking_ok = [(r["proposal"], r["rank"], r["score"]) for r in recomputed["ranking"]] == [
+    try:
+        recomputed = compute_outputs(competition, snapshot.inputs, snapshot.params)
+    except (ValueError, KeyError, TypeError):  # tampered stored inputs that no longer compute: a failed check
+        recomputed = {"ranking": None}
+    ranking_ok = recomputed["ranking"] is not None and [
+        (r["proposal"], r["rank"], r["score"]) for r in recomputed["ranking"]] == [
         (r["proposal"], r["rank"], r["score"]) for r in snapshot.outputs["ranking"]]
     checks = {
         "digest": snapshot.digest,
@@ -496,3 +500,26 @@ def create_agreement(*, award):
     return GrantAgreement.objects.create(award=award, number=number, amount=award.amount,
                                          amount_in_words=amount_in_words(award.amount), period_start=p.period_start,
                                          period_end=p.period_end, tranches=plan)
+
+
+@transaction.atomic
+def set_grades(*, competition, names, by):
+    """The round's award grades in order (e.g. 一等资助, 二等资助); renaming keeps awards linked to their grade."""
+    from .models import AwardGrade
+
+    names = [n.strip() for n in names if n.strip()]
+    if len(set(names)) != len(names):
+        raise ValidationError(_("Each grade is listed once."))
+    if competition.stage in (Stage.NOTICE, Stage.SUPERVISION, Stage.CLOSED):
+        raise ValidationError(_("The public notice has been published; grades can no longer change."))
+    existing = list(competition.grades.order_by("order"))
+    before = [g.name for g in existing]
+    for i, name in enumerate(names):
+        if i < len(existing):
+            existing[i].name, existing[i].order = name, i
+            existing[i].save()
+        else:
+            AwardGrade.objects.create(competition=competition, name=name, order=i)
+    for grade in existing[len(names):]:
+        grade.delete()
+    record(actor=by, action="awards.grades", obj=competition, before={"grades": before}, after={"grades": names})

@@ -14,6 +14,7 @@ urlpatterns = [
     # Awards and the public notice (staff)
     path("round/<int:competition_pk>/awards/", views.awards, name="awards"),
     path("round/<int:competition_pk>/awards/propose/", views.propose, name="propose"),
+    path("round/<int:competition_pk>/awards/grades/", views.grades, name="grades"),
     path("awards/<int:pk>/edit/", views.award_edit, name="award_edit"),
     path("round/<int:competition_pk>/awards/add/", views.award_add, name="award_add"),
     path("round/<int:competition_pk>/notice/publish/", views.notice_publish, name="notice_publish"),

@@ -39,7 +39,21 @@ def awards(request, competition_pk):
         "notice": notice, "objections": objections, "publish_form": PublishForm(
             initial={"starts_on": timezone.localdate()}),
         "handle_form": HandleForm(), "today": timezone.localdate(),
+        "grade_lines": "\n".join(competition.grades.values_list("name", flat=True)),
     })
+
+
+@require_POST
+@login_required
+def grades(request, competition_pk):
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    try:
+        services.set_grades(competition=competition, names=request.POST.get("grades", "").splitlines(),
+                            by=request.user)
+        messages.success(request, _("Grades saved."))
+    except ValidationError as exc:
+        _error(request, exc)
+    return redirect("awards:awards", competition_pk=competition.pk)
 
 
 @require_POST
