@@ -230,7 +230,7 @@ def build_round():
             "- 具备开展项目的专业团队。\n\n## 评审方式\n\n初审 → 项目路演 + 现场答辩 → 评审小组综合评分"
             "（去掉一个最高分和一个最低分后取平均）→ 公示 5 个工作日。\n"
         ),
-        fund_pool=Decimal("1200000.00"),
+        fund_pool=Decimal("1000000.00"),
         min_grant=Decimal("50000.00"),
         max_grant=Decimal("150000.00"),
         opens_at=_aware(2026, 3, 1, 9),
