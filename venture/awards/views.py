@@ -89,7 +89,11 @@ def award_edit(request, pk):
 @login_required
 def award_add(request, competition_pk):
     competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
-    proposal = get_object_or_404(Proposal, pk=request.POST.get("proposal"), competition=competition)
+    proposal = Proposal.objects.filter(pk=request.POST.get("proposal") if str(request.POST.get("proposal", ""))
+                                       .isdigit() else None, competition=competition).first()
+    if proposal is None:
+        messages.error(request, _("Choose a ranked finalist."))
+        return redirect("awards:awards", competition_pk=competition.pk)
     try:
         amount = Decimal(request.POST.get("amount", ""))
         services.add_award(competition=competition, proposal=proposal, amount=amount, by=request.user)
