@@ -675,3 +675,14 @@ def test_an_incomplete_round_cannot_be_opened(staff_client, staff):
         "The rubric's weights add up to 0; they must add up to 100."]
     competition.refresh_from_db()
     assert competition.stage == Stage.DRAFT
+
+
+def test_stage_buttons_cannot_skip_the_freeze(staff_client, staff):
+    from tests import factories
+
+    c = factories.competition(stage="final")
+    response = staff_client.get(f"/rounds/{c.pk}/")
+    assert [s.value for s in response.context["next_stages"]] == []
+    staff_client.post(f"/rounds/{c.pk}/advance/", {"to": "results"})
+    c.refresh_from_db()
+    assert c.stage == "final"

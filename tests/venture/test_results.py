@@ -77,10 +77,11 @@ def frozen(client, worked, staff):
 def test_before_freezing_the_page_offers_the_freeze_and_computes_nothing(client, worked, staff, auditor):
     competition, _judges, _proposals = worked
     client.force_login(staff)
-    page = client.get(url(competition)).content.decode()
+    response = client.get(url(competition))
+    page = response.content.decode()
     assert url(competition, "freeze/") in page
-    assert "5 of 5" not in page and "15" in page  # 15 of 15 sheets in
-    assert 'data-proposal="' not in page
+    assert response.context["sheets"] == {"expected": 15, "submitted": 15, "complete": True}
+    assert 'data-proposal="' not in page and "rows" not in response.context
     client.force_login(auditor)
     page = client.get(url(competition)).content.decode()
     assert url(competition, "freeze/") not in page
@@ -113,6 +114,8 @@ def test_results_page_shows_the_worked_example(client, frozen):
     assert [cells[4] for _pk, cells in rows] == ["78.80", "84.00", "77.40"]
     assert [cells[5] for _pk, cells in rows] == ["83.00", "82.00", "77.00"]
     assert [cells[6] for _pk, cells in rows] == ["5", "5", "5"]
+    assert rows[0][1][8].startswith("100%")  # P(top 3), all three fit the pool
+    assert rows[0][1][9:] == ["19.80", "19.80", "23.40", "15.80"]  # per-criterion means of P2's points
     assert p2.title in rows[0][1][1] and p2.organization.name in rows[0][1][1]
     assert "W = 0.36" in html
     assert "ICC(A,1)" not in html  # fewer than 10 proposals
@@ -176,6 +179,22 @@ def test_a_score_changed_behind_the_apps_back_fails_verification(client, frozen)
     assert checks["digest_now"] != snapshot.digest
     html = response.content.decode()
     assert 'data-check="fail"' in html and checks["digest_now"] in html
+    with pytest.raises(CommandError):
+        call_command("verify_results", str(competition.pk), stdout=io.StringIO())
+
+
+def test_tampered_stored_inputs_fail_verification_instead_of_crashing(client, frozen):
+    """Regression: stored inputs edited so that they no longer compute (P1 left with 2 judges, too few to trim)
+    made verify raise (a 500 page, a traceback from the command) instead of failing the check."""
+    competition, judges, (p1, _p2, _p3), snapshot = frozen
+    inputs = snapshot.inputs
+    inputs["scores"] = [row for row in inputs["scores"] if row[0] != p1.pk or row[1] in (judges[0].pk, judges[1].pk)]
+    ResultSnapshot.objects.filter(pk=snapshot.pk).update(inputs=inputs)
+    response = client.post(url(competition, "verify/"))
+    assert response.status_code == 200
+    checks = response.context["checks"]
+    assert checks["ok"] is False and checks["sheets_unchanged"] is True
+    assert checks["stored_inputs_intact"] is False and checks["ranking_reproduced"] is False
     with pytest.raises(CommandError):
         call_command("verify_results", str(competition.pk), stdout=io.StringIO())
 
@@ -271,9 +290,11 @@ def test_results_page_queries_do_not_grow_with_the_round(client, staff, n_propos
     competition, _judges, _proposals = build_round(totals)
     services.freeze_results(competition=competition, by=staff)
     client.force_login(staff)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         response = client.get(url(competition))
-    assert len(ranking_rows(response.content.decode())) == n_proposals
+    html = response.content.decode()
+    assert len(ranking_rows(html)) == n_proposals
+    assert ("ICC(A,1)" in html) is (n_proposals >= 10)
 
 
 # --- The PDF ----------------------------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ STAGE_TRANSITIONS = {
     Stage.SUPERVISION: {Stage.CLOSED},
     Stage.CLOSED: set(),
 }
+# Stages that staff may enter with the stage buttons. Results, the public notice and supervision are entered only
+# through their own actions (freezing the results, publishing the notice, closing it), which do the checks.
+MANUAL_STAGES = {Stage.DRAFT, Stage.OPEN, Stage.SCREENING, Stage.PRESCORING, Stage.FINAL, Stage.CLOSED}
 # Stages from which the rubric may no longer change.
 RUBRIC_LOCKED_FROM = {Stage.PRESCORING, Stage.FINAL, Stage.RESULTS, Stage.NOTICE, Stage.SUPERVISION, Stage.CLOSED}
 

@@ -20,6 +20,7 @@ from venture.audit.services import record, snapshot
 from venture.validators import validate_money
 
 from .models import (
+    MANUAL_STAGES,
     STAGE_TRANSITIONS,
     BudgetCategory,
     Category,
@@ -54,9 +55,14 @@ CRITERION_FIELDS = ["code", "name", "description", "max_points", "weight", "band
 
 
 @transaction.atomic
-def advance_stage(*, competition, to, by, note=""):
+def advance_stage(*, competition, to, by, note="", manual=False):
+    """Move the round to stage ``to`` by the transition table. ``manual`` (the stage buttons) may not enter the
+    stages that have their own action (results, notice, supervision)."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     current = Stage(competition.stage)
+    if manual and to not in MANUAL_STAGES:
+        raise ValidationError(_("“%(to)s” is entered from its own page, not with the stage buttons.") % {
+            "to": Stage(to).label})
     if to not in STAGE_TRANSITIONS[current]:
         raise ValidationError(
             _("A round cannot go from “%(from)s” to “%(to)s”.") % {"from": current.label, "to": Stage(to).label}

@@ -12,7 +12,7 @@ from venture.markup import render_markdown
 
 from . import services
 from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, CriterionFormSet, TrancheFormSet
-from .models import STAGE_TRANSITIONS, Competition, Stage
+from .models import MANUAL_STAGES, STAGE_TRANSITIONS, Competition, Stage
 
 PUBLIC_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
 
@@ -54,7 +54,7 @@ def round_detail(request, pk):
     overview = next(r for r in rounds_overview() if r.pk == competition.pk)
     return render(request, "venture/competitions/round_detail.html", {
         "competition": competition, "overview": overview,
-        "next_stages": [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)]],
+        "next_stages": [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)] if s in MANUAL_STAGES],
     })
 
 
@@ -63,7 +63,7 @@ def round_detail(request, pk):
 def round_advance(request, pk):
     competition = permissions.get_for(request.user, "competition.manage", Competition.objects.all(), pk=pk)
     try:
-        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user)
+        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True)
         messages.success(request, _("Stage changed."))
     except (ValidationError, ValueError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
