@@ -107,6 +107,43 @@ def _can_create_organization(user, obj=None):
     return is_applicant(user)
 
 
+def supervised_project_ids(user):
+    """Ids of the funded projects the user supervises, cached on the user object for the request."""
+    if not _auth(user):
+        return frozenset()
+    cached = getattr(user, "_supervised_project_ids", None)
+    if cached is None:
+        cached = frozenset(user.supervised_projects.values_list("pk", flat=True))
+        user._supervised_project_ids = cached
+    return cached
+
+
+def _project_supervisor(user, project):
+    """A supervisor acts only on the funded projects they are assigned to."""
+    return is_supervisor(user) and project is not None and project.pk in supervised_project_ids(user)
+
+
+def _project_member(user, project):
+    """The funded organization's members work on their own project."""
+    return is_applicant(user) and project is not None and project.organization_id in member_org_ids(user)
+
+
+def _supervises_org(user, org):
+    """A supervisor assigned to one of the organization's funded projects (ids cached on the user per request)."""
+    if not is_supervisor(user) or org is None:
+        return False
+    cached = getattr(user, "_supervised_org_ids", None)
+    if cached is None:
+        cached = frozenset(user.supervised_projects.values_list("organization_id", flat=True))
+        user._supervised_org_ids = cached
+    return org.pk in cached
+
+
+def _agreement_party(user, agreement):
+    """The funded organization's members see their own grant agreement."""
+    return agreement is not None and _proposal_member(user, agreement.award.proposal)
+
+
 RULES = {
     # Home pages and navigation
     "home.applicant": is_applicant,
@@ -123,6 +160,8 @@ RULES = {
     "organization.invite": _org_owner,
     "organization.verify": is_staff,
     "organization.list": union_side,
+    # Personal data (PIPL): contact person, mobile, e-mail and address only to those who need them
+    "organization.contacts": any_of(staff_or_auditor, _org_member, _supervises_org),
     # Competitions
     "competition.manage": is_staff,
     "competition.view_internal": union_side,
@@ -151,6 +190,19 @@ RULES = {
     "awards.manage": is_staff,
     "objection.handle": is_staff,
     "result.view_own": _proposal_member,
+    # Documents and exports (venture.documents)
+    "proposal.export": staff_or_auditor,  # the list with contact details: personal data, audited
+    "scores.export": staff_or_auditor,
+    "rubric.print": any_of(union_side, is_judge),
+    "sheet.print": any_of(staff_or_auditor, _own_assignment),
+    "agreement.view": any_of(union_side, _agreement_party),
+    # Supervision (venture.supervision): obj is the FundedProject
+    "agreement.sign": is_staff,
+    "portfolio.view": union_side,  # supervisors see only their own projects in it
+    "project.view": any_of(staff_or_auditor, _project_supervisor, _project_member),
+    "project.manage": is_staff,  # supervisors, budget revisions, tranches, reinstatement, close-out
+    "project.supervise": any_of(is_staff, _project_supervisor),  # visits, evaluations, report/rectification review
+    "project.write": any_of(is_staff, _project_member),  # progress reports, ledger, rectification answers
 }
 
 

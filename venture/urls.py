@@ -57,5 +57,7 @@ urlpatterns = [
     path("screening/", include("venture.screening.urls")),
     path("judging/", include("judging.urls")),
     path("results/", include("venture.awards.urls")),
+    path("documents/", include("venture.documents.urls")),
+    path("supervision/", include("venture.supervision.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -51,7 +51,9 @@ def staff_home(user):
 
 
 def supervisor_home(user):
-    return {"rounds": rounds_overview()}
+    from venture.supervision.queries import portfolio
+
+    return {"rounds": rounds_overview(), "projects": portfolio(supervisor=user)}
 
 
 def auditor_home(user):

@@ -6,8 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,6 +158,21 @@ def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
     return revision
 
 
+@transaction.atomic
+def assign_supervisors(*, project, supervisors, by):
+    """The supervisors (role supervisor) who visit and evaluate the project; replaces the previous set."""
+    from venture.accounts.models import Role
+
+    supervisors = list(supervisors)
+    if any(u.role != Role.SUPERVISOR for u in supervisors):
+        raise ValidationError(_("Only supervisor accounts can supervise a project."))
+    before = sorted(project.supervisors.values_list("username", flat=True))
+    project.supervisors.set(supervisors)
+    record(actor=by, action="project.supervisors", obj=project, before={"supervisors": before},
+           after={"supervisors": sorted(u.username for u in supervisors)})
+    return project
+
+
 # --- Tranches -------------------------------------------------------------------------------------------------------
 
 
@@ -246,6 +262,63 @@ def overdue_reports(today=None):
                                          project__status=ProjectStatus.ACTIVE)
 
 
+REMINDER_HORIZON_DAYS = 7
+
+
+def reports_to_remind(today=None, horizon=REMINDER_HORIZON_DAYS, every=None):
+    """Reports still to be written (or changed) of active projects that are overdue or due within ``horizon`` days;
+    with ``every`` (days), leave out those reminded more recently than that."""
+    today = today or timezone.localdate()
+    reports = ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES],
+                                            due_on__lte=today + datetime.timedelta(days=horizon),
+                                            project__status=ProjectStatus.ACTIVE)
+    if every:
+        since = timezone.now() - datetime.timedelta(days=every)
+        reports = reports.filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
+    return reports.select_related("project__organization").order_by("project__organization_id", "due_on", "id")
+
+
+def send_report_reminders(*, today=None, dry_run=False, horizon=REMINDER_HORIZON_DAYS, every=None):
+    """One e-mail per organization listing its overdue reports and those due within ``horizon`` days, to its members
+    (the organization's own address when no member has one); sets ``reminded_at``. Returns
+    [(organization, recipients, reports)] — what was sent, or with ``dry_run`` what would be, sending nothing."""
+    from venture.organizations.models import Membership
+
+    today = today or timezone.localdate()
+    by_org = {}
+    for report in reports_to_remind(today, horizon, every):
+        by_org.setdefault(report.project.organization_id, []).append(report)
+    emails = {}
+    for m in Membership.objects.filter(organization_id__in=by_org, user__is_active=True).exclude(
+            user__email="").select_related("user").order_by("user__username"):
+        emails.setdefault(m.organization_id, []).append(m.user.email)
+    sent = []
+    for org_id, reports in by_org.items():
+        organization = reports[0].project.organization
+        recipients = emails.get(org_id) or ([organization.email] if organization.email else [])
+        if not recipients:
+            continue
+        if not dry_run:
+            lines = []
+            for r in reports:
+                state = _("OVERDUE") if r.due_on < today else _("due")
+                lines.append(_("- %(project)s: report for %(start)s to %(end)s, %(state)s on %(due)s") % {
+                    "project": r.project.title, "start": r.period_start.isoformat(), "end": r.period_end.isoformat(),
+                    "state": state, "due": r.due_on.isoformat()})
+            body = _("Dear colleagues of %(org)s,\n\nthese progress reports are to be written:\n%(lines)s\n\n"
+                     "Please file them on the venture platform: %(link)s\n") % {
+                "org": organization.name, "lines": "\n".join(lines), "link": settings.SITE_URL}
+            send_mail(_("Progress report reminder: %(n)s report(s)") % {"n": len(reports)}, body, None, recipients)
+            with transaction.atomic():
+                ProgressReport.objects.filter(pk__in=[r.pk for r in reports]).update(reminded_at=timezone.now())
+                for project in {r.project for r in reports}:
+                    record(actor="send_report_reminders", action="report.remind", obj=project,
+                           after={"reports": [r.pk for r in reports if r.project_id == project.pk],
+                                  "to": recipients})
+        sent.append((organization, recipients, reports))
+    return sent
+
+
 # --- Expenditure ledger ----------------------------------------------------------------------------------------------
 
 
@@ -332,6 +405,8 @@ def _parse_row(project, row, categories, lines):
         errors.append(_("the date “%(v)s” is not YYYY-MM-DD") % {"v": row.get("date", "")})
     try:
         amount = Decimal(row.get("amount", "").replace(",", "").replace("¥", ""))
+        if not amount.is_finite():  # "NaN", "Infinity" parse as Decimals but are no amounts
+            raise ArithmeticError
     except ArithmeticError:
         amount = None
         errors.append(_("the amount “%(v)s” is not a number") % {"v": row.get("amount", "")})
@@ -433,7 +508,7 @@ def _project_transition(project, to, by, reason):
     before = project.status
     project.status = to
     project.flag_reason = reason if to == ProjectStatus.SUSPENDED else project.flag_reason
-    project.save(update_fields=["status", "flag_reason", "closed_at"])
+    project.save(update_fields=["status", "flag_reason", "closed_at", "closeout_report"])
     record(actor=by, action=f"project.{to}", obj=project, before={"status": before}, after={"status": to},
            note=reason)
 

@@ -1,0 +1,354 @@
+"""Forms of the supervision pages. They parse and check the shape of the input; the rules live in services."""
+
+import os
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from venture.accounts.models import Role, User
+from venture.competitions.models import Competition
+from venture.proposals.forms import RowFormSet, money_field, style_widgets
+from venture.uploads import IMAGES, MAX_UPLOAD_BYTES, validate_upload
+from venture.validators import MAX_MONEY
+
+from . import services
+from .models import ApprovedLine, EvaluationKind, ProjectStatus, RevisionKind
+
+RECEIPT_TYPES = ("pdf", "jpg", "jpeg", "png")
+MAX_PHOTOS = 12
+
+
+def _date(label, required=True, **kwargs):
+    return forms.DateField(label=label, required=required,
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
+
+
+def _text(label, rows=3, required=True, max_length=5000):
+    return forms.CharField(label=label, required=required, max_length=max_length,
+                           widget=forms.Textarea(attrs={"rows": rows}))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos in one input; each checked by extension and content (JPEG or PNG), at most ``max_files``."""
+
+    def __init__(self, *args, max_files=MAX_PHOTOS, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,image/jpeg,image/png"}))
+        kwargs.setdefault("help_text", _("JPEG or PNG, several at once, at most %(n)s.") % {"n": max_files})
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        if len(files) > self.max_files:
+            raise ValidationError(_("At most %(n)s photos at a time."), params={"n": self.max_files})
+        cleaned, errors = [], []
+        for upload in files:
+            try:
+                upload = super().clean(upload, initial)
+                validate_upload(upload, allowed=IMAGES)
+                cleaned.append(upload)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+# --- Agreement, supervisors, budget, tranches, status (staff) ------------------------------------------------------
+
+
+class SignAgreementForm(forms.Form):
+    signed_on = _date(_("Agreement signed on"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["signed_on"].initial = timezone.localdate()
+        style_widgets(self)
+
+
+class SupervisorsForm(forms.Form):
+    supervisors = forms.ModelMultipleChoiceField(label=_("Supervisors"), required=False,
+                                                 queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supervisors"].queryset = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by(
+            "full_name", "username")
+        self.fields["supervisors"].label_from_instance = lambda u: u.display_name
+
+
+class BudgetRevisionForm(forms.Form):
+    """One amount per approved line (pre-filled with the current amounts), the reason, and for a no-cost extension
+    the new end date."""
+
+    kind = forms.ChoiceField(label=_("Kind"), widget=forms.RadioSelect, initial=RevisionKind.BUDGET, choices=[
+        (RevisionKind.BUDGET, RevisionKind.BUDGET.label), (RevisionKind.EXTENSION, RevisionKind.EXTENSION.label)])
+    period_end = _date(_("New end date (no-cost extension)"), required=False)
+    reason = _text(_("Reason"), rows=2, max_length=2000)
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            field = money_field(f"{line.category.name} · {line.item}", required=True)
+            field.initial = line.amount
+            self.fields[f"line_{line.pk}"] = field
+        style_widgets(self)
+        self.fields["kind"].widget.attrs.pop("class", None)
+
+    def line_fields(self):
+        return [(line, self[f"line_{line.pk}"]) for line in self.lines]
+
+    def amounts(self):
+        return {line.pk: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
+
+
+class ReleaseTrancheForm(forms.Form):
+    released_on = _date(_("Paid on"))
+    voucher_no = forms.CharField(label=_("Payment voucher number"), max_length=60)
+    amount = money_field(_("Amount (blank: the whole tranche)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["released_on"].initial = timezone.localdate()
+        style_widgets(self)
+
+
+class ReasonForm(forms.Form):
+    reason = _text(_("Reason"), rows=2, max_length=2000)
+
+
+class CloseOutForm(forms.Form):
+    closeout_report = _text(_("Close-out report"), rows=5, max_length=20000)
+
+
+# --- Progress reports ----------------------------------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    narrative = _text(_("What was done in the period"), rows=6, max_length=20000)
+    people_served = forms.IntegerField(label=_("People served in the period"), min_value=0, max_value=10_000_000)
+    photos = PhotosField(label=_("Photos"))
+
+    def __init__(self, *args, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = list(indicators)
+        for indicator in self.indicators:
+            self.fields[f"ind_{indicator.pk}"] = forms.DecimalField(
+                label=f"{indicator.name} ({indicator.unit})", required=False, min_value=Decimal("0"), max_digits=12,
+                decimal_places=2, help_text=_("Target %(target)s; achieved so far %(achieved)s.") % {
+                    "target": f"{indicator.target.normalize():f}", "achieved": f"{indicator.achieved.normalize():f}"})
+
+    def indicator_fields(self):
+        return [self[f"ind_{i.pk}"] for i in self.indicators]
+
+    def progress(self):
+        return {i: self.cleaned_data[f"ind_{i.pk}"] for i in self.indicators}
+
+
+class ActivityForm(forms.Form):
+    date = _date(_("Date"))
+    place = forms.CharField(label=_("Place"), max_length=200)
+    participants = forms.IntegerField(label=_("Participants"), min_value=0, max_value=1_000_000)
+    description = forms.CharField(label=_("Activity"), max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+ActivityFormSet = formset_factory(ActivityForm, formset=RowFormSet, extra=2, can_delete=True, max_num=100,
+                                  validate_max=True)
+ACTIVITY_FIELDS = ("date", "place", "participants", "description")
+
+
+def activity_rows(formset):
+    return [{k: row[k] for k in ACTIVITY_FIELDS} for row in formset.rows()]
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        ("accept", _("Accept")), ("changes", _("Request changes"))])
+    note = _text(_("Note to the organization (required when requesting changes)"), rows=3, required=False)
+
+
+# --- Ledger ----------------------------------------------------------------------------------------------------------
+
+
+class ExpenditureForm(forms.Form):
+    """One ledger entry. The ledger rules (amount, period, the project's own line, receipt above the threshold) are
+    services.check_expenditure's; its messages are shown next to the fields."""
+
+    date = _date(_("Date"))
+    line = forms.ModelChoiceField(label=_("Budget line"), queryset=ApprovedLine.objects.none())
+    amount = forms.DecimalField(label=_("Amount (yuan)"), max_value=MAX_MONEY,
+                                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+                                error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")})
+    payee = forms.CharField(label=_("Payee"), max_length=200)
+    description = forms.CharField(label=_("Description"), max_length=300)
+    voucher_no = forms.CharField(label=_("Voucher number"), max_length=60)
+    receipt = forms.FileField(label=_("Receipt"), required=False,
+                              widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["line"].queryset = project.lines.select_related("category")
+        self.fields["receipt"].help_text = _("PDF, JPEG or PNG; required above ¥%(x)s.") % {
+            "x": f"{project.competition.receipt_threshold:,.2f}"}
+
+    def clean_receipt(self):
+        upload = self.cleaned_data.get("receipt")
+        if upload:
+            validate_upload(upload, allowed=RECEIPT_TYPES)
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        found = services.check_expenditure(self.project, date=cleaned.get("date"), line=cleaned.get("line"),
+                                           category=None, amount=cleaned.get("amount"),
+                                           receipt=cleaned.get("receipt"))
+        for field, message in found.items():
+            field = field if field in self.fields else "line"
+            if field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
+
+class LedgerImportForm(forms.Form):
+    file = forms.FileField(label=_("Ledger file (.xlsx or .csv)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        ext = os.path.splitext(upload.name)[1].lower()
+        if ext == ".xlsx":
+            validate_upload(upload, allowed=("xlsx",))
+        elif ext == ".csv":
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise ValidationError(_("The file is larger than 20 MB."))
+        else:
+            raise ValidationError(_("Upload the ledger as .xlsx or .csv."))
+        self.rows = services.parse_ledger(upload)
+        return upload
+
+
+# --- Site visits, rectifications, evaluations -----------------------------------------------------------------------
+
+
+RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class VisitForm(forms.Form):
+    date = _date(_("Date of the visit"))
+    people_met = forms.CharField(label=_("People met"), max_length=300)
+    observations = _text(_("Observations"), rows=5, max_length=20000)
+    rating = forms.TypedChoiceField(label=_("Rating (1–5)"), coerce=int, choices=RATING_CHOICES,
+                                    widget=forms.RadioSelect)
+    findings = _text(_("Findings"), rows=3, required=False, max_length=20000)
+    photos = PhotosField(label=_("Photos"))
+
+
+class RectificationItemForm(forms.Form):
+    what = forms.CharField(label=_("What must be rectified"), max_length=2000)
+    deadline = _date(_("Deadline"))
+    owner = forms.CharField(label=_("Responsible person"), max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+RectificationFormSet = formset_factory(RectificationItemForm, formset=RowFormSet, extra=3, max_num=3,
+                                       validate_max=True, absolute_max=3)
+
+
+class AddRectificationForm(forms.Form):
+    what = _text(_("What must be rectified"), rows=2, max_length=2000)
+    deadline = _date(_("Deadline"))
+    owner = forms.CharField(label=_("Responsible person"), max_length=100)
+
+
+class AnswerForm(forms.Form):
+    answer = _text(_("What was done"), rows=4, max_length=20000)
+    evidence = forms.FileField(label=_("Evidence (optional)"), required=False,
+                               help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 20 MB."))
+
+    def clean_evidence(self):
+        upload = self.cleaned_data.get("evidence")
+        if upload:
+            validate_upload(upload)
+        return upload
+
+
+class RectificationReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        ("close", _("Close: rectified")), ("reopen", _("Reopen: not rectified yet"))])
+    note = _text(_("Note (required when reopening)"), rows=2, required=False, max_length=2000)
+
+
+class EvaluationForm(forms.Form):
+    """One points field per criterion of the round's rubric for this kind of evaluation."""
+
+    comment = _text(_("Comment"), rows=4, required=False, max_length=20000)
+
+    def __init__(self, *args, criteria, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        for c in self.criteria:
+            most = Decimal(f"{c.max_points.normalize():f}")  # 40, not 40.0, in the messages
+            field = forms.DecimalField(label=c.name, min_value=Decimal("0"), max_value=most, max_digits=5,
+                                       decimal_places=2, help_text=_("0 to %(max)s points") % {
+                                           "max": f"{c.max_points.normalize():f}"},
+                                       widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}))
+            self.fields[f"c_{c.pk}"] = field
+        self.order_fields([f"c_{c.pk}" for c in self.criteria] + ["comment"])
+
+    def points(self):
+        return {c: self.cleaned_data[f"c_{c.pk}"] for c in self.criteria}
+
+
+EVALUATION_KINDS = EvaluationKind.values
+
+
+# --- Public feedback -------------------------------------------------------------------------------------------------
+
+
+class FeedbackForm(forms.Form):
+    """Anonymous: no name, no contact. ``website`` is a honeypot (hidden from people, filled in by bots)."""
+
+    rating = forms.TypedChoiceField(label=_("Your rating"), coerce=int, widget=forms.RadioSelect,
+                                    choices=[(n, "★" * n) for n in range(5, 0, -1)])
+    comment = _text(_("Comment (optional)"), rows=4, required=False, max_length=1000)
+    website = forms.CharField(required=False, label=_("Leave this empty"),
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+
+# --- Portfolio -------------------------------------------------------------------------------------------------------
+
+
+class PortfolioFilterForm(forms.Form):
+    round = forms.ModelChoiceField(label=_("Round"), queryset=Competition.objects.none(), required=False,
+                                   empty_label=_("All rounds"))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["round"].queryset = Competition.objects.filter(projects__isnull=False).distinct().order_by(
+            "-year", "title")
+        self.fields["status"].choices = [("", _("All statuses"))] + list(ProjectStatus.choices)
+        style_widgets(self)

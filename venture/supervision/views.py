@@ -1,0 +1,664 @@
+"""全程督导 pages: the project workspace, progress reports, the expenditure ledger, site visits and rectifications,
+evaluations, the portfolio dashboard and the public feedback page. Each view fetches, checks permission, validates
+with a form, calls one service and redirects; the rules are in services, the reads in queries."""
+
+from decimal import Decimal
+
+import pandas as pd
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from venture import charts, permissions
+from venture.audit.services import record
+from venture.awards.models import GrantAgreement
+from venture.exports import dataframe_response
+from venture.uploads import serve
+
+from . import queries, services
+from .forms import (
+    EVALUATION_KINDS,
+    ActivityFormSet,
+    AddRectificationForm,
+    AnswerForm,
+    BudgetRevisionForm,
+    CloseOutForm,
+    EvaluationForm,
+    ExpenditureForm,
+    FeedbackForm,
+    LedgerImportForm,
+    PortfolioFilterForm,
+    ReasonForm,
+    RectificationFormSet,
+    RectificationReviewForm,
+    ReleaseTrancheForm,
+    ReportForm,
+    ReviewForm,
+    SignAgreementForm,
+    SupervisorsForm,
+    VisitForm,
+    activity_rows,
+)
+from .models import (
+    REPORT_TRANSITIONS,
+    EvaluationKind,
+    Expenditure,
+    FundedProject,
+    ProgressReport,
+    ProjectStatus,
+    Rectification,
+    RectificationStatus,
+    ReportPhoto,
+    ReportStatus,
+    Tranche,
+    VisitPhoto,
+)
+
+PROJECTS = FundedProject.objects.select_related("competition", "organization", "agreement")
+REPORTS = ProgressReport.objects.select_related("project__competition", "project__organization", "reviewed_by")
+RECTIFICATIONS = Rectification.objects.select_related("project__competition", "project__organization", "visit")
+ZERO = Decimal("0")
+LEDGER_HEADERS = ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]  # services.LEDGER_COLUMNS accepts them
+
+
+def _yuan(value):
+    return f"¥{Decimal(value):,.2f}"
+
+
+def _error(request, exc):
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+
+
+def _add_errors(form, exc):
+    """A service's ValidationError onto the form: per field when it names one of the form's fields."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _project(request, pk, action="project.view"):
+    return permissions.get_for(request.user, action, PROJECTS, pk=pk)
+
+
+def _perms(user, project):
+    return {name: permissions.can(user, f"project.{name}", project) for name in ("manage", "supervise", "write")}
+
+
+# --- Agreement signed: open the workspace (from the awards page) ------------------------------------------------
+
+
+@require_POST
+@login_required
+def sign(request, agreement_pk):
+    agreement = permissions.get_for(request.user, "agreement.sign", GrantAgreement.objects.select_related(
+        "award__competition", "award__proposal__organization"), pk=agreement_pk)
+    form = SignAgreementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the date the agreement was signed."))
+        return redirect("awards:awards", competition_pk=agreement.award.competition_id)
+    try:
+        project = services.sign_agreement(agreement=agreement, signed_on=form.cleaned_data["signed_on"],
+                                          by=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect("awards:awards", competition_pk=agreement.award.competition_id)
+    messages.success(request, _("Agreement %(number)s signed; the project workspace is open.") % {
+        "number": agreement.number})
+    return redirect(project)
+
+
+# --- The project workspace ---------------------------------------------------------------------------------------
+
+
+def _qr_svg(url):
+    # segno writes only the module path and fixed attributes; the URL is encoded, never written out as markup.
+    return mark_safe(segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the feedback page"),
+                                                            svgclass="qr-code"))
+
+
+def _workspace(request, project, status=200, **forms):
+    """The workspace page; a POST that failed validation passes its bound form to keep the input and show errors."""
+    user, today = request.user, timezone.localdate()
+    may = _perms(user, project)
+    lines, categories = queries.budget_vs_actual(project)
+    for line in lines:
+        line.remaining = line.amount - line.spent
+    spent = sum((c["spent"] for c in categories), ZERO)
+    evaluations = list(project.evaluations.select_related("evaluator"))
+    tranches = [(t, services.condition_met(t)) for t in project.tranches.select_related("released_by")]
+    cumulative = queries.cumulative_spending(project)
+    # The public address (printed on leaflets as a QR code), not whatever host this request came through.
+    feedback_url = settings.SITE_URL.rstrip("/") + reverse("supervision:feedback", args=[project.feedback_token])
+    active = project.status == ProjectStatus.ACTIVE
+    recorded = {e.kind for e in evaluations}
+    final_passed = any(e.kind == EvaluationKind.FINAL and e.passed for e in evaluations)
+    context = {
+        "project": project, "may": may, "today": today,
+        "alerts": queries.alerts(project, today, lines=lines, categories=categories),
+        "lines": lines, "categories": categories, "spent": spent,
+        "spent_share": spent * 100 / project.grant if project.grant else ZERO,
+        "elapsed_share": queries.time_elapsed_share(project, today),
+        "people": queries.people_served(project),
+        "category_chart": charts.grouped_bars(
+            [c["name"] for c in categories],
+            {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
+            title=_("Budget and spending by category"), value_format=_yuan),
+        "spending_chart": charts.line_chart(
+            {_("Spent (cumulative)"): cumulative,
+             _("Even pace over the period"): [(project.period_start, ZERO), (project.period_end, project.grant)]},
+            title=_("Cumulative spending"), value_format=_yuan) if cumulative else None,
+        "revisions": project.revisions.select_related("created_by"),
+        "indicators": project.indicators.all(), "milestones": project.milestones.all(),
+        "tranches": tranches, "reports": queries.project_reports(project, today),
+        "visits": project.visits.select_related("supervisor").prefetch_related("photos"),
+        "rectifications": queries.project_rectifications(project, today),
+        "evaluations": evaluations, "pass_mark": project.competition.evaluation_pass_mark,
+        "evaluation_kinds": [k for k in EvaluationKind if k.value not in recorded],
+        "feedback": queries.feedback_summary(project), "feedback_url": feedback_url, "qr": _qr_svg(feedback_url),
+        "supervisors": project.supervisors.order_by("full_name", "username"),
+    }
+    if may["manage"]:
+        context.update({
+            "revise_form": forms.get("revise_form") or BudgetRevisionForm(lines=lines),
+            "supervisors_form": forms.get("supervisors_form") or SupervisorsForm(
+                initial={"supervisors": list(context["supervisors"])}),
+            "release_forms": {t.pk: (forms.get("release_form") if forms.get("release_tranche") == t.pk else None)
+                              or ReleaseTrancheForm(prefix=f"t{t.pk}")
+                              for t, met in tranches if met and active and not t.released_on},
+            "reinstate_form": forms.get("reinstate_form") or ReasonForm()
+            if project.status == ProjectStatus.SUSPENDED else None,
+            "closeout_form": forms.get("closeout_form") or CloseOutForm()
+            if final_passed and project.status != ProjectStatus.CLOSED else None,
+        })
+    if may["supervise"]:
+        context["rectification_form"] = forms.get("rectification_form") or AddRectificationForm()
+    return render(request, "venture/supervision/project.html", context, status=status)
+
+
+@login_required
+def project(request, pk):
+    return _workspace(request, _project(request, pk))
+
+
+@require_POST
+@login_required
+def supervisors(request, pk):
+    project = _project(request, pk, "project.manage")
+    form = SupervisorsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.assign_supervisors(project=project, supervisors=form.cleaned_data["supervisors"],
+                                        by=request.user)
+            messages.success(request, _("Supervisors saved."))
+            return redirect(project)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    return _workspace(request, project, status=400, supervisors_form=form)
+
+
+@require_POST
+@login_required
+def revise(request, pk):
+    project = _project(request, pk, "project.manage")
+    form = BudgetRevisionForm(request.POST, lines=project.lines.select_related("category"))
+    if form.is_valid():
+        try:
+            revision = services.revise_budget(project=project, by=request.user, kind=form.cleaned_data["kind"],
+                                              reason=form.cleaned_data["reason"], amounts=form.amounts(),
+                                              period_end=form.cleaned_data["period_end"])
+            messages.success(request, _("Budget version %(n)s saved.") % {"n": revision.number})
+            return redirect(project)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    messages.error(request, _("The revision was not saved; see the budget section."))
+    return _workspace(request, project, status=400, revise_form=form)
+
+
+@require_POST
+@login_required
+def release(request, pk):
+    tranche = get_object_or_404(Tranche.objects.select_related("project"), pk=pk)
+    project = _project(request, tranche.project_id, "project.manage")
+    form = ReleaseTrancheForm(request.POST, prefix=f"t{tranche.pk}")
+    if form.is_valid():
+        try:
+            services.release_tranche(tranche=tranche, released_on=form.cleaned_data["released_on"],
+                                     voucher_no=form.cleaned_data["voucher_no"], amount=form.cleaned_data["amount"],
+                                     by=request.user)
+            messages.success(request, _("Tranche %(n)s released.") % {"n": tranche.order})
+            return redirect(project)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    messages.error(request, _("The tranche was not released; see the tranches section."))
+    return _workspace(request, project, status=400, release_form=form, release_tranche=tranche.pk)
+
+
+@require_POST
+@login_required
+def reinstate(request, pk):
+    project = _project(request, pk, "project.manage")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reinstate(project=project, by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The project is under way again."))
+            return redirect(project)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    return _workspace(request, project, status=400, reinstate_form=form)
+
+
+@require_POST
+@login_required
+def close(request, pk):
+    project = _project(request, pk, "project.manage")
+    form = CloseOutForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_project(project=project, by=request.user,
+                                   closeout_report=form.cleaned_data["closeout_report"])
+            messages.success(request, _("The project is closed."))
+            return redirect(project)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    return _workspace(request, project, status=400, closeout_form=form)
+
+
+# --- Progress reports ------------------------------------------------------------------------------------------------
+
+
+def _report_page(request, report, form=None, activities=None, review_form=None, status=200):
+    project = report.project
+    may = _perms(request.user, project)
+    current = ReportStatus(report.status)
+    editable = may["write"] and ReportStatus.SUBMITTED in REPORT_TRANSITIONS[current]
+    reviewable = may["supervise"] and ReportStatus.ACCEPTED in REPORT_TRANSITIONS[current]
+    indicators = list(project.indicators.all())
+    context = {"report": report, "project": project, "may": may, "editable": editable, "reviewable": reviewable,
+               "activity_list": report.activities.all(),
+               "progress": report.progress.select_related("indicator"), "photos": report.photos.all(),
+               "overdue": report.pk in queries.overdue_report_ids(project)}
+    if editable:
+        context["form"] = form or ReportForm(indicators=indicators, initial={
+            "narrative": report.narrative, "people_served": report.people_served or None,
+            **{f"ind_{p.indicator_id}": p.value for p in context["progress"]}})
+        context["activities"] = activities or ActivityFormSet(prefix="activities", initial=[
+            {k: getattr(a, k) for k in ("date", "place", "participants", "description")}
+            for a in context["activity_list"]])
+    if reviewable:
+        context["review_form"] = review_form or ReviewForm()
+    return render(request, "venture/supervision/report.html", context, status=status)
+
+
+def _report(request, pk):
+    report = get_object_or_404(REPORTS, pk=pk)
+    permissions.require(request.user, "project.view", report.project)
+    return report
+
+
+@login_required
+def report(request, pk):
+    report = _report(request, pk)
+    if request.method != "POST":
+        return _report_page(request, report)
+    permissions.require(request.user, "project.write", report.project)
+    form = ReportForm(request.POST, request.FILES, indicators=report.project.indicators.all())
+    activities = ActivityFormSet(request.POST, prefix="activities")
+    if form.is_valid() and activities.is_valid():
+        try:
+            services.submit_report(report=report, by=request.user, narrative=form.cleaned_data["narrative"],
+                                   people_served=form.cleaned_data["people_served"],
+                                   activities=activity_rows(activities), progress=form.progress(),
+                                   photos=form.cleaned_data["photos"])
+            messages.success(request, _("Report submitted; the supervisor will review it."))
+            return redirect(report.project)
+        except ValidationError as exc:
+            _error(request, exc)
+    messages.error(request, _("The report was not submitted; see the fields marked below. Attach the photos again."))
+    return _report_page(request, report, form=form, activities=activities, status=400)
+
+
+@require_POST
+@login_required
+def report_review(request, pk):
+    report = _report(request, pk)
+    permissions.require(request.user, "project.supervise", report.project)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_report(report=report, accept=form.cleaned_data["decision"] == "accept",
+                                   note=form.cleaned_data["note"], by=request.user)
+            messages.success(request, _("Review saved."))
+            return redirect(report.project)
+        except ValidationError as exc:
+            form.add_error("note", exc)
+    return _report_page(request, report, review_form=form, status=400)
+
+
+@login_required
+def report_photo(request, pk):
+    photo = get_object_or_404(ReportPhoto.objects.select_related("report__project"), pk=pk)
+    permissions.require(request.user, "project.view", photo.report.project)
+    return serve(photo.file)
+
+
+# --- Ledger --------------------------------------------------------------------------------------------------------
+
+
+def _ledger_page(request, project, form=None, import_form=None, import_report=None, status=200):
+    may_write = permissions.can(request.user, "project.write", project)
+    entries = project.expenditures.select_related("line", "category").order_by("-date", "-id")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    context = {"project": project, "page": page, "may_write": may_write,
+               "total": project.expenditures.aggregate(s=Sum("amount"))["s"] or ZERO,
+               "threshold": project.competition.receipt_threshold, "import_report": import_report}
+    if may_write:
+        context["form"] = form or ExpenditureForm(project=project)
+        context["import_form"] = import_form or LedgerImportForm()
+    return render(request, "venture/supervision/ledger.html", context, status=status)
+
+
+@login_required
+def ledger(request, pk):
+    return _ledger_page(request, _project(request, pk))
+
+
+@require_POST
+@login_required
+def ledger_add(request, pk):
+    project = _project(request, pk, "project.write")
+    form = ExpenditureForm(request.POST, request.FILES, project=project)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_expenditure(project=project, by=request.user, date=data["date"], line=data["line"],
+                                        amount=data["amount"], payee=data["payee"], description=data["description"],
+                                        voucher_no=data["voucher_no"], receipt=data["receipt"])
+            messages.success(request, _("Entry recorded."))
+            return redirect("supervision:ledger", pk=project.pk)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    messages.error(request, _("Nothing was saved; correct the fields marked below."))
+    return _ledger_page(request, project, form=form, status=400)
+
+
+@require_POST
+@login_required
+def ledger_import(request, pk):
+    project = _project(request, pk, "project.write")
+    form = LedgerImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            entries, report = services.import_ledger(project=project, rows=form.rows, by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if entries:
+                messages.success(request, _("%(n)s entries imported.") % {"n": len(entries)})
+                return redirect("supervision:ledger", pk=project.pk)
+            failed = [(n, errors) for n, errors in report if errors]
+            messages.error(request, _("Nothing was imported: %(bad)s of %(all)s rows have problems. Correct them "
+                                      "and upload the whole file again.") % {"bad": len(failed), "all": len(report)})
+            return _ledger_page(request, project, import_form=form, status=400,
+                                import_report={"failed": failed, "rows": len(report)})
+    messages.error(request, _("Nothing was imported."))
+    return _ledger_page(request, project, import_form=form, status=400)
+
+
+@login_required
+def ledger_template(request, pk):
+    project = _project(request, pk)
+    lines = pd.DataFrame([(line.category.name, line.item, line.amount) for line in project.lines.select_related(
+        "category")], columns=["预算科目", "明细项目", "核定金额"])
+    return dataframe_response({"台账": pd.DataFrame(columns=LEDGER_HEADERS), "预算科目": lines},
+                              filename=f"支出台账模板-{project.title}", money_columns=["核定金额"])
+
+
+@login_required
+def ledger_export(request, pk):
+    project = _project(request, pk)
+    fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    rows = project.expenditures.order_by("date", "id").values_list(
+        "date", "category__name", "line__item", "amount", "payee", "description", "voucher_no", "receipt")
+    frame = pd.DataFrame([(*r[:7], _("yes") if r[7] else _("no")) for r in rows],
+                         columns=[*LEDGER_HEADERS, _("Receipt")])
+    response = dataframe_response(frame, filename=f"支出台账-{project.title}", fmt=fmt, sheet_name="台账",
+                                  money_columns=["金额"])
+    record(actor=request.user, action="export.ledger", obj=project, after={"format": fmt, "rows": len(frame)})
+    return response
+
+
+@login_required
+def receipt(request, pk):
+    entry = get_object_or_404(Expenditure.objects.select_related("project"), pk=pk)
+    permissions.require(request.user, "project.view", entry.project)
+    if not entry.receipt:
+        raise Http404
+    return serve(entry.receipt)
+
+
+# --- Site visits and rectifications ------------------------------------------------------------------------------
+
+
+@login_required
+def visit_new(request, pk):
+    project = _project(request, pk, "project.supervise")
+    form = VisitForm(request.POST or None, request.FILES or None)
+    items = RectificationFormSet(request.POST or None, prefix="items")
+    if request.method == "POST":
+        if form.is_valid() and items.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_visit(project=project, by=request.user, date=data["date"],
+                                      people_met=data["people_met"], observations=data["observations"],
+                                      rating=data["rating"], findings=data["findings"], rectifications=items.rows(),
+                                      photos=data["photos"])
+                messages.success(request, _("Site visit recorded."))
+                return redirect(project)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+        messages.error(request, _("The visit was not saved; see the fields marked below. Attach the photos again."))
+    return render(request, "venture/supervision/visit_form.html", {"project": project, "form": form, "items": items},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def visit_photo(request, pk):
+    photo = get_object_or_404(VisitPhoto.objects.select_related("visit__project"), pk=pk)
+    permissions.require(request.user, "project.view", photo.visit.project)
+    return serve(photo.file)
+
+
+@require_POST
+@login_required
+def rectification_add(request, pk):
+    project = _project(request, pk, "project.supervise")
+    form = AddRectificationForm(request.POST)
+    if form.is_valid():
+        services.add_rectification(project=project, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Rectification item added."))
+        return redirect(project)
+    return _workspace(request, project, status=400, rectification_form=form)
+
+
+def _rectification(request, pk):
+    item = get_object_or_404(RECTIFICATIONS, pk=pk)
+    permissions.require(request.user, "project.view", item.project)
+    return item
+
+
+def _rectification_page(request, item, answer_form=None, review_form=None, status=200):
+    may = _perms(request.user, item.project)
+    context = {"item": item, "project": item.project, "may": may,
+               "late": item.pk in queries.late_rectification_ids(item.project)}
+    if may["write"] and item.status == RectificationStatus.OPEN:
+        context["answer_form"] = answer_form or AnswerForm()
+    if may["supervise"] and item.status == RectificationStatus.ANSWERED:
+        context["review_form"] = review_form or RectificationReviewForm()
+    return render(request, "venture/supervision/rectification.html", context, status=status)
+
+
+@login_required
+def rectification(request, pk):
+    return _rectification_page(request, _rectification(request, pk))
+
+
+@require_POST
+@login_required
+def rectification_answer(request, pk):
+    item = _rectification(request, pk)
+    permissions.require(request.user, "project.write", item.project)
+    form = AnswerForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.answer_rectification(item=item, by=request.user, answer=form.cleaned_data["answer"],
+                                          evidence=form.cleaned_data["evidence"])
+            messages.success(request, _("Answer sent; the supervisor will check it."))
+            return redirect("supervision:rectification", pk=item.pk)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    return _rectification_page(request, item, answer_form=form, status=400)
+
+
+@require_POST
+@login_required
+def rectification_review(request, pk):
+    item = _rectification(request, pk)
+    permissions.require(request.user, "project.supervise", item.project)
+    form = RectificationReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_rectification(item=item, by=request.user, close=form.cleaned_data["decision"] == "close",
+                                          note=form.cleaned_data["note"])
+            messages.success(request, _("Review saved."))
+            return redirect("supervision:rectification", pk=item.pk)
+        except ValidationError as exc:
+            form.add_error("note", exc)
+    return _rectification_page(request, item, review_form=form, status=400)
+
+
+@login_required
+def rectification_evidence(request, pk):
+    item = _rectification(request, pk)
+    if not item.evidence:
+        raise Http404
+    return serve(item.evidence)
+
+
+# --- Evaluations -----------------------------------------------------------------------------------------------------
+
+
+@login_required
+def evaluation_new(request, pk, kind):
+    project = _project(request, pk, "project.supervise")
+    if kind not in EVALUATION_KINDS:
+        raise Http404
+    criteria = list(project.competition.evaluation_criteria.filter(kind=kind))
+    form = EvaluationForm(request.POST or None, criteria=criteria)
+    if request.method == "POST" and form.is_valid():
+        try:
+            evaluation = services.evaluate(project=project, kind=kind, by=request.user, points=form.points(),
+                                           comment=form.cleaned_data["comment"])
+            if evaluation.passed:
+                messages.success(request, _("%(kind)s: %(total)s points, passed (pass mark %(mark)s).") % {
+                    "kind": evaluation.get_kind_display(), "total": evaluation.total,
+                    "mark": project.competition.evaluation_pass_mark})
+            else:
+                messages.warning(request, _("%(kind)s: %(total)s points, failed (pass mark %(mark)s). The project is "
+                                            "suspended and its next tranche stopped.") % {
+                    "kind": evaluation.get_kind_display(), "total": evaluation.total,
+                    "mark": project.competition.evaluation_pass_mark})
+            return redirect(project)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    return render(request, "venture/supervision/evaluation_form.html", {
+        "project": project, "form": form, "kind": EvaluationKind(kind), "criteria": criteria,
+        "pass_mark": project.competition.evaluation_pass_mark,
+        "scale": sum((c.max_points for c in criteria), ZERO),
+    }, status=400 if request.method == "POST" else 200)
+
+
+# --- Portfolio ---------------------------------------------------------------------------------------------------
+
+
+@login_required
+def portfolio(request):
+    permissions.require(request.user, "portfolio.view")
+    form = PortfolioFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    supervisor = request.user if permissions.is_supervisor(request.user) else None
+    rows = queries.portfolio(competition=filters.get("round"), status=filters.get("status") or None,
+                             q=filters.get("q") or None, supervisor=supervisor)
+    if request.GET.get("export") in ("xlsx", "csv"):
+        return _portfolio_export(request, rows, request.GET["export"])
+    totals = queries.category_totals(rows)
+    monthly = queries.monthly_totals(rows)
+    query = request.GET.copy()
+    query.pop("export", None)
+    return render(request, "venture/supervision/portfolio.html", {
+        "form": form, "rows": rows, "query": query.urlencode(),
+        "sum": {k: sum((r[k] for r in rows), ZERO) for k in ("grant", "released", "spent")},
+        "category_chart": charts.grouped_bars(
+            [name for name, _a, _s in totals],
+            {_("Approved budget"): [a for _n, a, _s in totals], _("Spent"): [s for _n, _a, s in totals]},
+            title=_("Budget and spending by category, shown projects"), value_format=_yuan),
+        "monthly_chart": charts.line_chart({_("Spent per month"): monthly}, title=_("Monthly spending"),
+                                           value_format=_yuan, x_format=lambda d: d.strftime("%Y-%m")),
+    })
+
+
+def _portfolio_export(request, rows, fmt):
+    labels = {"round": _("Round"), "project": _("Project"), "organization": _("Organization"),
+              "status": _("Status"), "grant": _("Grant (yuan)"), "released": _("Released (yuan)"),
+              "spent": _("Spent (yuan)"), "spent_share": _("Spent (%)"), "elapsed_share": _("Time elapsed (%)"),
+              "people": _("People served"), "people_target": _("People to serve"),
+              "open_rectifications": _("Open rectifications"), "overdue": _("Overdue reports"),
+              "alerts": _("Alerts")}
+    frame = pd.DataFrame([{
+        "round": r["project"].competition.title, "project": r["project"].title,
+        "organization": r["project"].organization.name, "status": r["project"].get_status_display(),
+        "grant": r["grant"], "released": r["released"], "spent": r["spent"],
+        "spent_share": r["spent_share"].quantize(Decimal("0.1")),
+        "elapsed_share": r["elapsed_share"].quantize(Decimal("0.1")), "people": r["people"],
+        "people_target": r["people_target"], "open_rectifications": r["open_rectifications"],
+        "overdue": r["overdue"], "alerts": "\n".join(a.message for a in r["alerts"]),
+    } for r in rows], columns=list(labels)).rename(columns=labels)
+    response = dataframe_response(frame, filename=f"督导总览-{timezone.localdate().isoformat()}", fmt=fmt,
+                                  sheet_name=_("Portfolio"),
+                                  money_columns=[labels["grant"], labels["released"], labels["spent"]])
+    record(actor=request.user, action="export.portfolio", after={"format": fmt, "rows": len(frame)})
+    return response
+
+
+# --- Public beneficiary feedback ---------------------------------------------------------------------------------
+
+
+def feedback(request, token):
+    """Public, no login, anonymous: a worker who was served rates the project. Nothing identifying is stored."""
+    project = get_object_or_404(FundedProject.objects.select_related("organization"), feedback_token=token)
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:  # a bot filled in the honeypot: answer as if accepted, store nothing
+            return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
+        try:
+            services.submit_feedback(project=project, rating=form.cleaned_data["rating"],
+                                     comment=form.cleaned_data["comment"], ip=request.META.get("REMOTE_ADDR", ""))
+            return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    return render(request, "venture/supervision/feedback.html", {
+        "project": project, "form": form, "thanks": request.method == "GET" and request.GET.get("thanks") == "1"},
+        status=400 if request.method == "POST" else 200)
