@@ -18,7 +18,9 @@ class AwardForm(forms.Form):
 
 
 class PublishForm(forms.Form):
-    starts_on = forms.DateField(label=_("Notice starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    # An <input type="date"> shows only an ISO value; the zh-hans default format (2026/06/01) would leave it blank.
+    starts_on = forms.DateField(label=_("Notice starts on"),
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     text = forms.CharField(label=_("Notice text"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 

@@ -277,7 +277,7 @@ class VisitPhoto(models.Model):
 
 
 class RectificationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("To be rectified")
     ANSWERED = "answered", _("Answered, to be checked")
     CLOSED = "closed", _("Closed")
 
