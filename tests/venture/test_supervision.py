@@ -934,3 +934,15 @@ def test_organization_record_shows_past_projects_in_constant_queries(client, f):
         body = client.get(f"/organizations/{org.pk}/").content.decode()
     assert body.count("/supervision/projects/") == 3
     assert len(three) == len(one)
+
+
+def test_staff_set_up_the_evaluation_rubric_in_the_admin(client, db):
+    from venture.supervision.models import EvaluationCriterion
+
+    c = factories.competition()
+    admin_user = factories.user("admin_staff", role="staff", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    response = client.post("/admin/supervision/evaluationcriterion/add/", {
+        "competition": c.pk, "kind": "midterm", "name": "服务成效", "max_points": "40", "order": "0"})
+    assert response.status_code == 302
+    assert list(EvaluationCriterion.objects.values_list("name", "max_points")) == [("服务成效", 40)]
