@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "venture.supervision",
     "judging",
     "venture.demo",
+    "venture.ops",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# Behind nginx every request comes from 127.0.0.1: trust nginx's X-Real-IP for rate limits (docs/deploy.md).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_LOCK_MINUTES = int(env("LOGIN_LOCK_MINUTES", "15"))
 

@@ -30,6 +30,7 @@ def test_production_profile_passes_check_deploy(tmp_path):
         "DEBUG": "0",
         "VENTURE_DATA_DIR": str(tmp_path),
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest for this process only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -73,3 +74,13 @@ def test_sqlite_uses_wal_and_immediate_transactions(settings):
         pytest.skip("PostgreSQL run")
     assert options["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_client_ip_behind_a_proxy(rf, settings):
+    from venture.security import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.9")
+    settings.BEHIND_PROXY = False
+    assert client_ip(request) == "127.0.0.1"  # without a proxy the header could be forged
+    settings.BEHIND_PROXY = True
+    assert client_ip(request) == "203.0.113.9"

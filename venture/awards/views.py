@@ -13,6 +13,7 @@ from judging.models import PanelStage, ScoreSheet, SheetStatus
 from venture import permissions
 from venture.competitions.models import Competition
 from venture.proposals.models import Proposal
+from venture.security import client_ip
 
 from . import services
 from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm
@@ -179,7 +180,7 @@ def notice(request, competition_pk):
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR", "")
+    return client_ip(request)
 
 
 def objection_form(request, competition_pk):

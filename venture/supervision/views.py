@@ -24,6 +24,7 @@ from venture import charts, permissions
 from venture.audit.services import record
 from venture.awards.models import GrantAgreement
 from venture.exports import dataframe_response
+from venture.security import client_ip
 from venture.uploads import serve
 
 from . import queries, services
@@ -655,7 +656,7 @@ def feedback(request, token):
             return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
         try:
             services.submit_feedback(project=project, rating=form.cleaned_data["rating"],
-                                     comment=form.cleaned_data["comment"], ip=request.META.get("REMOTE_ADDR", ""))
+                                     comment=form.cleaned_data["comment"], ip=client_ip(request))
             return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
         except ValidationError as exc:
             _add_errors(form, exc)
