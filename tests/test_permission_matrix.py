@@ -153,6 +153,7 @@ EXPECTED = {
     "supervision:portfolio": ("GET", expect("403", staff="ok", auditor="ok", supervisor="ok")),
     "supervision:sign": ("POST", STAFF_OBJ),
     "supervision:project": ("GET", PROJECT_VIEW),
+    "supervision:report_pdf": ("GET", PROJECT_VIEW),
     "supervision:supervisors": ("POST", STAFF_OBJ),
     "supervision:revise": ("POST", STAFF_OBJ),
     "supervision:reinstate": ("POST", STAFF_OBJ),
@@ -286,7 +287,7 @@ def build_world():
         "documents:ranking": c_pk,
         "supervision:sign": {"agreement_pk": agreement.pk},
         **{f"supervision:{n}": {"pk": project.pk} for n in (
-            "project", "supervisors", "revise", "reinstate", "close", "ledger", "ledger_add", "ledger_import",
+            "project", "report_pdf", "supervisors", "revise", "reinstate", "close", "ledger", "ledger_add", "ledger_import",
             "ledger_template", "ledger_export", "visit_new", "rectification_add")},
         "supervision:release": {"pk": tranche.pk}, "supervision:receipt": {"pk": entry.pk},
         "supervision:report": {"pk": report.pk}, "supervision:report_review": {"pk": report.pk},

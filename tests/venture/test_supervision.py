@@ -946,3 +946,21 @@ def test_staff_set_up_the_evaluation_rubric_in_the_admin(client, db):
         "competition": c.pk, "kind": "midterm", "name": "服务成效", "max_points": "40", "order": "0"})
     assert response.status_code == 302
     assert list(EvaluationCriterion.objects.values_list("name", "max_points")) == [("服务成效", 40)]
+
+
+def test_supervision_report_pdf(client, f):
+    import io
+
+    from pypdf import PdfReader
+
+    spend(f.project, "1200.00", receipt=SimpleUploadedFile("r.pdf", PDF, "application/pdf"))
+    client.force_login(f.staff)
+    response = client.get(f"/supervision/projects/{f.project.pk}/report.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    for expected in (f.project.title, f.project.organization.name, "¥60,000.00", "¥1,200.00",
+                     f.project.agreement.amount_in_words):
+        assert expected in text, expected
+    client.force_login(f.other)
+    assert client.get(f"/supervision/projects/{f.project.pk}/report.pdf").status_code == 404
