@@ -1,0 +1,7 @@
+"""Printable documents and spreadsheet exports, each reachable from the page it belongs to.
+
+PDFs go through ``venture.pdf`` (templates in ``templates/pdf/``), spreadsheets through ``venture.exports``:
+the application book of one proposal and of all finalists, the blank and the filled judge score sheet, the public
+notice and the grant agreement; the proposals of a round, the score matrix and the frozen ranking as xlsx or csv.
+Every export that contains personal data writes an audit event (PIPL).
+"""

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+urlpatterns = [
+    # PDFs
+    path("proposals/<int:pk>/application.pdf", views.application_book, name="application_book"),
+    path("round/<int:competition_pk>/finalists.pdf", views.finalists_book, name="finalists_book"),
+    path("round/<int:competition_pk>/score-sheet.pdf", views.blank_score_sheet, name="blank_sheet"),
+    path("assignments/<int:pk>/score-sheet.pdf", views.filled_score_sheet, name="filled_sheet"),
+    path("notice/<int:competition_pk>/notice.pdf", views.notice_pdf, name="notice"),  # public, no login
+    path("awards/<int:award_pk>/agreement.pdf", views.agreement_pdf, name="agreement"),
+    # Spreadsheets: xlsx, or csv with ?format=csv
+    path("round/<int:competition_pk>/proposals/export/", views.proposals_export, name="proposals"),
+    path("round/<int:competition_pk>/scores/export/", views.scores_export, name="scores"),
+    path("round/<int:competition_pk>/ranking/export/", views.ranking_export, name="ranking"),
+]

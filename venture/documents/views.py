@@ -1,0 +1,323 @@
+"""Documents and exports: fetch with permission, build the context or the frame, hand it to venture.pdf or
+venture.exports. Each view costs a fixed number of queries whatever the size of the round; the frames come from
+``values()`` queries, never from loops over model instances.
+
+The frame and context builders are plain functions next to the views, each testable on its own.
+"""
+
+import math
+from decimal import Decimal
+
+import pandas as pd
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import FloatField, Prefetch, Sum, prefetch_related_objects
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from judging.models import Assignment, ConflictStatus, Judge, PanelStage, RoadshowSlot, Score, SheetStatus
+from judging.ranking import decided_label
+from venture import permissions
+from venture.audit.services import record
+from venture.awards.models import Award, AwardStatus, GrantAgreement, ObjectionStatus, PublicNotice
+from venture.awards.services import current_snapshot, notice_open
+from venture.competitions.models import Competition, TrancheCondition
+from venture.exports import dataframe_response
+from venture.pdf import pdf_response, render_pdf
+from venture.proposals.forms import ProposalFilterForm
+from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
+
+ZERO = Decimal("0")
+# Proposals that reached the final review: finalists, and those the final decided on.
+REACHED_FINAL = (ProposalStatus.FINALIST, ProposalStatus.AWARDED, ProposalStatus.NOT_FUNDED)
+PROPOSALS = Proposal.objects.select_related("competition", "organization", "category")
+ASSIGNMENTS = Assignment.objects.select_related(
+    "judge__user", "panel__competition", "proposal__organization", "proposal__category", "sheet")
+AGREEMENTS = GrantAgreement.objects.select_related(
+    "award__competition", "award__proposal__organization", "award__proposal__category")
+
+
+def _format(request):
+    return "csv" if request.GET.get("format") == "csv" else "xlsx"
+
+
+def _pdf(request, template, context, filename):
+    return pdf_response(render_pdf(template, context, request=request), filename)
+
+
+# --- The application book (申报书) -------------------------------------------------------------------------------
+
+
+def book_entries(proposals):
+    """What the application book prints for each proposal: the budget lines grouped by category with subtotals and
+    the total summed in the database, milestones, indicators, attachments. Six queries for any number of
+    proposals. (Contact details are printed only where the template's "organization.contacts" check allows.)"""
+    prefetch_related_objects(
+        proposals,
+        Prefetch("budget_lines", queryset=BudgetLine.objects.select_related("category").order_by(
+            "category__order", "category_id", "id")),
+        "milestones", "indicators", "attachments")
+    ids = [p.pk for p in proposals]
+    lines = BudgetLine.objects.filter(proposal_id__in=ids).order_by()
+    subtotals = {(row["proposal_id"], row["category_id"]): row["total"]
+                 for row in lines.values("proposal_id", "category_id").annotate(total=Sum("amount"))}
+    totals = dict(lines.values("proposal_id").annotate(total=Sum("amount")).values_list("proposal_id", "total"))
+    entries = []
+    for proposal in proposals:
+        groups = []
+        for line in proposal.budget_lines.all():
+            if not groups or groups[-1]["category"].pk != line.category_id:
+                groups.append({"category": line.category, "lines": [],
+                               "subtotal": subtotals[(proposal.pk, line.category_id)]})
+            groups[-1]["lines"].append(line)
+        entries.append({
+            "proposal": proposal, "organization": proposal.organization, "budget": groups,
+            "budget_total": totals.get(proposal.pk, ZERO),
+        })
+    return entries
+
+
+@login_required
+def application_book(request, pk):
+    """One proposal's application book: a cover, then every field, the budget, plan, indicators and attachments."""
+    proposal = permissions.get_for(request.user, "proposal.view", PROPOSALS, pk=pk)
+    context = {"competition": proposal.competition, "entries": book_entries([proposal]), "book": False}
+    return _pdf(request, "pdf/application_book.html", context, f"申报书-{proposal.title}.pdf")
+
+
+def finalists(competition):
+    """The proposals of the final review, in the roadshow's presentation order once drawn, else by title."""
+    positions = dict(RoadshowSlot.objects.filter(roadshow__competition=competition)
+                     .values_list("proposal_id", "position"))
+    proposals = PROPOSALS.filter(competition=competition, status__in=REACHED_FINAL)
+    return sorted(proposals, key=lambda p: (positions.get(p.pk, math.inf), p.title, p.pk)), positions
+
+
+@login_required
+def finalists_book(request, competition_pk):
+    """All finalists' application books as one PDF with a table of contents, each proposal from a new page."""
+    competition = permissions.get_for(request.user, "proposal.list", Competition.objects.all(), pk=competition_pk)
+    proposals, positions = finalists(competition)
+    entries = book_entries(proposals)
+    for number, entry in enumerate(entries, start=1):
+        entry["number"] = number
+    toc = [{"id": f"proposal-{e['proposal'].pk}", "title": f"{e['number']}. {e['proposal'].title} · "
+                                                            f"{e['organization'].name}"} for e in entries]
+    context = {"competition": competition, "entries": entries, "book": True, "toc": toc,
+               "drawn": bool(positions), "today": timezone.localdate()}
+    return _pdf(request, "pdf/application_book.html", context, f"入围项目申报书汇编-{competition.title}.pdf")
+
+
+# --- Judge score sheets (评分表) ----------------------------------------------------------------------------------
+
+
+def sheet_context(competition, criteria, *, points=None):
+    """The rubric as rows to print; ``points`` ({criterion pk: points}) fills them in."""
+    points = points or {}
+    return {
+        "competition": competition,
+        "rows": [{"criterion": c, "points": points.get(c.pk)} for c in criteria],
+        "max_total": sum((c.weight for c in criteria), ZERO),
+        "weighted": any(c.weight != c.max_points for c in criteria),
+    }
+
+
+@login_required
+def blank_score_sheet(request, competition_pk):
+    """The rubric with empty boxes, a comment box and signature and date lines, to print for a paper roadshow."""
+    competition = permissions.get_for(request.user, "rubric.print", Competition.objects.all(), pk=competition_pk)
+    context = sheet_context(competition, list(competition.criteria.all()))
+    context["filled"] = False
+    return _pdf(request, "pdf/score_sheet.html", context, f"评分表-{competition.title}.pdf")
+
+
+@login_required
+def filled_score_sheet(request, pk):
+    """One judge's submitted sheet for one proposal. A judge gets only their own; staff and the auditor any."""
+    assignment = permissions.get_for(request.user, "sheet.print", ASSIGNMENTS, pk=pk)
+    sheet = getattr(assignment, "sheet", None)
+    if sheet is None or sheet.status != SheetStatus.SUBMITTED:
+        raise Http404
+    competition = assignment.panel.competition
+    points = dict(sheet.scores.values_list("criterion_id", "points"))
+    context = sheet_context(competition, list(competition.criteria.all()), points=points)
+    context.update({"filled": True, "assignment": assignment, "proposal": assignment.proposal, "sheet": sheet,
+                    "judge": assignment.judge, "stage": assignment.panel.get_stage_display()})
+    name = f"评分表-{assignment.proposal.title}-{assignment.judge.user.display_name}.pdf"
+    return _pdf(request, "pdf/score_sheet.html", context, name)
+
+
+# --- The public notice (公示) and the grant agreement (资助协议) ---------------------------------------------------
+
+
+def notice_pdf(request, competition_pk):
+    """公示 as a PDF: public, like the notice page, from the moment the notice is published."""
+    notice = get_object_or_404(PublicNotice.objects.select_related("competition"), competition_id=competition_pk)
+    competition = notice.competition
+    awards = (Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED)
+              .select_related("proposal__organization", "proposal__category", "grade").order_by("rank"))
+    judges = (Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
+              .select_related("user").order_by("expertise", "user__username"))
+    context = {
+        "notice": notice, "competition": competition, "awards": list(awards), "judges": list(judges),
+        "total": awards.aggregate(total=Sum("amount"))["total"] or ZERO,
+        "handled": list(notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")),
+        "open": notice_open(notice), "today": timezone.localdate(),
+    }
+    return _pdf(request, "pdf/notice.html", context, f"公示-{competition.title}.pdf")
+
+
+@login_required
+def agreement_pdf(request, award_pk):
+    """资助协议 of one final award: parties, project, amount in figures and in Chinese capitals, tranches, signatures."""
+    agreement = permissions.get_for(request.user, "agreement.view", AGREEMENTS, award_id=award_pk)
+    conditions = dict(TrancheCondition.choices)
+    tranches = [{"order": t["order"], "percent": Decimal(str(t["percent"])), "amount": Decimal(str(t["amount"])),
+                 "condition": conditions.get(t["condition"], t["condition"])} for t in agreement.tranches]
+    award = agreement.award
+    context = {"agreement": agreement, "award": award, "competition": award.competition, "proposal": award.proposal,
+               "organization": award.proposal.organization, "tranches": tranches}
+    return _pdf(request, "pdf/agreement.html", context, f"资助协议-{agreement.number}.pdf")
+
+
+# --- Spreadsheets ------------------------------------------------------------------------------------------------
+
+PROPOSAL_FIELDS = ("pk", "title", "organization__name", "organization__uscc", "category__name", "status",
+                   "submitted_at", "requested_amount", "cofunding_amount", "organization__contact_person",
+                   "organization__mobile", "organization__email")
+PERSONAL_FIELDS = ("organization__contact_person", "organization__mobile", "organization__email")
+
+
+def proposals_frame(proposals):
+    """The staff list's columns and more, one row per proposal, from one ``values_list()`` query; headers in the
+    UI language. Returns (frame, money column labels)."""
+    labels = {
+        "pk": _("Proposal ID"), "title": _("Project"), "organization__name": _("Organization"),
+        "organization__uscc": _("Unified social credit code"), "category__name": _("Category"), "status": _("Status"),
+        "submitted_at": _("Submitted"), "requested_amount": _("Requested (yuan)"),
+        "cofunding_amount": _("Co-funding (yuan)"), "organization__contact_person": _("Contact person"),
+        "organization__mobile": _("Mobile"), "organization__email": _("Email"),
+    }
+    frame = pd.DataFrame(list(proposals.values_list(*PROPOSAL_FIELDS)), columns=list(PROPOSAL_FIELDS))
+    frame["status"] = frame["status"].map({value: str(label) for value, label in ProposalStatus.choices})
+    return frame.rename(columns=labels), [labels["requested_amount"], labels["cofunding_amount"]]
+
+
+@login_required
+def proposals_export(request, competition_pk):
+    """The round's proposals, filtered like the staff list. Contains personal data: every export is audited."""
+    competition = permissions.get_for(request.user, "proposal.export", Competition.objects.all(), pk=competition_pk)
+    form = ProposalFilterForm(request.GET or None, competition=competition)
+    proposals = Proposal.objects.filter(competition=competition)
+    valid = form.is_valid()
+    proposals = form.filter(proposals) if valid else proposals.order_by("-submitted_at", "id")
+    frame, money = proposals_frame(proposals)
+    fmt = _format(request)
+    response = dataframe_response(frame, filename=f"申报项目-{competition.title}", fmt=fmt, sheet_name=_("Proposals"),
+                                  money_columns=money)
+    filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if valid else {}
+    record(actor=request.user, action="export.proposals", obj=competition, after={
+        "format": fmt, "rows": len(frame), "filters": filters, "personal_data": list(PERSONAL_FIELDS),
+        "proposals": frame.iloc[:, 0].tolist()})
+    return response
+
+
+SCORE_FIELDS = {
+    "proposal": "sheet__assignment__proposal_id",
+    "title": "sheet__assignment__proposal__title",
+    "organization": "sheet__assignment__proposal__organization__name",
+    "judge": "sheet__assignment__judge_id",
+    "username": "sheet__assignment__judge__user__username",
+    "full_name": "sheet__assignment__judge__user__full_name",
+    "first_name": "sheet__assignment__judge__user__first_name",
+    "last_name": "sheet__assignment__judge__user__last_name",
+    "criterion": "criterion__name",
+    "points": "points_float",  # cast in the database: scores may be floats, and 30,000 Decimals cost time
+    "total": "total_float",
+}
+
+
+def score_frames(competition, stage):
+    """The sealed sheets of one stage (submitted, conflict declared clear) as two frames from ONE ``values_list()``
+    query: the long matrix (project, organization, judge, criterion, points; one row per proposal x judge x
+    criterion) and each judge's total per project (projects down, judges across; blank where a judge is recused)."""
+    rows = (Score.objects.filter(
+        sheet__assignment__panel__competition=competition, sheet__assignment__panel__stage=stage,
+        sheet__status=SheetStatus.SUBMITTED, sheet__assignment__conflict__status=ConflictStatus.CLEAR,
+    ).annotate(points_float=Cast("points", FloatField()), total_float=Cast("sheet__total", FloatField()))
+            .order_by("sheet__assignment__proposal__title", "sheet__assignment__proposal_id",
+                      "sheet__assignment__judge__user__username", "sheet__assignment__judge_id", "criterion__order",
+                      "criterion_id")
+            .values_list(*SCORE_FIELDS.values()))
+    frame = pd.DataFrame(list(rows), columns=list(SCORE_FIELDS))
+    # The judge's display name (User.display_name), column-wise.
+    name = frame["full_name"].where(frame["full_name"] != "",
+                                    (frame["first_name"] + " " + frame["last_name"]).str.strip())
+    frame["judge_name"] = name.where(name != "", frame["username"])
+    project, organization, judge = _("Project"), _("Organization"), _("Judge")
+    matrix = pd.DataFrame({project: frame["title"], organization: frame["organization"],
+                           judge: frame["judge_name"], _("Criterion"): frame["criterion"],
+                           _("Points"): frame["points"]})
+    sheets = frame.drop_duplicates(["proposal", "judge"])
+    judges = sheets.drop_duplicates("judge").sort_values(["username", "judge"])
+    wide = sheets.pivot(index="proposal", columns="judge", values="total").reindex(columns=judges["judge"])
+    projects = sheets.drop_duplicates("proposal").set_index("proposal")[["title", "organization"]]
+    totals = projects.join(wide).reset_index(drop=True)
+    totals.columns = [project, organization, *judges["judge_name"]]
+    return matrix, totals
+
+
+@login_required
+def scores_export(request, competition_pk):
+    """The score matrix of a stage (final by default, ``?stage=prescoring``): staff and the auditor; audited."""
+    competition = permissions.get_for(request.user, "scores.export", Competition.objects.all(), pk=competition_pk)
+    stage = request.GET.get("stage") or PanelStage.FINAL
+    if stage not in PanelStage.values:
+        raise Http404
+    matrix, totals = score_frames(competition, stage)
+    fmt = _format(request)
+    data = matrix if fmt == "csv" else {_("Scores"): matrix, _("Judges' totals"): totals}
+    response = dataframe_response(data, filename=f"评分明细-{competition.title}", fmt=fmt)
+    record(actor=request.user, action="export.scores", obj=competition,
+           after={"stage": stage, "format": fmt, "rows": len(matrix)})
+    return response
+
+
+def ranking_frame(competition, snapshot):
+    """The frozen ranking from the snapshot's stored outputs (nothing recomputed): rank, project, organization,
+    score, mean, median, n, decided by, P(in the top K) and the per-criterion averages."""
+    outputs = snapshot.outputs
+    ranking = outputs["ranking"]
+    criteria = list(competition.criteria.values_list("code", "name"))
+    names = dict(criteria)
+    projects = {pk: (title, org) for pk, title, org in Proposal.objects.filter(
+        pk__in=[r["proposal"] for r in ranking]).values_list("pk", "title", "organization__name")}
+    words = {}
+
+    def decided(code):
+        if code not in words:
+            words[code] = decided_label(code, names) if code else ""
+        return words[code]
+
+    columns = [_("Rank"), _("Project"), _("Organization"), _("Score"), _("Mean"), _("Median"), "n",
+               _("Decided by"), _("P(in the top %(k)s)") % {"k": outputs["top_k"]}, *(name for _c, name in criteria)]
+    rows = []
+    for r in ranking:
+        title, organization = projects.get(r["proposal"], (f"#{r['proposal']}", ""))
+        rows.append([r["rank"], title, organization, r["score"], r["mean"], r["median"], r["n_judges"],
+                     decided(r["decided_by"]), r["p_top_k"], *(r["criteria"].get(code) for code, _n in criteria)])
+    return pd.DataFrame(rows, columns=columns)
+
+
+@login_required
+def ranking_export(request, competition_pk):
+    competition = permissions.get_for(request.user, "results.view", Competition.objects.all(), pk=competition_pk)
+    snapshot = current_snapshot(competition)
+    if snapshot is None:
+        messages.error(request, _("There are no valid frozen results to export."))
+        return redirect("awards:results", competition_pk=competition.pk)
+    return dataframe_response(ranking_frame(competition, snapshot), filename=f"评审排名-{competition.title}",
+                              fmt=_format(request), sheet_name=_("Ranking"))
