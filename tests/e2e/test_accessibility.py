@@ -100,7 +100,7 @@ def test_a_judge_scores_with_the_keyboard_alone(page, db):
     assignment = factories.final_panel(c, [judge], [proposal])[(judge.pk, proposal.pk)]
     criteria = list(c.criteria.all())
     login(page, judge.user.username)
-    page.get_by_role("link", name="得分").click()
+    page.get_by_role("link", name="评分", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(proposal.title)
 
     page.keyboard.press("Tab")
