@@ -45,6 +45,7 @@ run: setup
 	@$(PY) manage.py collectstatic --noinput -v0
 	@echo ">> serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@exec $(VENV)/bin/gunicorn venture.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 \
+		--max-requests 500 --max-requests-jitter 50 --timeout 120 \
 		--access-logfile - --error-logfile - --graceful-timeout 5
 
 dev: setup

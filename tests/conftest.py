@@ -12,6 +12,7 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path  # runtime caches (e.g. rendered results reports) go to the test's folder
     settings.LANGUAGE_CODE = "zh-hans"
 
 

@@ -311,3 +311,16 @@ def test_results_report_pdf(client, frozen):
     assert competition.title in text and p1.title in text
     assert "82.33" in text
     assert snapshot.digest in text.replace("\n", "").replace(" ", "")
+
+
+def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
+    competition, _judges, _props, snapshot = frozen
+    first = client.get(url(competition, "report.pdf"))
+    cached = list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))
+    assert len(cached) == 1 and cached[0].read_bytes() == first.content
+    second = client.get(url(competition, "report.pdf"))
+    assert second.content == first.content
+    # A sign-off changes the report (it carries the sign-off line), so it gets its own rendering.
+    services.sign_off(snapshot=snapshot, by=factories.user("auditor_cache", role="auditor"))
+    client.get(url(competition, "report.pdf"))
+    assert len(list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))) == 2

@@ -5,11 +5,14 @@ Everything shown comes from the snapshot's stored ``outputs``: nothing is recomp
 the same fixed number of queries whatever the size of the round (proposals and judges are fetched once each).
 """
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -292,10 +295,23 @@ def report_pdf(request, competition_pk):
     if snapshot is None:
         messages.error(request, _("There are no valid frozen results to report."))
         return redirect("awards:results", competition_pk=competition.pk)
-    context = {"competition": competition, "snapshot": snapshot, "today": timezone.localdate(),
-               "signed_off_by": snapshot.signed_off_by,
-               **results_data(competition, snapshot)}
-    data = render_pdf("pdf/results_report.html", context, request=request)
+    # A frozen snapshot never changes: the report is rendered once per snapshot, sign-off state, language and day
+    # (the report carries its date) and kept in the data folder; a 500-proposal report takes WeasyPrint ~10 s.
+    key = "-".join([str(snapshot.pk), snapshot.digest[:16], snapshot.signed_off_at.strftime("%Y%m%d%H%M%S")
+                    if snapshot.signed_off_at else "unsigned", translation.get_language(),
+                    timezone.localdate().isoformat()])
+    cached = Path(settings.DATA_DIR) / "cache" / "results" / f"{key}.pdf"
+    if cached.exists():
+        data = cached.read_bytes()
+    else:
+        context = {"competition": competition, "snapshot": snapshot, "today": timezone.localdate(),
+                   "signed_off_by": snapshot.signed_off_by,
+                   **results_data(competition, snapshot)}
+        data = render_pdf("pdf/results_report.html", context, request=request)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(cached)
     # The document's own name, in the language the round is run in.
     return pdf_response(data, f"评审结果报告-{competition.year}.pdf")
 

@@ -1,0 +1,439 @@
+"""A provincial-size round, every page and export measured: 500 proposals x 15 judges x 4 criteria, 200 funded
+projects with 2,000 ledger rows each (400,000 expenditure rows).
+
+Builds the round with ``manage.py generate_round`` (its phase times are printed) in a fresh database: SQLite in a
+temporary data folder, or a new PostgreSQL database created next to the one ``--database-url`` names (dropped
+afterwards). A tiny round (6 x 5 x 4) is generated beside it, so that each page's query count can be compared
+between the two sizes: a list page must issue the same number of queries whatever the size of the round.
+
+Then, for each page, through django.test.Client (in-process): the median and 95th percentile of N warm requests,
+the SQL queries of one request (big round and tiny round) and the peak of Python allocations during one request
+(tracemalloc). Then the same URLs through gunicorn (2 workers, a free port, the same data), logged in over HTTP with
+urllib (session cookie + CSRF token): median and p95, and the peak resident memory of each worker (VmHWM). Each
+line is compared with the issue's targets and marked PASS or MISS (on the median); a URL name that does not exist
+yet is skipped with a message. Figures, not a timed test: run it by hand.
+
+Run from the project root:
+    .venv/bin/python bench/bench_round.py [--n 10] [--n-heavy 3] [--proposals 500] [--judges 15] [--criteria 4]
+        [--funded 200] [--ledger-rows 2000] [--database-url postgres://venture@127.0.0.1:5433/venture]
+        [--no-gunicorn] [--keep] [--reuse DIR]
+(--keep leaves the data folder; --reuse DIR measures that SQLite round again without rebuilding it.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PASSWORD = "Bench-round-2026"
+TINY_TITLE = "生成的小型对照轮次"  # the tiny round beside the big one, to compare query counts
+MB = 1024 * 1024
+
+# (label, URL name, URL arguments, who, heavy, target seconds, target wants constant queries)
+PAGES = [
+    ("results page (all proposals, diagnostics)", "awards:results", ("pk",), "staff", False, 0.5, True),
+    ("staff proposal list (page of 50)", "proposals:list", ("pk",), "staff", False, 0.15, False),
+    ("judge's assignment list (home /)", "home", (), "judge", False, None, False),
+    ("live board (final)", "judging:board", ("pk", "final"), "staff", False, None, False),
+    ("live board cells (htmx poll every 5 s)", "judging:board_cells", ("pk", "final"), "staff", False, None, False),
+    ("progress page (final)", "judging:progress", ("pk", "final"), "staff", False, None, False),
+    ("score-matrix xlsx", "documents:scores", ("pk",), "staff", True, 2.0, False),
+    ("ranking xlsx", "documents:ranking", ("pk",), "staff", True, None, False),
+    ("results report PDF", "awards:report_pdf", ("pk",), "staff", True, 5.0, False),
+    ("portfolio dashboard", "supervision:portfolio", ("pk",), "staff", False, 0.3, False),
+]
+WORKER_MEMORY_TARGET_MB = 300
+
+
+# --- Setting up -------------------------------------------------------------------------------------------------
+
+
+def fresh_postgres(url):
+    """Create a new database on the server ``url`` points at; returns (its URL, a function that drops it)."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"venture_bench_{os.getpid()}_{int(time.time())}"
+    admin = dict(host=parts.hostname, port=parts.port or 5432, user=urllib.parse.unquote(parts.username or ""),
+                 password=urllib.parse.unquote(parts.password or "") or None,
+                 dbname=parts.path.lstrip("/") or "postgres", autocommit=True)
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(**admin) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), drop
+
+
+def configure(data_dir, database_url=None):
+    """Environment for a throwaway instance (shared with gunicorn); must run before Django reads its settings."""
+    os.environ["VENTURE_DATA_DIR"] = str(data_dir)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["DEBUG"] = "false"
+    os.environ.pop("VENTURE_PROFILE", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "venture.settings"
+
+    import django
+
+    django.setup()
+
+
+def generate(args):
+    """The two rounds (built now unless --reuse) and the users who look at them."""
+    from venture.accounts.models import User
+    from venture.competitions.models import Competition
+
+    if not args.reuse:
+        build(args)
+    rounds = {"big": Competition.objects.exclude(title=TINY_TITLE).get(),
+              "tiny": Competition.objects.get(title=TINY_TITLE)}
+    users = {"staff": User.objects.get(username="gen_staff"), "judge": User.objects.get(username="gen_judge01"),
+             "tiny_judge": User.objects.get(username="tiny_judge01")}
+    return rounds, users
+
+
+def build(args):
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    with open(os.devnull, "w") as quiet:
+        call_command("generate_round", proposals=6, judges=5, criteria=args.criteria, funded=3, ledger_rows=4,
+                     prefix="tiny", password=PASSWORD, title=TINY_TITLE, stdout=quiet)
+    call_command("generate_round", proposals=args.proposals, judges=args.judges, criteria=args.criteria,
+                 funded=args.funded, ledger_rows=args.ledger_rows, seed=args.seed, prefix="gen", password=PASSWORD,
+                 stdout=sys.stdout)
+
+
+def url_for(name, args, pk):
+    """The URL, or None when the name is not (yet) in the URLconf."""
+    from django.urls import NoReverseMatch, reverse
+
+    values = [pk if a == "pk" else a for a in args]
+    for attempt in (values, [], None):
+        try:
+            return reverse(name, args=attempt) if attempt is not None else reverse(name, kwargs={"competition_pk": pk})
+        except NoReverseMatch:
+            continue
+    return None
+
+
+# --- Measuring --------------------------------------------------------------------------------------------------
+
+
+def summary(times):
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[18] if len(times) > 1 else times[0]
+    return statistics.median(times), p95
+
+
+def in_process(client, url, n):
+    """Warm requests through the test client: (median s, p95 s, queries, peak MiB of Python allocations, bytes)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+    size = len(response.content)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    n_queries = len(queries)  # now: the captured list is read from the connection's log, which a request resets
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    client.get(url)
+    peak = tracemalloc.get_traced_memory()[1] / MB
+    tracemalloc.stop()
+    return (*summary(times), n_queries, peak, size)
+
+
+def query_count(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return len(queries) if response.status_code == 200 else None
+
+
+def load():
+    """Other processes competing for the CPUs inflate every figure: say how busy the machine was."""
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def verdict(median, target):
+    if target is None:
+        return "—"
+    return "PASS" if median < target else "MISS"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HttpSession:
+    """A logged-in browser, in urllib: cookie jar, CSRF token from the login form, session cookie after POST."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path, timeout=300):
+        with self.opener.open(self.base + path, timeout=timeout) as response:
+            if "/accounts/login/" in response.geturl() and not path.startswith("/accounts/login/"):
+                raise OSError(f"{path} redirected to the login page")
+            return response.status, response.read()
+
+    def login(self, username, password):
+        _status, body = self.get("/accounts/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        data = urllib.parse.urlencode({"username": username, "password": password,
+                                       "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(self.base + "/accounts/login/", data=data,
+                                         headers={"Referer": self.base + "/accounts/login/"})
+        with self.opener.open(request, timeout=60) as response:
+            response.read()
+        if not any(c.name == "sessionid" for c in self.jar):
+            raise RuntimeError(f"login as {username} failed")
+
+
+def worker_pids(master):
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children]
+
+
+def vm(pid, key):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024  # kB -> MiB
+    return 0.0
+
+
+def through_gunicorn(urls, n, n_heavy):
+    """Start gunicorn on the same data, log in over HTTP, time each URL; returns (rows, each worker's memory at
+    the end, the larger worker's peak before the first URL)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "venture.wsgi:application", "--workers", "2", "--bind",
+         f"127.0.0.1:{port}", "--timeout", "300"],
+        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/accounts/login/", timeout=30).read()
+                break
+            except OSError:  # refused, reset or timed out while the workers boot
+                if time.time() > deadline or server.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError("gunicorn did not start:\n" + log.read().decode(errors="replace")) from None
+                time.sleep(0.3)
+        sessions = {}
+        for who, username in (("staff", "gen_staff"), ("judge", "gen_judge01")):
+            sessions[who] = HttpSession(base)
+            sessions[who].login(username, PASSWORD)
+        rows = []
+        workers = worker_pids(server.pid)
+        start_memory = max((vm(pid, "VmHWM") for pid in workers), default=0.0)
+        for label, url, who, heavy in urls:
+            session = sessions[who]
+            try:
+                for _ in range(3):  # both workers warm, most likely
+                    session.get(url)
+            except OSError as exc:  # urllib's HTTPError for a 4xx/5xx, or a timeout
+                rows.append((label, None, None, 0, 0.0))
+                print(f"  {label}: {exc!r}")
+                continue
+            times = []
+            for _ in range(n_heavy if heavy else n):
+                start = time.perf_counter()
+                status, _body = session.get(url)
+                times.append(time.perf_counter() - start)
+                if status != 200:
+                    raise RuntimeError(f"{url} answered {status}")
+            peak = max((vm(pid, "VmHWM") for pid in workers), default=0.0)  # the larger worker's peak so far
+            rows.append((label, *summary(times), len(times), peak))
+        memory = [(pid, vm(pid, "VmHWM"), vm(pid, "VmRSS")) for pid in worker_pids(server.pid)]
+        return rows, memory, start_memory
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+# --- The run ----------------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10, help="timed requests per page (default 10)")
+    parser.add_argument("--n-heavy", type=int, default=3, help="timed requests per export or PDF (default 3)")
+    parser.add_argument("--proposals", type=int, default=500)
+    parser.add_argument("--judges", type=int, default=15)
+    parser.add_argument("--criteria", type=int, default=4)
+    parser.add_argument("--funded", type=int, default=200)
+    parser.add_argument("--ledger-rows", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--database-url", default="", help="postgres://… : run on a new database on that server")
+    parser.add_argument("--no-gunicorn", action="store_true", help="skip the measurements through gunicorn")
+    parser.add_argument("--keep", action="store_true", help="keep the data folder (and PostgreSQL database)")
+    parser.add_argument("--reuse", metavar="DIR", default="",
+                        help="measure again the SQLite round a --keep run left in DIR (no build; DIR is kept)")
+    args = parser.parse_args()
+
+    data_dir = Path(args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-"))
+    args.keep = args.keep or bool(args.reuse)
+    drop = None
+    database_url = None
+    if args.database_url and not args.reuse:
+        database_url, drop = fresh_postgres(args.database_url)
+    try:
+        configure(data_dir, database_url)
+        from django.db import connection, connections
+        from django.test import Client
+
+        where = (f"PostgreSQL {connection.pg_version // 10000} ({database_url.rsplit('/', 1)[-1]})"
+                 if connection.vendor == "postgresql" else f"SQLite in {data_dir}")
+        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {where}; {load()}")
+        rounds, users = generate(args)
+        big, tiny = rounds["big"], rounds["tiny"]
+
+        clients = {}
+        for who in ("staff", "judge", "tiny_judge"):
+            clients[who] = Client()
+            clients[who].force_login(users[who])
+
+        print(f"\nIn-process (django.test.Client), {args.n} warm requests per page, {args.n_heavy} per export/PDF; "
+              "PASS/MISS on the median")
+        header = (f"{'page':<44}{'median':>9}{'p95':>9}{'queries':>9}{'tiny':>6}  {'py peak':>8}{'size':>9}  "
+                  f"{'target':<24}result")
+        print(header)
+        print("-" * len(header))
+        measured, missing = [], []
+        for label, name, url_args, who, heavy, target, constant in PAGES:
+            url = url_for(name, url_args, big.pk)
+            if url is None:
+                missing.append((label, name))
+                print(f"{label:<44}  skipped: URL name “{name}” does not exist yet")
+                continue
+            try:
+                median, p95, n_queries, peak, size = in_process(clients[who], url, args.n_heavy if heavy else args.n)
+            except Exception as exc:  # a page that fails is reported, and the others still measured
+                print(f"{label:<44}  failed: {exc!r}")
+                continue
+            tiny_url = url_for(name, url_args, tiny.pk)
+            tiny_queries = query_count(clients["tiny_judge" if who == "judge" else who], tiny_url)
+            result = verdict(median, target)
+            target_text = "" if target is None else f"< {target:g} s"
+            if constant:
+                target_text += ", const. queries"
+                if tiny_queries != n_queries:
+                    result = "MISS"
+            print(f"{label:<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}{tiny_queries if tiny_queries is not None else '?':>6}"
+                  f"  {peak:6.1f}MB{size / 1024:7.0f}KB  {target_text or '—':<24}{result}")
+            measured.append((label, url, who, heavy, target))
+
+        if missing:
+            portfolio_direct(big)
+        print(load())
+        connections.close_all()
+
+        if args.no_gunicorn:
+            return
+        print("\nThrough gunicorn (2 workers), logged in over HTTP with urllib; PASS/MISS on the median")
+        rows, memory, start_memory = through_gunicorn(
+            [(label, url, who, heavy) for label, url, who, heavy, _t in measured], args.n, args.n_heavy)
+        header = f"{'page':<44}{'median':>9}{'p95':>9}{'n':>4}  {'target':<10}{'result':<8}worker peak so far"
+        print(header)
+        print("-" * len(header))
+        print(f"{'(workers started, after the login page)':<84}{start_memory:6.0f} MB")
+        for (label, median, p95, n, peak), (*_rest, target) in zip(rows, measured, strict=True):
+            if median is None:
+                print(f"{label:<44}  failed (see above)")
+                continue
+            target_text = f"< {target:g} s" if target else "—"
+            print(f"{label:<44}{median:8.3f}s{p95:8.3f}s{n:4d}  {target_text:<10}{verdict(median, target):<8}"
+                  f"{peak:6.0f} MB")
+        for pid, hwm, rss in memory:
+            result = "PASS" if hwm < WORKER_MEMORY_TARGET_MB else "MISS"
+            print(f"{'worker ' + str(pid) + ' peak resident memory (VmHWM)':<44}{hwm:8.0f}MB (now {rss:.0f} MB)  "
+                  f"< {WORKER_MEMORY_TARGET_MB} MB  {result}")
+        for label, name in missing:
+            print(f"{label:<44}  skipped: URL name “{name}” does not exist yet")
+        print(load())
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.keep:
+            print(f"\nKept: data folder {data_dir}" + (f", database {database_url}" if database_url else ""))
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            if drop:
+                drop()
+
+
+def portfolio_direct(competition):
+    """While the portfolio page is being written, time the query function it will call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    try:
+        from venture.supervision.queries import portfolio
+    except ImportError:
+        return
+    portfolio(competition)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        rows = portfolio(competition)
+        times.append(time.perf_counter() - start)
+    with CaptureQueriesContext(connection) as queries:
+        portfolio(competition)
+    n_queries = len(queries)
+    median, p95 = summary(times)
+    print(f"{'  venture.supervision.queries.portfolio()':<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}        "
+          f"({len(rows)} projects, the function alone, 3 calls)")
+
+
+if __name__ == "__main__":
+    main()

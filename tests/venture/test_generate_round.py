@@ -1,0 +1,113 @@
+import io
+import random
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count, Sum
+
+from judging.models import Assignment, ConflictDeclaration, Criterion, Score, ScoreSheet
+from venture.awards import services
+from venture.awards.models import Award, GrantAgreement
+from venture.competitions.models import Competition
+from venture.demo.management.commands.generate_round import Generator
+from venture.organizations.models import Membership, Organization
+from venture.proposals.models import PROPOSAL_TRANSITIONS, Proposal, ProposalStatus, StatusChange
+from venture.supervision.models import ApprovedLine, EvaluationCriterion, Expenditure, FundedProject, Tranche
+
+TINY = {"proposals": 6, "judges": 5, "criteria": 4, "funded": 3, "ledger_rows": 4}
+
+
+def generate(**options):
+    out = io.StringIO()
+    call_command("generate_round", **{**TINY, **options}, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def generated(db):
+    output = generate(seed=7)
+    return Competition.objects.get(), output
+
+
+def test_every_stage_has_its_rows(generated):
+    competition, output = generated
+    assert competition.stage == "supervision"
+    assert Organization.objects.filter(status="verified").count() == 6
+    assert len(set(Organization.objects.values_list("name", flat=True))) == 6
+    assert Membership.objects.filter(is_owner=True, user__username__startswith="gen_applicant").count() == 6
+    assert Proposal.objects.filter(competition=competition).count() == 6
+    assert Assignment.objects.filter(panel__competition=competition, panel__stage="final").count() == 6 * 5
+    assert ConflictDeclaration.objects.filter(status="clear").count() == 6 * 5
+    assert ScoreSheet.objects.filter(status="submitted").count() == 6 * 5
+    assert Score.objects.filter(sheet__assignment__panel__competition=competition).count() == 6 * 5 * 4
+    assert FundedProject.objects.filter(competition=competition).count() == 3
+    assert Expenditure.objects.count() == 3 * 4
+    per_project = Expenditure.objects.order_by().values("project").annotate(n=Count("pk"))
+    assert {row["project"]: row["n"] for row in per_project} == dict.fromkeys(
+        FundedProject.objects.values_list("pk", flat=True), 4)
+    assert EvaluationCriterion.objects.filter(competition=competition, kind="midterm").count() == 4
+    assert EvaluationCriterion.objects.filter(competition=competition, kind="final").count() == 4
+    assert "generated in" in output
+
+
+def test_the_snapshot_verifies_and_funds_the_top_three(generated):
+    competition, _output = generated
+    snapshot = services.current_snapshot(competition)
+    assert snapshot.signed_off_by.username == "gen_auditor"
+    assert services.verify(snapshot)["ok"] is True
+    assert snapshot.outputs["top_k"] == 3
+    top = [r["proposal"] for r in snapshot.outputs["ranking"][:3]]
+    assert sorted(Award.objects.filter(status="final").values_list("proposal_id", flat=True)) == sorted(top)
+    assert sorted(FundedProject.objects.values_list("proposal_id", flat=True)) == sorted(top)
+    assert GrantAgreement.objects.count() == 3
+    assert services.committed(competition) <= competition.fund_pool
+    assert Proposal.objects.filter(status=ProposalStatus.AWARDED).count() == 3
+    assert Proposal.objects.filter(status=ProposalStatus.NOT_FUNDED).count() == 3
+
+
+def test_statuses_follow_the_transition_tables(generated):
+    competition, _output = generated
+    for proposal in Proposal.objects.filter(competition=competition):
+        steps = [ProposalStatus.DRAFT, *StatusChange.objects.filter(proposal=proposal).values_list("status",
+                                                                                                      flat=True)]
+        assert all(b in PROPOSAL_TRANSITIONS[a] for a, b in zip(steps, steps[1:], strict=False)), steps
+        assert steps[-1] == proposal.status
+    for project in FundedProject.objects.all():
+        assert ApprovedLine.objects.filter(project=project).aggregate(s=Sum("amount"))["s"] == project.grant
+        released = Tranche.objects.filter(project=project).aggregate(s=Sum("released_amount"))["s"]
+        assert released == project.released_total <= project.grant
+        assert Tranche.objects.filter(project=project).aggregate(s=Sum("amount"))["s"] == project.grant
+
+
+def test_rubric_weights_add_up_to_100_whatever_the_count(db):
+    generate(criteria=7, ledger_rows=0)
+    criteria = list(Criterion.objects.all())
+    assert len(criteria) == 7
+    assert sum(c.weight for c in criteria) == Decimal("100")
+    assert all(c.max_points == c.weight for c in criteria)
+    assert Score.objects.count() == 6 * 5 * 7
+    assert Expenditure.objects.count() == 0
+
+
+def test_a_second_round_needs_another_prefix_and_keeps_names_unique(db):
+    generate()
+    with pytest.raises(CommandError, match="prefix"):
+        generate()
+    generate(prefix="second", title="第二个生成轮次")
+    assert Competition.objects.count() == 2
+    assert Organization.objects.count() == len(set(Organization.objects.values_list("name", flat=True))) == 12
+
+
+def test_organization_names_stay_unique_beyond_the_pool(db):
+    names = [name for name, _city, _suffix in Generator._org_names(SimpleNamespace(rng=random.Random(1)), 2500)]
+    assert len(names) == len(set(names)) == 2500
+
+
+def test_refuses_production_settings(db, settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        generate()
+    assert not Competition.objects.exists()
