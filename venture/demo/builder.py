@@ -218,6 +218,25 @@ def build_people(rng):
     return {"staff": staff, "auditor": auditor, "supervisor": supervisor, "judges": judges, "applicants": []}
 
 
+def _set_up(c, rubric=True):
+    """The demo rounds' service categories, budget rules, tranche plan (50/30/20) and, unless told not to, rubric."""
+    for i, name in enumerate(CATEGORIES):
+        Category.objects.create(competition=c, name=name, order=i)
+    for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES):
+        BudgetCategory.objects.create(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
+    for i, (pct, cond) in enumerate(
+        [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
+    ):
+        TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
+    if rubric:
+        for i, (code, name, points, description, bands) in enumerate(RUBRIC):
+            Criterion.objects.create(
+                competition=c, code=code, name=name, description=description, max_points=Decimal(points),
+                weight=Decimal(points), order=i,
+                bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands],
+            )
+
+
 def build_round():
     c = Competition.objects.create(
         title=DEMO_ROUND_TITLE,
@@ -245,19 +264,7 @@ def build_round():
         tiebreak_criterion="social_benefit",
         stage=Stage.SCREENING,
     )
-    for i, name in enumerate(CATEGORIES):
-        Category.objects.create(competition=c, name=name, order=i)
-    for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES):
-        BudgetCategory.objects.create(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
-    for i, (pct, cond) in enumerate(
-        [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
-    ):
-        TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
-    for i, (code, name, points, description, bands) in enumerate(RUBRIC):
-        Criterion.objects.create(
-            competition=c, code=code, name=name, description=description, max_points=Decimal(points),
-            weight=Decimal(points), order=i, bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands],
-        )
+    _set_up(c)
     return c
 
 
@@ -559,14 +566,7 @@ def build_supervision(rng, organizations, people):
         min_project_months=6, max_project_months=14, notice_working_days=5, tiebreak_criterion="social_benefit",
         stage=Stage.SUPERVISION,
     )
-    for i, name in enumerate(CATEGORIES):
-        Category.objects.create(competition=c, name=name, order=i)
-    for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES):
-        BudgetCategory.objects.create(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
-    for i, (pct, cond) in enumerate(
-        [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
-    ):
-        TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
+    _set_up(c, rubric=False)
     for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
         for i, (name, pts) in enumerate(EVALUATION_RUBRIC):
             EvaluationCriterion.objects.create(competition=c, kind=kind, name=name, max_points=pts, order=i)
@@ -695,17 +695,5 @@ def build_next_round(rng, organizations):
         min_project_months=6, max_project_months=12, cofunding_share=Decimal("10"), notice_working_days=5,
         tiebreak_criterion="social_benefit", stage=Stage.OPEN,
     )
-    for i, name in enumerate(CATEGORIES):
-        Category.objects.create(competition=c, name=name, order=i)
-    for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES):
-        BudgetCategory.objects.create(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
-    for i, (pct, cond) in enumerate(
-        [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
-    ):
-        TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
-    for i, (code, name, points, description, bands) in enumerate(RUBRIC):
-        Criterion.objects.create(
-            competition=c, code=code, name=name, description=description, max_points=Decimal(points),
-            weight=Decimal(points), order=i, bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands],
-        )
+    _set_up(c)
     return c
