@@ -130,14 +130,29 @@ def _qr_svg(url):
                                                             svgclass="qr-code"))
 
 
-def _workspace(request, project, status=200, **forms):
-    """The workspace page; a POST that failed validation passes its bound form to keep the input and show errors."""
-    user, today = request.user, timezone.localdate()
-    may = _perms(user, project)
+def _budget_figures(project, today):
+    """Budget against actual with alerts and the by-category chart, shared by the workspace and the report PDF."""
     lines, categories = queries.budget_vs_actual(project)
     for line in lines:
         line.remaining = line.amount - line.spent
     spent = sum((c["spent"] for c in categories), ZERO)
+    return {
+        "lines": lines, "categories": categories, "spent": spent,
+        "spent_share": spent * 100 / project.grant if project.grant else ZERO,
+        "elapsed_share": queries.time_elapsed_share(project, today),
+        "alerts": queries.alerts(project, today, lines=lines, categories=categories),
+        "category_chart": charts.grouped_bars(
+            [c["name"] for c in categories],
+            {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
+            title=_("Budget and spending by category"), value_format=_yuan),
+    }
+
+
+def _workspace(request, project, status=200, **forms):
+    """The workspace page; a POST that failed validation passes its bound form to keep the input and show errors."""
+    user, today = request.user, timezone.localdate()
+    may = _perms(user, project)
+    figures = _budget_figures(project, today)
     evaluations = list(project.evaluations.select_related("evaluator"))
     tranches = [(t, services.condition_met(t)) for t in project.tranches.select_related("released_by")]
     cumulative = queries.cumulative_spending(project)
@@ -147,16 +162,8 @@ def _workspace(request, project, status=200, **forms):
     recorded = {e.kind for e in evaluations}
     final_passed = any(e.kind == EvaluationKind.FINAL and e.passed for e in evaluations)
     context = {
-        "project": project, "may": may, "today": today,
-        "alerts": queries.alerts(project, today, lines=lines, categories=categories),
-        "lines": lines, "categories": categories, "spent": spent,
-        "spent_share": spent * 100 / project.grant if project.grant else ZERO,
-        "elapsed_share": queries.time_elapsed_share(project, today),
+        "project": project, "may": may, "today": today, **figures,
         "people": queries.people_served(project),
-        "category_chart": charts.grouped_bars(
-            [c["name"] for c in categories],
-            {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
-            title=_("Budget and spending by category"), value_format=_yuan),
         "spending_chart": charts.line_chart(
             {_("Spent (cumulative)"): cumulative,
              _("Even pace over the period"): [(project.period_start, ZERO), (project.period_end, project.grant)]},
@@ -173,7 +180,7 @@ def _workspace(request, project, status=200, **forms):
     }
     if may["manage"]:
         context.update({
-            "revise_form": forms.get("revise_form") or BudgetRevisionForm(lines=lines),
+            "revise_form": forms.get("revise_form") or BudgetRevisionForm(lines=figures["lines"]),
             "supervisors_form": forms.get("supervisors_form") or SupervisorsForm(
                 initial={"supervisors": list(context["supervisors"])}),
             "release_forms": {t.pk: (forms.get("release_form") if forms.get("release_tranche") == t.pk else None)
@@ -673,19 +680,8 @@ def report_pdf(request, pk):
 
     project = _project(request, pk)
     today = timezone.localdate()
-    lines, categories = queries.budget_vs_actual(project)
-    for line in lines:
-        line.remaining = line.amount - line.spent
-    spent = sum((c["spent"] for c in categories), ZERO)
     pdf = render_pdf("pdf/supervision_report.html", {
-        "project": project, "today": today, "lines": lines, "categories": categories, "spent": spent,
-        "spent_share": spent * 100 / project.grant if project.grant else ZERO,
-        "elapsed_share": queries.time_elapsed_share(project, today),
-        "alerts": queries.alerts(project, today, lines=lines, categories=categories),
-        "chart": charts.grouped_bars(
-            [c["name"] for c in categories],
-            {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
-            title=_("Budget and spending by category"), value_format=_yuan),
+        "project": project, "today": today, **_budget_figures(project, today),
         "reports": project.reports.all(), "visits": project.visits.select_related("supervisor"),
         "rectifications": project.rectifications.all(), "evaluations": project.evaluations.all(),
     }, request=request)
