@@ -53,6 +53,7 @@ def build(n_projects, n_rows):
     from venture.awards.services import create_agreement
     from venture.competitions.models import Stage
     from venture.supervision import services
+    from venture.supervision.ledger import refresh_totals
     from venture.supervision.models import Expenditure, Rectification
 
     today = timezone.localdate()
@@ -95,6 +96,8 @@ def build(n_projects, n_rows):
     if batch:
         Expenditure.objects.bulk_create(batch)
         total += len(batch)
+    with transaction.atomic():
+        refresh_totals()  # what record_expenditure / import_ledger keep up to date
     return staff, total
 
 

@@ -190,3 +190,28 @@ def test_five_submits_of_the_same_new_sheet_make_one_sheet():
     n = int(winner.comment[1])
     assert sorted(sheet.scores.values_list("points", flat=True)) == sorted(
         Decimal(cr.max_points) - n for cr in criteria)
+
+
+# --- The ledger's running totals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
+    from venture.supervision import ledger
+
+    project, staff = funded_project()
+    lines = list(project.lines.select_related("category"))
+    amounts = [Decimal(f"{10 + n}.{n:02d}") for n in range(THREADS * 2)]
+
+    def entry(n):
+        return lambda: supervision.record_expenditure(
+            project=FundedProject.objects.get(pk=project.pk), by=staff, date=project.period_start,
+            line=lines[n % len(lines)], amount=amounts[n], payee="供应商", description="物资", voucher_no=f"PZ-{n}")
+
+    outcomes = race(*[entry(n) for n in range(len(amounts))])
+
+    assert _errors(outcomes) == []
+    assert ledger.differences([project.pk]) == []
+    project.refresh_from_db()
+    assert project.spent_total == sum(amounts)
+

@@ -604,6 +604,7 @@ def build_supervision(rng, organizations, people):
 
 def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
     from venture.supervision import services as sup
+    from venture.supervision.ledger import refresh_totals
     from venture.supervision.models import (
         EvaluationKind,
         Expenditure,
@@ -636,6 +637,7 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
                                        voucher_no=f"PZ{project.pk:03d}{line.pk:04d}{k}", receipt=receipt,
                                        created_by=staff))
     Expenditure.objects.bulk_create(entries)
+    refresh_totals([project.pk])
     # Reports: every period that ended is submitted and accepted, except where the scenario says otherwise.
     reports = list(ProgressReport.objects.filter(project=project, period_end__lt=today).order_by("period_start"))
     for i, report in enumerate(reports):

@@ -50,6 +50,10 @@ class FundedProject(models.Model):
     feedback_token = models.CharField(max_length=32, unique=True, default=_token)
     closeout_report = models.TextField(_("close-out report"), blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Running totals of the ledger, kept by venture.supervision.ledger in the transaction that changes it.
+    spent_total = models.DecimalField(_("spent"), **MONEY, default=0)
+    first_spent_on = models.DateField(null=True, blank=True)
+    last_spent_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["competition", "title"]
@@ -74,6 +78,7 @@ class ApprovedLine(models.Model):
     category = models.ForeignKey(BudgetCategory, on_delete=models.PROTECT, related_name="+")
     item = models.CharField(_("item"), max_length=200)
     amount = models.DecimalField(_("approved amount"), **MONEY)
+    spent = models.DecimalField(_("spent"), **MONEY, default=0)  # running total, see venture.supervision.ledger
 
     class Meta:
         ordering = ["category__order", "id"]
@@ -251,6 +256,34 @@ class Expenditure(models.Model):
         return f"{self.date} {self.description} {self.amount}"
 
 
+class CategorySpend(models.Model):
+    """Running total of a project's ledger per budget category (also categories the budget lacks)."""
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="category_spend")
+    category = models.ForeignKey(BudgetCategory, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "category"], name="one_spend_per_category")]
+
+    def __str__(self):
+        return f"{self.project_id} · {self.category_id}: {self.amount}"
+
+
+class MonthlySpend(models.Model):
+    """Running total of a project's ledger per calendar month (``month`` is the first day)."""
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="monthly_spend")
+    month = models.DateField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "month"], name="one_spend_per_month")]
+
+    def __str__(self):
+        return f"{self.project_id} · {self.month:%Y-%m}: {self.amount}"
+
+
 class SiteVisit(models.Model):
     project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="visits")
     supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -338,12 +371,19 @@ class Evaluation(models.Model):
     points = models.JSONField(default=dict)  # {criterion id: points}
     total = models.DecimalField(_("total"), max_digits=6, decimal_places=2)
     passed = models.BooleanField(_("passed"))
+    # 1 for the evaluation, 2, 3 … for a re-evaluation (复评) after a failed one and the project's reinstatement.
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["project", "created_at"]
-        constraints = [models.UniqueConstraint(fields=["project", "kind"], name="one_evaluation_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "kind", "attempt"], name="one_evaluation_per_attempt"),
+            # A pass is final: at most one passed evaluation of each kind.
+            models.UniqueConstraint(fields=["project", "kind"], condition=models.Q(passed=True),
+                                    name="one_passed_evaluation_per_kind"),
+        ]
 
     def __str__(self):
         return f"{self.project} · {self.get_kind_display()} {self.total}"

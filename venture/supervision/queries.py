@@ -1,19 +1,20 @@
 """Reads for supervision: budget against actual, alerts, the portfolio — sums in the database, in Decimal, in a
 fixed number of queries whatever the number of projects or ledger rows."""
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import (
     ApprovedLine,
+    CategorySpend,
     Expenditure,
     FundedProject,
+    MonthlySpend,
     ProgressReport,
     ProjectStatus,
     Rectification,
@@ -30,32 +31,30 @@ def _sum(qs, field="amount"):
                     output_field=MONEY_FIELD)
 
 
-def budget_vs_actual(project):
-    """Per line and per category: approved, spent, remaining, spent share. Two queries."""
-    lines = list(ApprovedLine.objects.filter(project=project).select_related("category")
-                 .annotate(spent=Coalesce(Sum("expenditures__amount"), Value(ZERO), output_field=MONEY_FIELD))
-                 .order_by("category__order", "id"))
+def _categories(lines, spend):
+    """Approved and spent per budget category: the lines' categories in budget order, then any category spent in
+    that the budget lacks (its rules, such as the management-fee cap, still apply). ``spend``: [CategorySpend]."""
     by_category = {}
     for line in lines:
-        c = by_category.setdefault(line.category_id, {"category": line.category, "approved": ZERO, "spent": ZERO})
+        c = by_category.setdefault(line.category_id, {"category": line.category, "name": line.category.name,
+                                                      "approved": ZERO, "spent": ZERO})
         c["approved"] += line.amount
-    for row in (Expenditure.objects.filter(project=project).values("category_id", "category__name",
-                                                                   "category__order")
-                .annotate(s=Sum("amount"))):
-        c = by_category.setdefault(row["category_id"], {"category": None, "name": row["category__name"],
-                                                        "approved": ZERO, "spent": ZERO})
-        c["spent"] = row["s"]
-    missing = [pk for pk, c in by_category.items() if c["category"] is None]
-    if missing:  # spent in a category the budget lacks: its rules (management-fee cap) still apply
-        from venture.competitions.models import BudgetCategory
-
-        for pk, category in BudgetCategory.objects.in_bulk(missing).items():
-            by_category[pk]["category"] = category
+    for row in sorted(spend, key=lambda r: (r.category.order, r.category_id)):
+        by_category.setdefault(row.category_id, {"category": row.category, "name": row.category.name,
+                                                 "approved": ZERO, "spent": ZERO})["spent"] = row.amount
     for c in by_category.values():
-        c["name"] = c["category"].name if c["category"] else c.get("name")
         c["remaining"] = c["approved"] - c["spent"]
         c["share"] = (c["spent"] / c["approved"] * 100) if c["approved"] else None
-    return lines, list(by_category.values())
+    return list(by_category.values())
+
+
+def budget_vs_actual(project):
+    """Per line and per category: approved, spent, remaining, spent share — from the ledger's running totals
+    (venture.supervision.ledger). Two queries."""
+    lines = list(ApprovedLine.objects.filter(project=project).select_related("category")
+                 .order_by("category__order", "id"))
+    spend = CategorySpend.objects.filter(project=project).select_related("category")
+    return lines, _categories(lines, spend)
 
 
 @dataclass
@@ -99,15 +98,13 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
             found.append(Alert("fee_cap", _("Management fee ¥%(spent)s is above the %(cap)s%% cap (¥%(limit)s).") % {
                 "spent": f"{cat['spent']:,.2f}", "cap": f"{cap.normalize():f}",
                 "limit": f"{project.grant * cap / 100:,.2f}"}, "danger"))
-    bounds = extra.get("dates") if extra else None
-    if bounds is None:
-        bounds = Expenditure.objects.filter(project=project).aggregate(first=Min("date"), last=Max("date"))
-    if bounds["first"] and bounds["first"] < project.signed_on:
+    first, last = project.first_spent_on, project.last_spent_on
+    if first and first < project.signed_on:
         found.append(Alert("before_agreement", _("Spending dated %(day)s, before the agreement was signed (%(signed)s).")
-                           % {"day": bounds["first"].isoformat(), "signed": project.signed_on.isoformat()}))
-    if bounds["last"] and bounds["last"] > project.period_end:
+                           % {"day": first.isoformat(), "signed": project.signed_on.isoformat()}))
+    if last and last > project.period_end:
         found.append(Alert("after_period", _("Spending dated %(day)s, after the project period.") % {
-            "day": bounds["last"].isoformat()}))
+            "day": last.isoformat()}))
     if project.status == ProjectStatus.ACTIVE and project.grant:
         elapsed = time_elapsed_share(project, today)
         spent_share = spent_total * 100 / project.grant
@@ -167,45 +164,11 @@ def project_rectifications(project, today=None):
     return items
 
 
-def _ledger_by_project(project_ids=None):
-    """The ledger of the projects (None: of every project, read sequentially rather than through an IN list of
-    ids, which SQLite answers by one index lookup per ledger row) in ONE grouped pass — the expensive part at
-    hundreds of thousands of rows:
-    {project id: {"lines": {line id: spent}, "categories": {category id: spent}, "total", "first", "last" (dates),
-    "months": {first day of the month: spent}}}. Months come from the ISO date text, a native SQL function on
-    SQLite and PostgreSQL alike (TruncMonth calls back into Python for every row on SQLite)."""
-    from django.db.models import CharField
-    from django.db.models.functions import Cast, Substr
-
-    ledger = {}
-    entries = Expenditure.objects.all() if project_ids is None else Expenditure.objects.filter(
-        project_id__in=project_ids)
-    rows = (entries
-            .annotate(month=Substr(Cast("date", output_field=CharField()), 1, 7))
-            .values("project_id", "category_id", "line_id", "month")
-            .annotate(s=Sum("amount"), first=Min("date"), last=Max("date")).order_by())
-    for row in rows:
-        p = ledger.setdefault(row["project_id"], {"lines": {}, "categories": {}, "total": ZERO, "first": None,
-                                                  "last": None, "months": {}})
-        s = row["s"]
-        if row["line_id"] is not None:
-            p["lines"][row["line_id"]] = p["lines"].get(row["line_id"], ZERO) + s
-        p["categories"][row["category_id"]] = p["categories"].get(row["category_id"], ZERO) + s
-        p["total"] += s
-        p["first"] = row["first"] if p["first"] is None else min(p["first"], row["first"])
-        p["last"] = row["last"] if p["last"] is None else max(p["last"], row["last"])
-        month = datetime.date(int(row["month"][:4]), int(row["month"][5:7]), 1)
-        p["months"][month] = p["months"].get(month, ZERO) + s
-    return ledger
-
-
-EMPTY_LEDGER = {"lines": {}, "categories": {}, "total": ZERO, "first": None, "last": None, "months": {}}
-
-
 def portfolio(competition=None, today=None, status=None, q=None, supervisor=None):
     """One row per funded project with grant, released, spent, spent % vs time elapsed %, people served vs target,
-    open rectifications, overdue reports, alerts, and the spending by category and by month. A fixed number of
-    queries, one pass over the ledger. ``supervisor``: only the projects that user supervises."""
+    open rectifications, overdue reports, alerts, and the spending by category and by month. Five queries whatever
+    the number of projects: the ledger is read through its running totals (venture.supervision.ledger).
+    ``supervisor``: only the projects that user supervises."""
     today = today or timezone.localdate()
     projects = FundedProject.objects.select_related("competition", "organization")
     if supervisor is not None:
@@ -216,54 +179,44 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
         projects = projects.filter(status=status)
     if q:
         projects = projects.filter(Q(title__icontains=q) | Q(organization__name__icontains=q))
+
+    def count(queryset):
+        return Coalesce(Subquery(queryset.filter(project=OuterRef("pk")).values("project").annotate(n=Count("pk"))
+                                 .values("n")[:1]), Value(0))
+
     people = (ProgressReport.objects.filter(project=OuterRef("pk"), status=ReportStatus.ACCEPTED).values("project")
               .annotate(s=Sum("people_served")).values("s"))
-    projects = projects.annotate(
+    open_items = Rectification.objects.exclude(status=RectificationStatus.CLOSED)
+    projects = list(projects.annotate(
         people=Coalesce(Subquery(people[:1]), Value(0)),
-        overdue=Count("reports", filter=Q(reports__status__in=[ReportStatus.DUE, ReportStatus.CHANGES],
-                                          reports__due_on__lt=today), distinct=True),
-        open_rectifications=Subquery(Rectification.objects.filter(project=OuterRef("pk")).exclude(
-            status=RectificationStatus.CLOSED).values("project").annotate(n=Count("pk")).values("n")[:1]),
-        late_rectifications=Subquery(Rectification.objects.filter(project=OuterRef("pk"), deadline__lt=today).exclude(
-            status=RectificationStatus.CLOSED).values("project").annotate(n=Count("pk")).values("n")[:1]),
-    ).order_by("competition_id", "title")
-    projects = list(projects)
+        overdue=count(ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES],
+                                                    due_on__lt=today)),
+        open_rectifications=count(open_items),
+        late_rectifications=count(open_items.filter(deadline__lt=today)),
+    ).order_by("competition_id", "title"))
     ids = [p.pk for p in projects]
-    # Most of the projects shown: one sequential pass over the whole ledger beats an index lookup per ledger row
-    # (SQLite has no statistics to choose by itself); the other projects' sums are simply not looked at.
-    unfiltered = supervisor is None and competition is None and not status and not q
-    most = unfiltered or len(ids) * 2 > FundedProject.objects.count()
-    ledger = _ledger_by_project(None if most else ids)
-    lines_by_project = {}
-    for line in ApprovedLine.objects.filter(project_id__in=ids).select_related("category"):
-        line.spent = ledger.get(line.project_id, EMPTY_LEDGER)["lines"].get(line.pk, ZERO)
+    lines_by_project, spend_by_project, months_by_project = {}, {}, {}
+    for line in ApprovedLine.objects.filter(project_id__in=ids).select_related("category").order_by(
+            "category__order", "id"):
         lines_by_project.setdefault(line.project_id, []).append(line)
-    from venture.competitions.models import BudgetCategory
-
-    categories = {c.pk: c for c in BudgetCategory.objects.filter(
-        competition_id__in={p.competition_id for p in projects})}
+    for row in CategorySpend.objects.filter(project_id__in=ids).select_related("category"):
+        spend_by_project.setdefault(row.project_id, []).append(row)
+    for project_id, month, amount in MonthlySpend.objects.filter(project_id__in=ids).values_list(
+            "project_id", "month", "amount"):
+        months_by_project.setdefault(project_id, {})[month] = amount
     rows = []
     for p in projects:
         lines = lines_by_project.get(p.pk, [])
-        spending = ledger.get(p.pk, EMPTY_LEDGER)
-        cats = {}
-        for line in lines:
-            cats.setdefault(line.category_id, {"category": line.category, "name": line.category.name,
-                                               "approved": ZERO, "spent": ZERO})["approved"] += line.amount
-        for cid, s in spending["categories"].items():
-            cat = categories.get(cid)
-            cats.setdefault(cid, {"category": cat, "name": cat.name if cat else "?", "approved": ZERO,
-                                  "spent": ZERO})["spent"] = s
-        found = alerts(p, today, lines=lines, categories=list(cats.values()), extra={
-            "dates": {"first": spending["first"], "last": spending["last"]}, "overdue": p.overdue,
-            "late_rectifications": p.late_rectifications or 0})
-        spent = spending["total"]
+        cats = _categories(lines, spend_by_project.get(p.pk, []))
+        found = alerts(p, today, lines=lines, categories=cats, extra={
+            "overdue": p.overdue, "late_rectifications": p.late_rectifications})
+        spent = p.spent_total
         rows.append({
             "project": p, "grant": p.grant, "released": p.released_total, "spent": spent,
             "spent_share": spent * 100 / p.grant if p.grant else ZERO,
             "elapsed_share": time_elapsed_share(p, today), "people": p.people, "people_target": p.people_target,
-            "open_rectifications": p.open_rectifications or 0, "overdue": p.overdue, "alerts": found,
-            "categories": list(cats.values()), "months": spending["months"],
+            "open_rectifications": p.open_rectifications, "overdue": p.overdue, "alerts": found,
+            "categories": cats, "months": months_by_project.get(p.pk, {}),
         })
     return rows
 

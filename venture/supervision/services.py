@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from venture.audit.services import record
 from venture.competitions.models import TrancheCondition
 
+from . import ledger
 from .models import (
     PROJECT_TRANSITIONS,
     RECTIFICATION_TRANSITIONS,
@@ -132,10 +133,9 @@ def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
         amount = _money(amounts.get(pk, line.amount))
         if amount < 0:
             raise ValidationError(_("A budget line cannot be negative."))
-        spent = sum((e.amount for e in line.expenditures.all()), Decimal("0"))
-        if amount < spent:
+        if amount < line.spent:
             raise ValidationError(_("“%(item)s” has already spent ¥%(spent)s; it cannot be cut below that.") % {
-                "item": line.item, "spent": f"{spent:,.2f}"})
+                "item": line.item, "spent": f"{line.spent:,.2f}"})
         new_total += amount
     if new_total != project.grant:
         raise ValidationError(_("The revised lines add up to ¥%(total)s; they must add up to the grant, ¥%(grant)s.")
@@ -322,6 +322,17 @@ def send_report_reminders(*, today=None, dry_run=False, horizon=REMINDER_HORIZON
 # --- Expenditure ledger ----------------------------------------------------------------------------------------------
 
 
+def _refresh_totals(project):
+    """The project's running totals from its ledger, also on the caller's instance."""
+    fresh = ledger.refresh_totals([project.pk])
+    project.spent_total, project.first_spent_on, project.last_spent_on = fresh.projects[project.pk]
+
+
+def _lock(project):
+    """Serialise writers of one project's ledger, so that each running-total refresh sees the other's rows."""
+    list(FundedProject.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True))
+
+
 def check_expenditure(project, *, date, line, category, amount, receipt, lines_by_pk=None):
     """Field errors for one ledger entry, as {field: message}; empty when it may be recorded."""
     errors = {}
@@ -352,10 +363,12 @@ def record_expenditure(*, project, by, date, amount, payee, description, voucher
     errors = check_expenditure(project, date=date, line=line, category=category, amount=amount, receipt=receipt)
     if errors:
         raise ValidationError(errors)
+    _lock(project)
     entry = Expenditure.objects.create(project=project, date=date, line=line,
                                        category=line.category if line else category, amount=_money(amount),
                                        payee=payee, description=description, voucher_no=voucher_no,
                                        receipt=receipt or "", created_by=by)
+    _refresh_totals(project)
     record(actor=by, action="expenditure.record", obj=project,
            after={"date": date, "amount": entry.amount, "line": line.pk if line else None, "voucher": voucher_no})
     return entry
@@ -441,9 +454,11 @@ def import_ledger(*, project, rows, by):
         raise ValidationError(_("The ledger has no rows."))
     if any(errors for _n, errors in report):
         return [], report
+    _lock(project)
     entries = Expenditure.objects.bulk_create([Expenditure(project=project, created_by=by, **{
         **d, "category": d["line"].category if d["line"] else d["category"], "amount": _money(d["amount"])})
         for d in parsed])
+    _refresh_totals(project)
     record(actor=by, action="expenditure.import", obj=project, after={"rows": len(entries),
                                                                       "total": sum(e.amount for e in entries)})
     return entries, report
@@ -513,14 +528,30 @@ def _project_transition(project, to, by, reason):
            note=reason)
 
 
+def next_attempt(project, kind):
+    """The attempt number a new evaluation of this kind would get, or ValidationError saying why none can be held
+    now: the evaluation passed already, or it failed and the project has not been reinstated."""
+    earlier = list(Evaluation.objects.filter(project=project, kind=kind).values_list("passed", flat=True))
+    if any(earlier):
+        raise ValidationError(_("This evaluation has already been passed."))
+    if project.status == ProjectStatus.CLOSED:
+        raise ValidationError(_("The project is closed."))
+    if earlier and project.status != ProjectStatus.ACTIVE:
+        raise ValidationError(_("The evaluation failed and the project is suspended: reinstate it once the "
+                                "rectification is done, then hold the re-evaluation."))
+    return len(earlier) + 1
+
+
 @transaction.atomic
 def evaluate(*, project, kind, by, points, comment=""):
     """points: {EvaluationCriterion: points}. Pass ≥ the round's mark releases the gated tranche; a fail stops it
-    and flags (suspends) the project."""
+    and flags (suspends) the project. After a fail, once the project has been reinstated (its rectification done),
+    the evaluation can be held again (复评): the next attempt. A pass is final."""
     project = FundedProject.objects.select_for_update(of=("self",)).select_related("competition").get(pk=project.pk)
     criteria = list(project.competition.evaluation_criteria.filter(kind=kind))
     if not criteria:
         raise ValidationError(_("This round has no rubric for this evaluation."))
+    attempt = next_attempt(project, kind)
     errors = {}
     for c in criteria:
         value = points.get(c)
@@ -531,12 +562,11 @@ def evaluate(*, project, kind, by, points, comment=""):
     scale = sum((c.max_points for c in criteria), Decimal("0"))
     total = _money(sum((Decimal(points[c]) for c in criteria), Decimal("0")) * 100 / scale)
     passed = total >= project.competition.evaluation_pass_mark
-    if Evaluation.objects.filter(project=project, kind=kind).exists():
-        raise ValidationError(_("This evaluation has already been recorded."))
     evaluation = Evaluation.objects.create(project=project, kind=kind, evaluator=by, comment=comment, total=total,
-                                           passed=passed, points={str(c.pk): str(points[c]) for c in criteria})
-    record(actor=by, action=f"evaluation.{kind}", obj=project, after={"total": total, "passed": passed},
-           note=comment)
+                                           passed=passed, attempt=attempt,
+                                           points={str(c.pk): str(points[c]) for c in criteria})
+    record(actor=by, action=f"evaluation.{kind}", obj=project,
+           after={"total": total, "passed": passed, "attempt": attempt}, note=comment)
     if not passed and project.status == ProjectStatus.ACTIVE:
         _project_transition(project, ProjectStatus.SUSPENDED, by,
                             _("%(kind)s failed with %(total)s points.") % {

@@ -159,7 +159,13 @@ def _workspace(request, project, status=200, **forms):
     # The public address (printed on leaflets as a QR code), not whatever host this request came through.
     feedback_url = settings.SITE_URL.rstrip("/") + reverse("supervision:feedback", args=[project.feedback_token])
     active = project.status == ProjectStatus.ACTIVE
-    recorded = {e.kind for e in evaluations}
+    evaluation_kinds = []  # what can be recorded now: a first evaluation, or a re-evaluation after a reinstatement
+    for kind in EvaluationKind:
+        earlier = [e for e in evaluations if e.kind == kind]
+        if any(e.passed for e in earlier) or (earlier and not active) or project.status == ProjectStatus.CLOSED:
+            continue
+        evaluation_kinds.append({"value": kind.value, "label": _("%(kind)s: re-evaluation") % {"kind": kind.label}
+                                 if earlier else kind.label})
     final_passed = any(e.kind == EvaluationKind.FINAL and e.passed for e in evaluations)
     context = {
         "project": project, "may": may, "today": today, **figures,
@@ -174,7 +180,7 @@ def _workspace(request, project, status=200, **forms):
         "visits": project.visits.select_related("supervisor").prefetch_related("photos"),
         "rectifications": queries.project_rectifications(project, today),
         "evaluations": evaluations, "pass_mark": project.competition.evaluation_pass_mark,
-        "evaluation_kinds": [k for k in EvaluationKind if k.value not in recorded],
+        "evaluation_kinds": evaluation_kinds,
         "feedback": queries.feedback_summary(project), "feedback_url": feedback_url, "qr": _qr_svg(feedback_url),
         "supervisors": project.supervisors.order_by("full_name", "username"),
     }
@@ -576,6 +582,10 @@ def evaluation_new(request, pk, kind):
         raise Http404
     criteria = list(project.competition.evaluation_criteria.filter(kind=kind))
     form = EvaluationForm(request.POST or None, criteria=criteria)
+    try:
+        attempt, refusal = services.next_attempt(project, kind), None
+    except ValidationError as exc:
+        attempt, refusal = None, exc.messages[0]
     if request.method == "POST" and form.is_valid():
         try:
             evaluation = services.evaluate(project=project, kind=kind, by=request.user, points=form.points(),
@@ -593,7 +603,8 @@ def evaluation_new(request, pk, kind):
         except ValidationError as exc:
             _add_errors(form, exc)
     return render(request, "venture/supervision/evaluation_form.html", {
-        "project": project, "form": form, "kind": EvaluationKind(kind), "criteria": criteria,
+        "project": project, "form": form, "kind": EvaluationKind(kind), "criteria": criteria, "attempt": attempt,
+        "refusal": refusal,
         "pass_mark": project.competition.evaluation_pass_mark,
         "scale": sum((c.max_points for c in criteria), ZERO),
     }, status=400 if request.method == "POST" else 200)

@@ -91,6 +91,7 @@ from venture.demo.builder import (
 from venture.organizations.models import Membership, Organization, OrgStatus
 from venture.proposals.models import BudgetLine, Indicator, Milestone, Proposal, ProposalStatus, StatusChange
 from venture.screening.models import ChecklistItem, CheckResult, FinalistDecision
+from venture.supervision.ledger import refresh_totals
 from venture.supervision.models import (
     ApprovedLine,
     BudgetRevision,
@@ -747,6 +748,8 @@ class Generator:
         insert_rows(Expenditure, ["project", "date", "category", "line", "amount", "payee", "description",
                                   "voucher_no", "receipt", "created_by", "created_at"], rows)
         self.phases.done("expenditure ledger inserted", len(rows))
+        refresh_totals([pr.pk for pr in self.projects])
+        self.phases.done("ledger running totals computed", len(self.projects))
 
     def oversight(self):
         """Releases, the mid-term evaluation, site visits with rectifications, beneficiary feedback."""
