@@ -200,13 +200,16 @@ def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
     from venture.supervision import ledger
 
     project, staff = funded_project()
-    lines = list(project.lines.select_related("category"))
+    from venture.competitions.models import BudgetCategory
+
+    categories = [BudgetCategory.objects.create(competition=project.competition, name=f"科目{i}", order=10 + i)
+                  for i in range(3)]
     amounts = [Decimal(f"{10 + n}.{n:02d}") for n in range(THREADS * 2)]
 
     def entry(n):
         return lambda: supervision.record_expenditure(
             project=FundedProject.objects.get(pk=project.pk), by=staff, date=project.period_start,
-            line=lines[n % len(lines)], amount=amounts[n], payee="供应商", description="物资", voucher_no=f"PZ-{n}")
+            category=categories[n % 3], amount=amounts[n], payee="供应商", description="物资", voucher_no=f"PZ-{n}")
 
     outcomes = race(*[entry(n) for n in range(len(amounts))])
 
@@ -214,4 +217,6 @@ def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
     assert ledger.differences([project.pk]) == []
     project.refresh_from_db()
     assert project.spent_total == sum(amounts)
+    assert sorted(project.category_spend.values_list("amount", flat=True)) == sorted(
+        sum(amounts[n::3]) for n in range(3))
 
