@@ -87,6 +87,8 @@ EXPECTED = {
     "competitions:budget_rules": ("GET", STAFF_OBJ),
     "competitions:tranches": ("GET", STAFF_OBJ),
     "competitions:rubric": ("GET", STAFF_OBJ),
+    "competitions:evaluation_midterm": ("GET", STAFF_OBJ),
+    "competitions:evaluation_final": ("GET", STAFF_OBJ),
     # proposals
     "proposals:create": ("GET", expect("403", applicant_a="302", applicant_b="302")),  # the call is closed: back to it
     "proposals:list": ("GET", UNION_OBJ),
@@ -262,7 +264,8 @@ def build_world():
         "competitions:call": {"pk": c.pk}, "competitions:round": {"pk": c.pk}, "competitions:advance": {"pk": c.pk},
         "competitions:edit": {"pk": c.pk}, "competitions:categories": {"pk": c.pk},
         "competitions:budget_rules": {"pk": c.pk}, "competitions:tranches": {"pk": c.pk},
-        "competitions:rubric": {"pk": c.pk},
+        "competitions:rubric": {"pk": c.pk}, "competitions:evaluation_midterm": {"pk": c.pk},
+        "competitions:evaluation_final": {"pk": c.pk},
         "proposals:create": c_pk, "proposals:list": c_pk,
         **{f"proposals:{n}": {"pk": p_a.pk} for n in ("detail", "edit", "submit", "withdraw", "return",
                                                       "attachment_add")},

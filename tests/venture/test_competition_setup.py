@@ -1,4 +1,5 @@
-"""Staff set up a round: settings, service categories, budget rules, tranche plan and rubric, through the pages."""
+"""Staff set up a round: settings, service categories, budget rules, tranche plan, rubric and the mid-term and final
+evaluation rubrics, through the pages."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from tests import factories
 from venture.audit.models import AuditEvent
 from venture.competitions import services
 from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
+from venture.supervision.models import EvaluationCriterion
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -58,6 +60,16 @@ RUBRIC = [
      "bands": "25–30 优秀\n0-24.5 其他"},
     {"code": "budget", "name": "资金预算", "max_points": "20", "weight": "20", "description": "", "bands": ""},
 ]
+
+
+EVALUATION_RUBRIC = [
+    {"id": "", "name": "服务成效", "max_points": "40"},
+    {"id": "", "name": "项目管理", "max_points": "30"},
+    {"id": "", "name": "资金使用规范", "max_points": "30"},
+]
+# The default evaluation rubric of a new round, in English (the tests read the site in English).
+DEFAULT_EVALUATION_RUBRIC = [("Goals achieved", Decimal("30.0"), 0), ("Quality of service", Decimal("30.0"), 1),
+                             ("Use of funds", Decimal("20.0"), 2), ("Project management", Decimal("20.0"), 3)]
 
 
 def formset_data(prefix, rows, initial=0):
@@ -152,6 +164,17 @@ def draft(db):
     return factories.competition(stage=Stage.DRAFT)
 
 
+def evaluation_rubric(competition, kind):
+    return list(competition.evaluation_criteria.filter(kind=kind).values_list("name", "max_points", "order"))
+
+
+def set_evaluation_rubrics(competition, rows=(("执行进度", 40), ("资金使用", 30), ("服务成效", 30))):
+    for kind in ("midterm", "final"):
+        for order, (name, points) in enumerate(rows):
+            EvaluationCriterion.objects.create(competition=competition, kind=kind, name=name,
+                                               max_points=Decimal(points), order=order)
+
+
 def actions(competition):
     return list(AuditEvent.objects.filter(object_type="competitions.competition", object_id=str(competition.pk))
                 .order_by("id").values_list("action", flat=True))
@@ -213,7 +236,7 @@ def test_staff_sets_up_a_round_with_categories_budget_rules_tranches_and_rubric(
     response = staff_client.post(f"/rounds/{competition.pk}/rubric/", {**formset_data("rubric", RUBRIC),
                                                                        "continue": "1"})
     assert response.status_code == 302
-    assert response["Location"] == f"/rounds/{competition.pk}/"
+    assert response["Location"] == f"/rounds/{competition.pk}/evaluation/midterm/"
     assert list(competition.criteria.values_list("code", "name", "max_points", "weight", "order")) == [
         ("targeting", "项目定位精准性", Decimal("25.0"), Decimal("25.00"), 0),
         ("feasibility", "内容可行性", Decimal("25.0"), Decimal("25.00"), 1),
@@ -228,13 +251,27 @@ def test_staff_sets_up_a_round_with_categories_budget_rules_tranches_and_rubric(
         {"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]
     assert competition.criteria.get(code="budget").bands == []
 
+    # The new round came with the default evaluation rubrics; staff change the mid-term one and keep the final one.
+    url = f"/rounds/{competition.pk}/evaluation/midterm/"
+    response = staff_client.post(url, {**formset_data("evaluation_midterm", EVALUATION_RUBRIC),
+                                       "continue": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{competition.pk}/evaluation/final/"
+    url = f"/rounds/{competition.pk}/evaluation/final/"
+    response = staff_client.post(url, {**browser_form(staff_client, url), "continue": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/rounds/{competition.pk}/"
+    assert evaluation_rubric(competition, "midterm") == [
+        ("服务成效", Decimal("40.0"), 0), ("项目管理", Decimal("30.0"), 1), ("资金使用规范", Decimal("30.0"), 2)]
+    assert evaluation_rubric(competition, "final") == DEFAULT_EVALUATION_RUBRIC
+
     assert actions(competition) == ["competition.create", "competition.categories", "competition.budget_categories",
-                                    "competition.tranche_plan", "competition.rubric"]
+                                    "competition.tranche_plan", "competition.rubric", "competition.evaluation_rubric"]
     assert set(AuditEvent.objects.values_list("actor__username", flat=True)) == {"staff1"}
 
     # The round page links every setup page; the public call page shows what was set up.
     body = staff_client.get(f"/rounds/{competition.pk}/").content.decode()
-    for url in ("edit", "categories", "budget-rules", "tranches", "rubric"):
+    for url in ("edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm", "evaluation/final"):
         assert f'href="/rounds/{competition.pk}/{url}/"' in body
     services.advance_stage(competition=competition, to=Stage.OPEN, by=staff)
     body = staff_client.get(f"/calls/{competition.pk}/").content.decode()
@@ -280,11 +317,13 @@ def test_non_staff_get_403_on_create_and_404_on_an_existing_round(client, draft,
     client.force_login(factories.user(f"someone_{role}", role=role))
     assert client.get("/rounds/new/").status_code == 403
     assert client.post("/rounds/new/", SETTINGS).status_code == 403
-    for page in ("edit", "categories", "budget-rules", "tranches", "rubric"):
+    for page in ("edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm",
+                 "evaluation/final"):
         assert client.get(f"/rounds/{draft.pk}/{page}/").status_code == 404
         assert client.post(f"/rounds/{draft.pk}/{page}/", {"title": "x"}).status_code == 404
     assert Competition.objects.count() == 1
     assert draft.categories.count() == 2
+    assert EvaluationCriterion.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
 
@@ -593,7 +632,7 @@ def test_a_stale_or_foreign_row_id_is_refused(staff, draft):
 
 
 def test_save_and_continue_walks_through_the_setup_pages(staff_client, draft):
-    pages = ["edit", "categories", "budget-rules", "tranches", "rubric"]
+    pages = ["edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm", "evaluation/final"]
     for page, next_url in zip(pages, [*(f"/rounds/{draft.pk}/{p}/" for p in pages[1:]), f"/rounds/{draft.pk}/"],
                               strict=True):
         url = f"/rounds/{draft.pk}/{page}/"
@@ -612,9 +651,11 @@ def test_services_called_directly_keep_the_column_precision(english, staff, draf
     assert actions(draft) == []
 
 
-@pytest.mark.parametrize("page", ["edit", "categories", "budget-rules", "tranches", "rubric"])
+@pytest.mark.parametrize("page", ["edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm",
+                                  "evaluation/final"])
 def test_saving_a_page_unchanged_as_a_browser_would_works(staff_client, draft, page):
     """Every page comes back valid when the user just presses Save: the empty rows are skipped, nothing is lost."""
+    set_evaluation_rubrics(draft)
     # Times as staff type them (to the minute; a datetime-local field has no seconds).
     Competition.objects.filter(pk=draft.pk).update(opens_at=datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI),
                                                    closes_at=datetime(2026, 4, 15, 17, 30, tzinfo=SHANGHAI))
@@ -626,6 +667,7 @@ def test_saving_a_page_unchanged_as_a_browser_would_works(staff_client, draft, p
         "tranches": list(TranchePlanItem.objects.values_list("id", "percent", "condition", "order")),
         "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands",
                                                        "order")),
+        "evaluation": list(EvaluationCriterion.objects.values_list("id", "kind", "name", "max_points", "order")),
     }
     response = staff_client.post(url, browser_form(staff_client, url))
     assert response.status_code == 302, response.context and (
@@ -639,6 +681,7 @@ def test_saving_a_page_unchanged_as_a_browser_would_works(staff_client, draft, p
         "tranches": list(TranchePlanItem.objects.values_list("id", "percent", "condition", "order")),
         "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands",
                                                        "order")),
+        "evaluation": list(EvaluationCriterion.objects.values_list("id", "kind", "name", "max_points", "order")),
     }
 
 
@@ -686,3 +729,211 @@ def test_stage_buttons_cannot_skip_the_freeze(staff_client, staff):
     staff_client.post(f"/rounds/{c.pk}/advance/", {"to": "results"})
     c.refresh_from_db()
     assert c.stage == "final"
+
+
+# --- Mid-term and final evaluation rubrics --------------------------------------------------------------------------
+
+
+def test_a_new_round_starts_with_the_default_evaluation_rubrics(staff_client):
+    staff_client.post("/rounds/new/", SETTINGS)
+    competition = Competition.objects.get()
+    assert evaluation_rubric(competition, "midterm") == DEFAULT_EVALUATION_RUBRIC
+    assert evaluation_rubric(competition, "final") == DEFAULT_EVALUATION_RUBRIC
+    event = AuditEvent.objects.get(action="competition.create")
+    rows = [{"name": "Goals achieved", "max_points": "30"}, {"name": "Quality of service", "max_points": "30"},
+            {"name": "Use of funds", "max_points": "20"}, {"name": "Project management", "max_points": "20"}]
+    assert event.after["evaluation_rubric"] == {"midterm": rows, "final": rows}
+    assert actions(competition) == ["competition.create"]
+
+    # The page shows the stored rubric, not a proposal.
+    body = staff_client.get(f"/rounds/{competition.pk}/evaluation/final/").content.decode()
+    assert 'name="evaluation_final-3-name" value="Project management"' in body
+    assert "A default rubric is proposed below" not in body
+
+
+def test_a_round_without_an_evaluation_rubric_is_offered_the_default(staff_client, draft):
+    url = f"/rounds/{draft.pk}/evaluation/midterm/"
+    response = staff_client.get(url)
+    body = response.content.decode()
+    assert response.context["title"] == "Mid-term evaluation rubric"
+    assert "This round has no rubric for the “Mid-term evaluation” yet. A default rubric is proposed below: save it " \
+           "as it is, or change it first." in body
+    assert 'name="evaluation_midterm-0-name" value="Goals achieved"' in body
+    assert 'name="evaluation_midterm-1-max_points" value="30"' in body
+    assert 'name="evaluation_midterm-TOTAL_FORMS" value="6"' in body  # the 4 proposed rows + 2 empty ones
+
+    # Pressing Save stores the proposal for this evaluation only.
+    response = staff_client.post(url, browser_form(staff_client, url))
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert evaluation_rubric(draft, "midterm") == DEFAULT_EVALUATION_RUBRIC
+    assert evaluation_rubric(draft, "final") == []
+    event = AuditEvent.objects.get(action="competition.evaluation_rubric")
+    assert event.before == {"kind": "midterm", "criteria": []}
+    assert [(c["name"], c["max_points"], c["order"]) for c in event.after["criteria"]] == [
+        ("Goals achieved", "30.0", 0), ("Quality of service", "30.0", 1), ("Use of funds", "20.0", 2),
+        ("Project management", "20.0", 3)]
+    assert "A default rubric is proposed below" not in staff_client.get(url).content.decode()
+
+
+def test_a_round_without_an_evaluation_rubric_cannot_be_opened(english, staff, draft):
+    """A round made outside the set-up pages (the admin, an older round) may lack them."""
+    with pytest.raises(ValidationError) as exc:
+        services.advance_stage(competition=draft, to=Stage.OPEN, by=staff)
+    assert exc.value.messages == ["Set up the rubric of the “Mid-term evaluation”.",
+                                  "Set up the rubric of the “Final evaluation”."]
+    set_evaluation_rubrics(draft)
+    services.advance_stage(competition=draft, to=Stage.OPEN, by=staff)
+    draft.refresh_from_db()
+    assert draft.stage == Stage.OPEN
+
+
+def test_staff_change_reorder_add_and_delete_evaluation_criteria(staff_client, draft):
+    set_evaluation_rubrics(draft)
+    ids = dict(draft.evaluation_criteria.filter(kind="final").values_list("name", "id"))
+    url = f"/rounds/{draft.pk}/evaluation/final/"
+    data = browser_form(staff_client, url)
+    data.update({
+        "evaluation_final-0-name": "执行进度与质量", "evaluation_final-0-max_points": "35.5",  # renamed, changed
+        "evaluation_final-1-DELETE": "on",  # 资金使用 removed
+        "evaluation_final-2-ORDER": "1", "evaluation_final-0-ORDER": "2",  # 服务成效 first
+        "evaluation_final-3-name": "资金使用规范", "evaluation_final-3-max_points": "34.5",  # added
+    })
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    assert list(draft.evaluation_criteria.filter(kind="final").values_list("id", "name", "max_points", "order")) == [
+        (ids["服务成效"], "服务成效", Decimal("30.0"), 0),
+        (ids["执行进度"], "执行进度与质量", Decimal("35.5"), 1),
+        (draft.evaluation_criteria.get(kind="final", name="资金使用规范").pk, "资金使用规范", Decimal("34.5"), 2),
+    ]
+    assert evaluation_rubric(draft, "midterm") == [  # the other evaluation's rubric is untouched
+        ("执行进度", Decimal("40.0"), 0), ("资金使用", Decimal("30.0"), 1), ("服务成效", Decimal("30.0"), 2)]
+    event = AuditEvent.objects.get(action="competition.evaluation_rubric")
+    assert event.actor.username == "staff1"
+    assert event.object_id == str(draft.pk)
+    assert event.before == {"kind": "final", "criteria": [
+        {"id": ids["执行进度"], "order": 0, "name": "执行进度", "max_points": "40.0"},
+        {"id": ids["资金使用"], "order": 1, "name": "资金使用", "max_points": "30.0"},
+        {"id": ids["服务成效"], "order": 2, "name": "服务成效", "max_points": "30.0"}]}
+    assert event.after == {"kind": "final", "criteria": [
+        {"id": ids["服务成效"], "order": 0, "name": "服务成效", "max_points": "30.0"},
+        {"id": ids["执行进度"], "order": 1, "name": "执行进度与质量", "max_points": "35.5"},
+        {"id": draft.evaluation_criteria.get(kind="final", name="资金使用规范").pk, "order": 2,
+         "name": "资金使用规范", "max_points": "34.5"}]}
+
+
+@pytest.mark.parametrize("changes, form_errors, set_errors", [
+    ({"evaluation_midterm-1-max_points": "20"}, [{}, {}, {}],
+     ["The maximum points add up to 90; they must add up to exactly 100."]),
+    ({"evaluation_midterm-1-max_points": "30.5", "evaluation_midterm-2-max_points": "29.6"}, [{}, {}, {}],
+     ["The maximum points add up to 100.1; they must add up to exactly 100."]),
+    ({"evaluation_midterm-2-name": " 执行进度 "}, [{}, {}, {}], ["The criterion “执行进度” is listed twice."]),
+    ({f"evaluation_midterm-{i}-DELETE": "on" for i in range(3)}, [{}, {}, {}],
+     ["The rubric needs at least one criterion."]),
+    ({"evaluation_midterm-0-max_points": "0", "evaluation_midterm-1-max_points": "60"},
+     [{"max_points": ["The maximum points must be more than zero."]}, {}, {}], []),
+    ({"evaluation_midterm-0-max_points": "-10", "evaluation_midterm-1-max_points": "80"},
+     [{"max_points": ["The maximum points must be more than zero."]}, {}, {}], []),
+    ({"evaluation_midterm-0-max_points": "39.75", "evaluation_midterm-1-max_points": "30.25"},
+     [{"max_points": ["Ensure that there are no more than 1 decimal place."]},
+      {"max_points": ["Ensure that there are no more than 1 decimal place."]}, {}], []),
+    ({"evaluation_midterm-0-max_points": "四十"}, [{"max_points": ["Enter a number."]}, {}, {}], []),
+    ({"evaluation_midterm-0-name": ""}, [{"name": ["This field is required."]}, {}, {}], []),
+    ({"evaluation_midterm-3-name": "服务对象满意度"},  # a new row without points
+     [{}, {}, {}, {"max_points": ["This field is required."]}], []),
+])
+def test_evaluation_rubric_rules(staff_client, draft, changes, form_errors, set_errors):
+    set_evaluation_rubrics(draft)
+    url = f"/rounds/{draft.pk}/evaluation/midterm/"
+    response = staff_client.post(url, {**browser_form(staff_client, url), **changes})
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert [f.errors for f in formset.forms[:len(form_errors)]] == form_errors
+    assert formset.non_form_errors() == set_errors
+    body = response.content.decode()
+    for error in set_errors or [e for errors in form_errors for field in errors.values() for e in field]:
+        assert error in body
+    assert evaluation_rubric(draft, "midterm") == [
+        ("执行进度", Decimal("40.0"), 0), ("资金使用", Decimal("30.0"), 1), ("服务成效", Decimal("30.0"), 2)]
+    assert actions(draft) == []
+
+
+def test_the_evaluation_rubric_service_checks_what_the_page_checks(english, staff, draft):
+    with pytest.raises(ValidationError) as exc:
+        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+            {"name": "执行进度", "max_points": Decimal("0")}, {"name": "服务成效", "max_points": Decimal("100")}])
+    assert exc.value.messages == ["执行进度: The maximum points must be more than zero."]
+    with pytest.raises(ValidationError) as exc:
+        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+            {"name": "", "max_points": Decimal("100")}])
+    assert exc.value.messages == ["Every criterion needs a name and maximum points."]
+    with pytest.raises(ValidationError) as exc:
+        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+            {"name": "执行进度", "max_points": Decimal("33.35")}, {"name": "服务成效", "max_points": Decimal("66.65")}])
+    assert exc.value.message_dict == {"max_points": ["Ensure that there are no more than 1 decimal place."]}
+    with pytest.raises(ValueError, match="'interim' is not a valid EvaluationKind"):
+        services.save_evaluation_rubric(competition=draft, kind="interim", by=staff, criteria=[])
+    assert EvaluationCriterion.objects.count() == 0
+    assert actions(draft) == []
+
+
+def _evaluated_project(competition, staff):
+    """A project of ``competition`` signed from a final award, without judging."""
+    from venture.awards.models import Award
+    from venture.awards.services import create_agreement
+    from venture.supervision import services as supervision
+
+    proposal = factories.proposal(competition, factories.organization(), status="awarded",
+                                  requested=Decimal("60000.00"))
+    factories.budget(proposal, [("人员经费", 3000, 5), ("活动经费", 500, 90)])
+    award = Award.objects.create(competition=competition, proposal=proposal, rank=1, amount=Decimal("60000.00"),
+                                 status="final")
+    return supervision.sign_agreement(agreement=create_agreement(award=award),
+                                      signed_on=competition.project_start_earliest, by=staff)
+
+
+def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(english, staff_client, staff):
+    from venture.supervision import services as supervision
+
+    competition = factories.competition(stage=Stage.SUPERVISION)
+    set_evaluation_rubrics(competition)
+    project = _evaluated_project(competition, staff)
+    url = f"/rounds/{competition.pk}/evaluation/midterm/"
+    data = browser_form(staff_client, url)  # a form opened before the evaluation and sent after it
+    data["evaluation_midterm-0-name"] = "改名"
+    criteria = list(competition.evaluation_criteria.filter(kind="midterm"))
+    supervision.evaluate(project=project, kind="midterm", by=staff, comment="按期推进",
+                         points=dict(zip(criteria, [Decimal("35"), Decimal("25"), Decimal("20")], strict=True)))
+
+    body = staff_client.get(url).content.decode()
+    assert "The rubric of the “Mid-term evaluation” is locked because a project of this round has been evaluated; "            "it is shown read-only." in body
+    assert 'name="evaluation_midterm-0-name"' not in body
+    assert '<td>执行进度</td><td class="text-end">40</td>' in body
+    response = staff_client.post(url, data, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "The rubric of the “Mid-term evaluation” is locked because a project of this round has been evaluated; it "
+        "can no longer be changed."]
+    assert evaluation_rubric(competition, "midterm")[0] == ("执行进度", Decimal("40.0"), 0)
+    with pytest.raises(ValidationError) as exc:
+        services.save_evaluation_rubric(competition=competition, kind="midterm", by=staff, criteria=[
+            {"name": "总体", "max_points": Decimal("100")}])
+    assert exc.value.code == "locked"
+    assert actions(competition) == []
+
+    # The final evaluation has not been held: its rubric can still change.
+    url = f"/rounds/{competition.pk}/evaluation/final/"
+    response = staff_client.post(url, {**browser_form(staff_client, url), "evaluation_final-0-max_points": "30",
+                                       "evaluation_final-1-max_points": "40"})
+    assert response.status_code == 302
+    assert evaluation_rubric(competition, "final")[:2] == [("执行进度", Decimal("30.0"), 0),
+                                                           ("资金使用", Decimal("40.0"), 1)]
+    assert actions(competition) == ["competition.evaluation_rubric"]
+
+    # The round page shows how many criteria each rubric has, and which is locked.
+    body = staff_client.get(f"/rounds/{competition.pk}/").content.decode()
+    assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/midterm/">'
+            'Mid-term evaluation <span class="badge text-bg-light">3</span> <i class="bi bi-lock" '
+            'aria-label="locked"></i></a>') in body
+    assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/final/">'
+            'Final evaluation <span class="badge text-bg-light">3</span></a>') in body

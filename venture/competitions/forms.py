@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from judging.models import Criterion, Panel, PanelStage
+from venture.supervision.models import EvaluationCriterion, EvaluationKind
 from venture.validators import validate_money
 
 from . import services
@@ -374,3 +375,43 @@ class BaseCriterionFormSet(RowFormSet):
 
 
 CriterionFormSet = row_formset(CriterionForm, BaseCriterionFormSet)
+
+
+class EvaluationCriterionForm(RowForm):
+    name = forms.CharField(label=label(EvaluationCriterion, "name"), max_length=100)
+    max_points = forms.DecimalField(label=label(EvaluationCriterion, "max_points"), max_digits=5, decimal_places=1,
+                                    widget=forms.NumberInput(attrs={"step": "0.1", "min": "0"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.check_evaluation_criterion(cleaned)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+class BaseEvaluationRubricFormSet(RowFormSet):
+    """The rubric of one evaluation (``kind``); a round without one starts from the default rubric."""
+
+    kind = None
+    row_fields = services.EVALUATION_CRITERION_FIELDS
+    min_rows = 4
+    default_extra = 2
+
+    def check(self, rows):
+        services.check_evaluation_rubric(rows)
+
+    @classmethod
+    def initial_for(cls, competition):
+        rows = [{"id": c.pk, "name": c.name, "max_points": services.format_number(c.max_points)}
+                for c in competition.evaluation_criteria.all() if c.kind == cls.kind]
+        return rows or services.default_evaluation_rubric()
+
+
+# One formset class per evaluation, each knowing its kind.
+EVALUATION_RUBRIC_FORMSETS = {
+    kind: row_formset(EvaluationCriterionForm,
+                      type("EvaluationRubricFormSet", (BaseEvaluationRubricFormSet,), {"kind": kind}))
+    for kind in EvaluationKind
+}

@@ -1,6 +1,6 @@
 """Writes to a round (competition): its settings, the related sets (service categories, budget rules, tranche plan,
-rubric) and its stage. Every function runs in one transaction and writes one audit event (none when nothing
-changed).
+rubric, mid-term and final evaluation rubrics) and its stage. Every function runs in one transaction and writes one
+audit event (none when nothing changed).
 
 The ``check_*`` functions hold the rules a round's setup must satisfy. Forms call them to show the errors next to the
 fields; the ``save_*``/``create_*``/``update_*`` functions call them again, so a caller that skips the form (a test, a
@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from judging.models import Criterion
 from venture.audit.services import record, snapshot
+from venture.supervision.models import Evaluation, EvaluationCriterion, EvaluationKind, FundedProject
 from venture.validators import validate_money
 
 from .models import (
@@ -49,6 +51,7 @@ CATEGORY_FIELDS = ["name"]
 BUDGET_CATEGORY_FIELDS = ["name", "cap_percent", "cap_amount", "is_management_fee"]
 TRANCHE_FIELDS = ["percent", "condition"]
 CRITERION_FIELDS = ["code", "name", "description", "max_points", "weight", "bands"]
+EVALUATION_CRITERION_FIELDS = ["name", "max_points"]
 
 
 # --- Stage --------------------------------------------------------------------------------------------------------
@@ -93,6 +96,10 @@ def opening_problems(competition):
     if weights != HUNDRED:
         problems.append(_("The rubric's weights add up to %(total)s; they must add up to 100.") % {
             "total": f"{weights.normalize():f}"})
+    with_rubric = set(EvaluationCriterion.objects.filter(competition=competition).values_list("kind", flat=True))
+    for kind in EvaluationKind:
+        if kind not in with_rubric:
+            problems.append(_("Set up the rubric of the “%(evaluation)s”.") % {"evaluation": kind.label})
     return problems
 
 
@@ -187,7 +194,8 @@ def _settings_snapshot(competition, fields=SETTINGS_FIELDS):
 
 @transaction.atomic
 def create_competition(*, by, data):
-    """Create a round in the "being set up" stage from the settings in ``data`` (field -> cleaned value)."""
+    """Create a round in the "being set up" stage from the settings in ``data`` (field -> cleaned value), with the
+    default mid-term and final evaluation rubrics, so that a round is never without them (staff change them later)."""
     data = _settings_data(data)
     check_settings(data)
     competition = Competition(**data, stage=Stage.DRAFT)
@@ -195,7 +203,14 @@ def create_competition(*, by, data):
     competition.full_clean()
     _quantize(competition, SETTINGS_FIELDS)
     competition.save()
-    record(actor=by, action="competition.create", obj=competition, after=_settings_snapshot(competition))
+    rows = [{field: row[field] for field in EVALUATION_CRITERION_FIELDS} for row in default_evaluation_rubric()]
+    EvaluationCriterion.objects.bulk_create([
+        EvaluationCriterion(competition=competition, kind=kind, order=order, **row)
+        for kind in EvaluationKind for order, row in enumerate(rows)
+    ])
+    record(actor=by, action="competition.create", obj=competition, after={
+        **_settings_snapshot(competition), "evaluation_rubric": {kind.value: rows for kind in EvaluationKind},
+    })
     return competition
 
 
@@ -231,11 +246,13 @@ def _rows_snapshot(objects, fields):
     return [snapshot(obj, fields) for obj in objects]
 
 
-def _sync(model, competition, rows, *, fields, key=None, first_order=0):
+def _sync(model, competition, rows, *, fields, key=None, first_order=0, scope=None):
     """Make ``competition``'s rows of ``model`` equal ``rows`` (in that order): rows with an ``id`` update that row,
     rows without one are created, rows no longer listed are deleted. Existing rows keep their id, so whatever refers
-    to them (proposals, budget lines) stays attached."""
-    existing = {obj.pk: obj for obj in model.objects.filter(competition=competition)}
+    to them (proposals, budget lines) stays attached. ``scope`` ({field: value}) narrows the set to part of the
+    round's rows (the evaluation rubric of one kind); new rows get those values."""
+    scope = scope or {}
+    existing = {obj.pk: obj for obj in model.objects.filter(competition=competition, **scope)}
     kept = [row["id"] for row in rows if row.get("id")]
     if len(kept) != len(set(kept)) or not set(kept) <= existing.keys():
         raise ValidationError(
@@ -251,7 +268,7 @@ def _sync(model, competition, rows, *, fields, key=None, first_order=0):
             setattr(obj, key, f"~{obj.pk}~")
             obj.save(update_fields=[key])
     for order, row in enumerate(rows, start=first_order):
-        obj = existing.get(row.get("id")) or model(competition=competition)
+        obj = existing.get(row.get("id")) or model(competition=competition, **scope)
         for field in fields:
             setattr(obj, field, row[field])
         obj.order = order
@@ -538,4 +555,95 @@ def save_rubric(*, competition, by, criteria):
     if after != before:
         record(actor=by, action="competition.rubric", obj=competition, before={"criteria": before},
                after={"criteria": after})
+    return competition
+
+
+# --- Mid-term and final evaluation rubrics ---------------------------------------------------------------------------
+
+# What a round starts with (and what the page proposes for a round that has none); staff change it as they see fit.
+DEFAULT_EVALUATION_RUBRIC = [
+    (gettext_lazy("Goals achieved"), 30),
+    (gettext_lazy("Quality of service"), 30),
+    (gettext_lazy("Use of funds"), 20),
+    (gettext_lazy("Project management"), 20),
+]
+
+
+def default_evaluation_rubric():
+    """The default rubric as rows for ``save_evaluation_rubric``, named in the active language."""
+    return [{"id": None, "name": str(name), "max_points": Decimal(points)} for name, points in DEFAULT_EVALUATION_RUBRIC]
+
+
+def evaluation_rubric_locked(competition, kind):
+    """A rubric is fixed once a project of the round has been evaluated on it: an evaluation's points are kept per
+    criterion, and the pass mark is compared with totals scaled by the rubric."""
+    return Evaluation.objects.filter(project__competition=competition, kind=kind).exists()
+
+
+def locked_evaluation_kinds(competition):
+    return set(Evaluation.objects.filter(project__competition=competition).values_list("kind", flat=True).distinct())
+
+
+def evaluation_rubric_locked_message(kind):
+    return _("The rubric of the “%(evaluation)s” is locked because a project of this round has been evaluated; it "
+             "can no longer be changed.") % {"evaluation": EvaluationKind(kind).label}
+
+
+def check_evaluation_criterion(row):
+    """Rules for one evaluation criterion; raises ValidationError keyed by field."""
+    if row.get("max_points") is not None and row["max_points"] <= 0:
+        raise ValidationError({"max_points": [_("The maximum points must be more than zero.")]})
+
+
+def check_evaluation_rubric(rows):
+    """Rules for an evaluation rubric as a whole: at least one criterion, each with a name and maximum points more
+    than zero, names unique, maximum points adding up to exactly 100."""
+    rows = [{
+        "id": row.get("id"),
+        "name": (row.get("name") or "").strip(),
+        "max_points": Decimal(str(row["max_points"])) if row.get("max_points") is not None else None,
+    } for row in rows]
+    if not rows:
+        raise ValidationError(_("The rubric needs at least one criterion."), code="empty")
+    errors = []
+    for row in rows:
+        if not row["name"] or row["max_points"] is None:
+            raise ValidationError(_("Every criterion needs a name and maximum points."), code="required")
+        try:
+            check_evaluation_criterion(row)
+        except ValidationError as exc:
+            errors += _row_errors(row["name"], exc)
+    if errors:
+        raise ValidationError(errors)
+    _unique(rows, "name", _("The criterion “%(value)s” is listed twice."))
+    total = sum((row["max_points"] for row in rows), Decimal("0"))
+    if total != HUNDRED:
+        raise ValidationError(
+            _("The maximum points add up to %(total)s; they must add up to exactly 100.") % {
+                "total": format_number(total)},
+            code="total",
+        )
+    return rows
+
+
+@transaction.atomic
+def save_evaluation_rubric(*, competition, kind, by, criteria):
+    """Replace the round's rubric for the ``kind`` evaluation ([{"id"?, "name", "max_points"}], in display order;
+    maximum points add up to 100). Refused once a project of the round has been evaluated on it."""
+    kind = EvaluationKind(kind)
+    competition = Competition.objects.select_for_update().get(pk=competition.pk)
+    # ``evaluate`` locks the project before it reads the rubric: holding the round's projects here means an
+    # evaluation either comes first (and is seen below) or waits until the new rubric is in place.
+    list(FundedProject.objects.select_for_update().filter(competition=competition).values_list("pk", flat=True))
+    if evaluation_rubric_locked(competition, kind):
+        raise ValidationError(evaluation_rubric_locked_message(kind), code="locked")
+    rows = check_evaluation_rubric(criteria)
+    fields = ["id", "order", *EVALUATION_CRITERION_FIELDS]
+    current = EvaluationCriterion.objects.filter(competition=competition, kind=kind)
+    before = _rows_snapshot(current, fields)
+    _sync(EvaluationCriterion, competition, rows, fields=EVALUATION_CRITERION_FIELDS, scope={"kind": kind})
+    after = _rows_snapshot(current.all(), fields)
+    if after != before:
+        record(actor=by, action="competition.evaluation_rubric", obj=competition,
+               before={"kind": kind.value, "criteria": before}, after={"kind": kind.value, "criteria": after})
     return competition

@@ -15,4 +15,9 @@ urlpatterns = [
     path("rounds/<int:pk>/budget-rules/", views.round_budget_rules, name="budget_rules"),
     path("rounds/<int:pk>/tranches/", views.round_tranches, name="tranches"),
     path("rounds/<int:pk>/rubric/", views.round_rubric, name="rubric"),
+    # One page per evaluation, so that each is a step of the set-up ("Save and continue" walks through them).
+    path("rounds/<int:pk>/evaluation/midterm/", views.round_evaluation_rubric, {"kind": "midterm"},
+         name="evaluation_midterm"),
+    path("rounds/<int:pk>/evaluation/final/", views.round_evaluation_rubric, {"kind": "final"},
+         name="evaluation_final"),
 ]

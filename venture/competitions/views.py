@@ -9,9 +9,17 @@ from django.views.decorators.http import require_POST
 from venture import permissions
 from venture.accounts.queries import rounds_overview
 from venture.markup import render_markdown
+from venture.supervision.models import EvaluationKind
 
 from . import services
-from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, CriterionFormSet, TrancheFormSet
+from .forms import (
+    EVALUATION_RUBRIC_FORMSETS,
+    BudgetCategoryFormSet,
+    CategoryFormSet,
+    CompetitionForm,
+    CriterionFormSet,
+    TrancheFormSet,
+)
 from .models import MANUAL_STAGES, STAGE_TRANSITIONS, Competition, Stage
 
 PUBLIC_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
@@ -49,11 +57,17 @@ def round_list(request):
 def round_detail(request, pk):
     competition = permissions.get_for(
         request.user, "competition.view_internal",
-        Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria"), pk=pk,
+        Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria",
+                                             "evaluation_criteria"), pk=pk,
     )
     overview = next(r for r in rounds_overview() if r.pk == competition.pk)
+    locked = services.locked_evaluation_kinds(competition)
+    evaluation_rubrics = [{
+        "kind": kind, "step": f"competitions:evaluation_{kind.value}", "locked": kind in locked,
+        "count": sum(c.kind == kind for c in competition.evaluation_criteria.all()),
+    } for kind in EvaluationKind]
     return render(request, "venture/competitions/round_detail.html", {
-        "competition": competition, "overview": overview,
+        "competition": competition, "overview": overview, "evaluation_rubrics": evaluation_rubrics,
         "next_stages": [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)] if s in MANUAL_STAGES],
     })
 
@@ -73,7 +87,7 @@ def round_advance(request, pk):
 # --- Staff set up a round ------------------------------------------------------------------------------------------
 # The setup pages in the order a new round is set up; "Save and continue" on one goes to the next.
 SETUP_STEPS = ["competitions:edit", "competitions:categories", "competitions:budget_rules", "competitions:tranches",
-               "competitions:rubric"]
+               "competitions:rubric", "competitions:evaluation_midterm", "competitions:evaluation_final"]
 
 
 def _after_save(request, competition, step):
@@ -122,8 +136,10 @@ def round_edit(request, pk):
     })
 
 
-def _set_page(request, competition, *, step, formset_class, save, title, intro, template="set_form.html"):
-    """One related set of a round on one page: validate the formset, hand its rows to the service, redirect."""
+def _set_page(request, competition, *, step, formset_class, save, title, intro, template="set_form.html",
+              context=None):
+    """One related set of a round on one page: validate the formset, hand its rows to the service, redirect.
+    ``context`` adds to what the template gets."""
     formset = formset_class(request.POST or None, initial=formset_class.initial_for(competition),
                             competition=competition, prefix=step.split(":")[1])
     errors = []
@@ -137,7 +153,7 @@ def _set_page(request, competition, *, step, formset_class, save, title, intro, 
             return _after_save(request, competition, step)
     return render(request, f"venture/competitions/{template}", {
         "competition": competition, "formset": formset, "errors": errors, "step": step, "title": title,
-        "intro": intro,
+        "intro": intro, **(context or {}),
     })
 
 
@@ -199,4 +215,32 @@ def round_rubric(request, pk):
         title=_("Rubric"), template="rubric_form.html",
         intro=_("The criteria judges score. The weights must add up to exactly 100. "
                 "The rubric is locked once judging starts."),
+    )
+
+
+@login_required
+def round_evaluation_rubric(request, pk, kind):
+    """The rubric of the mid-term or the final evaluation (``kind`` comes from the URL pattern, one per kind)."""
+    competition = _get_round(request, pk, "evaluation_criteria")
+    kind = EvaluationKind(kind)
+    step = f"competitions:evaluation_{kind.value}"
+    title = _("%(evaluation)s rubric") % {"evaluation": kind.label}
+    if services.evaluation_rubric_locked(competition, kind):
+        if request.method == "POST":  # refused before the form is read; the page shows the rubric read-only
+            messages.error(request, services.evaluation_rubric_locked_message(kind))
+            return redirect(step, pk=competition.pk)
+        return render(request, "venture/competitions/evaluation_rubric_form.html", {
+            "competition": competition, "locked": True, "step": step, "title": title, "kind": kind,
+            "criteria": [c for c in competition.evaluation_criteria.all() if c.kind == kind],
+        })
+    return _set_page(
+        request, competition, step=step, formset_class=EVALUATION_RUBRIC_FORMSETS[kind],
+        save=lambda rows: services.save_evaluation_rubric(competition=competition, kind=kind, by=request.user,
+                                                          criteria=rows),
+        title=title, template="evaluation_rubric_form.html",
+        intro=_("The criteria supervisors score in this evaluation. The maximum points must add up to exactly 100; "
+                "a project passes with at least %(mark)s points (the pass mark in the round settings). The rubric is "
+                "locked once a project of the round has been evaluated.") % {
+            "mark": services.format_number(competition.evaluation_pass_mark)},
+        context={"kind": kind, "proposed": not any(c.kind == kind for c in competition.evaluation_criteria.all())},
     )
