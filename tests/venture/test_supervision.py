@@ -865,11 +865,12 @@ def test_portfolio_constant_queries(client, db, django_assert_max_num_queries, n
     staff = factories.user("staff_pf", role="staff")
     quick_projects(c, n, staff)
     client.force_login(staff)
-    # session, user, projects, lines, spending by category (running totals), spending by month, the round filter
-    with django_assert_max_num_queries(7):
+    # session, user, projects, their rounds, the rounds' budget categories, lines, spending by category and by
+    # month (the ledger's running totals), the round filter's choices
+    with django_assert_max_num_queries(9):
         r = client.get("/supervision/portfolio/")
     assert r.status_code == 200 and len(r.context["rows"]) == n
-    with django_assert_max_num_queries(8):  # + the round filter validated
+    with django_assert_max_num_queries(10):  # + the round filter validated
         r = client.get(f"/supervision/portfolio/?round={c.pk}&status=active&q=快速")
     assert r.status_code == 200 and len(r.context["rows"]) == n
 

@@ -4,10 +4,13 @@ fixed number of queries whatever the number of projects or ledger rows."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from venture.competitions.models import Competition
 
 from .models import (
     ApprovedLine,
@@ -23,38 +26,55 @@ from .models import (
 )
 
 ZERO = Decimal("0")
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
-def _sum(qs, field="amount"):
-    return Coalesce(Subquery(qs.values(field).annotate(s=Sum("amount")).values("s")[:1]), Value(ZERO),
-                    output_field=MONEY_FIELD)
-
-
-def _categories(lines, spend):
+def _categories(lines, spend, categories):
     """Approved and spent per budget category: the lines' categories in budget order, then any category spent in
-    that the budget lacks (its rules, such as the management-fee cap, still apply). ``spend``: [CategorySpend]."""
+    that the budget lacks (its rules, such as the management-fee cap, still apply). ``spend``: [(category id,
+    amount)] from CategorySpend; ``categories``: {id: BudgetCategory}."""
     by_category = {}
     for line in lines:
-        c = by_category.setdefault(line.category_id, {"category": line.category, "name": line.category.name,
+        category = categories[line.category_id]
+        c = by_category.setdefault(line.category_id, {"category": category, "name": category.name,
                                                       "approved": ZERO, "spent": ZERO})
         c["approved"] += line.amount
-    for row in sorted(spend, key=lambda r: (r.category.order, r.category_id)):
-        by_category.setdefault(row.category_id, {"category": row.category, "name": row.category.name,
-                                                 "approved": ZERO, "spent": ZERO})["spent"] = row.amount
+    for category_id, amount in sorted(spend, key=lambda r: (categories[r[0]].order, r[0])):
+        category = categories[category_id]
+        by_category.setdefault(category_id, {"category": category, "name": category.name, "approved": ZERO,
+                                             "spent": ZERO})["spent"] = amount
     for c in by_category.values():
         c["remaining"] = c["approved"] - c["spent"]
         c["share"] = (c["spent"] / c["approved"] * 100) if c["approved"] else None
     return list(by_category.values())
 
 
+def _round_categories(competition_ids):
+    from venture.competitions.models import BudgetCategory
+
+    return BudgetCategory.objects.filter(competition_id__in=competition_ids).in_bulk()
+
+
 def budget_vs_actual(project):
     """Per line and per category: approved, spent, remaining, spent share — from the ledger's running totals
-    (venture.supervision.ledger). Two queries."""
-    lines = list(ApprovedLine.objects.filter(project=project).select_related("category")
-                 .order_by("category__order", "id"))
-    spend = CategorySpend.objects.filter(project=project).select_related("category")
-    return lines, _categories(lines, spend)
+    (venture.supervision.ledger). Three queries."""
+    categories = _round_categories([project.competition_id])
+    lines = sorted(ApprovedLine.objects.filter(project=project), key=lambda ln: (categories[ln.category_id].order,
+                                                                                  ln.pk))
+    for line in lines:
+        line.category = categories[line.category_id]
+    spend = CategorySpend.objects.filter(project=project).values_list("category_id", "amount")
+    return lines, _categories(lines, spend, categories)
+
+
+@dataclass
+class LineTotal:
+    """An approved line as the portfolio reads it: what alerts() needs, without a model instance."""
+
+    pk: int
+    category_id: int
+    item: str
+    amount: Decimal
+    spent: Decimal
 
 
 @dataclass
@@ -170,7 +190,7 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
     the number of projects: the ledger is read through its running totals (venture.supervision.ledger).
     ``supervisor``: only the projects that user supervises."""
     today = today or timezone.localdate()
-    projects = FundedProject.objects.select_related("competition", "organization")
+    projects = FundedProject.objects.select_related("organization")
     if supervisor is not None:
         projects = projects.filter(supervisors=supervisor)
     if competition is not None:
@@ -194,25 +214,32 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
         open_rectifications=count(open_items),
         late_rectifications=count(open_items.filter(deadline__lt=today)),
     ).order_by("competition_id", "title"))
+    # Plain tuples rather than model instances below: building thousands of instances was most of the page's time.
+    competitions = Competition.objects.in_bulk({p.competition_id for p in projects})
+    categories = _round_categories(competitions)
     ids = [p.pk for p in projects]
     lines_by_project, spend_by_project, months_by_project = {}, {}, {}
-    for line in ApprovedLine.objects.filter(project_id__in=ids).select_related("category").order_by(
-            "category__order", "id"):
-        lines_by_project.setdefault(line.project_id, []).append(line)
-    for row in CategorySpend.objects.filter(project_id__in=ids).select_related("category"):
-        spend_by_project.setdefault(row.project_id, []).append(row)
+    for pk, project_id, category_id, item, amount, spent in ApprovedLine.objects.filter(project_id__in=ids).values_list(
+            "pk", "project_id", "category_id", "item", "amount", "spent").order_by("category__order", "id"):
+        lines_by_project.setdefault(project_id, []).append(LineTotal(pk, category_id, item, amount, spent))
+    for project_id, category_id, amount in CategorySpend.objects.filter(project_id__in=ids).values_list(
+            "project_id", "category_id", "amount"):
+        spend_by_project.setdefault(project_id, []).append((category_id, amount))
     for project_id, month, amount in MonthlySpend.objects.filter(project_id__in=ids).values_list(
             "project_id", "month", "amount"):
         months_by_project.setdefault(project_id, {})[month] = amount
+    # One reverse() for the page, not one per row: the project's address with its id filled in.
+    url = reverse("supervision:project", args=[2**31 - 1]).replace(str(2**31 - 1), "{}")
     rows = []
     for p in projects:
         lines = lines_by_project.get(p.pk, [])
-        cats = _categories(lines, spend_by_project.get(p.pk, []))
+        p.competition = competitions[p.competition_id]
+        cats = _categories(lines, spend_by_project.get(p.pk, []), categories)
         found = alerts(p, today, lines=lines, categories=cats, extra={
             "overdue": p.overdue, "late_rectifications": p.late_rectifications})
         spent = p.spent_total
         rows.append({
-            "project": p, "grant": p.grant, "released": p.released_total, "spent": spent,
+            "project": p, "url": url.format(p.pk), "grant": p.grant, "released": p.released_total, "spent": spent,
             "spent_share": spent * 100 / p.grant if p.grant else ZERO,
             "elapsed_share": time_elapsed_share(p, today), "people": p.people, "people_target": p.people_target,
             "open_rectifications": p.open_rectifications, "overdue": p.overdue, "alerts": found,
