@@ -111,3 +111,12 @@ def test_demo_supervision_shows_six_projects_in_different_health(demo):
     assert sum(r["open_rectifications"] for r in rows.values()) == 1
     for r in rows.values():
         assert r["released"] <= r["grant"]
+
+
+def test_every_demo_round_has_both_evaluation_rubrics(demo):
+    from venture.supervision.models import EvaluationCriterion
+
+    for competition in Competition.objects.order_by("year"):
+        for kind in ("midterm", "final"):
+            assert list(EvaluationCriterion.objects.filter(competition=competition, kind=kind)
+                        .values_list("name", "max_points")) == [("服务成效", 40), ("项目管理", 30), ("资金使用规范", 30)]

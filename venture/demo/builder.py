@@ -228,6 +228,11 @@ def _set_up(c, rubric=True):
         [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
     ):
         TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
+    from venture.supervision.models import EvaluationCriterion, EvaluationKind
+
+    for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
+        for i, (name, pts) in enumerate(EVALUATION_RUBRIC):
+            EvaluationCriterion.objects.create(competition=c, kind=kind, name=name, max_points=Decimal(pts), order=i)
     if rubric:
         for i, (code, name, points, description, bands) in enumerate(RUBRIC):
             Criterion.objects.create(
@@ -553,8 +558,6 @@ def build_supervision(rng, organizations, people):
     from venture.awards.models import Award, AwardStatus
     from venture.awards.services import create_agreement
     from venture.supervision import services as sup
-    from venture.supervision.models import EvaluationCriterion, EvaluationKind
-
     staff, supervisor = people["staff"], people["supervisor"]
     today = timezone.localdate()
     c = Competition.objects.create(
@@ -567,9 +570,6 @@ def build_supervision(rng, organizations, people):
         stage=Stage.SUPERVISION,
     )
     _set_up(c, rubric=False)
-    for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
-        for i, (name, pts) in enumerate(EVALUATION_RUBRIC):
-            EvaluationCriterion.objects.create(competition=c, kind=kind, name=name, max_points=pts, order=i)
     receipt = default_storage.save("demo/receipt.pdf", ContentFile(b"%PDF-1.4\n% demo receipt\n%%EOF\n"))
     categories = list(c.categories.all())
     budget_categories = list(c.budget_categories.all())
