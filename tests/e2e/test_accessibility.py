@@ -5,6 +5,7 @@ Violations of impact "serious" or "critical" fail the test; the others are print
 them) and written to ``test-artifacts/accessibility.txt``.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,19 @@ def tab_until(page, selector, presses):
             return
     raise AssertionError(f"{selector} not reached with {presses} Tab presses; focus is on "
                          + page.evaluate("document.activeElement.outerHTML.slice(0, 120)"))
+
+
+def test_the_top_bar_fits_1200_px_in_english_and_the_user_menu_logs_out(new_page, db):
+    """The widest navigation (staff with the admin link) in the longer English labels stays inside a 1200 px window;
+    the user's name opens a menu with the role, the password page and logging out."""
+    factories.user("bar_staff", role="staff", is_staff=True, full_name="赵工会（示例）")
+    page = new_page(viewport={"width": 1200, "height": 800})
+    login(page, "bar_staff")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("link", name="Audit trail")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") == 1200
+    page.get_by_role("button", name="赵工会（示例）").click()
+    expect(page.get_by_role("link", name="Password")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert_clean(page)
