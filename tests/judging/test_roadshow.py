@@ -423,3 +423,20 @@ def test_auditor_watches_but_does_not_run_the_roadshow(client, auditor, staff, d
     body = client.get(url("progress", competition, "final")).content.decode()
     assert url("remind", competition, "final") not in body
     assert f'href="{url("roadshow", competition)}"' not in client.get(url("board", competition, "final")).content.decode()
+
+
+def test_board_poll_answers_304_while_nothing_changes(client, staff, db):
+    competition, proposals, judges = final_round(2, 2)
+    assignments = factories.final_panel(competition, judges, proposals)
+    client.force_login(staff)
+    client.cookies["django_language"] = "en"
+    first = client.get(url("board_cells", competition, "final"))
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and len(first.content) > 1000
+    assert first["Cache-Control"] == "private, no-cache, max-age=0"  # kept only to be revalidated
+    again = client.get(url("board_cells", competition, "final"), HTTP_IF_NONE_MATCH=etag)
+    assert (again.status_code, again.content) == (304, b"")
+    submit(assignments[judges[0].pk, proposals[0].pk], SHEET_81_50)
+    changed = client.get(url("board_cells", competition, "final"), HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert "1 of 4 sheets in" in changed.content.decode()
