@@ -141,3 +141,17 @@ def test_money_filter():
     assert money(Decimal("1234567.5")) == "¥1,234,567.50"
     assert money(Decimal("0.005")) == "¥0.01"
     assert money(None) == ""
+
+
+@pytest.mark.parametrize("n", [2, 40])
+def test_judge_home_lists_every_assignment_in_constant_queries(client, db, django_assert_max_num_queries, n):
+    competition = factories.competition(stage="final")
+    judge = factories.judge("home_judge_n")
+    proposals = [factories.proposal(competition, factories.organization(), status="finalist", title=f"提案{i:03d}")
+                 for i in range(n)]
+    factories.final_panel(competition, [judge], proposals, pending=[(judge, proposals[0])])
+    client.force_login(judge.user)
+    with django_assert_max_num_queries(3):  # session, user, the assignments with everything the list shows
+        body = client.get("/").content.decode()
+    assert all(p.title in body for p in proposals)
+    assert body.count(">评分</a>") == n - 1 and body.count(">声明利益冲突</a>") == 1  # one still to declare

@@ -26,6 +26,10 @@ def judge_home(user):
     assignments = list(
         Assignment.objects.filter(judge__user=user)
         .select_related("proposal__organization", "proposal__category", "panel__competition", "conflict", "sheet")
+        # Only the columns the list shows: a provincial judge may hold hundreds of assignments, and proposals and
+        # rounds are wide rows (texts, settings).
+        .only("panel__stage", "panel__competition__title", "proposal__title", "proposal__organization__name",
+              "proposal__category__name", "conflict__status", "sheet__status")
         .order_by("panel__competition_id", "panel__stage", "proposal__title")
     )
     return {"assignments": assignments}
