@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from judging import services as judging_services
 from judging.models import Score, ScoreSheet
 from tests import factories
-from venture.awards import services
+from venture.awards import results_views, services
 from venture.awards.models import ResultSnapshot
 
 # scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
@@ -313,6 +313,26 @@ def test_results_report_pdf(client, frozen):
     assert snapshot.digest in text.replace("\n", "").replace(" ", "")
 
 
+def test_results_report_sets_each_rows_figures_in_columns_under_their_headers(frozen):
+    competition, _judges, (p1, p2, p3), snapshot = frozen
+    table = results_views.report_table(results_views.results_data(competition, snapshot))
+    assert table["figure_columns"] == [
+        ("得分", None, 7), ("平均分", None, 7), ("中位数", None, 7), ("n", None, 4),
+        ("项目定位精准性", Decimal("25"), 8), ("内容可行性", Decimal("25"), 8), ("社会效益", Decimal("30"), 8),
+        ("资金预算", Decimal("20"), 8),
+    ]
+    assert [(r["rank"], r["title"], r["figures"]) for r in table["report_rows"]] == [
+        ("1", p2.title, "  82.67  78.80  83.00   5   19.80   19.80   23.40   15.80"),
+        ("2", p1.title, "  82.33  84.00  82.00   5   21.00   21.00   25.20   16.80"),
+        ("3", p3.title, "  77.33  77.40  77.00   5   19.40   19.40   23.20   15.40"),
+    ]
+    # each field ends where its column ends: the header cells have the same widths, in the same monospaced font
+    ends = [sum(w for _label, _points, w in table["figure_columns"][: i + 1]) for i in range(8)]
+    line = table["report_rows"][0]["figures"]
+    assert [line[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)] == [
+        "  82.67", "  78.80", "  83.00", "   5", "   19.80", "   19.80", "   23.40", "   15.80"]
+
+
 def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
     competition, _judges, _props, snapshot = frozen
     first = client.get(url(competition, "report.pdf"))
@@ -324,3 +344,4 @@ def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
     services.sign_off(snapshot=snapshot, by=factories.user("auditor_cache", role="auditor"))
     client.get(url(competition, "report.pdf"))
     assert len(list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))) == 2
+
