@@ -17,17 +17,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venture.settings")
 # Plain static storage: {% static %} works without collectstatic.
 os.environ.setdefault("STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage")
-
-import django  # noqa: E402
-
-django.setup()
-
-import pandas as pd  # noqa: E402
-import pypdf  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.utils import timezone, translation  # noqa: E402
-
-from venture import charts, exports, pdf  # noqa: E402
+# Django is set up in main(), not on import: venture.pdf renders in a child process, and multiprocessing imports the
+# main script there too.
 
 TEMPLATE = """{% extends "pdf/base.html" %}
 {% block title %}评审结果{% endblock %}
@@ -57,6 +48,12 @@ def timed(function, repeat):
 
 
 def bench_pdf():
+    import pypdf
+    from django.conf import settings
+    from django.utils import translation
+
+    from venture import charts, pdf
+
     folder = Path(tempfile.mkdtemp())
     (folder / "bench").mkdir()
     (folder / "bench" / "two_pages.html").write_text(TEMPLATE, encoding="utf-8")
@@ -84,6 +81,11 @@ def bench_pdf():
 
 
 def bench_xlsx():
+    import pandas as pd
+    from django.utils import timezone
+
+    from venture import exports
+
     now = timezone.now()
     frame = pd.DataFrame(
         {
@@ -107,6 +109,9 @@ def bench_xlsx():
 
 
 if __name__ == "__main__":
+    import django
+
+    django.setup()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     bench_pdf()
     bench_xlsx()

@@ -7,23 +7,29 @@ Templates extend ``pdf/base.html`` (A4, running header, "page X of Y" footer, ta
 table of contents in ``pdf/_toc.html``); ``static/css/print.css`` is the stylesheet, read from disk. Chinese text is
 set in "Noto Sans CJK SC", found by family name through fontconfig (``check_environment`` says how to install it).
 
-Nothing leaves the machine while rendering: every stylesheet, image and font URL goes through ``LocalFetcher``,
+Nothing leaves the machine while rendering: every stylesheet, image and font URL goes through ``fetch_local``,
 which serves project static files (by their ``{% static %}`` URL on the site's own origin, or by a ``file:`` path
 inside a static folder) and ``data:`` URIs, and refuses everything else. A refused resource is left out of the PDF
 and WeasyPrint logs a warning naming it.
 
-WeasyPrint is imported on first render, not at import time: ``manage.py`` stays fast, and the system check below can
-still report what is missing on a machine where WeasyPrint's libraries cannot load.
+WeasyPrint runs in a short-lived child process (see "Rendering" below), so the web worker never holds its memory;
+a failure there is raised here as ``RenderError`` with the child's traceback. This module imports WeasyPrint only in
+that process, never at import time: ``manage.py`` stays fast, and the system check below can still report what is
+missing on a machine where WeasyPrint's libraries cannot load.
 """
 
 import ctypes
 import functools
+import logging
 import mimetypes
+import multiprocessing
 import posixpath
 import re
 import shutil
 import subprocess
 import threading
+import time
+import traceback
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import DataHandler, Request, url2pathname
@@ -36,11 +42,10 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils._os import safe_join
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 FONT_FAMILY = "Noto Sans CJK SC"
-PRINT_CSS = Path(settings.BASE_DIR) / "static" / "css" / "print.css"
+PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "print.css"  # BASE_DIR, without the settings
 
 # The same packages scripts/system-deps.sh installs.
 FONT_APT_COMMAND = "sudo apt-get install -y --no-install-recommends fonts-noto-cjk fontconfig"
@@ -203,42 +208,36 @@ def fetch_local(url, *, origin):
 
 
 # --- Rendering ---------------------------------------------------------------------------------------------------
+#
+# WeasyPrint runs in a child process that ends with the document, never in the web worker: laying out a 500-project
+# results report takes it some 170 MB (the boxes of every page, the CJK font files it subsets), which a long-lived
+# worker would keep as its resident size. The worker renders the template (it has the request and the database) and
+# the footer (it has the language); the child lays out and writes the PDF and asks the worker for every file the
+# document refers to, so ``fetch_local`` decides where the settings are; the child never reads them. Children are
+# forked from multiprocessing's fork server, started on the first render with WeasyPrint imported, and ending with
+# the worker; where there is no fork server (Windows) each child is a fresh interpreter.
 
-# One render at a time per process: the cached font configuration wraps a Pango font map, which is not meant to be
-# shared between threads. Rendering is CPU-bound Python, so threads would not run it in parallel anyway.
+RENDER_TIMEOUT = 110  # seconds: under gunicorn's --timeout 120 (docs/deploy.md)
+logger = logging.getLogger(__name__)
+
+# One child at a time per worker process, so that a worker's PDFs never add up in memory.
 _LOCK = threading.Lock()
 
 
+class RenderError(RuntimeError):
+    """The PDF could not be made: WeasyPrint raised (the message carries its traceback) or its process died."""
+
+
 @functools.cache
-def _engine():
-    """WeasyPrint, imported on first use, with the objects kept warm between renders."""
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class LocalFetcher(URLFetcher):
-        def __init__(self, origin=None):
-            super().__init__(allowed_protocols=("data", "file", "http", "https"))
-            self.origin = origin
-
-        def fetch(self, url, headers=None):
-            body, mime_type = fetch_local(url, origin=self.origin)
-            return URLFetcherResponse(url, body, headers={"Content-Type": mime_type})
-
-    return {
-        "HTML": weasyprint.HTML,
-        "CSS": weasyprint.CSS,
-        "LocalFetcher": LocalFetcher,
-        "font_config": FontConfiguration(),
-        "stylesheets": {},
-    }
-
-
-def _cached_stylesheet(key, make):
-    cache = _engine()["stylesheets"]
-    if key not in cache:
-        cache[key] = make()
-    return cache[key]
+def _process_context():
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Imported once, by the server, rather than by every child. "__main__" is multiprocessing's default: Python 3.11's
+    # server skips it, and every child imports the main script itself (gunicorn's and manage.py's are small; a script
+    # that renders PDFs must import without side effects, multiprocessing's rule).
+    context.set_forkserver_preload(["__main__", "weasyprint", __name__])
+    return context
 
 
 def _css_string(text):
@@ -258,41 +257,140 @@ def page_counter_content(label):
     return " ".join(pieces)
 
 
-def _stylesheets():
-    engine = _engine()
-    print_css = _cached_stylesheet(
-        ("print.css", PRINT_CSS.stat().st_mtime_ns),
-        lambda: engine["CSS"](
-            filename=str(PRINT_CSS), url_fetcher=engine["LocalFetcher"](), font_config=engine["font_config"]
-        ),
-    )
-    # Same wording as the on-screen pagination (one msgid, already translated): 第 X 页，共 Y 页 / Page X of Y.
-    label = _("Page %(n)s of %(total)s")
-    footer = f"@page {{ @bottom-center {{ content: {page_counter_content(label)}; }} }}"
-    footer_css = _cached_stylesheet(
-        ("footer", get_language(), label),
-        lambda: engine["CSS"](string=footer, url_fetcher=engine["LocalFetcher"](), font_config=engine["font_config"]),
-    )
-    # Both are user-origin sheets: a template's own <style> (author origin) overrides them.
-    return [print_css, footer_css]
-
-
 def render_pdf(template_name, context, *, request=None, base_url=None):
     """Render a Django template (extending ``pdf/base.html``) to PDF bytes.
 
     ``base_url`` resolves relative URLs and is the only web origin static files are served from (from disk);
     by default the site of ``request``, else ``settings.SITE_URL``. Links in the PDF point there too.
+    Raises ``RenderError`` when WeasyPrint fails.
     """
     html = render_to_string(template_name, context, request=request)
     if base_url is None:
         base_url = request.build_absolute_uri("/") if request is not None else settings.SITE_URL.rstrip("/") + "/"
-    engine = _engine()
+    # Same wording as the on-screen pagination (one msgid, already translated): 第 X 页，共 Y 页 / Page X of Y.
+    footer = f"@page {{ @bottom-center {{ content: {page_counter_content(_('Page %(n)s of %(total)s'))}; }} }}"
+    return write_pdf(html, base_url=str(base_url), footer_css=footer, name=template_name)
+
+
+def write_pdf(html, *, base_url, footer_css="", name="document", timeout=RENDER_TIMEOUT):
+    """PDF bytes of ``html`` with ``print.css`` and ``footer_css``, made by WeasyPrint in a child process.
+
+    While it works, the child's log records (WeasyPrint's warnings, e.g. a refused image) are logged here under their
+    own logger names, and its requests for files are answered with ``fetch_local`` for the origin of ``base_url``.
+    Raises ``RenderError`` when WeasyPrint raises, the child dies, or it takes longer than ``timeout`` seconds.
+    """
+    context = _process_context()
     with _LOCK:
-        stylesheets = _stylesheets()
-        document = engine["HTML"](
-            string=html, base_url=str(base_url), url_fetcher=engine["LocalFetcher"](origin=_origin(str(base_url)))
-        )
-        return document.write_pdf(font_config=engine["font_config"], stylesheets=stylesheets)
+        started = time.monotonic()
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_child, args=(theirs,), name="venture-pdf", daemon=True)
+        try:
+            try:
+                child.start()
+            except Exception as exc:
+                raise RenderError(f"The PDF renderer process could not be started: {exc!r}") from exc
+            finally:
+                theirs.close()
+            try:
+                ours.send((html, base_url, str(PRINT_CSS), footer_css,
+                           logging.getLogger("weasyprint").getEffectiveLevel()))
+            except OSError:
+                pass  # it died at once: _serve says so, with its exit code
+            pdf, peak_kib = _serve(ours, child, origin=_origin(base_url), deadline=started + timeout)
+        finally:
+            ours.close()
+            if child.pid is not None:
+                child.join(5)
+                if child.is_alive():
+                    child.kill()
+                    child.join()
+    logger.info("PDF %s rendered in process %s: %.2f s, %d KiB, peak resident memory %s MiB", name, child.pid,
+                time.monotonic() - started, len(pdf) // 1024, peak_kib // 1024 if peak_kib else "?",
+                extra={"renderer_pid": child.pid, "renderer_peak_kib": peak_kib})
+    return pdf
+
+
+def _serve(conn, child, *, origin, deadline):
+    """Answer the child until it sends the PDF: returns (PDF bytes, the child's peak resident memory in KiB)."""
+    while True:
+        if not conn.poll(max(0.0, deadline - time.monotonic())):
+            child.kill()
+            raise RenderError("The PDF renderer took too long and was stopped.")
+        try:
+            kind, *message = conn.recv()
+        except EOFError:
+            child.join(5)
+            raise RenderError(f"The PDF renderer process ended without a result (exit code {child.exitcode}).") from None
+        if kind == "fetch":
+            try:
+                conn.send(("file", *fetch_local(message[0], origin=origin)))
+            except Exception as exc:  # refused, unreadable: the child raises it, WeasyPrint logs it and goes on
+                conn.send(("refused", str(exc)))
+        elif kind == "log":
+            name, level, text = message
+            logging.getLogger(name).log(level, "%s", text)
+        elif kind == "error":
+            summary, trace = message
+            raise RenderError(f"WeasyPrint failed: {summary}\n\nTraceback in the PDF renderer process:\n{trace}")
+        else:  # "done"
+            return message
+
+
+class _PipeLogHandler(logging.Handler):
+    def __init__(self, conn):
+        super().__init__()
+        self.conn = conn
+
+    def emit(self, record):
+        self.conn.send(("log", record.name, record.levelno, record.getMessage()))
+
+
+def _peak_kib():
+    """This process's peak resident memory (VmHWM) in KiB, or None where /proc is not there."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    return int(re.search(r"^VmHWM:\s+(\d+)", status, flags=re.M).group(1))
+
+
+def _child(conn):
+    """The renderer process: receives the HTML, sends log records and file requests, then the PDF or the error."""
+    try:
+        html, base_url, print_css, footer_css, log_level = conn.recv()
+        weasyprint_logger = logging.getLogger("weasyprint")
+        weasyprint_logger.setLevel(log_level)
+        weasyprint_logger.addHandler(_PipeLogHandler(conn))
+        weasyprint_logger.propagate = False
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+        class ParentFetcher(URLFetcher):
+            """Every file, from the worker's ``fetch_local``; its refusal is raised here for WeasyPrint to log."""
+
+            def __init__(self):
+                super().__init__(allowed_protocols=("data", "file", "http", "https"))
+
+            def fetch(self, url, headers=None):
+                conn.send(("fetch", url))
+                kind, *answer = conn.recv()
+                if kind == "refused":
+                    raise FetchRefused(answer[0])
+                body, mime_type = answer
+                return URLFetcherResponse(url, body, headers={"Content-Type": mime_type})
+
+        font_config = FontConfiguration()
+        # Both are user-origin sheets: a template's own <style> (author origin) overrides them.
+        stylesheets = [weasyprint.CSS(filename=print_css, url_fetcher=ParentFetcher(), font_config=font_config),
+                       weasyprint.CSS(string=footer_css, url_fetcher=ParentFetcher(), font_config=font_config)]
+        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ParentFetcher())
+        pdf = document.write_pdf(font_config=font_config, stylesheets=stylesheets)
+        conn.send(("done", pdf, _peak_kib()))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    finally:
+        conn.close()
 
 
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')

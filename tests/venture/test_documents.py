@@ -5,10 +5,14 @@ import base64
 import csv
 import datetime as dt
 import io
+import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
@@ -104,6 +108,56 @@ def test_footer_follows_the_language(pdf_templates):
         "Page 2 of 3",
         "Page 3 of 3",
     ]
+
+
+def test_weasyprint_runs_in_a_child_process_that_reports_its_memory(pdf_templates, caplog):
+    name = pdf_templates("t/three.html", THREE_PAGES)
+    caplog.set_level("INFO", logger="venture.pdf")
+    with translation.override("zh-hans"):
+        data = pdf.render_pdf(name, {"org": ORG, "amount": "¥1.00"})
+    assert len(pages_text(data)) == 3
+    [record] = [r for r in caplog.records if r.name == "venture.pdf"]
+    assert record.renderer_pid != os.getpid() and record.renderer_peak_kib > 0
+    assert f"PDF t/three.html rendered in process {record.renderer_pid}: " in record.getMessage()
+    assert "weasyprint" not in sys.modules  # the worker never loads it, so never holds its memory
+    assert multiprocessing.active_children() == []
+
+
+def test_a_weasyprint_failure_is_raised_with_the_child_traceback():
+    nested = "<div>" * 5000 + "深" + "</div>" * 5000  # deeper than Python's recursion limit
+    with pytest.raises(pdf.RenderError) as failure:
+        pdf.write_pdf(nested, base_url="http://testserver/")
+    message = str(failure.value)
+    assert message.startswith("WeasyPrint failed: RecursionError: maximum recursion depth exceeded")
+    assert "Traceback in the PDF renderer process:" in message and 'weasyprint/' in message
+    assert multiprocessing.active_children() == []
+    assert pages_text(pdf.write_pdf("<p>之后照常</p>", base_url="http://testserver/")) == ["之后照常"]
+
+
+def test_a_renderer_that_dies_or_overruns_is_reported_and_gone():
+    long = "".join(f"<p>第{i}段 示范市晨曦社会工作服务中心</p>" for i in range(3000))
+    with pytest.raises(pdf.RenderError, match="took too long and was stopped"):
+        pdf.write_pdf(long, base_url="http://testserver/", timeout=0.2)
+    assert multiprocessing.active_children() == []
+
+    failures = []
+
+    def render():
+        try:
+            pdf.write_pdf(long, base_url="http://testserver/")
+        except pdf.RenderError as exc:
+            failures.append(str(exc))
+
+    worker = threading.Thread(target=render)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    [child] = multiprocessing.active_children()
+    os.kill(child.pid, signal.SIGKILL)
+    worker.join(30)
+    assert failures == ["The PDF renderer process ended without a result (exit code -9)."]
+    assert multiprocessing.active_children() == []
 
 
 def test_page_counter_content_turns_the_translated_label_into_css():
