@@ -13,6 +13,11 @@ urllib (session cookie + CSRF token): median and p95, and the peak resident memo
 line is compared with the issue's targets and marked PASS or MISS (on the median); a URL name that does not exist
 yet is skipped with a message. Figures, not a timed test: run it by hand.
 
+The results PDF is kept per frozen snapshot once rendered: its cache is emptied before every request, so its figures
+are of fresh renderings (and gunicorn's first one, which starts the worker's PDF fork server, is printed apart).
+WeasyPrint runs in a child process per PDF (venture.pdf): the peak resident memory of those children, from
+venture.pdf's log, and of each worker's fork server are printed beside the workers'.
+
 Run from the project root:
     .venv/bin/python bench/bench_round.py [--n 10] [--n-heavy 3] [--proposals 500] [--judges 15] [--criteria 4]
         [--funded 200] [--ledger-rows 2000] [--database-url postgres://venture@127.0.0.1:5433/venture]
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import logging
 import os
 import re
 import shutil
@@ -58,6 +64,24 @@ PAGES = [
     ("portfolio dashboard", "supervision:portfolio", ("pk",), "staff", False, 0.3, False),
 ]
 WORKER_MEMORY_TARGET_MB = 300
+# Pages whose response is kept in the data folder after the first request (URL name -> folder): the folder is emptied
+# before every request of that page, so the figures are of a fresh rendering, what the first reader waits for.
+RENDERED_ONCE = {"awards:report_pdf": "cache/results"}
+# venture.pdf renders in a child process and logs its peak resident memory (INFO, logger "venture.pdf"): reported
+# beside the worker's, since that memory is no longer the worker's.
+RENDERER_LOG = re.compile(r"rendered in process \d+: .*peak resident memory (\d+) MiB")
+
+
+class RendererPeaks(logging.Handler):
+    """In-process: the peak resident memory (MiB) of each PDF renderer child, from venture.pdf's log records."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.peaks = []
+
+    def emit(self, record):
+        if getattr(record, "renderer_peak_kib", None):
+            self.peaks.append(record.renderer_peak_kib / 1024)
 
 
 # --- Setting up -------------------------------------------------------------------------------------------------
@@ -147,24 +171,35 @@ def summary(times):
     return statistics.median(times), p95
 
 
-def in_process(client, url, n):
-    """Warm requests through the test client: (median s, p95 s, queries, peak MiB of Python allocations, bytes)."""
+def forget(cache):
+    """Empty a RENDERED_ONCE folder (None: nothing to do)."""
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def in_process(client, url, n, cache=None):
+    """Warm requests through the test client: (median s, p95 s, queries, peak MiB of Python allocations, bytes).
+    ``cache``: the page's RENDERED_ONCE folder, emptied before each request."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(2):
+        forget(cache)
         response = client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
     times = []
     for _ in range(n):
+        forget(cache)
         start = time.perf_counter()
         response = client.get(url)
         times.append(time.perf_counter() - start)
     size = len(response.content)
+    forget(cache)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     n_queries = len(queries)  # now: the captured list is read from the connection's log, which a request resets
+    forget(cache)
     tracemalloc.start()
     tracemalloc.reset_peak()
     client.get(url)
@@ -173,11 +208,12 @@ def in_process(client, url, n):
     return (*summary(times), n_queries, peak, size)
 
 
-def query_count(client, url):
+def query_count(client, url, cache=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     client.get(url)
+    forget(cache)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     return len(queries) if response.status_code == 200 else None
@@ -229,11 +265,26 @@ class HttpSession:
 
 
 def worker_pids(master):
-    try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    except OSError:
-        return []
+    """The child processes of ``master`` (of any of its threads)."""
+    children = []
+    for task in Path(f"/proc/{master}/task").glob("*"):
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:
+            continue
     return [int(pid) for pid in children]
+
+
+def process_name(pid):
+    """What a worker's child process is: multiprocessing's fork server or resource tracker, else its command."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "process"
+    for name in ("forkserver", "resource_tracker"):
+        if f"multiprocessing.{name}" in command:
+            return name.replace("_", " ")
+    return command[:40]
 
 
 def vm(pid, key):
@@ -252,7 +303,7 @@ def through_gunicorn(urls, n, n_heavy):
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "venture.wsgi:application", "--workers", "2", "--bind",
          f"127.0.0.1:{port}", "--timeout", "300"],
-        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "INFO"}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 60
         while True:
@@ -271,17 +322,23 @@ def through_gunicorn(urls, n, n_heavy):
         rows = []
         workers = worker_pids(server.pid)
         start_memory = max((vm(pid, "VmHWM") for pid in workers), default=0.0)
-        for label, url, who, heavy in urls:
+        for label, url, who, heavy, cache in urls:
             session = sessions[who]
             try:
-                for _ in range(3):  # both workers warm, most likely
+                for i in range(3):  # both workers warm, most likely
+                    forget(cache)
+                    start = time.perf_counter()
                     session.get(url)
+                    if cache is not None and i == 0:
+                        print(f"  {label}: first request {time.perf_counter() - start:.2f} s (a worker's first, "
+                              "libraries imported on the way)")
             except OSError as exc:  # urllib's HTTPError for a 4xx/5xx, or a timeout
                 rows.append((label, None, None, 0, 0.0))
                 print(f"  {label}: {exc!r}")
                 continue
             times = []
             for _ in range(n_heavy if heavy else n):
+                forget(cache)
                 start = time.perf_counter()
                 status, _body = session.get(url)
                 times.append(time.perf_counter() - start)
@@ -290,7 +347,13 @@ def through_gunicorn(urls, n, n_heavy):
             peak = max((vm(pid, "VmHWM") for pid in workers), default=0.0)  # the larger worker's peak so far
             rows.append((label, *summary(times), len(times), peak))
         memory = [(pid, vm(pid, "VmHWM"), vm(pid, "VmRSS")) for pid in worker_pids(server.pid)]
-        return rows, memory, start_memory
+        # a worker's children: the fork server the PDF renderers are forked from and multiprocessing's resource
+        # tracker, which live as long as the worker
+        servers = [(process_name(child), child, pid, vm(child, "VmHWM"), vm(child, "VmRSS")) for pid, *_m in memory
+                   for child in worker_pids(pid)]
+        log.seek(0)
+        renderers = [int(m[1]) for m in RENDERER_LOG.finditer(log.read().decode(errors="replace"))]
+        return rows, memory, start_memory, servers, renderers
     finally:
         server.terminate()
         try:
@@ -349,6 +412,10 @@ def main():
         print(header)
         print("-" * len(header))
         measured, missing = [], []
+        renderer_peaks = RendererPeaks()
+        logging.getLogger("venture.pdf").addHandler(renderer_peaks)
+        logging.getLogger("venture.pdf").setLevel(logging.INFO)
+        logging.getLogger("venture.pdf").propagate = False
         for label, name, url_args, who, heavy, target, constant in PAGES:
             url = url_for(name, url_args, big.pk)
             if url is None:
@@ -356,12 +423,15 @@ def main():
                 print(f"{label:<44}  skipped: URL name “{name}” does not exist yet")
                 continue
             try:
-                median, p95, n_queries, peak, size = in_process(clients[who], url, args.n_heavy if heavy else args.n)
+                cache = data_dir / RENDERED_ONCE[name] if name in RENDERED_ONCE else None
+                median, p95, n_queries, peak, size = in_process(clients[who], url, args.n_heavy if heavy else args.n,
+                                                                cache)
+                child_peaks = list(renderer_peaks.peaks)
             except Exception as exc:  # a page that fails is reported, and the others still measured
                 print(f"{label:<44}  failed: {exc!r}")
                 continue
             tiny_url = url_for(name, url_args, tiny.pk)
-            tiny_queries = query_count(clients["tiny_judge" if who == "judge" else who], tiny_url)
+            tiny_queries = query_count(clients["tiny_judge" if who == "judge" else who], tiny_url, cache)
             result = verdict(median, target)
             target_text = "" if target is None else f"< {target:g} s"
             if constant:
@@ -370,7 +440,11 @@ def main():
                     result = "MISS"
             print(f"{label:<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}{tiny_queries if tiny_queries is not None else '?':>6}"
                   f"  {peak:6.1f}MB{size / 1024:7.0f}KB  {target_text or '—':<24}{result}")
-            measured.append((label, url, who, heavy, target))
+            measured.append((label, url, who, heavy, target, cache))
+            if child_peaks:
+                print(f"{'  (in its PDF renderer child processes)':<83}{max(child_peaks):6.1f}MB resident (VmHWM), "
+                      f"the largest of {len(child_peaks)}")
+            renderer_peaks.peaks.clear()
 
         if missing:
             portfolio_direct(big)
@@ -380,13 +454,13 @@ def main():
         if args.no_gunicorn:
             return
         print("\nThrough gunicorn (2 workers), logged in over HTTP with urllib; PASS/MISS on the median")
-        rows, memory, start_memory = through_gunicorn(
-            [(label, url, who, heavy) for label, url, who, heavy, _t in measured], args.n, args.n_heavy)
+        rows, memory, start_memory, servers, renderers = through_gunicorn(
+            [(label, url, who, heavy, cache) for label, url, who, heavy, _t, cache in measured], args.n, args.n_heavy)
         header = f"{'page':<44}{'median':>9}{'p95':>9}{'n':>4}  {'target':<10}{'result':<8}worker peak so far"
         print(header)
         print("-" * len(header))
         print(f"{'(workers started, after the login page)':<84}{start_memory:6.0f} MB")
-        for (label, median, p95, n, peak), (*_rest, target) in zip(rows, measured, strict=True):
+        for (label, median, p95, n, peak), (*_rest, target, _cache) in zip(rows, measured, strict=True):
             if median is None:
                 print(f"{label:<44}  failed (see above)")
                 continue
@@ -397,6 +471,12 @@ def main():
             result = "PASS" if hwm < WORKER_MEMORY_TARGET_MB else "MISS"
             print(f"{'worker ' + str(pid) + ' peak resident memory (VmHWM)':<44}{hwm:8.0f}MB (now {rss:.0f} MB)  "
                   f"< {WORKER_MEMORY_TARGET_MB} MB  {result}")
+        if renderers:
+            print(f"{'PDF renderer child processes (VmHWM)':<44}{max(renderers):8.0f}MB (the largest of "
+                  f"{len(renderers)}; each ends with its PDF)")
+        for name, child, pid, hwm, rss in servers:
+            print(f"{name + ' ' + str(child) + ' of worker ' + str(pid):<44}{hwm:8.0f}MB (now {rss:.0f} MB; "
+                  "lives as long as the worker)")
         for label, name in missing:
             print(f"{label:<44}  skipped: URL name “{name}” does not exist yet")
         print(load())
