@@ -50,6 +50,12 @@ def test_every_stage_has_its_rows(generated):
         FundedProject.objects.values_list("pk", flat=True), 4)
     assert EvaluationCriterion.objects.filter(competition=competition, kind="midterm").count() == 4
     assert EvaluationCriterion.objects.filter(competition=competition, kind="final").count() == 4
+    # the ledger's running totals were computed after the bulk insert
+    from venture.supervision import ledger
+
+    assert ledger.differences() == []
+    for project in FundedProject.objects.all():
+        assert project.spent_total == sum(project.expenditures.values_list("amount", flat=True)) > 0
     assert "generated in" in output
 
 
