@@ -215,3 +215,37 @@ def test_a_second_pass_of_one_kind_is_refused_by_the_database(f):
     evaluate(f, "final", ["40", "30", "30"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Evaluation.objects.create(project=f.project, kind="final", attempt=2, total=Decimal("90"), passed=True)
+
+
+def test_no_evaluation_while_suspended_and_no_final_before_the_mid_term_is_passed(client, f):
+    evaluate(f, "midterm", ["20", "10", "10"])  # fails: suspended
+    with pytest.raises(ValidationError) as exc:  # neither kind while suspended
+        evaluate(f, "final", ["40", "30", "30"])
+    assert exc.value.messages == ["The evaluation failed and the project is suspended: reinstate it once the "
+                                  "rectification is done, then hold the re-evaluation."]
+    services.reinstate(project=f.project, by=f.staff, reason="整改到位")
+    with pytest.raises(ValidationError) as exc:  # the final waits for the mid-term's re-evaluation
+        evaluate(f, "final", ["40", "30", "30"])
+    assert exc.value.messages == ["The mid-term evaluation has not been passed yet: hold its re-evaluation first."]
+    client.force_login(f.supervisor)
+    body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
+    assert "Mid-term evaluation: re-evaluation" in body
+    assert f"/supervision/projects/{f.project.pk}/evaluations/final/" not in body
+    evaluate(f, "midterm", ["30", "20", "20"])
+    assert evaluate(f, "final", ["30", "20", "20"]).attempt == 1
+
+
+def test_the_admin_cannot_edit_the_running_totals(client, f):
+    from venture.accounts.models import User
+
+    User.objects.filter(pk=f.staff.pk).update(is_staff=True, is_superuser=True)
+    spend(f.project, "300.00")
+    client.force_login(User.objects.get(pk=f.staff.pk))
+    url = f"/admin/supervision/fundedproject/{f.project.pk}/change/"
+    body = client.get(url).content.decode()
+    assert 'name="spent_total"' not in body and 'name="first_spent_on"' not in body
+    client.post(url, {"title": f.project.title, "period_start": f.project.period_start.isoformat(),
+                      "period_end": f.project.period_end.isoformat(), "signed_on": f.project.signed_on.isoformat(),
+                      "people_target": "200", "status": "active", "feedback_token": f.project.feedback_token,
+                      "spent_total": "0", "first_spent_on": "", "last_spent_on": ""})
+    assert stored(f.project)["project"][0] == Decimal("300.00")

@@ -17,5 +17,7 @@ class FundedProjectAdmin(admin.ModelAdmin):
     list_display = ("title", "organization", "competition", "grant", "released_total", "status")
     list_filter = ("competition", "status")
     search_fields = ("title", "organization__name")
-    readonly_fields = ("released_total", "grant", "agreement", "proposal", "organization", "competition")
+    # Money and the ledger's running totals change only through the services (which lock the project row).
+    readonly_fields = ("released_total", "grant", "agreement", "proposal", "organization", "competition",
+                       "spent_total", "first_spent_on", "last_spent_on")
     filter_horizontal = ("supervisors",)

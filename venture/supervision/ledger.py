@@ -16,8 +16,9 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import CharField, Max, Min, Sum
-from django.db.models.functions import Cast, Substr
+from django.db import connections
+from django.db.models import CharField, DateField, Max, Min, Sum
+from django.db.models.functions import Cast, Substr, TruncMonth
 
 ZERO = Decimal("0")
 
@@ -62,12 +63,23 @@ def compute_totals(project_ids=None, apps=None):
     for project_id, category_id, s in (entries.values_list("project_id", "category_id").annotate(s=Sum("amount"))
                                        .order_by()):
         totals.categories[project_id, category_id] = s
-    # The month from the ISO date text: native on SQLite and PostgreSQL alike (TruncMonth calls back into Python
-    # for every row on SQLite).
-    for project_id, month, s in (entries.annotate(m=Substr(Cast("date", output_field=CharField()), 1, 7))
-                                 .values_list("project_id", "m").annotate(s=Sum("amount")).order_by()):
-        totals.months[project_id, datetime.date(int(month[:4]), int(month[5:7]), 1)] = s
+    for project_id, month, s in (entries.annotate(m=_month(entries.db)).values_list("project_id", "m")
+                                 .annotate(s=Sum("amount")).order_by()):
+        if isinstance(month, str):  # "YYYY-MM" from SQLite
+            month = datetime.date(int(month[:4]), int(month[5:7]), 1)
+        elif isinstance(month, datetime.datetime):
+            month = month.date()
+        totals.months[project_id, month] = s
     return totals
+
+
+def _month(alias):
+    """The month of the entry's date. SQLite stores dates as ISO text, so its first seven characters are the month
+    in native SQL (TruncMonth would call back into Python for every row there); elsewhere TruncMonth, which does not
+    depend on how the server formats dates as text."""
+    if connections[alias].vendor == "sqlite":
+        return Substr(Cast("date", output_field=CharField()), 1, 7)
+    return TruncMonth("date", output_field=DateField())
 
 
 def stored_totals(project_ids=None, apps=None):
@@ -97,6 +109,13 @@ def differences(project_ids=None, apps=None):
             if a.get(key) != b.get(key):
                 found.append((what, key, a.get(key), b.get(key)))
     return found
+
+
+def lock_projects(project_ids=None):
+    """Take the row locks of the projects (None: all), as every ledger write does, so that totals computed next
+    cannot miss an entry being recorded meanwhile. Inside a transaction."""
+    _e, _l, FundedProject, _c, _m = _models()
+    list(_scope(FundedProject.objects.select_for_update(), project_ids, "pk__in").values_list("pk", flat=True))
 
 
 def refresh_totals(project_ids=None, apps=None):

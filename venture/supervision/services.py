@@ -531,14 +531,18 @@ def _project_transition(project, to, by, reason):
 def next_attempt(project, kind):
     """The attempt number a new evaluation of this kind would get, or ValidationError saying why none can be held
     now: the evaluation passed already, or it failed and the project has not been reinstated."""
-    earlier = list(Evaluation.objects.filter(project=project, kind=kind).values_list("passed", flat=True))
+    held = list(Evaluation.objects.filter(project=project).values_list("kind", "passed"))
+    earlier = [passed for k, passed in held if k == kind]
     if any(earlier):
         raise ValidationError(_("This evaluation has already been passed."))
     if project.status == ProjectStatus.CLOSED:
         raise ValidationError(_("The project is closed."))
-    if earlier and project.status != ProjectStatus.ACTIVE:
+    if project.status != ProjectStatus.ACTIVE:
         raise ValidationError(_("The evaluation failed and the project is suspended: reinstate it once the "
                                 "rectification is done, then hold the re-evaluation."))
+    midterm = [passed for k, passed in held if k == EvaluationKind.MIDTERM]
+    if kind == EvaluationKind.FINAL and midterm and not any(midterm):
+        raise ValidationError(_("The mid-term evaluation has not been passed yet: hold its re-evaluation first."))
     return len(earlier) + 1
 
 

@@ -161,11 +161,12 @@ def _workspace(request, project, status=200, **forms):
     active = project.status == ProjectStatus.ACTIVE
     evaluation_kinds = []  # what can be recorded now: a first evaluation, or a re-evaluation after a reinstatement
     for kind in EvaluationKind:
-        earlier = [e for e in evaluations if e.kind == kind]
-        if any(e.passed for e in earlier) or (earlier and not active) or project.status == ProjectStatus.CLOSED:
+        try:
+            attempt = services.next_attempt(project, kind)
+        except ValidationError:
             continue
         evaluation_kinds.append({"value": kind.value, "label": _("%(kind)s: re-evaluation") % {"kind": kind.label}
-                                 if earlier else kind.label})
+                                 if attempt > 1 else kind.label})
     final_passed = any(e.kind == EvaluationKind.FINAL and e.passed for e in evaluations)
     context = {
         "project": project, "may": may, "today": today, **figures,

@@ -6,10 +6,37 @@ from django.db import migrations, models
 
 
 def backfill_ledger_totals(apps, schema_editor):
-    """The running totals of every project's existing ledger."""
-    from venture.supervision.ledger import refresh_totals
+    """The running totals of every project's existing ledger. Self-contained (historical models only), so that later
+    changes to venture.supervision.ledger cannot break this migration."""
+    import datetime
 
-    refresh_totals(apps=apps)
+    from django.db.models import CharField, DateField, Max, Min, Sum
+    from django.db.models.functions import Cast, Substr, TruncMonth
+
+    Expenditure = apps.get_model("supervision", "Expenditure")
+    ApprovedLine = apps.get_model("supervision", "ApprovedLine")
+    FundedProject = apps.get_model("supervision", "FundedProject")
+    CategorySpend = apps.get_model("supervision", "CategorySpend")
+    MonthlySpend = apps.get_model("supervision", "MonthlySpend")
+    entries = Expenditure.objects.order_by()
+    for row in entries.values("project_id").annotate(s=Sum("amount"), first=Min("date"), last=Max("date")):
+        FundedProject.objects.filter(pk=row["project_id"]).update(
+            spent_total=row["s"], first_spent_on=row["first"], last_spent_on=row["last"])
+    for line_id, s in entries.exclude(line=None).values_list("line_id").annotate(s=Sum("amount")):
+        ApprovedLine.objects.filter(pk=line_id).update(spent=s)
+    CategorySpend.objects.bulk_create([
+        CategorySpend(project_id=p, category_id=c, amount=s)
+        for p, c, s in entries.values_list("project_id", "category_id").annotate(s=Sum("amount"))], batch_size=1000)
+    if schema_editor.connection.vendor == "sqlite":
+        month = Substr(Cast("date", output_field=CharField()), 1, 7)
+    else:
+        month = TruncMonth("date", output_field=DateField())
+    rows = []
+    for p, m, s in entries.annotate(m=month).values_list("project_id", "m").annotate(s=Sum("amount")):
+        if isinstance(m, str):
+            m = datetime.date(int(m[:4]), int(m[5:7]), 1)
+        rows.append(MonthlySpend(project_id=p, month=m, amount=s))
+    MonthlySpend.objects.bulk_create(rows, batch_size=1000)
 
 
 class Migration(migrations.Migration):

@@ -20,6 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, fix, projects, **options):
         with transaction.atomic():
+            if fix:
+                ledger.lock_projects(projects)  # no entry recorded between the comparison and the rewrite
             found = ledger.differences(projects)
             for what, key, stored, computed in found:
                 self.stdout.write(f"{what} {key}: stored {stored}, ledger says {computed}")
