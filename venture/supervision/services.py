@@ -328,11 +328,6 @@ def _refresh_totals(project):
     project.spent_total, project.first_spent_on, project.last_spent_on = fresh.projects[project.pk]
 
 
-def _lock(project):
-    """Serialise writers of one project's ledger, so that each running-total refresh sees the other's rows."""
-    list(FundedProject.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True))
-
-
 def check_expenditure(project, *, date, line, category, amount, receipt, lines_by_pk=None):
     """Field errors for one ledger entry, as {field: message}; empty when it may be recorded."""
     errors = {}
@@ -363,7 +358,7 @@ def record_expenditure(*, project, by, date, amount, payee, description, voucher
     errors = check_expenditure(project, date=date, line=line, category=category, amount=amount, receipt=receipt)
     if errors:
         raise ValidationError(errors)
-    _lock(project)
+    ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
     entry = Expenditure.objects.create(project=project, date=date, line=line,
                                        category=line.category if line else category, amount=_money(amount),
                                        payee=payee, description=description, voucher_no=voucher_no,
@@ -454,7 +449,7 @@ def import_ledger(*, project, rows, by):
         raise ValidationError(_("The ledger has no rows."))
     if any(errors for _n, errors in report):
         return [], report
-    _lock(project)
+    ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
     entries = Expenditure.objects.bulk_create([Expenditure(project=project, created_by=by, **{
         **d, "category": d["line"].category if d["line"] else d["category"], "amount": _money(d["amount"])})
         for d in parsed])
