@@ -1,9 +1,10 @@
-"""Tests for judging/scoring.py: every worked example of scoring.md, hand-computed cases, published reference data
+"""Tests for judging/scoring/: every worked example of docs/scoring.md, hand-computed cases, published reference data
 and hypothesis properties. Expected values are computed by hand (shown in comments) or by independent plain-Python
 implementations in this file - never by the function under test."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import subprocess
@@ -123,10 +124,37 @@ def py_krippendorff_interval(units):
 # ------------------------------------------------------------------------------------------------ module hygiene
 
 
-def test_module_does_not_import_django():
-    code = "import sys, judging.scoring; assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m)"
+SCORING_MODULES = sorted(p.stem for p in (ROOT / "judging" / "scoring").glob("*.py"))
+
+
+def test_package_does_not_import_django():
+    """Every module of the package, imported in a fresh interpreter, pulls in no Django and no other project code."""
+    assert SCORING_MODULES == ["__init__", "_base", "aggregation", "budget", "ranks", "reliability", "stability"]
+    names = ", ".join(repr("judging.scoring" + ("" if m == "__init__" else f".{m}")) for m in SCORING_MODULES)
+    code = (
+        "import importlib, sys\n"
+        f"for name in [{names}]:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'venture')"
+        " or (m.startswith('judging.') and not m.startswith('judging.scoring')))\n"
+        "assert not bad, bad\n"
+    )
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("module", SCORING_MODULES)
+def test_no_module_of_the_package_imports_django_or_the_project(module):
+    """Static check as well, so that an import inside a function (run only on some paths) is caught too."""
+    tree = ast.parse((ROOT / "judging" / "scoring" / f"{module}.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert imported <= {"__future__", "collections", "dataclasses", "decimal", "itertools", "numpy", "pandas",
+                        "scipy"}, imported
 
 
 def test_public_names_exist():
@@ -144,6 +172,8 @@ def test_public_names_exist():
         "method_sensitivity",
         "select_within_budget",
         "knapsack_what_if",
+        "rank_round",
+        "RoundRanking",
     ]:
         assert hasattr(sc, name), name
     assert issubclass(sc.DisconnectedDesign, ValueError)
