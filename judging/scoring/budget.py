@@ -1,4 +1,4 @@
-"""Funding within the pool (docs/scoring.md, section 7). Money is Decimal throughout."""
+"""Funding within the pool (docs/scoring.md, section 8). Money is Decimal throughout."""
 
 from __future__ import annotations
 

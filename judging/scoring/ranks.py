@@ -1,4 +1,4 @@
-"""Ranking and the tie-break chain (docs/scoring.md, section 4)."""
+"""Ranking and the tie-break chain (docs/scoring.md, sections 4-5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Agreement statistics and per-judge diagnostics (docs/scoring.md, section 5)."""
+"""Agreement statistics and per-judge diagnostics (docs/scoring.md, section 6)."""
 
 from __future__ import annotations
 

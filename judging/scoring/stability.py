@@ -1,4 +1,4 @@
-"""Rank stability: the judge bootstrap and method sensitivity (docs/scoring.md, section 6)."""
+"""Rank stability: the judge bootstrap and method sensitivity (docs/scoring.md, section 7)."""
 
 from __future__ import annotations
 

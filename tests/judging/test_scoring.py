@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -739,6 +740,43 @@ def test_zscore_worked_example_by_plain_python(worked):
             z.setdefault(p, []).append((WORKED[p][j] - mu) / sd)
     expected = [sum(v) / 5 for v in z.values()]
     assert sc.aggregate(worked, "zscore")["score"].tolist() == pytest.approx(expected)
+
+
+def test_numbers_quoted_in_docs_scoring_md(worked):
+    """Figures that docs/scoring.md gives for the worked example and that no other test pins."""
+    assert sc.aggregate(worked, "zscore")["score"].round(2).to_dict() == {"P1": 0.2, "P2": 0.57, "P3": -0.77}
+    got = sc.icc(worked)
+    assert (round(got["ICC(C,1)"], 2), round(got["ICC(A,k)"], 2)) == (-0.04, -0.35)
+    assert round(sc.krippendorff_alpha(worked), 2) == 0.02
+    assert round(sc.judge_diagnostics(worked).loc["J5", "leniency"], 2) == -3.83
+    loo = sc.flag_totals(worked).set_index(["proposal", "judge"])["loo_mean"]
+    assert [loo[(p, "J5")] for p in ("P1", "P2", "P3")] == [81.25, 83.5, 77.75]
+
+
+def test_docs_scoring_md_cites_only_tests_that_exist():
+    doc = (ROOT / "docs/scoring.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"\b(test_[a-z0-9_]+)\b", doc)) - {"test_scoring", "test_ranking", "test_results"}
+    defined = set()
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(encoding="utf-8"), flags=re.M))
+    assert len(cited) > 40
+    assert cited <= defined, sorted(cited - defined)
+
+
+def test_every_reference_to_the_scoring_document_names_docs_scoring_md():
+    """The document lives in the repository: code, tests, benchmarks, templates and the README point to it."""
+    stale = []
+    for folder in ("judging", "venture", "tests", "bench", "templates", "docs"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".py", ".html", ".md", ".txt") or not path.is_file():
+                continue
+            for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if re.search(r"(?<![/\w])scoring\.md", line):
+                    stale.append(f"{path.relative_to(ROOT)}:{line_no}")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/scoring.md" in readme
+    assert not re.search(r"(?<![/\w])scoring\.md", readme)
+    assert stale == []
 
 
 # ------------------------------------------------------------------------------------------------ budget

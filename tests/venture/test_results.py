@@ -1,4 +1,4 @@
-"""Frozen results through the web layer: freeze, the results page (the worked example of scoring.md), verify,
+"""Frozen results through the web layer: freeze, the results page (the worked example of docs/scoring.md), verify,
 tampering behind the app's back, the audited unlock, the auditor's sign-off, permissions, queries and the PDF."""
 
 import io
@@ -17,7 +17,7 @@ from tests import factories
 from venture.awards import results_views, services
 from venture.awards.models import ResultSnapshot
 
-# scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
+# docs/scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
 WORKED = [[80, 82, 85, 78, 95], [84, 83, 86, 81, 60], [75, 79, 77, 80, 76]]
 
 
