@@ -1,4 +1,4 @@
-"""Benchmark of the frozen results at the large scale of scoring.md: 500 finalists x 15 judges x 4 criteria (7,500
+"""Benchmark of the frozen results at the large scale of docs/scoring.md (section 11): 500 finalists x 15 judges x 4 criteria (7,500
 sealed sheets, 30,000 score rows).
 
 Builds the round in a fresh SQLite database in a temporary data folder (migrated from scratch, removed afterwards)

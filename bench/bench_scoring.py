@@ -1,4 +1,4 @@
-"""Benchmark of judging/scoring.py at the scale of scoring.md: 500 proposals x 15 judges x 4 criteria.
+"""Benchmark of judging/scoring/ at the scale of docs/scoring.md (section 11): 500 proposals x 15 judges x 4 criteria.
 
 Prints medians over several runs (not a timed test):
 

@@ -1,4 +1,4 @@
-"""Judges, panels, assignments and the rubric. The scoring maths lives in judging/scoring.py (no Django)."""
+"""Judges, panels, assignments and the rubric. The scoring maths lives in judging/scoring/ (no Django)."""
 
 from django.conf import settings
 from django.db import models

@@ -17,7 +17,7 @@ def criteria_frame(competition):
 
 
 def score_frame(competition, stage):
-    """Submitted sheets of one stage as the long frame scoring.py expects: proposal, judge, criterion, points."""
+    """Submitted sheets of one stage as the long frame judging.scoring expects: proposal, judge, criterion, points."""
     rows = Score.objects.filter(
         sheet__assignment__panel__competition=competition, sheet__assignment__panel__stage=stage,
         sheet__status=SheetStatus.SUBMITTED, sheet__assignment__conflict__status=ConflictStatus.CLEAR,

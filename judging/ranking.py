@@ -14,7 +14,7 @@ class Ranking:
     method: str
     trim: int
     tiebreak: list
-    table: pd.DataFrame  # rank order; columns from scoring.rank plus per-criterion averages
+    table: pd.DataFrame  # rank order; scoring.rank_round's table (rank, decided_by, mean_rank, avg_<code>)
     totals: pd.DataFrame  # proposal, judge, total
     criteria: pd.DataFrame
     warnings: list = field(default_factory=list)
@@ -31,31 +31,20 @@ def tiebreak_chain(competition):
 
 def compute(competition, stage, method=None):
     """Rank the proposals of one stage by the round's declared method (or ``method``). Raises ValueError with the
-    engine's message when the data cannot support the method (e.g. too few judges to trim)."""
+    engine's message when the data cannot support the method (e.g. too few judges to trim).
+
+    The maths is scoring.rank_round, the same call the frozen results make (docs/scoring.md, "One pipeline")."""
     if method is None:
         method = "additive" if stage == PanelStage.PRESCORING else competition.method
-    trim = competition.trim
     scores = score_frame(competition, stage)
     criteria = criteria_frame(competition)
     if scores.empty:
         raise ValueError("no submitted score sheets yet")
-    totals = scoring.judge_totals(scores, criteria[["criterion", "max_points", "weight"]])
-    aggregated = scoring.aggregate(totals, method=method, trim=trim)
-    per_criterion = scoring.criterion_aggregates(scores, criteria[["criterion", "max_points", "weight"]],
-                                                 method="mean", trim=trim)
     chain = tiebreak_chain(competition)
-    criterion_scores = None
-    if any(isinstance(r, tuple) for r in chain):
-        criterion_scores = scoring.criterion_aggregates(
-            scores, criteria[["criterion", "max_points", "weight"]],
-            method="mean" if method in ("additive", "zscore") else method, trim=trim)
-    ranked = scoring.rank(aggregated, totals, tiebreak=chain, criterion_scores=criterion_scores)
-    table = ranked.join(per_criterion.add_prefix("avg_"), how="left")
-    warnings = []
-    if method == "trimmed_mean" and int(aggregated["n_judges"].min()) < scoring.TRIM_WARN_BELOW_JUDGES:
-        warnings.append("few_judges")
-    return Ranking(method=method, trim=trim, tiebreak=chain, table=table, totals=totals, criteria=criteria,
-                   warnings=warnings)
+    result = scoring.rank_round(scores, criteria[["criterion", "max_points", "weight"]], method=method,
+                                trim=competition.trim, tiebreak=chain)
+    return Ranking(method=method, trim=competition.trim, tiebreak=chain, table=result.table, totals=result.totals,
+                   criteria=criteria, warnings=list(result.warnings))
 
 
 def decided_label(code, criterion_names=None):

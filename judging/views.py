@@ -206,17 +206,11 @@ def provisional_ranking(request, competition_pk, stage):
     if result is not None:
         proposals = Proposal.objects.select_related("organization").in_bulk(list(result.table.index))
         names = dict(competition.criteria.values_list("code", "name"))
-        mean_rank = None
-        if stage == PanelStage.PRESCORING:
-            from . import scoring
-
-            mean = scoring.aggregate(result.totals, method="mean")
-            mean_rank = mean["score"].rank(ascending=False, method="min").astype(int).to_dict()
         for pid, row in result.table.iterrows():
             rows.append({"proposal": proposals.get(pid), "rank": int(row["rank"]), "score": row["score"],
                          "mean": row["mean"], "median": row["median"], "n": int(row["n_judges"]),
                          "decided_by": ranking_module.decided_label(row["decided_by"], names),
-                         "mean_rank": mean_rank.get(pid) if mean_rank else None,
+                         "mean_rank": int(row["mean_rank"]) if stage == PanelStage.PRESCORING else None,
                          "criteria": [row.get(f"avg_{c}") for c in result.criteria["criterion"]]})
     return render(request, "judging/ranking.html", {
         "competition": competition, "stage": stage, "status": status, "result": result, "rows": rows,

@@ -1,11 +1,13 @@
-"""Tests for judging/scoring.py: every worked example of scoring.md, hand-computed cases, published reference data
+"""Tests for judging/scoring/: every worked example of docs/scoring.md, hand-computed cases, published reference data
 and hypothesis properties. Expected values are computed by hand (shown in comments) or by independent plain-Python
 implementations in this file - never by the function under test."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -123,10 +125,37 @@ def py_krippendorff_interval(units):
 # ------------------------------------------------------------------------------------------------ module hygiene
 
 
-def test_module_does_not_import_django():
-    code = "import sys, judging.scoring; assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m)"
+SCORING_MODULES = sorted(p.stem for p in (ROOT / "judging" / "scoring").glob("*.py"))
+
+
+def test_package_does_not_import_django():
+    """Every module of the package, imported in a fresh interpreter, pulls in no Django and no other project code."""
+    assert SCORING_MODULES == ["__init__", "_base", "aggregation", "budget", "ranks", "reliability", "stability"]
+    names = ", ".join(repr("judging.scoring" + ("" if m == "__init__" else f".{m}")) for m in SCORING_MODULES)
+    code = (
+        "import importlib, sys\n"
+        f"for name in [{names}]:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'venture')"
+        " or (m.startswith('judging.') and not m.startswith('judging.scoring')))\n"
+        "assert not bad, bad\n"
+    )
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("module", SCORING_MODULES)
+def test_no_module_of_the_package_imports_django_or_the_project(module):
+    """Static check as well, so that an import inside a function (run only on some paths) is caught too."""
+    tree = ast.parse((ROOT / "judging" / "scoring" / f"{module}.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert imported <= {"__future__", "collections", "dataclasses", "decimal", "itertools", "numpy", "pandas",
+                        "scipy"}, imported
 
 
 def test_public_names_exist():
@@ -144,6 +173,8 @@ def test_public_names_exist():
         "method_sensitivity",
         "select_within_budget",
         "knapsack_what_if",
+        "rank_round",
+        "RoundRanking",
     ]:
         assert hasattr(sc, name), name
     assert issubclass(sc.DisconnectedDesign, ValueError)
@@ -709,6 +740,43 @@ def test_zscore_worked_example_by_plain_python(worked):
             z.setdefault(p, []).append((WORKED[p][j] - mu) / sd)
     expected = [sum(v) / 5 for v in z.values()]
     assert sc.aggregate(worked, "zscore")["score"].tolist() == pytest.approx(expected)
+
+
+def test_numbers_quoted_in_docs_scoring_md(worked):
+    """Figures that docs/scoring.md gives for the worked example and that no other test pins."""
+    assert sc.aggregate(worked, "zscore")["score"].round(2).to_dict() == {"P1": 0.2, "P2": 0.57, "P3": -0.77}
+    got = sc.icc(worked)
+    assert (round(got["ICC(C,1)"], 2), round(got["ICC(A,k)"], 2)) == (-0.04, -0.35)
+    assert round(sc.krippendorff_alpha(worked), 2) == 0.02
+    assert round(sc.judge_diagnostics(worked).loc["J5", "leniency"], 2) == -3.83
+    loo = sc.flag_totals(worked).set_index(["proposal", "judge"])["loo_mean"]
+    assert [loo[(p, "J5")] for p in ("P1", "P2", "P3")] == [81.25, 83.5, 77.75]
+
+
+def test_docs_scoring_md_cites_only_tests_that_exist():
+    doc = (ROOT / "docs/scoring.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"\b(test_[a-z0-9_]+)\b", doc)) - {"test_scoring", "test_ranking", "test_results"}
+    defined = set()
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(encoding="utf-8"), flags=re.M))
+    assert len(cited) > 40
+    assert cited <= defined, sorted(cited - defined)
+
+
+def test_every_reference_to_the_scoring_document_names_docs_scoring_md():
+    """The document lives in the repository: code, tests, benchmarks, templates and the README point to it."""
+    stale = []
+    for folder in ("judging", "venture", "tests", "bench", "templates", "docs"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".py", ".html", ".md", ".txt") or not path.is_file():
+                continue
+            for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if re.search(r"(?<![/\w])scoring\.md", line):
+                    stale.append(f"{path.relative_to(ROOT)}:{line_no}")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/scoring.md" in readme
+    assert not re.search(r"(?<![/\w])scoring\.md", readme)
+    assert stale == []
 
 
 # ------------------------------------------------------------------------------------------------ budget

@@ -1,4 +1,4 @@
-"""Frozen results through the web layer: freeze, the results page (the worked example of scoring.md), verify,
+"""Frozen results through the web layer: freeze, the results page (the worked example of docs/scoring.md), verify,
 tampering behind the app's back, the audited unlock, the auditor's sign-off, permissions, queries and the PDF."""
 
 import io
@@ -17,7 +17,7 @@ from tests import factories
 from venture.awards import results_views, services
 from venture.awards.models import ResultSnapshot
 
-# scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
+# docs/scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
 WORKED = [[80, 82, 85, 78, 95], [84, 83, 86, 81, 60], [75, 79, 77, 80, 76]]
 
 
@@ -345,3 +345,22 @@ def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
     client.get(url(competition, "report.pdf"))
     assert len(list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))) == 2
 
+
+
+def test_code_version_hashes_every_module_of_the_scoring_package():
+    """The engine is a package (judging/scoring/): a change in any of its modules changes the code version."""
+    import hashlib
+    from pathlib import Path
+
+    from judging import scoring
+
+    folder = Path(scoring.__file__).parent
+    files = sorted(folder.glob("*.py"), key=lambda p: p.name)
+    assert [p.name for p in files] == ["__init__.py", "_base.py", "aggregation.py", "budget.py", "ranks.py",
+                                       "reliability.py", "stability.py"]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    assert services.code_version() == f"{services.APP_VERSION}+scoring.{digest.hexdigest()[:12]}"
+    only_init = hashlib.sha256((folder / "__init__.py").read_bytes()).hexdigest()[:12]
+    assert not services.code_version().endswith(only_init)

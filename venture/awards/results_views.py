@@ -66,7 +66,7 @@ def _decided(code, names):
 
 
 def method_in_words(method, trim):
-    """The ranking method as a sentence; scoring.md requires saying that the trim applies to the totals."""
+    """The ranking method as a sentence; docs/scoring.md (section 3) requires saying that the trim applies to the totals."""
     if method == AggregationMethod.TRIMMED_MEAN:
         return _(
             "Trimmed mean of the judges' totals: each judge's total for a project is the weighted sum of their points "

@@ -44,9 +44,13 @@ BOOT_SEED = 20260101
 
 
 def code_version():
-    """The app version and a hash of the scoring engine's source: a change in the maths changes the version."""
-    source = (Path(scoring.__file__)).read_bytes()
-    return f"{APP_VERSION}+scoring.{hashlib.sha256(source).hexdigest()[:12]}"
+    """The app version and a hash of the scoring engine's source: a change in the maths changes the version.
+
+    The engine is the package judging/scoring/: every .py file in it, sorted by name, name and bytes hashed."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(scoring.__file__).parent.glob("*.py"), key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{APP_VERSION}+scoring.{digest.hexdigest()[:12]}"
 
 
 # --- Canonical inputs and the digest ---------------------------------------------------------------------------------
@@ -103,13 +107,10 @@ def _costs(competition, proposal_ids):
 def compute_outputs(competition, inputs, method):
     """Everything the results page and the report show, from the canonical inputs alone."""
     scores, criteria = _frames(inputs)
-    totals = scoring.judge_totals(scores, criteria)
-    chain = [tuple(r) if isinstance(r, list) else r for r in method["tiebreak"]]
-    aggregated = scoring.aggregate(totals, method=method["method"], trim=method["trim"])
-    criterion_scores = scoring.criterion_aggregates(scores, criteria, method=method["method"], trim=method["trim"]) \
-        if any(isinstance(r, tuple) for r in chain) else None
-    ranked = scoring.rank(aggregated, totals, tiebreak=chain, criterion_scores=criterion_scores)
-    per_criterion = scoring.criterion_aggregates(scores, criteria, method="mean", trim=method["trim"])
+    # Issue #14: the one ranking pipeline (scoring.rank_round), shared with the provisional ranking and finalists.
+    result = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
+                                tiebreak=method["tiebreak"])
+    totals, ranked, per_criterion = result.totals, result.table, result.criterion_means
     top_k = fundable_count(competition, ranked)
     boot = scoring.bootstrap_ranks(totals, method=method["method"], top_k=top_k, n_boot=N_BOOT, seed=BOOT_SEED,
                                    trim=method["trim"])

@@ -111,15 +111,13 @@ def finalists(request, competition_pk):
     by_pk = {p.pk: p for p in pool}
     rows, error, source = [], None, _("Staff selection without pre-scoring")
     try:
+        # Issue #14: ranked by scoring.rank_round (through judging.ranking.compute), the frozen results' pipeline;
+        # the plain-mean rank beside it is that call's mean_rank column.
         result = ranking_module.compute(competition, PanelStage.PRESCORING)
-        from judging import scoring
-
-        mean = scoring.aggregate(result.totals, method="mean")
-        mean_rank = mean["score"].rank(ascending=False, method="min").astype(int).to_dict()
         for pid, row in result.table.iterrows():
             if pid in by_pk:
                 rows.append({"proposal": by_pk.pop(pid), "rank": int(row["rank"]), "score": row["score"],
-                             "mean": row["mean"], "mean_rank": mean_rank.get(pid), "n": int(row["n_judges"])})
+                             "mean": row["mean"], "mean_rank": int(row["mean_rank"]), "n": int(row["n_judges"])})
         source = _("Pre-scoring ranking (additive judge-effect model)")
     except (ValueError, scoring_errors()) as exc:
         error = str(exc)

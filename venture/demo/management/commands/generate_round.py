@@ -524,11 +524,8 @@ class Generator:
         inputs = awards.sealed_inputs(c)
         method = awards.method_of(c)
         scores, criteria = awards._frames(inputs)
-        totals = scoring.judge_totals(scores, criteria)
-        chain = [tuple(r) if isinstance(r, list) else r for r in method["tiebreak"]]
-        aggregated = scoring.aggregate(totals, method=method["method"], trim=method["trim"])
-        by_criterion = scoring.criterion_aggregates(scores, criteria, method=method["method"], trim=method["trim"])
-        ranked = scoring.rank(aggregated, totals, tiebreak=chain, criterion_scores=by_criterion)
+        ranked = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
+                                    tiebreak=method["tiebreak"]).table
         requested = {p.pk: p.requested_amount for p in self.proposals}
         ranked = ranked.sort_values("rank", kind="stable")
         self.funded_ids = [int(pid) for pid in ranked.index[:self.o["funded"]]]
