@@ -323,9 +323,13 @@ def _serve(conn, child, *, origin, deadline):
             raise RenderError(f"The PDF renderer process ended without a result (exit code {child.exitcode}).") from None
         if kind == "fetch":
             try:
-                conn.send(("file", *fetch_local(message[0], origin=origin)))
+                answer = ("file", *fetch_local(message[0], origin=origin))
             except Exception as exc:  # refused, unreadable: the child raises it, WeasyPrint logs it and goes on
-                conn.send(("refused", str(exc)))
+                answer = ("refused", str(exc))
+            try:
+                conn.send(answer)
+            except OSError:  # the child died while it waited for the file: the next recv() reports its exit code
+                pass
         elif kind == "log":
             name, level, text = message
             logging.getLogger(name).log(level, "%s", text)
