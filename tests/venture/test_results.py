@@ -462,3 +462,21 @@ def test_finalists_page_without_prescoring_says_why(client, staff):
                           "source": "Staff selection without pre-scoring", "error": "no submitted score sheets yet"}
     page = client.get(f"/screening/round/{competition.pk}/finalists/")
     assert page.context["preselected"] == set() and "no submitted score sheets yet" in page.content.decode()
+
+
+def test_results_import_no_later_stage():
+    """Dependencies run one way: awards, supervision and documents read the results, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    package = Path(services.__file__).parent
+    imported = set()
+    for file in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    later = ("venture.awards", "venture.supervision", "venture.documents", "venture.accounts")
+    assert sorted(m for m in imported if m.startswith(later)) == []
+    assert "judging.ranking" in imported and "venture.screening.services" in imported
