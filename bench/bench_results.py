@@ -2,7 +2,7 @@
 sealed sheets, 30,000 score rows).
 
 Builds the round in a fresh SQLite database in a temporary data folder (migrated from scratch, removed afterwards)
-with bulk_create (no test factories), freezes it through venture.awards.services.freeze_results (timed), then
+with bulk_create (no test factories), freezes it through venture.results.services.freeze_results (timed), then
 times N warm requests of the results page through django.test.Client (median and 95th percentile, and the SQL
 queries of one request), one verification and one results-report PDF. Figures, not a timed test.
 
@@ -153,7 +153,7 @@ def main():
         from django.test import Client
         from django.urls import reverse
 
-        from venture.awards import services
+        from venture.results import services
 
         call_command("migrate", verbosity=0, interactive=False)
         start = time.perf_counter()
@@ -171,17 +171,17 @@ def main():
         client = Client()
         client.force_login(staff)
         pk = competition.pk
-        median, p95, n_queries, size = measure(client, reverse("awards:results", args=[pk]), args.n)
+        median, p95, n_queries, size = measure(client, reverse("results:results", args=[pk]), args.n)
         print(f"results page: median {median:.1f} ms, p95 {p95:.1f} ms over {args.n} warm requests; "
               f"{n_queries} queries; {size / 1024:.0f} KiB of HTML")
 
         start = time.perf_counter()
-        response = client.post(reverse("awards:verify", args=[pk]))
+        response = client.post(reverse("results:verify", args=[pk]))
         assert response.status_code == 200 and b'data-check="fail"' not in response.content
         print(f"verify (recompute digest and ranking): {(time.perf_counter() - start):.2f} s")
 
         start = time.perf_counter()
-        response = client.get(reverse("awards:report_pdf", args=[pk]))
+        response = client.get(reverse("results:report_pdf", args=[pk]))
         assert response.status_code == 200
         pdf_s = time.perf_counter() - start
         import io
@@ -193,10 +193,10 @@ def main():
               f"{len(response.content) / 1024:.0f} KiB")
         shutil.rmtree(data_dir / "cache" / "results")  # the report is kept per snapshot: render it again
         start = time.perf_counter()
-        client.get(reverse("awards:report_pdf", args=[pk]))
+        client.get(reverse("results:report_pdf", args=[pk]))
         print(f"results report PDF, rendered again: {time.perf_counter() - start:.2f} s")
         start = time.perf_counter()
-        client.get(reverse("awards:report_pdf", args=[pk]))
+        client.get(reverse("results:report_pdf", args=[pk]))
         print(f"results report PDF, from the cache: {time.perf_counter() - start:.3f} s")
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

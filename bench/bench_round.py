@@ -52,7 +52,7 @@ MB = 1024 * 1024
 
 # (label, URL name, URL arguments, who, heavy, target seconds, target wants constant queries)
 PAGES = [
-    ("results page (all proposals, diagnostics)", "awards:results", ("pk",), "staff", False, 0.5, True),
+    ("results page (all proposals, diagnostics)", "results:results", ("pk",), "staff", False, 0.5, True),
     ("staff proposal list (page of 50)", "proposals:list", ("pk",), "staff", False, 0.15, False),
     ("judge's assignment list (home /)", "home", (), "judge", False, None, False),
     ("live board (final)", "judging:board", ("pk", "final"), "staff", False, None, False),
@@ -60,13 +60,13 @@ PAGES = [
     ("progress page (final)", "judging:progress", ("pk", "final"), "staff", False, None, False),
     ("score-matrix xlsx", "documents:scores", ("pk",), "staff", True, 2.0, False),
     ("ranking xlsx", "documents:ranking", ("pk",), "staff", True, None, False),
-    ("results report PDF", "awards:report_pdf", ("pk",), "staff", True, 5.0, False),
+    ("results report PDF", "results:report_pdf", ("pk",), "staff", True, 5.0, False),
     ("portfolio dashboard", "supervision:portfolio", ("pk",), "staff", False, 0.3, False),
 ]
 WORKER_MEMORY_TARGET_MB = 300
 # Pages whose response is kept in the data folder after the first request (URL name -> folder): the folder is emptied
 # before every request of that page, so the figures are of a fresh rendering, what the first reader waits for.
-RENDERED_ONCE = {"awards:report_pdf": "cache/results"}
+RENDERED_ONCE = {"results:report_pdf": "cache/results"}
 # venture.pdf renders in a child process and logs its peak resident memory (INFO, logger "venture.pdf"): reported
 # beside the worker's, since that memory is no longer the worker's.
 RENDERER_LOG = re.compile(r"rendered in process \d+: .*peak resident memory (\d+) MiB")

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "venture.competitions",
     "venture.proposals",
     "venture.screening",
+    "venture.results",
     "venture.awards",
     "venture.supervision",
     "judging",

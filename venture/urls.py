@@ -5,6 +5,15 @@ from django.views.i18n import set_language
 
 from venture.accounts import views as account_views
 from venture.audit import views as audit_views
+from venture.documents import urls as document_urls
+from venture.results import urls as results_urls
+from venture.supervision import urls as supervision_urls
+
+
+def with_documents(urls, documents):
+    """A stage's URLs with the PDFs venture.documents serves beside them, in the stage's namespace."""
+    return include((urls.urlpatterns + documents, urls.app_name))
+
 
 handler403 = "venture.errors.permission_denied"
 handler404 = "venture.errors.page_not_found"
@@ -56,8 +65,9 @@ urlpatterns = [
     path("proposals/", include("venture.proposals.urls")),
     path("screening/", include("venture.screening.urls")),
     path("judging/", include("judging.urls")),
+    path("", with_documents(results_urls, document_urls.results_urlpatterns)),
     path("results/", include("venture.awards.urls")),
     path("documents/", include("venture.documents.urls")),
-    path("supervision/", include("venture.supervision.urls")),
+    path("supervision/", with_documents(supervision_urls, document_urls.supervision_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -61,10 +61,10 @@ def build_world():
             ("declaration", reverse("judging:declare", args=[assignments[(judge.pk, to_declare.pk)].pk])),
             ("score sheet", reverse("judging:sheet", args=[assignments[(judge.pk, to_score.pk)].pk]))],
         "staff": [("round", demo.get_absolute_url()), ("proposals", reverse("proposals:list", kwargs=c)),
-                  ("screening", reverse("screening:list", kwargs=c)), ("results", reverse("awards:results", kwargs=c)),
+                  ("screening", reverse("screening:list", kwargs=c)), ("results", reverse("results:results", kwargs=c)),
                   ("awards", reverse("awards:awards", kwargs=c)), ("portfolio", reverse("supervision:portfolio"))],
         "supervisor": [("project", overspent.get_absolute_url())],
-        "auditor": [("audit trail", reverse("audit")), ("results", reverse("awards:results", kwargs=c))],
+        "auditor": [("audit trail", reverse("audit")), ("results", reverse("results:results", kwargs=c))],
     }
 
 

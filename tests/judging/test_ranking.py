@@ -29,7 +29,7 @@ from judging import ranking, scoring
 from judging import services as judging_services
 from judging.models import PanelStage
 from tests import factories
-from venture.awards import services as awards
+from venture.results import services as awards
 
 CRITERIA = pd.DataFrame({"criterion": ["targeting", "feasibility", "social_benefit", "budget"],
                          "max_points": [25.0, 25.0, 30.0, 20.0], "weight": [25.0, 25.0, 30.0, 20.0]})

@@ -15,6 +15,7 @@ from venture.awards import services
 from venture.awards.models import Award, AwardGrade, GrantAgreement, Objection, PublicNotice
 from venture.awards.workdays import add_working_days
 from venture.proposals.models import Proposal
+from venture.results import services as results
 
 # --- Working days ----------------------------------------------------------------------------------------------------
 
@@ -55,8 +56,8 @@ def build_round(pool="250000.00", rule="stop", requested=("100000", "90000", "80
             pts = [Decimal(x) for x in (24 - rank, 23 - rank, 28 - rank, 18 - rank)]
             judging.save_sheet(assignment=assignments[(j.pk, p.pk)], by=j.user, points=dict(zip(
                 [cr.pk for cr in criteria], pts, strict=True)), comment="说明", expected_version=0, submit=True)
-    snapshot = services.freeze_results(competition=c, by=staff)
-    services.sign_off(snapshot=snapshot, by=auditor)
+    snapshot = results.freeze_results(competition=c, by=staff)
+    results.sign_off(snapshot=snapshot, by=auditor)
     c.refresh_from_db()
     return c, staff, auditor, props
 

@@ -47,11 +47,12 @@ def test_demo_shows_screening_prescoring_and_the_roadshow(demo):
 def test_demo_results_awards_and_notice(demo):
     from venture.awards import services
     from venture.awards.models import Award, Objection
+    from venture.results import services as results
 
     demo.refresh_from_db()
-    snapshot = services.current_snapshot(demo)
+    snapshot = results.current_snapshot(demo)
     assert snapshot.signed_off_by.username == "auditor"
-    assert services.verify(snapshot)["ok"] is True
+    assert results.verify(snapshot)["ok"] is True
     awards = Award.objects.filter(competition=demo, status="offered")
     assert awards.count() >= 8
     assert services.committed(demo) <= demo.fund_pool

@@ -22,6 +22,7 @@ from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award
 from venture.proposals.models import Attachment, Indicator, Milestone
+from venture.results import services as results
 
 pytestmark = pytest.mark.django_db
 EVIL = '=HYPERLINK("http://evil")'
@@ -355,7 +356,7 @@ def test_ranking_xlsx_from_the_frozen_snapshot(client, scored):
     response = client.get(f"/documents/round/{c.pk}/ranking/export/")
     assert response.status_code == 200
     frame = pd.read_excel(io.BytesIO(response.content))
-    top_k = awards.current_snapshot(c).outputs["top_k"]
+    top_k = results.current_snapshot(c).outputs["top_k"]
     assert list(frame.columns) == ["Rank", "Project", "Organization", "Score", "Mean", "Median", "n", "Decided by",
                                    f"P(in the top {top_k})", "项目定位精准性", "内容可行性", "社会效益", "资金预算"]
     assert frame["Project"].tolist() == ["项目甲", "项目乙", "项目丙", "项目丁"]

@@ -15,6 +15,7 @@ from venture.competitions.models import Competition
 from venture.demo.management.commands.generate_round import Generator
 from venture.organizations.models import Membership, Organization
 from venture.proposals.models import PROPOSAL_TRANSITIONS, Proposal, ProposalStatus, StatusChange
+from venture.results import services as results
 from venture.supervision.models import ApprovedLine, EvaluationCriterion, Expenditure, FundedProject, Tranche
 
 TINY = {"proposals": 6, "judges": 5, "criteria": 4, "funded": 3, "ledger_rows": 4}
@@ -61,9 +62,9 @@ def test_every_stage_has_its_rows(generated):
 
 def test_the_snapshot_verifies_and_funds_the_top_three(generated):
     competition, _output = generated
-    snapshot = services.current_snapshot(competition)
+    snapshot = results.current_snapshot(competition)
     assert snapshot.signed_off_by.username == "gen_auditor"
-    assert services.verify(snapshot)["ok"] is True
+    assert results.verify(snapshot)["ok"] is True
     assert snapshot.outputs["top_k"] == 3
     top = [r["proposal"] for r in snapshot.outputs["ranking"][:3]]
     assert sorted(Award.objects.filter(status="final").values_list("proposal_id", flat=True)) == sorted(top)

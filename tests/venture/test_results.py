@@ -1,6 +1,7 @@
 """Frozen results through the web layer: freeze, the results page (the worked example of docs/scoring.md), verify,
 tampering behind the app's back, the audited unlock, the auditor's sign-off, permissions, queries and the PDF."""
 
+import hashlib
 import io
 import re
 from decimal import Decimal
@@ -8,14 +9,22 @@ from decimal import Decimal
 import pypdf
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
+from judging import scoring
 from judging import services as judging_services
 from judging.models import Score, ScoreSheet
 from tests import factories
-from venture.awards import results_views, services
-from venture.awards.models import ResultSnapshot
+from venture.audit.models import AuditEvent
+from venture.awards import services as awards
+from venture.documents.results_report import report_table
+from venture.results import queries, services
+from venture.results.models import ResultSnapshot
+from venture.results.queries import results_data
+from venture.screening.models import FinalistDecision
 
 # docs/scoring.md's worked example: judges' TOTALS, proposals P1..P3 x judges J1..J5.
 WORKED = [[80, 82, 85, 78, 95], [84, 83, 86, 81, 60], [75, 79, 77, 80, 76]]
@@ -315,7 +324,7 @@ def test_results_report_pdf(client, frozen):
 
 def test_results_report_sets_each_rows_figures_in_columns_under_their_headers(frozen):
     competition, _judges, (p1, p2, p3), snapshot = frozen
-    table = results_views.report_table(results_views.results_data(competition, snapshot))
+    table = report_table(results_data(competition, snapshot))
     assert table["figure_columns"] == [
         ("得分", None, 7), ("平均分", None, 7), ("中位数", None, 7), ("n", None, 4),
         ("项目定位精准性", Decimal("25"), 8), ("内容可行性", Decimal("25"), 8), ("社会效益", Decimal("30"), 8),
@@ -347,20 +356,127 @@ def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
 
 
 
-def test_code_version_hashes_every_module_of_the_scoring_package():
-    """The engine is a package (judging/scoring/): a change in any of its modules changes the code version."""
-    import hashlib
+def test_unlock_waits_while_awards_made_from_the_results_are_live(db):
+    from tests.venture.test_awards import build_round as signed_off_round
+
+    competition, staff, _auditor, _props = signed_off_round()
+    made = awards.propose_awards(competition=competition, by=staff)
+    sheet = ScoreSheet.objects.filter(assignment__panel__competition=competition).order_by("pk").first()
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.unlock_after_freeze(sheet=sheet, reason="评委误填", by=staff)
+    assert refused.value.messages == [
+        "Awards have been made from these results; cancel them before unlocking a sheet."]
+    assert services.current_snapshot(competition) is not None
+    for award in made:
+        awards.cancel_award(award=award, reason="复核", by=staff)
+    services.unlock_after_freeze(sheet=sheet, reason="评委误填", by=staff)
+    competition.refresh_from_db()
+    assert services.current_snapshot(competition) is None and competition.stage == "final"
+
+
+# --- The scoring code's version ---------------------------------------------------------------------------------
+
+
+def test_code_version_of_the_scoring_module_is_the_hash_of_its_bytes(tmp_path):
+    engine = tmp_path / "scoring.py"
+    engine.write_bytes(b"def aggregate(totals):\n    return totals\n")
+    assert services.code_version(engine) == f"0.1.0+scoring.{hashlib.sha256(engine.read_bytes()).hexdigest()[:12]}"
+    assert services.code_version() == services.code_version(scoring.__file__)
+
+
+def test_code_version_of_a_scoring_package_covers_every_module_in_path_order(tmp_path):
+    package = tmp_path / "scoring"
+    (package / "methods").mkdir(parents=True)
+    files = {"__init__.py": b"from .rank import rank\n", "rank.py": b"def rank(x):\n    return x\n",
+             "methods/__init__.py": b"", "methods/trim.py": b"TRIM = 1\n"}
+    for name, data in files.items():
+        (package / name).write_bytes(data)
+    (package / "NOTES.txt").write_bytes(b"not code")
+    expected = hashlib.sha256(b"".join(name.encode() + b"\0" + data + b"\0"
+                                       for name, data in sorted(files.items()))).hexdigest()[:12]
+    assert services.code_version(package / "__init__.py") == f"0.1.0+scoring.{expected}"
+    (package / "methods" / "trim.py").write_bytes(b"TRIM = 2\n")
+    assert services.code_version(package / "__init__.py") != f"0.1.0+scoring.{expected}"
+
+
+# --- The finalists decision from the results of pre-scoring ----------------------------------------------------
+
+
+@pytest.fixture
+def prescored(db):
+    """Three eligible proposals pre-scored by five judges with the worked example's totals, a fourth not scored."""
+    competition = factories.competition(stage="prescoring", finalist_quota=2)
+    judges = [factories.judge(f"pre{i}") for i in range(1, 6)]
+    proposals = [factories.proposal(competition, factories.organization(), status="eligible", title=f"预评项目{i}")
+                 for i in range(1, 5)]
+    assignments = factories.final_panel(competition, judges, proposals[:3], stage="prescoring")
+    criteria = [c.pk for c in competition.criteria.all()]
+    for proposal, row in zip(proposals[:3], WORKED, strict=True):
+        for judge, total in zip(judges, row, strict=True):
+            judging_services.save_sheet(assignment=assignments[(judge.pk, proposal.pk)], by=judge.user,
+                                        points=dict(zip(criteria, split(total), strict=True)), comment="说明",
+                                        expected_version=0, submit=True)
+    return competition, proposals
+
+
+def test_finalist_candidates_rank_the_prescoring_then_list_the_unscored(prescored):
+    competition, (p1, p2, p3, p4) = prescored
+    candidates = queries.finalist_candidates(competition)
+    assert [(r["proposal"], r["rank"], r["score"], r["mean"], r["mean_rank"], r["n"]) for r in candidates["rows"]] == [
+        (p1, 1, 84.0, 84.0, 1, 5), (p2, 2, 78.8, 78.8, 2, 5), (p3, 3, 77.4, 77.4, 3, 5), (p4, None, None, None, None, 0)]
+    assert candidates["error"] is None
+    assert queries.ranking_record(candidates["rows"]) == [
+        {"proposal": p1.pk, "rank": 1, "score": 84.0}, {"proposal": p2.pk, "rank": 2, "score": 78.8},
+        {"proposal": p3.pk, "rank": 3, "score": 77.4}, {"proposal": p4.pk, "rank": None, "score": None}]
+
+
+def test_finalists_page_preselects_the_quota_and_records_the_ranking_with_the_decision(client, staff, prescored):
+    competition, (p1, p2, p3, p4) = prescored
+    client.force_login(staff)
+    page = client.get(f"/screening/round/{competition.pk}/finalists/")
+    assert [r["proposal"] for r in page.context["rows"]] == [p1, p2, p3, p4]
+    assert page.context["preselected"] == {p1.pk, p2.pk}  # the quota is 2
+    response = client.post(f"/screening/round/{competition.pk}/finalists/",
+                           {"finalists": [p1.pk, p4.pk, 999999], "note": "第四个项目补充入围"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/screening/round/{competition.pk}/finalists/"
+    decision = FinalistDecision.objects.get(competition=competition)
+    assert sorted(decision.finalists.values_list("pk", flat=True)) == [p1.pk, p4.pk]
+    assert decision.source == "预评分排名（加性评委效应模型）" and decision.note == "第四个项目补充入围"
+    assert decision.ranking == [
+        {"proposal": p1.pk, "rank": 1, "score": 84.0}, {"proposal": p2.pk, "rank": 2, "score": 78.8},
+        {"proposal": p3.pk, "rank": 3, "score": 77.4}, {"proposal": p4.pk, "rank": None, "score": None}]
+    assert AuditEvent.objects.filter(action="screening.finalists").count() == 1
+    # once finalists are recorded, the page ticks them
+    assert client.get(f"/screening/round/{competition.pk}/finalists/").context["preselected"] == {p1.pk, p4.pk}
+
+
+def test_finalists_page_without_prescoring_says_why(client, staff):
+    competition = factories.competition(stage="screening")
+    proposal = factories.proposal(competition, factories.organization(), status="eligible", title="未预评项目")
+    client.force_login(staff)
+    with translation.override("en"):
+        candidates = queries.finalist_candidates(competition)
+    assert candidates == {"rows": [{"proposal": proposal, "rank": None, "score": None, "mean": None,
+                                    "mean_rank": None, "n": 0}],
+                          "source": "Staff selection without pre-scoring", "error": "no submitted score sheets yet"}
+    page = client.get(f"/screening/round/{competition.pk}/finalists/")
+    assert page.context["preselected"] == set() and "no submitted score sheets yet" in page.content.decode()
+
+
+def test_results_import_no_later_stage():
+    """Dependencies run one way: awards, supervision and documents read the results, never the reverse."""
+    import ast
     from pathlib import Path
 
-    from judging import scoring
-
-    folder = Path(scoring.__file__).parent
-    files = sorted(folder.glob("*.py"), key=lambda p: p.name)
-    assert [p.name for p in files] == ["__init__.py", "_base.py", "aggregation.py", "budget.py", "ranks.py",
-                                       "reliability.py", "stability.py"]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    assert services.code_version() == f"{services.APP_VERSION}+scoring.{digest.hexdigest()[:12]}"
-    only_init = hashlib.sha256((folder / "__init__.py").read_bytes()).hexdigest()[:12]
-    assert not services.code_version().endswith(only_init)
+    package = Path(services.__file__).parent
+    imported = set()
+    for file in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    later = ("venture.awards", "venture.supervision", "venture.documents", "venture.accounts")
+    assert sorted(m for m in imported if m.startswith(later)) == []
+    assert "judging.ranking" in imported and "venture.screening.services" in imported

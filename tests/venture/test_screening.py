@@ -1,8 +1,10 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from tests import factories
 from venture.audit.models import AuditEvent
 from venture.proposals.models import Proposal
+from venture.screening import services
 from venture.screening.models import ChecklistItem, CheckResult, FinalistDecision
 
 
@@ -104,3 +106,35 @@ def test_confirm_finalists_records_the_decision(client, staff, screening_round):
     assert Proposal.objects.get(pk=props[1].pk).status == "finalist"
     assert Proposal.objects.get(pk=props[0].pk).status == "not_selected"
     assert FinalistDecision.objects.filter(competition=c).count() == 2
+
+
+def test_save_checklist_is_one_audited_change(staff, screening_round):
+    c, items, props = screening_round
+    items[0].text = "登记证书在有效期内"
+    services.save_checklist(competition=c, items=[items[0], ChecklistItem(text="无违规记录", order=9)],
+                            deleted=[items[1]], by=staff)
+    assert list(c.checklist.values_list("text", flat=True)) == ["登记证书在有效期内", "预算合规", "无违规记录"]
+    [event] = AuditEvent.objects.filter(action="screening.checklist")
+    assert event.actor == staff and event.object_id == str(c.pk)
+    assert event.before == {"items": ["登记证书有效", "材料齐全", "预算合规"]}
+    assert event.after == {"items": ["登记证书在有效期内", "预算合规", "无违规记录"]}
+
+
+def test_save_checklist_refuses_a_check_of_another_round(staff, screening_round):
+    c, items, props = screening_round
+    foreign = ChecklistItem.objects.create(competition=factories.competition(stage="screening"), text="外部", order=0)
+    with pytest.raises(ValidationError):
+        services.save_checklist(competition=c, items=[items[0]], deleted=[foreign], by=staff)
+    assert ChecklistItem.objects.filter(pk=foreign.pk).exists()
+    assert not AuditEvent.objects.filter(action="screening.checklist").exists()
+
+
+def test_checklist_page_saves_through_the_service_once(client, staff, screening_round):
+    c, items, props = screening_round
+    client.force_login(staff)
+    data = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "3", "form-MIN_NUM_FORMS": "0", "form-MAX_NUM_FORMS": "1000"}
+    for n, item in enumerate(items):
+        data |= {f"form-{n}-id": item.pk, f"form-{n}-text": item.text, f"form-{n}-order": n}
+    response = client.post(f"/screening/round/{c.pk}/checklist/", data)
+    assert response.status_code == 302 and response["Location"] == f"/screening/round/{c.pk}/checklist/"
+    assert AuditEvent.objects.filter(action="screening.checklist").count() == 1

@@ -25,6 +25,7 @@ from venture.awards.models import Award
 from venture.competitions.models import BudgetCategory
 from venture.exports import to_xlsx_bytes
 from venture.proposals.models import Indicator, Milestone
+from venture.results import services as results
 from venture.supervision import queries, services
 from venture.supervision.models import (
     EvaluationCriterion,
@@ -86,7 +87,7 @@ def build_funded():
             pts = [Decimal(x) for x in (24 - rank, 23 - rank, 28 - rank, 18 - rank)]
             judging.save_sheet(assignment=assignments[(j.pk, p.pk)], by=j.user, points=dict(zip(
                 [cr.pk for cr in criteria], pts, strict=True)), comment="说明", expected_version=0, submit=True)
-    awards.sign_off(snapshot=awards.freeze_results(competition=c, by=staff), by=auditor)
+    results.sign_off(snapshot=results.freeze_results(competition=c, by=staff), by=auditor)
     awards.propose_awards(competition=c, by=staff)
     awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
     agreements = awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 12))

@@ -1,5 +1,5 @@
-"""Results, awards and the public notice: the frozen snapshot with its digest, grants within the pool, 公示 with
-objections, and the grant agreements that follow."""
+"""Awards and the public notice: grants within the pool (by grade), 公示 with objections, and the grant agreements
+that follow. The frozen results they are made from live in ``venture.results``."""
 
 from django.conf import settings
 from django.db import models
@@ -9,36 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from venture.competitions.models import MONEY, Competition
 from venture.proposals.models import Proposal
 from venture.uploads import upload_path
-
-
-class ResultSnapshot(models.Model):
-    """The sealed score sheets, the method and its parameters, the code version and the outputs, with a SHA-256
-    digest over a canonical serialization of inputs and method. Only one snapshot per round is valid at a time."""
-
-    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="snapshots")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    method = models.CharField(max_length=20)
-    params = models.JSONField(default=dict)  # trim, tie-break chain, top_k, bootstrap settings
-    code_version = models.CharField(max_length=80)
-    inputs = models.JSONField()  # {"criteria": [...], "scores": [[proposal, judge, criterion, points], ...]}
-    outputs = models.JSONField()  # ranking rows, diagnostics, bootstrap
-    digest = models.CharField(max_length=64)
-    valid = models.BooleanField(default=True)
-    invalidated_at = models.DateTimeField(null=True, blank=True)
-    invalidated_reason = models.TextField(blank=True)
-    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
-    signed_off_at = models.DateTimeField(null=True, blank=True)
-    sign_off_note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["competition"], condition=models.Q(valid=True),
-                                               name="one_valid_snapshot_per_round")]
-
-    def __str__(self):
-        return f"{self.competition} · {self.digest[:12]}"
 
 
 class AwardGrade(models.Model):

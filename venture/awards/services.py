@@ -1,10 +1,8 @@
-"""Freeze, verify and sign off results; award within the pool; publish the notice; objections; agreements."""
+"""Award within the pool from the signed-off results; grades; publish the notice (公示); objections; agreements."""
 
 import datetime
 import hashlib
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import cn2an
 import pandas as pd
@@ -16,15 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from judging import scoring
-from judging.models import PanelStage, ScoreSheet
-from judging.queries import score_frame
-from judging.ranking import tiebreak_chain
-from judging.services import unlock_sheet
 from venture.audit.services import record
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.proposals.services import transition
+from venture.results.services import current_snapshot, grant_costs
 
 from .models import (
     AWARD_TRANSITIONS,
@@ -34,210 +29,16 @@ from .models import (
     Objection,
     ObjectionStatus,
     PublicNotice,
-    ResultSnapshot,
 )
 from .workdays import add_working_days
 
-APP_VERSION = "0.1.0"
-N_BOOT = 1000
-BOOT_SEED = 20260101
 
-
-def code_version():
-    """The app version and a hash of the scoring engine's source: a change in the maths changes the version.
-
-    The engine is the package judging/scoring/: every .py file in it, sorted by name, name and bytes hashed."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(scoring.__file__).parent.glob("*.py"), key=lambda p: p.name):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{APP_VERSION}+scoring.{digest.hexdigest()[:12]}"
-
-
-# --- Canonical inputs and the digest ---------------------------------------------------------------------------------
-
-
-def sealed_inputs(competition):
-    """The submitted final-stage sheets as canonical, sorted, string-valued rows (Decimal kept exact)."""
-    criteria = sorted(
-        [c.code, f"{c.max_points.normalize():f}", f"{c.weight.normalize():f}"]
-        for c in competition.criteria.all()
-    )
-    frame = score_frame(competition, PanelStage.FINAL)
-    scores = sorted([int(p), int(j), str(c), format(Decimal(str(v)).normalize(), "f")]
-                    for p, j, c, v in frame.itertuples(index=False))
-    return {"criteria": criteria, "scores": scores}
-
-
-def method_of(competition):
-    return {"method": competition.method, "trim": competition.trim,
-            "tiebreak": [list(r) if isinstance(r, tuple) else r for r in tiebreak_chain(competition)]}
-
-
-def digest_of(inputs, method):
-    canonical = json.dumps({"inputs": inputs, "method": method}, sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _frames(inputs):
-    criteria = pd.DataFrame(inputs["criteria"], columns=["criterion", "max_points", "weight"])
-    criteria[["max_points", "weight"]] = criteria[["max_points", "weight"]].astype(float)
-    scores = pd.DataFrame(inputs["scores"], columns=["proposal", "judge", "criterion", "points"])
-    scores["points"] = scores["points"].astype(float)
-    return scores, criteria
-
-
-def fundable_count(competition, ranked):
-    """How many of the ranking the pool would fund under the round's rule (the K of P(in the top K))."""
-    frame = pd.DataFrame({"proposal": list(ranked.index), "rank": ranked["rank"].astype(int).values})
-    costs = _costs(competition, frame["proposal"])
-    frame["cost"] = [costs[p] for p in frame["proposal"]]
-    try:
-        chosen = scoring.select_within_budget(frame, competition.fund_pool, rule=competition.funding_rule)
-    except ValueError:
-        return min(len(frame), competition.finalist_quota)
-    return max(1, len(chosen))
-
-
-def _costs(competition, proposal_ids):
-    amounts = dict(Proposal.objects.filter(pk__in=list(proposal_ids)).values_list("pk", "requested_amount"))
-    return {pid: min(amounts[pid] or Decimal("0"), competition.max_grant) for pid in proposal_ids}
-
-
-def compute_outputs(competition, inputs, method):
-    """Everything the results page and the report show, from the canonical inputs alone."""
-    scores, criteria = _frames(inputs)
-    # Issue #14: the one ranking pipeline (scoring.rank_round), shared with the provisional ranking and finalists.
-    result = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
-                                tiebreak=method["tiebreak"])
-    totals, ranked, per_criterion = result.totals, result.table, result.criterion_means
-    top_k = fundable_count(competition, ranked)
-    boot = scoring.bootstrap_ranks(totals, method=method["method"], top_k=top_k, n_boot=N_BOOT, seed=BOOT_SEED,
-                                   trim=method["trim"])
-    sensitivity = scoring.method_sensitivity(totals, top_k=top_k, trim=method["trim"])
-    judges = scoring.judge_diagnostics(totals, trim=method["trim"])
-    n_props = totals["proposal"].nunique()
-    rows = []
-    for pid, row in ranked.iterrows():
-        rows.append({
-            "proposal": int(pid), "rank": int(row["rank"]), "score": round(float(row["score"]), 2),
-            "mean": round(float(row["mean"]), 2), "median": round(float(row["median"]), 2),
-            "n_judges": int(row["n_judges"]), "decided_by": str(row["decided_by"]),
-            "decided_by_prev": None if pd.isna(row.get("decided_by_prev")) else str(row["decided_by_prev"]),
-            "p_top_k": round(float(boot.loc[pid, "p_top_k"]), 3), "p_rank1": round(float(boot.loc[pid, "p_rank1"]), 3),
-            "rank_lo": int(boot.loc[pid, "rank_lo"]), "rank_hi": int(boot.loc[pid, "rank_hi"]),
-            "criteria": {c: round(float(per_criterion.loc[pid, c]), 2) for c in per_criterion.columns},
-            "totals": [[int(j), round(float(t), 2)] for j, t in
-                       totals.loc[totals["proposal"] == pid, ["judge", "total"]].itertuples(index=False)],
-            "sensitivity": {m: int(sensitivity.loc[pid, f"rank_{m}"]) for m in scoring.SENSITIVITY_METHODS},
-            "top_k_changes": bool(sensitivity.loc[pid, "membership_differs"]),
-        })
-
-    def num(x):
-        return None if x is None or pd.isna(x) else round(float(x), 4)
-
-    return {
-        "ranking": rows,
-        "top_k": top_k,
-        "kendall_w": num(scoring.kendall_w(totals)),
-        "icc": {k: num(v) for k, v in scoring.icc(totals).items()} if n_props >= scoring.ICC_MIN_PROPOSALS else None,
-        "krippendorff_alpha": num(scoring.krippendorff_alpha(totals)),
-        "judges": [{"judge": int(j), **{k: num(v) for k, v in r.items()}} for j, r in judges.iterrows()],
-        "n_boot": N_BOOT,
-    }
-
-
-# --- Freeze, verify, sign off ---------------------------------------------------------------------------------------
-
-
-def current_snapshot(competition):
-    return ResultSnapshot.objects.filter(competition=competition, valid=True).first()
-
-
-@transaction.atomic
-def freeze_results(*, competition, by):
-    competition = Competition.objects.select_for_update().get(pk=competition.pk)
-    if competition.stage != Stage.FINAL:
-        raise ValidationError(_("Results can be frozen only at the end of the final review."))
-    from judging.queries import board
-
-    status = board(competition, PanelStage.FINAL)
-    if not status["complete"]:
-        raise ValidationError(_("%(missing)s expected score sheet(s) are still missing.") % {
-            "missing": status["expected"] - status["submitted"]})
-    inputs = sealed_inputs(competition)
-    method = method_of(competition)
-    try:
-        outputs = compute_outputs(competition, inputs, method)
-    except ValueError as exc:
-        raise ValidationError(_("The ranking cannot be computed: %(error)s") % {"error": exc}) from exc
-    snapshot = ResultSnapshot.objects.create(
-        competition=competition, created_by=by, method=method["method"], params=method,
-        code_version=code_version(), inputs=inputs, outputs=outputs, digest=digest_of(inputs, method))
-    advance_stage(competition=competition, to=Stage.RESULTS, by=by, note=f"digest {snapshot.digest}")
-    record(actor=by, action="results.freeze", obj=competition, after={"digest": snapshot.digest,
-                                                                      "code_version": snapshot.code_version})
-    return snapshot
-
-
-def verify(snapshot):
-    """Recompute from the stored sheets: the digest of what is in the database now, and the ranking from the stored
-    inputs. Returns a dict of checks; ``ok`` is True only when all hold."""
-    competition = snapshot.competition
-    now_inputs = sealed_inputs(competition)
-    digest_now = digest_of(now_inputs, snapshot.params)
-    stored_digest_ok = digest_of(snapshot.inputs, snapshot.params) == snapshot.digest
-    try:
-        recomputed = compute_outputs(competition, snapshot.inputs, snapshot.params)
-    except (ValueError, KeyError, TypeError):  # tampered stored inputs that no longer compute: a failed check
-        recomputed = {"ranking": None}
-    ranking_ok = recomputed["ranking"] is not None and [
-        (r["proposal"], r["rank"], r["score"]) for r in recomputed["ranking"]] == [
-        (r["proposal"], r["rank"], r["score"]) for r in snapshot.outputs["ranking"]]
-    checks = {
-        "digest": snapshot.digest,
-        "digest_now": digest_now,
-        "sheets_unchanged": digest_now == snapshot.digest,
-        "stored_inputs_intact": stored_digest_ok,
-        "ranking_reproduced": ranking_ok,
-        "code_version_same": code_version() == snapshot.code_version,
-    }
-    checks["ok"] = checks["sheets_unchanged"] and checks["stored_inputs_intact"] and checks["ranking_reproduced"]
-    return checks
-
-
-@transaction.atomic
-def sign_off(*, snapshot, by, note=""):
-    snapshot = ResultSnapshot.objects.select_for_update().get(pk=snapshot.pk)
-    if not snapshot.valid:
-        raise ValidationError(_("This snapshot is no longer valid."))
-    if snapshot.signed_off_at:
-        raise ValidationError(_("These results have already been signed off."))
-    checks = verify(snapshot)
-    if not checks["ok"]:
-        raise ValidationError(_("Verification failed; the results cannot be signed off."))
-    snapshot.signed_off_by, snapshot.signed_off_at, snapshot.sign_off_note = by, timezone.now(), note
-    snapshot.save()
-    record(actor=by, action="results.sign_off", obj=snapshot.competition, after={"digest": snapshot.digest},
-           note=note)
-    return snapshot
-
-
-@transaction.atomic
-def unlock_after_freeze(*, sheet, reason, by):
-    """An audited unlock of a sealed sheet: the snapshot is invalidated and the round goes back to final review."""
-    competition = Competition.objects.select_for_update().get(pk=sheet.assignment.panel.competition_id)
+def live_awards_block_unlock(competition):
+    """The unlock guard this app registers with the results (apps.py): frozen results that live awards were made
+    from stay frozen."""
     if Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).exists():
-        raise ValidationError(_("Awards have been made from these results; cancel them before unlocking a sheet."))
-    snapshot = current_snapshot(competition)
-    if snapshot:
-        snapshot.valid, snapshot.invalidated_at, snapshot.invalidated_reason = False, timezone.now(), reason
-        snapshot.save()
-        record(actor=by, action="results.invalidate", obj=competition, before={"digest": snapshot.digest},
-               note=reason)
-    if competition.stage == Stage.RESULTS:
-        advance_stage(competition=competition, to=Stage.FINAL, by=by, note=reason)
-    return unlock_sheet(sheet=ScoreSheet.objects.get(pk=sheet.pk), reason=reason, by=by)
+        return _("Awards have been made from these results; cancel them before unlocking a sheet.")
+    return ""
 
 
 # --- Awards within the pool -----------------------------------------------------------------------------------------
@@ -287,7 +88,7 @@ def propose_awards(*, competition, by):
         raise ValidationError(_("Awards have already been proposed for this round."))
     ranked = pd.DataFrame([(r["proposal"], r["rank"]) for r in snapshot.outputs["ranking"]],
                           columns=["proposal", "rank"])
-    costs = _costs(competition, ranked["proposal"])
+    costs = grant_costs(competition, ranked["proposal"])
     ranked["cost"] = [costs[p] for p in ranked["proposal"]]
     try:
         chosen = scoring.select_within_budget(ranked, competition.fund_pool, rule=competition.funding_rule)
@@ -374,7 +175,7 @@ def next_in_rank(competition):
                     .values_list("proposal_id", flat=True))
     left = competition.fund_pool - committed(competition)
     candidates = [r for r in snapshot.outputs["ranking"] if r["proposal"] not in live | cancelled]
-    costs = _costs(competition, [r["proposal"] for r in candidates])
+    costs = grant_costs(competition, [r["proposal"] for r in candidates])
     for r in candidates:
         if costs[r["proposal"]] <= left:
             return Proposal.objects.get(pk=r["proposal"]), costs[r["proposal"]], r["rank"]

@@ -1,16 +1,9 @@
 from django.urls import path
 
-from . import results_views, views
+from . import views
 
 app_name = "awards"
 urlpatterns = [
-    # Results (staff, auditor): ranking, diagnostics, freeze, verify, sign-off
-    path("round/<int:competition_pk>/results/", results_views.results, name="results"),
-    path("round/<int:competition_pk>/results/freeze/", results_views.freeze, name="freeze"),
-    path("round/<int:competition_pk>/results/verify/", results_views.verify_view, name="verify"),
-    path("round/<int:competition_pk>/results/sign-off/", results_views.sign_off_view, name="sign_off"),
-    path("round/<int:competition_pk>/results/unlock/<int:sheet_pk>/", results_views.unlock, name="unlock"),
-    path("round/<int:competition_pk>/results/report.pdf", results_views.report_pdf, name="report_pdf"),
     # Awards and the public notice (staff)
     path("round/<int:competition_pk>/awards/", views.awards, name="awards"),
     path("round/<int:competition_pk>/awards/propose/", views.propose, name="propose"),

@@ -13,6 +13,7 @@ from judging.models import PanelStage, ScoreSheet, SheetStatus
 from venture import permissions
 from venture.competitions.models import Competition
 from venture.proposals.models import Proposal
+from venture.results.services import current_snapshot
 from venture.security import client_ip
 
 from . import services
@@ -35,8 +36,8 @@ def awards(request, competition_pk):
     objections = list(notice.objections.select_related("award__proposal", "handled_by")) if notice else []
     return render(request, "venture/awards/awards.html", {
         "competition": competition, "awards": items, "committed": committed,
-        "left": competition.fund_pool - committed, "snapshot": services.current_snapshot(competition),
-        "next": services.next_in_rank(competition) if services.current_snapshot(competition) else None,
+        "left": competition.fund_pool - committed, "snapshot": current_snapshot(competition),
+        "next": services.next_in_rank(competition) if current_snapshot(competition) else None,
         "notice": notice, "objections": objections, "publish_form": PublishForm(
             initial={"starts_on": timezone.localdate()}),
         "handle_form": HandleForm(), "today": timezone.localdate(),
@@ -216,7 +217,7 @@ def my_result(request, proposal_pk):
     notice = PublicNotice.objects.filter(competition=competition).first()
     if notice is None:
         raise Http404
-    snapshot = services.current_snapshot(competition)
+    snapshot = current_snapshot(competition)
     row = next((r for r in snapshot.outputs["ranking"] if r["proposal"] == proposal.pk), None) if snapshot else None
     award = Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).select_related(
         "grade").first()

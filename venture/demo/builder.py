@@ -528,9 +528,10 @@ def build_results(competition, staff, auditor):
     """Frozen, signed off, awarded, in its public notice, with one objection dismissed."""
     from venture.awards import services as awards
     from venture.awards.models import AwardGrade
+    from venture.results import services as results
 
-    snapshot = awards.freeze_results(competition=competition, by=staff)
-    awards.sign_off(snapshot=snapshot, by=auditor, note="已核对评分表与计算结果，同意公示。")
+    snapshot = results.freeze_results(competition=competition, by=staff)
+    results.sign_off(snapshot=snapshot, by=auditor, note="已核对评分表与计算结果，同意公示。")
     for i, name in enumerate(["一等资助", "二等资助", "三等资助"]):
         AwardGrade.objects.create(competition=competition, name=name, order=i)
     made = awards.propose_awards(competition=competition, by=staff)

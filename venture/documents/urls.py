@@ -16,3 +16,13 @@ urlpatterns = [
     path("round/<int:competition_pk>/scores/export/", views.scores_export, name="scores"),
     path("round/<int:competition_pk>/ranking/export/", views.ranking_export, name="ranking"),
 ]
+
+# PDFs that keep the address and the name they have beside their stage's pages: the root URLconf mounts these into
+# the results and the supervision namespaces (results:report_pdf, supervision:report_pdf), so the stages' apps need
+# not import this one (documents sits above them all).
+results_urlpatterns = [
+    path("results/round/<int:competition_pk>/results/report.pdf", views.results_report_pdf, name="report_pdf"),
+]
+supervision_urlpatterns = [
+    path("projects/<int:pk>/report.pdf", views.supervision_report_pdf, name="report_pdf"),
+]

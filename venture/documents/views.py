@@ -1,5 +1,5 @@
 """Documents and exports: fetch with permission, build the context or the frame, hand it to venture.pdf or
-venture.exports. Each view costs a fixed number of queries whatever the size of the round; the frames come from
+venture.exports. Every PDF view of the site is here. Each view costs a fixed number of queries whatever the size of the round; the frames come from
 ``values()`` queries, never from loops over model instances.
 
 The frame and context builders are plain functions next to the views, each testable on its own.
@@ -23,12 +23,18 @@ from judging.ranking import decided_label
 from venture import permissions
 from venture.audit.services import record
 from venture.awards.models import Award, AwardStatus, GrantAgreement, ObjectionStatus, PublicNotice
-from venture.awards.services import current_snapshot, notice_open
+from venture.awards.services import notice_open
 from venture.competitions.models import Competition, TrancheCondition
 from venture.exports import dataframe_response
 from venture.pdf import pdf_response, render_pdf
 from venture.proposals.forms import ProposalFilterForm
 from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
+from venture.results.queries import shown_snapshot
+from venture.results.services import current_snapshot
+from venture.supervision.models import FundedProject
+from venture.supervision.queries import budget_figures
+
+from .results_report import results_report
 
 ZERO = Decimal("0")
 # Proposals that reached the final review: finalists, and those the final decided on.
@@ -38,6 +44,7 @@ ASSIGNMENTS = Assignment.objects.select_related(
     "judge__user", "panel__competition", "proposal__organization", "proposal__category", "sheet")
 AGREEMENTS = GrantAgreement.objects.select_related(
     "award__competition", "award__proposal__organization", "award__proposal__category")
+PROJECTS = FundedProject.objects.select_related("competition", "organization", "agreement")
 
 
 def _format(request):
@@ -183,6 +190,34 @@ def agreement_pdf(request, award_pk):
     return _pdf(request, "pdf/agreement.html", context, f"资助协议-{agreement.number}.pdf")
 
 
+# --- The results report (评审结果报告) and the supervision report (督导报告) ---------------------------------------
+
+
+@login_required
+def results_report_pdf(request, competition_pk):
+    """The frozen results as a report: method, ranking, diagnostics, digest and sign-off (rendered once per
+    snapshot, see ``results_report``). Mounted as ``results:report_pdf``, beside the results page."""
+    competition = permissions.get_for(request.user, "results.view", Competition.objects.all(), pk=competition_pk)
+    snapshot = shown_snapshot(competition)
+    if snapshot is None:
+        messages.error(request, _("There are no valid frozen results to report."))
+        return redirect("results:results", competition_pk=competition.pk)
+    # The document's own name, in the language the round is run in.
+    return pdf_response(results_report(competition, snapshot, request=request), f"评审结果报告-{competition.year}.pdf")
+
+
+@login_required
+def supervision_report_pdf(request, pk):
+    """The supervision report of one project (budget against actual with its chart, reports, visits,
+    rectifications, evaluations) as a PDF for the file. Mounted as ``supervision:report_pdf``."""
+    project = permissions.get_for(request.user, "project.view", PROJECTS, pk=pk)
+    today = timezone.localdate()
+    context = {"project": project, "today": today, **budget_figures(project, today),
+               "reports": project.reports.all(), "visits": project.visits.select_related("supervisor"),
+               "rectifications": project.rectifications.all(), "evaluations": project.evaluations.all()}
+    return _pdf(request, "pdf/supervision_report.html", context, f"督导报告-{project.title}.pdf")
+
+
 # --- Spreadsheets ------------------------------------------------------------------------------------------------
 
 PROPOSAL_FIELDS = ("pk", "title", "organization__name", "organization__uscc", "category__name", "status",
@@ -318,6 +353,6 @@ def ranking_export(request, competition_pk):
     snapshot = current_snapshot(competition)
     if snapshot is None:
         messages.error(request, _("There are no valid frozen results to export."))
-        return redirect("awards:results", competition_pk=competition.pk)
+        return redirect("results:results", competition_pk=competition.pk)
     return dataframe_response(ranking_frame(competition, snapshot), filename=f"评审排名-{competition.title}",
                               fmt=_format(request), sheet_name=_("Ranking"))

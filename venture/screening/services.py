@@ -13,6 +13,24 @@ SCREENABLE = {S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE}
 
 
 @transaction.atomic
+def save_checklist(*, competition, items, deleted, by):
+    """Save the round's eligibility checklist as edited: ``items`` the new and changed checks (unsaved
+    ChecklistItems, e.g. from a model formset's ``save(commit=False)``), ``deleted`` the checks to remove. New checks
+    join ``competition``; a check of another round is refused. One audit event with the list before and after."""
+    items, deleted = list(items), list(deleted)
+    if any(item.pk and item.competition_id != competition.pk for item in [*items, *deleted]):
+        raise ValidationError(_("This check belongs to another round."))
+    before = list(competition.checklist.values_list("text", flat=True))
+    for item in items:
+        item.competition = competition
+        item.save()
+    for item in deleted:
+        item.delete()
+    record(actor=by, action="screening.checklist", obj=competition,
+           before={"items": before}, after={"items": list(competition.checklist.values_list("text", flat=True))})
+
+
+@transaction.atomic
 def record_checks(*, proposal, results, by):
     """results: {ChecklistItem: (passed, note)}. Re-recording an item replaces the earlier result."""
     if proposal.status not in SCREENABLE:

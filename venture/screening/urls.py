@@ -7,6 +7,5 @@ urlpatterns = [
     path("round/<int:competition_pk>/", views.screening_list, name="list"),
     path("round/<int:competition_pk>/bulk/", views.screening_bulk, name="bulk"),
     path("round/<int:competition_pk>/checklist/", views.checklist, name="checklist"),
-    path("round/<int:competition_pk>/finalists/", views.finalists, name="finalists"),
     path("proposal/<int:pk>/", views.screening_detail, name="detail"),
 ]

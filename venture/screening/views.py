@@ -6,15 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from judging import ranking as ranking_module
-from judging.models import PanelStage
 from venture import permissions
 from venture.competitions.models import Competition
 from venture.proposals.models import Proposal, ProposalStatus
 
 from . import services
 from .forms import BulkForm, ChecklistForm, ChecklistItemForm
-from .models import ChecklistItem, CheckResult, FinalistDecision
+from .models import ChecklistItem, CheckResult
 
 S = ProposalStatus
 SCREEN_STATUSES = [S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE, S.FINALIST, S.NOT_SELECTED]
@@ -87,67 +85,8 @@ def checklist(request, competition_pk):
     FormSet = modelformset_factory(ChecklistItem, form=ChecklistItemForm, extra=3, can_delete=True)
     formset = FormSet(request.POST or None, queryset=competition.checklist.all())
     if request.method == "POST" and formset.is_valid():
-        items = formset.save(commit=False)
-        for item in items:
-            item.competition = competition
-            item.save()
-        for item in formset.deleted_objects:
-            item.delete()
-        from venture.audit.services import record
-
-        record(actor=request.user, action="screening.checklist", obj=competition,
-               after={"items": list(competition.checklist.values_list("text", flat=True))})
+        services.save_checklist(competition=competition, items=formset.save(commit=False),
+                                deleted=formset.deleted_objects, by=request.user)
         messages.success(request, _("Checklist saved."))
         return redirect("screening:checklist", competition_pk=competition.pk)
     return render(request, "venture/screening/checklist.html", {"competition": competition, "formset": formset})
-
-
-@login_required
-def finalists(request, competition_pk):
-    """The pre-ranking (additive model, raw mean beside it) and the recorded finalist decision."""
-    competition = permissions.get_for(request.user, "screening.manage", Competition.objects.all(), pk=competition_pk)
-    pool = list(Proposal.objects.filter(competition=competition, status__in=[S.ELIGIBLE, S.FINALIST, S.NOT_SELECTED])
-                .select_related("organization", "category"))
-    by_pk = {p.pk: p for p in pool}
-    rows, error, source = [], None, _("Staff selection without pre-scoring")
-    try:
-        # Issue #14: ranked by scoring.rank_round (through judging.ranking.compute), the frozen results' pipeline;
-        # the plain-mean rank beside it is that call's mean_rank column.
-        result = ranking_module.compute(competition, PanelStage.PRESCORING)
-        for pid, row in result.table.iterrows():
-            if pid in by_pk:
-                rows.append({"proposal": by_pk.pop(pid), "rank": int(row["rank"]), "score": row["score"],
-                             "mean": row["mean"], "mean_rank": int(row["mean_rank"]), "n": int(row["n_judges"])})
-        source = _("Pre-scoring ranking (additive judge-effect model)")
-    except (ValueError, scoring_errors()) as exc:
-        error = str(exc)
-    for p in sorted(by_pk.values(), key=lambda p: p.title):  # eligible but not pre-scored
-        rows.append({"proposal": p, "rank": None, "score": None, "mean": None, "mean_rank": None, "n": 0})
-    quota = competition.finalist_quota
-    if request.method == "POST":
-        ids = {int(x) for x in request.POST.getlist("finalists") if x.isdigit()}
-        chosen = [r["proposal"] for r in rows if r["proposal"].pk in ids]
-        try:
-            services.confirm_finalists(
-                competition=competition, finalists=chosen, by=request.user, source=source,
-                ranking=[{"proposal": r["proposal"].pk, "rank": r["rank"],
-                          "score": None if r["score"] is None else round(float(r["score"]), 2)} for r in rows],
-                note=request.POST.get("note", ""))
-            messages.success(request, _("%(n)s finalists confirmed.") % {"n": len(chosen)})
-            return redirect("screening:finalists", competition_pk=competition.pk)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-    preselected = {r["proposal"].pk for r in rows if r["proposal"].status == S.FINALIST}
-    if not preselected:
-        preselected = {r["proposal"].pk for r in rows if r["rank"] is not None and r["rank"] <= quota}
-    return render(request, "venture/screening/finalists.html", {
-        "competition": competition, "rows": rows, "error": error, "quota": quota, "preselected": preselected,
-        "decisions": FinalistDecision.objects.filter(competition=competition).select_related("decided_by")[:5],
-        "source": source,
-    })
-
-
-def scoring_errors():
-    from judging.scoring import DisconnectedDesign
-
-    return DisconnectedDesign

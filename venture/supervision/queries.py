@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from venture import charts
 from venture.competitions.models import Competition
 
 from .models import (
@@ -142,6 +143,28 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
     if project.status == ProjectStatus.SUSPENDED:
         found.append(Alert("suspended", project.flag_reason or _("Suspended."), "danger"))
     return found
+
+
+def _yuan(value):
+    return f"¥{Decimal(value):,.2f}"
+
+
+def budget_figures(project, today):
+    """Budget against actual with alerts and the by-category chart, shared by the workspace and the report PDF."""
+    lines, categories = budget_vs_actual(project)
+    for line in lines:
+        line.remaining = line.amount - line.spent
+    spent = sum((c["spent"] for c in categories), ZERO)
+    return {
+        "lines": lines, "categories": categories, "spent": spent,
+        "spent_share": spent * 100 / project.grant if project.grant else ZERO,
+        "elapsed_share": time_elapsed_share(project, today),
+        "alerts": alerts(project, today, lines=lines, categories=categories),
+        "category_chart": charts.grouped_bars(
+            [c["name"] for c in categories],
+            {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
+            title=_("Budget and spending by category"), value_format=_yuan),
+    }
 
 
 def _overdue_reports(project, today=None):

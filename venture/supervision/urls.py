@@ -10,7 +10,6 @@ urlpatterns = [
     path("agreements/<int:agreement_pk>/sign/", views.sign, name="sign"),
     # The project workspace and its staff actions
     path("projects/<int:pk>/", views.project, name="project"),
-    path("projects/<int:pk>/report.pdf", views.report_pdf, name="report_pdf"),
     path("projects/<int:pk>/supervisors/", views.supervisors, name="supervisors"),
     path("projects/<int:pk>/revise/", views.revise, name="revise"),
     path("projects/<int:pk>/reinstate/", views.reinstate, name="reinstate"),

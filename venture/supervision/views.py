@@ -130,29 +130,11 @@ def _qr_svg(url):
                                                             svgclass="qr-code"))
 
 
-def _budget_figures(project, today):
-    """Budget against actual with alerts and the by-category chart, shared by the workspace and the report PDF."""
-    lines, categories = queries.budget_vs_actual(project)
-    for line in lines:
-        line.remaining = line.amount - line.spent
-    spent = sum((c["spent"] for c in categories), ZERO)
-    return {
-        "lines": lines, "categories": categories, "spent": spent,
-        "spent_share": spent * 100 / project.grant if project.grant else ZERO,
-        "elapsed_share": queries.time_elapsed_share(project, today),
-        "alerts": queries.alerts(project, today, lines=lines, categories=categories),
-        "category_chart": charts.grouped_bars(
-            [c["name"] for c in categories],
-            {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
-            title=_("Budget and spending by category"), value_format=_yuan),
-    }
-
-
 def _workspace(request, project, status=200, **forms):
     """The workspace page; a POST that failed validation passes its bound form to keep the input and show errors."""
     user, today = request.user, timezone.localdate()
     may = _perms(user, project)
-    figures = _budget_figures(project, today)
+    figures = queries.budget_figures(project, today)
     evaluations = list(project.evaluations.select_related("evaluator"))
     tranches = [(t, services.condition_met(t)) for t in project.tranches.select_related("released_by")]
     cumulative = queries.cumulative_spending(project)
@@ -682,19 +664,3 @@ def feedback(request, token):
     return render(request, "venture/supervision/feedback.html", {
         "project": project, "form": form, "thanks": request.method == "GET" and request.GET.get("thanks") == "1"},
         status=400 if request.method == "POST" else 200)
-
-
-@login_required
-def report_pdf(request, pk):
-    """The supervision report of one project (budget against actual with its chart, reports, visits,
-    rectifications, evaluations) as a PDF for the file."""
-    from venture.pdf import pdf_response, render_pdf
-
-    project = _project(request, pk)
-    today = timezone.localdate()
-    pdf = render_pdf("pdf/supervision_report.html", {
-        "project": project, "today": today, **_budget_figures(project, today),
-        "reports": project.reports.all(), "visits": project.visits.select_related("supervisor"),
-        "rectifications": project.rectifications.all(), "evaluations": project.evaluations.all(),
-    }, request=request)
-    return pdf_response(pdf, f"督导报告-{project.title}.pdf")

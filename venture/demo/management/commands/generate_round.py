@@ -7,7 +7,7 @@ per-row query): verified organizations with owner accounts, a round in stage "su
 categories, tranche plan, rubric, evaluation rubrics, checklist), proposals with budget lines, milestones, indicators
 and their timeline, the screening record, a final panel in which every judge scored every proposal (all proposals
 are finalists: proposals x judges x criteria score rows), the roadshow order, a frozen and signed-off ResultSnapshot
-computed by ``venture.awards.services`` (so ``verify`` holds), awards, the closed public notice, grant agreements and
+computed by ``venture.results.services`` (so ``verify`` holds), awards, the closed public notice, grant agreements and
 the funded projects of the top ``--funded`` by rank with their approved budget, tranches, report schedule and
 ``--ledger-rows`` expenditure rows each, site visits, rectifications, evaluations and beneficiary feedback.
 
@@ -58,7 +58,6 @@ from venture.awards.models import (
     Objection,
     ObjectionStatus,
     PublicNotice,
-    ResultSnapshot,
 )
 from venture.awards.workdays import add_working_days
 from venture.competitions.models import (
@@ -90,6 +89,8 @@ from venture.demo.builder import (
 )
 from venture.organizations.models import Membership, Organization, OrgStatus
 from venture.proposals.models import BudgetLine, Indicator, Milestone, Proposal, ProposalStatus, StatusChange
+from venture.results import services as results
+from venture.results.models import ResultSnapshot
 from venture.screening.models import ChecklistItem, CheckResult, FinalistDecision
 from venture.supervision.ledger import refresh_totals
 from venture.supervision.models import (
@@ -521,9 +522,9 @@ class Generator:
     def results(self):
         """The snapshot exactly as freeze_results computes it; the pool is set first to fund the top --funded."""
         c = self.competition
-        inputs = awards.sealed_inputs(c)
-        method = awards.method_of(c)
-        scores, criteria = awards._frames(inputs)
+        inputs = results.sealed_inputs(c)
+        method = results.method_of(c)
+        scores, criteria = results._frames(inputs)
         ranked = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
                                     tiebreak=method["tiebreak"]).table
         requested = {p.pk: p.requested_amount for p in self.proposals}
@@ -534,15 +535,15 @@ class Generator:
         c.fund_pool = Decimal(math.ceil(cost / 10000) * 10000) if cost else Decimal("10000")
         c.save(update_fields=["fund_pool"])
         self.phases.done("preliminary ranking (to size the fund pool)")
-        outputs = awards.compute_outputs(c, inputs, method)
+        outputs = results.compute_outputs(c, inputs, method)
         self.snapshot = ResultSnapshot.objects.create(
             competition=c, created_by=self.staff, method=method["method"], params=method,
-            code_version=awards.code_version(), inputs=inputs, outputs=outputs, digest=awards.digest_of(inputs, method),
+            code_version=results.code_version(), inputs=inputs, outputs=outputs, digest=results.digest_of(inputs, method),
             signed_off_by=self.auditor, signed_off_at=_aware(self.frozen, 15),
             sign_off_note="已核对评分表与计算结果，同意公示。")
         ResultSnapshot.objects.filter(pk=self.snapshot.pk).update(created_at=_aware(self.frozen, 10))
         self.ranks = {r["proposal"]: r["rank"] for r in outputs["ranking"]}
-        self.phases.done(f"frozen results (bootstrap {awards.N_BOOT}), signed off")
+        self.phases.done(f"frozen results (bootstrap {results.N_BOOT}), signed off")
 
     def awards(self):
         c = self.competition

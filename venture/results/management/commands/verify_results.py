@@ -5,8 +5,8 @@ round has no valid frozen results. An auditor can run it on a copy of the databa
 
 from django.core.management.base import BaseCommand, CommandError
 
-from venture.awards import services
 from venture.competitions.models import Competition
+from venture.results import services
 
 CHECKS = [
     ("sheets_unchanged", "sealed score sheets unchanged since the freeze"),

@@ -1,0 +1,39 @@
+"""Results: the frozen snapshot of a round's final review with its digest, and the auditor's sign-off."""
+
+from django.conf import settings
+from django.db import models
+
+from venture.competitions.models import Competition
+
+
+class ResultSnapshot(models.Model):
+    """The sealed score sheets, the method and its parameters, the code version and the outputs, with a SHA-256
+    digest over a canonical serialization of inputs and method. Only one snapshot per round is valid at a time."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="snapshots")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    method = models.CharField(max_length=20)
+    params = models.JSONField(default=dict)  # trim, tie-break chain, top_k, bootstrap settings
+    code_version = models.CharField(max_length=80)
+    inputs = models.JSONField()  # {"criteria": [...], "scores": [[proposal, judge, criterion, points], ...]}
+    outputs = models.JSONField()  # ranking rows, diagnostics, bootstrap
+    digest = models.CharField(max_length=64)
+    valid = models.BooleanField(default=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_reason = models.TextField(blank=True)
+    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    sign_off_note = models.TextField(blank=True)
+
+    class Meta:
+        # The table it was created with in the awards app: the model moved, the data did not (results 0001,
+        # awards 0002).
+        db_table = "awards_resultsnapshot"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["competition"], condition=models.Q(valid=True),
+                                               name="one_valid_snapshot_per_round")]
+
+    def __str__(self):
+        return f"{self.competition} · {self.digest[:12]}"
