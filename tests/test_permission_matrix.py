@@ -14,7 +14,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from judging.models import Assignment, ConflictDeclaration, ConflictStatus, Panel, ScoreSheet
+from judging import services as judging
+from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
 from tests import factories
 from venture.awards import services as awards
 from venture.awards.models import Award, Objection
@@ -216,8 +217,8 @@ def build_world():
     recused = factories.judge("matrix_recused")
     panel = Panel.objects.get(competition=c, stage="final")
     recused_assignment = Assignment.objects.create(panel=panel, judge=recused, proposal=p_a)
-    declaration = ConflictDeclaration.objects.create(assignment=recused_assignment, status=ConflictStatus.RECUSED,
-                                                     reason="理事")
+    declaration = ConflictDeclaration.objects.create(assignment=recused_assignment)
+    judging.declare(assignment=recused_assignment, has_conflict=True, reason="理事", by=recused.user)
     unassigned = factories.judge("matrix_unassigned")
     supervisor = factories.user("matrix_supervisor", role="supervisor")
     attachment = Attachment.objects.create(proposal=p_a, file=ContentFile(PDF, name="a.pdf"), original_name="a.pdf",
