@@ -72,6 +72,7 @@ EXPECTED = {
     "organizations:edit": ("GET", expect("404", applicant_a="ok", staff="ok")),
     "organizations:verify": ("POST", STAFF_OBJ),
     "organizations:reject": ("POST", STAFF_OBJ),
+    "organizations:resubmit": ("POST", expect("404", applicant_a="ok")),  # members of the organization
     "organizations:invite": ("POST", expect("404", applicant_a="ok")),
     "organizations:certificate": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok",
                                                 supervisor="ok")),
@@ -259,7 +260,7 @@ def build_world():
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "organizations:detail": {"pk": p_a.organization_id}, "organizations:edit": {"pk": p_a.organization_id},
         "organizations:verify": {"pk": p_a.organization_id}, "organizations:reject": {"pk": p_a.organization_id},
-        "organizations:invite": {"pk": p_a.organization_id},
+        "organizations:invite": {"pk": p_a.organization_id}, "organizations:resubmit": {"pk": p_a.organization_id},
         "organizations:certificate": {"pk": p_a.organization_id},
         "organizations:accept_invitation": {"token": invitation.token},
         "competitions:call": {"pk": c.pk}, "competitions:round": {"pk": c.pk}, "competitions:advance": {"pk": c.pk},
