@@ -180,8 +180,8 @@ def _append(declaration, *, kind, to, reason, by):
     return entry
 
 
-RECUSAL_IS_FINAL = gettext_lazy("You declared a conflict of interest with this proposal, so you stay recused from it. Only union "
-                     "staff can reverse a recusal, with a written reason.")
+RECUSAL_IS_FINAL = gettext_lazy("You declared a conflict of interest with this proposal, so you stay recused from it. "
+                                "Only union staff can reverse a recusal, with a written reason.")
 
 
 @transaction.atomic
@@ -206,8 +206,8 @@ def declare(*, assignment, has_conflict, reason, by):
             raise ValidationError(_("You have already submitted this score sheet; ask the staff to unlock it first."))
         assignment.sheet.delete()
     before = declaration.status
-    _append(declaration, kind=ConflictEntryKind.DECLARED_CONFLICT if has_conflict else ConflictEntryKind.DECLARED_CLEAR,
-            to=to, reason=reason, by=by)
+    kind = ConflictEntryKind.DECLARED_CONFLICT if has_conflict else ConflictEntryKind.DECLARED_CLEAR
+    _append(declaration, kind=kind, to=to, reason=reason, by=by)
     record(actor=by, action=f"conflict.{to}", obj=assignment.proposal, before={"status": before},
            after={"status": to, "judge": assignment.judge_id, "stage": assignment.panel.stage}, note=reason)
     return declaration
