@@ -209,3 +209,27 @@ def test_resubmit_from_the_detail_page_and_only_when_rejected(client, org_a, app
     client.cookies["django_language"] = "en"
     page = client.get(f"/organizations/{org_a.pk}/").content.decode()
     assert "Waiting for verification by union staff." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_agreements_and_notices_issued_before_it_their_identity():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from venture.awards.models import GrantAgreement, PublicNotice
+
+    c, staff, auditor, props = build_round()
+    awards.propose_awards(competition=c, by=staff)
+    awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
+    awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 20))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("awards", "0001_initial")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    org_a, org_b = props[0].organization, props[1].organization
+    agreement = GrantAgreement.objects.get(award__proposal=props[0])
+    assert agreement.party == services.identity(org_a)
+    assert agreement.party["name"] == org_a.name
+    assert PublicNotice.objects.get(competition=c).identities == {
+        str(org_a.pk): services.identity(org_a), str(org_b.pk): services.identity(org_b)}
