@@ -119,8 +119,8 @@ def build_finalists(n=12, n_judges=5):
     panel.judges.set(judges)
     assignments = Assignment.objects.bulk_create([Assignment(panel=panel, judge=j, proposal=p)
                                                   for p in proposals for j in judges])
-    ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR,
-                                                                 declared_at=now) for a in assignments])
+    ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR)
+                                             for a in assignments])
     points = [Decimal("22"), Decimal("21.5"), Decimal("26"), Decimal("17")]
     sheets = ScoreSheet.objects.bulk_create([
         ScoreSheet(assignment=a, status=SheetStatus.SUBMITTED, total=sum(points), submitted_at=now,

@@ -102,7 +102,7 @@ def build(n_proposals, n_judges, seed=2026):
     assignments = Assignment.objects.bulk_create(
         [Assignment(panel=panel, judge=j, proposal=p) for p in proposals for j in judges], batch_size=2000)
     ConflictDeclaration.objects.bulk_create(
-        [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR, declared_at=now) for a in assignments],
+        [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR) for a in assignments],
         batch_size=2000)
     quality = {p.pk: rng.gauss(75, 7) for p in proposals}
     bias = {j.pk: rng.gauss(0, 3) for j in judges}

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from venture.competitions.models import Competition
@@ -99,32 +100,66 @@ class ConflictStatus(models.TextChoices):
     RECUSED = "recused", _("Recused (conflict of interest)")
 
 
-# Allowed conflict-status transitions; judging.services performs them.
+# Allowed conflict-status transitions; judging.services performs them, each as a new ConflictEntry.
 CONFLICT_TRANSITIONS = {
-    ConflictStatus.PENDING: {ConflictStatus.CLEAR, ConflictStatus.RECUSED},
-    ConflictStatus.RECUSED: {ConflictStatus.CLEAR},  # staff override, with a written reason
+    ConflictStatus.PENDING: {ConflictStatus.CLEAR, ConflictStatus.RECUSED},  # the judge declares
     ConflictStatus.CLEAR: {ConflictStatus.RECUSED},  # a judge who finds a conflict later
+    ConflictStatus.RECUSED: {ConflictStatus.CLEAR},  # staff only, with a written reason: never the judge
 }
 
 
 class ConflictDeclaration(models.Model):
-    """回避: before seeing a proposal the judge declares no conflict, or a conflict with a reason."""
+    """回避: before seeing a proposal the judge declares no conflict, or a conflict with a reason.
+
+    ``status`` is the latest entry's status, kept by judging.services (the only writer); the history of who declared,
+    overrode or reversed what, when and why is in ``entries`` (ConflictEntry), which is never edited."""
 
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="conflict")
     status = models.CharField(_("status"), max_length=10, choices=ConflictStatus.choices,
                               default=ConflictStatus.PENDING)
-    reason = models.TextField(_("reason"), blank=True)
-    declared_at = models.DateTimeField(_("declared at"), null=True, blank=True)
-    override_reason = models.TextField(_("override reason"), blank=True)
-    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
-    overridden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conflict declaration")
 
     def __str__(self):
         return f"{self.assignment}: {self.get_status_display()}"
+
+
+class ConflictEntryKind(models.TextChoices):
+    DECLARED_CLEAR = "declared_clear", _("Declared no conflict")
+    DECLARED_CONFLICT = "declared_conflict", _("Declared a conflict of interest")
+    OVERRIDE = "override", _("Recusal reversed by staff")
+
+
+class ConflictEntry(models.Model):
+    """One row of the conflict register, appended and never edited: who did what to a judge's declaration on a
+    proposal at a stage, when and why. Judge, proposal and panel are kept on the row itself so the history outlives a
+    regenerated pre-scoring assignment (the declaration link is then cleared)."""
+
+    declaration = models.ForeignKey(ConflictDeclaration, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="entries")
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="+")
+    judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="conflict_entries")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("entry"), max_length=20, choices=ConflictEntryKind.choices)
+    status = models.CharField(_("status after"), max_length=10, choices=ConflictStatus.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                           verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("conflict register entry")
+        verbose_name_plural = _("conflict register entries")
+
+    def __str__(self):
+        return f"{self.judge} · {self.proposal_id}: {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Conflict register entries are never edited; append a new entry instead.")
+        super().save(*args, **kwargs)
 
 
 class SheetStatus(models.TextChoices):

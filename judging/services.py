@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from venture.accounts.models import Role, User
 from venture.audit.services import record
@@ -26,6 +27,8 @@ from .models import (
     CONFLICT_TRANSITIONS,
     Assignment,
     ConflictDeclaration,
+    ConflictEntry,
+    ConflictEntryKind,
     ConflictStatus,
     Judge,
     Panel,
@@ -152,28 +155,59 @@ def assign_final_panel(*, competition, by):
 # --- Conflicts of interest -----------------------------------------------------------------------------------------
 
 
-def _conflict_transition(declaration, to):
+def recused_elsewhere(*, judge, proposal, exclude=None):
+    """Whether the judge stands recused from the proposal at some stage: a conflict with a proposal holds at every
+    stage, so the judge cannot declare "no conflict" for it at another one either."""
+    found = ConflictDeclaration.objects.filter(assignment__judge=judge, assignment__proposal=proposal,
+                                               status=ConflictStatus.RECUSED)
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    return found.exists()
+
+
+def _append(declaration, *, kind, to, reason, by):
+    """The one place a declaration's status changes: a new entry in the conflict register (never edited), then the
+    declaration's current status, which is always the latest entry's."""
+    to = ConflictStatus(to)
     if to not in CONFLICT_TRANSITIONS[ConflictStatus(declaration.status)]:
         raise ValidationError(_("This declaration has already been made."))
+    assignment = declaration.assignment
+    entry = ConflictEntry.objects.create(declaration=declaration, panel_id=assignment.panel_id,
+                                         judge_id=assignment.judge_id, proposal_id=assignment.proposal_id, kind=kind,
+                                         status=to, reason=reason, by=by)
+    ConflictDeclaration.objects.filter(pk=declaration.pk).update(status=to)
+    declaration.status = to
+    return entry
+
+
+RECUSAL_IS_FINAL = gettext_lazy("You declared a conflict of interest with this proposal, so you stay recused from it. "
+                                "Only union staff can reverse a recusal, with a written reason.")
 
 
 @transaction.atomic
 def declare(*, assignment, has_conflict, reason, by):
+    """The judge's own declaration. "No conflict" once, or a conflict with its reason at any time before the sheet is
+    submitted; a recusal is never undone by the judge (staff reverse it with ``override_conflict``)."""
+    if by is None or assignment.judge.user_id != by.pk:
+        raise ValidationError(_("Only the judge assigned can declare a conflict of interest."))
     declaration, _created = ConflictDeclaration.objects.select_for_update().get_or_create(assignment=assignment)
+    declaration.assignment = assignment
     to = ConflictStatus.RECUSED if has_conflict else ConflictStatus.CLEAR
     if has_conflict and not reason.strip():
         raise ValidationError(_("Describe the conflict of interest."))
+    if to == ConflictStatus.CLEAR and (declaration.status == ConflictStatus.RECUSED or recused_elsewhere(
+            judge=assignment.judge, proposal=assignment.proposal, exclude=declaration)):
+        raise ValidationError(RECUSAL_IS_FINAL)
     if declaration.status == to:
         return declaration
-    _conflict_transition(declaration, to)
     if to == ConflictStatus.RECUSED and hasattr(assignment, "sheet"):
         # A judge who recuses after starting loses the draft: a recused judge has no score.
         if assignment.sheet.status == SheetStatus.SUBMITTED:
             raise ValidationError(_("You have already submitted this score sheet; ask the staff to unlock it first."))
         assignment.sheet.delete()
     before = declaration.status
-    declaration.status, declaration.reason, declaration.declared_at = to, reason, timezone.now()
-    declaration.save()
+    kind = ConflictEntryKind.DECLARED_CONFLICT if has_conflict else ConflictEntryKind.DECLARED_CLEAR
+    _append(declaration, kind=kind, to=to, reason=reason, by=by)
     record(actor=by, action=f"conflict.{to}", obj=assignment.proposal, before={"status": before},
            after={"status": to, "judge": assignment.judge_id, "stage": assignment.panel.stage}, note=reason)
     return declaration
@@ -181,15 +215,15 @@ def declare(*, assignment, has_conflict, reason, by):
 
 @transaction.atomic
 def override_conflict(*, assignment, reason, by):
-    """Staff let a recused judge score after all, with a written reason (audited)."""
+    """Staff reverse a recusal and let the judge score after all, with a written reason (a new register entry,
+    audited)."""
     declaration = ConflictDeclaration.objects.select_for_update().get(assignment=assignment)
+    declaration.assignment = assignment
     if declaration.status != ConflictStatus.RECUSED:
         raise ValidationError(_("Only a declared conflict can be overridden."))
     if not reason.strip():
         raise ValidationError(_("Give the reason for the override."))
-    declaration.status = ConflictStatus.CLEAR
-    declaration.override_reason, declaration.overridden_by, declaration.overridden_at = reason, by, timezone.now()
-    declaration.save()
+    _append(declaration, kind=ConflictEntryKind.OVERRIDE, to=ConflictStatus.CLEAR, reason=reason, by=by)
     record(actor=by, action="conflict.override", obj=assignment.proposal, before={"status": "recused"},
            after={"status": "clear", "judge": assignment.judge_id}, note=reason)
     return declaration

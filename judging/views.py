@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +14,16 @@ from venture.proposals.models import Proposal
 from . import ranking as ranking_module
 from . import services
 from .forms import DeclarationForm, JudgeForm, PanelForm, ReasonForm, ScoreSheetForm
-from .models import Assignment, ConflictDeclaration, ConflictStatus, Judge, PanelStage, ScoreSheet, SheetStatus
+from .models import (
+    Assignment,
+    ConflictDeclaration,
+    ConflictEntry,
+    ConflictStatus,
+    Judge,
+    PanelStage,
+    ScoreSheet,
+    SheetStatus,
+)
 
 ASSIGNMENTS = Assignment.objects.select_related(
     "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet")
@@ -27,9 +37,12 @@ def _stage(stage):
 
 @login_required
 def declare(request, pk):
-    """回避 first: the judge sees only title and organization until they declare no conflict."""
+    """回避 first: the judge sees only title and organization until they declare no conflict. Once recused, the form
+    gives way to the reason: only staff can reverse a recusal."""
     assignment = permissions.get_for(request.user, "assignment.declare", ASSIGNMENTS, pk=pk)
     declaration = getattr(assignment, "conflict", None)
+    recused = (declaration is not None and declaration.status == ConflictStatus.RECUSED) or services.recused_elsewhere(
+        judge=assignment.judge, proposal=assignment.proposal, exclude=declaration)
     form = DeclarationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,8 +55,11 @@ def declare(request, pk):
             messages.info(request, _("You are recused from this proposal. Thank you for declaring it."))
             return redirect("home")
         return redirect("judging:sheet", pk=pk)
+    history = list(ConflictEntry.objects.filter(judge=assignment.judge, proposal=assignment.proposal)
+                   .select_related("by", "panel").order_by("at", "id")) if recused else []
     return render(request, "judging/declare.html", {"assignment": assignment, "declaration": declaration,
-                                                    "form": form})
+                                                    "form": form, "recused": recused, "history": history,
+                                                    "why_final": services.RECUSAL_IS_FINAL})
 
 
 @login_required
@@ -160,14 +176,22 @@ def panel(request, competition_pk, stage):
 
 @login_required
 def conflict_register(request, competition_pk):
+    """Every declaration of the round with its whole history (declarations, overrides, reversals: who, when, why),
+    in a fixed number of queries."""
     competition = permissions.get_for(request.user, "judging.monitor", Competition.objects.all(), pk=competition_pk)
+    entries = ConflictEntry.objects.select_related("by").order_by("at", "id")
     declarations = (ConflictDeclaration.objects.filter(assignment__panel__competition=competition)
                     .exclude(status=ConflictStatus.PENDING)
                     .select_related("assignment__judge__user", "assignment__proposal__organization",
-                                    "assignment__panel", "overridden_by")
-                    .order_by("-status", "assignment__proposal__title"))
+                                    "assignment__panel")
+                    .prefetch_related(Prefetch("entries", queryset=entries))
+                    .order_by("-status", "assignment__proposal__title", "assignment__panel__stage",
+                              "assignment__judge__user__username"))
+    # Entries of pre-scoring assignments that were regenerated since: their history stays on the register.
+    earlier = (entries.filter(panel__competition=competition, declaration__isnull=True)
+               .select_related("judge__user", "proposal", "panel"))
     return render(request, "judging/conflicts.html", {"competition": competition, "declarations": declarations,
-                                                      "form": ReasonForm()})
+                                                      "earlier": earlier, "form": ReasonForm()})
 
 
 @require_POST

@@ -146,7 +146,7 @@ def final_panel(competition, judges, proposals, recused=(), pending=(), stage="f
     """The panel of ``stage`` with every judge assigned every proposal, as assign_final_panel leaves it, and each
     conflict declared: ``recused`` and ``pending`` are (judge, proposal) pairs, every other pair is declared clear.
     Returns {(judge.pk, proposal.pk): Assignment}."""
-    from judging.models import Assignment, ConflictDeclaration, ConflictStatus, Panel
+    from judging.models import Assignment, ConflictDeclaration, ConflictEntry, ConflictEntryKind, ConflictStatus, Panel
 
     panel, _created = Panel.objects.get_or_create(competition=competition, stage=stage)
     panel.judges.set(judges)
@@ -161,8 +161,12 @@ def final_panel(competition, judges, proposals, recused=(), pending=(), stage="f
         return (ConflictStatus.RECUSED if key in recused else ConflictStatus.PENDING if key in pending
                 else ConflictStatus.CLEAR)
 
-    ConflictDeclaration.objects.bulk_create([
-        ConflictDeclaration(assignment=a, status=status(a), reason="曾为该机构提供督导" if status(a) == "recused" else "",
-                            declared_at=None if status(a) == "pending" else now)
-        for a in assignments])
+    declarations = ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a, status=status(a))
+                                                            for a in assignments])
+    ConflictEntry.objects.bulk_create([
+        ConflictEntry(declaration=d, panel=panel, judge_id=a.judge_id, proposal_id=a.proposal_id, status=d.status,
+                      kind=ConflictEntryKind.DECLARED_CONFLICT if d.status == "recused"
+                      else ConflictEntryKind.DECLARED_CLEAR,
+                      reason="曾为该机构提供督导" if d.status == "recused" else "", by_id=a.judge.user_id, at=now)
+        for a, d in zip(assignments, declarations, strict=True) if d.status != "pending"])
     return {(a.judge_id, a.proposal_id): a for a in assignments}

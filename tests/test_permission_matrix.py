@@ -14,7 +14,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from judging.models import Assignment, ConflictDeclaration, ConflictStatus, Panel, ScoreSheet
+from judging import services as judging
+from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
 from tests import factories
 from venture.awards import services as awards
 from venture.awards.models import Award, Objection
@@ -71,6 +72,7 @@ EXPECTED = {
     "organizations:edit": ("GET", expect("404", applicant_a="ok", staff="ok")),
     "organizations:verify": ("POST", STAFF_OBJ),
     "organizations:reject": ("POST", STAFF_OBJ),
+    "organizations:resubmit": ("POST", expect("404", applicant_a="ok")),  # members of the organization
     "organizations:invite": ("POST", expect("404", applicant_a="ok")),
     "organizations:certificate": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok",
                                                 supervisor="ok")),
@@ -216,8 +218,8 @@ def build_world():
     recused = factories.judge("matrix_recused")
     panel = Panel.objects.get(competition=c, stage="final")
     recused_assignment = Assignment.objects.create(panel=panel, judge=recused, proposal=p_a)
-    declaration = ConflictDeclaration.objects.create(assignment=recused_assignment, status=ConflictStatus.RECUSED,
-                                                     reason="理事")
+    declaration = ConflictDeclaration.objects.create(assignment=recused_assignment)
+    judging.declare(assignment=recused_assignment, has_conflict=True, reason="理事", by=recused.user)
     unassigned = factories.judge("matrix_unassigned")
     supervisor = factories.user("matrix_supervisor", role="supervisor")
     attachment = Attachment.objects.create(proposal=p_a, file=ContentFile(PDF, name="a.pdf"), original_name="a.pdf",
@@ -258,7 +260,7 @@ def build_world():
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "organizations:detail": {"pk": p_a.organization_id}, "organizations:edit": {"pk": p_a.organization_id},
         "organizations:verify": {"pk": p_a.organization_id}, "organizations:reject": {"pk": p_a.organization_id},
-        "organizations:invite": {"pk": p_a.organization_id},
+        "organizations:invite": {"pk": p_a.organization_id}, "organizations:resubmit": {"pk": p_a.organization_id},
         "organizations:certificate": {"pk": p_a.organization_id},
         "organizations:accept_invitation": {"token": invitation.token},
         "competitions:call": {"pk": c.pk}, "competitions:round": {"pk": c.pk}, "competitions:advance": {"pk": c.pk},

@@ -86,21 +86,32 @@ def _own_assignment(user, assignment):
     return is_judge(user) and assignment is not None and assignment.judge.user_id == user.pk
 
 
+def _judge_statuses(user, proposal_id):
+    """The conflict statuses of the user's assignments on one proposal, at every stage (one query)."""
+    from judging.models import Assignment
+
+    return set(Assignment.objects.filter(judge__user=user, proposal_id=proposal_id)
+               .values_list("conflict__status", flat=True))
+
+
 def _clear_assignment(user, assignment):
+    """The judge's own assignment, declared clear, on a proposal they are not recused from at any stage."""
     from judging.models import ConflictStatus
 
     conflict = getattr(assignment, "conflict", None) if assignment is not None else None
-    return _own_assignment(user, assignment) and conflict is not None and conflict.status == ConflictStatus.CLEAR
+    return (_own_assignment(user, assignment) and conflict is not None and conflict.status == ConflictStatus.CLEAR
+            and ConflictStatus.RECUSED not in _judge_statuses(user, assignment.proposal_id))
 
 
 def _judge_cleared_for(user, proposal):
-    """A judge sees a proposal's content only when assigned to it and cleared of conflicts."""
+    """A judge sees a proposal's content (and its attachments and PDFs) only when assigned to it, cleared of
+    conflicts, and recused from it at no stage."""
     if not is_judge(user) or proposal is None:
         return False
-    from judging.models import Assignment, ConflictStatus
+    from judging.models import ConflictStatus
 
-    return Assignment.objects.filter(judge__user=user, proposal=proposal,
-                                     conflict__status=ConflictStatus.CLEAR).exists()
+    statuses = _judge_statuses(user, proposal.pk)
+    return ConflictStatus.CLEAR in statuses and ConflictStatus.RECUSED not in statuses
 
 
 def _can_create_organization(user, obj=None):
@@ -159,6 +170,7 @@ RULES = {
     "organization.edit": any_of(is_staff, _org_member),
     "organization.invite": _org_owner,
     "organization.verify": is_staff,
+    "organization.resubmit": _org_member,  # a rejected organization, corrected, asks to be verified again
     "organization.list": union_side,
     # Personal data (PIPL): contact person, mobile, e-mail and address only to those who need them
     "organization.contacts": any_of(staff_or_auditor, _org_member, _supervises_org),
@@ -194,7 +206,7 @@ RULES = {
     "proposal.export": staff_or_auditor,  # the list with contact details: personal data, audited
     "scores.export": staff_or_auditor,
     "rubric.print": any_of(union_side, is_judge),
-    "sheet.print": any_of(staff_or_auditor, _own_assignment),
+    "sheet.print": any_of(staff_or_auditor, _clear_assignment),
     "agreement.view": any_of(union_side, _agreement_party),
     # Supervision (venture.supervision): obj is the FundedProject
     "agreement.sign": is_staff,

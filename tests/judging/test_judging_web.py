@@ -78,7 +78,9 @@ def test_staff_override_with_reason_is_audited(client, final_round, staff):
     client.post(f"/judging/conflicts/{declaration.pk}/override/", {"reason": "理事任期已于2024年结束，经纪检同意"})
     declaration.refresh_from_db()
     assert declaration.status == "clear"
-    assert declaration.overridden_by == staff
+    assert [(e.kind, e.status, e.by, e.reason) for e in declaration.entries.order_by("at", "id")] == [
+        ("declared_conflict", "recused", judges[1].user, "曾为该机构提供督导"),
+        ("override", "clear", staff, "理事任期已于2024年结束，经纪检同意")]
     event = AuditEvent.objects.get(action="conflict.override")
     assert event.note == "理事任期已于2024年结束，经纪检同意"
     page = client.get(f"/judging/round/{c.pk}/conflicts/").content.decode()

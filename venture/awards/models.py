@@ -68,6 +68,9 @@ class PublicNotice(models.Model):
     calendar_covered = models.BooleanField(default=True)
     text = models.TextField(_("notice text"), blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The awarded organizations' identity as published ({organization id: venture.organizations.services.identity}):
+    # the notice shows these, whatever the organizations change afterwards.
+    identities = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.competition} · {self.starts_on}–{self.ends_on}"
@@ -114,6 +117,8 @@ class GrantAgreement(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     tranches = models.JSONField(default=list)  # [{"order", "percent", "amount", "condition"}]
+    # Party B as the agreement was issued (venture.organizations.services.identity); the agreement renders from it.
+    party = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -17,6 +17,7 @@ from judging import scoring
 from venture.audit.services import record
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
+from venture.organizations.services import identity
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.proposals.services import transition
 from venture.results.services import current_snapshot, grant_costs
@@ -193,12 +194,26 @@ def publish_notice(*, competition, by, starts_on=None, text=""):
         raise ValidationError(_("Propose the awards before publishing the notice."))
     starts_on = starts_on or timezone.localdate()
     ends_on, covered = add_working_days(starts_on, competition.notice_working_days)
+    offered = Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).select_related(
+        "proposal__organization")
     notice = PublicNotice.objects.create(competition=competition, published_at=timezone.now(), published_by=by,
-                                         starts_on=starts_on, ends_on=ends_on, calendar_covered=covered, text=text)
+                                         starts_on=starts_on, ends_on=ends_on, calendar_covered=covered, text=text,
+                                         identities={str(a.proposal.organization_id): identity(a.proposal.organization)
+                                                     for a in offered})
     advance_stage(competition=competition, to=Stage.NOTICE, by=by)
     record(actor=by, action="notice.publish", obj=competition,
            after={"starts_on": starts_on, "ends_on": ends_on, "calendar_covered": covered})
     return notice
+
+
+def with_published_identities(notice, awards):
+    """The awards as the notice shows them: each with ``party``, its organization's identity as published (an
+    organization first listed after publication, e.g. offered after an upheld objection, as it was then)."""
+    awards = list(awards)
+    for award in awards:
+        award.party = notice.identities.get(str(award.proposal.organization_id)) or identity(
+            award.proposal.organization)
+    return awards
 
 
 def notice_open(notice, today=None):
@@ -247,6 +262,9 @@ def handle_objection(*, objection, upheld, outcome, by):
         if nxt:
             proposal, cost, rank = nxt
             offered = Award.objects.create(competition=competition, proposal=proposal, rank=rank, amount=cost)
+            notice = objection.notice
+            notice.identities.setdefault(str(proposal.organization_id), identity(proposal.organization))
+            notice.save(update_fields=["identities"])
             record(actor=by, action="award.offer_next", obj=proposal, after={"amount": str(cost), "rank": rank})
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
     objection.outcome, objection.handled_by, objection.handled_at = outcome, by, timezone.now()
@@ -301,7 +319,7 @@ def create_agreement(*, award):
     p = award.proposal
     return GrantAgreement.objects.create(award=award, number=number, amount=award.amount,
                                          amount_in_words=amount_in_words(award.amount), period_start=p.period_start,
-                                         period_end=p.period_end, tranches=plan)
+                                         period_end=p.period_end, tranches=plan, party=identity(p.organization))
 
 
 @transaction.atomic

@@ -169,7 +169,8 @@ def notice(request, competition_pk):
     """公示: public, no login. Projects, organizations, grades, amounts, the panel, and handled objections."""
     notice = _public_notice(competition_pk)
     competition = notice.competition
-    items = list(AWARDS.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).order_by("rank"))
+    items = services.with_published_identities(notice, AWARDS.filter(competition=competition).exclude(
+        status=AwardStatus.CANCELLED).order_by("rank"))
     panel = competition.panels.filter(stage=PanelStage.FINAL).first()
     judges = list(panel.judges.select_related("user").order_by("expertise", "user__username")) if panel else []
     handled = notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")

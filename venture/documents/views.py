@@ -23,9 +23,10 @@ from judging.ranking import decided_label
 from venture import permissions
 from venture.audit.services import record
 from venture.awards.models import Award, AwardStatus, GrantAgreement, ObjectionStatus, PublicNotice
-from venture.awards.services import notice_open
+from venture.awards.services import notice_open, with_published_identities
 from venture.competitions.models import Competition, TrancheCondition
 from venture.exports import dataframe_response
+from venture.organizations.services import identity
 from venture.pdf import pdf_response, render_pdf
 from venture.proposals.forms import ProposalFilterForm
 from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
@@ -169,7 +170,8 @@ def notice_pdf(request, competition_pk):
     judges = (Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
               .select_related("user").order_by("expertise", "user__username"))
     context = {
-        "notice": notice, "competition": competition, "awards": list(awards), "judges": list(judges),
+        "notice": notice, "competition": competition, "awards": with_published_identities(notice, awards),
+        "judges": list(judges),
         "total": awards.aggregate(total=Sum("amount"))["total"] or ZERO,
         "handled": list(notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")),
         "open": notice_open(notice), "today": timezone.localdate(),
@@ -185,8 +187,10 @@ def agreement_pdf(request, award_pk):
     tranches = [{"order": t["order"], "percent": Decimal(str(t["percent"])), "amount": Decimal(str(t["amount"])),
                  "condition": conditions.get(t["condition"], t["condition"])} for t in agreement.tranches]
     award = agreement.award
+    # Party B as the agreement was issued, never as the organization reads today.
+    party = agreement.party or identity(award.proposal.organization)
     context = {"agreement": agreement, "award": award, "competition": award.competition, "proposal": award.proposal,
-               "organization": award.proposal.organization, "tranches": tranches}
+               "organization": party, "tranches": tranches}
     return _pdf(request, "pdf/agreement.html", context, f"资助协议-{agreement.number}.pdf")
 
 

@@ -7,12 +7,70 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from venture.accounts.models import Role, User
 from venture.audit.services import record, snapshot
 
 from .models import ORG_TRANSITIONS, Invitation, Membership, Organization, OrgStatus
 
-AUDITED_FIELDS = ["name", "uscc", "org_type", "contact_person", "mobile", "email", "address", "status"]
+AUDITED_FIELDS = ["name", "uscc", "org_type", "registration_authority", "registration_date", "legal_representative",
+                  "contact_person", "mobile", "email", "address", "certificate", "status"]
+# What staff verify: changing any of these on a verified organization sends it back to verification.
+IDENTITY_FIELDS = ["name", "uscc", "org_type", "legal_representative", "registration_authority", "registration_date",
+                   "certificate"]
+
+
+def identity(organization):
+    """The organization's identity as a document issued now shows it (name, USCC, type, legal representative,
+    registration, address): stored with the agreement and the public notice, which render from it ever after."""
+    return {
+        "name": organization.name, "uscc": organization.uscc, "org_type": organization.org_type,
+        "legal_representative": organization.legal_representative,
+        "registration_authority": organization.registration_authority,
+        "registration_date": organization.registration_date.isoformat() if organization.registration_date else "",
+        "address": organization.address,
+    }
+
+
+def list_separator():
+    return pgettext("list separator", ", ")
+
+
+def identity_labels():
+    """The identity fields' labels as one phrase in the UI language, e.g. for the edit form's warning."""
+    return list_separator().join(str(Organization._meta.get_field(name).verbose_name) for name in IDENTITY_FIELDS)
+
+
+def _identity_values(organization):
+    return {name: organization.certificate.name if name == "certificate" else getattr(organization, name)
+            for name in IDENTITY_FIELDS}
+
+
+def _member_emails(organization):
+    emails = sorted({m.user.email for m in organization.memberships.select_related("user")
+                     if m.user.email and m.user.is_active})
+    return emails or ([organization.email] if organization.email else [])
+
+
+def _staff_emails():
+    return list(User.objects.filter(role=Role.STAFF, is_active=True).exclude(email="")
+                .order_by("username").values_list("email", flat=True))
+
+
+def _mail_on_commit(subject, body, recipients):
+    if recipients:
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+def _tell_staff(organization, why):
+    """An organization is back in 待审核: staff see it in the dashboard's pending count and get a mail."""
+    link = settings.SITE_URL + organization.get_absolute_url()
+    _mail_on_commit(
+        _("Organization to verify: %(org)s") % {"org": organization.name},
+        _("%(org)s is waiting for verification again: %(why)s\n\nVerify or reject it here: %(link)s")
+        % {"org": organization.name, "why": why, "link": link},
+        _staff_emails())
 
 
 @transaction.atomic
@@ -25,16 +83,28 @@ def create_organization(*, by, data):
 
 @transaction.atomic
 def update_organization(*, organization, by, data):
-    before = snapshot(organization, AUDITED_FIELDS)
-    for field, value in data.items():
-        setattr(organization, field, value)
-    organization.save()
-    record(actor=by, action="organization.update", obj=organization, before=before,
-           after=snapshot(organization, AUDITED_FIELDS))
-    return organization
+    """Save the profile. Changing an identity field of a verified organization sends it back to 待审核 and tells
+    staff; until it is verified again its proposals cannot be submitted. Documents already issued (agreements, the
+    public notice) keep the identity they were issued with."""
+    stored = Organization.objects.select_for_update().get(pk=organization.pk)  # the form changed ``organization``
+    before, before_identity = snapshot(stored, AUDITED_FIELDS), _identity_values(stored)
+    for name, value in data.items():
+        Organization._meta.get_field(name).save_form_data(stored, value)
+    stored.save()
+    changed = [name for name, value in _identity_values(stored).items() if value != before_identity[name]]
+    record(actor=by, action="organization.update", obj=stored, before=before,
+           after={**snapshot(stored, AUDITED_FIELDS), "identity_changed": changed})
+    if changed and stored.status == OrgStatus.VERIFIED:
+        labels = list_separator().join(str(Organization._meta.get_field(name).verbose_name) for name in changed)
+        why = _("its identity changed (%(fields)s)") % {"fields": labels}
+        _transition(stored, OrgStatus.PENDING, by, note=why, after={"identity_changed": changed})
+        _tell_staff(stored, why)
+    return stored
 
 
-def _transition(organization, to, by, reason=""):
+def _transition(organization, to, by, reason="", *, action=None, note="", after=None):
+    """The one function that changes an organization's status: checks the table, audits, and mails the members on a
+    verification or a rejection (with its reason)."""
     if to not in ORG_TRANSITIONS[OrgStatus(organization.status)]:
         raise ValidationError(
             _("An organization cannot go from “%(from)s” to “%(to)s”.")
@@ -45,13 +115,28 @@ def _transition(organization, to, by, reason=""):
     organization.rejection_reason = reason if to == OrgStatus.REJECTED else ""
     organization.verified_at = timezone.now() if to == OrgStatus.VERIFIED else None
     organization.save(update_fields=["status", "rejection_reason", "verified_at", "updated_at"])
-    record(actor=by, action=f"organization.{to}", obj=organization, before=before,
-           after={"status": to, "reason": reason})
+    record(actor=by, action=action or f"organization.{to}", obj=organization, before=before,
+           after={"status": to, "reason": reason, **(after or {})}, note=note)
+    link = settings.SITE_URL + organization.get_absolute_url()
+    if to == OrgStatus.VERIFIED:
+        _mail_on_commit(
+            _("%(org)s is verified") % {"org": organization.name},
+            _("Union staff have verified %(org)s on the venture platform. Its proposals can now be submitted.\n"
+              "%(link)s") % {"org": organization.name, "link": link},
+            _member_emails(organization))
+    elif to == OrgStatus.REJECTED:
+        _mail_on_commit(
+            _("%(org)s was not verified") % {"org": organization.name},
+            _("Union staff could not verify %(org)s on the venture platform.\n\nReason: %(reason)s\n\n"
+              "Correct the organization's details or upload the certificate again, then resubmit it for "
+              "verification:\n%(link)s") % {"org": organization.name, "reason": reason, "link": link},
+            _member_emails(organization))
     return organization
 
 
 @transaction.atomic
 def verify_organization(*, organization, by):
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
     return _transition(organization, OrgStatus.VERIFIED, by)
 
 
@@ -59,7 +144,22 @@ def verify_organization(*, organization, by):
 def reject_organization(*, organization, by, reason):
     if not reason.strip():
         raise ValidationError(_("Give the reason for the rejection; the organization will see it."))
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
     return _transition(organization, OrgStatus.REJECTED, by, reason)
+
+
+@transaction.atomic
+def resubmit_organization(*, organization, by):
+    """A rejected organization, corrected, asks to be verified again: back to 待审核 (audited), staff are told."""
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.status != OrgStatus.REJECTED:
+        raise ValidationError(_("Only a rejected organization can be resubmitted for verification."))
+    rejected_for = organization.rejection_reason
+    _transition(organization, OrgStatus.PENDING, by, action="organization.resubmit",
+                after={"rejected_for": rejected_for})
+    _tell_staff(organization, _("it was corrected and resubmitted after a rejection (%(reason)s)")
+                % {"reason": rejected_for})
+    return organization
 
 
 @transaction.atomic

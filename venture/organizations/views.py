@@ -56,12 +56,40 @@ def organization_create(request):
 @login_required
 def organization_edit(request, pk):
     organization = permissions.get_for(request.user, "organization.edit", Organization.objects.all(), pk=pk)
+    status = organization.status
     form = OrganizationForm(request.POST or None, request.FILES or None, instance=organization)
     if request.method == "POST" and form.is_valid():
-        services.update_organization(organization=organization, by=request.user, data=form.cleaned_data)
-        messages.success(request, _("Saved."))
+        organization = services.update_organization(organization=organization, by=request.user,
+                                                    data=form.cleaned_data)
+        if "resubmit" in request.POST and organization.status == OrgStatus.REJECTED:
+            permissions.require(request.user, "organization.resubmit", organization)
+            services.resubmit_organization(organization=organization, by=request.user)
+            messages.success(request, _("Saved and resubmitted: union staff will verify the organization again."))
+        elif status == OrgStatus.VERIFIED and organization.status == OrgStatus.PENDING:
+            messages.warning(request, _("Saved. The organization's identity changed, so it is back in verification: "
+                                        "union staff have been told, and its proposals cannot be submitted until "
+                                        "they verify it again."))
+        else:
+            messages.success(request, _("Saved."))
         return redirect(organization)
-    return render(request, "venture/organizations/form.html", {"form": form, "organization": organization})
+    return render(request, "venture/organizations/form.html", {
+        "form": form, "organization": organization, "status": status,
+        "identity_fields": services.identity_labels(),
+        "may_resubmit": permissions.can(request.user, "organization.resubmit", organization),
+    })
+
+
+@require_POST
+@login_required
+def organization_resubmit(request, pk):
+    """A rejected organization, corrected, goes back to 待审核."""
+    organization = permissions.get_for(request.user, "organization.resubmit", Organization.objects.all(), pk=pk)
+    try:
+        services.resubmit_organization(organization=organization, by=request.user)
+        messages.success(request, _("Resubmitted: union staff will verify the organization again."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(organization)
 
 
 @require_POST

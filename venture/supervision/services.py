@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from venture.audit.services import record
 from venture.competitions.models import TrancheCondition
+from venture.organizations.models import OrgStatus
 
 from . import ledger
 from .models import (
@@ -82,6 +83,9 @@ def sign_agreement(*, agreement, signed_on, by):
     proposal = award.proposal
     if hasattr(agreement, "project"):
         raise ValidationError(_("This agreement has already been signed."))
+    if proposal.organization.status != OrgStatus.VERIFIED:
+        raise ValidationError(_("The organization's identity changed and waits for verification; sign the agreement "
+                                "once union staff have verified it again."))
     competition = award.competition
     project = FundedProject.objects.create(
         agreement=agreement, competition=competition, proposal=proposal, organization=proposal.organization,

@@ -35,6 +35,8 @@ from judging import scoring
 from judging.models import (
     Assignment,
     ConflictDeclaration,
+    ConflictEntry,
+    ConflictEntryKind,
     ConflictStatus,
     Criterion,
     Judge,
@@ -485,8 +487,12 @@ class Generator:
         bulk(Panel.judges.through, [Panel.judges.through(panel_id=panel.pk, judge_id=j.pk) for j in self.judges])
         assignments = bulk(Assignment, [Assignment(panel=panel, judge=j, proposal=p)
                                         for p in self.proposals for j in self.judges])
-        bulk(ConflictDeclaration, [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR, declared_at=now)
-                                   for a in assignments])
+        declarations = bulk(ConflictDeclaration, [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR)
+                                                  for a in assignments])
+        bulk(ConflictEntry, [ConflictEntry(declaration=d, panel=panel, judge_id=a.judge_id, proposal_id=a.proposal_id,
+                                           kind=ConflictEntryKind.DECLARED_CLEAR, status=ConflictStatus.CLEAR,
+                                           by_id=a.judge.user_id, at=now)
+                             for a, d in zip(assignments, declarations, strict=True)])
         # Points from a latent quality per proposal and a leniency per judge, whole points on each criterion's scale.
         n_p, n_j = len(self.proposals), len(self.judges)
         maxima = np.array([float(k.max_points) for k in self.criteria])
