@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Expertise, Judge
+from .models import Judge
 
 
 class DeclarationForm(forms.Form):
@@ -76,5 +76,3 @@ class PanelForm(forms.Form):
     seed = forms.IntegerField(label=_("Random seed (optional, for a reproducible assignment)"), required=False,
                               min_value=0)
 
-
-EXPERTISE = Expertise

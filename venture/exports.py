@@ -15,8 +15,10 @@ run as a formula by a spreadsheet program. Only strings are treated; numbers sta
 - csv: the cell is written as the original string **prefixed with a single quote** (``=1+2`` -> ``'=1+2``), the
   usual OWASP neutralization, because csv has no cell types.
 
-xlsx files are written directly as SpreadsheetML (inline strings, one small style sheet): openpyxl needs 4+ s for
-30,000 x 8 cells on this project's servers, this writer well under one (see bench/bench_documents.py). Money
+xlsx files are written directly as SpreadsheetML (inline strings, one small style sheet). A maintained library was
+measured against it on the same frames (bench/bench_xlsx.py; figures in the README): XlsxWriter takes about three
+times as long and openpyxl's write-only mode longer still, beyond the 1.5x this project allows for the change, so
+the writer stays. Money
 columns (``money_columns=``) are numbers with the ``#,##0.00`` format; Decimals are written digit for digit, never
 through float. Dates and datetimes become Excel dates in the project's time zone. The header row is bold and frozen,
 column widths follow the content (CJK characters count double). Same input, same bytes.
@@ -38,6 +40,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+
+from venture.money import format_money
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -177,7 +181,7 @@ def _cell_display(value, money):
     if value is None:
         return ""
     if money and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return f"{Decimal(str(value)):,.2f}"
+        return format_money(value, symbol=False)
     if isinstance(value, dt.datetime):
         return "yyyy-mm-dd hh:mm:ss"
     return str(value)

@@ -58,6 +58,26 @@ def test_security_headers(client, db):
     assert response["X-Frame-Options"] == "DENY"
 
 
+CSP_BEFORE_DJANGO_CSP = {  # the policy the hand-written middleware sent, directive by directive
+    "default-src": "'self'", "script-src": "'self'", "style-src": "'self' 'unsafe-inline'", "img-src": "'self' data:",
+    "font-src": "'self'", "connect-src": "'self'", "frame-ancestors": "'none'", "base-uri": "'self'",
+    "form-action": "'self'", "object-src": "'none'",
+}
+
+
+def _directives(header):
+    return dict(part.strip().split(" ", 1) for part in header.split(";") if part.strip())
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/calls/", "/no-such-page/"])
+def test_csp_is_exactly_the_policy_it_was(client, db, path):
+    """django-csp sends the same policy as the middleware it replaced, on every response (a 404 too): no inline
+    script (neither 'unsafe-inline' nor a nonce in script-src), nothing from another origin."""
+    response = client.get(path)
+    assert _directives(response["Content-Security-Policy"]) == CSP_BEFORE_DJANGO_CSP
+    assert "Content-Security-Policy-Report-Only" not in response
+
+
 def test_no_inline_script_in_pages(client, staff):
     client.force_login(staff)
     body = client.get("/").content.decode()

@@ -17,6 +17,7 @@ from judging import scoring
 from venture.audit.services import record
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
+from venture.money import format_money
 from venture.organizations.services import identity
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.proposals.services import transition
@@ -59,18 +60,18 @@ def _check_amount(competition, proposal, amount, exclude=None):
     if amount <= 0:
         raise ValidationError(_("An award is more than zero."))
     if proposal.requested_amount is not None and amount > proposal.requested_amount:
-        raise ValidationError(_("An award cannot exceed the amount requested (¥%(x)s).") % {
-            "x": f"{proposal.requested_amount:,.2f}"})
+        raise ValidationError(_("An award cannot exceed the amount requested (%(x)s).") % {
+            "x": format_money(proposal.requested_amount)})
     if amount > competition.max_grant:
-        raise ValidationError(_("An award cannot exceed the maximum grant (¥%(x)s).") % {
-            "x": f"{competition.max_grant:,.2f}"})
+        raise ValidationError(_("An award cannot exceed the maximum grant (%(x)s).") % {
+            "x": format_money(competition.max_grant)})
     others = Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     used = others.aggregate(s=Sum("amount"))["s"] or Decimal("0")
     if used + amount > competition.fund_pool:
-        raise ValidationError(_("This would exceed the fund pool: ¥%(used)s already awarded, ¥%(left)s left.") % {
-            "used": f"{used:,.2f}", "left": f"{competition.fund_pool - used:,.2f}"})
+        raise ValidationError(_("This would exceed the fund pool: %(used)s already awarded, %(left)s left.") % {
+            "used": format_money(used), "left": format_money(competition.fund_pool - used)})
 
 
 def _require_signed_off(competition):

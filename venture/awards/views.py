@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from judging.models import PanelStage, ScoreSheet, SheetStatus
 from venture import permissions
 from venture.competitions.models import Competition
+from venture.money import format_money
 from venture.proposals.models import Proposal
 from venture.results.services import current_snapshot
 from venture.security import client_ip
@@ -30,7 +31,7 @@ def _error(request, exc):
 @login_required
 def awards(request, competition_pk):
     competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
-    items = list(AWARDS.filter(competition=competition).order_by("status", "rank"))
+    items = list(AWARDS.filter(competition=competition).select_related("agreement__project").order_by("status", "rank"))
     committed = services.committed(competition)
     notice = PublicNotice.objects.filter(competition=competition).first()
     objections = list(notice.objections.select_related("award__proposal", "handled_by")) if notice else []
@@ -150,9 +151,9 @@ def objection_handle(request, pk):
                                                       "upheld", outcome=form.cleaned_data["outcome"], by=request.user)
             messages.success(request, _("Objection handled."))
             if offered:
-                messages.info(request, _("The award was cancelled; “%(title)s” (rank %(rank)s) is offered ¥%(amount)s.")
+                messages.info(request, _("The award was cancelled; “%(title)s” (rank %(rank)s) is offered %(amount)s.")
                               % {"title": offered.proposal.title, "rank": offered.rank,
-                                 "amount": f"{offered.amount:,.2f}"})
+                                 "amount": format_money(offered.amount)})
         except ValidationError as exc:
             _error(request, exc)
     else:

@@ -25,12 +25,12 @@ import subprocess
 import tarfile
 import tempfile
 import zlib
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import connection, connections
+
+from venture.version import app_version
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -43,13 +43,6 @@ CHUNK = 1024 * 1024
 
 class BackupError(Exception):
     """A backup or restore cannot go on; the message says why in words an operator can act on."""
-
-
-def app_version():
-    try:
-        return package_version("venture")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def engine():

@@ -35,8 +35,12 @@ def organization_detail(request, pk):
     organization = permissions.get_for(request.user, "organization.view", Organization.objects.all(), pk=pk)
     members = organization.memberships.select_related("user")
     proposals = organization.proposals.select_related("competition", "category").order_by("-created_at")
+    # Its funded projects (supervision's, reached through the reverse relation so this app imports nothing above
+    # it) with their evaluations: two queries.
+    funded = organization.projects.select_related("competition").prefetch_related("evaluations").order_by(
+        "-competition__year", "-signed_on", "title")
     return render(request, "venture/organizations/detail.html", {
-        "organization": organization, "members": members, "proposals": proposals,
+        "organization": organization, "members": members, "proposals": proposals, "funded": funded,
         "reject_form": RejectForm(), "invite_form": InviteForm(),
         "invitations": organization.invitations.filter(accepted_at__isnull=True),
     })

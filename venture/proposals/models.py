@@ -36,6 +36,8 @@ PROPOSAL_TRANSITIONS = {
     S.NOT_FUNDED: {S.AWARDED},
 }
 EDITABLE_BY_APPLICANT = {S.DRAFT, S.RETURNED}
+WITHDRAWABLE = {s for s, targets in PROPOSAL_TRANSITIONS.items() if S.WITHDRAWN in targets}  # before screening
+WITH_RESULT = {S.FINALIST, S.AWARDED, S.NOT_FUNDED}  # reached the final: the published result concerns them
 
 
 class Proposal(models.Model):
@@ -79,6 +81,21 @@ class Proposal(models.Model):
     @property
     def editable_by_applicant(self):
         return self.status in EDITABLE_BY_APPLICANT
+
+    @property
+    def withdrawable(self):
+        """The applicant may still withdraw it (screening has not started)."""
+        return self.status in WITHDRAWABLE
+
+    @property
+    def returnable(self):
+        """Staff may return it to the applicant for revision."""
+        return S.RETURNED in PROPOSAL_TRANSITIONS.get(self.status, ())
+
+    @property
+    def has_result(self):
+        """It reached the final, so the round's published result has a page for it."""
+        return self.status in WITH_RESULT
 
 
 class StatusChange(models.Model):

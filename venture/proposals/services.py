@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from venture.audit.services import record, snapshot
+from venture.money import format_money
 from venture.organizations.models import OrgStatus
 
 from .models import (
@@ -170,18 +171,18 @@ def submission_problems(proposal, at=None):
     if requested is not None:
         if lines and total != requested:
             problems.append(Problem(
-                _("The budget lines add up to ¥%(total)s but the requested amount is ¥%(requested)s.")
-                % {"total": f"{total:,.2f}", "requested": f"{requested:,.2f}"}, field="requested_amount"))
+                _("The budget lines add up to %(total)s but the requested amount is %(requested)s.")
+                % {"total": format_money(total), "requested": format_money(requested)}, field="requested_amount"))
         if requested < c.min_grant or requested > c.max_grant:
             problems.append(Problem(
-                _("The requested amount must be between ¥%(min)s and ¥%(max)s.")
-                % {"min": f"{c.min_grant:,.2f}", "max": f"{c.max_grant:,.2f}"}, field="requested_amount"))
+                _("The requested amount must be between %(min)s and %(max)s.")
+                % {"min": format_money(c.min_grant), "max": format_money(c.max_grant)}, field="requested_amount"))
         if c.cofunding_share:
             needed = (requested * c.cofunding_share / 100).quantize(Decimal("0.01"))
             if proposal.cofunding_amount < needed:
                 problems.append(Problem(
-                    _("Co-funding must be at least %(share)s%% of the requested amount (¥%(needed)s).")
-                    % {"share": f"{c.cofunding_share.normalize():f}", "needed": f"{needed:,.2f}"},
+                    _("Co-funding must be at least %(share)s%% of the requested amount (%(needed)s).")
+                    % {"share": f"{c.cofunding_share.normalize():f}", "needed": format_money(needed)},
                     field="cofunding_amount"))
     # Caps per budget category: the violation is shown next to each line of that category.
     if lines and total > 0:
@@ -195,11 +196,11 @@ def submission_problems(proposal, at=None):
                 limits.append(((total * category.cap_percent / 100).quantize(Decimal("0.01")),
                                _("%(cap)s%% of the total") % {"cap": f"{category.cap_percent.normalize():f}"}))
             if category.cap_amount is not None:
-                limits.append((category.cap_amount, f"¥{category.cap_amount:,.2f}"))
+                limits.append((category.cap_amount, format_money(category.cap_amount)))
             for limit, label in limits:
                 if spent > limit:
-                    message = _("“%(category)s” comes to ¥%(spent)s, above its cap of %(label)s (¥%(limit)s).") % {
-                        "category": category.name, "spent": f"{spent:,.2f}", "label": label, "limit": f"{limit:,.2f}"}
+                    message = _("“%(category)s” comes to %(spent)s, above its cap of %(label)s (%(limit)s).") % {
+                        "category": category.name, "spent": format_money(spent), "label": label, "limit": format_money(limit)}
                     for i in indexes:
                         problems.append(Problem(message, field="budget", line=i))
     start, end = proposal.period_start, proposal.period_end
@@ -246,7 +247,7 @@ def return_proposal(*, proposal, by, reason):
 @transaction.atomic
 def withdraw_proposal(*, proposal, by, reason=""):
     proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition").get(pk=proposal.pk)
-    if proposal.status not in (S.DRAFT, S.SUBMITTED, S.RETURNED):
+    if not proposal.withdrawable:
         raise ValidationError(_("Screening has started; the proposal can no longer be withdrawn."))
     return transition(proposal=proposal, to=S.WITHDRAWN, by=by, reason=reason)
 

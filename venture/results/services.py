@@ -28,11 +28,11 @@ from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
 from venture.proposals.models import Proposal
 from venture.screening.services import confirm_finalists
+from venture.version import APP_VERSION
 
 from . import queries
 from .models import ResultSnapshot
 
-APP_VERSION = "0.1.0"
 N_BOOT = 1000
 BOOT_SEED = 20260101
 

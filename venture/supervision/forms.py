@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from venture.accounts.models import Role, User
 from venture.competitions.models import Competition
+from venture.money import format_money
 from venture.proposals.forms import RowFormSet, money_field, style_widgets
 from venture.uploads import IMAGES, MAX_UPLOAD_BYTES, validate_upload
 from venture.validators import MAX_MONEY
@@ -207,8 +208,8 @@ class ExpenditureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         self.fields["line"].queryset = project.lines.select_related("category")
-        self.fields["receipt"].help_text = _("PDF, JPEG or PNG; required above ¥%(x)s.") % {
-            "x": f"{project.competition.receipt_threshold:,.2f}"}
+        self.fields["receipt"].help_text = _("PDF, JPEG or PNG; required above %(x)s.") % {
+            "x": format_money(project.competition.receipt_threshold)}
 
     def clean_receipt(self):
         upload = self.cleaned_data.get("receipt")

@@ -199,6 +199,16 @@ class ProgressReport(models.Model):
     def __str__(self):
         return f"{self.project} · {self.period_start}–{self.period_end}"
 
+    @property
+    def open_to_write(self):
+        """The organization can write (or rewrite) it now: it may still go to submitted."""
+        return ReportStatus.SUBMITTED in REPORT_TRANSITIONS.get(self.status, ())
+
+    @property
+    def open_to_review(self):
+        """The supervisor can review it now: it may still be accepted."""
+        return ReportStatus.ACCEPTED in REPORT_TRANSITIONS.get(self.status, ())
+
 
 class ReportActivity(models.Model):
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="activities")

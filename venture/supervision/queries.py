@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from venture import charts
 from venture.competitions.models import Competition
+from venture.money import format_money
 
 from .models import (
     ApprovedLine,
@@ -103,22 +104,22 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
     tolerance = c.overspend_tolerance
     for line in lines:
         if line.spent > line.amount * (1 + tolerance / 100):
-            found.append(Alert("overspend", _("“%(item)s” has spent ¥%(spent)s of ¥%(approved)s, more than %(tol)s%% "
+            found.append(Alert("overspend", _("“%(item)s” has spent %(spent)s of %(approved)s, more than %(tol)s%% "
                                               "over its budget.") % {
-                "item": line.item, "spent": f"{line.spent:,.2f}", "approved": f"{line.amount:,.2f}",
+                "item": line.item, "spent": format_money(line.spent), "approved": format_money(line.amount),
                 "tol": f"{tolerance.normalize():f}"}, "danger"))
     for cat in categories:
         if cat["approved"] == 0 and cat["spent"] > 0:
-            found.append(Alert("unbudgeted", _("¥%(spent)s spent in “%(cat)s”, a category the budget lacks.") % {
-                "spent": f"{cat['spent']:,.2f}", "cat": cat["name"]}, "danger"))
+            found.append(Alert("unbudgeted", _("%(spent)s spent in “%(cat)s”, a category the budget lacks.") % {
+                "spent": format_money(cat['spent']), "cat": cat["name"]}, "danger"))
     spent_total = sum((cat["spent"] for cat in categories), ZERO)
     fee = [cat for cat in categories if cat["category"] is not None and cat["category"].is_management_fee]
     for cat in fee:
         cap = cat["category"].cap_percent
         if cap is not None and cat["spent"] > project.grant * cap / 100:
-            found.append(Alert("fee_cap", _("Management fee ¥%(spent)s is above the %(cap)s%% cap (¥%(limit)s).") % {
-                "spent": f"{cat['spent']:,.2f}", "cap": f"{cap.normalize():f}",
-                "limit": f"{project.grant * cap / 100:,.2f}"}, "danger"))
+            found.append(Alert("fee_cap", _("Management fee %(spent)s is above the %(cap)s%% cap (%(limit)s).") % {
+                "spent": format_money(cat['spent']), "cap": f"{cap.normalize():f}",
+                "limit": format_money(project.grant * cap / 100)}, "danger"))
     first, last = project.first_spent_on, project.last_spent_on
     if first and first < project.signed_on:
         found.append(Alert("before_agreement", _("Spending dated %(day)s, before the agreement was signed (%(signed)s).")
@@ -145,10 +146,6 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
     return found
 
 
-def _yuan(value):
-    return f"¥{Decimal(value):,.2f}"
-
-
 def budget_figures(project, today):
     """Budget against actual with alerts and the by-category chart, shared by the workspace and the report PDF."""
     lines, categories = budget_vs_actual(project)
@@ -163,7 +160,7 @@ def budget_figures(project, today):
         "category_chart": charts.grouped_bars(
             [c["name"] for c in categories],
             {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
-            title=_("Budget and spending by category"), value_format=_yuan),
+            title=_("Budget and spending by category"), value_format=format_money),
     }
 
 
@@ -321,14 +318,3 @@ def feedback_summary(project, latest=5):
                     .values("rating", "comment", "created_at")[:latest])
     average = Decimal(str(stats["average"])).quantize(Decimal("0.01")) if stats["average"] is not None else None
     return {"average": average, "count": stats["count"], "comments": comments}
-
-
-def organization_projects(organization):
-    """An organization's funded projects with their evaluations, newest round first; two queries."""
-    from django.db.models import Prefetch
-
-    from .models import Evaluation
-
-    return list(FundedProject.objects.filter(organization=organization).select_related("competition")
-                .prefetch_related(Prefetch("evaluations", queryset=Evaluation.objects.order_by("created_at")))
-                .order_by("-competition__year", "-signed_on", "title"))

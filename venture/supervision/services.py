@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from venture.audit.services import record
 from venture.competitions.models import TrancheCondition
+from venture.money import format_money
 from venture.organizations.models import OrgStatus
 
 from . import ledger
@@ -138,12 +139,12 @@ def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
         if amount < 0:
             raise ValidationError(_("A budget line cannot be negative."))
         if amount < line.spent:
-            raise ValidationError(_("“%(item)s” has already spent ¥%(spent)s; it cannot be cut below that.") % {
-                "item": line.item, "spent": f"{line.spent:,.2f}"})
+            raise ValidationError(_("“%(item)s” has already spent %(spent)s; it cannot be cut below that.") % {
+                "item": line.item, "spent": format_money(line.spent)})
         new_total += amount
     if new_total != project.grant:
-        raise ValidationError(_("The revised lines add up to ¥%(total)s; they must add up to the grant, ¥%(grant)s.")
-                              % {"total": f"{new_total:,.2f}", "grant": f"{project.grant:,.2f}"})
+        raise ValidationError(_("The revised lines add up to %(total)s; they must add up to the grant, %(grant)s.")
+                              % {"total": format_money(new_total), "grant": format_money(project.grant)})
     if kind == RevisionKind.EXTENSION:
         if period_end is None or period_end <= project.period_end:
             raise ValidationError(_("A no-cost extension moves the end date later."))
@@ -191,19 +192,13 @@ def condition_met(tranche):
 def release_tranche(*, tranche, released_on, voucher_no, by, amount=None):
     tranche = Tranche.objects.select_for_update(of=("self",)).select_related("project").get(pk=tranche.pk)
     project = tranche.project
-    if tranche.released_on:
-        raise ValidationError(_("This tranche has already been released."))
-    if project.status != ProjectStatus.ACTIVE:
-        raise ValidationError(_("The project is %(status)s; no tranche can be released.") % {
-            "status": project.get_status_display()})
-    if not condition_met(tranche):
-        raise ValidationError(_("The release condition does not hold yet: %(condition)s.") % {
-            "condition": tranche.get_condition_display()})
+    if reason := release_refusal(tranche, project):
+        raise ValidationError(reason)
     if not voucher_no.strip():
         raise ValidationError(_("Enter the payment voucher number."))
     amount = _money(amount if amount is not None else tranche.amount)
     if amount <= 0 or amount > tranche.amount:
-        raise ValidationError(_("Release between ¥0.01 and ¥%(max)s.") % {"max": f"{tranche.amount:,.2f}"})
+        raise ValidationError(_("Release between ¥0.01 and %(max)s.") % {"max": format_money(tranche.amount)})
     try:
         with transaction.atomic():
             # The database refuses a released total above the grant (CheckConstraint), whatever runs concurrently.
@@ -258,12 +253,6 @@ def review_report(*, report, accept, note, by):
             ProjectIndicator.objects.filter(pk=p.indicator_id).update(achieved=F("achieved") + p.value)
     record(actor=by, action=f"report.{to}", obj=report.project, note=note)
     return report
-
-
-def overdue_reports(today=None):
-    today = today or timezone.localdate()
-    return ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES], due_on__lt=today,
-                                         project__status=ProjectStatus.ACTIVE)
 
 
 REMINDER_HORIZON_DAYS = 7
@@ -352,7 +341,7 @@ def check_expenditure(project, *, date, line, category, amount, receipt, lines_b
         errors["category"] = _("That budget category is not part of this round.")
     threshold = project.competition.receipt_threshold
     if amount is not None and amount > threshold and not receipt and "amount" not in errors:
-        errors["receipt"] = _("A receipt is required for amounts above ¥%(x)s.") % {"x": f"{threshold:,.2f}"}
+        errors["receipt"] = _("A receipt is required for amounts above %(x)s.") % {"x": format_money(threshold)}
     return errors
 
 
@@ -527,22 +516,72 @@ def _project_transition(project, to, by, reason):
            note=reason)
 
 
-def next_attempt(project, kind):
-    """The attempt number a new evaluation of this kind would get, or ValidationError saying why none can be held
-    now: the evaluation passed already, or it failed and the project has not been reinstated."""
-    held = list(Evaluation.objects.filter(project=project).values_list("kind", "passed"))
-    earlier = [passed for k, passed in held if k == kind]
-    if any(earlier):
-        raise ValidationError(_("This evaluation has already been passed."))
+# --- What can be done now --------------------------------------------------------------------------------------------
+# Predicates: each returns None when the action is open now, or the reason (a sentence) why not. The services refuse
+# with that reason; the workspace shows or hides the action by the same function, so a button and its service cannot
+# disagree.
+
+
+def evaluation_refusal(project, kind, held=None):
+    """Why an evaluation of ``kind`` cannot be held now, or None. ``held``: the project's evaluations as
+    [(kind, passed)], read when not given."""
+    if held is None:
+        held = list(Evaluation.objects.filter(project=project).values_list("kind", "passed"))
+    if any(passed for k, passed in held if k == kind):
+        return _("This evaluation has already been passed.")
     if project.status == ProjectStatus.CLOSED:
-        raise ValidationError(_("The project is closed."))
+        return _("The project is closed.")
     if project.status != ProjectStatus.ACTIVE:
-        raise ValidationError(_("The evaluation failed and the project is suspended: reinstate it once the "
-                                "rectification is done, then hold the re-evaluation."))
+        return _("The evaluation failed and the project is suspended: reinstate it once the rectification is done, "
+                 "then hold the re-evaluation.")
     midterm = [passed for k, passed in held if k == EvaluationKind.MIDTERM]
     if kind == EvaluationKind.FINAL and midterm and not any(midterm):
-        raise ValidationError(_("The mid-term evaluation has not been passed yet: hold its re-evaluation first."))
-    return len(earlier) + 1
+        return _("The mid-term evaluation has not been passed yet: hold its re-evaluation first.")
+    return None
+
+
+def next_attempt(project, kind, held=None):
+    """The attempt number a new evaluation of this kind would get, or ValidationError saying why none can be held
+    now (``evaluation_refusal``)."""
+    if held is None:
+        held = list(Evaluation.objects.filter(project=project).values_list("kind", "passed"))
+    if reason := evaluation_refusal(project, kind, held):
+        raise ValidationError(reason)
+    return sum(1 for k, _passed in held if k == kind) + 1
+
+
+def release_refusal(tranche, project, met=None):
+    """Why ``tranche`` of ``project`` cannot be released now, or None. ``met``: ``condition_met(tranche)`` when
+    already known."""
+    if tranche.released_on:
+        return _("This tranche has already been released.")
+    if project.status != ProjectStatus.ACTIVE:
+        return _("The project is %(status)s; no tranche can be released.") % {"status": project.get_status_display()}
+    if not (condition_met(tranche) if met is None else met):
+        return _("The release condition does not hold yet: %(condition)s.") % {
+            "condition": tranche.get_condition_display()}
+    return None
+
+
+def reinstate_refusal(project):
+    """Why the project cannot be reinstated (made active again) now, or None: only a suspended project can."""
+    current = ProjectStatus(project.status)
+    if ProjectStatus.ACTIVE not in PROJECT_TRANSITIONS[current]:
+        return _("%(what)s cannot go from “%(from)s” to “%(to)s”.") % {
+            "what": _("A project"), "from": current.label, "to": ProjectStatus.ACTIVE.label}
+    return None
+
+
+def close_refusal(project, final_passed=None):
+    """Why the project cannot be closed out now, or None: it needs a passed final evaluation and must not be closed
+    already. ``final_passed``: whether a final evaluation passed, when already known."""
+    if project.status == ProjectStatus.CLOSED:
+        return _("The project is closed.")
+    if final_passed is None:
+        final_passed = Evaluation.objects.filter(project=project, kind=EvaluationKind.FINAL, passed=True).exists()
+    if not final_passed:
+        return _("A project closes after a passed final evaluation.")
+    return None
 
 
 @transaction.atomic
@@ -582,6 +621,8 @@ def reinstate(*, project, by, reason):
     project = FundedProject.objects.select_for_update().get(pk=project.pk)
     if not reason.strip():
         raise ValidationError(_("Give the reason."))
+    if refusal := reinstate_refusal(project):
+        raise ValidationError(refusal)
     _project_transition(project, ProjectStatus.ACTIVE, by, reason)
     return project
 
@@ -589,8 +630,8 @@ def reinstate(*, project, by, reason):
 @transaction.atomic
 def close_project(*, project, by, closeout_report):
     project = FundedProject.objects.select_for_update().get(pk=project.pk)
-    if not Evaluation.objects.filter(project=project, kind=EvaluationKind.FINAL, passed=True).exists():
-        raise ValidationError(_("A project closes after a passed final evaluation."))
+    if reason := close_refusal(project):
+        raise ValidationError(reason)
     if not closeout_report.strip():
         raise ValidationError(_("Write the close-out report."))
     if project.rectifications.exclude(status=RectificationStatus.CLOSED).exists():

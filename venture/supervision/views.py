@@ -24,6 +24,7 @@ from venture import charts, permissions
 from venture.audit.services import record
 from venture.awards.models import GrantAgreement
 from venture.exports import dataframe_response
+from venture.money import format_money
 from venture.security import client_ip
 from venture.uploads import serve
 
@@ -52,16 +53,13 @@ from .forms import (
     activity_rows,
 )
 from .models import (
-    REPORT_TRANSITIONS,
     EvaluationKind,
     Expenditure,
     FundedProject,
     ProgressReport,
-    ProjectStatus,
     Rectification,
     RectificationStatus,
     ReportPhoto,
-    ReportStatus,
     Tranche,
     VisitPhoto,
 )
@@ -71,10 +69,6 @@ REPORTS = ProgressReport.objects.select_related("project__competition", "project
 RECTIFICATIONS = Rectification.objects.select_related("project__competition", "project__organization", "visit")
 ZERO = Decimal("0")
 LEDGER_HEADERS = ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]  # services.LEDGER_COLUMNS accepts them
-
-
-def _yuan(value):
-    return f"¥{Decimal(value):,.2f}"
 
 
 def _error(request, exc):
@@ -136,27 +130,25 @@ def _workspace(request, project, status=200, **forms):
     may = _perms(user, project)
     figures = queries.budget_figures(project, today)
     evaluations = list(project.evaluations.select_related("evaluator"))
+    held = [(e.kind, e.passed) for e in evaluations]
     tranches = [(t, services.condition_met(t)) for t in project.tranches.select_related("released_by")]
     cumulative = queries.cumulative_spending(project)
     # The public address (printed on leaflets as a QR code), not whatever host this request came through.
     feedback_url = settings.SITE_URL.rstrip("/") + reverse("supervision:feedback", args=[project.feedback_token])
-    active = project.status == ProjectStatus.ACTIVE
-    evaluation_kinds = []  # what can be recorded now: a first evaluation, or a re-evaluation after a reinstatement
-    for kind in EvaluationKind:
-        try:
-            attempt = services.next_attempt(project, kind)
-        except ValidationError:
-            continue
-        evaluation_kinds.append({"value": kind.value, "label": _("%(kind)s: re-evaluation") % {"kind": kind.label}
-                                 if attempt > 1 else kind.label})
-    final_passed = any(e.kind == EvaluationKind.FINAL and e.passed for e in evaluations)
+    # What can be recorded now, by the services' own predicates: a first evaluation, or a re-evaluation after a
+    # reinstatement.
+    evaluation_kinds = [
+        {"value": kind.value, "label": _("%(kind)s: re-evaluation") % {"kind": kind.label}
+         if services.next_attempt(project, kind, held) > 1 else kind.label}
+        for kind in EvaluationKind if services.evaluation_refusal(project, kind, held) is None]
+    final_passed = any(kind == EvaluationKind.FINAL and passed for kind, passed in held)
     context = {
         "project": project, "may": may, "today": today, **figures,
         "people": queries.people_served(project),
         "spending_chart": charts.line_chart(
             {_("Spent (cumulative)"): cumulative,
              _("Even pace over the period"): [(project.period_start, ZERO), (project.period_end, project.grant)]},
-            title=_("Cumulative spending"), value_format=_yuan) if cumulative else None,
+            title=_("Cumulative spending"), value_format=format_money) if cumulative else None,
         "revisions": project.revisions.select_related("created_by"),
         "indicators": project.indicators.all(), "milestones": project.milestones.all(),
         "tranches": tranches, "reports": queries.project_reports(project, today),
@@ -172,13 +164,16 @@ def _workspace(request, project, status=200, **forms):
             "revise_form": forms.get("revise_form") or BudgetRevisionForm(lines=figures["lines"]),
             "supervisors_form": forms.get("supervisors_form") or SupervisorsForm(
                 initial={"supervisors": list(context["supervisors"])}),
+            # An action's form where its predicate allows it; a form that failed comes back bound with its errors.
             "release_forms": {t.pk: (forms.get("release_form") if forms.get("release_tranche") == t.pk else None)
                               or ReleaseTrancheForm(prefix=f"t{t.pk}")
-                              for t, met in tranches if met and active and not t.released_on},
-            "reinstate_form": forms.get("reinstate_form") or ReasonForm()
-            if project.status == ProjectStatus.SUSPENDED else None,
-            "closeout_form": forms.get("closeout_form") or CloseOutForm()
-            if final_passed and project.status != ProjectStatus.CLOSED else None,
+                              for t, met in tranches
+                              if services.release_refusal(t, project, met) is None
+                              or forms.get("release_tranche") == t.pk},
+            "reinstate_form": forms.get("reinstate_form")
+            or (ReasonForm() if services.reinstate_refusal(project) is None else None),
+            "closeout_form": forms.get("closeout_form")
+            or (CloseOutForm() if services.close_refusal(project, final_passed) is None else None),
         })
     if may["supervise"]:
         context["rectification_form"] = forms.get("rectification_form") or AddRectificationForm()
@@ -190,20 +185,31 @@ def project(request, pk):
     return _workspace(request, _project(request, pk))
 
 
+def _workspace_post(request, project, form, action, *, success, failure=None, form_name, **page):
+    """The shape of the workspace's POST views: a valid form calls one service (``action(form.cleaned_data)``), then
+    the success message and back to the workspace; an invalid form or the service's ValidationError shows the
+    workspace again (400) with the bound form, its errors in place (and ``failure`` as a message when given)."""
+    if form.is_valid():
+        try:
+            result = action(form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, success(result) if callable(success) else success)
+            return redirect(project)
+    if failure:
+        messages.error(request, failure)
+    return _workspace(request, project, status=400, **{form_name: form}, **page)
+
+
 @require_POST
 @login_required
 def supervisors(request, pk):
     project = _project(request, pk, "project.manage")
-    form = SupervisorsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.assign_supervisors(project=project, supervisors=form.cleaned_data["supervisors"],
-                                        by=request.user)
-            messages.success(request, _("Supervisors saved."))
-            return redirect(project)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    return _workspace(request, project, status=400, supervisors_form=form)
+    return _workspace_post(
+        request, project, SupervisorsForm(request.POST),
+        lambda data: services.assign_supervisors(project=project, supervisors=data["supervisors"], by=request.user),
+        success=_("Supervisors saved."), form_name="supervisors_form")
 
 
 @require_POST
@@ -211,17 +217,13 @@ def supervisors(request, pk):
 def revise(request, pk):
     project = _project(request, pk, "project.manage")
     form = BudgetRevisionForm(request.POST, lines=project.lines.select_related("category"))
-    if form.is_valid():
-        try:
-            revision = services.revise_budget(project=project, by=request.user, kind=form.cleaned_data["kind"],
-                                              reason=form.cleaned_data["reason"], amounts=form.amounts(),
-                                              period_end=form.cleaned_data["period_end"])
-            messages.success(request, _("Budget version %(n)s saved.") % {"n": revision.number})
-            return redirect(project)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    messages.error(request, _("The revision was not saved; see the budget section."))
-    return _workspace(request, project, status=400, revise_form=form)
+    return _workspace_post(
+        request, project, form,
+        lambda data: services.revise_budget(project=project, by=request.user, kind=data["kind"],
+                                            reason=data["reason"], amounts=form.amounts(),
+                                            period_end=data["period_end"]),
+        success=lambda revision: _("Budget version %(n)s saved.") % {"n": revision.number},
+        failure=_("The revision was not saved; see the budget section."), form_name="revise_form")
 
 
 @require_POST
@@ -229,49 +231,34 @@ def revise(request, pk):
 def release(request, pk):
     tranche = get_object_or_404(Tranche.objects.select_related("project"), pk=pk)
     project = _project(request, tranche.project_id, "project.manage")
-    form = ReleaseTrancheForm(request.POST, prefix=f"t{tranche.pk}")
-    if form.is_valid():
-        try:
-            services.release_tranche(tranche=tranche, released_on=form.cleaned_data["released_on"],
-                                     voucher_no=form.cleaned_data["voucher_no"], amount=form.cleaned_data["amount"],
-                                     by=request.user)
-            messages.success(request, _("Tranche %(n)s released.") % {"n": tranche.order})
-            return redirect(project)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    messages.error(request, _("The tranche was not released; see the tranches section."))
-    return _workspace(request, project, status=400, release_form=form, release_tranche=tranche.pk)
+    return _workspace_post(
+        request, project, ReleaseTrancheForm(request.POST, prefix=f"t{tranche.pk}"),
+        lambda data: services.release_tranche(tranche=tranche, released_on=data["released_on"],
+                                              voucher_no=data["voucher_no"], amount=data["amount"], by=request.user),
+        success=_("Tranche %(n)s released.") % {"n": tranche.order},
+        failure=_("The tranche was not released; see the tranches section."),
+        form_name="release_form", release_tranche=tranche.pk)
 
 
 @require_POST
 @login_required
 def reinstate(request, pk):
     project = _project(request, pk, "project.manage")
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.reinstate(project=project, by=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("The project is under way again."))
-            return redirect(project)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    return _workspace(request, project, status=400, reinstate_form=form)
+    return _workspace_post(
+        request, project, ReasonForm(request.POST),
+        lambda data: services.reinstate(project=project, by=request.user, reason=data["reason"]),
+        success=_("The project is under way again."), form_name="reinstate_form")
 
 
 @require_POST
 @login_required
 def close(request, pk):
     project = _project(request, pk, "project.manage")
-    form = CloseOutForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_project(project=project, by=request.user,
-                                   closeout_report=form.cleaned_data["closeout_report"])
-            messages.success(request, _("The project is closed."))
-            return redirect(project)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    return _workspace(request, project, status=400, closeout_form=form)
+    return _workspace_post(
+        request, project, CloseOutForm(request.POST),
+        lambda data: services.close_project(project=project, by=request.user,
+                                            closeout_report=data["closeout_report"]),
+        success=_("The project is closed."), form_name="closeout_form")
 
 
 # --- Progress reports ------------------------------------------------------------------------------------------------
@@ -280,9 +267,8 @@ def close(request, pk):
 def _report_page(request, report, form=None, activities=None, review_form=None, status=200):
     project = report.project
     may = _perms(request.user, project)
-    current = ReportStatus(report.status)
-    editable = may["write"] and ReportStatus.SUBMITTED in REPORT_TRANSITIONS[current]
-    reviewable = may["supervise"] and ReportStatus.ACCEPTED in REPORT_TRANSITIONS[current]
+    editable = may["write"] and report.open_to_write
+    reviewable = may["supervise"] and report.open_to_review
     indicators = list(project.indicators.all())
     context = {"report": report, "project": project, "may": may, "editable": editable, "reviewable": reviewable,
                "activity_list": report.activities.all(),
@@ -483,12 +469,10 @@ def visit_photo(request, pk):
 @login_required
 def rectification_add(request, pk):
     project = _project(request, pk, "project.supervise")
-    form = AddRectificationForm(request.POST)
-    if form.is_valid():
-        services.add_rectification(project=project, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Rectification item added."))
-        return redirect(project)
-    return _workspace(request, project, status=400, rectification_form=form)
+    return _workspace_post(
+        request, project, AddRectificationForm(request.POST),
+        lambda data: services.add_rectification(project=project, by=request.user, **data),
+        success=_("Rectification item added."), form_name="rectification_form")
 
 
 def _rectification(request, pk):
@@ -565,10 +549,9 @@ def evaluation_new(request, pk, kind):
         raise Http404
     criteria = list(project.competition.evaluation_criteria.filter(kind=kind))
     form = EvaluationForm(request.POST or None, criteria=criteria)
-    try:
-        attempt, refusal = services.next_attempt(project, kind), None
-    except ValidationError as exc:
-        attempt, refusal = None, exc.messages[0]
+    held = list(project.evaluations.values_list("kind", "passed"))
+    refusal = services.evaluation_refusal(project, kind, held)
+    attempt = None if refusal else services.next_attempt(project, kind, held)
     if request.method == "POST" and form.is_valid():
         try:
             evaluation = services.evaluate(project=project, kind=kind, by=request.user, points=form.points(),
@@ -616,9 +599,9 @@ def portfolio(request):
         "category_chart": charts.grouped_bars(
             [name for name, _a, _s in totals],
             {_("Approved budget"): [a for _n, a, _s in totals], _("Spent"): [s for _n, _a, s in totals]},
-            title=_("Budget and spending by category, shown projects"), value_format=_yuan),
+            title=_("Budget and spending by category, shown projects"), value_format=format_money),
         "monthly_chart": charts.line_chart({_("Spent per month"): monthly}, title=_("Monthly spending"),
-                                           value_format=_yuan, x_format=lambda d: d.strftime("%Y-%m")),
+                                           value_format=format_money, x_format=lambda d: d.strftime("%Y-%m")),
     })
 
 

@@ -1,8 +1,9 @@
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django import template
 
 from venture import permissions
+from venture.money import format_money
 
 register = template.Library()
 
@@ -21,14 +22,12 @@ def can_on(user, action, obj):
 
 @register.filter
 def money(value):
-    """¥ with two decimals and thousands separators; blank for None."""
-    if value in (None, ""):
-        return ""
+    """``venture.money.format_money``: ¥ with two decimals and thousands separators, ``-¥100.00`` when negative;
+    blank for None. What is not a number is shown as it is."""
     try:
-        amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return format_money(value)
     except (InvalidOperation, TypeError, ValueError):
         return value
-    return f"¥{amount:,.2f}"
 
 
 @register.filter
