@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "venture.awards",
     "venture.supervision",
     "judging",
+    "venture.home",
     "venture.demo",
     "venture.ops",
 ]

@@ -10,11 +10,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from judging import rubric
 from judging.models import Criterion, Judge, Panel, PanelStage
 from tests import factories
 from venture.audit.models import AuditEvent
 from venture.competitions import services
 from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
+from venture.supervision import evaluation_rubric as evaluation_rubrics
 from venture.supervision.models import EvaluationCriterion
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -529,7 +531,7 @@ def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client,
         "changed."]
     assert competition.criteria.get(code="targeting").name == "项目定位精准性"
     with pytest.raises(ValidationError) as exc:
-        services.save_rubric(competition=competition, by=staff, criteria=[])
+        rubric.save_rubric(competition=competition, by=staff, criteria=[])
     assert exc.value.code == "locked"
     assert actions(competition) == []
 
@@ -860,19 +862,19 @@ def test_evaluation_rubric_rules(staff_client, draft, changes, form_errors, set_
 
 def test_the_evaluation_rubric_service_checks_what_the_page_checks(english, staff, draft):
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
             {"name": "执行进度", "max_points": Decimal("0")}, {"name": "服务成效", "max_points": Decimal("100")}])
     assert exc.value.messages == ["执行进度: The maximum points must be more than zero."]
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
             {"name": "", "max_points": Decimal("100")}])
     assert exc.value.messages == ["Every criterion needs a name and maximum points."]
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
             {"name": "执行进度", "max_points": Decimal("33.35")}, {"name": "服务成效", "max_points": Decimal("66.65")}])
     assert exc.value.message_dict == {"max_points": ["Ensure that there are no more than 1 decimal place."]}
     with pytest.raises(ValueError, match="'interim' is not a valid EvaluationKind"):
-        services.save_evaluation_rubric(competition=draft, kind="interim", by=staff, criteria=[])
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="interim", by=staff, criteria=[])
     assert EvaluationCriterion.objects.count() == 0
     assert actions(draft) == []
 
@@ -916,7 +918,7 @@ def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(englis
         "can no longer be changed."]
     assert evaluation_rubric(competition, "midterm")[0] == ("执行进度", Decimal("40.0"), 0)
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=competition, kind="midterm", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=competition, kind="midterm", by=staff, criteria=[
             {"name": "总体", "max_points": Decimal("100")}])
     assert exc.value.code == "locked"
     assert actions(competition) == []

@@ -1,0 +1,18 @@
+"""Permission rules of results, awards, the public notice and the grant agreement."""
+
+from venture.permissions import any_of, is_auditor, is_staff, register, staff_or_auditor, union_side
+from venture.proposals.rules import proposal_member
+
+
+def agreement_party(user, agreement):
+    """The funded organization's members see their own grant agreement."""
+    return agreement is not None and proposal_member(user, agreement.award.proposal)
+
+
+register("results.view", staff_or_auditor)
+register("results.freeze", is_staff)
+register("results.sign_off", is_auditor)
+register("awards.manage", is_staff)
+register("objection.handle", is_staff)
+register("result.view_own", proposal_member)
+register("agreement.view", any_of(union_side, agreement_party))
