@@ -150,8 +150,9 @@ def trim_warnings(competition, values):
                 .annotate(n=Count("judges")).values_list("n", flat=True).first())
     if n_judges is None:
         return []
-    # pandas/scipy: loaded only when a panel is there to check, not by every manage.py command at start-up.
-    from .scoring import TRIM_WARN_BELOW_JUDGES  # noqa: PLC0415 — heavy import, only on this path
+    # This module is loaded at start-up (JudgingConfig.ready() registers its set-up part); scoring brings pandas and
+    # scipy, which django.setup() otherwise never loads, so they are loaded only when there is a panel to check.
+    from .scoring import TRIM_WARN_BELOW_JUDGES  # noqa: PLC0415 — pandas/scipy, not at start-up
 
     need = max(TRIM_WARN_BELOW_JUDGES, 2 * trim + 1)
     if n_judges >= need:

@@ -11,9 +11,10 @@ from venture.competitions.models import Competition
 from venture.proposals.models import Proposal
 
 from . import ranking as ranking_module
-from . import services
+from . import scoring, services
 from .forms import DeclarationForm, JudgeForm, PanelForm, ReasonForm, ScoreSheetForm
 from .models import Assignment, ConflictDeclaration, ConflictStatus, Judge, PanelStage, ScoreSheet, SheetStatus
+from .queries import board
 
 ASSIGNMENTS = Assignment.objects.select_related(
     "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet")
@@ -194,7 +195,6 @@ def provisional_ranking(request, competition_pk, stage):
     """Staff: the ranking once sheets are in. Judges never reach this page."""
     competition = permissions.get_for(request.user, "judging.manage", Competition.objects.all(), pk=competition_pk)
     stage = _stage(stage)
-    from .queries import board
 
     status = board(competition, stage)
     result, error = None, None
@@ -208,8 +208,6 @@ def provisional_ranking(request, competition_pk, stage):
         names = dict(competition.criteria.values_list("code", "name"))
         mean_rank = None
         if stage == PanelStage.PRESCORING:
-            from . import scoring
-
             mean = scoring.aggregate(result.totals, method="mean")
             mean_rank = mean["score"].rank(ascending=False, method="min").astype(int).to_dict()
         for pid, row in result.table.iterrows():

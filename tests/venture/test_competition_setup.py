@@ -14,9 +14,12 @@ from judging import rubric
 from judging.models import Criterion, Judge, Panel, PanelStage
 from tests import factories
 from venture.audit.models import AuditEvent
+from venture.awards.models import Award
+from venture.awards.services import create_agreement
 from venture.competitions import services
 from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
 from venture.supervision import evaluation_rubric as evaluation_rubrics
+from venture.supervision import services as supervision
 from venture.supervision.models import EvaluationCriterion
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -723,8 +726,6 @@ def test_an_incomplete_round_cannot_be_opened(staff_client, staff):
 
 
 def test_stage_buttons_cannot_skip_the_freeze(staff_client, staff):
-    from tests import factories
-
     c = factories.competition(stage="final")
     response = staff_client.get(f"/rounds/{c.pk}/")
     assert [s.value for s in response.context["next_stages"]] == []
@@ -881,9 +882,6 @@ def test_the_evaluation_rubric_service_checks_what_the_page_checks(english, staf
 
 def _evaluated_project(competition, staff):
     """A project of ``competition`` signed from a final award, without judging."""
-    from venture.awards.models import Award
-    from venture.awards.services import create_agreement
-    from venture.supervision import services as supervision
 
     proposal = factories.proposal(competition, factories.organization(), status="awarded",
                                   requested=Decimal("60000.00"))
@@ -895,8 +893,6 @@ def _evaluated_project(competition, staff):
 
 
 def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(english, staff_client, staff):
-    from venture.supervision import services as supervision
-
     competition = factories.competition(stage=Stage.SUPERVISION)
     set_evaluation_rubrics(competition)
     project = _evaluated_project(competition, staff)

@@ -1,7 +1,9 @@
 import pytest
 from django.http import Http404
 
+from tests import factories
 from venture import permissions
+from venture.organizations.models import Organization
 
 
 def test_other_organizations_page_is_404(client, applicant_a, org_b):
@@ -37,8 +39,6 @@ def test_unknown_action_is_a_programming_error(staff):
 
 
 def test_get_for_hides_existence(applicant_a, org_b):
-    from venture.organizations.models import Organization
-
     with pytest.raises(Http404):
         permissions.get_for(applicant_a, "organization.view", Organization.objects.all(), pk=org_b.pk)
 
@@ -46,13 +46,9 @@ def test_get_for_hides_existence(applicant_a, org_b):
 @pytest.mark.parametrize("role, allowed", [("staff", True), ("auditor", True), ("supervisor", False),
                                            ("judge", False), ("applicant", False)])
 def test_audit_browse_by_role(db, role, allowed):
-    from tests import factories
-
     assert permissions.can(factories.user(f"r_{role}", role=role), "audit.browse") is allowed
 
 
 def test_inactive_user_can_nothing(db):
-    from tests import factories
-
     user = factories.user("gone", role="staff", is_active=False)
     assert permissions.can(user, "audit.browse") is False

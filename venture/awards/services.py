@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from judging import scoring
 from judging.models import PanelStage, ScoreSheet
-from judging.queries import score_frame
+from judging.queries import board, score_frame
 from judging.ranking import tiebreak_chain
 from judging.services import unlock_sheet
 from venture.audit.services import record
@@ -29,6 +29,7 @@ from venture.proposals.services import transition
 from .models import (
     AWARD_TRANSITIONS,
     Award,
+    AwardGrade,
     AwardStatus,
     GrantAgreement,
     Objection,
@@ -158,7 +159,6 @@ def freeze_results(*, competition, by):
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     if competition.stage != Stage.FINAL:
         raise ValidationError(_("Results can be frozen only at the end of the final review."))
-    from judging.queries import board
 
     status = board(competition, PanelStage.FINAL)
     if not status["complete"]:
@@ -505,7 +505,6 @@ def create_agreement(*, award):
 @transaction.atomic
 def set_grades(*, competition, names, by):
     """The round's award grades in order (e.g. 一等资助, 二等资助); renaming keeps awards linked to their grade."""
-    from .models import AwardGrade
 
     names = [n.strip() for n in names if n.strip()]
     if len(set(names)) != len(names):

@@ -7,8 +7,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from judging import ranking as ranking_module
+from judging import scoring
 from judging.models import PanelStage
+from judging.scoring import DisconnectedDesign
 from venture import permissions
+from venture.audit.services import record
 from venture.competitions.models import Competition
 from venture.proposals.models import Proposal, ProposalStatus
 
@@ -93,7 +96,6 @@ def checklist(request, competition_pk):
             item.save()
         for item in formset.deleted_objects:
             item.delete()
-        from venture.audit.services import record
 
         record(actor=request.user, action="screening.checklist", obj=competition,
                after={"items": list(competition.checklist.values_list("text", flat=True))})
@@ -112,7 +114,6 @@ def finalists(request, competition_pk):
     rows, error, source = [], None, _("Staff selection without pre-scoring")
     try:
         result = ranking_module.compute(competition, PanelStage.PRESCORING)
-        from judging import scoring
 
         mean = scoring.aggregate(result.totals, method="mean")
         mean_rank = mean["score"].rank(ascending=False, method="min").astype(int).to_dict()
@@ -121,7 +122,7 @@ def finalists(request, competition_pk):
                 rows.append({"proposal": by_pk.pop(pid), "rank": int(row["rank"]), "score": row["score"],
                              "mean": row["mean"], "mean_rank": mean_rank.get(pid), "n": int(row["n_judges"])})
         source = _("Pre-scoring ranking (additive judge-effect model)")
-    except (ValueError, scoring_errors()) as exc:
+    except (ValueError, DisconnectedDesign) as exc:
         error = str(exc)
     for p in sorted(by_pk.values(), key=lambda p: p.title):  # eligible but not pre-scored
         rows.append({"proposal": p, "rank": None, "score": None, "mean": None, "mean_rank": None, "n": 0})
@@ -147,9 +148,3 @@ def finalists(request, competition_pk):
         "decisions": FinalistDecision.objects.filter(competition=competition).select_related("decided_by")[:5],
         "source": source,
     })
-
-
-def scoring_errors():
-    from judging.scoring import DisconnectedDesign
-
-    return DisconnectedDesign

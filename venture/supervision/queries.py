@@ -4,18 +4,20 @@ fixed number of queries whatever the number of projects or ledger rows."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Avg, Count, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from venture.competitions.models import Competition
+from venture.competitions.models import BudgetCategory, Competition
 
 from .models import (
     ApprovedLine,
     CategorySpend,
+    Evaluation,
     Expenditure,
+    Feedback,
     FundedProject,
     MonthlySpend,
     ProgressReport,
@@ -49,8 +51,6 @@ def _categories(lines, spend, categories):
 
 
 def _round_categories(competition_ids):
-    from venture.competitions.models import BudgetCategory
-
     return BudgetCategory.objects.filter(competition_id__in=competition_ids).in_bulk()
 
 
@@ -289,9 +289,7 @@ def category_totals(rows):
 
 def feedback_summary(project, latest=5):
     """Average rating, count and the latest comments of the beneficiaries' feedback; two queries."""
-    from django.db.models import Avg
 
-    from .models import Feedback
 
     stats = Feedback.objects.filter(project=project).aggregate(average=Avg("rating"), count=Count("pk"))
     comments = list(Feedback.objects.filter(project=project).exclude(comment="")
@@ -302,9 +300,7 @@ def feedback_summary(project, latest=5):
 
 def organization_projects(organization):
     """An organization's funded projects with their evaluations, newest round first; two queries."""
-    from django.db.models import Prefetch
 
-    from .models import Evaluation
 
     return list(FundedProject.objects.filter(organization=organization).select_related("competition")
                 .prefetch_related(Prefetch("evaluations", queryset=Evaluation.objects.order_by("created_at")))

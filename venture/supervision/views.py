@@ -25,6 +25,7 @@ from venture.audit.services import record
 from venture.awards.models import GrantAgreement
 from venture.errors import flash_error as _error
 from venture.exports import dataframe_response
+from venture.pdf import pdf_response, render_pdf
 from venture.security import client_ip
 from venture.uploads import serve
 
@@ -685,7 +686,6 @@ def feedback(request, token):
 def report_pdf(request, pk):
     """The supervision report of one project (budget against actual with its chart, reports, visits,
     rectifications, evaluations) as a PDF for the file."""
-    from venture.pdf import pdf_response, render_pdf
 
     project = _project(request, pk)
     today = timezone.localdate()
