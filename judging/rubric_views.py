@@ -18,13 +18,13 @@ def round_rubric(request, pk):
         if request.method == "POST":  # refused before the form is read; the page shows the rubric read-only
             messages.error(request, rubric.rubric_locked_message(competition))
             return redirect("competitions:rubric", pk=competition.pk)
-        return render(request, "venture/competitions/rubric_form.html", {
+        return render(request, "judging/rubric_form.html", {
             "competition": competition, "locked": True, "step": "competitions:rubric", "title": _("Rubric"),
         })
     return set_page(
         request, competition, step="competitions:rubric", formset_class=CriterionFormSet,
         save=lambda rows: rubric.save_rubric(competition=competition, by=request.user, criteria=rows),
-        title=_("Rubric"), template="rubric_form.html",
+        title=_("Rubric"), template="judging/rubric_form.html",
         intro=_("The criteria judges score. The weights must add up to exactly 100. "
                 "The rubric is locked once judging starts."),
     )

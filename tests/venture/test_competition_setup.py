@@ -16,7 +16,7 @@ from tests import factories
 from venture.audit.models import AuditEvent
 from venture.awards.models import Award
 from venture.awards.services import create_agreement
-from venture.competitions import services
+from venture.competitions import services, setup
 from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
 from venture.supervision import evaluation_rubric as evaluation_rubrics
 from venture.supervision import services as supervision
@@ -935,3 +935,63 @@ def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(englis
             'aria-label="locked"></i></a>') in body
     assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/final/">'
             'Final evaluation <span class="badge text-bg-light">3</span></a>') in body
+
+
+# --- The set-up parts other apps own, and the shared save --------------------------------------------------------
+
+
+def test_judging_and_supervision_register_their_set_up_parts_in_step_order():
+    assert [(part.name, part.order) for part in setup.parts()] == [("rubric", 50), ("evaluation_rubric", 60)]
+    with pytest.raises(ValueError, match="'rubric' is registered twice"):
+        setup.register(setup.SetupPart(name="rubric", order=1))
+
+
+@pytest.fixture
+def bare(draft):
+    """A round being set up with nothing listed yet."""
+    for related in (draft.categories, draft.budget_categories, draft.tranche_plan, draft.criteria):
+        related.all().delete()
+    return draft
+
+
+def test_opening_problems_come_from_the_round_and_then_from_each_part_in_step_order(english, bare):
+    assert services.opening_problems(bare) == [
+        "List at least one service category.",
+        "List at least one budget category.",
+        "The tranche plan adds up to 0%; it must add up to 100%.",
+        "The rubric's weights add up to 0; they must add up to 100.",
+        "Set up the rubric of the “Mid-term evaluation”.",
+        "Set up the rubric of the “Final evaluation”.",
+    ]
+
+
+def test_save_rows_writes_one_audit_event_only_when_the_set_changed(staff, bare):
+    seen = []
+
+    def check(competition, rows, current):
+        seen.append([c.name for c in current])
+        return services.check_categories(rows)
+
+    services.save_rows(competition=bare, by=staff, model=Category, rows=[{"name": "助老"}], check=check,
+                       fields=services.CATEGORY_FIELDS, key="name", action="competition.categories",
+                       audit_key="categories", audit_extra={"note": "first"})
+    category = Category.objects.get(competition=bare)
+    event = AuditEvent.objects.get(action="competition.categories")
+    assert (event.before, event.after) == ({"note": "first", "categories": []},
+                                           {"note": "first", "categories": [{"id": category.pk, "name": "助老"}]})
+    # The same rows again: nothing changed, nothing recorded.
+    services.save_rows(competition=bare, by=staff, model=Category, rows=[{"id": category.pk, "name": "助老"}],
+                       check=check, fields=services.CATEGORY_FIELDS, key="name", action="competition.categories",
+                       audit_key="categories")
+    assert seen == [[], ["助老"]]
+    assert actions(bare) == ["competition.categories"]
+
+
+def test_save_rows_stores_nothing_when_the_check_refuses(staff, bare):
+    def refuse(competition, rows, current):
+        raise ValidationError("No.", code="no")
+
+    with pytest.raises(ValidationError, match="No."):
+        services.save_rows(competition=bare, by=staff, model=Category, rows=[{"name": "助老"}], check=refuse,
+                           fields=services.CATEGORY_FIELDS, action="competition.categories", audit_key="categories")
+    assert (Category.objects.count(), actions(bare)) == (0, [])

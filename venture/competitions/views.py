@@ -105,8 +105,8 @@ def round_edit(request, pk):
     })
 
 
-def set_page(request, competition, *, step, formset_class, save, title, intro, template="set_form.html",
-              context=None):
+def set_page(request, competition, *, step, formset_class, save, title, intro,
+             template="venture/competitions/set_form.html", context=None):
     """One related set of a round on one page: validate the formset, hand its rows to the service, redirect.
     ``context`` adds to what the template gets."""
     formset = formset_class(request.POST or None, initial=formset_class.initial_for(competition),
@@ -120,7 +120,7 @@ def set_page(request, competition, *, step, formset_class, save, title, intro, t
         else:
             messages.success(request, _("Saved."))
             return after_save(request, competition, step)
-    return render(request, f"venture/competitions/{template}", {
+    return render(request, template, {
         "competition": competition, "formset": formset, "errors": errors, "step": step, "title": title,
         "intro": intro, **(context or {}),
     })
