@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from venture.accounts.models import User
+
 from .models import Judge
 
 
@@ -61,8 +63,6 @@ class JudgeForm(forms.ModelForm):
                    "other_affiliations"]
 
     def clean_username(self):
-        from venture.accounts.models import User
-
         value = self.cleaned_data["username"]
         if User.objects.filter(username=value).exists():
             raise forms.ValidationError(_("This username is taken."))

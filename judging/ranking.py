@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from . import scoring
 from .models import PanelStage
@@ -49,7 +50,6 @@ def compute(competition, stage, method=None):
 
 def decided_label(code, criterion_names=None):
     """Human words for a tie-break rule code from scoring.rank."""
-    from django.utils.translation import gettext as _
 
     if not isinstance(code, str):
         return ""

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from venture import permissions
 from venture.competitions.models import Competition
+from venture.errors import flash_error
 
 from . import queries, services
 from .models import PanelStage, Roadshow, RoadshowPhase, RoadshowSlot
@@ -37,10 +38,6 @@ def _competition(request, action, competition_pk, stage=None):
     if stage is not None and stage not in PanelStage.values:
         raise Http404
     return get_object_or_404(Competition, pk=competition_pk)
-
-
-def _errors(request, exc):
-    messages.error(request, " ".join(exc.messages))
 
 
 # --- Live board ------------------------------------------------------------------------------------------------------
@@ -163,7 +160,7 @@ def roadshow_control(request, competition_pk):
         try:
             _control_action(request, competition, roadshow)
         except ValidationError as exc:
-            _errors(request, exc)
+            flash_error(request, exc)
         return redirect("judging:roadshow", competition_pk=competition.pk)
     slots = list(roadshow.slots.select_related("proposal__organization")) if roadshow else []
     return render(request, "judging/roadshow.html", {

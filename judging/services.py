@@ -1,6 +1,7 @@
 """Writes in judging: panels, assignments, conflict declarations, score sheets, the roadshow. One transaction each,
 state checked, audit event written."""
 
+import random
 import secrets
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from .models import (
     ScoreSheet,
     SheetStatus,
 )
+from .queries import progress
 
 # A panel may score only while its round is in the matching stage.
 SCORING_STAGE = {PanelStage.PRESCORING: Stage.PRESCORING, PanelStage.FINAL: Stage.FINAL}
@@ -328,7 +330,6 @@ def unlock_sheet(*, sheet, reason, by):
 @transaction.atomic
 def draw_order(*, competition, by, seed=None, reason=""):
     """Draw the presentation order by lot with a recorded seed; a redraw needs a reason and is audited."""
-    import random
 
     if competition.stage != Stage.FINAL:
         raise ValidationError(_("The presentation order is drawn during the final review."))
@@ -373,7 +374,6 @@ def set_presenting(*, roadshow, slot, phase, by):
 
 def remind_missing(*, competition, stage, by):
     """E-mail every judge who still owes score sheets at this stage; returns the number of judges reminded."""
-    from .queries import progress
 
     data = progress(competition, stage)
     count = 0

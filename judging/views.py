@@ -24,6 +24,7 @@ from .models import (
     ScoreSheet,
     SheetStatus,
 )
+from .queries import board
 
 ASSIGNMENTS = Assignment.objects.select_related(
     "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet")
@@ -218,7 +219,6 @@ def provisional_ranking(request, competition_pk, stage):
     """Staff: the ranking once sheets are in. Judges never reach this page."""
     competition = permissions.get_for(request.user, "judging.manage", Competition.objects.all(), pk=competition_pk)
     stage = _stage(stage)
-    from .queries import board
 
     status = board(competition, stage)
     result, error = None, None

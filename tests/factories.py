@@ -8,11 +8,20 @@ from decimal import Decimal
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
-from judging.models import Criterion
+from judging.models import (
+    Assignment,
+    ConflictDeclaration,
+    ConflictEntry,
+    ConflictEntryKind,
+    ConflictStatus,
+    Criterion,
+    Judge,
+    Panel,
+)
 from venture.accounts.models import User
 from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
 from venture.organizations.models import Membership, Organization, OrgStatus
-from venture.proposals.models import BudgetLine, Proposal
+from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
 
 PASSWORD = "Test-pass-2026"
 _counter = itertools.count(1)
@@ -126,7 +135,6 @@ def budget(proposal, lines):
 
 def judge(username=None, affiliation="示范大学社会工作学院", expertise="professor", email=None, **extra):
     """A judge account (role judge) with its Judge profile."""
-    from judging.models import Judge
 
     username = username or f"judge{next(_counter)}"
     u = user(username, role="judge", email=f"{username}@example.org" if email is None else email,
@@ -136,7 +144,6 @@ def judge(username=None, affiliation="示范大学社会工作学院", expertise
 
 def finalists(competition, n, **extra):
     """n finalist proposals, each from its own organization, titled 入围项目01, 入围项目02, …"""
-    from venture.proposals.models import ProposalStatus
 
     return [proposal(competition, organization(), status=ProposalStatus.FINALIST, title=f"入围项目{i:02d}", **extra)
             for i in range(1, n + 1)]
@@ -146,7 +153,6 @@ def final_panel(competition, judges, proposals, recused=(), pending=(), stage="f
     """The panel of ``stage`` with every judge assigned every proposal, as assign_final_panel leaves it, and each
     conflict declared: ``recused`` and ``pending`` are (judge, proposal) pairs, every other pair is declared clear.
     Returns {(judge.pk, proposal.pk): Assignment}."""
-    from judging.models import Assignment, ConflictDeclaration, ConflictEntry, ConflictEntryKind, ConflictStatus, Panel
 
     panel, _created = Panel.objects.get_or_create(competition=competition, stage=stage)
     panel.judges.set(judges)

@@ -1,6 +1,10 @@
-"""Error pages in the user's language, rendered from our templates (never Django's English defaults)."""
+"""Errors shown to people: the error pages in the user's language, rendered from our templates (never Django's
+English defaults), and a service's refusal turned into a message on the next page."""
 
+from django.contrib import messages
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 
 
 def permission_denied(request, exception=None):
@@ -13,7 +17,15 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     # No context processors that could fail again: a plain template.
-    from django.http import HttpResponseServerError
-    from django.template import loader
-
     return HttpResponseServerError(loader.get_template("errors/500.html").render({}))
+
+
+def error_text(exc):
+    """A service's refusal as one line: the messages of a ValidationError (all of them, field errors included), or
+    the text of any other exception (a ValueError from a bad choice)."""
+    return " ".join(getattr(exc, "messages", [str(exc)]))
+
+
+def flash_error(request, exc):
+    """Show a service's refusal (``error_text``) as an error message on the next page."""
+    messages.error(request, error_text(exc))

@@ -366,9 +366,10 @@ def _child(conn):
         weasyprint_logger.setLevel(log_level)
         weasyprint_logger.addHandler(_PipeLogHandler(conn))
         weasyprint_logger.propagate = False
-        import weasyprint
-        from weasyprint.text.fonts import FontConfiguration
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
+        # WeasyPrint is imported in the renderer child only: the worker never loads it (see the module docstring).
+        import weasyprint  # noqa: PLC0415 — renderer child only
+        from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 — renderer child only
+        from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415 — renderer child only
 
         class ParentFetcher(URLFetcher):
             """Every file, from the worker's ``fetch_local``; its refusal is raised here for WeasyPrint to log."""

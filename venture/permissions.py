@@ -4,13 +4,53 @@ Views call ``require(user, action, obj)`` or fetch and check at once with ``get_
 For an object the user may not see, both answer 404 (Http404), the same as a missing object, so ids leak nothing.
 For a page without an object (a staff dashboard) ``require`` answers 403. Templates ask the same table with
 ``{% if user|can:"audit.browse" %}`` or ``{% can user "proposal.edit" proposal as ok %}``.
+
+This module is the core: the table, the role predicates and the membership helpers. It imports no app. Each app
+fills the table with its own actions in its ``rules.py`` (as pretalx's per-app rules feed one registry), loaded from
+its ``AppConfig.ready()`` by ``load_rules``. An app registers the actions on its own objects with ``register``; a
+higher app that lets more people do a lower app's action (a judge cleared of conflicts may read the proposal) adds
+its predicate with ``extend``, so the lower app never has to know about it.
 """
 
-from django.core.exceptions import PermissionDenied
+from importlib import import_module
+
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from venture.accounts.models import Role
+from venture.roles import Role
+
+# action -> the predicate of the app that owns the action
+_RULES = {}
+# action -> predicates added by higher apps; the action is allowed when the owner's or any of these says yes
+_EXTENSIONS = {}
+
+
+def register(action, predicate):
+    """Add ``action`` to the table (once: a second registration of the same name is a programming error)."""
+    if action in _RULES:
+        raise ImproperlyConfigured(f"Permission action {action!r} is registered twice")
+    _RULES[action] = predicate
+    return predicate
+
+
+def extend(action, predicate):
+    """Allow a lower app's ``action`` also to whoever ``predicate`` accepts (asked after the owner's predicate)."""
+    _EXTENSIONS.setdefault(action, []).append(predicate)
+    return predicate
+
+
+def load_rules(app_config):
+    """Import ``<app>.rules``, which registers the app's actions; called from the app's ``AppConfig.ready()``."""
+    import_module(f"{app_config.name}.rules")
+
+
+def registered_actions():
+    return set(_RULES)
+
+
+def extended_actions():
+    return set(_EXTENSIONS)
 
 
 def _auth(user):
@@ -66,164 +106,12 @@ def any_of(*predicates):
     return predicate
 
 
-def _org_member(user, org):
-    return is_applicant(user) and is_member_of(user, org)
-
-
-def _org_owner(user, org):
-    return is_applicant(user) and org is not None and org.pk in owner_org_ids(user)
-
-
-def _proposal_member(user, proposal):
-    return is_applicant(user) and proposal is not None and proposal.organization_id in member_org_ids(user)
-
-
-def _proposal_editable(user, proposal):
-    return _proposal_member(user, proposal) and proposal.editable_by_applicant
-
-
-def _own_assignment(user, assignment):
-    return is_judge(user) and assignment is not None and assignment.judge.user_id == user.pk
-
-
-def _judge_statuses(user, proposal_id):
-    """The conflict statuses of the user's assignments on one proposal, at every stage (one query)."""
-    from judging.models import Assignment
-
-    return set(Assignment.objects.filter(judge__user=user, proposal_id=proposal_id)
-               .values_list("conflict__status", flat=True))
-
-
-def _clear_assignment(user, assignment):
-    """The judge's own assignment, declared clear, on a proposal they are not recused from at any stage."""
-    from judging.models import ConflictStatus
-
-    conflict = getattr(assignment, "conflict", None) if assignment is not None else None
-    return (_own_assignment(user, assignment) and conflict is not None and conflict.status == ConflictStatus.CLEAR
-            and ConflictStatus.RECUSED not in _judge_statuses(user, assignment.proposal_id))
-
-
-def _judge_cleared_for(user, proposal):
-    """A judge sees a proposal's content (and its attachments and PDFs) only when assigned to it, cleared of
-    conflicts, and recused from it at no stage."""
-    if not is_judge(user) or proposal is None:
-        return False
-    from judging.models import ConflictStatus
-
-    statuses = _judge_statuses(user, proposal.pk)
-    return ConflictStatus.CLEAR in statuses and ConflictStatus.RECUSED not in statuses
-
-
-def _can_create_organization(user, obj=None):
-    return is_applicant(user)
-
-
-def supervised_project_ids(user):
-    """Ids of the funded projects the user supervises, cached on the user object for the request."""
-    if not _auth(user):
-        return frozenset()
-    cached = getattr(user, "_supervised_project_ids", None)
-    if cached is None:
-        cached = frozenset(user.supervised_projects.values_list("pk", flat=True))
-        user._supervised_project_ids = cached
-    return cached
-
-
-def _project_supervisor(user, project):
-    """A supervisor acts only on the funded projects they are assigned to."""
-    return is_supervisor(user) and project is not None and project.pk in supervised_project_ids(user)
-
-
-def _project_member(user, project):
-    """The funded organization's members work on their own project."""
-    return is_applicant(user) and project is not None and project.organization_id in member_org_ids(user)
-
-
-def _supervises_org(user, org):
-    """A supervisor assigned to one of the organization's funded projects (ids cached on the user per request)."""
-    if not is_supervisor(user) or org is None:
-        return False
-    cached = getattr(user, "_supervised_org_ids", None)
-    if cached is None:
-        cached = frozenset(user.supervised_projects.values_list("organization_id", flat=True))
-        user._supervised_org_ids = cached
-    return org.pk in cached
-
-
-def _agreement_party(user, agreement):
-    """The funded organization's members see their own grant agreement."""
-    return agreement is not None and _proposal_member(user, agreement.award.proposal)
-
-
-RULES = {
-    # Home pages and navigation
-    "home.applicant": is_applicant,
-    "home.judge": is_judge,
-    "home.staff": is_staff,
-    "home.supervisor": is_supervisor,
-    "home.auditor": is_auditor,
-    # Audit trail
-    "audit.browse": staff_or_auditor,
-    # Organizations
-    "organization.create": _can_create_organization,
-    "organization.view": any_of(union_side, _org_member),
-    "organization.edit": any_of(is_staff, _org_member),
-    "organization.invite": _org_owner,
-    "organization.verify": is_staff,
-    "organization.resubmit": _org_member,  # a rejected organization, corrected, asks to be verified again
-    "organization.list": union_side,
-    # Personal data (PIPL): contact person, mobile, e-mail and address only to those who need them
-    "organization.contacts": any_of(staff_or_auditor, _org_member, _supervises_org),
-    # Competitions
-    "competition.manage": is_staff,
-    "competition.view_internal": union_side,
-    # Proposals
-    "proposal.create": is_applicant,
-    "proposal.view": any_of(union_side, _proposal_member, _judge_cleared_for),
-    "proposal.edit": _proposal_editable,
-    "proposal.submit": _proposal_editable,
-    "proposal.withdraw": _proposal_member,
-    "proposal.return": is_staff,
-    "proposal.list": union_side,
-    "proposal.screen": is_staff,
-    # Screening and judging
-    "screening.manage": is_staff,
-    "judging.manage": is_staff,
-    "judging.monitor": staff_or_auditor,
-    "judge.list": staff_or_auditor,
-    "assignment.declare": _own_assignment,
-    "assignment.score": _clear_assignment,
-    "conflict.override": is_staff,
-    "sheet.unlock": is_staff,
-    # Results, awards, public notice
-    "results.view": staff_or_auditor,
-    "results.freeze": is_staff,
-    "results.sign_off": is_auditor,
-    "awards.manage": is_staff,
-    "objection.handle": is_staff,
-    "result.view_own": _proposal_member,
-    # Documents and exports (venture.documents)
-    "proposal.export": staff_or_auditor,  # the list with contact details: personal data, audited
-    "scores.export": staff_or_auditor,
-    "rubric.print": any_of(union_side, is_judge),
-    "sheet.print": any_of(staff_or_auditor, _clear_assignment),
-    "agreement.view": any_of(union_side, _agreement_party),
-    # Supervision (venture.supervision): obj is the FundedProject
-    "agreement.sign": is_staff,
-    "portfolio.view": union_side,  # supervisors see only their own projects in it
-    "project.view": any_of(staff_or_auditor, _project_supervisor, _project_member),
-    "project.manage": is_staff,  # supervisors, budget revisions, tranches, reinstatement, close-out
-    "project.supervise": any_of(is_staff, _project_supervisor),  # visits, evaluations, report/rectification review
-    "project.write": any_of(is_staff, _project_member),  # progress reports, ledger, rectification answers
-}
-
-
 def can(user, action, obj=None):
     try:
-        predicate = RULES[action]
+        predicate = _RULES[action]
     except KeyError as exc:
-        raise KeyError(f"Unknown permission action {action!r}; add it to venture.permissions.RULES") from exc
-    return bool(predicate(user, obj))
+        raise KeyError(f"Unknown permission action {action!r}; register it in the owning app's rules.py") from exc
+    return bool(predicate(user, obj)) or any(p(user, obj) for p in _EXTENSIONS.get(action, ()))
 
 
 def require(user, action, obj=None):

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,8 +44,6 @@ def _secret_key():
     if key:
         return key
     if PRODUCTION:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured("SECRET_KEY must be set in the production profile.")
     path = DATA_DIR / "secret_key.txt"
     if not path.exists():
@@ -79,6 +78,7 @@ INSTALLED_APPS = [
     "venture.awards",
     "venture.supervision",
     "judging",
+    "venture.home",
     "venture.demo",
     "venture.ops",
 ]

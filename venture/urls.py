@@ -3,24 +3,36 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from judging import rubric_urls
 from venture.accounts import views as account_views
 from venture.audit import views as audit_views
+from venture.competitions import urls as competition_urls
 from venture.documents import urls as document_urls
+from venture.home import urls as home_urls
+from venture.home import views as home_views
 from venture.results import urls as results_urls
+from venture.supervision import evaluation_rubric_urls
 from venture.supervision import urls as supervision_urls
+
+handler403 = "venture.errors.permission_denied"
+handler404 = "venture.errors.page_not_found"
+handler500 = "venture.errors.server_error"
 
 
 def with_documents(urls, documents):
     """A stage's URLs with the PDFs venture.documents serves beside them, in the stage's namespace."""
     return include((urls.urlpatterns + documents, urls.app_name))
 
-
-handler403 = "venture.errors.permission_denied"
-handler404 = "venture.errors.page_not_found"
-handler500 = "venture.errors.server_error"
+# The competitions namespace: the calls and the round's set-up steps. The round overview pages and the rubric steps
+# live with the apps that own what they show (home, judging, supervision) and keep their ``competitions:`` names.
+COMPETITION_PATTERNS = (
+    [*competition_urls.urlpatterns, *home_urls.round_patterns, *rubric_urls.urlpatterns,
+     *evaluation_rubric_urls.urlpatterns],
+    "competitions",
+)
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/signup/", account_views.sign_up, name="signup"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -61,7 +73,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("audit/", audit_views.event_list, name="audit"),
     path("organizations/", include("venture.organizations.urls")),
-    path("", include("venture.competitions.urls")),
+    path("", include(COMPETITION_PATTERNS)),
     path("proposals/", include("venture.proposals.urls")),
     path("screening/", include("venture.screening.urls")),
     path("judging/", include("judging.urls")),

@@ -18,9 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone, translation
 
 from tests import factories
+from venture.screening.models import ChecklistItem
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -139,7 +142,7 @@ def pytest_runtest_makereport(item, call):
 
 def login(page, username, password=factories.PASSWORD):
     """Log in through the login form, as a person does."""
-    from playwright.sync_api import expect
+    from playwright.sync_api import expect  # noqa: PLC0415 — optional dev dependency; the fixture skips without it
 
     page.goto("/accounts/login/")
     page.locator("#id_username").fill(username)
@@ -151,8 +154,6 @@ def login(page, username, password=factories.PASSWORD):
 def sign_in(page, user):
     """Start the page's browser context logged in as ``user`` (a session cookie, no login form): for tests about
     something else than logging in."""
-    from django.conf import settings
-    from django.test import Client
 
     client = Client()
     client.force_login(user)
@@ -215,7 +216,6 @@ def build_open_round():
     """The round set up as staff leave it before the call opens to applicants: service categories, budget rules
     (personnel ≤ 30 %, management fee ≤ 10 %), tranche plan 50/30/20, rubric 25/25/30/20, a two-item eligibility
     checklist, five judges, an auditor and a staff user. Two other organizations' proposals have passed screening."""
-    from venture.screening.models import ChecklistItem
 
     competition = factories.competition(title="2026年度工会公益创投大赛", organizer="示范市总工会",
                                         closes_at=timezone.now() + datetime.timedelta(days=20))

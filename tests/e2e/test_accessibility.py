@@ -11,9 +11,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from judging.models import ScoreSheet
+from judging.models import Criterion, Judge, ScoreSheet, SheetStatus
 from tests import factories
 from tests.e2e.conftest import ARTIFACTS, BLOCKING, assert_clean, axe_violations, describe, login, sign_in
+from venture.accounts.models import User
+from venture.competitions.models import Competition
+from venture.demo import builder
+from venture.proposals import services as proposals
+from venture.supervision.models import FundedProject
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
@@ -23,11 +28,6 @@ def build_world():
     """The demo (a round in its public notice, last year's round under supervision, next year's open call), plus an
     applicant's draft in the open call and a second round in its final review where judge1 has one proposal to
     declare and one to score."""
-    from judging.models import Criterion, Judge
-    from venture.competitions.models import Competition
-    from venture.demo import builder
-    from venture.proposals import services as proposals
-    from venture.supervision.models import FundedProject
 
     assert builder.build() is True
     demo = Competition.objects.get(title=builder.DEMO_ROUND_TITLE)
@@ -69,8 +69,6 @@ def build_world():
 
 
 def test_main_pages_of_each_role_have_no_serious_accessibility_violation(new_page, db):
-    from venture.accounts.models import User
-
     pages = build_world()
     blocking, others = [], []
     for username, urls in pages.items():
@@ -93,7 +91,6 @@ def test_main_pages_of_each_role_have_no_serious_accessibility_violation(new_pag
 
 def test_a_judge_scores_with_the_keyboard_alone(page, db):
     """Skip link, Tab to each points field, type, Tab to the submit button, Enter: no mouse needed."""
-    from judging.models import SheetStatus
 
     c = factories.competition(stage="final")
     judge = factories.judge("judge_kb", full_name="郑教授")

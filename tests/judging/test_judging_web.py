@@ -6,6 +6,7 @@ import pytest
 
 from judging import services
 from judging.models import Assignment, ConflictDeclaration, ScoreSheet
+from judging.queries import board
 from tests import factories
 from venture.audit.models import AuditEvent
 
@@ -59,8 +60,6 @@ def test_declared_conflict_recuses_and_needs_a_reason(client, final_round):
 
 
 def test_recused_judge_is_not_in_the_denominator(final_round):
-    from judging.queries import board
-
     c, judges, props, assignments = final_round
     row = next(r for r in board(c, "final")["rows"] if r["proposal"].pk == props[0].pk)
     assert row["expected"] == 4  # five judges, one recused

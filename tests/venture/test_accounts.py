@@ -1,8 +1,12 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from tests import factories
+from venture.accounts.models import User
 from venture.audit.models import AuditEvent
+from venture.templatetags.venture_tags import money
 
 
 def login(client, user):
@@ -111,7 +115,6 @@ def test_applicant_can_sign_up(client, db):
         "password1": "Good-pass-2026", "password2": "Good-pass-2026"})
     assert response.status_code == 302
     assert response["Location"] == reverse("organizations:create")
-    from venture.accounts.models import User
     user = User.objects.get(username="newngo")
     assert user.role == "applicant"
     assert user.mobile == "13912345678"
@@ -134,10 +137,6 @@ def test_english_browser_still_gets_chinese_by_default(client, staff):
 
 
 def test_money_filter():
-    from decimal import Decimal
-
-    from venture.templatetags.venture_tags import money
-
     assert money(Decimal("1234567.5")) == "¥1,234,567.50"
     assert money(Decimal("0.005")) == "¥0.01"
     assert money(None) == ""

@@ -10,11 +10,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from judging import rubric
 from judging.models import Criterion, Judge, Panel, PanelStage
 from tests import factories
 from venture.audit.models import AuditEvent
-from venture.competitions import services
+from venture.awards.models import Award
+from venture.awards.services import create_agreement
+from venture.competitions import services, setup
 from venture.competitions.models import BudgetCategory, Category, Competition, Stage, TranchePlanItem
+from venture.supervision import evaluation_rubric as evaluation_rubrics
+from venture.supervision import services as supervision
 from venture.supervision.models import EvaluationCriterion
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -529,7 +534,7 @@ def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client,
         "changed."]
     assert competition.criteria.get(code="targeting").name == "项目定位精准性"
     with pytest.raises(ValidationError) as exc:
-        services.save_rubric(competition=competition, by=staff, criteria=[])
+        rubric.save_rubric(competition=competition, by=staff, criteria=[])
     assert exc.value.code == "locked"
     assert actions(competition) == []
 
@@ -721,8 +726,6 @@ def test_an_incomplete_round_cannot_be_opened(staff_client, staff):
 
 
 def test_stage_buttons_cannot_skip_the_freeze(staff_client, staff):
-    from tests import factories
-
     c = factories.competition(stage="final")
     response = staff_client.get(f"/rounds/{c.pk}/")
     assert [s.value for s in response.context["next_stages"]] == []
@@ -860,28 +863,25 @@ def test_evaluation_rubric_rules(staff_client, draft, changes, form_errors, set_
 
 def test_the_evaluation_rubric_service_checks_what_the_page_checks(english, staff, draft):
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
             {"name": "执行进度", "max_points": Decimal("0")}, {"name": "服务成效", "max_points": Decimal("100")}])
     assert exc.value.messages == ["执行进度: The maximum points must be more than zero."]
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
             {"name": "", "max_points": Decimal("100")}])
     assert exc.value.messages == ["Every criterion needs a name and maximum points."]
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
             {"name": "执行进度", "max_points": Decimal("33.35")}, {"name": "服务成效", "max_points": Decimal("66.65")}])
     assert exc.value.message_dict == {"max_points": ["Ensure that there are no more than 1 decimal place."]}
     with pytest.raises(ValueError, match="'interim' is not a valid EvaluationKind"):
-        services.save_evaluation_rubric(competition=draft, kind="interim", by=staff, criteria=[])
+        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="interim", by=staff, criteria=[])
     assert EvaluationCriterion.objects.count() == 0
     assert actions(draft) == []
 
 
 def _evaluated_project(competition, staff):
     """A project of ``competition`` signed from a final award, without judging."""
-    from venture.awards.models import Award
-    from venture.awards.services import create_agreement
-    from venture.supervision import services as supervision
 
     proposal = factories.proposal(competition, factories.organization(), status="awarded",
                                   requested=Decimal("60000.00"))
@@ -893,8 +893,6 @@ def _evaluated_project(competition, staff):
 
 
 def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(english, staff_client, staff):
-    from venture.supervision import services as supervision
-
     competition = factories.competition(stage=Stage.SUPERVISION)
     set_evaluation_rubrics(competition)
     project = _evaluated_project(competition, staff)
@@ -916,7 +914,7 @@ def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(englis
         "can no longer be changed."]
     assert evaluation_rubric(competition, "midterm")[0] == ("执行进度", Decimal("40.0"), 0)
     with pytest.raises(ValidationError) as exc:
-        services.save_evaluation_rubric(competition=competition, kind="midterm", by=staff, criteria=[
+        evaluation_rubrics.save_evaluation_rubric(competition=competition, kind="midterm", by=staff, criteria=[
             {"name": "总体", "max_points": Decimal("100")}])
     assert exc.value.code == "locked"
     assert actions(competition) == []
@@ -937,3 +935,63 @@ def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(englis
             'aria-label="locked"></i></a>') in body
     assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/final/">'
             'Final evaluation <span class="badge text-bg-light">3</span></a>') in body
+
+
+# --- The set-up parts other apps own, and the shared save --------------------------------------------------------
+
+
+def test_judging_and_supervision_register_their_set_up_parts_in_step_order():
+    assert [(part.name, part.order) for part in setup.parts()] == [("rubric", 50), ("evaluation_rubric", 60)]
+    with pytest.raises(ValueError, match="'rubric' is registered twice"):
+        setup.register(setup.SetupPart(name="rubric", order=1))
+
+
+@pytest.fixture
+def bare(draft):
+    """A round being set up with nothing listed yet."""
+    for related in (draft.categories, draft.budget_categories, draft.tranche_plan, draft.criteria):
+        related.all().delete()
+    return draft
+
+
+def test_opening_problems_come_from_the_round_and_then_from_each_part_in_step_order(english, bare):
+    assert services.opening_problems(bare) == [
+        "List at least one service category.",
+        "List at least one budget category.",
+        "The tranche plan adds up to 0%; it must add up to 100%.",
+        "The rubric's weights add up to 0; they must add up to 100.",
+        "Set up the rubric of the “Mid-term evaluation”.",
+        "Set up the rubric of the “Final evaluation”.",
+    ]
+
+
+def test_save_rows_writes_one_audit_event_only_when_the_set_changed(staff, bare):
+    seen = []
+
+    def check(competition, rows, current):
+        seen.append([c.name for c in current])
+        return services.check_categories(rows)
+
+    services.save_rows(competition=bare, by=staff, model=Category, rows=[{"name": "助老"}], check=check,
+                       fields=services.CATEGORY_FIELDS, key="name", action="competition.categories",
+                       audit_key="categories", audit_extra={"note": "first"})
+    category = Category.objects.get(competition=bare)
+    event = AuditEvent.objects.get(action="competition.categories")
+    assert (event.before, event.after) == ({"note": "first", "categories": []},
+                                           {"note": "first", "categories": [{"id": category.pk, "name": "助老"}]})
+    # The same rows again: nothing changed, nothing recorded.
+    services.save_rows(competition=bare, by=staff, model=Category, rows=[{"id": category.pk, "name": "助老"}],
+                       check=check, fields=services.CATEGORY_FIELDS, key="name", action="competition.categories",
+                       audit_key="categories")
+    assert seen == [[], ["助老"]]
+    assert actions(bare) == ["competition.categories"]
+
+
+def test_save_rows_stores_nothing_when_the_check_refuses(staff, bare):
+    def refuse(competition, rows, current):
+        raise ValidationError("No.", code="no")
+
+    with pytest.raises(ValidationError, match="No."):
+        services.save_rows(competition=bare, by=staff, model=Category, rows=[{"name": "助老"}], check=refuse,
+                           fields=services.CATEGORY_FIELDS, action="competition.categories", audit_key="categories")
+    assert (Category.objects.count(), actions(bare)) == (0, [])

@@ -17,6 +17,8 @@ from tests import factories
 from tests.venture.test_awards import build_round
 from venture.awards import services as awards
 from venture.awards.models import Award, AwardStatus
+from venture.competitions.models import BudgetCategory
+from venture.supervision import ledger
 from venture.supervision import services as supervision
 from venture.supervision.models import EvaluationCriterion, EvaluationKind, FundedProject, Tranche
 
@@ -197,10 +199,7 @@ def test_five_submits_of_the_same_new_sheet_make_one_sheet():
 
 @pytest.mark.django_db(transaction=True)
 def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
-    from venture.supervision import ledger
-
     project, staff = funded_project()
-    from venture.competitions.models import BudgetCategory
 
     categories = [BudgetCategory.objects.create(competition=project.competition, name=f"科目{i}", order=10 + i)
                   for i in range(3)]

@@ -1,13 +1,20 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Sum
 
-from judging.models import Assignment, Judge
+from judging.models import Assignment, ConflictDeclaration, Judge, Roadshow, ScoreSheet
 from venture.accounts.models import User
+from venture.awards import services
+from venture.awards.models import Award, Objection
 from venture.competitions.models import Competition
 from venture.demo import builder
 from venture.organizations.models import Organization
 from venture.proposals.models import Proposal
+from venture.results import services as results
+from venture.screening.models import CheckResult, FinalistDecision
+from venture.supervision.models import EvaluationCriterion, FundedProject
+from venture.supervision.queries import portfolio
 
 
 @pytest.fixture
@@ -27,9 +34,6 @@ def test_demo_round_matches_the_domain(demo):
 
 
 def test_demo_shows_screening_prescoring_and_the_roadshow(demo):
-    from judging.models import ConflictDeclaration, Roadshow, ScoreSheet
-    from venture.screening.models import CheckResult, FinalistDecision
-
     assert Proposal.objects.filter(competition=demo, status="ineligible").exclude(status_reason="").count() == 6
     assert CheckResult.objects.filter(proposal__competition=demo).count() == 48 * 5
     pre = ScoreSheet.objects.filter(assignment__panel__competition=demo, assignment__panel__stage="prescoring")
@@ -45,10 +49,6 @@ def test_demo_shows_screening_prescoring_and_the_roadshow(demo):
 
 
 def test_demo_results_awards_and_notice(demo):
-    from venture.awards import services
-    from venture.awards.models import Award, Objection
-    from venture.results import services as results
-
     demo.refresh_from_db()
     snapshot = results.current_snapshot(demo)
     assert snapshot.signed_off_by.username == "auditor"
@@ -70,8 +70,6 @@ def test_demo_accounts_and_shared_password(demo):
 
 
 def test_demo_budgets_add_up(demo):
-    from django.db.models import Sum
-
     for p in Proposal.objects.filter(competition=demo):
         total = p.budget_lines.aggregate(s=Sum("amount"))["s"]
         assert total == p.requested_amount, p.title
@@ -100,9 +98,6 @@ def test_demo_logins_reach_their_homes(client, demo):
 
 
 def test_demo_supervision_shows_six_projects_in_different_health(demo):
-    from venture.supervision.models import FundedProject
-    from venture.supervision.queries import portfolio
-
     rows = {r["project"].title: r for r in portfolio()}
     assert len(rows) == 6 == FundedProject.objects.count()
     codes = sorted(tuple(sorted(a.code for a in r["alerts"])) for r in rows.values())
@@ -115,8 +110,6 @@ def test_demo_supervision_shows_six_projects_in_different_health(demo):
 
 
 def test_every_demo_round_has_both_evaluation_rubrics(demo):
-    from venture.supervision.models import EvaluationCriterion
-
     for competition in Competition.objects.order_by("year"):
         for kind in ("midterm", "final"):
             assert list(EvaluationCriterion.objects.filter(competition=competition, kind=kind)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
+from tests.venture.test_concurrency import funded_project
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -171,7 +172,6 @@ def test_ledger_add_never_answers_500(client, db):
         reverse("supervision:ledger_add", args=[1])
     except NoReverseMatch:
         pytest.skip("the supervision ledger (URL name supervision:ledger) is not there yet")
-    from tests.venture.test_concurrency import funded_project
 
     project, staff = funded_project()
     owner = project.organization.memberships.get().user

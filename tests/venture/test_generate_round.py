@@ -16,6 +16,7 @@ from venture.demo.management.commands.generate_round import Generator
 from venture.organizations.models import Membership, Organization
 from venture.proposals.models import PROPOSAL_TRANSITIONS, Proposal, ProposalStatus, StatusChange
 from venture.results import services as results
+from venture.supervision import ledger
 from venture.supervision.models import ApprovedLine, EvaluationCriterion, Expenditure, FundedProject, Tranche
 
 TINY = {"proposals": 6, "judges": 5, "criteria": 4, "funded": 3, "ledger_rows": 4}
@@ -52,7 +53,6 @@ def test_every_stage_has_its_rows(generated):
     assert EvaluationCriterion.objects.filter(competition=competition, kind="midterm").count() == 4
     assert EvaluationCriterion.objects.filter(competition=competition, kind="final").count() == 4
     # the ledger's running totals were computed after the bulk insert
-    from venture.supervision import ledger
 
     assert ledger.differences() == []
     for project in FundedProject.objects.all():

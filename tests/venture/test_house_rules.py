@@ -13,8 +13,10 @@ from django.template import Context, Template
 from tests import factories
 from tests.venture.test_supervision import build_funded, evaluate
 from venture import money
-from venture.results.services import code_version
+from venture.awards.models import Award
+from venture.awards.services import _check_amount
 from venture.proposals.models import Proposal, ProposalStatus
+from venture.results.services import code_version
 from venture.supervision import services
 from venture.supervision.models import ProgressReport, ReportStatus
 from venture.version import app_version
@@ -71,14 +73,10 @@ def test_no_money_formatted_by_hand():
 
 def test_a_negative_amount_in_a_service_message(db, competition, org_a):
     """Messages carry the formatted amount with its sign before the ¥ (the msgid holds no ¥ of its own)."""
-    from venture.awards.services import _check_amount
-
     competition.fund_pool, competition.max_grant = Decimal("100000"), Decimal("200000")
     competition.save()
     proposal = factories.proposal(competition, org_a, status="awarded", requested=Decimal("150000"))
     factories.proposal(competition, org_a, status="awarded", requested=Decimal("120000"))
-    from venture.awards.models import Award
-
     Award.objects.create(competition=competition, proposal=proposal, rank=1, amount=Decimal("120000"))
     other = Proposal.objects.exclude(pk=proposal.pk).get()
     with pytest.raises(Exception) as caught:

@@ -4,6 +4,7 @@ And the re-evaluation (复评) after a failed evaluation and a reinstatement."""
 
 import datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.venture.test_supervision import build_funded, day, evaluate, line, spend
+from venture.accounts.models import User
 from venture.audit.models import AuditEvent
 from venture.competitions.models import BudgetCategory
 from venture.supervision import ledger, queries, services
@@ -143,7 +145,6 @@ def test_ledger_totals_command_finds_and_fixes_drift(f):
     MonthlySpend.objects.filter(project=f.project).delete()
     with pytest.raises(CommandError, match="2 difference"):
         call_command("ledger_totals")
-    from io import StringIO
 
     out = StringIO()
     call_command("ledger_totals", "--fix", stdout=out)
@@ -236,8 +237,6 @@ def test_no_evaluation_while_suspended_and_no_final_before_the_mid_term_is_passe
 
 
 def test_the_admin_cannot_edit_the_running_totals(client, f):
-    from venture.accounts.models import User
-
     User.objects.filter(pk=f.staff.pk).update(is_staff=True, is_superuser=True)
     spend(f.project, "300.00")
     client.force_login(User.objects.get(pk=f.staff.pk))

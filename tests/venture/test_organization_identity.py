@@ -8,12 +8,14 @@ import io
 import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from tests import factories
 from tests.venture.test_awards import build_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
-from venture.awards.models import Award
+from venture.awards.models import Award, GrantAgreement, PublicNotice
 from venture.organizations import services
 from venture.organizations.models import Organization, OrgStatus
 from venture.proposals.services import submission_problems
@@ -213,11 +215,6 @@ def test_resubmit_from_the_detail_page_and_only_when_rejected(client, org_a, app
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_gives_agreements_and_notices_issued_before_it_their_identity():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    from venture.awards.models import GrantAgreement, PublicNotice
-
     c, staff, auditor, props = build_round()
     awards.propose_awards(competition=c, by=staff)
     awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))

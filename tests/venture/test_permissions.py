@@ -1,7 +1,14 @@
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
+from django.utils import translation
 
+from tests import factories
 from venture import permissions
+from venture.accounts.models import Role as AccountsRole
+from venture.accounts.models import User
+from venture.organizations.models import Organization
+from venture.roles import Role
 
 
 def test_other_organizations_page_is_404(client, applicant_a, org_b):
@@ -37,8 +44,6 @@ def test_unknown_action_is_a_programming_error(staff):
 
 
 def test_get_for_hides_existence(applicant_a, org_b):
-    from venture.organizations.models import Organization
-
     with pytest.raises(Http404):
         permissions.get_for(applicant_a, "organization.view", Organization.objects.all(), pk=org_b.pk)
 
@@ -46,13 +51,68 @@ def test_get_for_hides_existence(applicant_a, org_b):
 @pytest.mark.parametrize("role, allowed", [("staff", True), ("auditor", True), ("supervisor", False),
                                            ("judge", False), ("applicant", False)])
 def test_audit_browse_by_role(db, role, allowed):
-    from tests import factories
-
     assert permissions.can(factories.user(f"r_{role}", role=role), "audit.browse") is allowed
 
 
 def test_inactive_user_can_nothing(db):
-    from tests import factories
-
     user = factories.user("gone", role="staff", is_active=False)
     assert permissions.can(user, "audit.browse") is False
+
+
+# --- The table: one core, filled by the apps' rules.py ---------------------------------------------------------------
+
+ACTIONS = {
+    "home.applicant", "home.judge", "home.staff", "home.supervisor", "home.auditor", "audit.browse",
+    "organization.create", "organization.view", "organization.edit", "organization.invite", "organization.verify",
+    "organization.resubmit", "organization.list", "organization.contacts", "competition.manage", "competition.view_internal",
+    "proposal.create", "proposal.view", "proposal.edit", "proposal.submit", "proposal.withdraw", "proposal.return",
+    "proposal.list", "proposal.screen", "screening.manage", "judging.manage", "judging.monitor", "judge.list",
+    "assignment.declare", "assignment.score", "conflict.override", "sheet.unlock", "results.view", "results.freeze",
+    "results.sign_off", "awards.manage", "objection.handle", "result.view_own", "proposal.export", "scores.export",
+    "rubric.print", "sheet.print", "agreement.view", "agreement.sign", "portfolio.view", "project.view",
+    "project.manage", "project.supervise", "project.write",
+}
+
+
+def test_the_apps_register_every_action_of_the_table():
+    """The 48 actions the single table held before it was split into the apps' rules.py, and the resubmission of a
+    rejected organization added since: no more, no fewer."""
+    assert permissions.registered_actions() == ACTIONS
+    # Higher apps widen two lower apps' actions: judges cleared of conflicts read the proposal, a project's
+    # supervisors read its organization's contacts.
+    assert permissions.extended_actions() == {"proposal.view", "organization.contacts"}
+
+
+def test_an_action_registered_twice_is_a_programming_error(monkeypatch):
+    monkeypatch.setattr(permissions, "_RULES", dict(permissions._RULES))
+    with pytest.raises(ImproperlyConfigured, match="'audit.browse' is registered twice"):
+        permissions.register("audit.browse", permissions.is_staff)
+
+
+def test_an_extension_is_asked_after_the_owner_and_only_when_the_owner_says_no(monkeypatch, db):
+    monkeypatch.setattr(permissions, "_RULES", dict(permissions._RULES))
+    monkeypatch.setattr(permissions, "_EXTENSIONS", {})
+    asked = []
+
+    def owner(user, obj):
+        asked.append("owner")
+        return obj == "mine"
+
+    def extension(user, obj):
+        asked.append("extension")
+        return obj == "lent"
+
+    permissions.register("test.read", owner)
+    permissions.extend("test.read", extension)
+    user = factories.user("reader", role="applicant")
+    assert [permissions.can(user, "test.read", obj) for obj in ("mine", "lent", "other")] == [True, True, False]
+    assert asked == ["owner", "owner", "extension", "owner", "extension"]
+
+
+def test_the_permission_core_knows_roles_without_the_accounts_app():
+    with translation.override("en"):
+        assert [(role.value, str(role.label)) for role in Role] == [
+            ("applicant", "Applicant"), ("judge", "Judge"), ("staff", "Union staff"), ("supervisor", "Supervisor"),
+            ("auditor", "Auditor")]
+    assert AccountsRole is Role  # venture.accounts.models re-exports it: old imports keep working
+    assert User._meta.get_field("role").choices == Role.choices

@@ -1,6 +1,7 @@
 """Project-level guarantees: migrations in sync, production profile passes check --deploy, demo data."""
 
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+from venture.security import client_ip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,7 +84,6 @@ def test_csp_is_exactly_the_policy_it_was(client, db, path):
 def test_no_inline_script_in_pages(client, staff):
     client.force_login(staff)
     body = client.get("/").content.decode()
-    import re
 
     scripts = re.findall(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", body, re.S)
     assert scripts, "expected the static scripts"
@@ -97,8 +99,6 @@ def test_sqlite_uses_wal_and_immediate_transactions(settings):
 
 
 def test_client_ip_behind_a_proxy(rf, settings):
-    from venture.security import client_ip
-
     request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.9")
     settings.BEHIND_PROXY = False
     assert client_ip(request) == "127.0.0.1"  # without a proxy the header could be forged

@@ -1,10 +1,12 @@
 """Frozen results through the web layer: freeze, the results page (the worked example of docs/scoring.md), verify,
 tampering behind the app's back, the audited unlock, the auditor's sign-off, permissions, queries and the PDF."""
 
+import ast
 import hashlib
 import io
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -18,6 +20,7 @@ from judging import scoring
 from judging import services as judging_services
 from judging.models import Score, ScoreSheet
 from tests import factories
+from tests.venture.test_awards import build_round as signed_off_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.documents.results_report import report_table
@@ -357,8 +360,6 @@ def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
 
 
 def test_unlock_waits_while_awards_made_from_the_results_are_live(db):
-    from tests.venture.test_awards import build_round as signed_off_round
-
     competition, staff, _auditor, _props = signed_off_round()
     made = awards.propose_awards(competition=competition, by=staff)
     sheet = ScoreSheet.objects.filter(assignment__panel__competition=competition).order_by("pk").first()
@@ -466,9 +467,6 @@ def test_finalists_page_without_prescoring_says_why(client, staff):
 
 def test_results_import_no_later_stage():
     """Dependencies run one way: awards, supervision and documents read the results, never the reverse."""
-    import ast
-    from pathlib import Path
-
     package = Path(services.__file__).parent
     imported = set()
     for file in package.rglob("*.py"):

@@ -16,12 +16,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pypdf import PdfReader
 
 from judging import services as judging
 from tests import factories
+from tests.venture.test_awards import build_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award
+from venture.awards.services import create_agreement
 from venture.competitions.models import BudgetCategory
 from venture.exports import to_xlsx_bytes
 from venture.proposals.models import Indicator, Milestone
@@ -168,8 +171,6 @@ def test_awards_page_signs_the_agreement_and_links_the_project(client, db):
 
 
 def _round_with_open_agreements():
-    from tests.venture.test_awards import build_round
-
     c, staff, auditor, props = build_round()
     awards.propose_awards(competition=c, by=staff)
     awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
@@ -842,7 +843,6 @@ def test_feedback_page_is_public_anonymous_and_rate_limited(client, f):
 
 def quick_projects(competition, n, by, start=START):
     """n funded projects signed straight from final awards (no judging), each with a little activity."""
-    from venture.awards.services import create_agreement
 
     made = []
     for i in range(n):
@@ -939,8 +939,6 @@ def test_organization_record_shows_past_projects_in_constant_queries(client, f):
 
 
 def test_staff_set_up_the_evaluation_rubric_in_the_admin(client, db):
-    from venture.supervision.models import EvaluationCriterion
-
     c = factories.competition()
     admin_user = factories.user("admin_staff", role="staff", is_staff=True, is_superuser=True)
     client.force_login(admin_user)
@@ -951,10 +949,6 @@ def test_staff_set_up_the_evaluation_rubric_in_the_admin(client, db):
 
 
 def test_supervision_report_pdf(client, f):
-    import io
-
-    from pypdf import PdfReader
-
     spend(f.project, "1200.00", receipt=SimpleUploadedFile("r.pdf", PDF, "application/pdf"))
     client.force_login(f.staff)
     response = client.get(f"/supervision/projects/{f.project.pk}/report.pdf")

@@ -1,7 +1,9 @@
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from venture.validators import normalize_mobile, validate_mobile
 
 from .services import is_locked, register_failed_login, register_successful_login
 
@@ -46,16 +48,12 @@ class SignUpForm(forms.ModelForm):
         self.fields["full_name"].required = True
 
     def clean_mobile(self):
-        from venture.validators import normalize_mobile, validate_mobile
-
         value = self.cleaned_data.get("mobile", "")
         if value:
             validate_mobile(value)
         return normalize_mobile(value)
 
     def clean(self):
-        from django.contrib.auth import password_validation
-
         cleaned = super().clean()
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
         if p1 and p2 and p1 != p2:

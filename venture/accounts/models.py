@@ -2,13 +2,9 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from venture.roles import Role
 
-class Role(models.TextChoices):
-    APPLICANT = "applicant", _("Applicant")
-    JUDGE = "judge", _("Judge")
-    STAFF = "staff", _("Union staff")
-    SUPERVISOR = "supervisor", _("Supervisor")
-    AUDITOR = "auditor", _("Auditor")
+__all__ = ["Role", "User"]
 
 
 class User(AbstractUser):

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from venture.accounts.models import Role
 from venture.audit.services import record
 
 from .models import User
@@ -38,8 +39,6 @@ def register_successful_login(*, user):
 
 @transaction.atomic
 def sign_up_applicant(*, username, full_name, email, mobile, password):
-    from venture.accounts.models import Role
-
     user = User(username=username, full_name=full_name, email=email, mobile=mobile, role=Role.APPLICANT)
     user.set_password(password)
     user.save()

@@ -1,12 +1,12 @@
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
-from venture import permissions
-from venture.accounts.models import Role
-
-from .forms import ThrottledAuthenticationForm
-from .queries import applicant_home, auditor_home, judge_home, staff_home, supervisor_home
+from .forms import SignUpForm, ThrottledAuthenticationForm
+from .services import sign_up_applicant
 
 
 class LoginView(auth_views.LoginView):
@@ -15,32 +15,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-HOMES = {
-    Role.APPLICANT: ("home.applicant", applicant_home, "venture/home/applicant.html"),
-    Role.JUDGE: ("home.judge", judge_home, "venture/home/judge.html"),
-    Role.STAFF: ("home.staff", staff_home, "venture/home/staff.html"),
-    Role.SUPERVISOR: ("home.supervisor", supervisor_home, "venture/home/supervisor.html"),
-    Role.AUDITOR: ("home.auditor", auditor_home, "venture/home/auditor.html"),
-}
-
-
-@login_required
-def home(request):
-    role = Role.STAFF if request.user.is_superuser else request.user.role
-    action, query, template = HOMES[role]
-    permissions.require(request.user, action)
-    return render(request, template, query(request.user))
-
-
 def sign_up(request):
-    from django.contrib import messages
-    from django.contrib.auth import login
-    from django.shortcuts import redirect
-    from django.utils.translation import gettext as _
-
-    from .forms import SignUpForm
-    from .services import sign_up_applicant
-
     if request.user.is_authenticated:
         return redirect("home")
     form = SignUpForm(request.POST or None)
@@ -51,8 +26,6 @@ def sign_up(request):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! Register your organization next."))
         next_url = request.GET.get("next")
-        from django.utils.http import url_has_allowed_host_and_scheme
-
         if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             return redirect(next_url)
         return redirect("organizations:create")

@@ -26,6 +26,7 @@ from venture.results.services import current_snapshot, grant_costs
 from .models import (
     AWARD_TRANSITIONS,
     Award,
+    AwardGrade,
     AwardStatus,
     GrantAgreement,
     Objection,
@@ -326,7 +327,6 @@ def create_agreement(*, award):
 @transaction.atomic
 def set_grades(*, competition, names, by):
     """The round's award grades in order (e.g. 一等资助, 二等资助); renaming keeps awards linked to their grade."""
-    from .models import AwardGrade
 
     names = [n.strip() for n in names if n.strip()]
     if len(set(names)) != len(names):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from judging.models import PanelStage, ScoreSheet, SheetStatus
 from venture import permissions
 from venture.competitions.models import Competition
+from venture.errors import flash_error as _error
 from venture.money import format_money
 from venture.proposals.models import Proposal
 from venture.results.services import current_snapshot
@@ -22,10 +23,6 @@ from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm
 from .models import Award, AwardStatus, Objection, ObjectionStatus, PublicNotice
 
 AWARDS = Award.objects.select_related("proposal__organization", "proposal__category", "grade")
-
-
-def _error(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 @login_required

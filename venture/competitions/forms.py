@@ -1,28 +1,27 @@
 """Forms for staff setting up a round: the settings form and one formset per related set.
 
+The rubric's and the evaluation rubrics' formsets are built on ``RowForm``/``RowFormSet`` in ``judging.rubric_forms``
+and ``venture.supervision.evaluation_rubric_forms``.
+
 The rules themselves live in ``services`` (``check_*``); the forms call them so that every error shows next to the
 field it is about, and the services call them again when saving.
 """
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from crispy_forms.bootstrap import AppendedText, PrependedText
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.forms.models import model_to_dict
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from judging.models import Criterion, Panel, PanelStage
-from venture.supervision.models import EvaluationCriterion, EvaluationKind
 from venture.validators import validate_money
 
-from . import services
-from .models import AggregationMethod, BudgetCategory, Category, Competition, TrancheCondition, TranchePlanItem
+from . import services, setup
+from .models import BudgetCategory, Category, Competition, TrancheCondition, TranchePlanItem
 
 
 def label(model, name):
@@ -101,7 +100,7 @@ class CompetitionForm(forms.ModelForm):
         self.fields["tiebreak_criterion"].choices = [("", _("None"))] + codes
         for field in self.fields.values():
             field.label = capfirst(field.label)
-        self.warnings = [] if self.is_bound else self._warnings(self.initial.get("method"), self.initial.get("trim"))
+        self.warnings = [] if self.is_bound else self._warnings(self.initial)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's <form> has the token
@@ -133,25 +132,14 @@ class CompetitionForm(forms.ModelForm):
             services.check_settings(cleaned)
         except ValidationError as exc:
             self.add_error(None, exc)
-        self.warnings = self._warnings(cleaned.get("method"), cleaned.get("trim"))
+        self.warnings = self._warnings(cleaned)
         return cleaned
 
-    def _warnings(self, method, trim):
-        """Advice that does not block saving: a trimmed mean over a final panel that is too small to trim."""
-        if self.competition is None or method != AggregationMethod.TRIMMED_MEAN or not trim:
+    def _warnings(self, values):
+        """Advice that does not block saving, from the set-up parts of the round (a final panel too small to trim)."""
+        if self.competition is None:
             return []
-        n_judges = (Panel.objects.filter(competition=self.competition, stage=PanelStage.FINAL)
-                    .annotate(n=Count("judges")).values_list("n", flat=True).first())
-        if n_judges is None:
-            return []
-        from judging.scoring import TRIM_WARN_BELOW_JUDGES  # pandas/scipy: imported only when there is a panel
-
-        need = max(TRIM_WARN_BELOW_JUDGES, 2 * trim + 1)
-        if n_judges >= need:
-            return []
-        return [_("The final panel has %(n)s judges. A trimmed mean that drops %(trim)s total(s) at each end needs "
-                  "at least %(need)s judges to be reliable; add judges, lower the trim or choose another method.")
-                % {"n": n_judges, "trim": trim, "need": need}]
+        return setup.settings_warnings(self.competition, values)
 
 
 # --- Related sets ---------------------------------------------------------------------------------------------------
@@ -296,122 +284,3 @@ class BaseTrancheFormSet(RowFormSet):
 
 
 TrancheFormSet = row_formset(TrancheForm, BaseTrancheFormSet)
-
-
-BAND_LINE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–—~～至到]\s*(\d+(?:\.\d+)?)\s*[:：,，]?\s*(.*?)\s*$")
-
-
-class BandsField(forms.CharField):
-    """Band descriptors typed one per line as "21-25 Excellent"; cleaned to [{"min", "max", "label"}]."""
-
-    widget = forms.Textarea(attrs={"rows": 4})
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return "\n".join(f"{services.band_text(b)} {b['label']}" for b in value)
-        return value
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        bands = []
-        for n, line in enumerate((super().to_python(value) or "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            match = BAND_LINE.match(line)
-            if not match or not match.group(3):
-                raise ValidationError(
-                    _("Line %(n)s: write one band per line as “from-to label”, for example “21-25 Excellent”."),
-                    code="band_format", params={"n": n},
-                )
-            try:
-                low, high = Decimal(match.group(1)), Decimal(match.group(2))
-            except InvalidOperation as exc:  # pragma: no cover - the pattern only lets numbers through
-                raise ValidationError(_("Enter a number."), code="invalid") from exc
-            bands.append({"min": low, "max": high, "label": match.group(3)})
-        return bands
-
-    def has_changed(self, initial, data):
-        try:
-            return self.to_python(initial or []) != self.to_python(data)
-        except ValidationError:
-            return True
-
-
-class CriterionForm(RowForm):
-    code = forms.SlugField(label=label(Criterion, "code"), max_length=40,
-                           help_text=_("Short, unique, in Latin letters, e.g. social_benefit."))
-    name = forms.CharField(label=label(Criterion, "name"), max_length=100)
-    max_points = forms.DecimalField(label=label(Criterion, "max_points"), max_digits=5, decimal_places=1,
-                                    widget=forms.NumberInput(attrs={"step": "0.5", "min": "0"}))
-    weight = forms.DecimalField(label=label(Criterion, "weight"), max_digits=5, decimal_places=2,
-                                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
-    description = forms.CharField(label=label(Criterion, "description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    bands = BandsField(label=label(Criterion, "bands"), required=False,
-                       help_text=_("One band per line, from-to and a label, e.g. “21-25 Excellent”. "
-                                   "Bands lie within 0 and the maximum points and do not overlap."))
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            services.check_criterion(cleaned)
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        return cleaned
-
-
-class BaseCriterionFormSet(RowFormSet):
-    row_fields = services.CRITERION_FIELDS
-    min_rows = 4
-    default_extra = 1
-
-    def check(self, rows):
-        services.check_rubric(rows, tiebreak=self.competition.tiebreak_criterion if self.competition else "")
-
-    @staticmethod
-    def initial_for(competition):
-        return [{"id": c.pk, "code": c.code, "name": c.name, "description": c.description, "max_points": c.max_points,
-                 "weight": c.weight, "bands": c.bands} for c in competition.criteria.all()]
-
-
-CriterionFormSet = row_formset(CriterionForm, BaseCriterionFormSet)
-
-
-class EvaluationCriterionForm(RowForm):
-    name = forms.CharField(label=label(EvaluationCriterion, "name"), max_length=100)
-    max_points = forms.DecimalField(label=label(EvaluationCriterion, "max_points"), max_digits=5, decimal_places=1,
-                                    widget=forms.NumberInput(attrs={"step": "0.1", "min": "0"}))
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            services.check_evaluation_criterion(cleaned)
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        return cleaned
-
-
-class BaseEvaluationRubricFormSet(RowFormSet):
-    """The rubric of one evaluation (``kind``); a round without one starts from the default rubric."""
-
-    kind = None
-    row_fields = services.EVALUATION_CRITERION_FIELDS
-    min_rows = 4
-    default_extra = 2
-
-    def check(self, rows):
-        services.check_evaluation_rubric(rows)
-
-    @classmethod
-    def initial_for(cls, competition):
-        rows = [{"id": c.pk, "name": c.name, "max_points": services.format_number(c.max_points)}
-                for c in competition.evaluation_criteria.all() if c.kind == cls.kind]
-        return rows or services.default_evaluation_rubric()
-
-
-# One formset class per evaluation, each knowing its kind.
-EVALUATION_RUBRIC_FORMSETS = {
-    kind: row_formset(EvaluationCriterionForm,
-                      type("EvaluationRubricFormSet", (BaseEvaluationRubricFormSet,), {"kind": kind}))
-    for kind in EvaluationKind
-}

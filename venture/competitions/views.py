@@ -7,20 +7,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from venture import permissions
-from venture.accounts.queries import rounds_overview
+from venture.errors import flash_error
 from venture.markup import render_markdown
-from venture.supervision.models import EvaluationKind
 
 from . import services
-from .forms import (
-    EVALUATION_RUBRIC_FORMSETS,
-    BudgetCategoryFormSet,
-    CategoryFormSet,
-    CompetitionForm,
-    CriterionFormSet,
-    TrancheFormSet,
-)
-from .models import MANUAL_STAGES, STAGE_TRANSITIONS, Competition, Stage
+from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, TrancheFormSet
+from .models import Competition, Stage
 
 PUBLIC_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
 
@@ -47,31 +39,6 @@ def call_detail(request, pk):
     })
 
 
-@login_required
-def round_list(request):
-    permissions.require(request.user, "competition.view_internal")
-    return render(request, "venture/competitions/round_list.html", {"rounds": rounds_overview()})
-
-
-@login_required
-def round_detail(request, pk):
-    competition = permissions.get_for(
-        request.user, "competition.view_internal",
-        Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria",
-                                             "evaluation_criteria"), pk=pk,
-    )
-    overview = next(r for r in rounds_overview() if r.pk == competition.pk)
-    locked = services.locked_evaluation_kinds(competition)
-    evaluation_rubrics = [{
-        "kind": kind, "step": f"competitions:evaluation_{kind.value}", "locked": kind in locked,
-        "count": sum(c.kind == kind for c in competition.evaluation_criteria.all()),
-    } for kind in EvaluationKind]
-    return render(request, "venture/competitions/round_detail.html", {
-        "competition": competition, "overview": overview, "evaluation_rubrics": evaluation_rubrics,
-        "next_stages": [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)] if s in MANUAL_STAGES],
-    })
-
-
 @require_POST
 @login_required
 def round_advance(request, pk):
@@ -80,17 +47,19 @@ def round_advance(request, pk):
         services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True)
         messages.success(request, _("Stage changed."))
     except (ValidationError, ValueError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        flash_error(request, exc)
     return redirect("competitions:round", pk=competition.pk)
 
 
 # --- Staff set up a round ------------------------------------------------------------------------------------------
-# The setup pages in the order a new round is set up; "Save and continue" on one goes to the next.
+# The setup pages in the order a new round is set up; "Save and continue" on one goes to the next. The rubric pages
+# belong to judging (judging.rubric_views) and supervision (venture.supervision.evaluation_rubric_views); their URL
+# patterns are in this namespace (see venture/urls.py), and they use the page machinery below.
 SETUP_STEPS = ["competitions:edit", "competitions:categories", "competitions:budget_rules", "competitions:tranches",
                "competitions:rubric", "competitions:evaluation_midterm", "competitions:evaluation_final"]
 
 
-def _after_save(request, competition, step):
+def after_save(request, competition, step):
     """Stay on the page after "Save"; go to the next setup page (or the round) after "Save and continue"."""
     if "continue" in request.POST:
         index = SETUP_STEPS.index(step) + 1
@@ -130,14 +99,14 @@ def round_edit(request, pk):
             messages.success(request, _("Saved."))
             for warning in form.warnings:
                 messages.warning(request, warning)
-            return _after_save(request, competition, "competitions:edit")
+            return after_save(request, competition, "competitions:edit")
     return render(request, "venture/competitions/round_form.html", {
         "form": form, "competition": competition, "step": "competitions:edit",
     })
 
 
-def _set_page(request, competition, *, step, formset_class, save, title, intro, template="set_form.html",
-              context=None):
+def set_page(request, competition, *, step, formset_class, save, title, intro,
+             template="venture/competitions/set_form.html", context=None):
     """One related set of a round on one page: validate the formset, hand its rows to the service, redirect.
     ``context`` adds to what the template gets."""
     formset = formset_class(request.POST or None, initial=formset_class.initial_for(competition),
@@ -150,14 +119,14 @@ def _set_page(request, competition, *, step, formset_class, save, title, intro, 
             errors = exc.messages
         else:
             messages.success(request, _("Saved."))
-            return _after_save(request, competition, step)
-    return render(request, f"venture/competitions/{template}", {
+            return after_save(request, competition, step)
+    return render(request, template, {
         "competition": competition, "formset": formset, "errors": errors, "step": step, "title": title,
         "intro": intro, **(context or {}),
     })
 
 
-def _get_round(request, pk, *related):
+def get_round(request, pk, *related):
     return permissions.get_for(
         request.user, "competition.manage", Competition.objects.prefetch_related(*related), pk=pk
     )
@@ -165,8 +134,8 @@ def _get_round(request, pk, *related):
 
 @login_required
 def round_categories(request, pk):
-    competition = _get_round(request, pk, "categories")
-    return _set_page(
+    competition = get_round(request, pk, "categories")
+    return set_page(
         request, competition, step="competitions:categories", formset_class=CategoryFormSet,
         save=lambda rows: services.save_categories(competition=competition, by=request.user, categories=rows),
         title=_("Service categories"),
@@ -176,8 +145,8 @@ def round_categories(request, pk):
 
 @login_required
 def round_budget_rules(request, pk):
-    competition = _get_round(request, pk, "budget_categories")
-    return _set_page(
+    competition = get_round(request, pk, "budget_categories")
+    return set_page(
         request, competition, step="competitions:budget_rules", formset_class=BudgetCategoryFormSet,
         save=lambda rows: services.save_budget_categories(competition=competition, by=request.user,
                                                           budget_categories=rows),
@@ -189,58 +158,11 @@ def round_budget_rules(request, pk):
 
 @login_required
 def round_tranches(request, pk):
-    competition = _get_round(request, pk, "tranche_plan")
-    return _set_page(
+    competition = get_round(request, pk, "tranche_plan")
+    return set_page(
         request, competition, step="competitions:tranches", formset_class=TrancheFormSet,
         save=lambda rows: services.save_tranche_plan(competition=competition, by=request.user, tranches=rows),
         title=_("Tranche plan"),
         intro=_("How a grant is paid out: the share of each tranche and when it is released. "
                 "The shares must add up to exactly 100 per cent."),
-    )
-
-
-@login_required
-def round_rubric(request, pk):
-    competition = _get_round(request, pk, "criteria")
-    if competition.rubric_locked:
-        if request.method == "POST":  # refused before the form is read; the page shows the rubric read-only
-            messages.error(request, services.rubric_locked_message(competition))
-            return redirect("competitions:rubric", pk=competition.pk)
-        return render(request, "venture/competitions/rubric_form.html", {
-            "competition": competition, "locked": True, "step": "competitions:rubric", "title": _("Rubric"),
-        })
-    return _set_page(
-        request, competition, step="competitions:rubric", formset_class=CriterionFormSet,
-        save=lambda rows: services.save_rubric(competition=competition, by=request.user, criteria=rows),
-        title=_("Rubric"), template="rubric_form.html",
-        intro=_("The criteria judges score. The weights must add up to exactly 100. "
-                "The rubric is locked once judging starts."),
-    )
-
-
-@login_required
-def round_evaluation_rubric(request, pk, kind):
-    """The rubric of the mid-term or the final evaluation (``kind`` comes from the URL pattern, one per kind)."""
-    competition = _get_round(request, pk, "evaluation_criteria")
-    kind = EvaluationKind(kind)
-    step = f"competitions:evaluation_{kind.value}"
-    title = _("%(evaluation)s rubric") % {"evaluation": kind.label}
-    if services.evaluation_rubric_locked(competition, kind):
-        if request.method == "POST":  # refused before the form is read; the page shows the rubric read-only
-            messages.error(request, services.evaluation_rubric_locked_message(kind))
-            return redirect(step, pk=competition.pk)
-        return render(request, "venture/competitions/evaluation_rubric_form.html", {
-            "competition": competition, "locked": True, "step": step, "title": title, "kind": kind,
-            "criteria": [c for c in competition.evaluation_criteria.all() if c.kind == kind],
-        })
-    return _set_page(
-        request, competition, step=step, formset_class=EVALUATION_RUBRIC_FORMSETS[kind],
-        save=lambda rows: services.save_evaluation_rubric(competition=competition, kind=kind, by=request.user,
-                                                          criteria=rows),
-        title=title, template="evaluation_rubric_form.html",
-        intro=_("The criteria supervisors score in this evaluation. The maximum points must add up to exactly 100; "
-                "a project passes with at least %(mark)s points (the pass mark in the round settings). The rubric is "
-                "locked once a project of the round has been evaluated.") % {
-            "mark": services.format_number(competition.evaluation_pass_mark)},
-        context={"kind": kind, "proposed": not any(c.kind == kind for c in competition.evaluation_criteria.all())},
     )

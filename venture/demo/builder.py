@@ -12,12 +12,20 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
-from judging.models import Criterion, Expertise, Judge, PanelStage
+from judging import ranking
+from judging import services as judging
+from judging.models import Criterion, Expertise, Judge, PanelStage, Roadshow, RoadshowPhase
 from venture.accounts.models import Role, User
+from venture.awards import services as awards
+from venture.awards.models import Award, AwardGrade, AwardStatus
+from venture.awards.services import create_agreement
 from venture.competitions.models import (
     BudgetCategory,
     Category,
@@ -26,8 +34,15 @@ from venture.competitions.models import (
     TrancheCondition,
     TranchePlanItem,
 )
+from venture.competitions.services import advance_stage
 from venture.organizations.models import Membership, Organization, OrgStatus, OrgType
 from venture.proposals.models import BudgetLine, Indicator, Milestone, Proposal, ProposalStatus, StatusChange
+from venture.results import services as results
+from venture.screening import services as screening
+from venture.screening.models import ChecklistItem
+from venture.supervision import services as sup
+from venture.supervision.ledger import refresh_totals
+from venture.supervision.models import EvaluationCriterion, EvaluationKind, Expenditure, ProgressReport, ReportStatus
 
 DEMO_PASSWORD = "Demo-2026"
 DEMO_ROUND_TITLE = "示范市总工会2026年新就业形态劳动者服务项目公益创投大赛"
@@ -156,7 +171,6 @@ def build(seed=2026, stdout=None):
 
     The demo goes through the same service functions as the pages (so it also leaves an audit trail); the e-mails
     those services send are kept in memory instead of being printed."""
-    from django.test.utils import override_settings
 
     check_allowed()
     if demo_exists():
@@ -228,7 +242,6 @@ def _set_up(c, rubric=True):
         [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)], start=1
     ):
         TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
-    from venture.supervision.models import EvaluationCriterion, EvaluationKind
 
     for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
         for i, (name, pts) in enumerate(EVALUATION_RUBRIC):
@@ -437,8 +450,6 @@ COMMENTS = {
 
 def build_screening(rng, competition, proposals, staff):
     """初审: the checklist, item-by-item results, eligible/ineligible decisions with reasons."""
-    from venture.screening import services as screening
-    from venture.screening.models import ChecklistItem
 
     items = [ChecklistItem.objects.create(competition=competition, text=t, order=i) for i, t in enumerate(CHECKLIST)]
     submitted = Proposal.objects.filter(competition=competition, status=ProposalStatus.SUBMITTED)
@@ -458,8 +469,6 @@ def _points(rng, criterion, quality, lenience):
 
 
 def _score(rng, assignment, criteria, quality, lenience, staff):
-    from judging import services as judging
-
     points = {c.pk: _points(rng, c, quality, lenience) for c in criteria}
     total = judging.weighted_total(criteria, points)
     comment = COMMENTS["high" if total >= 85 else "mid" if total >= 65 else "low"]
@@ -470,10 +479,6 @@ def _score(rng, assignment, criteria, quality, lenience, staff):
 
 def build_prescoring(rng, competition, judges, staff):
     """Expert pre-scoring: 3 judges per eligible proposal, then the finalists from the adjusted ranking."""
-    from judging import ranking
-    from judging import services as judging
-    from venture.competitions.services import advance_stage
-    from venture.screening import services as screening
 
     competition = advance_stage(competition=competition, to=Stage.PRESCORING, by=staff)
     panel = judging.generate_prescoring(competition=competition, judges=judges, k=3, seed=2026, by=staff)
@@ -497,9 +502,6 @@ _QUALITY = {}
 
 def build_final_review(rng, competition, judges, staff):
     """The roadshow: order drawn by lot, all 9 judges score all 12 finalists, one judge recused from one."""
-    from judging import services as judging
-    from judging.models import Roadshow, RoadshowPhase
-    from venture.competitions.services import advance_stage
 
     competition = advance_stage(competition=competition, to=Stage.FINAL, by=staff)
     judging.set_panel(competition=competition, stage=PanelStage.FINAL, judges=judges, by=staff)
@@ -526,9 +528,6 @@ def build_final_review(rng, competition, judges, staff):
 
 def build_results(competition, staff, auditor):
     """Frozen, signed off, awarded, in its public notice, with one objection dismissed."""
-    from venture.awards import services as awards
-    from venture.awards.models import AwardGrade
-    from venture.results import services as results
 
     snapshot = results.freeze_results(competition=competition, by=staff)
     results.sign_off(snapshot=snapshot, by=auditor, note="已核对评分表与计算结果，同意公示。")
@@ -553,12 +552,7 @@ SCENARIOS = ["on_track", "overspend", "report_overdue", "rectification", "failed
 
 def build_supervision(rng, organizations, people):
     """Last year's round, now under supervision: six funded projects in different health."""
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
 
-    from venture.awards.models import Award, AwardStatus
-    from venture.awards.services import create_agreement
-    from venture.supervision import services as sup
     staff, supervisor = people["staff"], people["supervisor"]
     today = timezone.localdate()
     c = Competition.objects.create(
@@ -604,15 +598,6 @@ def build_supervision(rng, organizations, people):
 
 
 def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
-    from venture.supervision import services as sup
-    from venture.supervision.ledger import refresh_totals
-    from venture.supervision.models import (
-        EvaluationKind,
-        Expenditure,
-        ProgressReport,
-        ReportStatus,
-    )
-
     tranche1, tranche2, tranche3 = list(project.tranches.order_by("order"))
     sup.release_tranche(tranche=tranche1, released_on=project.signed_on + timedelta(days=7),
                         voucher_no=f"ZF{project.pk:03d}-1", by=staff)

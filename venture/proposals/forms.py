@@ -1,6 +1,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.db.models import Q
 from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
@@ -176,7 +177,6 @@ class ProposalFilterForm(forms.Form):
 
     def filter(self, proposals):
         data = self.cleaned_data
-        from django.db.models import Q
 
         if data.get("q"):
             proposals = proposals.filter(Q(title__icontains=data["q"]) | Q(organization__name__icontains=data["q"]))

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from judging import scoring
 from judging.models import PanelStage, ScoreSheet
-from judging.queries import score_frame
+from judging.queries import board, score_frame
 from judging.ranking import tiebreak_chain
 from judging.services import unlock_sheet
 from venture.audit.services import record
@@ -161,8 +161,6 @@ def freeze_results(*, competition, by):
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     if competition.stage != Stage.FINAL:
         raise ValidationError(_("Results can be frozen only at the end of the final review."))
-    from judging.queries import board
-
     status = board(competition, PanelStage.FINAL)
     if not status["complete"]:
         raise ValidationError(_("%(missing)s expected score sheet(s) are still missing.") % {

@@ -20,6 +20,8 @@ from django.db import connections
 from django.db.models import CharField, DateField, Max, Min, Sum
 from django.db.models.functions import Cast, Substr, TruncMonth
 
+from .models import ApprovedLine, CategorySpend, Expenditure, FundedProject, MonthlySpend
+
 ZERO = Decimal("0")
 
 
@@ -37,7 +39,6 @@ def _models(apps=None):
     if apps is not None:  # a data migration passes its historical models
         return [apps.get_model("supervision", name) for name in
                 ("Expenditure", "ApprovedLine", "FundedProject", "CategorySpend", "MonthlySpend")]
-    from .models import ApprovedLine, CategorySpend, Expenditure, FundedProject, MonthlySpend
 
     return [Expenditure, ApprovedLine, FundedProject, CategorySpend, MonthlySpend]
 

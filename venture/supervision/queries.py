@@ -4,20 +4,21 @@ fixed number of queries whatever the number of projects or ledger rows."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from venture import charts
-from venture.competitions.models import Competition
+from venture.competitions.models import BudgetCategory, Competition
 from venture.money import format_money
 
 from .models import (
     ApprovedLine,
     CategorySpend,
     Expenditure,
+    Feedback,
     FundedProject,
     MonthlySpend,
     ProgressReport,
@@ -51,8 +52,6 @@ def _categories(lines, spend, categories):
 
 
 def _round_categories(competition_ids):
-    from venture.competitions.models import BudgetCategory
-
     return BudgetCategory.objects.filter(competition_id__in=competition_ids).in_bulk()
 
 
@@ -309,9 +308,7 @@ def category_totals(rows):
 
 def feedback_summary(project, latest=5):
     """Average rating, count and the latest comments of the beneficiaries' feedback; two queries."""
-    from django.db.models import Avg
 
-    from .models import Feedback
 
     stats = Feedback.objects.filter(project=project).aggregate(average=Avg("rating"), count=Count("pk"))
     comments = list(Feedback.objects.filter(project=project).exclude(comment="")

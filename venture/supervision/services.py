@@ -4,6 +4,7 @@ import datetime
 import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
+import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -12,10 +13,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from venture.accounts.models import Role
 from venture.audit.services import record
 from venture.competitions.models import TrancheCondition
 from venture.money import format_money
-from venture.organizations.models import OrgStatus
+from venture.organizations.models import Membership, OrgStatus
 
 from . import ledger
 from .models import (
@@ -166,7 +168,6 @@ def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
 @transaction.atomic
 def assign_supervisors(*, project, supervisors, by):
     """The supervisors (role supervisor) who visit and evaluate the project; replaces the previous set."""
-    from venture.accounts.models import Role
 
     supervisors = list(supervisors)
     if any(u.role != Role.SUPERVISOR for u in supervisors):
@@ -275,7 +276,6 @@ def send_report_reminders(*, today=None, dry_run=False, horizon=REMINDER_HORIZON
     """One e-mail per organization listing its overdue reports and those due within ``horizon`` days, to its members
     (the organization's own address when no member has one); sets ``reminded_at``. Returns
     [(organization, recipients, reports)] — what was sent, or with ``dry_run`` what would be, sending nothing."""
-    from venture.organizations.models import Membership
 
     today = today or timezone.localdate()
     by_org = {}
@@ -376,7 +376,6 @@ LEDGER_COLUMNS = {
 
 def parse_ledger(upload):
     """Read an xlsx or csv ledger into a list of dicts keyed by field; raises ValidationError naming the problem."""
-    import pandas as pd
 
     name = upload.name.lower()
     try:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from venture import charts, permissions
 from venture.audit.services import record
 from venture.awards.models import GrantAgreement
+from venture.errors import flash_error as _error
 from venture.exports import dataframe_response
 from venture.money import format_money
 from venture.security import client_ip
@@ -71,8 +72,6 @@ ZERO = Decimal("0")
 LEDGER_HEADERS = ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]  # services.LEDGER_COLUMNS accepts them
 
 
-def _error(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 def _add_errors(form, exc):

@@ -3,9 +3,11 @@
 from django.db.models import Count, Q, Sum
 
 from judging.models import Assignment
+from venture.audit.models import AuditEvent
 from venture.competitions.models import Competition, Stage
 from venture.organizations.models import Organization
 from venture.proposals.models import Proposal, ProposalStatus
+from venture.supervision.queries import portfolio
 
 
 def open_calls():
@@ -55,12 +57,8 @@ def staff_home(user):
 
 
 def supervisor_home(user):
-    from venture.supervision.queries import portfolio
-
     return {"rounds": rounds_overview(), "projects": portfolio(supervisor=user)}
 
 
 def auditor_home(user):
-    from venture.audit.models import AuditEvent
-
     return {"rounds": rounds_overview(), "recent_events": list(AuditEvent.objects.select_related("actor")[:15])}

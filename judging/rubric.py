@@ -1,0 +1,166 @@
+"""The rubric of a round: the criteria judges score, with their weights and score bands (``judging.Criterion``).
+
+Staff edit it as a step of the round's set-up (the page is in the competitions namespace, ``competitions:rubric``);
+the save goes through the round's shared set-up machinery (``venture.competitions.services.save_rows``). This module
+also tells the round what it needs of the rubric (registered in ``venture.competitions.setup``): the weights must add
+up to 100 before the call opens, and a trimmed mean needs a large enough final panel.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from venture.competitions import setup
+from venture.competitions.models import AggregationMethod
+from venture.competitions.services import HUNDRED, check_unique, format_number, row_errors, save_rows
+
+from .models import Criterion, Panel, PanelStage
+
+CRITERION_FIELDS = ["code", "name", "description", "max_points", "weight", "bands"]
+
+
+def _json_number(value):
+    value = Decimal(str(value))
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def band_text(band):
+    return f"{format_number(band['min'])}-{format_number(band['max'])}"
+
+
+def rubric_locked_message(competition):
+    return _("The rubric is locked because judging has started (stage: %(stage)s); it can no longer be changed.") % {
+        "stage": competition.get_stage_display()
+    }
+
+
+def ensure_rubric_editable(competition):
+    if competition.rubric_locked:
+        raise ValidationError(rubric_locked_message(competition), code="locked")
+
+
+def check_criterion(row):
+    """Rules for one rubric line; raises ValidationError keyed by field. Bands are [{"min", "max", "label"}]."""
+    errors = {}
+    max_points, weight, bands = row.get("max_points"), row.get("weight"), row.get("bands") or []
+    if max_points is not None and max_points <= 0:
+        errors["max_points"] = [_("The maximum points must be more than zero.")]
+    if weight is not None and not 0 < weight <= HUNDRED:
+        errors["weight"] = [_("A weight is more than 0 and at most 100.")]
+    band_errors = []
+    for band in bands:
+        if not str(band.get("label") or "").strip():
+            band_errors.append(_("The band %(band)s needs a label.") % {"band": band_text(band)})
+        if Decimal(str(band["min"])) > Decimal(str(band["max"])):
+            band_errors.append(_("In the band %(band)s the lower bound is above the upper bound.")
+                               % {"band": band_text(band)})
+        elif max_points is not None and (band["min"] < 0 or band["max"] > max_points):
+            band_errors.append(_("The band %(band)s lies outside 0 to %(max)s points.")
+                               % {"band": band_text(band), "max": format_number(max_points)})
+    ordered = sorted(bands, key=lambda b: (Decimal(str(b["min"])), Decimal(str(b["max"]))))
+    for lower, upper in zip(ordered, ordered[1:], strict=False):
+        if Decimal(str(upper["min"])) <= Decimal(str(lower["max"])):
+            band_errors.append(_("The bands %(a)s and %(b)s overlap.") % {"a": band_text(lower), "b": band_text(upper)})
+    if band_errors:
+        errors["bands"] = band_errors
+    if errors:
+        raise ValidationError(errors)
+
+
+def _normalize_criteria(rows):
+    return [{
+        "id": row.get("id"),
+        "code": (row.get("code") or "").strip(),
+        "name": (row.get("name") or "").strip(),
+        "description": (row.get("description") or "").strip(),
+        "max_points": Decimal(str(row["max_points"])) if row.get("max_points") is not None else None,
+        "weight": Decimal(str(row["weight"])) if row.get("weight") is not None else None,
+        "bands": [
+            {"min": _json_number(b["min"]), "max": _json_number(b["max"]), "label": str(b.get("label") or "").strip()}
+            for b in (row.get("bands") or [])
+        ],
+    } for row in rows]
+
+
+def check_rubric_totals(rows, *, tiebreak=""):
+    """Rules for the rubric as a whole: codes unique, weights add up to exactly 100, the tie-break criterion kept."""
+    check_unique(rows, "code", _("The criterion code “%(value)s” is used twice."))
+    total = sum((row["weight"] for row in rows), Decimal("0"))
+    if total != HUNDRED:
+        raise ValidationError(
+            _("The weights add up to %(total)s; they must add up to exactly 100.") % {"total": format_number(total)},
+            code="weights",
+        )
+    if tiebreak and tiebreak not in {row["code"] for row in rows}:
+        raise ValidationError(
+            _("The tie-break uses the criterion “%(code)s”. Keep it in the rubric, or change the tie-break in the "
+              "round settings first.") % {"code": tiebreak},
+            code="tiebreak",
+        )
+
+
+def check_rubric(rows, *, tiebreak=""):
+    rows = _normalize_criteria(rows)
+    errors = []
+    for row in rows:
+        if not row["code"] or not row["name"] or row["max_points"] is None or row["weight"] is None:
+            raise ValidationError(_("Every criterion needs a code, a name, maximum points and a weight."),
+                                  code="required")
+        try:
+            check_criterion(row)
+        except ValidationError as exc:
+            errors += row_errors(row["code"], exc)
+    if errors:
+        raise ValidationError(errors)
+    check_rubric_totals(rows, tiebreak=tiebreak)
+    return rows
+
+
+def save_rubric(*, competition, by, criteria):
+    """Replace the round's rubric ([{"id"?, "code", "name", "description", "max_points", "weight", "bands"}]).
+    Refused once judging has started (``competition.rubric_locked``)."""
+
+    def check(competition, rows, current):
+        ensure_rubric_editable(competition)
+        return check_rubric(rows, tiebreak=competition.tiebreak_criterion)
+
+    return save_rows(competition=competition, by=by, model=Criterion, rows=criteria, check=check,
+                     fields=CRITERION_FIELDS, key="code", action="competition.rubric", audit_key="criteria")
+
+
+# --- What the round needs to know about its rubric -------------------------------------------------------------------
+
+
+def opening_problems(competition):
+    weights = sum((c.weight for c in Criterion.objects.filter(competition=competition)), Decimal("0"))
+    if weights != HUNDRED:
+        return [_("The rubric's weights add up to %(total)s; they must add up to 100.") % {
+            "total": f"{weights.normalize():f}"}]
+    return []
+
+
+def trim_warnings(competition, values):
+    """Advice that does not block saving: a trimmed mean over a final panel that is too small to trim."""
+    method, trim = values.get("method"), values.get("trim")
+    if competition is None or method != AggregationMethod.TRIMMED_MEAN or not trim:
+        return []
+    n_judges = (Panel.objects.filter(competition=competition, stage=PanelStage.FINAL)
+                .annotate(n=Count("judges")).values_list("n", flat=True).first())
+    if n_judges is None:
+        return []
+    # This module is loaded at start-up (JudgingConfig.ready() registers its set-up part); scoring brings pandas and
+    # scipy, which django.setup() otherwise never loads, so they are loaded only when there is a panel to check.
+    from .scoring import TRIM_WARN_BELOW_JUDGES  # noqa: PLC0415 — pandas/scipy, not at start-up
+
+    need = max(TRIM_WARN_BELOW_JUDGES, 2 * trim + 1)
+    if n_judges >= need:
+        return []
+    return [_("The final panel has %(n)s judges. A trimmed mean that drops %(trim)s total(s) at each end needs "
+              "at least %(need)s judges to be reliable; add judges, lower the trim or choose another method.")
+            % {"n": n_judges, "trim": trim, "need": need}]
+
+
+setup.register(setup.SetupPart(name="rubric", order=50, opening_problems=opening_problems,
+                               settings_warnings=trim_warnings))

@@ -1,0 +1,5 @@
+"""Permission rules of screening."""
+
+from venture.permissions import is_staff, register
+
+register("screening.manage", is_staff)
