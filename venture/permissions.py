@@ -139,6 +139,28 @@ def _supervises_org(user, org):
     return org.pk in cached
 
 
+def _supervised_proposal_ids(user):
+    cached = getattr(user, "_supervised_proposal_ids", None)
+    if cached is None:
+        cached = frozenset(user.supervised_projects.values_list("proposal_id", flat=True))
+        user._supervised_proposal_ids = cached
+    return cached
+
+
+def _supervises_proposal(user, proposal):
+    """A supervisor sees the proposal behind a funded project they are assigned to, and no other."""
+    return is_supervisor(user) and proposal is not None and proposal.pk in _supervised_proposal_ids(user)
+
+
+def _supervises_agreement(user, agreement):
+    return agreement is not None and _supervises_proposal(user, agreement.award.proposal)
+
+
+def _staff_not_self(user, member):
+    """Recovery of a member's second factor is done by *another* staff member."""
+    return is_staff(user) and member is not None and member.pk != user.pk
+
+
 def _agreement_party(user, agreement):
     """The funded organization's members see their own grant agreement."""
     return agreement is not None and _proposal_member(user, agreement.award.proposal)
@@ -153,13 +175,17 @@ RULES = {
     "home.auditor": is_auditor,
     # Audit trail
     "audit.browse": staff_or_auditor,
+    "audit.export": staff_or_auditor,
+    # Accounts: unlocking a login lock (admin), resetting another member's second factor
+    "login.unlock": is_staff,
+    "account.reset_two_factor": _staff_not_self,
     # Organizations
     "organization.create": _can_create_organization,
-    "organization.view": any_of(union_side, _org_member),
+    "organization.view": any_of(staff_or_auditor, _org_member, _supervises_org),
     "organization.edit": any_of(is_staff, _org_member),
     "organization.invite": _org_owner,
     "organization.verify": is_staff,
-    "organization.list": union_side,
+    "organization.list": staff_or_auditor,
     # Personal data (PIPL): contact person, mobile, e-mail and address only to those who need them
     "organization.contacts": any_of(staff_or_auditor, _org_member, _supervises_org),
     # Competitions
@@ -167,12 +193,12 @@ RULES = {
     "competition.view_internal": union_side,
     # Proposals
     "proposal.create": is_applicant,
-    "proposal.view": any_of(union_side, _proposal_member, _judge_cleared_for),
+    "proposal.view": any_of(staff_or_auditor, _proposal_member, _judge_cleared_for, _supervises_proposal),
     "proposal.edit": _proposal_editable,
     "proposal.submit": _proposal_editable,
     "proposal.withdraw": _proposal_member,
     "proposal.return": is_staff,
-    "proposal.list": union_side,
+    "proposal.list": staff_or_auditor,
     "proposal.screen": is_staff,
     # Screening and judging
     "screening.manage": is_staff,
@@ -195,7 +221,7 @@ RULES = {
     "scores.export": staff_or_auditor,
     "rubric.print": any_of(union_side, is_judge),
     "sheet.print": any_of(staff_or_auditor, _own_assignment),
-    "agreement.view": any_of(union_side, _agreement_party),
+    "agreement.view": any_of(staff_or_auditor, _agreement_party, _supervises_agreement),
     # Supervision (venture.supervision): obj is the FundedProject
     "agreement.sign": is_staff,
     "portfolio.view": union_side,  # supervisors see only their own projects in it

@@ -8,3 +8,5 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Registers the PDF environment system check (venture.W001/W002: Chinese font, HarfBuzz subsetting).
         from venture import pdf  # noqa: F401
+
+        from . import signals  # noqa: F401  (sign-in bookkeeping)
