@@ -138,6 +138,16 @@ def test_one_address_is_limited_across_usernames(english, settings):
     assert sign_in(Client(), "sprayed", ip="203.0.113.51").status_code == 302
 
 
+def test_a_successful_sign_in_does_not_reset_the_address_count(english, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    factories.user("insider")
+    client = Client()
+    for i in range(3):
+        assert sign_in(client, f"target{i}", "wrong", ip="203.0.113.60").status_code == 200
+    assert sign_in(client, "insider", ip="203.0.113.60").status_code == 302  # one valid account of the sprayer's
+    assert sign_in(Client(), "target3", "wrong", ip="203.0.113.60").status_code == 429
+
+
 def test_behind_a_proxy_the_lock_follows_x_real_ip(english, settings):
     settings.BEHIND_PROXY = True
     factories.user("proxied")
@@ -531,3 +541,24 @@ def test_prune_keeps_the_chain_verifiable(db, settings):
     assert list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)) == ["new.0", "audit.prune"]
     assert AuditEvent.objects.get(action="new.0").hash == kept.hash
     assert chain.verify().ok
+
+
+def test_verify_audit_passes_on_the_demo_and_names_the_row_edited_in_the_database(db):
+    import io
+
+    from venture.demo import builder
+
+    assert builder.build() is True
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    count = AuditEvent.objects.count()
+    assert count > 100
+    assert out.getvalue().startswith(f"Audit chain intact: {count} records, last position ")
+    target = AuditEvent.objects.order_by("seq")[count // 2]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET actor_label = %s WHERE id = %s", ["someone_else", target.pk])
+    with pytest.raises(CommandError) as exc:
+        call_command("verify_audit")
+    assert str(exc.value).startswith(f"Audit chain broken at audit record id={target.pk} (position {target.seq}, "
+                                     f"{target.action}, ")
+    assert f"{count // 2} records before it are intact." in str(exc.value)

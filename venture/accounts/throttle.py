@@ -48,6 +48,12 @@ class ThrottleHandler(AxesDatabaseHandler):
             failures = max(failures, failure_limit())
         return failures
 
+    def reset_user_attempts(self, request, credentials=None):
+        """A successful sign-in clears that username's failures from that address only: the address's count across
+        usernames stays, or one valid account would let a password sprayer start again."""
+        by_username_and_address, _by_address = self.filter_user_attempts(request, credentials)
+        return by_username_and_address.delete()[0]
+
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         was_locked = bool(getattr(request, "axes_locked_out", False))
         super().user_login_failed(sender, credentials, request=request, **kwargs)
