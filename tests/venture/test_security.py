@@ -440,7 +440,7 @@ def test_after_sign_in_the_previous_sign_in_time_and_address_are_shown(english):
     user = factories.user("returning")
     first = Client()
     sign_in(first, user.username, ip="10.20.30.40")
-    assert "This is your first sign-in." in first.get("/").content.decode()
+    assert "Last sign-in:" not in first.get("/").content.decode()  # nothing to report the first time
     second = Client()
     sign_in(second, user.username, ip="10.20.30.41")
     body = second.get("/").content.decode()

@@ -24,13 +24,11 @@ def on_sign_in(sender, request, user, **kwargs):
     request.session[SESSION_SIGNED_IN_AT] = request.session[SESSION_SEEN_AT] = now
     request.session[two_factor.SESSION_PENDING] = two_factor.required_for(user) or two_factor.is_enrolled(user)
     previous_at, previous_ip = user.last_sign_in_at, user.last_sign_in_ip
-    if previous_at is None:
-        notice = _("Welcome. This is your first sign-in.")
-    else:
+    if previous_at is not None:  # a first sign-in (often right after sign-up) has nothing to report
         notice = _("Last sign-in: %(when)s from %(address)s.") % {
             "when": formats.date_format(timezone.localtime(previous_at), "DATETIME_FORMAT"),
             "address": previous_ip or _("an unknown address")}
-    messages.info(request, notice, fail_silently=True)
+        messages.info(request, notice, fail_silently=True)
     type(user).objects.filter(pk=user.pk).update(last_sign_in_at=timezone.now(), last_sign_in_ip=_address(request))
 
 
