@@ -109,7 +109,7 @@ def score_sheet(request, pk):
 @login_required
 def unlock(request, pk):
     sheet = get_object_or_404(ScoreSheet.objects.select_related("assignment__panel__competition"), pk=pk)
-    permissions.require(request.user, "sheet.unlock")
+    permissions.require(request.user, "sheet.unlock", sheet)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
@@ -200,7 +200,7 @@ def conflict_register(request, competition_pk):
 def conflict_override(request, pk):
     declaration = get_object_or_404(ConflictDeclaration.objects.select_related("assignment__panel__competition",
                                                                                "assignment__proposal"), pk=pk)
-    permissions.require(request.user, "conflict.override")
+    permissions.require(request.user, "conflict.override", declaration)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:

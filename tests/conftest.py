@@ -14,6 +14,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path  # runtime caches (e.g. rendered results reports) go to the test's folder
     settings.LANGUAGE_CODE = "zh-hans"
+    # Deferred work (the password-reset mail) runs as the response closes, inside the test's transaction.
+    settings.DEFERRED_INLINE = True
 
 
 @pytest.fixture

@@ -67,6 +67,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The lifecycle, stage by stage.
     "venture.accounts",
     "venture.audit",
@@ -112,6 +116,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+# Accounts hardening (issue #16): the verified second factor after authentication, then the session policy (idle and
+# absolute timeouts, two-factor enforcement by role), and axes last so that it turns a lock into the login page.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "venture.accounts.middleware.SessionPolicyMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 
 ROOT_URLCONF = "venture.urls"
 WSGI_APPLICATION = "venture.wsgi.application"
@@ -165,6 +176,9 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes sees every authenticate() call (the login page, the admin's login form, anything added later) before
+# the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -229,11 +243,38 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from a meta tag, not the co
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_AGE = 60 * 60 * 12
 # Behind nginx every request comes from 127.0.0.1: trust nginx's X-Real-IP for rate limits (docs/deploy.md).
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
-LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+
+# Sessions: an absolute lifetime from sign-in, and an idle timeout by role (venture.accounts.middleware).
+SESSION_ABSOLUTE_HOURS = int(env("SESSION_ABSOLUTE_HOURS", "12"))
+SESSION_COOKIE_AGE = 60 * 60 * SESSION_ABSOLUTE_HOURS
+SESSION_IDLE_MINUTES = int(env("SESSION_IDLE_MINUTES", "120"))  # judges and applicants
+SESSION_IDLE_MINUTES_PRIVILEGED = int(env("SESSION_IDLE_MINUTES_PRIVILEGED", "30"))  # staff, auditors, supervisors
+PRIVILEGED_ROLES = ("staff", "auditor", "supervisor")
+
+# Login throttling (django-axes): a lock falls on one username *from one address* (so nobody can lock the staff out
+# from elsewhere), unknown usernames lock exactly like known ones, and one address is limited across all usernames.
+LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))  # per username and address
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))  # per address, all usernames together
 LOGIN_LOCK_MINUTES = int(env("LOGIN_LOCK_MINUTES", "15"))
+AXES_HANDLER = "venture.accounts.throttle.ThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "venture.accounts.throttle.failure_limit"  # LOGIN_FAILURE_LIMIT, read when used
+AXES_COOLOFF_TIME = "venture.accounts.throttle.cool_off"  # LOGIN_LOCK_MINUTES, read when used
+AXES_CLIENT_IP_CALLABLE = "venture.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "venture.accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends LOGIN_LOCK_MINUTES after it began
+AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp, TOTP + backup codes). The roles listed must enrol and verify a code at each
+# sign-in; others may enrol voluntarily. On in the production profile; off for `make run` unless set.
+TWO_FACTOR_ROLES = env_list("TWO_FACTOR_ROLES", ",".join(PRIVILEGED_ROLES) if PRODUCTION else "")
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Venture")
+
+# Audit trail: records are kept at least this many days (prune_audit refuses anything newer than 183 days).
+AUDIT_RETENTION_DAYS = max(int(env("AUDIT_RETENTION_DAYS", "1095")), 183)
 
 if PRODUCTION:
     DEBUG = env_bool("DEBUG", False)
@@ -243,7 +284,9 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)  # only after submitting the domain
+    if not SECURE_HSTS_PRELOAD:  # preload is a decision for the operator (docs/deploy.md), not a missing setting
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

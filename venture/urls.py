@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from judging import rubric_urls
+from venture.accounts import two_factor_views
 from venture.accounts import views as account_views
 from venture.audit import views as audit_views
 from venture.competitions import urls as competition_urls
@@ -35,6 +36,9 @@ urlpatterns = [
     path("", home_views.home, name="home"),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/signup/", account_views.sign_up, name="signup"),
+    path("accounts/two-factor/", two_factor_views.setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("accounts/two-factor/reset/<int:pk>/", two_factor_views.reset, name="two_factor_reset"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",
@@ -46,15 +50,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
         name="password_change_done",
     ),
-    path(
-        "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/password_reset_email.txt",
-            subject_template_name="accounts/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
+    path("accounts/password/reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
@@ -72,6 +68,7 @@ urlpatterns = [
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("audit/", audit_views.event_list, name="audit"),
+    path("audit/export.csv", audit_views.export_csv, name="audit_export"),
     path("organizations/", include("venture.organizations.urls")),
     path("", include(COMPETITION_PATTERNS)),
     path("proposals/", include("venture.proposals.urls")),

@@ -5,7 +5,6 @@ from django.urls import reverse
 
 from tests import factories
 from venture.accounts.models import User
-from venture.audit.models import AuditEvent
 from venture.templatetags.venture_tags import money
 
 
@@ -66,29 +65,7 @@ def test_language_switch_turns_ui_to_english_and_back(client, staff):
     assert "创投活动总览" in client.get("/").content.decode()
 
 
-def test_repeated_failed_logins_lock_the_account_and_are_audited(client, db, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    user = factories.user("victim")
-    for _ in range(3):
-        r = client.post("/accounts/login/", {"username": "victim", "password": "wrong"})
-        assert r.status_code == 200
-    # Even the right password is refused while locked, with a message saying so.
-    r = client.post("/accounts/login/", {"username": "victim", "password": factories.PASSWORD})
-    assert r.status_code == 200
-    assert "失败次数过多" in r.content.decode()
-    user.refresh_from_db()
-    assert user.locked_until is not None
-    assert AuditEvent.objects.filter(action="account.locked", object_id=str(user.pk)).count() == 1
-
-
-def test_successful_login_resets_failure_count(client, db):
-    user = factories.user("forgetful")
-    client.post("/accounts/login/", {"username": "forgetful", "password": "wrong"})
-    user.refresh_from_db()
-    assert user.failed_logins == 1
-    client.post("/accounts/login/", {"username": "forgetful", "password": factories.PASSWORD})
-    user.refresh_from_db()
-    assert user.failed_logins == 0
+# Login throttling (django-axes) is tested in tests/venture/test_security.py.
 
 
 def test_password_reset_sends_mail(client, db, mailoutbox):

@@ -62,7 +62,7 @@ def test_inactive_user_can_nothing(db):
 # --- The table: one core, filled by the apps' rules.py ---------------------------------------------------------------
 
 ACTIONS = {
-    "home.applicant", "home.judge", "home.staff", "home.supervisor", "home.auditor", "audit.browse",
+    "home.applicant", "home.judge", "home.staff", "home.supervisor", "home.auditor", "audit.browse", "audit.export", "login.unlock", "account.reset_two_factor",
     "organization.create", "organization.view", "organization.edit", "organization.invite", "organization.verify",
     "organization.resubmit", "organization.list", "organization.contacts", "competition.manage", "competition.view_internal",
     "proposal.create", "proposal.view", "proposal.edit", "proposal.submit", "proposal.withdraw", "proposal.return",
@@ -80,7 +80,8 @@ def test_the_apps_register_every_action_of_the_table():
     assert permissions.registered_actions() == ACTIONS
     # Higher apps widen two lower apps' actions: judges cleared of conflicts read the proposal, a project's
     # supervisors read its organization's contacts.
-    assert permissions.extended_actions() == {"proposal.view", "organization.contacts"}
+    assert permissions.extended_actions() == {"proposal.view", "organization.contacts", "organization.view",
+                                             "agreement.view"}
 
 
 def test_an_action_registered_twice_is_a_programming_error(monkeypatch):

@@ -97,7 +97,7 @@ def test_before_freezing_the_page_offers_the_freeze_and_computes_nothing(client,
     client.force_login(auditor)
     page = client.get(url(competition)).content.decode()
     assert url(competition, "freeze/") not in page
-    assert client.post(url(competition, "freeze/")).status_code == 403
+    assert client.post(url(competition, "freeze/")).status_code == 404  # an object URL: 404, never 403
     assert not ResultSnapshot.objects.exists()
 
 
@@ -255,7 +255,7 @@ def test_only_staff_unlock(client, frozen, auditor):
 
 def test_the_auditor_signs_off_and_staff_cannot(client, frozen, staff, auditor):
     competition, _judges, _proposals, snapshot = frozen
-    assert client.post(url(competition, "sign-off/"), {"note": ""}).status_code == 403
+    assert client.post(url(competition, "sign-off/"), {"note": ""}).status_code == 404  # an object URL: 404
     client.force_login(auditor)
     page = client.get(url(competition)).content.decode()
     assert url(competition, "sign-off/") in page

@@ -5,31 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from venture.validators import normalize_mobile, validate_mobile
 
-from .services import is_locked, register_failed_login, register_successful_login
 
-
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, plus a lock after repeated failures (the lock and its end are audited)."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": _("Too many failed attempts. This account is locked for a while; try again later."),
-    }
-
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        if username:
-            user = get_user_model().objects.filter(username=username).first()
-            if user is not None and is_locked(user):
-                raise forms.ValidationError(self.error_messages["locked"], code="locked")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                register_failed_login(username=username)
-            raise
-        register_successful_login(user=self.get_user())
-        return cleaned
+class LoginForm(AuthenticationForm):
+    """Django's login form. Throttling is django-axes' (venture.accounts.throttle), on every authenticate() call."""
 
 
 class SignUpForm(forms.ModelForm):

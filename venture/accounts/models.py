@@ -16,8 +16,9 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.APPLICANT)
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
-    failed_logins = models.PositiveIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The previous sign-in, shown to the user at the next one (venture.accounts.signals).
+    last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True, editable=False)
+    last_sign_in_ip = models.GenericIPAddressField(_("last sign-in address"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")

@@ -1,18 +1,40 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from .forms import SignUpForm, ThrottledAuthenticationForm
+from venture.deferred import after_response
+
+from .forms import LoginForm, SignUpForm
 from .services import sign_up_applicant
 
 
 class LoginView(auth_views.LoginView):
-    form_class = ThrottledAuthenticationForm
+    form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with the lookup, the token and the mail done after the response has gone out, so the
+    response takes the same time whether or not the address has an account (the page says the same either way)."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        options = {
+            "use_https": self.request.is_secure(), "token_generator": self.token_generator,
+            "from_email": self.from_email, "email_template_name": self.email_template_name,
+            "subject_template_name": self.subject_template_name, "request": self.request,
+            "html_email_template_name": self.html_email_template_name,
+            "extra_email_context": self.extra_email_context,
+        }
+        return after_response(HttpResponseRedirect(self.get_success_url()), lambda: form.save(**options))
 
 
 def sign_up(request):

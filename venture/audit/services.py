@@ -2,9 +2,11 @@ import datetime
 import decimal
 import uuid
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
-from .models import AuditEvent
+from . import chain
+from .models import AuditEvent, ChainHead
 
 
 def _jsonable(value):
@@ -44,7 +46,8 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         object_id, object_repr = str(obj.pk), str(obj)[:255]
     else:
         object_id, object_repr = "", ""
-    return AuditEvent.objects.create(
+    event = AuditEvent(
+        at=timezone.now(),
         actor=actor,
         actor_label=label or "system",
         action=action,
@@ -55,3 +58,23 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         after=_jsonable(after) if after is not None else None,
         note=note,
     )
+    with transaction.atomic():
+        head = _lock_head()
+        event.seq, event.prev_hash = head.seq + 1, head.hash
+        event.hash = chain.digest(event)
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def _lock_head():
+    """The chain head, locked until the caller's transaction ends, so concurrent writers take their places in turn."""
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # an emptied database (a flushed test database): start the chain where the records end
+        last = AuditEvent.objects.order_by("-seq").first()
+        head, _created = ChainHead.objects.get_or_create(pk=1, defaults={
+            "seq": last.seq if last else 0, "hash": last.hash if last else chain.GENESIS,
+            "anchor_hash": chain.GENESIS})
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head

@@ -1,6 +1,6 @@
 """Permission rules of awards, the public notice and the grant agreement."""
 
-from venture.permissions import any_of, is_staff, register, union_side
+from venture.permissions import any_of, is_staff, register, staff_or_auditor
 from venture.proposals.rules import proposal_member
 
 
@@ -12,4 +12,4 @@ def agreement_party(user, agreement):
 register("awards.manage", is_staff)
 register("objection.handle", is_staff)
 register("result.view_own", proposal_member)
-register("agreement.view", any_of(union_side, agreement_party))
+register("agreement.view", any_of(staff_or_auditor, agreement_party))  # supervisors: extended by supervision

@@ -71,7 +71,7 @@ def propose(request, competition_pk):
 @login_required
 def award_edit(request, pk):
     award = get_object_or_404(AWARDS.select_related("competition"), pk=pk)
-    permissions.require(request.user, "awards.manage")
+    permissions.require(request.user, "awards.manage", award)
     form = AwardForm(request.POST or None, competition=award.competition,
                      initial={"amount": award.amount, "grade": award.grade})
     if request.method == "POST" and form.is_valid():
@@ -140,7 +140,7 @@ def notice_close(request, competition_pk):
 @login_required
 def objection_handle(request, pk):
     objection = get_object_or_404(Objection.objects.select_related("notice__competition", "award__proposal"), pk=pk)
-    permissions.require(request.user, "objection.handle")
+    permissions.require(request.user, "objection.handle", objection)
     form = HandleForm(request.POST)
     if form.is_valid():
         try:

@@ -8,7 +8,6 @@ from venture.permissions import (
     owner_org_ids,
     register,
     staff_or_auditor,
-    union_side,
 )
 
 
@@ -25,11 +24,11 @@ def can_create_organization(user, obj=None):
 
 
 register("organization.create", can_create_organization)
-register("organization.view", any_of(union_side, org_member))
+register("organization.view", any_of(staff_or_auditor, org_member))  # supervisors: their projects' (supervision)
 register("organization.edit", any_of(is_staff, org_member))
 register("organization.invite", org_owner)
 register("organization.verify", is_staff)
 register("organization.resubmit", org_member)  # a rejected organization, corrected, asks to be verified again
-register("organization.list", union_side)
+register("organization.list", staff_or_auditor)
 # Personal data (PIPL): contact person, mobile, e-mail and address only to those who need them
 register("organization.contacts", any_of(staff_or_auditor, org_member))

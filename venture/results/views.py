@@ -38,7 +38,7 @@ def results(request, competition_pk):
 @login_required
 def freeze(request, competition_pk):
     competition = _round(request, competition_pk)
-    permissions.require(request.user, "results.freeze")
+    permissions.require(request.user, "results.freeze", competition)
     try:
         snapshot = services.freeze_results(competition=competition, by=request.user)
     except ValidationError as exc:
@@ -65,7 +65,7 @@ def verify_view(request, competition_pk):
 @login_required
 def sign_off_view(request, competition_pk):
     competition = _round(request, competition_pk)
-    permissions.require(request.user, "results.sign_off")
+    permissions.require(request.user, "results.sign_off", competition)
     snapshot = services.current_snapshot(competition)
     if snapshot is None:
         messages.error(request, _("There are no valid frozen results to sign off."))

@@ -1,5 +1,5 @@
-"""Permission rules of supervision (obj is the FundedProject), and the supervisors' share of
-``organization.contacts``."""
+"""Permission rules of supervision (obj is the FundedProject), and the supervisors' share of what lower apps own:
+the organization, proposal and agreement behind their own projects (and the organization's contacts)."""
 
 from venture.permissions import (
     any_of,
@@ -46,6 +46,23 @@ def supervises_org(user, org):
     return org.pk in cached
 
 
+def supervised_proposal_ids(user):
+    cached = getattr(user, "_supervised_proposal_ids", None)
+    if cached is None:
+        cached = frozenset(user.supervised_projects.values_list("proposal_id", flat=True))
+        user._supervised_proposal_ids = cached
+    return cached
+
+
+def supervises_proposal(user, proposal):
+    """A supervisor sees the proposal behind a funded project they are assigned to, and no other."""
+    return is_supervisor(user) and proposal is not None and proposal.pk in supervised_proposal_ids(user)
+
+
+def supervises_agreement(user, agreement):
+    return agreement is not None and supervises_proposal(user, agreement.award.proposal)
+
+
 register("agreement.sign", is_staff)
 register("portfolio.view", union_side)  # supervisors see only their own projects in it
 register("project.view", any_of(staff_or_auditor, project_supervisor, project_member))
@@ -53,3 +70,7 @@ register("project.manage", is_staff)  # supervisors, budget revisions, tranches,
 register("project.supervise", any_of(is_staff, project_supervisor))  # visits, evaluations, report/rectification review
 register("project.write", any_of(is_staff, project_member))  # progress reports, ledger, rectification answers
 extend("organization.contacts", supervises_org)
+# Least privilege: a supervisor sees the organization, proposal and agreement behind their own projects only.
+extend("organization.view", supervises_org)
+extend("proposal.view", supervises_proposal)
+extend("agreement.view", supervises_agreement)

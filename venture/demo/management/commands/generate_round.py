@@ -50,7 +50,7 @@ from judging.models import (
     SheetStatus,
 )
 from venture.accounts.models import Role, User
-from venture.audit.models import AuditEvent
+from venture.audit.services import record
 from venture.awards import services as awards
 from venture.awards.models import (
     Award,
@@ -603,10 +603,8 @@ class Generator:
                   ("awards.propose", self.staff, {"awards": len(made), "total": str(c.fund_pool)}),
                   ("notice.publish", self.staff, {"starts_on": str(self.notice_start), "ends_on": str(ends_on)}),
                   ("notice.close", self.staff, {"agreements": len(agreements)})]
-        bulk(AuditEvent, [AuditEvent(actor=who, actor_label=who.username, action=action,
-                                     object_type="competitions.competition", object_id=str(c.pk),
-                                     object_repr=c.title[:255], after=after, note="generate_round")
-                          for action, who, after in events])
+        for action, who, after in events:  # through record(): each takes its place in the audit hash chain
+            record(actor=who, action=action, obj=c, after=after, note="generate_round")
         self.phases.done("awards, public notice, grant agreements", len(made) + len(agreements) + len(self.proposals))
 
     # --- Supervision ------------------------------------------------------------------------------------------------
