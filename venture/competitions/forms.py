@@ -177,7 +177,7 @@ class RowFormSet(forms.BaseFormSet):
     """A whole related set on one page: rows are kept, changed, added (empty rows at the end) or deleted (tick),
     and put in order by the "Order" column. ``rows()`` is what the service function takes."""
 
-    row_fields = []
+    row_fields: list[str] = []
     default_extra = 3  # empty rows offered below the existing ones ...
     min_rows = 0  # ... or more, so that a new round shows at least this many rows
 
