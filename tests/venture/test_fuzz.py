@@ -8,12 +8,14 @@ savepoint that is rolled back, so every example starts from the same data."""
 
 import csv
 import io
+from decimal import Decimal
 
 import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +23,7 @@ from tests import factories
 from tests.builders import build_funded
 from venture.exports import to_xlsx_bytes
 from venture.supervision.models import Expenditure
+from venture.supervision.services import check_expenditure
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -315,3 +318,15 @@ def test_ledger_import_never_answers_500(client, project):
 
     check()
     assert Expenditure.objects.count() == 0  # every example was rolled back
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_the_ledger_rules_refuse_non_finite_amounts(db, amount):
+    """A service caller (not the form, which refuses them first) passing NaN or infinity gets a field error, not a
+    TypeError from comparing the exponent of an infinity ('F') or an InvalidOperation from comparing a NaN."""
+    funded = build_funded()
+    line = funded.project.lines.select_related("category").first()
+    with translation.override("en"):
+        errors = check_expenditure(funded.project, date=funded.project.period_start, line=line, category=None,
+                                   amount=Decimal(amount), receipt=None)
+    assert errors == {"amount": "An amount is more than zero."}

@@ -97,7 +97,9 @@ class CompetitionForm(forms.ModelForm):
         if step is not None:
             self.initial["score_step"] = services.format_number(step)
         codes = [(c.code, f"{c.code} · {c.name}") for c in (competition.criteria.all() if competition else [])]
-        self.fields["tiebreak_criterion"].choices = [("", _("None"))] + codes
+        tiebreak = self.fields["tiebreak_criterion"]
+        assert isinstance(tiebreak, forms.ChoiceField)
+        tiebreak.choices = [("", _("None")), *codes]
         for field in self.fields.values():
             field.label = capfirst(field.label)
         self.warnings = [] if self.is_bound else self._warnings(self.initial)
