@@ -14,7 +14,7 @@ help:
 	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test   the whole test suite (unit, web, browser)"
 	@echo "make dev    like run, with Django's autoreloading development server and DEBUG on"
-	@echo "make lint   ruff + makemigrations --check"
+	@echo "make lint   ruff check, ruff format --check, mypy, makemigrations --check"
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -63,6 +63,8 @@ test-fast: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 	@$(PY) manage.py makemigrations --check --dry-run
 
 format: $(VENV)/.installed

@@ -22,7 +22,7 @@ class AssignmentImpossible(ValueError):
 
 def _components(plan, judges):
     """Connected components of the bipartite judge–proposal graph, as sets of proposals."""
-    parent = {}
+    parent: dict[tuple[str, object], tuple[str, object]] = {}  # union-find over ("p", proposal) and ("j", judge)
 
     def find(x):
         parent.setdefault(x, x)

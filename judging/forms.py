@@ -16,7 +16,8 @@ class DeclarationForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("has_conflict") and not cleaned.get("reason", "").strip():
             self.add_error("reason", _("Describe the conflict of interest."))
         return cleaned

@@ -1,5 +1,7 @@
 """Reads for judging pages: each a fixed number of queries whatever the size of the round."""
 
+from typing import Any
+
 import pandas as pd
 
 from venture.proposals.models import Proposal, ProposalStatus
@@ -55,7 +57,7 @@ def board(competition, stage, order=None):
     proposal_ids = [p for p in (order or []) if p in set(assigned)] + [p for p in assigned if p not in set(order or [])]
     proposals = Proposal.objects.in_bulk(proposal_ids)
     states = {(c["proposal_id"], c["judge_id"]): cell_state(c) for c in cells}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pid in proposal_ids:
         row_states = [states.get((pid, j.pk)) for j in judges]
         expected = [s for s in row_states if s not in (None, "recused")]

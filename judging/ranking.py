@@ -22,7 +22,7 @@ class Ranking:
 
 
 def tiebreak_chain(competition):
-    chain = ["score"]
+    chain: list[str | tuple[str, str]] = ["score"]
     codes = set(competition.criteria.values_list("code", flat=True))
     if competition.tiebreak_criterion and competition.tiebreak_criterion in codes:
         chain.append(("criterion", competition.tiebreak_criterion))

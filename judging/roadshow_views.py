@@ -8,15 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.decorators import decorator_from_middleware
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import conditional_page, require_GET, require_http_methods, require_POST
 
 from venture import permissions
 from venture.competitions.models import Competition
@@ -24,8 +22,6 @@ from venture.errors import flash_error
 
 from . import queries, services
 from .models import PanelStage, Roadshow, RoadshowPhase, RoadshowSlot
-
-conditional_get = decorator_from_middleware(ConditionalGetMiddleware)  # ETag from the content; 304 when it matches
 
 # The phases the control desk may switch a finalist to, and the competition field that times each one.
 CONTROL_PHASES = (RoadshowPhase.PRESENTATION, RoadshowPhase.QA, RoadshowPhase.DONE)
@@ -75,7 +71,7 @@ def live_board(request, competition_pk, stage):
 
 @login_required
 @require_GET
-@conditional_get
+@conditional_page  # ConditionalGetMiddleware as a decorator: ETag from the content; 304 when it matches
 def live_board_cells(request, competition_pk, stage):
     """The table alone, polled by htmx every 5 s. The response carries an ETag of its content and may be kept by the
     browser only to be revalidated (private, no-cache): while nothing changes, each poll is answered 304 without a

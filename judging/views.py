@@ -167,7 +167,7 @@ def panel(request, competition_pk, stage):
             form.add_error(None, exc)
     assignments = (Assignment.objects.filter(panel__competition=competition, panel__stage=stage)
                    .select_related("judge__user", "proposal", "conflict").order_by("proposal__title", "judge_id"))
-    loads = {}
+    loads: dict[Judge, int] = {}
     for a in assignments:
         loads[a.judge] = loads.get(a.judge, 0) + 1
     return render(request, "judging/panel.html", {"competition": competition, "stage": stage, "form": form,

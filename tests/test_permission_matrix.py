@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from judging import services as judging
 from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
 from tests import factories
+from tests.builders import build_round
 from venture.awards import services as awards
 from venture.awards.models import Award, Objection
 from venture.organizations.models import Invitation
@@ -216,8 +217,6 @@ def test_every_url_has_an_entry():
 def build_world():
     """A round that went all the way: finalists of organizations A and B judged, frozen, signed off, awarded,
     noticed, closed, A's agreement signed and its project supervised."""
-    from tests.venture.test_awards import build_round
-
     c, staff, auditor, props = build_round()
     p_a, p_b = props[0], props[1]
     factories.budget(p_a, [("人员经费", 30000, 1), ("活动经费", 70000, 1)])

@@ -171,7 +171,7 @@ def strip_plot(
         height = (28 if title else 8) + row_height * max(len(rows), 1) + 28
     if not rows:
         return _empty(width, height, title)
-    body = []
+    body: list[str] = []
     top = _title(body, title, width)
     label_width = min(max(_text_width(label) for label, _values in rows) + 12, width * 0.35)
     shown_marks = {label: value_format(value) for label, value in marks.items() if _finite(value) is not None}
@@ -230,7 +230,7 @@ def bar_chart(items, *, width=640, height=None, title=None, value_format=_fmt, h
         height = (28 if title else 8) + (bar_height + gap) * max(len(rows), 1) + 8
     if not rows:
         return _empty(width, height, title)
-    body = []
+    body: list[str] = []
     top = _title(body, title, width)
     label_width = min(max(_text_width(label) for label, _v, _f in rows) + 12, width * 0.35)
     numbers = [number for _l, _v, number in rows if number is not None]
@@ -272,7 +272,7 @@ def grouped_bars(categories, series, *, width=640, height=320, title=None, value
     names = list(series)
     if not categories or not names:
         return _empty(width, height, title)
-    body = []
+    body: list[str] = []
     top = _title(body, title, width)
     legend_y = top + 6
     body.extend(_legend(names, 56, legend_y, width - 56))
@@ -339,7 +339,7 @@ def line_chart(points_by_series, *, width=640, height=320, title=None, value_for
     points = [p for values in series.values() for p in values]
     if not points:
         return _empty(width, height, title)
-    body = []
+    body: list[str] = []
     top = _title(body, title, width)
     legend_y = top + 6
     body.extend(_legend(list(series), 56, legend_y, width - 56))

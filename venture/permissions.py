@@ -12,7 +12,9 @@ higher app that lets more people do a lower app's action (a judge cleared of con
 its predicate with ``extend``, so the lower app never has to know about it.
 """
 
+from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
@@ -20,10 +22,13 @@ from django.shortcuts import get_object_or_404
 
 from venture.roles import Role
 
+# predicate(user, obj): truthy when the user may do the action on obj (obj is None for a page without an object)
+Predicate = Callable[[Any, Any], object]
+
 # action -> the predicate of the app that owns the action
-_RULES = {}
+_RULES: dict[str, Predicate] = {}
 # action -> predicates added by higher apps; the action is allowed when the owner's or any of these says yes
-_EXTENSIONS = {}
+_EXTENSIONS: dict[str, list[Predicate]] = {}
 
 
 def register(action, predicate):

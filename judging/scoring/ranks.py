@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.stats import rankdata
 
@@ -108,7 +109,7 @@ def rank(
         return _r2(vals)
 
     keys["score"] = column_key("score")
-    xr = None
+    xr: np.ndarray | None = None  # the judges' rounded totals, built once when a rule needs them
     for kind, arg in rules[1:]:
         if kind == "median":
             keys["median"] = column_key("median")
@@ -147,6 +148,7 @@ def rank(
 
     def key_for(kind_label: str, members: np.ndarray) -> np.ndarray | None:
         if kind_label == "head_to_head":
+            assert xr is not None  # built in the loop above for every head_to_head rule
             sub = xr[members]
             prefer = (sub[:, None, :] > sub[None, :, :]).sum(axis=-1)
             beats = prefer > prefer.T
@@ -210,7 +212,7 @@ def rank(
     return out
 
 
-def _competition_ranks(scores: np.ndarray) -> np.ndarray:
+def _competition_ranks(scores: np.ndarray) -> npt.NDArray[np.int_]:
     """Rank by rounded score along the last axis, 1 = best, equal scores share the best rank; NaN ranks last."""
     s = _r2(scores)
     s = np.where(np.isnan(s), -np.inf, s)
@@ -283,7 +285,7 @@ def rank_round(
     ranked["mean_rank"] = _competition_ranks(ranked["mean"].to_numpy(dtype=float))
     table = ranked.join(means.add_prefix("avg_"), how="left")
     table.attrs.update(ranked.attrs)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if method == "trimmed_mean" and int(aggregated["n_judges"].min()) < TRIM_WARN_BELOW_JUDGES:
         warnings = ("few_judges",)
     return RoundRanking(

@@ -116,7 +116,7 @@ def method_sensitivity(
         cols[f"top_k_{m}"] = r <= top_k
         members.append(r <= top_k)
     inside = np.vstack(members)
-    cols["membership_differs"] = inside.any(axis=0) & ~inside.all(axis=0)
+    cols["membership_differs"] = np.asarray(inside.any(axis=0) & ~inside.all(axis=0))  # per proposal (axis 0 = methods)
     out = pd.DataFrame(cols, index=panel.proposals)
     return out.sort_values(f"rank_{methods[0]}", kind="stable")
 

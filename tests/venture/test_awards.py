@@ -8,14 +8,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from judging import services as judging
 from tests import factories
+from tests.builders import build_round
 from venture.audit.models import AuditEvent
 from venture.awards import services
 from venture.awards.models import Award, AwardGrade, GrantAgreement, Objection, PublicNotice
 from venture.awards.workdays import add_working_days
 from venture.proposals.models import Proposal
-from venture.results import services as results
 
 # --- Working days ----------------------------------------------------------------------------------------------------
 
@@ -36,30 +35,6 @@ def test_year_outside_the_calendar_counts_monday_to_friday_and_says_so():
 
 
 # --- A frozen, signed-off round -------------------------------------------------------------------------------------
-
-
-def build_round(pool="250000.00", rule="stop", requested=("100000", "90000", "80000", "60000")):
-    c = factories.competition(stage="final", fund_pool=Decimal(pool), funding_rule=rule,
-                              max_grant=Decimal("100000.00"))
-    staff = factories.user("staff_aw", role="staff")
-    auditor = factories.user("auditor_aw", role="auditor")
-    judges = [factories.judge(f"aw{i}") for i in range(3)]
-    props = []
-    for i, amount in enumerate(requested):
-        owner = factories.user(f"applicant_x{i}", email=f"owner{i}@example.org")
-        props.append(factories.proposal(c, factories.organization(owner=owner), status="finalist",
-                                        title=f"项目{'甲乙丙丁戊'[i]}", requested=Decimal(amount)))
-    assignments = factories.final_panel(c, judges, props)
-    criteria = list(c.criteria.all())
-    for rank, p in enumerate(props):  # 项目甲 best, then 乙, 丙, 丁
-        for j in judges:
-            pts = [Decimal(x) for x in (24 - rank, 23 - rank, 28 - rank, 18 - rank)]
-            judging.save_sheet(assignment=assignments[(j.pk, p.pk)], by=j.user, points=dict(zip(
-                [cr.pk for cr in criteria], pts, strict=True)), comment="说明", expected_version=0, submit=True)
-    snapshot = results.freeze_results(competition=c, by=staff)
-    results.sign_off(snapshot=snapshot, by=auditor)
-    c.refresh_from_db()
-    return c, staff, auditor, props
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.db import connection
 from judging import services as judging
 from judging.models import Assignment, ScoreSheet, SheetStatus
 from tests import factories
-from tests.venture.test_awards import build_round
+from tests.builders import build_round, funded_project
 from venture.awards import services as awards
 from venture.awards.models import Award, AwardStatus
 from venture.competitions.models import BudgetCategory
@@ -82,17 +82,6 @@ def test_five_staff_awarding_at_once_never_exceed_the_pool():
 
 
 # --- Tranches ---------------------------------------------------------------------------------------------------------
-
-
-def funded_project():
-    """A signed agreement with its workspace: build_round → awards → notice → close → sign (tranches 50/30/20)."""
-    c, staff, auditor, props = build_round()
-    awards.propose_awards(competition=c, by=staff)
-    notice = awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
-    agreements = awards.close_notice(competition=c, by=staff, today=notice.ends_on + datetime.timedelta(days=1))
-    agreement = next(a for a in agreements if a.award.proposal_id == props[0].pk)  # 项目甲, 100,000
-    project = supervision.sign_agreement(agreement=agreement, signed_on=datetime.date(2025, 10, 20), by=staff)
-    return project, staff
 
 
 def _pass_evaluations(project, by):

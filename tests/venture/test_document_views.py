@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from judging.models import Assignment, Score, ScoreSheet, SheetStatus
 from tests import factories
-from tests.venture.test_awards import build_round
+from tests.builders import build_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award

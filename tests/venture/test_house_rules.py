@@ -11,7 +11,7 @@ import pytest
 from django.template import Context, Template
 
 from tests import factories
-from tests.venture.test_supervision import build_funded, evaluate
+from tests.builders import build_funded, evaluate
 from venture import money
 from venture.awards.models import Award
 from venture.awards.services import _check_amount

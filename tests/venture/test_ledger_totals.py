@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.venture.test_supervision import build_funded, day, evaluate, line, spend
+from tests.builders import build_funded, day, evaluate, line, spend
 from venture.accounts.models import User
 from venture.audit.models import AuditEvent
 from venture.competitions.models import BudgetCategory

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tests import factories
-from tests.venture.test_awards import build_round
+from tests.builders import build_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award, GrantAgreement, PublicNotice

@@ -8,7 +8,7 @@ import pypdf
 import pytest
 
 from tests import factories
-from tests.venture.test_concurrency import funded_project
+from tests.builders import funded_project
 from venture import permissions
 
 CONTACTS = ["13800138000", "示范市建设路1号"]  # the factory organization's mobile and address

@@ -20,7 +20,7 @@ from judging import scoring
 from judging import services as judging_services
 from judging.models import Score, ScoreSheet
 from tests import factories
-from tests.venture.test_awards import build_round as signed_off_round
+from tests.builders import build_round as signed_off_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.documents.results_report import report_table

@@ -5,7 +5,6 @@ import datetime
 import io
 import re
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -15,20 +14,16 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from pypdf import PdfReader
 
-from judging import services as judging
 from tests import factories
-from tests.venture.test_awards import build_round
+from tests.builders import BUDGET, PDF, SIGNED, START, TODAY, build_funded, build_round, day, evaluate, line, spend
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award
 from venture.awards.services import create_agreement
 from venture.competitions.models import BudgetCategory
 from venture.exports import to_xlsx_bytes
-from venture.proposals.models import Indicator, Milestone
-from venture.results import services as results
 from venture.supervision import queries, services
 from venture.supervision.models import (
     EvaluationCriterion,
@@ -39,12 +34,7 @@ from venture.supervision.models import (
     Rectification,
 )
 
-TODAY = timezone.localdate()
-START = TODAY - datetime.timedelta(days=120)  # projects run START .. START + 180 days
-SIGNED = START + datetime.timedelta(days=5)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-BUDGET = [("人员经费", 3000, 5), ("活动经费", 500, 80), ("管理费", 5000, 1)]  # 15,000 + 40,000 + 5,000 = 60,000
 
 
 @pytest.fixture(autouse=True)
@@ -53,79 +43,9 @@ def _english(_test_settings, settings):
     settings.LANGUAGE_CODE = "en"
 
 
-def day(n):
-    return START + datetime.timedelta(days=n)
-
-
-def _proposal(c, title, owner=None):
-    p = factories.proposal(c, factories.organization(owner=owner), status="finalist", title=title,
-                           requested=Decimal("60000.00"))
-    factories.budget(p, BUDGET)
-    Indicator.objects.create(proposal=p, name="服务骑手人次", target=Decimal("200"), unit="人次")
-    Milestone.objects.create(proposal=p, date=day(30), title="启动仪式")
-    return p
-
-
-def _rubric(c):
-    for kind in ("midterm", "final"):
-        for i, (name, pts) in enumerate([("执行进度", 40), ("资金使用", 30), ("服务成效", 30)]):
-            EvaluationCriterion.objects.create(competition=c, kind=kind, name=name, max_points=Decimal(pts), order=i)
-
-
-def build_funded():
-    """Two funded projects of one round, made the way the round makes them: scores frozen and signed off, awards
-    proposed, the notice published in the past and closed, then each agreement signed (SIGNED, after START)."""
-    c = factories.competition(stage="final", fund_pool=Decimal("250000.00"), max_grant=Decimal("100000.00"),
-                              project_start_earliest=START, project_end_latest=START + datetime.timedelta(days=400))
-    staff = factories.user("staff_sv", role="staff")
-    auditor = factories.user("auditor_sv", role="auditor")
-    supervisor = factories.user("supervisor_sv", role="supervisor")
-    judges = [factories.judge(f"sv{i}") for i in range(3)]
-    owners = [factories.user(f"applicant_sv{i}", email=f"sv{i}@example.org") for i in range(2)]
-    props = [_proposal(c, f"督导项目{'甲乙'[i]}", owner) for i, owner in enumerate(owners)]
-    assignments = factories.final_panel(c, judges, props)
-    criteria = list(c.criteria.all())
-    for rank, p in enumerate(props):
-        for j in judges:
-            pts = [Decimal(x) for x in (24 - rank, 23 - rank, 28 - rank, 18 - rank)]
-            judging.save_sheet(assignment=assignments[(j.pk, p.pk)], by=j.user, points=dict(zip(
-                [cr.pk for cr in criteria], pts, strict=True)), comment="说明", expected_version=0, submit=True)
-    results.sign_off(snapshot=results.freeze_results(competition=c, by=staff), by=auditor)
-    awards.propose_awards(competition=c, by=staff)
-    awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
-    agreements = awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 12))
-    projects = [services.sign_agreement(agreement=a, signed_on=SIGNED, by=staff) for a in agreements]
-    projects[0].supervisors.add(supervisor)
-    _rubric(c)
-    c.refresh_from_db()
-    return SimpleNamespace(competition=c, staff=staff, auditor=auditor, supervisor=supervisor, judge=judges[0].user,
-                           owner=owners[0], other=owners[1], project=projects[0], other_project=projects[1],
-                           agreements=agreements)
-
-
 @pytest.fixture
 def f(db):
     return build_funded()
-
-
-def line(project, category):
-    return project.lines.get(category__name=category)
-
-
-def spend(project, amount, category="活动经费", date=None, by=None, receipt=None, payee="示范市文具店", **extra):
-    extra.setdefault("line", line(project, category) if category else None)
-    return services.record_expenditure(
-        project=project, by=by, date=date or day(10),
-        amount=Decimal(amount), payee=payee, description="活动物资", voucher_no="PZ-1",
-        receipt=receipt if receipt is not None else (SimpleUploadedFile("r.pdf", PDF) if Decimal(amount) > 500
-                                                     else None), **extra)
-
-
-def evaluate(f, kind, points, project=None):
-    project = project or f.project
-    criteria = list(f.competition.evaluation_criteria.filter(kind=kind))
-    return services.evaluate(project=project, kind=kind, by=f.supervisor,
-                             points=dict(zip(criteria, [Decimal(p) for p in points], strict=True)), comment="评语")
 
 
 # --- The workspace opened from the agreement ---------------------------------------------------------------------

@@ -97,7 +97,9 @@ class CompetitionForm(forms.ModelForm):
         if step is not None:
             self.initial["score_step"] = services.format_number(step)
         codes = [(c.code, f"{c.code} · {c.name}") for c in (competition.criteria.all() if competition else [])]
-        self.fields["tiebreak_criterion"].choices = [("", _("None"))] + codes
+        tiebreak = self.fields["tiebreak_criterion"]
+        assert isinstance(tiebreak, forms.ChoiceField)
+        tiebreak.choices = [("", _("None")), *codes]
         for field in self.fields.values():
             field.label = capfirst(field.label)
         self.warnings = [] if self.is_bound else self._warnings(self.initial)
@@ -177,7 +179,7 @@ class RowFormSet(forms.BaseFormSet):
     """A whole related set on one page: rows are kept, changed, added (empty rows at the end) or deleted (tick),
     and put in order by the "Order" column. ``rows()`` is what the service function takes."""
 
-    row_fields = []
+    row_fields: list[str] = []
     default_extra = 3  # empty rows offered below the existing ones ...
     min_rows = 0  # ... or more, so that a new round shows at least this many rows
 

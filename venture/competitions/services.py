@@ -101,7 +101,7 @@ def opening_problems(competition):
 def check_settings(values):
     """Cross-field rules of a round's settings. ``values`` maps field names to cleaned values; a rule whose values are
     missing (because the field itself was invalid) is skipped. Raises ValidationError keyed by field."""
-    errors = {}
+    errors: dict[str, list[ValidationError]] = {}
 
     def add(field, message, code):
         errors.setdefault(field, []).append(ValidationError(message, code=code))
@@ -350,7 +350,7 @@ def _normalize_budget_categories(rows):
 
 def check_budget_category(row):
     """Rules for one budget category; raises ValidationError keyed by field."""
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     if row.get("cap_percent") is not None and not 0 < row["cap_percent"] <= HUNDRED:
         errors["cap_percent"] = _("A cap is more than 0 and at most 100 per cent; leave it empty for no cap.")
     if row.get("cap_amount") is not None:

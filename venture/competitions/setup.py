@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-_PARTS = []
+_PARTS: list["SetupPart"] = []
 
 
 @dataclass(frozen=True)

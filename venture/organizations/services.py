@@ -3,7 +3,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,13 +33,20 @@ def identity(organization):
     }
 
 
+def _column(name):
+    """The Organization model field ``name`` (a column of its own, as every identity and audited field is)."""
+    field = Organization._meta.get_field(name)
+    assert isinstance(field, models.Field), name
+    return field
+
+
 def list_separator():
     return pgettext("list separator", ", ")
 
 
 def identity_labels():
     """The identity fields' labels as one phrase in the UI language, e.g. for the edit form's warning."""
-    return list_separator().join(str(Organization._meta.get_field(name).verbose_name) for name in IDENTITY_FIELDS)
+    return list_separator().join(str(_column(name).verbose_name) for name in IDENTITY_FIELDS)
 
 
 def _identity_values(organization):
@@ -89,13 +96,13 @@ def update_organization(*, organization, by, data):
     stored = Organization.objects.select_for_update().get(pk=organization.pk)  # the form changed ``organization``
     before, before_identity = snapshot(stored, AUDITED_FIELDS), _identity_values(stored)
     for name, value in data.items():
-        Organization._meta.get_field(name).save_form_data(stored, value)
+        _column(name).save_form_data(stored, value)
     stored.save()
     changed = [name for name, value in _identity_values(stored).items() if value != before_identity[name]]
     record(actor=by, action="organization.update", obj=stored, before=before,
            after={**snapshot(stored, AUDITED_FIELDS), "identity_changed": changed})
     if changed and stored.status == OrgStatus.VERIFIED:
-        labels = list_separator().join(str(Organization._meta.get_field(name).verbose_name) for name in changed)
+        labels = list_separator().join(str(_column(name).verbose_name) for name in changed)
         why = _("its identity changed (%(fields)s)") % {"fields": labels}
         _transition(stored, OrgStatus.PENDING, by, note=why, after={"identity_changed": changed})
         _tell_staff(stored, why)

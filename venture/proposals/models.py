@@ -23,7 +23,7 @@ class ProposalStatus(models.TextChoices):
 
 S = ProposalStatus
 # Allowed transitions, in one table; venture.proposals.services.transition performs them.
-PROPOSAL_TRANSITIONS = {
+PROPOSAL_TRANSITIONS: dict[str, set[ProposalStatus]] = {
     S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
     S.SUBMITTED: {S.RETURNED, S.WITHDRAWN, S.ELIGIBLE, S.INELIGIBLE},
     S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},

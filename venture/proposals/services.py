@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from venture.audit.services import record, snapshot
+from venture.competitions.models import BudgetCategory
 from venture.money import format_money
 from venture.organizations.models import OrgStatus
 
@@ -186,7 +187,7 @@ def submission_problems(proposal, at=None):
                     field="cofunding_amount"))
     # Caps per budget category: the violation is shown next to each line of that category.
     if lines and total > 0:
-        by_category = {}
+        by_category: dict[BudgetCategory, list[int]] = {}  # indexes of the lines in each category
         for idx, line in enumerate(lines):
             by_category.setdefault(line.category, []).append(idx)
         for category, indexes in by_category.items():

@@ -171,7 +171,7 @@ class ReportStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
 
 
-REPORT_TRANSITIONS = {
+REPORT_TRANSITIONS: dict[str, set[ReportStatus]] = {
     ReportStatus.DUE: {ReportStatus.SUBMITTED},
     ReportStatus.SUBMITTED: {ReportStatus.ACCEPTED, ReportStatus.CHANGES},
     ReportStatus.CHANGES: {ReportStatus.SUBMITTED},

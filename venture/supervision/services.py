@@ -278,10 +278,10 @@ def send_report_reminders(*, today=None, dry_run=False, horizon=REMINDER_HORIZON
     [(organization, recipients, reports)] — what was sent, or with ``dry_run`` what would be, sending nothing."""
 
     today = today or timezone.localdate()
-    by_org = {}
+    by_org: dict[int, list[ProgressReport]] = {}
     for report in reports_to_remind(today, horizon, every):
         by_org.setdefault(report.project.organization_id, []).append(report)
-    emails = {}
+    emails: dict[int, list[str]] = {}
     for m in Membership.objects.filter(organization_id__in=by_org, user__is_active=True).exclude(
             user__email="").select_related("user").order_by("user__username"):
         emails.setdefault(m.organization_id, []).append(m.user.email)
@@ -324,9 +324,9 @@ def _refresh_totals(project):
 def check_expenditure(project, *, date, line, category, amount, receipt, lines_by_pk=None):
     """Field errors for one ledger entry, as {field: message}; empty when it may be recorded."""
     errors = {}
-    if amount is None or amount <= 0:
+    if amount is None or not Decimal(amount).is_finite() or amount <= 0:  # NaN and infinity are no amounts either
         errors["amount"] = _("An amount is more than zero.")
-    elif Decimal(amount).as_tuple().exponent < -2:
+    elif int(Decimal(amount).as_tuple().exponent) < -2:  # finite here, so the exponent is a number
         errors["amount"] = _("Use at most two decimal places (fen).")
     if date is None:
         errors["date"] = _("Enter the date.")
@@ -340,7 +340,7 @@ def check_expenditure(project, *, date, line, category, amount, receipt, lines_b
     if category is not None and category.competition_id != project.competition_id:
         errors["category"] = _("That budget category is not part of this round.")
     threshold = project.competition.receipt_threshold
-    if amount is not None and amount > threshold and not receipt and "amount" not in errors:
+    if "amount" not in errors and amount > threshold and not receipt:
         errors["receipt"] = _("A receipt is required for amounts above %(x)s.") % {"x": format_money(threshold)}
     return errors
 
