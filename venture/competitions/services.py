@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from venture.audit.services import record, snapshot
 from venture.validators import validate_money
 
-from . import setup
+from . import policy, setup
 from .models import (
     MANUAL_STAGES,
     STAGE_TRANSITIONS,
@@ -211,6 +211,8 @@ def update_competition(*, competition, by, data):
     before = _settings_snapshot(competition)
     for field, value in data.items():
         setattr(competition, field, value)
+    if any(_differs(getattr(competition, field), old[field]) for field in policy.MONEY_SETTINGS):
+        policy.ensure(competition, policy.Part.MONEY)
     check_settings({field: getattr(competition, field) for field in SETTINGS_FIELDS})
     if competition.tiebreak_criterion != old["tiebreak_criterion"]:
         _check_tiebreak(competition, competition.tiebreak_criterion)
@@ -224,6 +226,16 @@ def update_competition(*, competition, by, data):
     record(actor=by, action="competition.update", obj=competition,
            before={field: before[field] for field in changed}, after=after)
     return competition
+
+
+def _differs(new, old):
+    """A changed setting, comparing money and decimals by value (100000 and 100000.00 are the same)."""
+    if isinstance(old, Decimal) and new is not None:
+        try:
+            return Decimal(new) != old
+        except ArithmeticError:
+            return True
+    return new != old
 
 
 # --- Related sets: shared machinery ---------------------------------------------------------------------------------
@@ -280,13 +292,16 @@ def row_errors(label, exc):
 
 @transaction.atomic
 def save_rows(*, competition, by, model, rows, check, fields, action, audit_key, audited=None, key=None,
-              first_order=0, scope=None, audit_extra=None):
+              first_order=0, scope=None, audit_extra=None, part=None):
     """Replace one of the round's related sets, the shape every ``save_*`` of a set-up step shares: lock the round,
     check (``check(competition, rows, current)`` returns the normalized rows or raises ValidationError; ``current``
     is the set as stored), snapshot, sync (see ``sync_rows``), and write one audit event ``action`` when something
     changed, the set under ``audit_key`` (the ``audited`` fields, by default the id and ``fields``) before and after,
-    with ``audit_extra`` beside it. ``scope`` narrows the set to part of the round's rows (one evaluation's rubric)."""
+    with ``audit_extra`` beside it. ``scope`` narrows the set to part of the round's rows (one evaluation's rubric).
+    ``part`` names the set in the stage policy, which is asked under the round's lock."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
+    if part is not None:
+        policy.ensure(competition, part)
     scope = scope or {}
     stored = model.objects.filter(competition=competition, **scope)
     current = list(stored)
@@ -399,7 +414,7 @@ def save_budget_categories(*, competition, by, budget_categories):
 
     return save_rows(competition=competition, by=by, model=BudgetCategory, rows=budget_categories, check=check,
                      fields=BUDGET_CATEGORY_FIELDS, key="name", action="competition.budget_categories",
-                     audit_key="budget_categories")
+                     audit_key="budget_categories", part=policy.Part.BUDGET_RULES)
 
 
 # --- Tranche plan ---------------------------------------------------------------------------------------------------
@@ -428,7 +443,7 @@ def save_tranche_plan(*, competition, by, tranches):
     return save_rows(competition=competition, by=by, model=TranchePlanItem, rows=tranches,
                      check=lambda competition, rows, current: check_tranche_plan(rows),
                      fields=TRANCHE_FIELDS, audited=["order", *TRANCHE_FIELDS], first_order=1,
-                     action="competition.tranche_plan", audit_key="tranche_plan")
+                     action="competition.tranche_plan", audit_key="tranche_plan", part=policy.Part.TRANCHE_PLAN)
 
 
 def format_number(value):
