@@ -97,7 +97,7 @@ class PublicNoticeVersion(models.Model):
     identities = models.JSONField(default=dict, blank=True)
     # The awards as this version listed them: [{"proposal", "title", "rank", "grade", "amount", "party"}].
     awards = models.JSONField(default=list)
-    total = models.DecimalField(_("total"), **MONEY)
+    total = models.DecimalField(_("total awarded"), **MONEY)
     superseded_at = models.DateTimeField()
     superseded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                       related_name="+")

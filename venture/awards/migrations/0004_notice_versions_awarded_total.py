@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(blank=True, verbose_name='notice text')),
                 ('identities', models.JSONField(blank=True, default=dict)),
                 ('awards', models.JSONField(default=list)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total')),
+                ('total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total awarded')),
                 ('superseded_at', models.DateTimeField()),
                 ('reason', models.TextField(verbose_name='reason for the change')),
                 ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='awards.publicnotice')),
