@@ -8,16 +8,20 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
+from judging import services as judging_services
 from tests import factories
 from tests.venture.test_awards import build_round
+from tests.venture.test_competition_setup import set_evaluation_rubrics
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award, PublicNotice, PublicNoticeVersion
 from venture.competitions import policy
 from venture.competitions import services as rounds
 from venture.competitions.models import Competition, Stage
+from venture.home.queries import judge_home
+from venture.results import services as results
 
 FROZEN_EN = ("The results of this round are frozen (stage: Results), so its %s can no longer change. Only an audited "
              "unlock that invalidates the frozen results reopens them.")
@@ -61,8 +65,7 @@ def test_policy_answers_by_stage(english):
         assert set(policy.refusals(competition)) == refused, stage
     competition.stage = Stage.FINAL
     assert policy.refusal(competition, "sheets", panel_stage=Stage.FINAL) == ""
-    assert policy.refusal(competition, "sheets", panel_stage=Stage.PRESCORING) == (
-        "Scoring for this panel is closed (stage: Final review (roadshow)).")
+    assert policy.refusal(competition, "sheets", panel_stage=Stage.PRESCORING) == "Scoring for this stage is closed."
 
 
 # --- Found 1: the round's money settings, budget rules and tranche plan after the freeze ----------------------------
@@ -264,3 +267,113 @@ def test_the_award_page_shows_the_reason_instead_of_the_form(client, noticed, la
     body = client.get(f"/results/round/{c.pk}/awards/").content.decode()
     assert reason % part in body
     assert f"/results/awards/{b.pk}/edit/" not in body
+
+
+# --- Found 6: stage changes with guardrails ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_opening_before_the_opening_time_needs_a_confirmation_that_names_it_and_a_reason(english):
+    staff = factories.user("staff_g", role="staff")
+    opens = timezone.now() + datetime.timedelta(days=5)
+    c = factories.competition(stage=Stage.DRAFT, opens_at=opens, closes_at=opens + datetime.timedelta(days=30))
+    set_evaluation_rubrics(c)
+    when = timezone.localtime(opens).strftime("%Y-%m-%d %H:%M")
+    message = (f"The call opens on {when}. Opening it now makes it public before then; applications are accepted only "
+               "from that time. Confirm it and give the reason to go ahead.")
+    for confirm, note in [(False, "提前发布"), (True, "  ")]:
+        with pytest.raises(ValidationError) as exc:
+            rounds.advance_stage(competition=c, to=Stage.OPEN, by=staff, confirm=confirm, note=note)
+        assert exc.value.messages == [message]
+    c.refresh_from_db()
+    assert c.stage == Stage.DRAFT
+    rounds.advance_stage(competition=c, to=Stage.OPEN, by=staff, confirm=True, note="提前发布以便宣传")
+    event = AuditEvent.objects.get(action="competition.stage")
+    assert (event.before, event.after["stage"], event.note) == ({"stage": "draft"}, "open", "提前发布以便宣传")
+    assert event.after["early"].startswith(f"The call opens on {when}.")
+    c.refresh_from_db()
+    assert not c.is_accepting()
+
+
+@pytest.fixture
+def drafting(db):
+    """An open round three weeks before its deadline: 3 drafts (one returned) from 2 organizations, 1 submitted."""
+    c = factories.competition(stage=Stage.OPEN, closes_at=timezone.now() + datetime.timedelta(days=21))
+    org_a, org_b, org_c = (factories.organization() for _ in range(3))
+    for org, status in [(org_a, "draft"), (org_a, "draft"), (org_b, "returned"), (org_c, "submitted")]:
+        factories.proposal(c, org, status=status)
+    return c
+
+
+def test_closing_before_the_deadline_names_the_drafts_locked_out(english, drafting):
+    c = drafting
+    staff = factories.user("staff_g", role="staff")
+    deadline = timezone.localtime(c.closes_at).strftime("%Y-%m-%d %H:%M")
+    with pytest.raises(ValidationError) as exc:
+        rounds.advance_stage(competition=c, to=Stage.SCREENING, by=staff)
+    assert exc.value.messages == [
+        f"The published deadline is {deadline}. Closing applications now, 3 drafts from 2 organizations will be "
+        "locked out. Confirm it and give the reason to go ahead."]
+    rounds.advance_stage(competition=c, to=Stage.SCREENING, by=staff, confirm=True, note="上级要求提前截止")
+    event = AuditEvent.objects.get(action="competition.stage")
+    assert event.note == "上级要求提前截止"
+    assert "3 drafts from 2 organizations will be locked out" in event.after["early"]
+
+
+@pytest.mark.parametrize("language, text, refused", [
+    ("en", "Closing applications now, 3 drafts from 2 organizations will be locked out.",
+     "Confirm it and give the reason to go ahead."),
+    ("zh-hans", "现在截止申报，将有 2 家机构的 3 份草稿无法再提交。", "请确认并填写原因后再继续。"),
+])
+def test_the_round_page_asks_for_the_confirmation_and_the_reason(client, drafting, language, text, refused):
+    c = drafting
+    client = client_in(client, factories.user("staff_g", role="staff"), language)
+    body = client.get(f"/rounds/{c.pk}/").content.decode()
+    assert text in body
+    assert 'name="confirm"' in body and 'name="reason"' in body
+    response = client.post(f"/rounds/{c.pk}/advance/", {"to": "screening"}, follow=True)
+    assert refused in " ".join(str(m) for m in response.context["messages"])
+    assert Competition.objects.get(pk=c.pk).stage == Stage.OPEN
+    client.post(f"/rounds/{c.pk}/advance/", {"to": "screening", "confirm": "1", "reason": "提前截止"})
+    assert Competition.objects.get(pk=c.pk).stage == Stage.SCREENING
+
+
+@pytest.mark.parametrize("language, status, opens_text", [
+    ("en", "Opens on", "Applications open on"), ("zh-hans", "开放申报时间", "申报将于")])
+def test_the_public_call_page_counts_down_to_the_opening(client, db, language, status, opens_text):
+    opens = timezone.now() + datetime.timedelta(days=5)
+    c = factories.competition(stage=Stage.OPEN, opens_at=opens, closes_at=opens + datetime.timedelta(days=30))
+    client.cookies["django_language"] = language
+    body = client.get(f"/calls/{c.pk}/").content.decode()
+    when = timezone.localtime(opens).strftime("%Y-%m-%d %H:%M")
+    assert f"{status}" in body and when in body and opens_text in body
+    assert f'data-countdown="{timezone.localtime(opens).isoformat()}"' in body
+    for wrong in {"en": ("Open for applications", "Applications are closed."), "zh-hans": ("申报中", "申报已截止")}[language]:
+        assert wrong not in body
+    assert status in client.get("/calls/").content.decode()
+
+
+@pytest.mark.django_db
+def test_confirming_finalists_cancels_the_open_prescoring_tasks(english):
+    staff = factories.user("staff_g", role="staff")
+    c = factories.competition(stage=Stage.PRESCORING, finalist_quota=1)
+    judges = [factories.judge(f"pre{i}") for i in range(3)]
+    p1, p2, p3 = [factories.proposal(c, factories.organization(), status="eligible", title=f"预评{i}")
+                  for i in range(1, 4)]
+    assignments = factories.final_panel(c, judges, [p1, p2, p3], stage="prescoring",
+                                        recused=[(judges[2], p3)], pending=[(judges[2], p1)])
+    criteria = [cr.pk for cr in c.criteria.all()]
+    for (judge_pk, _proposal_pk), a in assignments.items():
+        if judge_pk != judges[2].pk:
+            judging_services.save_sheet(assignment=a, by=a.judge.user, points=dict.fromkeys(criteria, Decimal("15")),
+                                        comment="说明", expected_version=0, submit=True)
+    # judges[2]: p1 undeclared, p2 a draft sheet, p3 recused.
+    judging_services.save_sheet(assignment=assignments[(judges[2].pk, p2.pk)], by=judges[2].user,
+                                points={criteria[0]: Decimal("10")}, comment="", expected_version=0)
+    assert len(judge_home(judges[2].user)["assignments"]) == 3
+    decision = results.decide_finalists(competition=c, chosen={p1.pk}, by=staff)
+    assert decision.cancelled_tasks == [("pre2", "预评1"), ("pre2", "预评2")]
+    assert [a.proposal for a in judge_home(judges[2].user)["assignments"]] == [p3]  # the recusal stays on record
+    assert len(judge_home(judges[0].user)["assignments"]) == 3  # submitted sheets stay
+    event = AuditEvent.objects.get(action="panel.cancel_open")
+    assert event.before["open"] == [[judges[2].pk, p1.pk], [judges[2].pk, p2.pk]]

@@ -129,6 +129,18 @@ class Competition(models.Model):
         at = at or timezone.now()
         return self.stage == Stage.OPEN and self.opens_at <= at < self.closes_at
 
+    def opens_later(self, at=None):
+        """The call is public (opened ahead of its opening time) but accepts applications only from ``opens_at``."""
+        at = at or timezone.now()
+        return self.stage == Stage.OPEN and at < self.opens_at
+
+    @property
+    def public_status(self):
+        """The status the public pages show: "opens on …" before the opening time, else the stage."""
+        if self.opens_later():
+            return _("Opens on %(day)s") % {"day": timezone.localtime(self.opens_at).strftime("%Y-%m-%d %H:%M")}
+        return self.get_stage_display()
+
     @property
     def rubric_locked(self):
         """For templates: whether the stage policy (``policy``) refuses a rubric change now."""

@@ -86,7 +86,7 @@ def _stage_refusal(competition, part, panel_stage):
         if part == Part.AWARDS and stage != Stage.RESULTS:
             return _("Awards are made only once the results are frozen (stage: %(stage)s).") % {"stage": label}
     if part == Part.SHEETS and panel_stage is not None and stage != panel_stage:
-        return _("Scoring for this panel is closed (stage: %(stage)s).") % {"stage": label}
+        return _("Scoring for this stage is closed.")
     return ""
 
 

@@ -57,10 +57,45 @@ TRANCHE_FIELDS = ["percent", "condition"]
 # --- Stage --------------------------------------------------------------------------------------------------------
 
 
+# Who counts the applications a closing would lock out: the proposals app registers it (its apps.py), since this app
+# may not import it. ``counter(competition)`` returns (drafts, organizations).
+_lockout_counters = []
+
+
+def register_lockout_counter(counter):
+    if counter not in _lockout_counters:
+        _lockout_counters.append(counter)
+
+
+def early_consequence(competition, to, now=None):
+    """What moving the round to ``to`` now does ahead of its published times, to be confirmed with a reason; "" when
+    the change is on time. Opening before the opening time makes the call public early (it still accepts
+    applications only from the opening time); closing before the deadline locks out whoever is still drafting."""
+    now = now or timezone.now()
+    current = Stage(competition.stage)
+    if to == Stage.OPEN and current == Stage.DRAFT and now < competition.opens_at:
+        return _("The call opens on %(opens)s. Opening it now makes it public before then; applications are accepted "
+                 "only from that time.") % {"opens": _local(competition.opens_at)}
+    if to == Stage.SCREENING and current == Stage.OPEN and now < competition.closes_at:
+        drafts = organizations = 0
+        for counter in _lockout_counters:
+            n, m = counter(competition)
+            drafts, organizations = drafts + n, organizations + m
+        return _("The published deadline is %(deadline)s. Closing applications now, %(drafts)s drafts from "
+                 "%(organizations)s organizations will be locked out.") % {
+            "deadline": _local(competition.closes_at), "drafts": drafts, "organizations": organizations}
+    return ""
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 @transaction.atomic
-def advance_stage(*, competition, to, by, note="", manual=False):
+def advance_stage(*, competition, to, by, note="", manual=False, confirm=False):
     """Move the round to stage ``to`` by the transition table. ``manual`` (the stage buttons) may not enter the
-    stages that have their own action (results, notice, supervision)."""
+    stages that have their own action (results, notice, supervision). A change ahead of the round's published times
+    (``early_consequence``) needs ``confirm`` and a reason (``note``); the audit event records the consequence."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     current = Stage(competition.stage)
     if manual and to not in MANUAL_STAGES:
@@ -74,10 +109,16 @@ def advance_stage(*, competition, to, by, note="", manual=False):
         problems = opening_problems(competition)
         if problems:
             raise ValidationError(problems)
+    consequence = early_consequence(competition, to)
+    if consequence and not (confirm and note.strip()):
+        raise ValidationError(
+            _("%(consequence)s Confirm it and give the reason to go ahead.") % {"consequence": consequence},
+            code="confirm")
     competition.stage = to
     competition.save(update_fields=["stage", "updated_at"])
-    record(actor=by, action="competition.stage", obj=competition, before={"stage": current.value},
-           after={"stage": to}, note=note)
+    after = {"stage": to, **({"early": consequence} if consequence else {})}
+    record(actor=by, action="competition.stage", obj=competition, before={"stage": current.value}, after=after,
+           note=note)
     return competition
 
 

@@ -36,6 +36,8 @@ def call_detail(request, pk):
         "now": now,
         "remaining": competition.closes_at - now if competition.is_accepting(now) else None,
         "accepting": competition.is_accepting(now),
+        "opens_later": competition.opens_later(now),
+        "until_opening": competition.opens_at - now if competition.opens_later(now) else None,
     })
 
 
@@ -44,7 +46,9 @@ def call_detail(request, pk):
 def round_advance(request, pk):
     competition = permissions.get_for(request.user, "competition.manage", Competition.objects.all(), pk=pk)
     try:
-        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True)
+        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True,
+                               confirm=request.POST.get("confirm") == "1",
+                               note=request.POST.get("reason", "").strip()[:2000])
         messages.success(request, _("Stage changed."))
     except (ValidationError, ValueError) as exc:
         flash_error(request, exc)

@@ -22,7 +22,7 @@ from judging import scoring
 from judging.models import PanelStage, ScoreSheet
 from judging.queries import board, score_frame
 from judging.ranking import tiebreak_chain
-from judging.services import unlock_sheet
+from judging.services import cancel_open_prescoring, unlock_sheet
 from venture.audit.services import record
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
@@ -263,6 +263,10 @@ def decide_finalists(*, competition, chosen, by, note=""):
     ``confirm_finalists`` writes it and the audit event)."""
     candidates = queries.finalist_candidates(competition)
     rows = candidates["rows"]
-    return confirm_finalists(competition=competition, finalists=[r["proposal"] for r in rows
-                                                                 if r["proposal"].pk in chosen],
-                             by=by, source=candidates["source"], ranking=queries.ranking_record(rows), note=note)
+    decision = confirm_finalists(competition=competition, finalists=[r["proposal"] for r in rows
+                                                                     if r["proposal"].pk in chosen],
+                                 by=by, source=candidates["source"], ranking=queries.ranking_record(rows), note=note)
+    # The pre-scoring is over once the finalists are decided: its open tasks are cancelled, named to staff.
+    decision.cancelled_tasks = cancel_open_prescoring(competition=competition, by=by,
+                                                      reason=_("The finalists have been decided."))
+    return decision

@@ -113,5 +113,9 @@ def finalists(request, competition_pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("%(n)s finalists confirmed.") % {"n": decision.finalists.count()})
+            if decision.cancelled_tasks:
+                messages.warning(request, _("%(n)s open pre-scoring tasks were cancelled: %(tasks)s.") % {
+                    "n": len(decision.cancelled_tasks),
+                    "tasks": "; ".join(f"{judge} · {title}" for judge, title in decision.cancelled_tasks)})
             return redirect("results:finalists", competition_pk=competition.pk)
     return render(request, "venture/results/finalists.html", queries.finalists_page(competition))
