@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from judging import services as judging_services
+from judging.models import Score
 from tests import factories
 from tests.venture.test_awards import build_round
 from tests.venture.test_competition_setup import set_evaluation_rubrics
@@ -21,7 +22,9 @@ from venture.competitions import policy
 from venture.competitions import services as rounds
 from venture.competitions.models import Competition, Stage
 from venture.home.queries import judge_home
+from venture.proposals.models import Proposal
 from venture.results import services as results
+from venture.results.models import ResultSnapshot
 
 FROZEN_EN = ("The results of this round are frozen (stage: Results), so its %s can no longer change. Only an audited "
              "unlock that invalidates the frozen results reopens them.")
@@ -377,3 +380,113 @@ def test_confirming_finalists_cancels_the_open_prescoring_tasks(english):
     assert len(judge_home(judges[0].user)["assignments"]) == 3  # submitted sheets stay
     event = AuditEvent.objects.get(action="panel.cancel_open")
     assert event.before["open"] == [[judges[2].pk, p1.pk], [judges[2].pk, p2.pk]]
+
+
+# --- Found 8: the snapshot seals every input of the outputs; a live check on every view ---------------------------
+
+
+@pytest.fixture
+def frozen(db):
+    """A frozen, not yet signed-off round (test_awards.build_round signs off; this undoes only the sign-off)."""
+    c, staff, auditor, props = build_round()
+    snapshot = results.current_snapshot(c)
+    ResultSnapshot.objects.filter(pk=snapshot.pk).update(signed_off_at=None, signed_off_by=None)
+    snapshot.refresh_from_db()
+    return c, staff, auditor, props, snapshot
+
+
+def test_the_snapshot_seals_the_money_settings_and_the_requests(frozen):
+    c, staff, auditor, props, snapshot = frozen
+    assert snapshot.inputs["round"] == {"fund_pool": "250000", "max_grant": "100000", "funding_rule": "stop",
+                                        "finalist_quota": 12}
+    assert snapshot.inputs["requested"] == [[p.pk, amount] for p, amount in zip(
+        props, ["100000", "90000", "80000", "60000"], strict=True)]
+    checks = results.verify(snapshot)
+    assert (checks["ok"], checks["legacy"], checks["outputs_reproduced"]) == (True, False, True)
+
+
+@pytest.mark.parametrize("field, value", [("fund_pool", Decimal("400000.00")), ("max_grant", Decimal("80000.00")),
+                                          ("funding_rule", "skip"), ("finalist_quota", 2)])
+def test_a_money_setting_changed_behind_the_services_fails_verification(frozen, field, value):
+    c, staff, auditor, props, snapshot = frozen
+    Competition.objects.filter(pk=c.pk).update(**{field: value})
+    checks = results.verify(ResultSnapshot.objects.get(pk=snapshot.pk))
+    assert (checks["ok"], checks["sheets_unchanged"], checks["stored_inputs_intact"]) == (False, False, True)
+    assert not results.live_check(snapshot)
+
+
+def test_a_requested_amount_changed_behind_the_services_fails_verification(frozen):
+    c, staff, auditor, props, snapshot = frozen
+    Proposal.objects.filter(pk=props[1].pk).update(requested_amount=Decimal("150000.00"))
+    assert results.verify(ResultSnapshot.objects.get(pk=snapshot.pk))["ok"] is False
+
+
+@pytest.mark.parametrize("tamper", ["top_k", "p_top_k", "decided_by", "sensitivity"])
+def test_verify_recomputes_every_published_output(frozen, tamper):
+    c, staff, auditor, props, snapshot = frozen
+    outputs = snapshot.outputs
+    if tamper == "top_k":
+        outputs["top_k"] += 1
+    elif tamper == "p_top_k":
+        outputs["ranking"][2]["p_top_k"] = 0.999
+    elif tamper == "decided_by":
+        outputs["ranking"][1]["decided_by"] = "抽签"
+    else:
+        outputs["ranking"][0]["sensitivity"] = {k: 4 for k in outputs["ranking"][0]["sensitivity"]}
+    ResultSnapshot.objects.filter(pk=snapshot.pk).update(outputs=outputs)
+    checks = results.verify(ResultSnapshot.objects.get(pk=snapshot.pk))
+    assert (checks["ok"], checks["ranking_reproduced"], checks["outputs_reproduced"]) == (False, True, False)
+
+
+def test_a_legacy_snapshot_is_verified_as_before_and_says_so(client, frozen):
+    c, staff, auditor, props, snapshot = frozen
+    legacy = {"criteria": snapshot.inputs["criteria"], "scores": snapshot.inputs["scores"]}
+    ResultSnapshot.objects.filter(pk=snapshot.pk).update(
+        inputs=legacy, digest=results.digest_of(legacy, snapshot.params))
+    snapshot = ResultSnapshot.objects.get(pk=snapshot.pk)
+    checks = results.verify(snapshot)
+    assert (checks["ok"], checks["legacy"], checks["sheets_unchanged"], checks["ranking_reproduced"]) == (
+        True, True, True, True)
+    assert results.live_check(snapshot)
+    client = client_in(client, auditor, "en")
+    body = client.get(f"/results/round/{c.pk}/results/verify/").content.decode()
+    assert "This snapshot was frozen before the money settings were sealed with the results" in body
+    assert body.count('data-check="pass"') == 4 and 'data-check="fail"' not in body
+    results.sign_off(snapshot=snapshot, by=auditor)
+
+
+@pytest.mark.parametrize("language, banner", [
+    ("en", "The sealed results no longer match the database."), ("zh-hans", "封存的评审结果与数据库不再一致。")])
+def test_a_tampered_score_shows_a_red_banner_and_refuses_sign_off(client, frozen, language, banner):
+    c, staff, auditor, props, snapshot = frozen
+    body = client_in(client, auditor, language).get(f"/results/round/{c.pk}/results/").content.decode()
+    assert banner not in body and f'action="/results/round/{c.pk}/results/sign-off/"' in body
+    Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(points=Decimal("20"))
+    for user in (auditor, staff):
+        body = client_in(client, user, language).get(f"/results/round/{c.pk}/results/").content.decode()
+        assert banner in body
+        assert f'action="/results/round/{c.pk}/results/sign-off/"' not in body
+    with pytest.raises(ValidationError):
+        results.sign_off(snapshot=snapshot, by=auditor)
+    assert ResultSnapshot.objects.get(pk=snapshot.pk).signed_off_at is None
+
+
+@pytest.mark.django_db
+def test_a_tampered_score_refuses_publication_and_marks_the_notice(english, client):
+    c, staff, auditor, props = build_round()
+    awards.propose_awards(competition=c, by=staff)
+    Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(points=Decimal("20"))
+    with pytest.raises(ValidationError) as exc:
+        awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
+    assert exc.value.messages == [
+        "The sealed results no longer match the database; the notice cannot be published. Run the verification."]
+    # A notice published before the tampering: staff and the auditor see the banner on it, the public does not.
+    Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(points=Decimal("15"))  # as sealed
+    awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
+    Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(points=Decimal("20"))
+    client.cookies["django_language"] = "en"
+    assert "The sealed results no longer match the database." not in client.get(
+        f"/results/notice/{c.pk}/").content.decode()
+    client.force_login(auditor)
+    assert "The sealed results no longer match the database." in client.get(
+        f"/results/notice/{c.pk}/").content.decode()

@@ -22,7 +22,7 @@ from venture.money import format_money
 from venture.organizations.services import identity
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.proposals.services import transition
-from venture.results.services import current_snapshot, grant_costs
+from venture.results.services import current_snapshot, grant_costs, live_check
 from venture.validators import validate_money
 
 from .models import (
@@ -212,14 +212,11 @@ def next_in_rank(competition):
 # --- Public notice and objections -----------------------------------------------------------------------------------
 
 
-# Higher-level checks that refuse publication (the results' live integrity check registers one, apps.py): each
-# ``check(competition)`` returns the reason, or "".
-_publication_checks = []
-
-
-def register_publication_check(check):
-    if check not in _publication_checks:
-        _publication_checks.append(check)
+def results_tampered(competition):
+    """The results' live check (issue #14) for the notice and its publication: True when the sealed rows no longer
+    match the digest of the valid snapshot."""
+    snapshot = current_snapshot(competition)
+    return snapshot is not None and not live_check(snapshot, competition)
 
 
 def publication_refusal(competition):
@@ -231,10 +228,9 @@ def publication_refusal(competition):
     if used > competition.fund_pool:
         return _("The awards (%(used)s) exceed the fund pool (%(pool)s); the notice cannot be published.") % {
             "used": format_money(used), "pool": format_money(competition.fund_pool)}
-    for check in _publication_checks:
-        reason = check(competition)
-        if reason:
-            return reason
+    if results_tampered(competition):
+        return _("The sealed results no longer match the database; the notice cannot be published. Run the "
+                 "verification.")
     return ""
 
 

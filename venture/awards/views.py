@@ -204,6 +204,9 @@ def notice(request, competition_pk):
     handled = notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")
     return render(request, "venture/awards/notice.html", {
         "notice": notice, "competition": competition, "awards": items,
+        # The red banner of the results' live check, for staff and the auditor (who may view the results).
+        "tampered": permissions.can(request.user, "results.view", competition) and services.results_tampered(
+            competition),
         "versions": list(notice.versions.all()), "judges": judges, "handled": handled,
         "open": services.notice_open(notice), "total": sum((a.amount for a in items), Decimal("0")),
         "pending": notice.objections.filter(status=ObjectionStatus.PENDING).count(),

@@ -31,6 +31,8 @@ def results(request, competition_pk):
     page = queries.results_page(
         competition, may_unlock=permissions.can(request.user, "sheet.unlock"),
         unlock_choice=(_pk(request.GET.get("unlock_proposal", "")), _pk(request.GET.get("unlock_judge", ""))))
+    # The cheap live check (issue #14): the sealed rows now against the stored digest; a red banner when it fails.
+    page["tampered"] = page["snapshot"] is not None and not services.live_check(page["snapshot"], competition)
     return render(request, "venture/results/results.html", page)
 
 
