@@ -202,6 +202,8 @@ def test_a_change_goes_through_an_audited_republication_that_restarts_the_period
     # While it is reopened, the public page shows no changed figure, only that a correction is coming.
     body = client.get(f"/results/notice/{c.pk}/").content.decode()
     assert "¥80,000.00" not in body and "¥90,000.00" in body
+    pdf = client.get(f"/documents/notice/{c.pk}/notice.pdf")
+    assert (pdf.status_code, pdf["Location"]) == (302, f"/results/notice/{c.pk}/")
     republished = awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 10, 20))
     c.refresh_from_db()
     assert c.stage == Stage.NOTICE
