@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from venture.competitions import setup
+from venture.competitions import policy, setup
 from venture.competitions.models import AggregationMethod
 from venture.competitions.services import HUNDRED, check_unique, format_number, row_errors, save_rows
 
@@ -31,14 +31,8 @@ def band_text(band):
 
 
 def rubric_locked_message(competition):
-    return _("The rubric is locked because judging has started (stage: %(stage)s); it can no longer be changed.") % {
-        "stage": competition.get_stage_display()
-    }
-
-
-def ensure_rubric_editable(competition):
-    if competition.rubric_locked:
-        raise ValidationError(rubric_locked_message(competition), code="locked")
+    """Why the rubric may not change now ("" when it may): the stage policy's answer."""
+    return policy.refusal(competition, policy.Part.RUBRIC)
 
 
 def check_criterion(row):
@@ -120,14 +114,14 @@ def check_rubric(rows, *, tiebreak=""):
 
 def save_rubric(*, competition, by, criteria):
     """Replace the round's rubric ([{"id"?, "code", "name", "description", "max_points", "weight", "bands"}]).
-    Refused once judging has started (``competition.rubric_locked``)."""
+    Refused once judging has started (the stage policy, ``Part.RUBRIC``)."""
 
     def check(competition, rows, current):
-        ensure_rubric_editable(competition)
         return check_rubric(rows, tiebreak=competition.tiebreak_criterion)
 
     return save_rows(competition=competition, by=by, model=Criterion, rows=criteria, check=check,
-                     fields=CRITERION_FIELDS, key="code", action="competition.rubric", audit_key="criteria")
+                     fields=CRITERION_FIELDS, key="code", action="competition.rubric", audit_key="criteria",
+                     part=policy.Part.RUBRIC)
 
 
 # --- What the round needs to know about its rubric -------------------------------------------------------------------

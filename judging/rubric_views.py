@@ -14,12 +14,13 @@ from .rubric_forms import CriterionFormSet
 @login_required
 def round_rubric(request, pk):
     competition = get_round(request, pk, "criteria")
-    if competition.rubric_locked:
+    locked = rubric.rubric_locked_message(competition)  # the stage policy's reason, "" while the rubric may change
+    if locked:
         if request.method == "POST":  # refused before the form is read; the page shows the rubric read-only
-            messages.error(request, rubric.rubric_locked_message(competition))
+            messages.error(request, locked)
             return redirect("competitions:rubric", pk=competition.pk)
         return render(request, "judging/rubric_form.html", {
-            "competition": competition, "locked": True, "step": "competitions:rubric", "title": _("Rubric"),
+            "competition": competition, "locked": locked, "step": "competitions:rubric", "title": _("Rubric"),
         })
     return set_page(
         request, competition, step="competitions:rubric", formset_class=CriterionFormSet,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from venture.accounts.models import Role, User
 from venture.audit.services import record
+from venture.competitions import policy
 from venture.competitions.models import Stage
 from venture.proposals.models import Proposal, ProposalStatus
 
@@ -116,6 +117,27 @@ def generate_prescoring(*, competition, judges, k=3, seed=None, by):
     record(actor=by, action="panel.assign", obj=competition,
            after={"stage": "prescoring", "k": k, "seed": seed, "proposals": len(proposals), "judges": len(judges)})
     return panel
+
+
+@transaction.atomic
+def cancel_open_prescoring(*, competition, by, reason):
+    """Cancel the pre-scoring tasks still open when the finalists are decided: assignments without a submitted
+    sheet whose judge has not recused (a draft sheet goes with its assignment; the conflict register keeps its
+    entries, as when the pre-scoring is regenerated). They vanish from the judges' home pages. Audited, listing
+    them; returns [(judge's name, proposal title)]."""
+    open_tasks = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(panel__competition=competition, panel__stage=PanelStage.PRESCORING)
+        .exclude(sheet__status=SheetStatus.SUBMITTED).exclude(conflict__status=ConflictStatus.RECUSED)
+        .select_related("judge__user", "proposal").order_by("proposal_id", "judge_id"))
+    if not open_tasks:
+        return []
+    cancelled = [(a.judge.user.display_name, a.proposal.title) for a in open_tasks]
+    record(actor=by, action="panel.cancel_open", obj=competition, note=reason,
+           before={"stage": PanelStage.PRESCORING.value,
+                   "open": [[a.judge_id, a.proposal_id] for a in open_tasks]})
+    Assignment.objects.filter(pk__in=[a.pk for a in open_tasks]).delete()
+    return cancelled
 
 
 def assignment_message(exc):
@@ -266,8 +288,7 @@ class SheetErrors(ValidationError):
 def save_sheet(*, assignment, by, points, comment, expected_version, submit=False):
     """Save a draft (partial points allowed) or submit (all points, comment rule) — version-checked, locked after."""
     competition = assignment.panel.competition
-    if competition.stage != SCORING_STAGE[PanelStage(assignment.panel.stage)]:
-        raise ValidationError(_("Scoring for this stage is closed."))
+    policy.ensure(competition, policy.Part.SHEETS, panel_stage=SCORING_STAGE[PanelStage(assignment.panel.stage)])
     declaration = getattr(assignment, "conflict", None)
     if declaration is None or declaration.status != ConflictStatus.CLEAR:
         raise ValidationError(_("Declare your conflict of interest first."))

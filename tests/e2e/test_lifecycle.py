@@ -126,7 +126,8 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
 
     # (4) Staff close applications, screen it, confirm the finalists, open the final and set its panel.
     staff.goto(f"/rounds/{c.pk}/")
-    advance(staff, "初审")
+    expect(staff.get_by_role("status").filter(has_text="份草稿无法再提交")).to_be_visible()
+    advance(staff, "初审", reason="所有申报单位均已提交")
     staff.get_by_role("link", name="初审项目").click()
     staff.get_by_role("link", name=TITLE).click()
     for item in open_round.checklist:
@@ -284,8 +285,13 @@ def fill_line(page, index, category, item, unit, price, quantity):
     page.locator(prefix + "quantity").fill(quantity)
 
 
-def advance(page, stage_label):
-    """Press the stage button on the round page and accept the confirmation."""
+def advance(page, stage_label, reason=None):
+    """Press the stage button on the round page and accept the confirmation. A change ahead of the round's published
+    times (issue #14) asks for an explicit confirmation and a ``reason`` on the button's own form."""
+    if reason:
+        form = page.locator("form", has=page.get_by_role("button", name=stage_label, exact=True))
+        form.get_by_label("原因（记入审计日志）").fill(reason)
+        form.get_by_label("我已了解上述后果，现在变更阶段。").check()
     page.get_by_role("button", name=stage_label, exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("阶段已变更。")
     expect(page.get_by_role("heading", level=1)).to_contain_text(stage_label)

@@ -517,8 +517,8 @@ def test_tranches_not_adding_up_to_100_are_refused(english, staff_client, draft)
 def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client, staff):
     competition = factories.competition(stage=Stage.FINAL)
     body = staff_client.get(f"/rounds/{competition.pk}/rubric/").content.decode()
-    assert "The rubric is locked because judging has started (stage: Final review (roadshow)); it is shown " \
-           "read-only." in body
+    assert "The rubric is locked because judging has started (stage: Final review (roadshow)); it can no longer be " \
+           "changed. It is shown read-only." in body
     assert 'name="rubric-0-code"' not in body
     assert "<code>social_benefit</code>" in body
 

@@ -14,7 +14,7 @@ from tests import factories
 from tests.builders import build_funded, evaluate
 from venture import money
 from venture.awards.models import Award
-from venture.awards.services import _check_amount
+from venture.awards.services import check_award_amount
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.results.services import code_version
 from venture.supervision import services
@@ -80,7 +80,7 @@ def test_a_negative_amount_in_a_service_message(db, competition, org_a):
     Award.objects.create(competition=competition, proposal=proposal, rank=1, amount=Decimal("120000"))
     other = Proposal.objects.exclude(pk=proposal.pk).get()
     with pytest.raises(Exception) as caught:
-        _check_amount(competition, other, Decimal("1000"))
+        check_award_amount(competition, other, Decimal("1000"))
     assert caught.value.messages == [
         "This would exceed the fund pool: ¥120,000.00 already awarded, -¥20,000.00 left."]
 

@@ -24,6 +24,17 @@ class PublishForm(forms.Form):
     text = forms.CharField(label=_("Notice text"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the change (kept on record)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give the reason for reopening the notice."))
+        return reason
+
+
 class ObjectionForm(forms.Form):
     """Public form. ``website`` is a honeypot: people never see it, bots fill it in."""
 

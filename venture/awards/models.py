@@ -71,12 +71,44 @@ class PublicNotice(models.Model):
     # The awarded organizations' identity as published ({organization id: venture.organizations.services.identity}):
     # the notice shows these, whatever the organizations change afterwards.
     identities = models.JSONField(default=dict, blank=True)
+    # A re-publication (issue #14): the notice is reopened with a reason (the earlier version goes on record as a
+    # PublicNoticeVersion), the awards are changed, and it is published again as the next version with a new period.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
 
     def __str__(self):
         return f"{self.competition} · {self.starts_on}–{self.ends_on}"
 
     def get_absolute_url(self):
         return reverse("awards:notice", args=[self.competition_id])
+
+
+class PublicNoticeVersion(models.Model):
+    """An earlier version of a public notice, as it was published, kept when the notice is reopened for a change."""
+
+    notice = models.ForeignKey(PublicNotice, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    starts_on = models.DateField(_("notice starts"))
+    ends_on = models.DateField(_("notice ends"))
+    text = models.TextField(_("notice text"), blank=True)
+    identities = models.JSONField(default=dict, blank=True)
+    # The awards as this version listed them: [{"proposal", "title", "rank", "grade", "amount", "party"}].
+    awards = models.JSONField(default=list)
+    total = models.DecimalField(_("total awarded"), **MONEY)
+    superseded_at = models.DateTimeField()
+    superseded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    reason = models.TextField(_("reason for the change"))
+
+    class Meta:
+        ordering = ["notice", "-version"]
+        constraints = [models.UniqueConstraint(fields=["notice", "version"], name="one_row_per_notice_version")]
+
+    def __str__(self):
+        return f"{self.notice} · v{self.version}"
 
 
 class ObjectionStatus(models.TextChoices):

@@ -15,13 +15,15 @@ from django.utils.translation import gettext as _
 
 from judging import scoring
 from venture.audit.services import record
+from venture.competitions import policy
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
 from venture.money import format_money
 from venture.organizations.services import identity
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.proposals.services import transition
-from venture.results.services import current_snapshot, grant_costs
+from venture.results.services import current_snapshot, grant_costs, live_check
+from venture.validators import validate_money
 
 from .models import (
     AWARD_TRANSITIONS,
@@ -32,6 +34,7 @@ from .models import (
     Objection,
     ObjectionStatus,
     PublicNotice,
+    PublicNoticeVersion,
 )
 from .workdays import add_working_days
 
@@ -57,7 +60,19 @@ def committed(competition):
         s=Sum("amount"))["s"] or Decimal("0")
 
 
-def _check_amount(competition, proposal, amount, exclude=None):
+def _sync_awarded_total(competition):
+    """Store the sum of the live awards on the round (under its row lock, taken by the caller). The database refuses
+    a total above the fund pool (constraint ``awards_within_pool``)."""
+    competition.awarded_total = committed(competition)
+    competition.save(update_fields=["awarded_total"])
+
+
+def check_award_amount(competition, proposal, amount, exclude=None):
+    """The one money check of an award, whichever path makes or changes it (the edit form, the add form, proposing
+    down the ranking, an offer after an upheld objection): yuan with at most two decimals, more than zero, within
+    the request, the maximum grant and what the pool has left."""
+    validate_money(amount)
+    amount = Decimal(amount)
     if amount <= 0:
         raise ValidationError(_("An award is more than zero."))
     if proposal.requested_amount is not None and amount > proposal.requested_amount:
@@ -86,6 +101,7 @@ def _require_signed_off(competition):
 def propose_awards(*, competition, by):
     """Offer grants down the frozen ranking within the pool by the round's declared rule (select_within_budget)."""
     competition = _lock_pool(competition)
+    policy.ensure(competition, policy.Part.AWARDS)
     snapshot = _require_signed_off(competition)
     if Award.objects.filter(competition=competition).exists():
         raise ValidationError(_("Awards have already been proposed for this round."))
@@ -102,11 +118,12 @@ def propose_awards(*, competition, by):
     for i, row in enumerate(chosen.itertuples(index=False)):
         proposal = Proposal.objects.get(pk=row.proposal)
         amount = Decimal(row.amount)
-        _check_amount(competition, proposal, amount)
+        check_award_amount(competition, proposal, amount)
         grade = _grade_for(grades, i, len(chosen))
         awards.append(Award.objects.create(competition=competition, proposal=proposal, rank=int(row.rank),
                                            amount=amount, partial=bool(getattr(row, "partial", False)),
                                            grade=grade))
+    _sync_awarded_total(competition)
     record(actor=by, action="awards.propose", obj=competition,
            after={"rule": competition.funding_rule, "awards": [[a.proposal_id, str(a.amount)] for a in awards],
                   "total": str(sum((a.amount for a in awards), Decimal("0")))})
@@ -124,13 +141,15 @@ def _grade_for(grades, index, count):
 @transaction.atomic
 def set_award(*, award, amount, grade, by):
     competition = _lock_pool(award.competition)
+    policy.ensure(competition, policy.Part.AWARDS)
     award = Award.objects.select_for_update(of=("self",)).select_related("proposal").get(pk=award.pk)
     if award.status != AwardStatus.OFFERED:
         raise ValidationError(_("Only an offered award can be changed."))
-    _check_amount(competition, award.proposal, amount, exclude=award)
+    check_award_amount(competition, award.proposal, amount, exclude=award)
     before = {"amount": str(award.amount), "grade": award.grade_id}
-    award.amount, award.grade = amount, grade
+    award.amount, award.grade = Decimal(amount), grade
     award.save()
+    _sync_awarded_total(competition)
     record(actor=by, action="award.change", obj=award.proposal, before=before,
            after={"amount": str(amount), "grade": grade.pk if grade else None})
     return award
@@ -140,15 +159,17 @@ def set_award(*, award, amount, grade, by):
 def add_award(*, competition, proposal, amount, by, grade=None):
     """Staff award one more proposal by hand (e.g. the next in rank); the pool check is under the row lock."""
     competition = _lock_pool(competition)
+    policy.ensure(competition, policy.Part.AWARDS)
     snapshot = _require_signed_off(competition)
     ranks = {r["proposal"]: r["rank"] for r in snapshot.outputs["ranking"]}
     if proposal.pk not in ranks:
         raise ValidationError(_("Only ranked finalists can be awarded."))
     if Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).exists():
         raise ValidationError(_("This proposal already has an award."))
-    _check_amount(competition, proposal, amount)
-    award = Award.objects.create(competition=competition, proposal=proposal, rank=ranks[proposal.pk], amount=amount,
-                                 grade=grade)
+    check_award_amount(competition, proposal, amount)
+    award = Award.objects.create(competition=competition, proposal=proposal, rank=ranks[proposal.pk],
+                                 amount=Decimal(amount), grade=grade)
+    _sync_awarded_total(competition)
     record(actor=by, action="award.add", obj=proposal, after={"amount": str(amount)})
     return award
 
@@ -161,10 +182,13 @@ def _award_transition(award, to):
 
 @transaction.atomic
 def cancel_award(*, award, reason, by):
+    competition = _lock_pool(award.competition)
+    policy.ensure(competition, policy.Part.AWARDS)
     award = Award.objects.select_for_update().get(pk=award.pk)
     _award_transition(award, AwardStatus.CANCELLED)
     award.status, award.cancelled_reason = AwardStatus.CANCELLED, reason
     award.save()
+    _sync_awarded_total(competition)
     record(actor=by, action="award.cancel", obj=award.proposal, note=reason)
     return award
 
@@ -188,24 +212,103 @@ def next_in_rank(competition):
 # --- Public notice and objections -----------------------------------------------------------------------------------
 
 
+def results_tampered(competition):
+    """The results' live check (issue #14) for the notice and its publication: True when the sealed rows no longer
+    match the digest of the valid snapshot."""
+    snapshot = current_snapshot(competition)
+    return snapshot is not None and not live_check(snapshot, competition)
+
+
+def publication_refusal(competition):
+    """Why the notice may not be published now ("" when it may): the stage policy, the pool and the live check."""
+    reason = policy.refusal(competition, policy.Part.NOTICE_TEXT)
+    if reason:
+        return reason
+    used = committed(competition)
+    if used > competition.fund_pool:
+        return _("The awards (%(used)s) exceed the fund pool (%(pool)s); the notice cannot be published.") % {
+            "used": format_money(used), "pool": format_money(competition.fund_pool)}
+    if results_tampered(competition):
+        return _("The sealed results no longer match the database; the notice cannot be published. Run the "
+                 "verification.")
+    return ""
+
+
 @transaction.atomic
 def publish_notice(*, competition, by, starts_on=None, text=""):
+    """Publish the public notice, or publish it again after ``reopen_notice`` (the next version, a new period)."""
     competition = _lock_pool(competition)
     _require_signed_off(competition)
+    reason = publication_refusal(competition)
+    if reason:
+        raise ValidationError(reason)
     if not Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).exists():
         raise ValidationError(_("Propose the awards before publishing the notice."))
     starts_on = starts_on or timezone.localdate()
     ends_on, covered = add_working_days(starts_on, competition.notice_working_days)
     offered = Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).select_related(
         "proposal__organization")
-    notice = PublicNotice.objects.create(competition=competition, published_at=timezone.now(), published_by=by,
-                                         starts_on=starts_on, ends_on=ends_on, calendar_covered=covered, text=text,
-                                         identities={str(a.proposal.organization_id): identity(a.proposal.organization)
-                                                     for a in offered})
+    identities = {str(a.proposal.organization_id): identity(a.proposal.organization) for a in offered}
+    notice = PublicNotice.objects.select_for_update().filter(competition=competition).first()
+    values = {"published_at": timezone.now(), "published_by": by, "starts_on": starts_on, "ends_on": ends_on,
+              "calendar_covered": covered, "text": text, "identities": identities}
+    if notice is None:
+        notice = PublicNotice.objects.create(competition=competition, **values)
+        action = "notice.publish"
+    else:
+        for field, value in values.items():
+            setattr(notice, field, value)
+        notice.version += 1
+        notice.reopened_at, notice.reopen_reason = None, ""
+        notice.save()
+        action = "notice.republish"
     advance_stage(competition=competition, to=Stage.NOTICE, by=by)
-    record(actor=by, action="notice.publish", obj=competition,
-           after={"starts_on": starts_on, "ends_on": ends_on, "calendar_covered": covered})
+    record(actor=by, action=action, obj=competition,
+           after={"version": notice.version, "starts_on": starts_on, "ends_on": ends_on, "calendar_covered": covered,
+                  "total": str(committed(competition))})
     return notice
+
+
+def _notice_awards(competition, notice):
+    items = Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).select_related(
+        "proposal__organization", "grade").order_by("rank")
+    return [{"proposal": a.proposal_id, "title": a.proposal.title, "rank": a.rank,
+             "grade": a.grade.name if a.grade else "", "amount": f"{a.amount:.2f}",
+             "party": notice.identities.get(str(a.proposal.organization_id)) or identity(a.proposal.organization)}
+            for a in items]
+
+
+@transaction.atomic
+def reopen_notice(*, competition, reason, by):
+    """Reopen a published notice for a change of its awards or grades (issue #14): the version as published goes on
+    record (PublicNoticeVersion), objections stop until it is published again, and the round is back in the results
+    stage, where the stage policy lets awards and grades change. Publishing again (``publish_notice``) makes the next
+    version and restarts the notice period."""
+    competition = _lock_pool(competition)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for reopening the notice."))
+    if competition.stage != Stage.NOTICE:
+        raise ValidationError(_("Only a running public notice can be reopened."))
+    notice = PublicNotice.objects.select_for_update().get(competition=competition)
+    if notice.objections.filter(status=ObjectionStatus.PENDING).exists():
+        raise ValidationError(_("Handle every pending objection before reopening the notice."))
+    return _reopen(competition, notice, reason, by)
+
+
+def _reopen(competition, notice, reason, by):
+    awards = _notice_awards(competition, notice)
+    version = PublicNoticeVersion.objects.create(
+        notice=notice, version=notice.version, published_at=notice.published_at, published_by=notice.published_by,
+        starts_on=notice.starts_on, ends_on=notice.ends_on, text=notice.text, identities=notice.identities,
+        awards=awards, total=sum((Decimal(a["amount"]) for a in awards), Decimal("0")),
+        superseded_at=timezone.now(), superseded_by=by, reason=reason)
+    notice.reopened_at, notice.reopen_reason = timezone.now(), reason
+    notice.save(update_fields=["reopened_at", "reopen_reason"])
+    advance_stage(competition=competition, to=Stage.RESULTS, by=by, note=reason)
+    record(actor=by, action="notice.reopen", obj=competition, note=reason,
+           before={"version": version.version, "starts_on": version.starts_on, "ends_on": version.ends_on,
+                   "total": str(version.total)})
+    return version
 
 
 def with_published_identities(notice, awards):
@@ -220,7 +323,8 @@ def with_published_identities(notice, awards):
 
 def notice_open(notice, today=None):
     today = today or timezone.localdate()
-    return notice.closed_at is None and notice.starts_on <= today <= notice.ends_on
+    return (notice.closed_at is None and notice.reopened_at is None
+            and notice.starts_on <= today <= notice.ends_on)
 
 
 OBJECTIONS_PER_HOUR = 3
@@ -247,7 +351,8 @@ def submit_objection(*, notice, name, contact, text, award=None, attachment=None
 
 @transaction.atomic
 def handle_objection(*, objection, upheld, outcome, by):
-    """Dismiss, or uphold: the award concerned is cancelled and the next-ranked project that fits is offered."""
+    """Dismiss, or uphold: the notice is reopened (its version as published kept on record), the award concerned is
+    cancelled and the next-ranked project that fits is offered; staff then publish the notice again."""
     objection = Objection.objects.select_for_update(of=("self",)).select_related("notice__competition", "award").get(
         pk=objection.pk)
     if objection.status != ObjectionStatus.PENDING:
@@ -259,14 +364,19 @@ def handle_objection(*, objection, upheld, outcome, by):
     if upheld:
         if objection.award is None:
             raise ValidationError(_("Choose the award the upheld objection concerns."))
+        # The awards change, so the notice as published goes on record and is reopened (the stage policy allows
+        # award changes only then); staff publish it again, which restarts the notice period.
+        if competition.stage == Stage.NOTICE:
+            _reopen(competition, PublicNotice.objects.select_for_update().get(pk=objection.notice_id),
+                    _("Objection upheld: %(outcome)s") % {"outcome": outcome}, by)
+            competition.refresh_from_db()
         cancel_award(award=objection.award, reason=outcome, by=by)
         nxt = next_in_rank(competition)
         if nxt:
             proposal, cost, rank = nxt
+            check_award_amount(competition, proposal, cost)
             offered = Award.objects.create(competition=competition, proposal=proposal, rank=rank, amount=cost)
-            notice = objection.notice
-            notice.identities.setdefault(str(proposal.organization_id), identity(proposal.organization))
-            notice.save(update_fields=["identities"])
+            _sync_awarded_total(competition)
             record(actor=by, action="award.offer_next", obj=proposal, after={"amount": str(cost), "rank": rank})
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
     objection.outcome, objection.handled_by, objection.handled_at = outcome, by, timezone.now()
@@ -281,6 +391,8 @@ def close_notice(*, competition, by, today=None):
     """After the notice period with no pending objection: awards become final, proposals awarded, agreements made."""
     competition = _lock_pool(competition)
     notice = competition.notice
+    if competition.stage != Stage.NOTICE:
+        raise ValidationError(_("The notice is not running; publish it again before closing it."))
     today = today or timezone.localdate()
     if today <= notice.ends_on:
         raise ValidationError(_("The notice runs until %(day)s.") % {"day": notice.ends_on.isoformat()})
@@ -331,8 +443,8 @@ def set_grades(*, competition, names, by):
     names = [n.strip() for n in names if n.strip()]
     if len(set(names)) != len(names):
         raise ValidationError(_("Each grade is listed once."))
-    if competition.stage in (Stage.NOTICE, Stage.SUPERVISION, Stage.CLOSED):
-        raise ValidationError(_("The public notice has been published; grades can no longer change."))
+    competition = _lock_pool(competition)
+    policy.ensure(competition, policy.Part.GRADES)
     existing = list(competition.grades.order_by("order"))
     before = [g.name for g in existing]
     for i, name in enumerate(names):

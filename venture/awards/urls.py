@@ -12,6 +12,7 @@ urlpatterns = [
     path("round/<int:competition_pk>/awards/add/", views.award_add, name="award_add"),
     path("round/<int:competition_pk>/notice/publish/", views.notice_publish, name="notice_publish"),
     path("round/<int:competition_pk>/notice/close/", views.notice_close, name="notice_close"),
+    path("round/<int:competition_pk>/notice/reopen/", views.notice_reopen, name="notice_reopen"),
     path("objections/<int:pk>/handle/", views.objection_handle, name="objection_handle"),
     # Public, no login
     path("notice/<int:competition_pk>/", views.notice, name="notice"),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from judging.models import PanelStage, ScoreSheet, SheetStatus
 from venture import permissions
+from venture.competitions import policy
 from venture.competitions.models import Competition
 from venture.errors import flash_error as _error
 from venture.money import format_money
@@ -19,7 +20,7 @@ from venture.results.services import current_snapshot
 from venture.security import client_ip
 
 from . import services
-from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm
+from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm, ReopenForm
 from .models import Award, AwardStatus, Objection, ObjectionStatus, PublicNotice
 
 AWARDS = Award.objects.select_related("proposal__organization", "proposal__category", "grade")
@@ -34,6 +35,11 @@ def awards(request, competition_pk):
     objections = list(notice.objections.select_related("award__proposal", "handled_by")) if notice else []
     return render(request, "venture/awards/awards.html", {
         "competition": competition, "awards": items, "committed": committed,
+        # The stage policy's reasons, shown instead of the forms they refuse ("" where the form is offered).
+        "awards_locked": policy.refusal(competition, policy.Part.AWARDS),
+        "grades_locked": policy.refusal(competition, policy.Part.GRADES),
+        "publish_refused": services.publication_refusal(competition) if items else "",
+        "reopen_form": ReopenForm(), "versions": list(notice.versions.select_related("superseded_by")) if notice else [],
         "left": competition.fund_pool - committed, "snapshot": current_snapshot(competition),
         "next": services.next_in_rank(competition) if current_snapshot(competition) else None,
         "notice": notice, "objections": objections, "publish_form": PublishForm(
@@ -72,6 +78,11 @@ def propose(request, competition_pk):
 def award_edit(request, pk):
     award = get_object_or_404(AWARDS.select_related("competition"), pk=pk)
     permissions.require(request.user, "awards.manage", award)
+    locked = policy.refusal(award.competition, policy.Part.AWARDS)
+    if locked:  # the stage policy's reason instead of the form; a post is refused before it is read
+        if request.method == "POST":
+            messages.error(request, locked)
+        return render(request, "venture/awards/award_form.html", {"award": award, "locked": locked})
     form = AwardForm(request.POST or None, competition=award.competition,
                      initial={"amount": award.amount, "grade": award.grade})
     if request.method == "POST" and form.is_valid():
@@ -126,6 +137,25 @@ def notice_publish(request, competition_pk):
 
 @require_POST
 @login_required
+def notice_reopen(request, competition_pk):
+    """Reopen the running notice for a change of awards or grades; it is published again as a new version."""
+    competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for reopening the notice."))
+        return redirect("awards:awards", competition_pk=competition.pk)
+    try:
+        version = services.reopen_notice(competition=competition, reason=form.cleaned_data["reason"], by=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.warning(request, _("Version %(n)s of the notice is kept on record. Change the awards, then publish the "
+                                    "notice again: its period restarts.") % {"n": version.version})
+    return redirect("awards:awards", competition_pk=competition.pk)
+
+
+@require_POST
+@login_required
 def notice_close(request, competition_pk):
     competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
     try:
@@ -173,7 +203,11 @@ def notice(request, competition_pk):
     judges = list(panel.judges.select_related("user").order_by("expertise", "user__username")) if panel else []
     handled = notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")
     return render(request, "venture/awards/notice.html", {
-        "notice": notice, "competition": competition, "awards": items, "judges": judges, "handled": handled,
+        "notice": notice, "competition": competition, "awards": items,
+        # The red banner of the results' live check, for staff and the auditor (who may view the results).
+        "tampered": permissions.can(request.user, "results.view", competition) and services.results_tampered(
+            competition),
+        "versions": list(notice.versions.all()), "judges": judges, "handled": handled,
         "open": services.notice_open(notice), "total": sum((a.amount for a in items), Decimal("0")),
         "pending": notice.objections.filter(status=ObjectionStatus.PENDING).count(),
     })

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from venture.validators import validate_money
 
-from . import services, setup
+from . import policy, services, setup
 from .models import BudgetCategory, Category, Competition, TrancheCondition, TranchePlanItem
 
 
@@ -102,6 +102,12 @@ class CompetitionForm(forms.ModelForm):
         tiebreak.choices = [("", _("None")), *codes]
         for field in self.fields.values():
             field.label = capfirst(field.label)
+        # The stage policy's reason when the money settings may no longer change: those fields are shown disabled
+        # (a disabled field keeps its stored value whatever is posted) and the page shows the reason.
+        self.money_locked = policy.refusal(competition, policy.Part.MONEY) if competition is not None else ""
+        if self.money_locked:
+            for name in policy.MONEY_SETTINGS:
+                self.fields[name].disabled = True
         self.warnings = [] if self.is_bound else self._warnings(self.initial)
         self.helper = FormHelper()
         self.helper.form_tag = False

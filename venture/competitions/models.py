@@ -39,15 +39,14 @@ STAGE_TRANSITIONS = {
     Stage.PRESCORING: {Stage.FINAL, Stage.SCREENING},
     Stage.FINAL: {Stage.RESULTS},
     Stage.RESULTS: {Stage.NOTICE, Stage.FINAL},
-    Stage.NOTICE: {Stage.SUPERVISION},
+    # Back to results only through venture.awards.services.reopen_notice (an audited re-publication).
+    Stage.NOTICE: {Stage.SUPERVISION, Stage.RESULTS},
     Stage.SUPERVISION: {Stage.CLOSED},
     Stage.CLOSED: set(),
 }
 # Stages that staff may enter with the stage buttons. Results, the public notice and supervision are entered only
 # through their own actions (freezing the results, publishing the notice, closing it), which do the checks.
 MANUAL_STAGES = {Stage.DRAFT, Stage.OPEN, Stage.SCREENING, Stage.PRESCORING, Stage.FINAL, Stage.CLOSED}
-# Stages from which the rubric may no longer change.
-RUBRIC_LOCKED_FROM = {Stage.PRESCORING, Stage.FINAL, Stage.RESULTS, Stage.NOTICE, Stage.SUPERVISION, Stage.CLOSED}
 
 
 class AggregationMethod(models.TextChoices):
@@ -101,6 +100,9 @@ class Competition(models.Model):
         _("funding rule"), max_length=10, choices=FundingRule.choices, default=FundingRule.STOP
     )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.DRAFT)
+    # The sum of the round's live awards, kept by the award services under the round's row lock; the database refuses
+    # a pool below it (constraint ``awards_within_pool``), whoever writes.
+    awarded_total = models.DecimalField(_("awarded"), **MONEY, default=Decimal("0"), editable=False)
     # Supervision rules (全程督导), per round.
     report_frequency = models.CharField(
         _("progress reports"), max_length=10, default="quarterly",
@@ -119,6 +121,11 @@ class Competition(models.Model):
 
     class Meta:
         ordering = ["-year", "-opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(awarded_total__lte=models.F("fund_pool")),
+                                   name="awards_within_pool"),
+            models.CheckConstraint(condition=models.Q(awarded_total__gte=0), name="awarded_total_not_negative"),
+        ]
         verbose_name = _("competition")
         verbose_name_plural = _("competitions")
 
@@ -132,9 +139,24 @@ class Competition(models.Model):
         at = at or timezone.now()
         return self.stage == Stage.OPEN and self.opens_at <= at < self.closes_at
 
+    def opens_later(self, at=None):
+        """The call is public (opened ahead of its opening time) but accepts applications only from ``opens_at``."""
+        at = at or timezone.now()
+        return self.stage == Stage.OPEN and at < self.opens_at
+
+    @property
+    def public_status(self):
+        """The status the public pages show: "opens on …" before the opening time, else the stage."""
+        if self.opens_later():
+            return _("Opens on %(day)s") % {"day": timezone.localtime(self.opens_at).strftime("%Y-%m-%d %H:%M")}
+        return self.get_stage_display()
+
     @property
     def rubric_locked(self):
-        return self.stage in RUBRIC_LOCKED_FROM
+        """For templates: whether the stage policy (``policy``) refuses a rubric change now."""
+        from .policy import Part, refusal  # noqa: PLC0415 -- policy imports this module (the Stage choices)
+
+        return bool(refusal(self, Part.RUBRIC))
 
 
 class Category(models.Model):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from venture.audit.services import record, snapshot
 from venture.validators import validate_money
 
-from . import setup
+from . import policy, setup
 from .models import (
     MANUAL_STAGES,
     STAGE_TRANSITIONS,
@@ -57,10 +57,45 @@ TRANCHE_FIELDS = ["percent", "condition"]
 # --- Stage --------------------------------------------------------------------------------------------------------
 
 
+# Who counts the applications a closing would lock out: the proposals app registers it (its apps.py), since this app
+# may not import it. ``counter(competition)`` returns (drafts, organizations).
+_lockout_counters = []
+
+
+def register_lockout_counter(counter):
+    if counter not in _lockout_counters:
+        _lockout_counters.append(counter)
+
+
+def early_consequence(competition, to, now=None):
+    """What moving the round to ``to`` now does ahead of its published times, to be confirmed with a reason; "" when
+    the change is on time. Opening before the opening time makes the call public early (it still accepts
+    applications only from the opening time); closing before the deadline locks out whoever is still drafting."""
+    now = now or timezone.now()
+    current = Stage(competition.stage)
+    if to == Stage.OPEN and current == Stage.DRAFT and now < competition.opens_at:
+        return _("The call opens on %(opens)s. Opening it now makes it public before then; applications are accepted "
+                 "only from that time.") % {"opens": _local(competition.opens_at)}
+    if to == Stage.SCREENING and current == Stage.OPEN and now < competition.closes_at:
+        drafts = organizations = 0
+        for counter in _lockout_counters:
+            n, m = counter(competition)
+            drafts, organizations = drafts + n, organizations + m
+        return _("The published deadline is %(deadline)s. Closing applications now, %(drafts)s drafts from "
+                 "%(organizations)s organizations will be locked out.") % {
+            "deadline": _local(competition.closes_at), "drafts": drafts, "organizations": organizations}
+    return ""
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 @transaction.atomic
-def advance_stage(*, competition, to, by, note="", manual=False):
+def advance_stage(*, competition, to, by, note="", manual=False, confirm=False):
     """Move the round to stage ``to`` by the transition table. ``manual`` (the stage buttons) may not enter the
-    stages that have their own action (results, notice, supervision)."""
+    stages that have their own action (results, notice, supervision). A change ahead of the round's published times
+    (``early_consequence``) needs ``confirm`` and a reason (``note``); the audit event records the consequence."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     current = Stage(competition.stage)
     if manual and to not in MANUAL_STAGES:
@@ -74,10 +109,16 @@ def advance_stage(*, competition, to, by, note="", manual=False):
         problems = opening_problems(competition)
         if problems:
             raise ValidationError(problems)
+    consequence = early_consequence(competition, to)
+    if consequence and not (confirm and note.strip()):
+        raise ValidationError(
+            _("%(consequence)s Confirm it and give the reason to go ahead.") % {"consequence": consequence},
+            code="confirm")
     competition.stage = to
     competition.save(update_fields=["stage", "updated_at"])
-    record(actor=by, action="competition.stage", obj=competition, before={"stage": current.value},
-           after={"stage": to}, note=note)
+    after = {"stage": to, **({"early": consequence} if consequence else {})}
+    record(actor=by, action="competition.stage", obj=competition, before={"stage": current.value}, after=after,
+           note=note)
     return competition
 
 
@@ -211,6 +252,8 @@ def update_competition(*, competition, by, data):
     before = _settings_snapshot(competition)
     for field, value in data.items():
         setattr(competition, field, value)
+    if any(_differs(getattr(competition, field), old[field]) for field in policy.MONEY_SETTINGS):
+        policy.ensure(competition, policy.Part.MONEY)
     check_settings({field: getattr(competition, field) for field in SETTINGS_FIELDS})
     if competition.tiebreak_criterion != old["tiebreak_criterion"]:
         _check_tiebreak(competition, competition.tiebreak_criterion)
@@ -224,6 +267,16 @@ def update_competition(*, competition, by, data):
     record(actor=by, action="competition.update", obj=competition,
            before={field: before[field] for field in changed}, after=after)
     return competition
+
+
+def _differs(new, old):
+    """A changed setting, comparing money and decimals by value (100000 and 100000.00 are the same)."""
+    if isinstance(old, Decimal) and new is not None:
+        try:
+            return Decimal(new) != old
+        except ArithmeticError:
+            return True
+    return new != old
 
 
 # --- Related sets: shared machinery ---------------------------------------------------------------------------------
@@ -280,13 +333,16 @@ def row_errors(label, exc):
 
 @transaction.atomic
 def save_rows(*, competition, by, model, rows, check, fields, action, audit_key, audited=None, key=None,
-              first_order=0, scope=None, audit_extra=None):
+              first_order=0, scope=None, audit_extra=None, part=None):
     """Replace one of the round's related sets, the shape every ``save_*`` of a set-up step shares: lock the round,
     check (``check(competition, rows, current)`` returns the normalized rows or raises ValidationError; ``current``
     is the set as stored), snapshot, sync (see ``sync_rows``), and write one audit event ``action`` when something
     changed, the set under ``audit_key`` (the ``audited`` fields, by default the id and ``fields``) before and after,
-    with ``audit_extra`` beside it. ``scope`` narrows the set to part of the round's rows (one evaluation's rubric)."""
+    with ``audit_extra`` beside it. ``scope`` narrows the set to part of the round's rows (one evaluation's rubric).
+    ``part`` names the set in the stage policy, which is asked under the round's lock."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
+    if part is not None:
+        policy.ensure(competition, part)
     scope = scope or {}
     stored = model.objects.filter(competition=competition, **scope)
     current = list(stored)
@@ -399,7 +455,7 @@ def save_budget_categories(*, competition, by, budget_categories):
 
     return save_rows(competition=competition, by=by, model=BudgetCategory, rows=budget_categories, check=check,
                      fields=BUDGET_CATEGORY_FIELDS, key="name", action="competition.budget_categories",
-                     audit_key="budget_categories")
+                     audit_key="budget_categories", part=policy.Part.BUDGET_RULES)
 
 
 # --- Tranche plan ---------------------------------------------------------------------------------------------------
@@ -428,7 +484,7 @@ def save_tranche_plan(*, competition, by, tranches):
     return save_rows(competition=competition, by=by, model=TranchePlanItem, rows=tranches,
                      check=lambda competition, rows, current: check_tranche_plan(rows),
                      fields=TRANCHE_FIELDS, audited=["order", *TRANCHE_FIELDS], first_order=1,
-                     action="competition.tranche_plan", audit_key="tranche_plan")
+                     action="competition.tranche_plan", audit_key="tranche_plan", part=policy.Part.TRANCHE_PLAN)
 
 
 def format_number(value):

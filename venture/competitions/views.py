@@ -10,7 +10,7 @@ from venture import permissions
 from venture.errors import flash_error
 from venture.markup import render_markdown
 
-from . import services
+from . import policy, services
 from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, TrancheFormSet
 from .models import Competition, Stage
 
@@ -36,6 +36,8 @@ def call_detail(request, pk):
         "now": now,
         "remaining": competition.closes_at - now if competition.is_accepting(now) else None,
         "accepting": competition.is_accepting(now),
+        "opens_later": competition.opens_later(now),
+        "until_opening": competition.opens_at - now if competition.opens_later(now) else None,
     })
 
 
@@ -44,7 +46,9 @@ def call_detail(request, pk):
 def round_advance(request, pk):
     competition = permissions.get_for(request.user, "competition.manage", Competition.objects.all(), pk=pk)
     try:
-        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True)
+        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True,
+                               confirm=request.POST.get("confirm") == "1",
+                               note=request.POST.get("reason", "").strip()[:2000])
         messages.success(request, _("Stage changed."))
     except (ValidationError, ValueError) as exc:
         flash_error(request, exc)
@@ -106,11 +110,20 @@ def round_edit(request, pk):
 
 
 def set_page(request, competition, *, step, formset_class, save, title, intro,
-             template="venture/competitions/set_form.html", context=None):
+             template="venture/competitions/set_form.html", context=None, part=None):
     """One related set of a round on one page: validate the formset, hand its rows to the service, redirect.
-    ``context`` adds to what the template gets."""
-    formset = formset_class(request.POST or None, initial=formset_class.initial_for(competition),
+    ``context`` adds to what the template gets. When the stage policy refuses a change of ``part``, the page shows
+    the set read-only with the policy's reason, and a post is refused before it is read."""
+    locked = policy.refusal(competition, part) if part is not None else ""
+    if locked and request.method == "POST":
+        messages.error(request, locked)
+        return redirect(step, pk=competition.pk)
+    formset = formset_class(None if locked else request.POST or None, initial=formset_class.initial_for(competition),
                             competition=competition, prefix=step.split(":")[1])
+    if locked:
+        for form in formset:
+            for field in form.fields.values():
+                field.disabled = True
     errors = []
     if request.method == "POST" and formset.is_valid():
         try:
@@ -122,7 +135,7 @@ def set_page(request, competition, *, step, formset_class, save, title, intro,
             return after_save(request, competition, step)
     return render(request, template, {
         "competition": competition, "formset": formset, "errors": errors, "step": step, "title": title,
-        "intro": intro, **(context or {}),
+        "intro": intro, "locked": locked, **(context or {}),
     })
 
 
@@ -149,7 +162,7 @@ def round_budget_rules(request, pk):
     return set_page(
         request, competition, step="competitions:budget_rules", formset_class=BudgetCategoryFormSet,
         save=lambda rows: services.save_budget_categories(competition=competition, by=request.user,
-                                                          budget_categories=rows),
+                                                          budget_categories=rows), part=policy.Part.BUDGET_RULES,
         title=_("Budget rules"),
         intro=_("The categories of a proposal's budget. A cap limits a category to a share of the total budget "
                 "and/or to an amount; leave both empty for no cap. Mark the management fee, if there is one."),
@@ -162,6 +175,7 @@ def round_tranches(request, pk):
     return set_page(
         request, competition, step="competitions:tranches", formset_class=TrancheFormSet,
         save=lambda rows: services.save_tranche_plan(competition=competition, by=request.user, tranches=rows),
+        part=policy.Part.TRANCHE_PLAN,
         title=_("Tranche plan"),
         intro=_("How a grant is paid out: the share of each tranche and when it is released. "
                 "The shares must add up to exactly 100 per cent."),

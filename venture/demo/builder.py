@@ -591,6 +591,8 @@ def build_supervision(rng, organizations, people):
                                        Indicator(proposal=p, name="开展活动", target=Decimal(24), unit="场")])
         award = Award.objects.create(competition=c, proposal=p, rank=n + 1, amount=p.requested_amount,
                                      status=AwardStatus.FINAL)
+        c.awarded_total += award.amount  # what the award services keep (issue #14)
+        c.save(update_fields=["awarded_total"])
         agreement = create_agreement(award=award)
         project = sup.sign_agreement(agreement=agreement, signed_on=start - timedelta(days=5), by=staff)
         project.supervisors.add(supervisor)

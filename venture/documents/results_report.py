@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from venture.pdf import render_pdf
 from venture.results.queries import results_data
+from venture.results.services import live_check
 
 CACHE = Path("cache") / "results"
 
@@ -45,11 +46,13 @@ def report_table(data):
     }
 
 
-def cache_path(snapshot, *, today=None):
-    """Where the report of ``snapshot`` in the active language, as it reads ``today``, is kept."""
+def cache_path(snapshot, *, today=None, intact=True):
+    """Where the report of ``snapshot`` in the active language, as it reads ``today``, is kept; a report of a
+    snapshot whose live check failed (``intact`` False: it carries the red banner) is kept apart."""
     today = today or timezone.localdate()
     key = "-".join([str(snapshot.pk), snapshot.digest[:16], snapshot.signed_off_at.strftime("%Y%m%d%H%M%S")
-                    if snapshot.signed_off_at else "unsigned", translation.get_language(), today.isoformat()])
+                    if snapshot.signed_off_at else "unsigned", translation.get_language(), today.isoformat()]
+                   + ([] if intact else ["tampered"]))
     return Path(settings.DATA_DIR) / CACHE / f"{key}.pdf"
 
 
@@ -58,11 +61,12 @@ def results_report(competition, snapshot, *, request=None):
     sign-off state, else rendered and stored (written aside, then moved into place, so a reader never sees half a
     file)."""
     today = timezone.localdate()
-    cached = cache_path(snapshot, today=today)
+    intact = live_check(snapshot, competition)  # issue #14: the sealed rows now against the stored digest, on every request
+    cached = cache_path(snapshot, today=today, intact=intact)
     if cached.exists():
         return cached.read_bytes()
     shown = results_data(competition, snapshot)
-    context = {"competition": competition, "snapshot": snapshot, "today": today,
+    context = {"competition": competition, "snapshot": snapshot, "today": today, "tampered": not intact,
                "signed_off_by": snapshot.signed_off_by, **shown, **report_table(shown)}
     data = render_pdf("pdf/results_report.html", context, request=request)
     cached.parent.mkdir(parents=True, exist_ok=True)

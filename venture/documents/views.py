@@ -165,6 +165,10 @@ def notice_pdf(request, competition_pk):
     """公示 as a PDF: public, like the notice page, from the moment the notice is published."""
     notice = get_object_or_404(PublicNotice.objects.select_related("competition"), competition_id=competition_pk)
     competition = notice.competition
+    if notice.reopened_at:  # withdrawn for a correction (issue #14): no PDF of figures being changed
+        messages.info(request, _("This notice has been withdrawn for a correction; the corrected notice will be "
+                                 "published with a new notice period."))
+        return redirect("awards:notice", competition_pk=competition.pk)
     awards = (Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED)
               .select_related("proposal__organization", "proposal__category", "grade").order_by("rank"))
     judges = (Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from venture import permissions
 from venture.competitions.models import MANUAL_STAGES, STAGE_TRANSITIONS, Competition, Stage
+from venture.competitions.services import early_consequence
 from venture.roles import Role
 from venture.supervision.evaluation_rubric import locked_evaluation_kinds
 from venture.supervision.models import EvaluationKind
@@ -44,6 +45,7 @@ def round_detail(request, pk):
                                              "evaluation_criteria"), pk=pk,
     )
     overview = next(r for r in rounds_overview() if r.pk == competition.pk)
+    next_stages = [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)] if s in MANUAL_STAGES]
     locked = locked_evaluation_kinds(competition)
     evaluation_rubrics = [{
         "kind": kind, "step": f"competitions:evaluation_{kind.value}", "locked": kind in locked,
@@ -51,5 +53,7 @@ def round_detail(request, pk):
     } for kind in EvaluationKind]
     return render(request, "venture/competitions/round_detail.html", {
         "competition": competition, "overview": overview, "evaluation_rubrics": evaluation_rubrics,
-        "next_stages": [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)] if s in MANUAL_STAGES],
+        "next_stages": next_stages,
+        # What an early change does (named on the confirmation the button needs), by stage.
+        "consequences": {s.value: early_consequence(competition, s) for s in next_stages},
     })

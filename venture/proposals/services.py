@@ -17,6 +17,7 @@ from venture.money import format_money
 from venture.organizations.models import OrgStatus
 
 from .models import (
+    EDITABLE_BY_APPLICANT,
     PROPOSAL_TRANSITIONS,
     Attachment,
     BudgetLine,
@@ -55,6 +56,13 @@ class Problem:
     message: str
     field: str | None = None
     line: int | None = None  # index of the budget line in display order
+
+
+def drafts_locked_out(competition):
+    """(drafts, organizations) a round's closing locks out: the applications still being written (drafts, and those
+    returned for changes). The round's stage guardrail asks it (registered in apps.py)."""
+    rows = Proposal.objects.filter(competition=competition, status__in=EDITABLE_BY_APPLICANT)
+    return rows.count(), rows.values("organization").distinct().count()
 
 
 def _notify(proposal, subject, body):

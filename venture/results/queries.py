@@ -233,11 +233,17 @@ def results_page(competition, *, may_unlock=False, unlock_choice=(None, None)):
 def verify_rows(checks):
     """The checks of services.verify as (what was checked, held) in the order the page and the auditor read them."""
     labels = [
-        ("sheets_unchanged", _("The sealed score sheets in the database are unchanged since the freeze")),
+        ("sheets_unchanged", _("The sealed score sheets in the database are unchanged since the freeze")
+         if checks.get("legacy") else _("The sealed score sheets, rubric, money settings and requested amounts in "
+                                       "the database are unchanged since the freeze")),
         ("stored_inputs_intact", _("The stored inputs still match the digest")),
         ("ranking_reproduced", _("The ranking is reproduced from the stored inputs")),
+        ("outputs_reproduced", _("Every published output (scores, decided-by, top-k, probabilities, sensitivity, "
+                                 "diagnostics) is reproduced from the stored inputs")),
         ("code_version_same", _("The scoring code version is the same as at the freeze")),
     ]
+    if checks.get("legacy"):  # its top-k read the round's settings live: not part of its verdict (services.verify)
+        labels.remove(labels[3])
     return [(label, checks[key]) for key, label in labels]
 
 

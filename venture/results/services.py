@@ -22,7 +22,7 @@ from judging import scoring
 from judging.models import PanelStage, ScoreSheet
 from judging.queries import board, score_frame
 from judging.ranking import tiebreak_chain
-from judging.services import unlock_sheet
+from judging.services import cancel_open_prescoring, unlock_sheet
 from venture.audit.services import record
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
@@ -57,16 +57,53 @@ def code_version(engine=None):
 # --- Canonical inputs and the digest ---------------------------------------------------------------------------------
 
 
-def sealed_inputs(competition):
-    """The submitted final-stage sheets as canonical, sorted, string-valued rows (Decimal kept exact)."""
+def _exact(value):
+    return format(Decimal(value).normalize(), "f")
+
+
+def sealed_inputs(competition, *, legacy=False):
+    """Everything the outputs read, as canonical, sorted, string-valued rows (Decimal kept exact): the submitted
+    final-stage sheets and the rubric; and (issue #14) the round's money settings the top-k reads (``round``: fund
+    pool, maximum grant, funding rule, finalist quota) and each scored proposal's requested amount (``requested``).
+
+    ``legacy`` gives the inputs as snapshots frozen before the money settings were sealed held them (sheets and
+    rubric only), so those snapshots verify as they did."""
     criteria = sorted(
-        [c.code, f"{c.max_points.normalize():f}", f"{c.weight.normalize():f}"]
+        [c.code, _exact(c.max_points), _exact(c.weight)]
         for c in competition.criteria.all()
     )
     frame = score_frame(competition, PanelStage.FINAL)
-    scores = sorted([int(p), int(j), str(c), format(Decimal(str(v)).normalize(), "f")]
-                    for p, j, c, v in frame.itertuples(index=False))
-    return {"criteria": criteria, "scores": scores}
+    scores = sorted([int(p), int(j), str(c), _exact(str(v))] for p, j, c, v in frame.itertuples(index=False))
+    inputs = {"criteria": criteria, "scores": scores}
+    if legacy:
+        return inputs
+    proposals = sorted({row[0] for row in scores})
+    requested = Proposal.objects.filter(pk__in=proposals).values_list("pk", "requested_amount")
+    inputs["round"] = {"fund_pool": _exact(competition.fund_pool), "max_grant": _exact(competition.max_grant),
+                       "funding_rule": competition.funding_rule, "finalist_quota": competition.finalist_quota}
+    inputs["requested"] = sorted([pk, None if amount is None else _exact(amount)] for pk, amount in requested)
+    return inputs
+
+
+def is_legacy(inputs):
+    """A snapshot frozen before its inputs held the money settings (verified as before, and said so)."""
+    return "round" not in inputs
+
+
+class Money:
+    """The money settings the outputs read: from the sealed inputs, or for a legacy snapshot from the round now."""
+
+    def __init__(self, competition, inputs=None):
+        if inputs is not None and not is_legacy(inputs):
+            sealed = inputs["round"]
+            self.fund_pool, self.max_grant = Decimal(sealed["fund_pool"]), Decimal(sealed["max_grant"])
+            self.funding_rule, self.finalist_quota = sealed["funding_rule"], int(sealed["finalist_quota"])
+            self.requested = {int(pk): None if amount is None else Decimal(amount)
+                              for pk, amount in inputs["requested"]}
+        else:
+            self.fund_pool, self.max_grant = competition.fund_pool, competition.max_grant
+            self.funding_rule, self.finalist_quota = competition.funding_rule, competition.finalist_quota
+            self.requested = None  # read from the proposals when needed
 
 
 def method_of(competition):
@@ -88,32 +125,39 @@ def _frames(inputs):
     return scores, criteria
 
 
-def fundable_count(competition, ranked):
-    """How many of the ranking the pool would fund under the round's rule (the K of P(in the top K))."""
+def fundable_count(competition, ranked, money=None):
+    """How many of the ranking the pool would fund under the round's rule (the K of P(in the top K)); ``money``
+    (``Money``) holds the settings read, the round's own by default."""
+    money = money or Money(competition)
     frame = pd.DataFrame({"proposal": list(ranked.index), "rank": ranked["rank"].astype(int).values})
-    costs = grant_costs(competition, frame["proposal"])
+    costs = grant_costs(competition, frame["proposal"], money=money)
     frame["cost"] = [costs[p] for p in frame["proposal"]]
     try:
-        chosen = scoring.select_within_budget(frame, competition.fund_pool, rule=competition.funding_rule)
+        chosen = scoring.select_within_budget(frame, money.fund_pool, rule=money.funding_rule)
     except ValueError:
-        return min(len(frame), competition.finalist_quota)
+        return min(len(frame), money.finalist_quota)
     return max(1, len(chosen))
 
 
-def grant_costs(competition, proposal_ids):
-    """What the pool would pay each proposal: its request, at most the round's maximum grant."""
-    amounts = dict(Proposal.objects.filter(pk__in=list(proposal_ids)).values_list("pk", "requested_amount"))
-    return {pid: min(amounts[pid] or Decimal("0"), competition.max_grant) for pid in proposal_ids}
+def grant_costs(competition, proposal_ids, money=None):
+    """What the pool would pay each proposal: its request, at most the round's maximum grant (from ``money`` when
+    given: the sealed requests and maximum grant)."""
+    money = money or Money(competition)
+    amounts = money.requested
+    if amounts is None:
+        amounts = dict(Proposal.objects.filter(pk__in=list(proposal_ids)).values_list("pk", "requested_amount"))
+    return {pid: min(amounts.get(pid) or Decimal("0"), money.max_grant) for pid in proposal_ids}
 
 
 def compute_outputs(competition, inputs, method):
-    """Everything the results page and the report show, from the canonical inputs alone."""
+    """Everything the results page and the report show, from the canonical inputs alone (for a legacy snapshot,
+    whose inputs hold no money settings, those are read from the round as they were before)."""
     scores, criteria = _frames(inputs)
     # Issue #14: the one ranking pipeline (scoring.rank_round), shared with the provisional ranking and finalists.
     result = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
                                 tiebreak=method["tiebreak"])
     totals, ranked, per_criterion = result.totals, result.table, result.criterion_means
-    top_k = fundable_count(competition, ranked)
+    top_k = fundable_count(competition, ranked, Money(competition, inputs))
     boot = scoring.bootstrap_ranks(totals, method=method["method"], top_k=top_k, n_boot=N_BOOT, seed=BOOT_SEED,
                                    trim=method["trim"])
     sensitivity = scoring.method_sensitivity(totals, top_k=top_k, trim=method["trim"])
@@ -180,29 +224,62 @@ def freeze_results(*, competition, by):
     return snapshot
 
 
+def _legacy_snapshot(snapshot):
+    """``is_legacy`` of a snapshot, without loading its stored inputs when the page deferred them (one query)."""
+    if "inputs" in snapshot.get_deferred_fields():
+        return not ResultSnapshot.objects.filter(pk=snapshot.pk, inputs__has_key="round").exists()
+    return is_legacy(snapshot.inputs)
+
+
+def digest_now(snapshot, competition=None):
+    """The digest of what the snapshot sealed, as it is in the database now (``competition``: the snapshot's round,
+    when the caller holds it already)."""
+    inputs = sealed_inputs(competition or snapshot.competition, legacy=_legacy_snapshot(snapshot))
+    return digest_of(inputs, snapshot.params)
+
+
+def live_check(snapshot, competition=None):
+    """The cheap check the results page, the report and the public notice run on every view: the sealed rows now
+    against the stored digest (four queries, no scoring). True when they match."""
+    return digest_now(snapshot, competition) == snapshot.digest
+
+
+def _canonical(outputs):
+    return json.loads(json.dumps(outputs, sort_keys=True, ensure_ascii=False))
+
+
 def verify(snapshot):
-    """Recompute from the stored sheets: the digest of what is in the database now, and the ranking from the stored
-    inputs. Returns a dict of checks; ``ok`` is True only when all hold."""
+    """Recompute from the stored sheets: the digest of what is in the database now, and every published output
+    (ranks, scores, decided-by, top-k, probabilities, sensitivity, diagnostics) from the stored inputs alone.
+    Returns a dict of checks; ``ok`` is True only when all hold.
+
+    A legacy snapshot (frozen before its inputs held the money settings, ``legacy``) is verified as it was then: its
+    digest over the sheets and rubric, its ranking (proposal, rank, score) reproduced; its top-k reads the round's
+    money settings now, so the other outputs are not part of its verdict."""
     competition = snapshot.competition
-    now_inputs = sealed_inputs(competition)
-    digest_now = digest_of(now_inputs, snapshot.params)
+    legacy = is_legacy(snapshot.inputs)
+    now = digest_now(snapshot)
     stored_digest_ok = digest_of(snapshot.inputs, snapshot.params) == snapshot.digest
     try:
-        recomputed = compute_outputs(competition, snapshot.inputs, snapshot.params)
-    except (ValueError, KeyError, TypeError):  # tampered stored inputs that no longer compute: a failed check
+        recomputed = _canonical(compute_outputs(competition, snapshot.inputs, snapshot.params))
+    except (ValueError, KeyError, TypeError, ArithmeticError):  # tampered inputs that no longer compute: a failure
         recomputed = {"ranking": None}
     ranking_ok = recomputed["ranking"] is not None and [
         (r["proposal"], r["rank"], r["score"]) for r in recomputed["ranking"]] == [
         (r["proposal"], r["rank"], r["score"]) for r in snapshot.outputs["ranking"]]
+    outputs_ok = recomputed == _canonical(snapshot.outputs)
     checks = {
         "digest": snapshot.digest,
-        "digest_now": digest_now,
-        "sheets_unchanged": digest_now == snapshot.digest,
+        "digest_now": now,
+        "sheets_unchanged": now == snapshot.digest,
         "stored_inputs_intact": stored_digest_ok,
         "ranking_reproduced": ranking_ok,
+        "outputs_reproduced": outputs_ok,
         "code_version_same": code_version() == snapshot.code_version,
+        "legacy": legacy,
     }
-    checks["ok"] = checks["sheets_unchanged"] and checks["stored_inputs_intact"] and checks["ranking_reproduced"]
+    checks["ok"] = checks["sheets_unchanged"] and checks["stored_inputs_intact"] and checks["ranking_reproduced"] \
+        and (legacy or outputs_ok)
     return checks
 
 
@@ -263,6 +340,10 @@ def decide_finalists(*, competition, chosen, by, note=""):
     ``confirm_finalists`` writes it and the audit event)."""
     candidates = queries.finalist_candidates(competition)
     rows = candidates["rows"]
-    return confirm_finalists(competition=competition, finalists=[r["proposal"] for r in rows
-                                                                 if r["proposal"].pk in chosen],
-                             by=by, source=candidates["source"], ranking=queries.ranking_record(rows), note=note)
+    decision = confirm_finalists(competition=competition, finalists=[r["proposal"] for r in rows
+                                                                     if r["proposal"].pk in chosen],
+                                 by=by, source=candidates["source"], ranking=queries.ranking_record(rows), note=note)
+    # The pre-scoring is over once the finalists are decided: its open tasks are cancelled, named to staff.
+    decision.cancelled_tasks = cancel_open_prescoring(competition=competition, by=by,
+                                                      reason=_("The finalists have been decided."))
+    return decision

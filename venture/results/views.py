@@ -31,6 +31,8 @@ def results(request, competition_pk):
     page = queries.results_page(
         competition, may_unlock=permissions.can(request.user, "sheet.unlock"),
         unlock_choice=(_pk(request.GET.get("unlock_proposal", "")), _pk(request.GET.get("unlock_judge", ""))))
+    # The cheap live check (issue #14): the sealed rows now against the stored digest; a red banner when it fails.
+    page["tampered"] = page["snapshot"] is not None and not services.live_check(page["snapshot"], competition)
     return render(request, "venture/results/results.html", page)
 
 
@@ -113,5 +115,9 @@ def finalists(request, competition_pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("%(n)s finalists confirmed.") % {"n": decision.finalists.count()})
+            if decision.cancelled_tasks:
+                messages.warning(request, _("%(n)s open pre-scoring tasks were cancelled: %(tasks)s.") % {
+                    "n": len(decision.cancelled_tasks),
+                    "tasks": "; ".join(f"{judge} · {title}" for judge, title in decision.cancelled_tasks)})
             return redirect("results:finalists", competition_pk=competition.pk)
     return render(request, "venture/results/finalists.html", queries.finalists_page(competition))

@@ -541,6 +541,7 @@ class Generator:
         c.fund_pool = Decimal(math.ceil(cost / 10000) * 10000) if cost else Decimal("10000")
         c.save(update_fields=["fund_pool"])
         self.phases.done("preliminary ranking (to size the fund pool)")
+        inputs = results.sealed_inputs(c)  # sealed again: the inputs hold the pool (issue #14)
         outputs = results.compute_outputs(c, inputs, method)
         self.snapshot = ResultSnapshot.objects.create(
             competition=c, created_by=self.staff, method=method["method"], params=method,
@@ -561,6 +562,8 @@ class Generator:
                               amount=min(p.requested_amount, c.max_grant),
                               grade=awards._grade_for(self.grades, i, len(self.funded_ids))))
         self.award_objects = bulk(Award, made)
+        c.awarded_total = sum((a.amount for a in made), Decimal("0"))  # what the award services keep (issue #14)
+        c.save(update_fields=["awarded_total"])
         ends_on, covered = add_working_days(self.notice_start, c.notice_working_days)
         notice = PublicNotice.objects.create(
             competition=c, published_at=_aware(self.notice_start, 9), published_by=self.staff,
