@@ -55,7 +55,7 @@ JUDGING_FROM = (Stage.PRESCORING, Stage.FINAL, *FROZEN_FROM)
 NOTICE_FROM = (Stage.NOTICE, Stage.SUPERVISION, Stage.CLOSED)
 FINAL_FROM = (Stage.SUPERVISION, Stage.CLOSED)
 
-_checks = {}
+_checks: dict = {}
 
 
 def register(part, check):

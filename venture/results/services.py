@@ -11,6 +11,7 @@ import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from django.core.exceptions import ValidationError
@@ -74,7 +75,7 @@ def sealed_inputs(competition, *, legacy=False):
     )
     frame = score_frame(competition, PanelStage.FINAL)
     scores = sorted([int(p), int(j), str(c), _exact(str(v))] for p, j, c, v in frame.itertuples(index=False))
-    inputs = {"criteria": criteria, "scores": scores}
+    inputs: dict[str, Any] = {"criteria": criteria, "scores": scores}
     if legacy:
         return inputs
     proposals = sorted({row[0] for row in scores})
@@ -92,6 +93,8 @@ def is_legacy(inputs):
 
 class Money:
     """The money settings the outputs read: from the sealed inputs, or for a legacy snapshot from the round now."""
+
+    requested: dict[int, Decimal | None] | None
 
     def __init__(self, competition, inputs=None):
         if inputs is not None and not is_legacy(inputs):
