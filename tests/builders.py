@@ -8,6 +8,7 @@ import builders from here (or from factories), never from another test module (`
 """
 
 import datetime
+import itertools
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -130,11 +131,15 @@ def line(project, category):
     return project.lines.get(category__name=category)
 
 
+_VOUCHERS = itertools.count(1)
+
+
 def spend(project, amount, category="活动经费", date=None, by=None, receipt=None, payee="示范市文具店", **extra):
     extra.setdefault("line", line(project, category) if category else None)
+    extra.setdefault("voucher_no", f"PZ-{next(_VOUCHERS)}")  # a voucher number is recorded once per project
     return supervision.record_expenditure(
         project=project, by=by, date=date or day(10),
-        amount=Decimal(amount), payee=payee, description="活动物资", voucher_no="PZ-1",
+        amount=Decimal(amount), payee=payee, description="活动物资",
         receipt=receipt if receipt is not None else (SimpleUploadedFile("r.pdf", PDF) if Decimal(amount) > 500
                                                      else None), **extra)
 
@@ -144,3 +149,10 @@ def evaluate(f, kind, points, project=None):
     criteria = list(f.competition.evaluation_criteria.filter(kind=kind))
     return supervision.evaluate(project=project, kind=kind, by=f.supervisor,
                                 points=dict(zip(criteria, [Decimal(p) for p in points], strict=True)), comment="评语")
+
+
+def set_evaluation_rubrics(competition, rows=(("执行进度", 40), ("资金使用", 30), ("服务成效", 30))):
+    for kind in ("midterm", "final"):
+        for order, (name, points) in enumerate(rows):
+            EvaluationCriterion.objects.create(competition=competition, kind=kind, name=name,
+                                               max_points=Decimal(points), order=order)

@@ -233,6 +233,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "venture@localhost")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
+# The expenditure ledger (venture.supervision.expenditure_rules): the largest single entry in yuan, and the limits of
+# one imported file (rows, and the uncompressed size of an xlsx, checked before it is read).
+EXPENDITURE_MAX_AMOUNT = env("EXPENDITURE_MAX_AMOUNT", "10000000.00")
+LEDGER_IMPORT_MAX_ROWS = int(env("LEDGER_IMPORT_MAX_ROWS", "10000"))
+LEDGER_IMPORT_MAX_UNCOMPRESSED = int(env("LEDGER_IMPORT_MAX_UNCOMPRESSED", str(60 * 1024 * 1024)))
+
 # --- Forms ----------------------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

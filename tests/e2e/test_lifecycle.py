@@ -23,7 +23,7 @@ from venture.awards import services as awards
 from venture.awards.models import PublicNotice
 from venture.organizations.models import Organization
 from venture.proposals.models import Proposal
-from venture.supervision.models import FundedProject
+from venture.supervision.models import Expenditure, FundedProject
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
@@ -252,20 +252,47 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     applicant.get_by_role("button", name=t("Submit the report")).click()
     expect(applicant.get_by_role("alert")).to_have_text(t("Report submitted; the supervisor will review it."))
     expect(applicant.locator("tbody tr").filter(has_text=start.isoformat()).first).to_contain_text(t("Submitted"))
+    # Expenses are recorded once paid (never dated in the future): the round's projects start in a month, so this
+    # one is moved to have started 60 days ago.
+    paid_on = timezone.localdate() - datetime.timedelta(days=1)
+    FundedProject.objects.filter(proposal=proposal).update(period_start=paid_on - datetime.timedelta(days=59))
     applicant.get_by_role("link", name=t("Expenditure ledger")).click()
-    applicant.locator("#id_date").fill((start + datetime.timedelta(days=31)).isoformat())
+    applicant.locator("#id_date").fill(paid_on.isoformat())
     applicant.locator("#id_line").select_option(label="人员经费 · 项目社工补贴")
     applicant.locator("#id_amount").fill("34000")
     applicant.locator("#id_payee").fill("项目社工三人")
     applicant.locator("#id_description").fill("社工补贴（含加班）")
     applicant.locator("#id_voucher_no").fill("PZ-2026-001")
+    applicant.locator("#id_invoice_kind").select_option(label=t("Fully digital e-invoice (20-digit number)"))
+    applicant.locator("#id_invoice_number").fill("26442000000123456789")
     applicant.locator("#id_receipt").set_input_files({"name": "发票.pdf", "mimeType": "application/pdf",
                                                       "buffer": PDF})
     applicant.get_by_role("button", name=t("Record the entry")).click()
     expect(applicant.get_by_role("alert")).to_have_text(t("Entry recorded."))
     entry = applicant.locator("tbody tr", has_text="PZ-2026-001")
     expect(entry).to_contain_text("¥34,000.00")
+    expect(entry).to_contain_text("26442000000123456789")
     expect(entry.get_by_role("link", name="下载")).to_be_visible()
+    # The same e-invoice claimed again is refused, pointing at the first claim (the organization's own entry).
+    applicant.locator("#id_date").fill(paid_on.isoformat())
+    applicant.locator("#id_line").select_option(label="人员经费 · 项目社工补贴")
+    applicant.locator("#id_amount").fill("￥120.00")
+    applicant.locator("#id_payee").fill("项目社工三人")
+    applicant.locator("#id_description").fill("重复报销")
+    applicant.locator("#id_voucher_no").fill("PZ-2026-002")
+    applicant.locator("#id_invoice_kind").select_option(label=t("Fully digital e-invoice (20-digit number)"))
+    applicant.locator("#id_invoice_number").fill("26442000000123456789")
+    applicant.get_by_role("button", name=t("Record the entry")).click()
+    expect(applicant.get_by_role("alert").first).to_have_text(t("Nothing was saved; correct the fields marked below."))
+    refusal = applicant.locator("#div_id_invoice_number .invalid-feedback")
+    expect(refusal).to_contain_text(t("This invoice was already claimed: {link} ({date}, voucher {voucher}, {amount}).")
+                                    .split("{link}")[0])
+    expect(refusal.get_by_role("link", name=TITLE)).to_have_attribute("href", re.compile(r"#entry-\d+$"))
+    assert Expenditure.objects.filter(invoice_number="26442000000123456789").count() == 1
+    # The refused form answers 400 on purpose; the browser logs that one response, nothing else.
+    assert applicant.watch.errors == ["console: Failed to load resource: the server responded with a status of 400 "
+                                      "(Bad Request)"]
+    applicant.watch.errors.clear()
 
     # (12) Staff see the overspend on the portfolio dashboard.
     nav(staff, "项目督导")

@@ -13,6 +13,7 @@ from django.utils import translation
 from judging import rubric
 from judging.models import Criterion, Judge, Panel, PanelStage
 from tests import factories
+from tests.builders import set_evaluation_rubrics
 from venture.audit.models import AuditEvent
 from venture.awards.models import Award
 from venture.awards.services import create_agreement
@@ -171,13 +172,6 @@ def draft(db):
 
 def evaluation_rubric(competition, kind):
     return list(competition.evaluation_criteria.filter(kind=kind).values_list("name", "max_points", "order"))
-
-
-def set_evaluation_rubrics(competition, rows=(("执行进度", 40), ("资金使用", 30), ("服务成效", 30))):
-    for kind in ("midterm", "final"):
-        for order, (name, points) in enumerate(rows):
-            EvaluationCriterion.objects.create(competition=competition, kind=kind, name=name,
-                                               max_points=Decimal(points), order=order)
 
 
 def actions(competition):

@@ -13,8 +13,7 @@ from django.utils import timezone, translation
 from judging import services as judging_services
 from judging.models import Score
 from tests import factories
-from tests.venture.test_awards import build_round
-from tests.venture.test_competition_setup import set_evaluation_rubrics
+from tests.builders import build_round, set_evaluation_rubrics
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
 from venture.awards.models import Award, PublicNotice, PublicNoticeVersion

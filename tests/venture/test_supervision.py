@@ -403,12 +403,14 @@ def test_import_with_a_bad_row_imports_nothing_and_reports_it(client, f):
         f"{day(12).isoformat()},人员经费,人员经费项目,2000,张社工,劳务费,",
     ])})
     assert r.status_code == 400
-    assert r.context["import_report"] == {"rows": 3, "failed": [
-        (3, ["the amount “abc” is not a number", "the budget category “差旅费” is not one of this round's"]),
-        (4, ["“voucher_no” is empty"]),
-    ]}
+    report = r.context["import_report"]
+    assert (report.rows, report.problems, report.failed) == (3, 3, [
+        (3, ["金额: “abc” is not an amount in yuan (for example 12800.50).",
+             "预算科目: “差旅费” is not a budget category of this round"]),
+        (4, ["凭证号: this cell is empty"]),
+    ])
     body = r.content.decode()
-    assert "Nothing was imported" in body and "the amount “abc” is not a number" in body
+    assert "Nothing was imported" in body and "金额: “abc” is not an amount in yuan (for example 12800.50)." in body
     assert Expenditure.objects.count() == 0
 
 
@@ -429,18 +431,21 @@ def test_good_import_imports_every_row_csv_and_xlsx(client, f):
 
 
 def test_ledger_template_export_and_audit(client, f):
-    spend(f.project, "300.00")
-    spend(f.project, "45.60", payee='=HYPERLINK("x")')
+    spend(f.project, "300.00", voucher_no="PZ-1")
+    spend(f.project, "45.60", payee='=HYPERLINK("x")', voucher_no="PZ-2", invoice_kind="digital",
+          invoice_number="26442000000123456789")
     client.force_login(f.owner)
     r = client.get(f"/supervision/projects/{f.project.pk}/ledger/template.xlsx")
     template = pd.read_excel(io.BytesIO(r.content), sheet_name=None, dtype=str)
-    assert list(template["台账"].columns) == ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]
+    assert list(template["台账"].columns) == ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号",
+                                            "发票代码", "发票号码", "收款方信用代码"]
     assert template["预算科目"]["明细项目"].tolist() == ["人员经费项目", "活动经费项目", "管理费项目"]
     r = client.get(f"/supervision/projects/{f.project.pk}/ledger/export/?format=csv")
     assert r["Content-Type"] == "text/csv; charset=utf-8"
     lines = r.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "日期,预算科目,明细项目,金额,收款方,摘要,凭证号,Receipt"
-    assert lines[2] == f"{day(10).isoformat()},活动经费,活动经费项目,45.60,\"'=HYPERLINK(\"\"x\"\")\",活动物资,PZ-1,no"
+    assert lines[0] == "日期,预算科目,明细项目,金额,收款方,摘要,凭证号,发票代码,发票号码,收款方信用代码,Receipt"
+    assert lines[2] == (f"{day(10).isoformat()},活动经费,活动经费项目,45.60,\"'=HYPERLINK(\"\"x\"\")\",活动物资,PZ-2,,"
+                        "26442000000123456789,,no")
     r = client.get(f"/supervision/projects/{f.project.pk}/ledger/export/")
     assert r["Content-Type"].startswith("application/vnd.openxmlformats")
     events = AuditEvent.objects.filter(action="export.ledger").order_by("id")

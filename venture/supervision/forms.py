@@ -14,10 +14,9 @@ from venture.competitions.models import Competition
 from venture.money import format_money
 from venture.proposals.forms import RowFormSet, money_field, style_widgets
 from venture.uploads import IMAGES, MAX_UPLOAD_BYTES, validate_upload
-from venture.validators import MAX_MONEY
 
-from . import services
-from .models import ApprovedLine, EvaluationKind, ProjectStatus, RevisionKind
+from . import expenditure_rules, ledger_files
+from .models import ApprovedLine, EvaluationKind, InvoiceKind, ProjectStatus, RevisionKind
 
 RECEIPT_TYPES = ("pdf", "jpg", "jpeg", "png")
 MAX_PHOTOS = 12
@@ -189,27 +188,50 @@ class ReviewForm(forms.Form):
 # --- Ledger ----------------------------------------------------------------------------------------------------------
 
 
+class AmountField(forms.CharField):
+    """An amount in yuan as people write it (¥/￥, 元, thousands separators, full-width digits), read by
+    expenditure_rules.parse_amount: exponent notation (1e3) and anything else not an amount are refused."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(max_length=40, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        return expenditure_rules.parse_amount(value)
+
+
 class ExpenditureForm(forms.Form):
-    """One ledger entry. The ledger rules (amount, period, the project's own line, receipt above the threshold) are
-    services.check_expenditure's; its messages are shown next to the fields."""
+    """One ledger entry. The rules (amount, period, the project's state and its own line, receipt above the
+    threshold, invoice, duplicates) are expenditure_rules.validate_expenditure's; its messages are shown next to
+    the fields."""
 
     date = _date(_("Date"))
     line = forms.ModelChoiceField(label=_("Budget line"), queryset=ApprovedLine.objects.none())
-    amount = forms.DecimalField(label=_("Amount (yuan)"), max_value=MAX_MONEY,
-                                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
-                                error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")})
+    amount = AmountField(label=_("Amount (yuan)"),
+                         error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")})
     payee = forms.CharField(label=_("Payee"), max_length=200)
+    payee_uscc = forms.CharField(label=_("Payee's unified social credit code (if known)"), max_length=18,
+                                 required=False)
     description = forms.CharField(label=_("Description"), max_length=300)
     voucher_no = forms.CharField(label=_("Voucher number"), max_length=60)
+    invoice_kind = forms.ChoiceField(label=_("Invoice"), choices=InvoiceKind.choices, required=False)
+    invoice_code = forms.CharField(label=_("Invoice code (VAT invoice only)"), max_length=20, required=False)
+    invoice_number = forms.CharField(label=_("Invoice number"), max_length=30, required=False)
     receipt = forms.FileField(label=_("Receipt"), required=False,
                               widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
 
-    def __init__(self, *args, project, **kwargs):
+    def __init__(self, *args, project, by=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.project = project
+        self.project, self.by = project, by
         self.fields["line"].queryset = project.lines.select_related("category")
         self.fields["receipt"].help_text = _("PDF, JPEG or PNG; required above %(x)s.") % {
             "x": format_money(project.competition.receipt_threshold)}
+        if project.status == ProjectStatus.SUSPENDED:
+            self.fields["staff_reason"] = forms.CharField(
+                label=_("Reason for recording on a suspended project (staff)"), max_length=500, required=False)
 
     def clean_receipt(self):
         upload = self.cleaned_data.get("receipt")
@@ -217,33 +239,48 @@ class ExpenditureForm(forms.Form):
             validate_upload(upload, allowed=RECEIPT_TYPES)
         return upload
 
+    def clean_payee_uscc(self):
+        return expenditure_rules.digits(self.cleaned_data.get("payee_uscc")).upper()
+
+    def clean_invoice_code(self):
+        return expenditure_rules.digits(self.cleaned_data.get("invoice_code"))
+
+    def clean_invoice_number(self):
+        return expenditure_rules.digits(self.cleaned_data.get("invoice_number"))
+
     def clean(self):
         cleaned = super().clean()
-        found = services.check_expenditure(self.project, date=cleaned.get("date"), line=cleaned.get("line"),
-                                           category=None, amount=cleaned.get("amount"),
-                                           receipt=cleaned.get("receipt"))
-        for field, message in found.items():
-            field = field if field in self.fields else "line"
-            if field not in self.errors:
-                self.add_error(field, message)
+        if self.errors.get("amount") or self.errors.get("date"):
+            return cleaned
+        found = expenditure_rules.validate_expenditure(
+            self.project, by=self.by, date=cleaned.get("date"), line=cleaned.get("line"),
+            amount=cleaned.get("amount"), receipt=cleaned.get("receipt"), voucher_no=cleaned.get("voucher_no", ""),
+            invoice_kind=cleaned.get("invoice_kind", ""), invoice_code=cleaned.get("invoice_code", ""),
+            invoice_number=cleaned.get("invoice_number", ""), payee_uscc=cleaned.get("payee_uscc", ""),
+            staff_reason=cleaned.get("staff_reason", ""))
+        for name, messages in found.items():
+            name = name if name in self.fields or name == "__all__" else "line"
+            if name == "__all__" or name not in self.errors:
+                for message in messages:
+                    self.add_error(None if name == "__all__" else name, message)
         return cleaned
 
 
 class LedgerImportForm(forms.Form):
     file = forms.FileField(label=_("Ledger file (.xlsx or .csv)"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt"}))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         ext = os.path.splitext(upload.name)[1].lower()
         if ext == ".xlsx":
             validate_upload(upload, allowed=("xlsx",))
-        elif ext == ".csv":
+        elif ext in (".csv", ".txt"):
             if upload.size > MAX_UPLOAD_BYTES:
                 raise ValidationError(_("The file is larger than 20 MB."))
         else:
             raise ValidationError(_("Upload the ledger as .xlsx or .csv."))
-        self.rows = services.parse_ledger(upload)
+        self.ledger_file = ledger_files.read_ledger(upload)
         return upload
 
 

@@ -13,6 +13,9 @@ from venture.competitions.models import MONEY, BudgetCategory, Competition, Tran
 from venture.organizations.models import Organization
 from venture.proposals.models import Proposal
 from venture.uploads import upload_path
+from venture.validators import MAX_MONEY
+
+MAX_TOTAL = MAX_MONEY  # the largest value a MONEY field holds (12 digits, 2 decimals)
 
 
 class ProjectStatus(models.TextChoices):
@@ -62,6 +65,9 @@ class FundedProject(models.Model):
             models.CheckConstraint(condition=models.Q(released_total__lte=models.F("grant")),
                                    name="released_never_exceeds_grant"),
             models.CheckConstraint(condition=models.Q(released_total__gte=0), name="released_nonnegative"),
+            # The running total of the ledger always fits its field (12 digits), whatever path wrote the entries.
+            models.CheckConstraint(condition=models.Q(spent_total__gte=-MAX_TOTAL, spent_total__lte=MAX_TOTAL),
+                                   name="spent_total_fits"),
         ]
 
     def __str__(self):
@@ -82,7 +88,9 @@ class ApprovedLine(models.Model):
 
     class Meta:
         ordering = ["category__order", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="approved_line_nonnegative")]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="approved_line_nonnegative"),
+                       models.CheckConstraint(condition=models.Q(spent__gte=-MAX_TOTAL, spent__lte=MAX_TOTAL),
+                                              name="line_spent_fits")]
 
     def __str__(self):
         return f"{self.category.name} · {self.item}"
@@ -242,6 +250,30 @@ class ReportPhoto(models.Model):
         return self.caption or self.file.name
 
 
+class InvoiceKind(models.TextChoices):
+    NONE = "", _("No invoice")
+    DIGITAL = "digital", _("Fully digital e-invoice (20-digit number)")
+    VAT = "vat", _("VAT invoice (invoice code and 8-digit number)")
+
+
+class LedgerImport(models.Model):
+    """One imported ledger file: its SHA-256 lets the same file be refused when it comes again."""
+
+    project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="ledger_imports")
+    sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255)
+    rows = models.PositiveIntegerField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "sha256"], name="one_import_per_file")]
+
+    def __str__(self):
+        return f"{self.project_id} · {self.filename}"
+
+
 class Expenditure(models.Model):
     project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="expenditures")
     date = models.DateField(_("date"))
@@ -254,12 +286,21 @@ class Expenditure(models.Model):
     description = models.CharField(_("description"), max_length=300)
     voucher_no = models.CharField(_("voucher number"), max_length=60)
     receipt = models.FileField(_("receipt"), upload_to=upload_path, blank=True)
+    # 发票: a fully digital e-invoice (数电票) has a 20-digit number and no code; the older VAT invoice a 10- or
+    # 12-digit code and an 8-digit number. Checked by venture.supervision.expenditure_rules.
+    invoice_kind = models.CharField(_("invoice"), max_length=10, choices=InvoiceKind.choices, blank=True, default="")
+    invoice_code = models.CharField(_("invoice code"), max_length=12, blank=True, default="")
+    invoice_number = models.CharField(_("invoice number"), max_length=20, blank=True, default="")
+    payee_uscc = models.CharField(_("payee's unified social credit code"), max_length=18, blank=True, default="")
+    ledger_import = models.ForeignKey(LedgerImport, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="entries")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["project", "date", "id"]
-        indexes = [models.Index(fields=["project", "date"])]
+        indexes = [models.Index(fields=["project", "date"]), models.Index(fields=["project", "voucher_no"]),
+                   models.Index(fields=["invoice_number", "invoice_code"])]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="expenditure_positive")]
 
     def __str__(self):
@@ -274,7 +315,9 @@ class CategorySpend(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "category"], name="one_spend_per_category")]
+        constraints = [models.UniqueConstraint(fields=["project", "category"], name="one_spend_per_category"),
+                       models.CheckConstraint(condition=models.Q(amount__gte=-MAX_TOTAL, amount__lte=MAX_TOTAL),
+                                              name="category_spend_fits")]
 
     def __str__(self):
         return f"{self.project_id} · {self.category_id}: {self.amount}"
@@ -288,7 +331,9 @@ class MonthlySpend(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "month"], name="one_spend_per_month")]
+        constraints = [models.UniqueConstraint(fields=["project", "month"], name="one_spend_per_month"),
+                       models.CheckConstraint(condition=models.Q(amount__gte=-MAX_TOTAL, amount__lte=MAX_TOTAL),
+                                              name="month_spend_fits")]
 
     def __str__(self):
         return f"{self.project_id} · {self.month:%Y-%m}: {self.amount}"

@@ -2,15 +2,16 @@
 
 import datetime
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from venture.accounts.models import Role
@@ -19,7 +20,7 @@ from venture.competitions.models import TrancheCondition
 from venture.money import format_money
 from venture.organizations.models import Membership, OrgStatus
 
-from . import ledger
+from . import expenditure_rules, ledger
 from .models import (
     PROJECT_TRANSITIONS,
     RECTIFICATION_TRANSITIONS,
@@ -32,6 +33,7 @@ from .models import (
     Feedback,
     FundedProject,
     IndicatorProgress,
+    LedgerImport,
     ProgressReport,
     ProjectIndicator,
     ProjectMilestone,
@@ -321,134 +323,184 @@ def _refresh_totals(project):
     project.spent_total, project.first_spent_on, project.last_spent_on = fresh.projects[project.pk]
 
 
-def check_expenditure(project, *, date, line, category, amount, receipt, lines_by_pk=None):
-    """Field errors for one ledger entry, as {field: message}; empty when it may be recorded."""
-    errors = {}
-    if amount is None or not Decimal(amount).is_finite() or amount <= 0:  # NaN and infinity are no amounts either
-        errors["amount"] = _("An amount is more than zero.")
-    elif int(Decimal(amount).as_tuple().exponent) < -2:  # finite here, so the exponent is a number
-        errors["amount"] = _("Use at most two decimal places (fen).")
-    if date is None:
-        errors["date"] = _("Enter the date.")
-    elif date < project.period_start or date > project.period_end:
-        errors["date"] = _("The date is outside the project period (%(start)s to %(end)s).") % {
-            "start": project.period_start.isoformat(), "end": project.period_end.isoformat()}
-    if line is not None and line.project_id != project.pk:
-        errors["line"] = _("That budget line belongs to another project.")
-    if line is None and category is None:
-        errors["line"] = _("Choose the budget line.")
-    if category is not None and category.competition_id != project.competition_id:
-        errors["category"] = _("That budget category is not part of this round.")
-    threshold = project.competition.receipt_threshold
-    if "amount" not in errors and amount > threshold and not receipt:
-        errors["receipt"] = _("A receipt is required for amounts above %(x)s.") % {"x": format_money(threshold)}
-    return errors
+def check_expenditure(project, *, date, line, category, amount, receipt, by=None, **fields):
+    """Field errors for one ledger entry, as {field: message} (the first of each field); empty when it may be
+    recorded. The rule itself is ``expenditure_rules.validate_expenditure``."""
+    found = expenditure_rules.validate_expenditure(project, by=by, date=date, amount=amount, line=line,
+                                                   category=category, receipt=receipt, **fields)
+    return {name: messages[0] for name, messages in found.items()}
+
+
+def _store_totals(project):
+    """Refresh the running totals; a total the fields cannot hold is refused (never stored, never a 500)."""
+    try:
+        with transaction.atomic():
+            _refresh_totals(project)
+    except (IntegrityError, DataError, InvalidOperation) as exc:
+        raise ValidationError(_("The project's spending would exceed what the ledger can hold; nothing was "
+                                "saved.")) from exc
 
 
 @transaction.atomic
 def record_expenditure(*, project, by, date, amount, payee, description, voucher_no, line=None, category=None,
-                       receipt=None):
-    errors = check_expenditure(project, date=date, line=line, category=category, amount=amount, receipt=receipt)
-    if errors:
-        raise ValidationError(errors)
+                       receipt=None, receipt_pending=False, invoice_kind="", invoice_code="", invoice_number="",
+                       payee_uscc="", staff_reason="", today=None):
+    """One ledger entry, checked by the one expenditure rule after the project's row lock (so that two writers
+    cannot both pass the duplicate checks)."""
     ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
+    project.refresh_from_db(fields=["status", "flag_reason", "spent_total"])
+    if line is not None:
+        line.refresh_from_db(fields=["spent"])
+    expenditure_rules.require_valid(expenditure_rules.validate_expenditure(
+        project, by=by, date=date, amount=amount, line=line, category=category, receipt=receipt,
+        receipt_pending=receipt_pending, voucher_no=voucher_no, invoice_kind=invoice_kind, invoice_code=invoice_code,
+        invoice_number=invoice_number, payee_uscc=payee_uscc, staff_reason=staff_reason, today=today))
     entry = Expenditure.objects.create(project=project, date=date, line=line,
                                        category=line.category if line else category, amount=_money(amount),
                                        payee=payee, description=description, voucher_no=voucher_no,
-                                       receipt=receipt or "", created_by=by)
-    _refresh_totals(project)
-    record(actor=by, action="expenditure.record", obj=project,
-           after={"date": date, "amount": entry.amount, "line": line.pk if line else None, "voucher": voucher_no})
+                                       receipt=receipt or "", invoice_kind=invoice_kind, invoice_code=invoice_code,
+                                       invoice_number=invoice_number, payee_uscc=payee_uscc, created_by=by)
+    _store_totals(project)
+    after = {"date": date, "amount": entry.amount, "line": line.pk if line else None, "voucher": voucher_no}
+    if invoice_number:
+        after["invoice"] = f"{invoice_code}{'/' if invoice_code else ''}{invoice_number}"
+    if staff_reason and project.status != ProjectStatus.ACTIVE:
+        after["reason"] = staff_reason
+    record(actor=by, action="expenditure.record", obj=project, after=after)
     return entry
 
 
-LEDGER_COLUMNS = {
-    # accepted headers (Chinese or English) -> field
-    "日期": "date", "date": "date",
-    "预算科目": "category", "category": "category", "budget category": "category",
-    "明细项目": "item", "item": "item", "budget line": "item",
-    "金额": "amount", "amount": "amount",
-    "收款方": "payee", "payee": "payee",
-    "摘要": "description", "说明": "description", "description": "description",
-    "凭证号": "voucher_no", "voucher number": "voucher_no", "voucher": "voucher_no",
-}
+MAX_REPORTED_PROBLEMS = 200
 
 
-def parse_ledger(upload):
-    """Read an xlsx or csv ledger into a list of dicts keyed by field; raises ValidationError naming the problem."""
+@dataclass
+class ImportReport:
+    """The outcome of an import: the rows with problems (the first ``MAX_REPORTED_PROBLEMS`` problems, each
+    naming the file's own column), and how many problems and rows there were in all."""
 
-    name = upload.name.lower()
+    rows: int = 0
+    problems: int = 0
+    failed: list = field(default_factory=list)  # [(row number, [message])], at most MAX_REPORTED_PROBLEMS messages
+
+    @property
+    def shown(self):
+        return sum(len(m) for _n, m in self.failed)
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    return expenditure_rules.digits(value) if isinstance(value, int) else str(value).strip()
+
+
+def _parse_row(project, values, headers, categories, lines, *, by, known, row, today):
+    """(problems [(field, message)], entry data) of one file row, checked by the one expenditure rule."""
+    problems = []
     try:
-        if name.endswith(".csv"):
-            frame = pd.read_csv(upload, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        elif name.endswith(".xlsx"):
-            frame = pd.read_excel(upload, dtype=str, keep_default_na=False)
-        else:
-            raise ValidationError(_("Upload the ledger as .xlsx or .csv."))
-    except (ValueError, UnicodeDecodeError, KeyError, OSError) as exc:
-        raise ValidationError(_("The file could not be read as a spreadsheet: %(error)s") % {"error": exc}) from exc
-    columns = {c: LEDGER_COLUMNS.get(str(c).strip().lower(), LEDGER_COLUMNS.get(str(c).strip())) for c in frame.columns}
-    missing = {"date", "category", "amount", "payee", "description", "voucher_no"} - set(columns.values())
-    if missing:
-        raise ValidationError(_("The ledger lacks the column(s): %(cols)s.") % {"cols": ", ".join(sorted(missing))})
-    frame = frame.rename(columns=columns)
-    return [{k: str(v).strip() for k, v in row.items() if k in set(LEDGER_COLUMNS.values())}
-            for row in frame.to_dict("records")]
-
-
-def _parse_row(project, row, categories, lines):
-    errors = []
-    try:
-        date = datetime.date.fromisoformat(row.get("date", "")[:10])
-    except ValueError:
+        date = expenditure_rules.parse_date(values.get("date"))
+    except ValidationError as exc:
         date = None
-        errors.append(_("the date “%(v)s” is not YYYY-MM-DD") % {"v": row.get("date", "")})
+        problems.append(("date", exc.messages[0]))
     try:
-        amount = Decimal(row.get("amount", "").replace(",", "").replace("¥", ""))
-        if not amount.is_finite():  # "NaN", "Infinity" parse as Decimals but are no amounts
-            raise ArithmeticError
-    except ArithmeticError:
+        amount = expenditure_rules.parse_amount(values.get("amount"))
+    except ValidationError as exc:
         amount = None
-        errors.append(_("the amount “%(v)s” is not a number") % {"v": row.get("amount", "")})
-    category = categories.get(row.get("category", ""))
+        problems.append(("amount", exc.messages[0]))
+    text = {name: _cell_text(values.get(name)) for name in ("category", "item", "payee", "description", "voucher_no",
+                                                            "invoice_code", "invoice_number", "payee_uscc")}
+    category = categories.get(text["category"])
     if category is None:
-        errors.append(_("the budget category “%(v)s” is not one of this round's") % {"v": row.get("category", "")})
-    line = lines.get((row.get("category", ""), row.get("item", ""))) if category else None
-    for field in ("payee", "description", "voucher_no"):
-        if not row.get(field):
-            errors.append(_("“%(f)s” is empty") % {"f": field})
-    if not errors:
-        field_errors = check_expenditure(project, date=date, line=line, category=category, amount=amount,
-                                         receipt="imported-without-file" if amount and amount > 0 else None)
-        errors += list(field_errors.values())
-    return errors, {"date": date, "amount": amount, "line": line, "category": category,
-                    "payee": row.get("payee", ""), "description": row.get("description", ""),
-                    "voucher_no": row.get("voucher_no", "")}
+        problems.append(("category", _("“%(v)s” is not a budget category of this round") % {"v": text["category"]}))
+    line = lines.get((text["category"], text["item"])) if category and text["item"] else None
+    for name in ("payee", "description", "voucher_no"):
+        if not text[name]:
+            problems.append((name, _("this cell is empty")))
+    code, number = expenditure_rules.digits(text["invoice_code"]), expenditure_rules.digits(text["invoice_number"])
+    kind = expenditure_rules.invoice_kind_of(code, number)
+    uscc = text["payee_uscc"].upper()
+    found = expenditure_rules.validate_expenditure(
+        project, by=by, date=date, amount=amount, line=line, category=category if line is None else None,
+        item=text["item"] if line is None else None, receipt=None, receipt_pending=True,
+        voucher_no=text["voucher_no"], invoice_kind=kind, invoice_code=code, invoice_number=number,
+        payee_uscc=uscc, today=today, known=known, row=row) if category is not None else {}
+    skip = {name for name, _m in problems}
+    for name, messages in found.items():
+        if name == "amount" and amount is None or name == "date" and date is None or name in skip:
+            continue
+        problems.extend((name, m) for m in messages)
+    data = {"date": date, "amount": amount, "line": line, "category": line.category if line else category,
+            "payee": text["payee"][:200], "description": text["description"][:300],
+            "voucher_no": text["voucher_no"][:60], "invoice_kind": kind, "invoice_code": code,
+            "invoice_number": number, "payee_uscc": uscc}
+    return problems, data
+
+
+_FIELD_NAMES = {"line": "item", "invoice_kind": "invoice_number", "receipt": "amount"}
+
+
+def _labelled(problems, headers):
+    """Messages naming the file's own column: “金额: …”; problems of the whole entry without a column."""
+    out = []
+    for name, message in problems:
+        header = headers.get(_FIELD_NAMES.get(name, name)) or headers.get(name)
+        if name == "line" and not header:
+            header = headers.get("category")
+        out.append(format_html("{}: {}", header, message) if header else message)
+    return out
 
 
 @transaction.atomic
-def import_ledger(*, project, rows, by):
-    """All or nothing: returns (imported entries, report rows [(row number, errors)]). Nothing is saved when any
-    row fails. Rows above the receipt threshold are accepted; their receipts are attached afterwards."""
+def import_ledger(*, project, ledger_file, by, today=None):
+    """All or nothing: returns (imported entries, ImportReport). Nothing is saved when any row fails, when the
+    project is not open to entries, or when this very file was imported before. Rows above the receipt threshold
+    are accepted as "receipt pending"."""
+    ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
+    project.refresh_from_db(fields=["status", "flag_reason", "spent_total"])
+    earlier = LedgerImport.objects.filter(project=project, sha256=ledger_file.sha256).select_related(
+        "created_by").first()
+    if earlier is not None:
+        raise ValidationError(_("This file was already imported on %(when)s by %(who)s (%(n)s rows, vouchers "
+                                "%(vouchers)s); it was not imported again.") % {
+            "when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M"),
+            "who": earlier.created_by.get_full_name() or earlier.created_by.username if earlier.created_by else "—",
+            "n": earlier.rows, "vouchers": _voucher_span(earlier)})
     categories = {c.name: c for c in project.competition.budget_categories.all()}
     lines = {(line.category.name, line.item): line for line in project.lines.select_related("category")}
-    report, parsed = [], []
-    for n, row in enumerate(rows, start=2):  # row 1 is the header in the spreadsheet
-        errors, data = _parse_row(project, row, categories, lines)
-        report.append((n, errors))
+    rows = ledger_file.rows
+    known = expenditure_rules.Known.load(project, vouchers=[_cell_text(v.get("voucher_no")) for _n, v in rows],
+                                         invoices=[(None, None, expenditure_rules.digits(_cell_text(
+                                             v.get("invoice_number")))) for _n, v in rows])
+    headers = ledger_file.headers
+    report, parsed = ImportReport(rows=len(rows)), []
+    for n, values in rows:
+        problems, data = _parse_row(project, values, headers, categories, lines, by=by, known=known,
+                                    row=_("row %(n)s") % {"n": n}, today=today)
+        if problems:
+            report.problems += len(problems)
+            room = MAX_REPORTED_PROBLEMS - report.shown
+            if room > 0:
+                report.failed.append((n, _labelled(problems, headers)[:room]))
         parsed.append(data)
-    if not rows:
-        raise ValidationError(_("The ledger has no rows."))
-    if any(errors for _n, errors in report):
+    if report.problems:
         return [], report
-    ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
-    entries = Expenditure.objects.bulk_create([Expenditure(project=project, created_by=by, **{
-        **d, "category": d["line"].category if d["line"] else d["category"], "amount": _money(d["amount"])})
-        for d in parsed])
-    _refresh_totals(project)
-    record(actor=by, action="expenditure.import", obj=project, after={"rows": len(entries),
-                                                                      "total": sum(e.amount for e in entries)})
+    batch = LedgerImport.objects.create(project=project, sha256=ledger_file.sha256, filename=ledger_file.name[:255],
+                                        rows=len(parsed), created_by=by)
+    entries = Expenditure.objects.bulk_create([Expenditure(project=project, created_by=by, ledger_import=batch, **{
+        **d, "amount": _money(d["amount"])}) for d in parsed], batch_size=1000)
+    _store_totals(project)
+    record(actor=by, action="expenditure.import", obj=project, after={
+        "rows": len(entries), "total": sum(e.amount for e in entries), "file": ledger_file.name,
+        "sha256": ledger_file.sha256})
     return entries, report
+
+
+def _voucher_span(batch):
+    vouchers = list(batch.entries.order_by("pk").values_list("voucher_no", flat=True))
+    if not vouchers:
+        return "—"
+    return vouchers[0] if len(vouchers) == 1 else f"{vouchers[0]} … {vouchers[-1]}"
 
 
 # --- Site visits, rectifications, evaluations, close-out ----------------------------------------------------------

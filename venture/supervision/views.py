@@ -69,7 +69,8 @@ PROJECTS = FundedProject.objects.select_related("competition", "organization", "
 REPORTS = ProgressReport.objects.select_related("project__competition", "project__organization", "reviewed_by")
 RECTIFICATIONS = Rectification.objects.select_related("project__competition", "project__organization", "visit")
 ZERO = Decimal("0")
-LEDGER_HEADERS = ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]  # services.LEDGER_COLUMNS accepts them
+LEDGER_HEADERS = ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]  # ledger_files.LEDGER_COLUMNS reads them
+INVOICE_HEADERS = ["发票代码", "发票号码", "收款方信用代码"]  # optional columns of an import
 
 
 
@@ -348,7 +349,7 @@ def _ledger_page(request, project, form=None, import_form=None, import_report=No
                "total": project.expenditures.aggregate(s=Sum("amount"))["s"] or ZERO,
                "threshold": project.competition.receipt_threshold, "import_report": import_report}
     if may_write:
-        context["form"] = form or ExpenditureForm(project=project)
+        context["form"] = form or ExpenditureForm(project=project, by=request.user)
         context["import_form"] = import_form or LedgerImportForm()
     return render(request, "venture/supervision/ledger.html", context, status=status)
 
@@ -362,13 +363,16 @@ def ledger(request, pk):
 @login_required
 def ledger_add(request, pk):
     project = _project(request, pk, "project.write")
-    form = ExpenditureForm(request.POST, request.FILES, project=project)
+    form = ExpenditureForm(request.POST, request.FILES, project=project, by=request.user)
     if form.is_valid():
         data = form.cleaned_data
         try:
             services.record_expenditure(project=project, by=request.user, date=data["date"], line=data["line"],
                                         amount=data["amount"], payee=data["payee"], description=data["description"],
-                                        voucher_no=data["voucher_no"], receipt=data["receipt"])
+                                        voucher_no=data["voucher_no"], receipt=data["receipt"],
+                                        invoice_kind=data["invoice_kind"], invoice_code=data["invoice_code"],
+                                        invoice_number=data["invoice_number"], payee_uscc=data["payee_uscc"],
+                                        staff_reason=data.get("staff_reason", ""))
             messages.success(request, _("Entry recorded."))
             return redirect("supervision:ledger", pk=project.pk)
         except ValidationError as exc:
@@ -384,18 +388,17 @@ def ledger_import(request, pk):
     form = LedgerImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            entries, report = services.import_ledger(project=project, rows=form.rows, by=request.user)
+            entries, report = services.import_ledger(project=project, ledger_file=form.ledger_file, by=request.user)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             if entries:
                 messages.success(request, _("%(n)s entries imported.") % {"n": len(entries)})
                 return redirect("supervision:ledger", pk=project.pk)
-            failed = [(n, errors) for n, errors in report if errors]
-            messages.error(request, _("Nothing was imported: %(bad)s of %(all)s rows have problems. Correct them "
-                                      "and upload the whole file again.") % {"bad": len(failed), "all": len(report)})
-            return _ledger_page(request, project, import_form=form, status=400,
-                                import_report={"failed": failed, "rows": len(report)})
+            messages.error(request, _("Nothing was imported: %(bad)s problems in %(all)s rows. Correct them "
+                                      "and upload the whole file again.") % {"bad": report.problems,
+                                                                           "all": report.rows})
+            return _ledger_page(request, project, import_form=form, status=400, import_report=report)
     messages.error(request, _("Nothing was imported."))
     return _ledger_page(request, project, import_form=form, status=400)
 
@@ -405,7 +408,7 @@ def ledger_template(request, pk):
     project = _project(request, pk)
     lines = pd.DataFrame([(line.category.name, line.item, line.amount) for line in project.lines.select_related(
         "category")], columns=["预算科目", "明细项目", "核定金额"])
-    return dataframe_response({"台账": pd.DataFrame(columns=LEDGER_HEADERS), "预算科目": lines},
+    return dataframe_response({"台账": pd.DataFrame(columns=[*LEDGER_HEADERS, *INVOICE_HEADERS]), "预算科目": lines},
                               filename=f"支出台账模板-{project.title}", money_columns=["核定金额"])
 
 
@@ -414,9 +417,10 @@ def ledger_export(request, pk):
     project = _project(request, pk)
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
     rows = project.expenditures.order_by("date", "id").values_list(
-        "date", "category__name", "line__item", "amount", "payee", "description", "voucher_no", "receipt")
-    frame = pd.DataFrame([(*r[:7], _("yes") if r[7] else _("no")) for r in rows],
-                         columns=[*LEDGER_HEADERS, _("Receipt")])
+        "date", "category__name", "line__item", "amount", "payee", "description", "voucher_no", "invoice_code",
+        "invoice_number", "payee_uscc", "receipt")
+    frame = pd.DataFrame([(*r[:10], _("yes") if r[10] else _("no")) for r in rows],
+                         columns=[*LEDGER_HEADERS, *INVOICE_HEADERS, _("Receipt")])
     response = dataframe_response(frame, filename=f"支出台账-{project.title}", fmt=fmt, sheet_name="台账",
                                   money_columns=["金额"])
     record(actor=request.user, action="export.ledger", obj=project, after={"format": fmt, "rows": len(frame)})
