@@ -154,6 +154,16 @@ def test_publish_counts_working_days(noticed):
     assert c.stage == "notice"
 
 
+def test_publishing_twice_is_refused_not_a_crash(noticed):
+    """Found by the lifecycle state machine: a second publish hit the one-notice-per-round constraint (a 500)."""
+    c, staff, props, notice = noticed
+    with pytest.raises(ValidationError) as exc:
+        services.publish_notice(competition=c, by=staff)
+    assert exc.value.messages == ["本轮的公示已经发布。"]
+    assert list(PublicNotice.objects.filter(competition=c).values_list("pk", flat=True)) == [notice.pk]
+    assert AuditEvent.objects.filter(action="notice.publish").count() == 1
+
+
 def test_public_notice_page_without_login(client, noticed):
     c, staff, props, notice = noticed
     body = client.get(f"/results/notice/{c.pk}/").content.decode()

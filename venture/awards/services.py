@@ -192,6 +192,8 @@ def next_in_rank(competition):
 def publish_notice(*, competition, by, starts_on=None, text=""):
     competition = _lock_pool(competition)
     _require_signed_off(competition)
+    if PublicNotice.objects.filter(competition=competition).exists():
+        raise ValidationError(_("The public notice of this round has already been published."))
     if not Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).exists():
         raise ValidationError(_("Propose the awards before publishing the notice."))
     starts_on = starts_on or timezone.localdate()
