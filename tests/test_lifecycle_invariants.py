@@ -68,7 +68,7 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 # Bounded for ``make test`` (about a minute here); the "long" profile's own max_examples (tests/conftest.py) otherwise.
 LIFECYCLE = settings(
     max_examples=12 if PROFILE == "default" else settings.get_profile(PROFILE).max_examples,
-    stateful_step_count=30 if PROFILE == "default" else 60,
+    stateful_step_count=30 if PROFILE == "default" else 50,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate] if os.environ.get("NOSHRINK") else list(Phase),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
