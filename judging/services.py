@@ -332,7 +332,15 @@ def save_sheet(*, assignment, by, points, comment, expected_version, submit=Fals
 
 @transaction.atomic
 def unlock_sheet(*, sheet, reason, by):
-    sheet = ScoreSheet.objects.select_for_update(of=("self",)).select_related("assignment__proposal").get(pk=sheet.pk)
+    """Reopen a submitted sheet while its stage is being scored. A sheet sealed by the freeze (the round has left
+    the final review) is reopened only by the results' audited unlock, which invalidates the frozen results and
+    brings the round back to the final review first."""
+    sheet = ScoreSheet.objects.select_for_update(of=("self",)).select_related(
+        "assignment__proposal", "assignment__panel__competition").get(pk=sheet.pk)
+    panel = sheet.assignment.panel
+    if panel.competition.stage != SCORING_STAGE[PanelStage(panel.stage)]:
+        raise ValidationError(_("Scoring for this stage is closed: the sheet can no longer be unlocked here. A sheet "
+                                "of frozen results is unlocked from the results page, which invalidates them."))
     if sheet.status != SheetStatus.SUBMITTED:
         raise ValidationError(_("Only a submitted sheet can be unlocked."))
     if not reason.strip():

@@ -1,6 +1,15 @@
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+# Hypothesis profiles: "default" for ``make test`` (each test's own bounds apply; the lifecycle state machine is
+# bounded to about a minute), "long" (HYPOTHESIS_PROFILE=long, CI's PostgreSQL leg) with many more examples.
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile("long", deadline=None, max_examples=60)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

@@ -129,6 +129,16 @@ def test_publish_counts_working_days(noticed):
     assert c.stage == "notice"
 
 
+def test_publishing_twice_is_refused_not_a_crash(noticed):
+    """Found by the lifecycle state machine: a second publish hit the one-notice-per-round constraint (a 500)."""
+    c, staff, props, notice = noticed
+    with pytest.raises(ValidationError) as exc:
+        services.publish_notice(competition=c, by=staff)
+    assert exc.value.messages == ["公示已发布，公示不能再修改。如需修改，请填写原因后重新开启公示：修改后将作为新版本重新发布，公示期重新计算。"]
+    assert list(PublicNotice.objects.filter(competition=c).values_list("pk", flat=True)) == [notice.pk]
+    assert AuditEvent.objects.filter(action="notice.publish").count() == 1
+
+
 def test_public_notice_page_without_login(client, noticed):
     c, staff, props, notice = noticed
     body = client.get(f"/results/notice/{c.pk}/").content.decode()

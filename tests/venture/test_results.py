@@ -241,6 +241,21 @@ def test_unlock_needs_a_reason_then_invalidates_the_snapshot(client, frozen):
     assert url(competition, "freeze/") in html
 
 
+def test_the_judging_unlock_cannot_reopen_a_sealed_sheet(client, frozen, staff):
+    """Found by the lifecycle state machine: the judging progress page's unlock reopened a sheet of frozen results
+    behind the snapshot's back (still valid, no longer verifying). Only the results' audited unlock may."""
+    competition, judges, (p1, _p2, _p3), snapshot = frozen
+    sheet = ScoreSheet.objects.get(assignment__judge=judges[4], assignment__proposal=p1)
+    client.force_login(staff)
+    response = client.post(f"/judging/sheets/{sheet.pk}/unlock/", {"reason": "评委5误填社会效益分"}, follow=True)
+    assert [str(m) for m in response.context["messages"]][-1:] == [
+        "本阶段评分已结束：此处不能再解锁该评分表。已冻结结果的评分表须在结果页面解锁，解锁后结果作废。"]
+    sheet.refresh_from_db()
+    snapshot.refresh_from_db()
+    assert sheet.status == "submitted" and snapshot.valid and services.verify(snapshot)["ok"]
+    assert not AuditEvent.objects.filter(action="sheet.unlock").exists()
+
+
 def test_only_staff_unlock(client, frozen, auditor):
     competition, judges, (p1, _p2, _p3), snapshot = frozen
     sheet = ScoreSheet.objects.get(assignment__judge=judges[0], assignment__proposal=p1)

@@ -885,3 +885,13 @@ def test_supervision_report_pdf(client, f):
         assert expected in text, expected
     client.force_login(f.other)
     assert client.get(f"/supervision/projects/{f.project.pk}/report.pdf").status_code == 404
+
+
+def test_assigning_the_same_supervisors_again_records_nothing(f):
+    """Found by the lifecycle state machine: saving an unchanged set of supervisors wrote an audit event that
+    records no change."""
+    services.assign_supervisors(project=f.project, supervisors=[f.supervisor], by=f.staff)
+    count = AuditEvent.objects.filter(action="project.supervisors").count()
+    services.assign_supervisors(project=f.project, supervisors=[f.supervisor], by=f.staff)
+    assert AuditEvent.objects.filter(action="project.supervisors").count() == count
+    assert list(f.project.supervisors.all()) == [f.supervisor]

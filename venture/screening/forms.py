@@ -9,7 +9,8 @@ class ChecklistForm(forms.Form):
 
     decision = forms.ChoiceField(label=_("Decision"), required=False, widget=forms.RadioSelect, choices=[
         ("", _("Not decided yet")), ("eligible", _("Eligible")), ("ineligible", _("Ineligible"))])
-    reason = forms.CharField(label=_("Reason (shown to the applicant when ineligible)"), required=False,
+    reason = forms.CharField(label=_("Reason (shown to the applicant; needed when ineligible, when passing with a failed or "
+                                     "unchecked item, and when changing an earlier decision)"), required=False,
                              widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
     def __init__(self, *args, items, results, **kwargs):
@@ -46,7 +47,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, competition, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["proposals"].queryset = competition.proposals.all()
+        self.fields["proposals"].queryset = competition.proposals.order_by("title", "pk")  # the order of the report
 
 
 class ChecklistItemForm(forms.ModelForm):

@@ -42,29 +42,70 @@ def record_checks(*, proposal, results, by):
            after={item.text: {"passed": passed, "note": note} for item, (passed, note) in results.items()})
 
 
+class ReasonNeeded(ValidationError):
+    """The decision needs a stated reason (see ``reasons_needed``); a bulk action skips such proposals."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__(_("A reason is needed because %(why)s.") % {"why": "; ".join(problems)})
+
+
+def reasons_needed(*, proposal, eligible):
+    """Why deciding ``proposal`` eligible (``True``) or ineligible needs a stated basis, as sentences; ``[]`` when
+    the checklist supports the decision. Passing needs every check of the round answered ✓ (and a round without a
+    checklist gives no basis at all); changing an earlier decision needs a reason either way."""
+    problems = []
+    previous = S(proposal.status)
+    if previous in (S.ELIGIBLE, S.INELIGIBLE) and previous != (S.ELIGIBLE if eligible else S.INELIGIBLE):
+        problems.append(_("it overturns the earlier decision “%(status)s”") % {"status": previous.label}
+                        + (_(" (reason: %(reason)s)") % {"reason": proposal.status_reason}
+                           if proposal.status_reason else ""))
+    if eligible:
+        items = list(proposal.competition.checklist.all())
+        results = dict(CheckResult.objects.filter(proposal=proposal).values_list("item_id", "passed"))
+        if not items:
+            problems.append(_("the round has no checklist"))
+        for item in items:
+            if item.pk not in results:
+                problems.append(_("check “%(check)s” is not answered") % {"check": item.text})
+            elif not results[item.pk]:
+                problems.append(_("check “%(check)s” failed") % {"check": item.text})
+    return problems
+
+
 @transaction.atomic
-def decide(*, proposal, eligible, reason, by):
-    """Eligible or ineligible; an ineligible decision needs the reason the applicant will see."""
+def decide(*, proposal, eligible, reason, by, unattended=False):
+    """Eligible or ineligible. An ineligible decision needs the reason the applicant will see; passing with a failed
+    or unanswered check, or changing an earlier decision, needs a reason too (it goes on the proposal's timeline
+    beside the earlier decision). ``unattended`` (a bulk action) refuses those cases with ``ReasonNeeded`` whatever
+    the reason, so that no one overturns a reasoned decision without looking at it."""
     proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition", "organization").get(pk=proposal.pk)
     if proposal.status not in SCREENABLE:
         raise ValidationError(_("Only submitted proposals can be screened."))
-    if not eligible and not reason.strip():
-        raise ValidationError(_("Give the reason for the ineligible decision; the applicant will see it."))
     to = S.ELIGIBLE if eligible else S.INELIGIBLE
     if proposal.status == to:
         return proposal
-    return transition(proposal=proposal, to=to, by=by, reason=reason if not eligible else "")
+    problems = reasons_needed(proposal=proposal, eligible=eligible)
+    if problems and (unattended or not reason.strip()):
+        raise ReasonNeeded(problems)
+    if not eligible and not reason.strip():
+        raise ValidationError(_("Give the reason for the ineligible decision; the applicant will see it."))
+    return transition(proposal=proposal, to=to, by=by, reason=reason.strip() if problems or not eligible else "")
 
 
 def bulk_decide(*, proposals, eligible, reason, by):
-    """Apply one decision to many proposals; each in its own transaction. Returns (done, [(proposal, error)])."""
-    done, failed = [], []
+    """Apply one decision to many proposals, each in its own transaction. A proposal whose decision needs its own
+    reason (``reasons_needed``) is skipped. Returns (done, skipped, failed); skipped and failed are
+    [(proposal, why)]."""
+    done, skipped, failed = [], [], []
     for proposal in proposals:
         try:
-            done.append(decide(proposal=proposal, eligible=eligible, reason=reason, by=by))
+            done.append(decide(proposal=proposal, eligible=eligible, reason=reason, by=by, unattended=True))
+        except ReasonNeeded as exc:
+            skipped.append((proposal, "; ".join(exc.problems)))
         except ValidationError as exc:
             failed.append((proposal, " ".join(exc.messages)))
-    return done, failed
+    return done, skipped, failed
 
 
 @transaction.atomic

@@ -45,11 +45,15 @@ def screening_bulk(request, competition_pk):
     if not form.is_valid():
         messages.error(request, _("Choose proposals and a decision."))
         return redirect("screening:list", competition_pk=competition.pk)
-    done, failed = services.bulk_decide(proposals=form.cleaned_data["proposals"],
+    done, skipped, failed = services.bulk_decide(proposals=form.cleaned_data["proposals"],
                                         eligible=form.cleaned_data["decision"] == "eligible",
                                         reason=form.cleaned_data["reason"], by=request.user)
     if done:
         messages.success(request, _("%(n)s proposal(s) decided.") % {"n": len(done)})
+    if skipped:
+        messages.warning(request, _("%(n)s proposal(s) skipped: each needs its own reason, give it on the proposal's "
+                                    "screening page. %(list)s") % {
+            "n": len(skipped), "list": " · ".join(f"{p.title}: {why}" for p, why in skipped)})
     for proposal, error in failed:
         messages.error(request, f"{proposal.title}: {error}")
     return redirect("screening:list", competition_pk=competition.pk)

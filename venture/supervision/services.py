@@ -175,6 +175,8 @@ def assign_supervisors(*, project, supervisors, by):
     if any(u.role != Role.SUPERVISOR for u in supervisors):
         raise ValidationError(_("Only supervisor accounts can supervise a project."))
     before = sorted(project.supervisors.values_list("username", flat=True))
+    if before == sorted(u.username for u in supervisors):
+        return project  # nothing changes, nothing is recorded
     project.supervisors.set(supervisors)
     record(actor=by, action="project.supervisors", obj=project, before={"supervisors": before},
            after={"supervisors": sorted(u.username for u in supervisors)})
