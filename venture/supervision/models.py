@@ -288,10 +288,12 @@ class Expenditure(models.Model):
     receipt = models.FileField(_("receipt"), upload_to=upload_path, blank=True)
     # 发票: a fully digital e-invoice (数电票) has a 20-digit number and no code; the older VAT invoice a 10- or
     # 12-digit code and an 8-digit number. Checked by venture.supervision.expenditure_rules.
-    invoice_kind = models.CharField(_("invoice"), max_length=10, choices=InvoiceKind.choices, blank=True, default="")
-    invoice_code = models.CharField(_("invoice code"), max_length=12, blank=True, default="")
-    invoice_number = models.CharField(_("invoice number"), max_length=20, blank=True, default="")
-    payee_uscc = models.CharField(_("payee's unified social credit code"), max_length=18, blank=True, default="")
+    invoice_kind = models.CharField(_("invoice"), max_length=10, choices=InvoiceKind.choices, blank=True, default="",
+                                    db_default="")
+    invoice_code = models.CharField(_("invoice code"), max_length=12, blank=True, default="", db_default="")
+    invoice_number = models.CharField(_("invoice number"), max_length=20, blank=True, default="", db_default="")
+    payee_uscc = models.CharField(_("payee's unified social credit code"), max_length=18, blank=True, default="",
+                                  db_default="")
     ledger_import = models.ForeignKey(LedgerImport, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="entries")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
