@@ -20,11 +20,13 @@ three judges (every conflict still to declare), and a round open for application
 """
 
 import datetime
+import itertools
 import os
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
@@ -89,17 +91,23 @@ REFUSED = (ValidationError, PermissionDenied, judging.StaleSheet)
 # Signatures of the supervision ledger and tranche services change with issue #15; adjust them here only.
 
 
+_VOUCHERS = itertools.count(1)
+
+
 def record_expenditure(project, by, amount, line):
     return supervision.record_expenditure(project=project, by=by, date=project.period_start, amount=amount,
-                                          payee="示范文具店", description="活动物料", voucher_no="记-001", line=line,
-                                          receipt="receipt.pdf" if amount > project.competition.receipt_threshold
-                                          else None)
+                                          payee="示范文具店", description="活动物料", voucher_no=f"记-{next(_VOUCHERS)}",
+                                          line=line, receipt="receipt.pdf"
+                                          if amount > project.competition.receipt_threshold else None)
 
 
 def import_ledger(project, by, amount, line):
-    rows = [{"date": project.period_start.isoformat(), "category": line.category.name, "item": line.item,
-             "amount": str(amount), "payee": "示范印刷厂", "description": "宣传册", "voucher_no": "记-002"}]
-    return supervision.import_ledger(project=project, rows=rows, by=by)
+    """A one-row CSV as Excel saves it (UTF-8 with BOM), through the import's file reader."""
+    text = ("日期,预算科目,明细项目,金额,收款方,摘要,凭证号\n"
+            f"{project.period_start.isoformat()},{line.category.name},{line.item},{amount},示范印刷厂,宣传册,"
+            f"记-{next(_VOUCHERS)}\n")
+    upload = SimpleUploadedFile("台账.csv", text.encode("utf-8-sig"), content_type="text/csv")
+    return supervision.import_ledger(project=project, ledger_file=upload, by=by)
 
 
 def release_tranche(tranche, by):
