@@ -148,6 +148,7 @@ EXPECTED = {
     "awards:award_add": ("POST", STAFF_OBJ),
     "awards:notice_publish": ("POST", STAFF_OBJ),
     "awards:notice_close": ("POST", STAFF_OBJ),
+    "awards:notice_reopen": ("POST", STAFF_OBJ),
     "awards:objection_handle": ("POST", STAFF_OBJ),
     "awards:notice": ("GET", PUBLIC),
     "awards:objection": ("GET", expect("302", anon="302")),  # the notice is closed: back to the notice page
@@ -293,7 +294,7 @@ def build_world():
         "judging:roadshow": c_pk, "judging:projector": c_pk, "judging:projector_state": c_pk,
         **{f"results:{n}": c_pk for n in ("results", "freeze", "verify", "sign_off", "report_pdf", "finalists")},
         **{f"awards:{n}": c_pk for n in ("awards", "propose", "grades", "award_add", "notice_publish", "notice_close",
-                                         "notice", "objection")},
+                                         "notice_reopen", "notice", "objection")},
         "results:unlock": {**c_pk, "sheet_pk": sheet.pk}, "awards:award_edit": {"pk": award_a.pk},
         "awards:objection_handle": {"pk": objection.pk}, "awards:my_result": {"proposal_pk": p_a.pk},
         "documents:application_book": {"pk": p_a.pk}, "documents:finalists_book": c_pk,
