@@ -26,6 +26,11 @@ class ResultSnapshot(models.Model):
                                       related_name="+")
     signed_off_at = models.DateTimeField(null=True, blank=True)
     sign_off_note = models.TextField(blank=True)
+    # The signed-sheet bundle (every judge's filled final-stage sheet, for the judges to sign on paper): made once
+    # from this snapshot, kept byte for byte and served as kept, so a printed bundle can be checked against its hash.
+    bundle_sha256 = models.CharField(max_length=64, blank=True)
+    bundle_pdf = models.BinaryField(blank=True, default=b"", editable=False)
+    bundle_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The table it was created with in the awards app: the model moved, the data did not (results 0001,
