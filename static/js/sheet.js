@@ -145,7 +145,7 @@
   function scheduleRetry() {
     pendingSave = true;
     if (retryTimer === null) {
-      retryTimer = window.setInterval(function () { if (navigator.onLine !== false) { retry(); } }, 10000);
+      retryTimer = window.setInterval(function () { if (navigator.onLine !== false) { retry(); } }, 4000);
     }
   }
   function retry() {
