@@ -103,8 +103,8 @@
   if (kept && kept.values && !same(kept.values, values()) && prompt) {
     var when = new Date(kept.at);
     prompt.querySelector("[data-restore-text]").textContent = text("restore")
-      .replace("%(when)s", isNaN(when) ? "" : when.toLocaleString())
-      .replace("%(version)s", String(kept.version));
+      .replace("{when}", isNaN(when) ? "" : when.toLocaleString())
+      .replace("{version}", String(kept.version));
     prompt.classList.remove("d-none");
     prompt.querySelector("[data-restore-yes]").addEventListener("click", function () {
       setValues(kept.values);
