@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, Sum
 
-from judging.models import Assignment, ConflictStatus, PanelStage, Roadshow, RoadshowSlot, SheetStatus
+from judging.models import Assignment, ConflictStatus, PanelStage, RoadshowSlot, SheetStatus
 from venture.audit.models import AuditEvent
 from venture.competitions.models import Competition, Stage
 from venture.organizations.models import Organization
@@ -27,7 +27,8 @@ def applicant_home(user):
 def judge_home(user):
     """The judge's assignments; today's roadshows first (a round in its final review whose order is drawn): the
     judge's finalists in the drawn order with the one on stage, the one up next and how many sheets are in. Every
-    other assignment (earlier rounds, pre-scoring) follows. Four queries whatever the number of assignments."""
+    other assignment (earlier rounds, pre-scoring) follows. At most four queries whatever the number of
+    assignments."""
     assignments = list(
         Assignment.objects.filter(judge__user=user)
         .select_related("proposal__organization", "proposal__category", "panel__competition", "conflict", "sheet")
@@ -39,10 +40,11 @@ def judge_home(user):
     )
     finals = {a.panel.competition_id for a in assignments
               if a.panel.stage == PanelStage.FINAL and a.panel.competition.stage == Stage.FINAL}
-    positions = {(c, p): n for c, p, n in RoadshowSlot.objects.filter(roadshow__competition_id__in=finals)
-                 .values_list("roadshow__competition_id", "proposal_id", "position")}
-    on_stage = dict(Roadshow.objects.filter(competition_id__in=finals).values_list("competition_id",
-                                                                                   "current__proposal_id"))
+    # One more query only for a judge with a round in its final review: the drawn order and who is on stage.
+    slots = list(RoadshowSlot.objects.filter(roadshow__competition_id__in=finals).values_list(
+        "roadshow__competition_id", "proposal_id", "position", "roadshow__current__proposal_id")) if finals else []
+    positions = {(c, p): n for c, p, n, _current in slots}
+    on_stage = {c: current for c, _p, _n, current in slots}
     days, earlier = {}, []
     for a in assignments:
         position = positions.get((a.panel.competition_id, a.proposal_id))
