@@ -6,6 +6,9 @@ then times N requests of each page through django.test.Client and prints the med
 the number of SQL queries per request. Figures, not a timed test.
 
 Run from the project root:  .venv/bin/python bench/bench_board.py [--n 50] [--proposals 12] [--judges 9]
+With --proposals 500 --judges 15 (issue #17: the projector and the big screen must stay under 10 ms and a constant
+number of queries at that size) the sheets are written in bulk instead of through the scoring service (7,500
+save_sheet calls would take minutes); the pages read the same rows.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ def build(n_proposals, n_judges):
     criteria = list(competition.criteria.all())
     points = [Decimal("21.5"), Decimal("22"), Decimal("26"), Decimal("17")]
     submitted = 0
+    if n_proposals * n_judges > 1000:
+        return bulk_sheets(staff, competition, judges, proposals, assignments, criteria, points)
     for (judge_pk, proposal_pk), assignment in assignments.items():
         if (judge_pk, proposal_pk) == (judges[-1].pk, proposals[0].pk) or (judge_pk + proposal_pk) % 3 == 0:
             continue
@@ -62,6 +67,22 @@ def build(n_proposals, n_judges):
     roadshow = services.draw_order(competition=competition, by=staff)
     services.set_presenting(roadshow=roadshow, slot=roadshow.slots.get(position=3), phase="presentation", by=staff)
     return staff, competition, len(assignments), submitted
+
+
+def bulk_sheets(staff, competition, judges, proposals, assignments, criteria, points):
+    """The same sheets as ``build`` (about two thirds submitted, one recusal), written with bulk_create."""
+    from judging import services
+    from judging.models import Score, ScoreSheet
+
+    chosen = [a for (j, p), a in assignments.items()
+              if (j, p) != (judges[-1].pk, proposals[0].pk) and (j + p) % 3 != 0]
+    sheets = ScoreSheet.objects.bulk_create([ScoreSheet(assignment=a, status="submitted", total=Decimal("86.5"))
+                                             for a in chosen])
+    Score.objects.bulk_create([Score(sheet=s, criterion=c, points=v) for s in sheets
+                               for c, v in zip(criteria, points, strict=True)])
+    roadshow = services.draw_order(competition=competition, by=staff)
+    services.set_presenting(roadshow=roadshow, slot=roadshow.slots.get(position=3), phase="presentation", by=staff)
+    return staff, competition, len(assignments), len(sheets)
 
 
 def measure(client, url, n):
@@ -106,6 +127,8 @@ def main():
             ("board cells (htmx partial)", reverse("judging:board_cells", args=[pk, "final"])),
             ("progress page", reverse("judging:progress", args=[pk, "final"])),
             ("projector state (JSON)", reverse("judging:projector_state", args=[pk])),
+            ("big-screen board cells", reverse("judging:hall_board_cells", args=[pk])),
+            ("judge's day state (JSON)", reverse("judging:day_state", args=[pk])),
         ]
         print(f"{args.proposals} finalists x {args.judges} judges: {n_assignments} assignments, 1 recused, "
               f"{n_submitted} sheets submitted; SQLite in {data_dir}; N={args.n} requests each")

@@ -33,12 +33,17 @@ class ScoreSheetForm(forms.Form):
     def __init__(self, *args, criteria, step, **kwargs):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)
+        whole = step == step.to_integral_value()
         for c in self.criteria:
             self.fields[f"c_{c.pk}"] = forms.DecimalField(
                 # Range and step are checked by services.save_sheet, which says "between 0 and 25" in words.
                 label=c.name, required=False, max_digits=6,
-                widget=forms.NumberInput(attrs={"step": str(step), "min": "0", "max": str(c.max_points),
-                                                "inputmode": "decimal", "class": "form-control form-control-lg"}),
+                # A phone opens its number pad: digits only on a whole-point scale, with a decimal point otherwise.
+                widget=forms.NumberInput(attrs={
+                    "step": f"{step.normalize():f}", "min": "0", "max": f"{c.max_points.normalize():f}",
+                    "inputmode": "numeric" if whole else "decimal",
+                    "class": "form-control form-control-lg", "data-weight": f"{c.weight.normalize():f}",
+                    "data-max": f"{c.max_points.normalize():f}"}),
                 error_messages={"invalid": _("Enter a number.")},
             )
 

@@ -217,6 +217,10 @@ class Roadshow(models.Model):
     current = models.ForeignKey("RoadshowSlot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     phase = models.CharField(_("phase"), max_length=20, choices=RoadshowPhase.choices, default=RoadshowPhase.WAITING)
     phase_started_at = models.DateTimeField(null=True, blank=True)
+    # The phase timer: paused since ``paused_at`` (None while it runs); ``extra_seconds`` added by "+1 minute".
+    # judging.services.control_timer is the only writer besides set_presenting (which starts a phase afresh).
+    paused_at = models.DateTimeField(null=True, blank=True)
+    extra_seconds = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("roadshow")

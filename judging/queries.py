@@ -55,7 +55,7 @@ def board(competition, stage, order=None):
     assigned = sorted({c["proposal_id"] for c in cells})
     # Presentation order first; any assigned proposal missing from it (added after the draw) still counts.
     proposal_ids = [p for p in (order or []) if p in set(assigned)] + [p for p in assigned if p not in set(order or [])]
-    proposals = Proposal.objects.in_bulk(proposal_ids)
+    proposals = Proposal.objects.select_related("organization").in_bulk(proposal_ids)
     states = {(c["proposal_id"], c["judge_id"]): cell_state(c) for c in cells}
     rows: list[dict[str, Any]] = []
     for pid in proposal_ids:

@@ -7,6 +7,7 @@ None of these pages ever shows a score or a total: they show who has submitted, 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,11 +18,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import conditional_page, require_GET, require_http_methods, require_POST
 
 from venture import permissions
-from venture.competitions.models import Competition
+from venture.competitions.models import Competition, Stage
 from venture.errors import flash_error
 
 from . import queries, services
-from .models import PanelStage, Roadshow, RoadshowPhase, RoadshowSlot
+from .models import (
+    Assignment,
+    ConflictStatus,
+    PanelStage,
+    Roadshow,
+    RoadshowPhase,
+    RoadshowSlot,
+    SheetStatus,
+)
 
 # The phases the control desk may switch a finalist to, and the competition field that times each one.
 CONTROL_PHASES = (RoadshowPhase.PRESENTATION, RoadshowPhase.QA, RoadshowPhase.DONE)
@@ -135,6 +144,8 @@ def _control_action(request, competition, roadshow):
             raise Http404
         slot = get_object_or_404(RoadshowSlot, pk=slot_pk, roadshow=roadshow)
         services.set_presenting(roadshow=roadshow, slot=slot, phase=phase, by=request.user)
+    elif action == "timer":
+        services.control_timer(roadshow=roadshow, action=request.POST.get("op", ""), by=request.user)
     elif action == "next":
         slots = roadshow.slots.all()
         if roadshow.current is not None:
@@ -165,28 +176,49 @@ def roadshow_control(request, competition_pk):
                                            .order_by("title")),
         "phases": [RoadshowPhase(p) for p in CONTROL_PHASES],
         "started": roadshow is not None and (roadshow.current_id is not None or roadshow.phase != RoadshowPhase.WAITING),
+        "timing": roadshow is not None and roadshow.phase in PHASE_MINUTES and roadshow.phase_started_at is not None,
     })
 
 
 # --- Projector -------------------------------------------------------------------------------------------------------
 
 
+def sheet_count(competition, proposal_id):
+    """How many final-stage sheets of one proposal are in, of how many expected (recused judges are not expected):
+    counts only, one query, never a score or a name."""
+    counts = Assignment.objects.filter(panel__competition=competition, panel__stage=PanelStage.FINAL,
+                                       proposal_id=proposal_id).aggregate(
+        assigned=Count("pk"), recused=Count("pk", filter=Q(conflict__status=ConflictStatus.RECUSED)),
+        submitted=Count("pk", filter=Q(sheet__status=SheetStatus.SUBMITTED, conflict__status=ConflictStatus.CLEAR)))
+    return counts["submitted"], counts["assigned"] - counts["recused"]
+
+
 def _state(competition, roadshow):
-    """What the projector shows: the finalist on stage, the phase and its timer inputs. Never a score."""
+    """What the projector shows: the finalist on stage, the phase, its timer inputs (start, pause, duration with the
+    extra minutes) and how many sheets of the finalist on stage are in. Never a score, never a judge's name.
+    Three queries whatever the size of the round (the roadshow, the slot count, the sheet count)."""
     now = timezone.now()
-    state = {"position": None, "count": 0, "title": "", "organization": "", "phase": RoadshowPhase.WAITING.value,
-             "phase_label": str(RoadshowPhase.WAITING.label), "started_at": None, "duration": None,
-             "server_now": now.isoformat(timespec="milliseconds")}
+    state = {"position": None, "count": 0, "proposal": None, "title": "", "organization": "",
+             "phase": RoadshowPhase.WAITING.value, "phase_label": str(RoadshowPhase.WAITING.label),
+             "started_at": None, "paused_at": None, "duration": None, "scoring_open": False, "submitted": None,
+             "expected": None, "sheets_label": "", "server_now": now.isoformat(timespec="milliseconds")}
     if roadshow is None:
         return state
     phase = RoadshowPhase(roadshow.phase)
     state.update(phase=phase.value, phase_label=str(phase.label), count=roadshow.slots.count())
     if roadshow.current is not None:
         proposal = roadshow.current.proposal
-        state.update(position=roadshow.current.position, title=proposal.title, organization=proposal.organization.name)
+        state.update(position=roadshow.current.position, proposal=proposal.pk, title=proposal.title,
+                     organization=proposal.organization.name)
+        submitted, expected = sheet_count(competition, proposal.pk)
+        scoring_open = competition.stage == Stage.FINAL
+        label = _("%(submitted)s of %(expected)s sheets in") % {"submitted": submitted, "expected": expected}
+        state.update(scoring_open=scoring_open, submitted=submitted, expected=expected, sheets_label=(
+            _("Scoring open · %(sheets)s") if scoring_open else _("Scoring closed · %(sheets)s")) % {"sheets": label})
     if phase in PHASE_MINUTES and roadshow.phase_started_at:
         state.update(started_at=roadshow.phase_started_at.isoformat(timespec="milliseconds"),
-                     duration=getattr(competition, PHASE_MINUTES[phase]) * 60)
+                     duration=getattr(competition, PHASE_MINUTES[phase]) * 60 + roadshow.extra_seconds,
+                     paused_at=roadshow.paused_at.isoformat(timespec="milliseconds") if roadshow.paused_at else None)
     return state
 
 
@@ -206,3 +238,62 @@ def projector_state(request, competition_pk):
     """JSON polled every 2 s by static/js/roadshow.js; ``server_now`` lets the client cancel its clock skew."""
     competition = _competition(request, "judging.monitor", competition_pk)
     return JsonResponse(_state(competition, _roadshow(competition)))
+
+
+# --- The hall's big screen (1920 x 1080) -----------------------------------------------------------------------------
+
+
+def _hall_context(competition):
+    """The roadshow order with each finalist's sheet count: no judge's name (so no recusal), no score, no control."""
+    roadshow = _roadshow(competition)
+    order = _presentation_order(competition, PanelStage.FINAL)
+    data = queries.board(competition, PanelStage.FINAL, order=order or None)
+    if not order:
+        data["rows"] = _by_title(data["rows"])
+    current = roadshow.current.proposal_id if roadshow is not None and roadshow.current is not None else None
+    rows = [{"position": i, "proposal": r["proposal"], "submitted": r["submitted"], "expected": r["expected"],
+             "on_stage": r["proposal"] is not None and r["proposal"].pk == current}
+            for i, r in enumerate(data["rows"], start=1)]
+    return {"competition": competition, "rows": rows, "submitted": data["submitted"], "expected": data["expected"],
+            "phase": RoadshowPhase(roadshow.phase) if roadshow else RoadshowPhase.WAITING,
+            "in_roadshow_order": bool(order)}
+
+
+@login_required
+@require_GET
+def hall_board(request, competition_pk):
+    competition = _competition(request, "judging.monitor", competition_pk)
+    return render(request, "judging/hall_board.html", _hall_context(competition))
+
+
+@login_required
+@require_GET
+@conditional_page
+def hall_board_cells(request, competition_pk):
+    """The big screen's body alone, polled every 5 s (304 while nothing changes, like the live board's cells)."""
+    competition = _competition(request, "judging.monitor", competition_pk)
+    response = render(request, "judging/_hall_cells.html", _hall_context(competition))
+    patch_cache_control(response, private=True, no_cache=True, max_age=0)
+    return response
+
+
+# --- The judge's day view: who is on stage now -----------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def day_state(request, competition_pk):
+    """The roadshow as the judges' home follows it (polled every 5 s): the finalist on stage and the phase. A judge
+    of the round's final panel, staff or the auditor; anyone else gets 404."""
+    competition = permissions.get_for(request.user, "roadshow.follow", Competition.objects.all(), pk=competition_pk)
+    roadshow = _roadshow(competition)
+    state = {"proposal": None, "position": None, "title": "", "organization": "",
+             "phase": RoadshowPhase.WAITING.value, "phase_label": str(RoadshowPhase.WAITING.label)}
+    if roadshow is not None:
+        state.update(phase=roadshow.phase, phase_label=str(RoadshowPhase(roadshow.phase).label))
+        if roadshow.current is not None:
+            proposal = roadshow.current.proposal
+            state.update(proposal=proposal.pk, position=roadshow.current.position, title=proposal.title,
+                         organization=proposal.organization.name)
+    return JsonResponse(state)

@@ -26,6 +26,35 @@ def _json_number(value):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def plain_number(value):
+    """A score as the judge typed it: 20 on a whole-point scale, not "20.0"; 20.5 stays 20.5."""
+    if value is None:
+        return None
+    value = Decimal(str(value))
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def total_bands(criteria):
+    """The bands of the weighted total, when every criterion has bands with the same labels in the same order
+    (优秀 21-25 of 25, …): a band's range of the total is where the total lands when every criterion is in that
+    band, i.e. the sums over the criteria of weight x band bound / maximum points. Best band first, as
+    [{"label", "min", "max"}] with 2-decimal floats for the sheet's live total; [] otherwise."""
+    criteria = list(criteria)
+    if not criteria or any(not c.bands for c in criteria):
+        return []
+    labels = [b.get("label") for b in criteria[0].bands]
+    if any([b.get("label") for b in c.bands] != labels for c in criteria):
+        return []
+    bands = []
+    for i, label in enumerate(labels):
+        low = sum((Decimal(c.weight) * Decimal(str(c.bands[i]["min"])) / Decimal(c.max_points) for c in criteria),
+                  Decimal(0))
+        high = sum((Decimal(c.weight) * Decimal(str(c.bands[i]["max"])) / Decimal(c.max_points) for c in criteria),
+                   Decimal(0))
+        bands.append({"label": label, "min": float(round(low, 2)), "max": float(round(high, 2))})
+    return sorted(bands, key=lambda b: -b["max"])
+
+
 def band_text(band):
     return f"{format_number(band['min'])}-{format_number(band['max'])}"
 

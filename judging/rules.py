@@ -2,7 +2,7 @@
 
 from venture.permissions import any_of, extend, is_judge, is_staff, register, staff_or_auditor, union_side
 
-from .models import Assignment, ConflictStatus
+from .models import Assignment, ConflictStatus, Panel, PanelStage
 
 
 def own_assignment(user, assignment):
@@ -31,7 +31,14 @@ def judge_cleared_for(user, proposal):
     return ConflictStatus.CLEAR in statuses and ConflictStatus.RECUSED not in statuses
 
 
+def final_panel_judge(user, competition):
+    """A judge sitting on the round's final panel (the roadshow's judges)."""
+    return is_judge(user) and competition is not None and Panel.objects.filter(
+        competition=competition, stage=PanelStage.FINAL, judges__user=user).exists()
+
+
 register("judging.manage", is_staff)
+register("roadshow.follow", any_of(staff_or_auditor, final_panel_judge))
 register("judging.monitor", staff_or_auditor)
 register("judge.list", staff_or_auditor)
 register("assignment.declare", own_assignment)

@@ -395,9 +395,47 @@ def set_presenting(*, roadshow, slot, phase, by):
     roadshow.current = slot
     roadshow.phase = phase
     roadshow.phase_started_at = timezone.now()
+    roadshow.paused_at, roadshow.extra_seconds = None, 0
     roadshow.save()
     record(actor=by, action="roadshow.phase", obj=roadshow.competition,
            after={"slot": slot.position if slot else None, "phase": phase})
+    return roadshow
+
+
+TIMER_ACTIONS = ("pause", "resume", "extend", "reset")
+EXTEND_SECONDS = 60
+
+
+@transaction.atomic
+def control_timer(*, roadshow, action, by):
+    """Pause, resume, add a minute to or reset the running phase's timer (presentation or Q&A), audited as
+    ``roadshow.<action>``. A pause keeps the time already spent; resuming moves the phase start forward by the
+    pause, so the time left is what it was when paused. Reset starts the phase again from zero, without the extra
+    minutes."""
+    roadshow = Roadshow.objects.select_for_update().select_related("competition").get(pk=roadshow.pk)
+    if action not in TIMER_ACTIONS:
+        raise ValidationError(_("Unknown timer action."))
+    if roadshow.phase not in (RoadshowPhase.PRESENTATION, RoadshowPhase.QA) or roadshow.phase_started_at is None:
+        raise ValidationError(_("No timer is running: start a presentation or a Q&A first."))
+    now = timezone.now()
+    before = {"paused": roadshow.paused_at is not None, "extra_seconds": roadshow.extra_seconds}
+    if action == "pause":
+        if roadshow.paused_at is not None:
+            raise ValidationError(_("The timer is already paused."))
+        roadshow.paused_at = now
+    elif action == "resume":
+        if roadshow.paused_at is None:
+            raise ValidationError(_("The timer is not paused."))
+        roadshow.phase_started_at += now - roadshow.paused_at
+        roadshow.paused_at = None
+    elif action == "extend":
+        roadshow.extra_seconds += EXTEND_SECONDS
+    else:  # reset
+        roadshow.phase_started_at, roadshow.paused_at, roadshow.extra_seconds = now, None, 0
+    roadshow.save(update_fields=["phase_started_at", "paused_at", "extra_seconds"])
+    record(actor=by, action=f"roadshow.{action}", obj=roadshow.competition, before=before,
+           after={"phase": roadshow.phase, "slot": roadshow.current.position if roadshow.current_id else None,
+                  "paused": roadshow.paused_at is not None, "extra_seconds": roadshow.extra_seconds})
     return roadshow
 
 

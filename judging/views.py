@@ -1,9 +1,12 @@
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +28,7 @@ from .models import (
     SheetStatus,
 )
 from .queries import board
+from .rubric import plain_number, total_bands
 
 ASSIGNMENTS = Assignment.objects.select_related(
     "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet")
@@ -63,8 +67,16 @@ def declare(request, pk):
                                                     "why_final": services.RECUSAL_IS_FINAL})
 
 
+def _sheet_json(form, *, status=400, **extra):
+    """The outcome of a save sent by the sheet's script (static/js/sheet.js), which keeps the judge's input."""
+    errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+    return JsonResponse({"ok": False, "errors": errors, **extra}, status=status)
+
+
 @login_required
 def score_sheet(request, pk):
+    """The judge's score sheet. A save sent by static/js/sheet.js (header X-Requested-With: fetch) is answered in
+    JSON, so a failed save on the hall's Wi-Fi leaves the page and what was typed as they are."""
     assignment = permissions.get_for(request.user, "assignment.score", ASSIGNMENTS, pk=pk)
     competition = assignment.panel.competition
     criteria = list(competition.criteria.all())
@@ -72,35 +84,50 @@ def score_sheet(request, pk):
     locked = sheet is not None and sheet.status == SheetStatus.SUBMITTED
     initial = {"version": sheet.version if sheet else 0, "comment": sheet.comment if sheet else ""}
     if sheet:
-        initial.update({f"c_{s.criterion_id}": s.points for s in sheet.scores.all()})
+        initial.update({f"c_{s.criterion_id}": plain_number(s.points) for s in sheet.scores.all()})
     form = ScoreSheetForm(request.POST or None, initial=initial, criteria=criteria, step=competition.score_step)
+    by_script = request.headers.get("X-Requested-With") == "fetch"
     if request.method == "POST" and not locked:
+        submit = "submit" in request.POST
         if form.is_valid():
-            submit = "submit" in request.POST
             try:
-                services.save_sheet(assignment=assignment, by=request.user, points=form.points(),
-                                    comment=form.cleaned_data["comment"],
-                                    expected_version=form.cleaned_data["version"], submit=submit)
+                saved = services.save_sheet(assignment=assignment, by=request.user, points=form.points(),
+                                            comment=form.cleaned_data["comment"],
+                                            expected_version=form.cleaned_data["version"], submit=submit)
             except services.StaleSheet:
                 form.add_error(None, _("This sheet was saved from another tab or device after you opened it. Your "
                                        "entries were NOT saved and are still below; reload to see the saved "
                                        "version, then enter your scores again."))
+                if by_script:
+                    return _sheet_json(form, status=409, stale=True)
             except services.SheetErrors as exc:
                 for key, message in exc.field_errors.items():
                     form.add_error("comment" if key == "comment" else f"c_{key}", message)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, _("Score sheet submitted. Thank you.") if submit else _("Draft saved."))
+                message = _("Score sheet submitted. Thank you.") if submit else _("Draft saved.")
+                if by_script:
+                    if submit:
+                        messages.success(request, message)
+                    return JsonResponse({"ok": True, "version": saved.version, "submitted": submit,
+                                         "message": str(message), "redirect": reverse("home") if submit else ""})
+                messages.success(request, message)
                 return redirect("home") if submit else redirect("judging:sheet", pk=pk)
+        if by_script:
+            return _sheet_json(form)
     elif request.method == "POST" and locked:
         # A double-clicked submit lands here: the sheet is already in, nothing changes.
+        if by_script:
+            return JsonResponse({"ok": False, "locked": True, "errors": {"__all__": [
+                str(_("This score sheet has been submitted and is locked."))]}}, status=409)
         messages.info(request, _("This score sheet has been submitted and is locked."))
         return redirect("judging:sheet", pk=pk)
     rows = [(c, form[f"c_{c.pk}"]) for c in criteria]
     return render(request, "judging/sheet.html", {
         "assignment": assignment, "competition": competition, "proposal": assignment.proposal, "form": form,
         "rows": rows, "sheet": sheet, "locked": locked,
+        "total_bands": json.dumps(total_bands(criteria), ensure_ascii=False),
         "budget_lines": assignment.proposal.budget_lines.select_related("category"),
     })
 

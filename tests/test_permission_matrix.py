@@ -134,6 +134,9 @@ EXPECTED = {
     "judging:roadshow": ("GET", STAFF_PAGE),
     "judging:projector": ("GET", STAFF_AUDITOR_PAGE),
     "judging:projector_state": ("GET", STAFF_AUDITOR_PAGE),
+    "judging:hall_board": ("GET", STAFF_AUDITOR_PAGE),
+    "judging:hall_board_cells": ("GET", STAFF_AUDITOR_PAGE),
+    "judging:day_state": ("GET", expect("404", judge="ok", staff="ok", auditor="ok")),  # the final panel's judges
     # results, awards, notice
     "results:results": ("GET", STAFF_AUDITOR_OBJ),
     "results:freeze": ("POST", STAFF_OBJ),
@@ -141,6 +144,7 @@ EXPECTED = {
     "results:sign_off": ("POST", expect("404", auditor="ok")),
     "results:unlock": ("POST", STAFF_OBJ),
     "results:report_pdf": ("GET", STAFF_AUDITOR_OBJ),
+    "results:reveal": ("GET", STAFF_OBJ),
     "awards:awards": ("GET", STAFF_OBJ),
     "awards:propose": ("POST", STAFF_OBJ),
     "awards:grades": ("POST", STAFF_OBJ),
@@ -163,6 +167,7 @@ EXPECTED = {
     "documents:proposals": ("GET", STAFF_AUDITOR_OBJ),
     "documents:scores": ("GET", STAFF_AUDITOR_OBJ),
     "documents:ranking": ("GET", STAFF_AUDITOR_OBJ),
+    "documents:sheet_bundle": ("GET", STAFF_AUDITOR_OBJ),
     # supervision
     "supervision:portfolio": ("GET", expect("403", staff="ok", auditor="ok", supervisor="ok",
                                             supervisor_unassigned="ok")),  # their own projects only: none
@@ -292,6 +297,8 @@ def build_world():
         **{f"judging:{n}": {**c_pk, "stage": "final"} for n in ("ranking", "board", "board_cells", "progress",
                                                                 "remind")},
         "judging:roadshow": c_pk, "judging:projector": c_pk, "judging:projector_state": c_pk,
+        "judging:hall_board": c_pk, "judging:hall_board_cells": c_pk, "judging:day_state": c_pk,
+        "results:reveal": c_pk, "documents:sheet_bundle": c_pk,
         **{f"results:{n}": c_pk for n in ("results", "freeze", "verify", "sign_off", "report_pdf", "finalists")},
         **{f"awards:{n}": c_pk for n in ("awards", "propose", "grades", "award_add", "notice_publish", "notice_close",
                                          "notice_reopen", "notice", "objection")},

@@ -5,9 +5,16 @@
 // position-label|status"], [data-timer] and optionally [data-over].
 // The state is polled every 2 s; the countdown is computed here from the phase start and its duration, on the
 // server's clock: offset = server_now - (local time halfway through the request), so a wrong PC clock does not matter.
+// A paused timer (paused_at) stands still at the time left when it was paused. The last minute is amber
+// (is-warning), the last 10 seconds red (is-danger), then over time. [data-field="sheets_label"] shows
+// "scoring open · 7 of 9 sheets in" (counts only). An optional chime sounds when the last minute and the last 10
+// seconds begin and at zero: on the console through the [data-chime-toggle] checkbox (remembered in this browser),
+// on the projector when its address carries ?chime=1.
+// On the staff console ([data-console]) the keys are shortcuts: space pauses or resumes the timer, N moves to the
+// next finalist (they click the buttons marked data-key="space" / data-key="n"; never while typing in a field).
 (function () {
   "use strict";
-  var POLL_MS = 2000, TICK_MS = 200, WARN_SECONDS = 60;
+  var POLL_MS = 2000, TICK_MS = 200, WARN_SECONDS = 60, DANGER_SECONDS = 10;
 
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
@@ -19,7 +26,50 @@
   var timerEl = root.querySelector("[data-timer]");
   var overEl = root.querySelector("[data-over]");
   var overText = root.getAttribute("data-over-text") || "";
-  var state = null, offsetMs = 0;
+  var state = null, offsetMs = 0, lastLeft = null;
+  var chimeToggle = document.querySelector("[data-chime-toggle]");
+  var audio = null;
+
+  if (chimeToggle) {
+    chimeToggle.checked = window.localStorage && localStorage.getItem("venture.roadshow.chime") === "1";
+    chimeToggle.addEventListener("change", function () {
+      try { localStorage.setItem("venture.roadshow.chime", chimeToggle.checked ? "1" : "0"); } catch (e) { /* private mode */ }
+      if (chimeToggle.checked) { chime(); }
+    });
+  }
+
+  function chimeOn() {
+    if (chimeToggle) { return chimeToggle.checked; }
+    return /[?&]chime=1(&|$)/.test(window.location.search);
+  }
+
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return; }
+    try {
+      audio = audio || new Ctx();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.2, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.6);
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + 0.6);
+    } catch (e) { /* no audio device: the colours still warn */ }
+  }
+
+  if (root.hasAttribute("data-console")) {
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName))) { return; }
+      var key = event.key === " " ? "space" : (event.key || "").toLowerCase();
+      var button = document.querySelector('[data-key="' + key + '"]');
+      if (button && !button.disabled) {
+        event.preventDefault();
+        button.click();
+      }
+    });
+  }
 
   function field(name, text) {
     root.querySelectorAll('[data-field="' + name + '"]').forEach(function (el) {
@@ -41,19 +91,28 @@
     field("title", state.title || "");
     field("organization", state.organization || "");
     field("phase_label", state.phase_label || "");
+    field("sheets_label", state.sheets_label || "");
+    field("paused", state.paused_at ? (root.getAttribute("data-paused-text") || "") : "");
     tick();
   }
 
   function tick() {
     if (!timerEl || !state) { return; }
-    var text = "", over = "", isOver = false, isWarning = false;
+    var text = "", over = "", isOver = false, isWarning = false, isDanger = false;
     if (state.duration && state.started_at) {
-      var nowMs = Date.now() + offsetMs;
+      var nowMs = state.paused_at ? Date.parse(state.paused_at) : Date.now() + offsetMs;
       var elapsed = (nowMs - Date.parse(state.started_at)) / 1000;
       var left = Math.ceil(state.duration - elapsed);  // whole seconds still to go; negative once over time
+      if (lastLeft !== null && chimeOn() && !state.paused_at &&
+          ((lastLeft > WARN_SECONDS && left <= WARN_SECONDS) || (lastLeft > DANGER_SECONDS && left <= DANGER_SECONDS) ||
+           (lastLeft > 0 && left <= 0))) {
+        chime();
+      }
+      lastLeft = left;
       if (left >= 0) {
         text = mmss(Math.min(left, state.duration));
-        isWarning = left <= WARN_SECONDS;
+        isDanger = left <= DANGER_SECONDS;
+        isWarning = !isDanger && left <= WARN_SECONDS;
       } else {
         isOver = true;
         text = "+" + mmss(-left);
@@ -64,7 +123,10 @@
     if (timerEl.textContent !== text) { timerEl.textContent = text; }
     if (overEl && overEl.textContent !== over) { overEl.textContent = over; }
     timerEl.classList.toggle("is-over", isOver);
-    timerEl.classList.toggle("text-danger", isOver);
+    timerEl.classList.toggle("is-danger", isDanger);
+    timerEl.classList.toggle("text-danger", isOver || isDanger);
+    timerEl.classList.toggle("is-paused", Boolean(state.paused_at));
+    root.setAttribute("data-timer-state", isOver ? "over" : isDanger ? "danger" : isWarning ? "warning" : "normal");
     timerEl.classList.toggle("is-warning", isWarning);
     timerEl.classList.toggle("text-warning", isWarning);
   }

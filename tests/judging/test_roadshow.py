@@ -291,8 +291,12 @@ def test_start_presentation_shows_on_the_projector(client, staff, auditor, db):
     assert state["organization"] == second.proposal.organization.name
     started, server_now = datetime.fromisoformat(state["started_at"]), datetime.fromisoformat(state["server_now"])
     assert started <= server_now and before - timedelta(seconds=1) <= server_now <= timezone.now()
-    assert set(state) == {"position", "count", "title", "organization", "phase", "phase_label", "started_at",
-                          "duration", "server_now"}
+    # Counts of sheets only (issue #17), never a score or a judge's name.
+    assert set(state) == {"position", "count", "proposal", "title", "organization", "phase", "phase_label",
+                          "started_at", "paused_at", "duration", "scoring_open", "submitted", "expected",
+                          "sheets_label", "server_now"}
+    assert (state["proposal"], state["paused_at"], state["scoring_open"]) == (second.proposal.pk, None, True)
+    assert (state["submitted"], state["expected"], state["sheets_label"]) == (0, 0, "Scoring open · 0 of 0 sheets in")
     event = AuditEvent.objects.get(action="roadshow.phase")
     assert event.after == {"slot": 2, "phase": "presentation"}
 

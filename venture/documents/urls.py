@@ -9,6 +9,7 @@ urlpatterns = [
     path("round/<int:competition_pk>/finalists.pdf", views.finalists_book, name="finalists_book"),
     path("round/<int:competition_pk>/score-sheet.pdf", views.blank_score_sheet, name="blank_sheet"),
     path("assignments/<int:pk>/score-sheet.pdf", views.filled_score_sheet, name="filled_sheet"),
+    path("round/<int:competition_pk>/signed-sheets.pdf", views.signed_sheet_bundle, name="sheet_bundle"),
     path("notice/<int:competition_pk>/notice.pdf", views.notice_pdf, name="notice"),  # public, no login
     path("awards/<int:award_pk>/agreement.pdf", views.agreement_pdf, name="agreement"),
     # Spreadsheets: xlsx, or csv with ?format=csv

@@ -30,8 +30,9 @@ from venture.organizations.services import identity
 from venture.pdf import pdf_response, render_pdf
 from venture.proposals.forms import ProposalFilterForm
 from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
+from venture.results.models import ResultSnapshot
 from venture.results.queries import shown_snapshot
-from venture.results.services import current_snapshot
+from venture.results.services import current_snapshot, record_bundle
 from venture.supervision.models import FundedProject
 from venture.supervision.queries import budget_figures
 
@@ -156,6 +157,45 @@ def filled_score_sheet(request, pk):
                     "judge": assignment.judge, "stage": assignment.panel.get_stage_display()})
     name = f"评分表-{assignment.proposal.title}-{assignment.judge.user.display_name}.pdf"
     return _pdf(request, "pdf/score_sheet.html", context, name)
+
+
+def bundle_context(snapshot):
+    """The signed-sheet bundle's content: every judge's submitted final-stage sheet (judges cleared of conflicts) in
+    roadshow order, then by judge, and the panel for the cover's signature lines. Five queries for any size."""
+    competition = snapshot.competition
+    criteria = list(competition.criteria.all())
+    positions = dict(RoadshowSlot.objects.filter(roadshow__competition=competition)
+                     .values_list("proposal_id", "position"))
+    assignments = list(ASSIGNMENTS.filter(panel__competition=competition, panel__stage=PanelStage.FINAL,
+                                          conflict__status=ConflictStatus.CLEAR, sheet__status=SheetStatus.SUBMITTED)
+                       .prefetch_related("sheet__scores"))
+    assignments.sort(key=lambda a: (positions.get(a.proposal_id, math.inf), a.proposal.title, a.proposal_id,
+                                    a.judge.user.username))
+    stage = PanelStage.FINAL.label
+    sheets = []
+    for a in assignments:
+        entry = sheet_context(competition, criteria, points={s.criterion_id: s.points for s in a.sheet.scores.all()})
+        entry.update({"proposal": a.proposal, "sheet": a.sheet, "judge": a.judge, "stage": stage,
+                      "position": positions.get(a.proposal_id, "—")})
+        sheets.append(entry)
+    judges = (Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
+              .select_related("user").order_by("user__username"))
+    return {"competition": competition, "snapshot": snapshot, "sheets": sheets, "judges": list(judges)}
+
+
+@login_required
+def signed_sheet_bundle(request, competition_pk):
+    """The signed-sheet bundle of the round's signed-off results, made once (its SHA-256 recorded on the snapshot)
+    and then served byte for byte as kept. Before the sign-off there is none: back to the results page."""
+    competition = permissions.get_for(request.user, "results.view", Competition.objects.all(), pk=competition_pk)
+    snapshot = (ResultSnapshot.objects.filter(competition=competition, valid=True).defer("inputs", "outputs")
+                .select_related("competition", "signed_off_by").first())
+    if snapshot is None or snapshot.signed_off_at is None:
+        messages.error(request, _("The signed-sheet bundle is made after the results are frozen and signed off."))
+        return redirect("results:results", competition_pk=competition.pk)
+    bundle = record_bundle(snapshot=snapshot, by=request.user, make_pdf=lambda: render_pdf(
+        "pdf/sheet_bundle.html", bundle_context(snapshot), request=request))
+    return pdf_response(bytes(bundle.pdf), f"签字评分表汇编-{competition.title}-{bundle.sha256[:8]}.pdf")
 
 
 # --- The public notice (公示) and the grant agreement (资助协议) ---------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, Sum
 
-from judging.models import Assignment
+from judging.models import Assignment, ConflictStatus, PanelStage, RoadshowSlot, SheetStatus
 from venture.audit.models import AuditEvent
 from venture.competitions.models import Competition, Stage
 from venture.organizations.models import Organization
@@ -25,16 +25,48 @@ def applicant_home(user):
 
 
 def judge_home(user):
+    """The judge's assignments; today's roadshows first (a round in its final review whose order is drawn): the
+    judge's finalists in the drawn order with the one on stage, the one up next and how many sheets are in. Every
+    other assignment (earlier rounds, pre-scoring) follows. At most four queries whatever the number of
+    assignments."""
     assignments = list(
         Assignment.objects.filter(judge__user=user)
         .select_related("proposal__organization", "proposal__category", "panel__competition", "conflict", "sheet")
         # Only the columns the list shows: a provincial judge may hold hundreds of assignments, and proposals and
         # rounds are wide rows (texts, settings).
-        .only("panel__stage", "panel__competition__title", "proposal__title", "proposal__organization__name",
-              "proposal__category__name", "conflict__status", "sheet__status")
+        .only("panel__stage", "panel__competition__title", "panel__competition__stage", "proposal__title",
+              "proposal__organization__name", "proposal__category__name", "conflict__status", "sheet__status")
         .order_by("panel__competition_id", "panel__stage", "proposal__title")
     )
-    return {"assignments": assignments}
+    finals = {a.panel.competition_id for a in assignments
+              if a.panel.stage == PanelStage.FINAL and a.panel.competition.stage == Stage.FINAL}
+    # One more query only for a judge with a round in its final review: the drawn order and who is on stage.
+    slots = list(RoadshowSlot.objects.filter(roadshow__competition_id__in=finals).values_list(
+        "roadshow__competition_id", "proposal_id", "position", "roadshow__current__proposal_id")) if finals else []
+    positions = {(c, p): n for c, p, n, _current in slots}
+    on_stage = {c: current for c, _p, _n, current in slots}
+    days, earlier = {}, []
+    for a in assignments:
+        position = positions.get((a.panel.competition_id, a.proposal_id))
+        if a.panel.stage != PanelStage.FINAL or position is None:
+            earlier.append(a)
+            continue
+        day = days.setdefault(a.panel.competition_id, {"competition": a.panel.competition, "rows": [],
+                                                       "on_stage": None, "next_up": None})
+        day["rows"].append({"assignment": a, "position": position,
+                            "on_stage": on_stage.get(a.panel.competition_id) == a.proposal_id})
+    for day in days.values():
+        day["rows"].sort(key=lambda r: r["position"])
+        current = next((r for r in day["rows"] if r["on_stage"]), None)
+        day["on_stage"] = current
+        after = current["position"] if current else 0
+        day["next_up"] = next((r for r in day["rows"] if r["position"] > after), None)
+        expected = [r for r in day["rows"]
+                    if getattr(getattr(r["assignment"], "conflict", None), "status", None) != ConflictStatus.RECUSED]
+        day["expected"] = len(expected)
+        day["submitted"] = sum(1 for r in expected if getattr(getattr(r["assignment"], "sheet", None), "status", None)
+                               == SheetStatus.SUBMITTED)
+    return {"assignments": earlier, "days": list(days.values())}
 
 
 def rounds_overview():

@@ -32,7 +32,7 @@ from venture.screening.services import confirm_finalists
 from venture.version import APP_VERSION
 
 from . import queries
-from .models import ResultSnapshot
+from .models import ResultSnapshot, SheetBundle
 
 N_BOOT = 1000
 BOOT_SEED = 20260101
@@ -350,3 +350,29 @@ def decide_finalists(*, competition, chosen, by, note=""):
     decision.cancelled_tasks = cancel_open_prescoring(competition=competition, by=by,
                                                       reason=_("The finalists have been decided."))
     return decision
+
+
+
+# --- The signed-sheet bundle (issue #17) -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_bundle(*, snapshot, make_pdf, by):
+    """The signed-sheet bundle of a signed-off snapshot, made once: ``make_pdf()`` renders it (venture.documents owns
+    the rendering) only when none is kept yet; its bytes are kept and their SHA-256 recorded on the snapshot and in
+    the audit trail. Returns the kept SheetBundle (the first one made, on every later call)."""
+    snapshot = ResultSnapshot.objects.select_for_update().get(pk=snapshot.pk)
+    if not snapshot.valid:
+        raise ValidationError(_("This snapshot is no longer valid."))
+    if not snapshot.signed_off_at:
+        raise ValidationError(_("The signed-sheet bundle is made after the auditor's sign-off."))
+    kept = SheetBundle.objects.filter(snapshot=snapshot).first()
+    if kept is not None:
+        return kept
+    pdf = make_pdf()
+    digest = hashlib.sha256(pdf).hexdigest()
+    bundle = SheetBundle.objects.create(snapshot=snapshot, pdf=pdf, sha256=digest, created_by=by)
+    ResultSnapshot.objects.filter(pk=snapshot.pk).update(bundle_sha256=digest)
+    record(actor=by, action="results.bundle", obj=snapshot.competition,
+           after={"digest": snapshot.digest, "bundle_sha256": digest, "bytes": len(pdf)})
+    return bundle
