@@ -8,25 +8,13 @@ Every URL is also sent the other method (POST for a GET entry, GET for a POST en
 refused the other the same way (or answered 405), so no view checks permission for one method only.
 """
 
-import datetime
-from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from judging import services as judging
-from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
-from tests import factories
-from tests.builders import build_round
-from venture.awards import services as awards
-from venture.awards.models import Award, Objection
-from venture.organizations.models import Invitation
-from venture.proposals.models import Attachment
-from venture.supervision import services as supervision
-from venture.supervision.models import Expenditure, ReportPhoto, VisitPhoto
+from tests.builders import build_world
 
 ROLES = ["anon", "applicant_a", "applicant_b", "judge", "judge_unassigned", "judge_recused", "staff", "supervisor",
          "supervisor_unassigned", "auditor"]
@@ -218,110 +206,6 @@ def test_every_url_has_an_entry():
     assert missing == [], f"add these URLs to the permission matrix: {missing}"
     stale = [name for name in EXPECTED if name not in url_names()]
     assert stale == [], f"these entries name no URL: {stale}"
-
-
-def build_world():
-    """A round that went all the way: finalists of organizations A and B judged, frozen, signed off, awarded,
-    noticed, closed, A's agreement signed and its project supervised."""
-    c, staff, auditor, props = build_round()
-    p_a, p_b = props[0], props[1]
-    factories.budget(p_a, [("人员经费", 30000, 1), ("活动经费", 70000, 1)])
-    applicant_a = p_a.organization.memberships.get().user
-    applicant_b = p_b.organization.memberships.get().user
-    judge = Assignment.objects.filter(proposal=p_a).order_by("judge_id").first().judge
-    recused = factories.judge("matrix_recused")
-    panel = Panel.objects.get(competition=c, stage="final")
-    recused_assignment = Assignment.objects.create(panel=panel, judge=recused, proposal=p_a)
-    declaration = ConflictDeclaration.objects.create(assignment=recused_assignment)
-    judging.declare(assignment=recused_assignment, has_conflict=True, reason="理事", by=recused.user)
-    unassigned = factories.judge("matrix_unassigned")
-    supervisor = factories.user("matrix_supervisor", role="supervisor")
-    supervisor_unassigned = factories.user("matrix_supervisor_idle", role="supervisor")
-    attachment = Attachment.objects.create(proposal=p_a, file=ContentFile(PDF, name="a.pdf"), original_name="a.pdf",
-                                           size=len(PDF), uploaded_by=applicant_a)
-    p_a.organization.certificate.save("cert.pdf", ContentFile(PDF), save=True)
-    invitation = Invitation.objects.create(organization=p_a.organization, email="x@example.org", token="matrixtoken",
-                                           invited_by=applicant_a)
-    awards.propose_awards(competition=c, by=staff)
-    notice = awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
-    award_a = Award.objects.get(proposal=p_a)
-    objection = awards.submit_objection(notice=notice, name="王", contact="13800000000", text="异议", award=award_a,
-                                        ip="10.9.9.9", today=datetime.date(2025, 10, 1))
-    awards.handle_objection(objection=objection, upheld=False, outcome="不成立", by=staff)
-    awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 20))
-    agreement = award_a.agreement
-    project = supervision.sign_agreement(agreement=agreement, signed_on=p_a.period_start, by=staff)
-    project.supervisors.add(supervisor)
-    tranche = project.tranches.order_by("order").first()
-    report = project.reports.order_by("period_start").first()
-    photo = ReportPhoto.objects.create(report=report, file=ContentFile(PDF, name="r.png"), caption="r")
-    line = project.lines.first()
-    entry = Expenditure.objects.create(project=project, date=project.period_start, line=line, category=line.category,
-                                       amount=Decimal("100.00"), payee="供应商", description="物资", voucher_no="V1",
-                                       receipt=ContentFile(PDF, name="receipt.pdf"), created_by=applicant_a)
-    visit = supervision.record_visit(project=project, by=supervisor, date=project.period_start, people_met="负责人",
-                                     observations="良好", rating=4, findings="")
-    visit_photo = VisitPhoto.objects.create(visit=visit, file=ContentFile(PDF, name="v.png"), caption="v")
-    rectification = supervision.add_rectification(project=project, by=supervisor, what="补签", owner="李",
-                                                  deadline=project.period_end)
-    rectification.evidence.save("e.pdf", ContentFile(PDF), save=True)
-    sheet = ScoreSheet.objects.get(assignment__judge=judge, assignment__proposal=p_a)
-    assignment = sheet.assignment
-    users = {"applicant_a": applicant_a, "applicant_b": applicant_b, "judge": judge.user,
-             "judge_unassigned": unassigned.user, "judge_recused": recused.user, "staff": staff,
-             "supervisor": supervisor, "supervisor_unassigned": supervisor_unassigned, "auditor": auditor}
-    c_pk = {"competition_pk": c.pk}
-    kwargs = {
-        "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
-        "two_factor_reset": {"pk": applicant_a.pk},
-        "organizations:detail": {"pk": p_a.organization_id}, "organizations:edit": {"pk": p_a.organization_id},
-        "organizations:verify": {"pk": p_a.organization_id}, "organizations:reject": {"pk": p_a.organization_id},
-        "organizations:invite": {"pk": p_a.organization_id}, "organizations:resubmit": {"pk": p_a.organization_id},
-        "organizations:certificate": {"pk": p_a.organization_id},
-        "organizations:accept_invitation": {"token": invitation.token},
-        "competitions:call": {"pk": c.pk}, "competitions:round": {"pk": c.pk}, "competitions:advance": {"pk": c.pk},
-        "competitions:edit": {"pk": c.pk}, "competitions:categories": {"pk": c.pk},
-        "competitions:budget_rules": {"pk": c.pk}, "competitions:tranches": {"pk": c.pk},
-        "competitions:rubric": {"pk": c.pk}, "competitions:evaluation_midterm": {"pk": c.pk},
-        "competitions:evaluation_final": {"pk": c.pk},
-        "proposals:create": c_pk, "proposals:list": c_pk,
-        **{f"proposals:{n}": {"pk": p_a.pk} for n in ("detail", "edit", "submit", "withdraw", "return",
-                                                      "attachment_add")},
-        "proposals:attachment": {"pk": attachment.pk}, "proposals:attachment_delete": {"pk": attachment.pk},
-        "screening:list": c_pk, "screening:bulk": c_pk, "screening:checklist": c_pk,
-        "screening:detail": {"pk": p_a.pk},
-        "judging:declare": {"pk": assignment.pk}, "judging:sheet": {"pk": assignment.pk},
-        "judging:unlock": {"pk": sheet.pk},
-        "judging:panel": {**c_pk, "stage": "final"}, "judging:conflicts": c_pk,
-        "judging:override": {"pk": declaration.pk},
-        **{f"judging:{n}": {**c_pk, "stage": "final"} for n in ("ranking", "board", "board_cells", "progress",
-                                                                "remind")},
-        "judging:roadshow": c_pk, "judging:projector": c_pk, "judging:projector_state": c_pk,
-        "judging:hall_board": c_pk, "judging:hall_board_cells": c_pk, "judging:day_state": c_pk,
-        "results:reveal": c_pk, "documents:sheet_bundle": c_pk,
-        **{f"results:{n}": c_pk for n in ("results", "freeze", "verify", "sign_off", "report_pdf", "finalists")},
-        **{f"awards:{n}": c_pk for n in ("awards", "propose", "grades", "award_add", "notice_publish", "notice_close",
-                                         "notice_reopen", "notice", "objection")},
-        "results:unlock": {**c_pk, "sheet_pk": sheet.pk}, "awards:award_edit": {"pk": award_a.pk},
-        "awards:objection_handle": {"pk": objection.pk}, "awards:my_result": {"proposal_pk": p_a.pk},
-        "documents:application_book": {"pk": p_a.pk}, "documents:finalists_book": c_pk,
-        "documents:blank_sheet": c_pk, "documents:filled_sheet": {"pk": assignment.pk}, "documents:notice": c_pk,
-        "documents:agreement": {"award_pk": award_a.pk}, "documents:proposals": c_pk, "documents:scores": c_pk,
-        "documents:ranking": c_pk,
-        "supervision:sign": {"agreement_pk": agreement.pk},
-        **{f"supervision:{n}": {"pk": project.pk} for n in (
-            "project", "report_pdf", "supervisors", "revise", "reinstate", "close", "ledger", "ledger_add", "ledger_import",
-            "ledger_template", "ledger_export", "visit_new", "rectification_add")},
-        "supervision:release": {"pk": tranche.pk}, "supervision:receipt": {"pk": entry.pk},
-        "supervision:report": {"pk": report.pk}, "supervision:report_review": {"pk": report.pk},
-        "supervision:report_photo": {"pk": photo.pk}, "supervision:visit_photo": {"pk": visit_photo.pk},
-        **{f"supervision:{n}": {"pk": rectification.pk} for n in (
-            "rectification", "rectification_answer", "rectification_review", "rectification_evidence")},
-        "supervision:evaluation_new": {"pk": project.pk, "kind": "midterm"},
-        "supervision:feedback": {"token": project.feedback_token},
-    }
-    assert Objection.objects.count() == 1
-    return users, kwargs
 
 
 def classify(response, method):

@@ -329,4 +329,4 @@ def test_the_ledger_rules_refuse_non_finite_amounts(db, amount):
     with translation.override("en"):
         errors = check_expenditure(funded.project, date=funded.project.period_start, line=line, category=None,
                                    amount=Decimal(amount), receipt=None)
-    assert errors == {"amount": "An amount is more than zero."}
+    assert errors == {"amount": "Enter an amount in yuan, for example 12800.50."}

@@ -25,7 +25,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
-from tests.test_permission_matrix import build_world
+from tests.builders import build_world
 from venture.audit import chain
 from venture.audit.models import AuditEvent, ChainHead
 from venture.audit.services import record

@@ -93,21 +93,22 @@ def _rows(records, columns, start):
 
 def decode(data):
     """Text of a csv file and its delimiter: BOMs first, then strict UTF-8, then GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="strict")
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    elif len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:1] != b"\x00":  # UTF-16 LE without a BOM
-        text = data.decode("utf-16-le")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
+    unrecognized = ValidationError(_("The file's text encoding was not recognized; save it from Excel as "
+                                     "“CSV UTF-8” or as an .xlsx workbook."))
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8", errors="strict")
+        elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        elif len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:1] != b"\x00":  # UTF-16 LE without a BOM
+            text = data.decode("utf-16-le")
+        else:
             try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
                 text = data.decode("gb18030")
-            except UnicodeDecodeError as exc:
-                raise ValidationError(_("The file's text encoding was not recognized; save it from Excel as "
-                                        "“CSV UTF-8” or as an .xlsx workbook.")) from exc
+    except UnicodeDecodeError as exc:  # a BOM or NUL pattern that lied, or bytes no encoding reads
+        raise unrecognized from exc
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     return text, delimiter
