@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from judging.models import Roadshow, RoadshowSlot
 from tests import factories
-from tests.venture.test_awards import build_round
+from tests.builders import build_round
 from venture.audit.models import AuditEvent
 from venture.documents.views import bundle_context
 from venture.results import services as results
