@@ -61,8 +61,14 @@ def build(n_proposals, n_judges):
     for (judge_pk, proposal_pk), assignment in assignments.items():
         if (judge_pk, proposal_pk) == (judges[-1].pk, proposals[0].pk) or (judge_pk + proposal_pk) % 3 == 0:
             continue
-        services.save_sheet(assignment=assignment, by=assignment.judge.user, points=dict(
-            zip([c.pk for c in criteria], points, strict=True)), comment="", expected_version=0, submit=True)
+        services.save_sheet(
+            assignment=assignment,
+            by=assignment.judge.user,
+            points=dict(zip([c.pk for c in criteria], points, strict=True)),
+            comment="",
+            expected_version=0,
+            submit=True,
+        )
         submitted += 1
     roadshow = services.draw_order(competition=competition, by=staff)
     services.set_presenting(roadshow=roadshow, slot=roadshow.slots.get(position=3), phase="presentation", by=staff)
@@ -74,12 +80,13 @@ def bulk_sheets(staff, competition, judges, proposals, assignments, criteria, po
     from judging import services
     from judging.models import Score, ScoreSheet
 
-    chosen = [a for (j, p), a in assignments.items()
-              if (j, p) != (judges[-1].pk, proposals[0].pk) and (j + p) % 3 != 0]
-    sheets = ScoreSheet.objects.bulk_create([ScoreSheet(assignment=a, status="submitted", total=Decimal("86.5"))
-                                             for a in chosen])
-    Score.objects.bulk_create([Score(sheet=s, criterion=c, points=v) for s in sheets
-                               for c, v in zip(criteria, points, strict=True)])
+    chosen = [a for (j, p), a in assignments.items() if (j, p) != (judges[-1].pk, proposals[0].pk) and (j + p) % 3 != 0]
+    sheets = ScoreSheet.objects.bulk_create(
+        [ScoreSheet(assignment=a, status="submitted", total=Decimal("86.5")) for a in chosen]
+    )
+    Score.objects.bulk_create(
+        [Score(sheet=s, criterion=c, points=v) for s in sheets for c, v in zip(criteria, points, strict=True)]
+    )
     roadshow = services.draw_order(competition=competition, by=staff)
     services.set_presenting(roadshow=roadshow, slot=roadshow.slots.get(position=3), phase="presentation", by=staff)
     return staff, competition, len(assignments), len(sheets)
@@ -130,8 +137,10 @@ def main():
             ("big-screen board cells", reverse("judging:hall_board_cells", args=[pk])),
             ("judge's day state (JSON)", reverse("judging:day_state", args=[pk])),
         ]
-        print(f"{args.proposals} finalists x {args.judges} judges: {n_assignments} assignments, 1 recused, "
-              f"{n_submitted} sheets submitted; SQLite in {data_dir}; N={args.n} requests each")
+        print(
+            f"{args.proposals} finalists x {args.judges} judges: {n_assignments} assignments, 1 recused, "
+            f"{n_submitted} sheets submitted; SQLite in {data_dir}; N={args.n} requests each"
+        )
         print(f"{'page':<30}{'median ms':>11}{'p95 ms':>10}{'queries':>9}")
         for label, url in pages:
             median, p95, n_queries = measure(client, url, args.n)

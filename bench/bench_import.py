@@ -63,14 +63,19 @@ def build():
     today = timezone.localdate()
     start = today - datetime.timedelta(days=300)
     staff = factories.user("bench_staff", role="staff")
-    competition = factories.competition(stage=Stage.SUPERVISION, fund_pool=Decimal("30000000.00"),
-                                        project_start_earliest=start,
-                                        project_end_latest=start + datetime.timedelta(days=400))
-    proposal = factories.proposal(competition, factories.organization(), status="awarded", title="导入压测项目",
-                                  requested=Decimal("100000.00"))
+    competition = factories.competition(
+        stage=Stage.SUPERVISION,
+        fund_pool=Decimal("30000000.00"),
+        project_start_earliest=start,
+        project_end_latest=start + datetime.timedelta(days=400),
+    )
+    proposal = factories.proposal(
+        competition, factories.organization(), status="awarded", title="导入压测项目", requested=Decimal("100000.00")
+    )
     factories.budget(proposal, [("人员经费", 3000, 10), ("活动经费", 500, 120), ("管理费", 10000, 1)])
-    award = Award.objects.create(competition=competition, proposal=proposal, rank=1, amount=Decimal("100000.00"),
-                                 status="final")
+    award = Award.objects.create(
+        competition=competition, proposal=proposal, rank=1, amount=Decimal("100000.00"), status="final"
+    )
     project = services.sign_agreement(agreement=create_agreement(award=award), signed_on=start, by=staff)
     lines = [(ln.category.name, ln.item) for ln in project.lines.select_related("category")]
     return staff, project, project.period_start, (min(today, project.period_end) - project.period_start).days + 1, lines
@@ -80,9 +85,15 @@ def rows(n, start, span, lines, seed=0):
     rnd = random.Random(seed)
     for r in range(n):
         category, item = lines[r % len(lines)]
-        yield [(start + datetime.timedelta(days=rnd.randrange(span))).strftime("%Y/%-m/%-d"), category, item,
-               f"¥{rnd.randrange(1, 499)}.{rnd.randrange(100):02d}", "示范市某供应商", "活动物资采购",
-               f"PZ-{seed}-{r:06d}"]
+        yield [
+            (start + datetime.timedelta(days=rnd.randrange(span))).strftime("%Y/%-m/%-d"),
+            category,
+            item,
+            f"¥{rnd.randrange(1, 499)}.{rnd.randrange(100):02d}",
+            "示范市某供应商",
+            "活动物资采购",
+            f"PZ-{seed}-{r:06d}",
+        ]
 
 
 def csv_bytes(data, encoding="gb18030"):
@@ -97,8 +108,10 @@ def _cell(ref, value):
 
 def xlsx_bytes(data):
     """A minimal valid xlsx with inline strings, written by hand (fast for hostile sizes)."""
-    parts = ['<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-             'spreadsheetml/2006/main"><sheetData>']
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main"><sheetData>'
+    ]
     for r, row in enumerate([HEADER, *data], start=1):
         parts.append(f'<row r="{r}">' + "".join(_cell(f"{chr(65 + i)}{r}", v) for i, v in enumerate(row)) + "</row>")
     parts.append("</sheetData></worksheet>")
@@ -109,21 +122,33 @@ def _package(sheet, extra=None):
     buffer = io.BytesIO()
     ns = "http://schemas.openxmlformats.org"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{ns}/package/2006/'
-                   'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                   'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-                   '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
-                   'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
-                   'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
-        z.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/'
-                   f'relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/'
-                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{ns}/spreadsheetml/'
-                   f'2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="台账" '
-                   'sheetId="1" r:id="rId1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/'
-                   f'package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/'
-                   'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr(
+            "[Content_Types].xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{ns}/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+            '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/'
+            f'relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{ns}/spreadsheetml/'
+            f'2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="台账" '
+            'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/'
+            'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
         z.writestr("xl/worksheets/sheet1.xml", sheet)
         for name, data, method in extra or ():
             z.writestr(zipfile.ZipInfo(name), data, compress_type=method)
@@ -191,24 +216,43 @@ def main():
         client.force_login(staff)
         valid = list(rows(args.rows, start, span, lines))
         valid_csv, valid_xlsx = csv_bytes(valid), xlsx_bytes(valid)
-        print(f"valid csv {len(valid_csv) / 1e6:.1f} MB, valid xlsx {len(valid_xlsx) / 1e6:.1f} MB; {args.runs} runs "
-              "each; RSS is the process's peak so far (the hostile files are built after the valid runs)")
+        print(
+            f"valid csv {len(valid_csv) / 1e6:.1f} MB, valid xlsx {len(valid_xlsx) / 1e6:.1f} MB; {args.runs} runs "
+            "each; RSS is the process's peak so far (the hostile files are built after the valid runs)"
+        )
         print(f"{'import':<52}{'median s':>9}{'CPU s':>9}{'peak MiB':>11}{'RSS MiB':>10}")
-        measure(f"{args.rows:,} valid rows, csv (GB18030)", args.runs,
-                lambda: timed_import(client, project, "台账.csv", valid_csv, 302))
-        measure(f"{args.rows:,} valid rows, xlsx", args.runs,
-                lambda: timed_import(client, project, "台账.xlsx", valid_xlsx, 302))
-        hostile_csv = csv_bytes(rows(760_000, start, span, lines, seed=1))[:20 * 1024 * 1024 - 1]
+        measure(
+            f"{args.rows:,} valid rows, csv (GB18030)",
+            args.runs,
+            lambda: timed_import(client, project, "台账.csv", valid_csv, 302),
+        )
+        measure(
+            f"{args.rows:,} valid rows, xlsx",
+            args.runs,
+            lambda: timed_import(client, project, "台账.xlsx", valid_xlsx, 302),
+        )
+        hostile_csv = csv_bytes(rows(760_000, start, span, lines, seed=1))[: 20 * 1024 * 1024 - 1]
         hostile_xlsx = xlsx_bytes(list(rows(250_000, start, span, lines, seed=2)))
         bomb = zip_bomb()
-        print(f"hostile csv {len(hostile_csv) / 1e6:.1f} MB, many-row xlsx {len(hostile_xlsx) / 1e6:.1f} MB, zip "
-              f"bomb {len(bomb) / 1e6:.1f} MB (built in this process: RSS from here counts them)")
-        measure("20 MB csv (~760,000 rows): refused", args.runs,
-                lambda: timed_import(client, project, "台账.csv", hostile_csv, 400))
-        measure("xlsx of 250,000 rows under the size limit: refused", args.runs,
-                lambda: timed_import(client, project, "台账.xlsx", hostile_xlsx, 400))
-        measure("20 MB xlsx zip bomb (1 GB unpacked): refused", args.runs,
-                lambda: timed_import(client, project, "台账.xlsx", bomb, 400))
+        print(
+            f"hostile csv {len(hostile_csv) / 1e6:.1f} MB, many-row xlsx {len(hostile_xlsx) / 1e6:.1f} MB, zip "
+            f"bomb {len(bomb) / 1e6:.1f} MB (built in this process: RSS from here counts them)"
+        )
+        measure(
+            "20 MB csv (~760,000 rows): refused",
+            args.runs,
+            lambda: timed_import(client, project, "台账.csv", hostile_csv, 400),
+        )
+        measure(
+            "xlsx of 250,000 rows under the size limit: refused",
+            args.runs,
+            lambda: timed_import(client, project, "台账.xlsx", hostile_xlsx, 400),
+        )
+        measure(
+            "20 MB xlsx zip bomb (1 GB unpacked): refused",
+            args.runs,
+            lambda: timed_import(client, project, "台账.xlsx", bomb, 400),
+        )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

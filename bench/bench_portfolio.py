@@ -59,35 +59,60 @@ def build(n_projects, n_rows):
     today = timezone.localdate()
     start = today - datetime.timedelta(days=120)  # projects run 181 days: two thirds of the way through
     staff = factories.user("bench_staff", role="staff")
-    competition = factories.competition(stage=Stage.SUPERVISION, fund_pool=Decimal("30000000.00"),
-                                        project_start_earliest=start,
-                                        project_end_latest=start + datetime.timedelta(days=400))
+    competition = factories.competition(
+        stage=Stage.SUPERVISION,
+        fund_pool=Decimal("30000000.00"),
+        project_start_earliest=start,
+        project_end_latest=start + datetime.timedelta(days=400),
+    )
     projects = []
     with transaction.atomic():
         for i in range(n_projects):
-            proposal = factories.proposal(competition, factories.organization(), status="awarded",
-                                          title=f"压测项目{i:03d}", requested=Decimal("100000.00"))
+            proposal = factories.proposal(
+                competition,
+                factories.organization(),
+                status="awarded",
+                title=f"压测项目{i:03d}",
+                requested=Decimal("100000.00"),
+            )
             factories.budget(proposal, [("人员经费", 3000, 10), ("活动经费", 500, 120), ("管理费", 10000, 1)])
-            award = Award.objects.create(competition=competition, proposal=proposal, rank=i + 1,
-                                         amount=Decimal("100000.00"), status="final")
+            award = Award.objects.create(
+                competition=competition, proposal=proposal, rank=i + 1, amount=Decimal("100000.00"), status="final"
+            )
             project = services.sign_agreement(agreement=create_agreement(award=award), signed_on=start, by=staff)
             projects.append(project)
         lines = {}
         for project in projects:
             lines[project.pk] = list(project.lines.select_related("category"))
-        Rectification.objects.bulk_create([
-            Rectification(project=p, what="台账缺少凭证", deadline=start + datetime.timedelta(days=30 + i % 200),
-                          owner="项目主管") for i, p in enumerate(projects)])
+        Rectification.objects.bulk_create(
+            [
+                Rectification(
+                    project=p,
+                    what="台账缺少凭证",
+                    deadline=start + datetime.timedelta(days=30 + i % 200),
+                    owner="项目主管",
+                )
+                for i, p in enumerate(projects)
+            ]
+        )
     span = (today - start).days
     batch, total = [], 0
     for p_index, project in enumerate(projects):
         project_lines = lines[project.pk]
         for r in range(n_rows):
             line = project_lines[r % len(project_lines)]
-            batch.append(Expenditure(
-                project=project, date=start + datetime.timedelta(days=(r * 7 + p_index) % span), line=line,
-                category=line.category, amount=Decimal(f"{(r * 37 + p_index) % 40 + 1}.{r % 100:02d}"),
-                payee="示范市某供应商", description="活动物资采购", voucher_no=f"PZ-{p_index:03d}-{r:05d}"))
+            batch.append(
+                Expenditure(
+                    project=project,
+                    date=start + datetime.timedelta(days=(r * 7 + p_index) % span),
+                    line=line,
+                    category=line.category,
+                    amount=Decimal(f"{(r * 37 + p_index) % 40 + 1}.{r % 100:02d}"),
+                    payee="示范市某供应商",
+                    description="活动物资采购",
+                    voucher_no=f"PZ-{p_index:03d}-{r:05d}",
+                )
+            )
             if len(batch) == CHUNK:
                 with transaction.atomic():
                     Expenditure.objects.bulk_create(batch)
@@ -144,11 +169,15 @@ def main():
         db_mb = (data_dir / "venture.sqlite3").stat().st_size / 1024 / 1024
         client = Client()
         client.force_login(staff)
-        print(f"{args.projects} funded projects x {args.rows} ledger entries = {n_entries:,} expenditure rows; "
-              f"built in {build_s:.1f} s; SQLite {db_mb:.0f} MB in {data_dir}; N={args.n} warm requests")
+        print(
+            f"{args.projects} funded projects x {args.rows} ledger entries = {n_entries:,} expenditure rows; "
+            f"built in {build_s:.1f} s; SQLite {db_mb:.0f} MB in {data_dir}; N={args.n} warm requests"
+        )
         print(f"{'page':<34}{'median ms':>11}{'p95 ms':>10}{'queries':>9}{'peak MiB':>10}")
-        for label, url in [("portfolio (all projects)", "/supervision/portfolio/"),
-                           ("portfolio (?status=active&q=压测)", "/supervision/portfolio/?status=active&q=压测")]:
+        for label, url in [
+            ("portfolio (all projects)", "/supervision/portfolio/"),
+            ("portfolio (?status=active&q=压测)", "/supervision/portfolio/?status=active&q=压测"),
+        ]:
             median, p95, n_queries, peak = measure(client, url, args.n)
             print(f"{label:<34}{median:>11.1f}{p95:>10.1f}{n_queries:>9}{peak:>10.1f}")
     finally:

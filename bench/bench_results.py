@@ -26,8 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RUBRIC = [("targeting", "项目定位精准性", 25), ("feasibility", "内容可行性", 25), ("social_benefit", "社会效益", 30),
-          ("budget", "资金预算", 20)]
+RUBRIC = [
+    ("targeting", "项目定位精准性", 25),
+    ("feasibility", "内容可行性", 25),
+    ("social_benefit", "社会效益", 30),
+    ("budget", "资金预算", 20),
+]
 
 
 def configure(data_dir):
@@ -69,55 +73,103 @@ def build(n_proposals, n_judges, seed=2026):
     now = timezone.now()
     staff = User.objects.create_user("bench_staff", role=Role.STAFF, full_name="工会工作人员")
     competition = Competition.objects.create(
-        title="示范市总工会2026年服务新就业形态劳动者公益创投大赛", year=now.year, organizer="示范市总工会",
-        fund_pool=Decimal("2000000.00"), min_grant=Decimal("50000.00"), max_grant=Decimal("150000.00"),
-        opens_at=now - timedelta(days=60), closes_at=now - timedelta(days=30), finalist_quota=n_proposals,
+        title="示范市总工会2026年服务新就业形态劳动者公益创投大赛",
+        year=now.year,
+        organizer="示范市总工会",
+        fund_pool=Decimal("2000000.00"),
+        min_grant=Decimal("50000.00"),
+        max_grant=Decimal("150000.00"),
+        opens_at=now - timedelta(days=60),
+        closes_at=now - timedelta(days=30),
+        finalist_quota=n_proposals,
         project_start_earliest=(now + timedelta(days=30)).date(),
-        project_end_latest=(now + timedelta(days=400)).date(), stage=Stage.FINAL,
-        tiebreak_criterion="social_benefit")
+        project_end_latest=(now + timedelta(days=400)).date(),
+        stage=Stage.FINAL,
+        tiebreak_criterion="social_benefit",
+    )
     categories = Category.objects.bulk_create(
-        [Category(competition=competition, name=name, order=i) for i, name in enumerate(
-            ["权益保障", "技能培训", "文化艺术", "子女成长赋能", "女性劳动者关爱"])])
+        [
+            Category(competition=competition, name=name, order=i)
+            for i, name in enumerate(["权益保障", "技能培训", "文化艺术", "子女成长赋能", "女性劳动者关爱"])
+        ]
+    )
     criteria = Criterion.objects.bulk_create(
-        [Criterion(competition=competition, code=code, name=name, max_points=pts, weight=pts, order=i)
-         for i, (code, name, pts) in enumerate(RUBRIC)])
-    orgs = Organization.objects.bulk_create([
-        Organization(name=f"示范市第{i:03d}社会工作服务中心", uscc=f"52419900BENCH{i:05d}", org_type="social_service",
-                     registration_authority="示范市民政局", registration_date=date(2018, 5, 1),
-                     legal_representative="王法人", contact_person="李联系", mobile="13800138000",
-                     email=f"org{i}@example.org", address="示范市建设路1号", service_area="示范市",
-                     status=OrgStatus.VERIFIED)
-        for i in range(n_proposals)])
-    proposals = Proposal.objects.bulk_create([
-        Proposal(competition=competition, organization=orgs[i], category=categories[i % len(categories)],
-                 title=f"新就业形态劳动者服务项目{i + 1:03d}", target_group="外卖骑手", status=ProposalStatus.FINALIST,
-                 requested_amount=Decimal(rng.randrange(80, 151) * 1000))
-        for i in range(n_proposals)])
-    users = User.objects.bulk_create([User(username=f"bench_judge{j:02d}", role=Role.JUDGE, full_name=f"评委{j:02d}")
-                                      for j in range(1, n_judges + 1)])
-    judges = Judge.objects.bulk_create([Judge(user=u, affiliation="示范大学社会工作学院", expertise="professor")
-                                        for u in users])
+        [
+            Criterion(competition=competition, code=code, name=name, max_points=pts, weight=pts, order=i)
+            for i, (code, name, pts) in enumerate(RUBRIC)
+        ]
+    )
+    orgs = Organization.objects.bulk_create(
+        [
+            Organization(
+                name=f"示范市第{i:03d}社会工作服务中心",
+                uscc=f"52419900BENCH{i:05d}",
+                org_type="social_service",
+                registration_authority="示范市民政局",
+                registration_date=date(2018, 5, 1),
+                legal_representative="王法人",
+                contact_person="李联系",
+                mobile="13800138000",
+                email=f"org{i}@example.org",
+                address="示范市建设路1号",
+                service_area="示范市",
+                status=OrgStatus.VERIFIED,
+            )
+            for i in range(n_proposals)
+        ]
+    )
+    proposals = Proposal.objects.bulk_create(
+        [
+            Proposal(
+                competition=competition,
+                organization=orgs[i],
+                category=categories[i % len(categories)],
+                title=f"新就业形态劳动者服务项目{i + 1:03d}",
+                target_group="外卖骑手",
+                status=ProposalStatus.FINALIST,
+                requested_amount=Decimal(rng.randrange(80, 151) * 1000),
+            )
+            for i in range(n_proposals)
+        ]
+    )
+    users = User.objects.bulk_create(
+        [
+            User(username=f"bench_judge{j:02d}", role=Role.JUDGE, full_name=f"评委{j:02d}")
+            for j in range(1, n_judges + 1)
+        ]
+    )
+    judges = Judge.objects.bulk_create(
+        [Judge(user=u, affiliation="示范大学社会工作学院", expertise="professor") for u in users]
+    )
     panel = Panel.objects.create(competition=competition, stage=PanelStage.FINAL)
     panel.judges.set(judges)
     assignments = Assignment.objects.bulk_create(
-        [Assignment(panel=panel, judge=j, proposal=p) for p in proposals for j in judges], batch_size=2000)
+        [Assignment(panel=panel, judge=j, proposal=p) for p in proposals for j in judges], batch_size=2000
+    )
     ConflictDeclaration.objects.bulk_create(
-        [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR) for a in assignments],
-        batch_size=2000)
+        [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR) for a in assignments], batch_size=2000
+    )
     quality = {p.pk: rng.gauss(75, 7) for p in proposals}
     bias = {j.pk: rng.gauss(0, 3) for j in judges}
     sheets, points = [], []
     for a in assignments:
         level = min(max(quality[a.proposal_id] + bias[a.judge_id] + rng.gauss(0, 4), 20), 99) / 100
         # points on a 0.5 step, near the judge's level on each criterion
-        row = [Decimal(min(max(round(2 * (level * float(c.max_points) + rng.gauss(0, 1))), 0), 2 * int(c.max_points)))
-               / 2 for c in criteria]
+        row = [
+            Decimal(min(max(round(2 * (level * float(c.max_points) + rng.gauss(0, 1))), 0), 2 * int(c.max_points))) / 2
+            for c in criteria
+        ]
         sheets.append(ScoreSheet(assignment=a, status=SheetStatus.SUBMITTED, total=sum(row), submitted_at=now))
         points.append(row)
     sheets = ScoreSheet.objects.bulk_create(sheets, batch_size=2000)
     Score.objects.bulk_create(
-        [Score(sheet=s, criterion=c, points=x) for s, row in zip(sheets, points, strict=True)
-         for c, x in zip(criteria, row, strict=True)], batch_size=5000)
+        [
+            Score(sheet=s, criterion=c, points=x)
+            for s, row in zip(sheets, points, strict=True)
+            for c, x in zip(criteria, row, strict=True)
+        ],
+        batch_size=5000,
+    )
     return staff, competition
 
 
@@ -159,21 +211,27 @@ def main():
         start = time.perf_counter()
         staff, competition = build(args.proposals, args.judges)
         build_s = time.perf_counter() - start
-        print(f"{args.proposals} finalists x {args.judges} judges x {len(RUBRIC)} criteria: "
-              f"{args.proposals * args.judges} sheets, {args.proposals * args.judges * len(RUBRIC)} score rows "
-              f"(built in {build_s:.1f} s); SQLite in {data_dir}")
+        print(
+            f"{args.proposals} finalists x {args.judges} judges x {len(RUBRIC)} criteria: "
+            f"{args.proposals * args.judges} sheets, {args.proposals * args.judges * len(RUBRIC)} score rows "
+            f"(built in {build_s:.1f} s); SQLite in {data_dir}"
+        )
 
         start = time.perf_counter()
         snapshot = services.freeze_results(competition=competition, by=staff)
-        print(f"freeze_results (sealed inputs, ranking, diagnostics, {services.N_BOOT} bootstrap resamples, digest): "
-              f"{time.perf_counter() - start:.2f} s; top K = {snapshot.outputs['top_k']}; digest {snapshot.digest}")
+        print(
+            f"freeze_results (sealed inputs, ranking, diagnostics, {services.N_BOOT} bootstrap resamples, digest): "
+            f"{time.perf_counter() - start:.2f} s; top K = {snapshot.outputs['top_k']}; digest {snapshot.digest}"
+        )
 
         client = Client()
         client.force_login(staff)
         pk = competition.pk
         median, p95, n_queries, size = measure(client, reverse("results:results", args=[pk]), args.n)
-        print(f"results page: median {median:.1f} ms, p95 {p95:.1f} ms over {args.n} warm requests; "
-              f"{n_queries} queries; {size / 1024:.0f} KiB of HTML")
+        print(
+            f"results page: median {median:.1f} ms, p95 {p95:.1f} ms over {args.n} warm requests; "
+            f"{n_queries} queries; {size / 1024:.0f} KiB of HTML"
+        )
 
         start = time.perf_counter()
         response = client.post(reverse("results:verify", args=[pk]))
@@ -189,8 +247,10 @@ def main():
         import pypdf
 
         pages = len(pypdf.PdfReader(io.BytesIO(response.content)).pages)
-        print(f"results report PDF: {pdf_s:.2f} s (first render: the renderer's fork server starts), {pages} pages, "
-              f"{len(response.content) / 1024:.0f} KiB")
+        print(
+            f"results report PDF: {pdf_s:.2f} s (first render: the renderer's fork server starts), {pages} pages, "
+            f"{len(response.content) / 1024:.0f} KiB"
+        )
         shutil.rmtree(data_dir / "cache" / "results")  # the report is kept per snapshot: render it again
         start = time.perf_counter()
         client.get(reverse("results:report_pdf", args=[pk]))

@@ -93,9 +93,14 @@ def fresh_postgres(url):
 
     parts = urllib.parse.urlsplit(url)
     name = f"venture_bench_{os.getpid()}_{int(time.time())}"
-    admin = dict(host=parts.hostname, port=parts.port or 5432, user=urllib.parse.unquote(parts.username or ""),
-                 password=urllib.parse.unquote(parts.password or "") or None,
-                 dbname=parts.path.lstrip("/") or "postgres", autocommit=True)
+    admin = dict(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or ""),
+        password=urllib.parse.unquote(parts.password or "") or None,
+        dbname=parts.path.lstrip("/") or "postgres",
+        autocommit=True,
+    )
     with psycopg.connect(**admin) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -131,10 +136,15 @@ def generate(args):
 
     if not args.reuse:
         build(args)
-    rounds = {"big": Competition.objects.exclude(title=TINY_TITLE).get(),
-              "tiny": Competition.objects.get(title=TINY_TITLE)}
-    users = {"staff": User.objects.get(username="gen_staff"), "judge": User.objects.get(username="gen_judge01"),
-             "tiny_judge": User.objects.get(username="tiny_judge01")}
+    rounds = {
+        "big": Competition.objects.exclude(title=TINY_TITLE).get(),
+        "tiny": Competition.objects.get(title=TINY_TITLE),
+    }
+    users = {
+        "staff": User.objects.get(username="gen_staff"),
+        "judge": User.objects.get(username="gen_judge01"),
+        "tiny_judge": User.objects.get(username="tiny_judge01"),
+    }
     return rounds, users
 
 
@@ -143,11 +153,30 @@ def build(args):
 
     call_command("migrate", verbosity=0, interactive=False)
     with open(os.devnull, "w") as quiet:
-        call_command("generate_round", proposals=6, judges=5, criteria=args.criteria, funded=3, ledger_rows=4,
-                     prefix="tiny", password=PASSWORD, title=TINY_TITLE, stdout=quiet)
-    call_command("generate_round", proposals=args.proposals, judges=args.judges, criteria=args.criteria,
-                 funded=args.funded, ledger_rows=args.ledger_rows, seed=args.seed, prefix="gen", password=PASSWORD,
-                 stdout=sys.stdout)
+        call_command(
+            "generate_round",
+            proposals=6,
+            judges=5,
+            criteria=args.criteria,
+            funded=3,
+            ledger_rows=4,
+            prefix="tiny",
+            password=PASSWORD,
+            title=TINY_TITLE,
+            stdout=quiet,
+        )
+    call_command(
+        "generate_round",
+        proposals=args.proposals,
+        judges=args.judges,
+        criteria=args.criteria,
+        funded=args.funded,
+        ledger_rows=args.ledger_rows,
+        seed=args.seed,
+        prefix="gen",
+        password=PASSWORD,
+        stdout=sys.stdout,
+    )
 
 
 def url_for(name, args, pk):
@@ -254,10 +283,12 @@ class HttpSession:
     def login(self, username, password):
         _status, body = self.get("/accounts/login/")
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-        data = urllib.parse.urlencode({"username": username, "password": password,
-                                       "csrfmiddlewaretoken": token}).encode()
-        request = urllib.request.Request(self.base + "/accounts/login/", data=data,
-                                         headers={"Referer": self.base + "/accounts/login/"})
+        data = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        ).encode()
+        request = urllib.request.Request(
+            self.base + "/accounts/login/", data=data, headers={"Referer": self.base + "/accounts/login/"}
+        )
         with self.opener.open(request, timeout=60) as response:
             response.read()
         if not any(c.name == "sessionid" for c in self.jar):
@@ -301,9 +332,21 @@ def through_gunicorn(urls, n, n_heavy):
     base = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "venture.wsgi:application", "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--timeout", "300"],
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "INFO"}, stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "venture.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "300",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "INFO"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -330,8 +373,10 @@ def through_gunicorn(urls, n, n_heavy):
                     start = time.perf_counter()
                     session.get(url)
                     if cache is not None and i == 0:
-                        print(f"  {label}: first request {time.perf_counter() - start:.2f} s (a worker's first, "
-                              "libraries imported on the way)")
+                        print(
+                            f"  {label}: first request {time.perf_counter() - start:.2f} s (a worker's first, "
+                            "libraries imported on the way)"
+                        )
             except OSError as exc:  # urllib's HTTPError for a 4xx/5xx, or a timeout
                 rows.append((label, None, None, 0, 0.0))
                 print(f"  {label}: {exc!r}")
@@ -349,8 +394,11 @@ def through_gunicorn(urls, n, n_heavy):
         memory = [(pid, vm(pid, "VmHWM"), vm(pid, "VmRSS")) for pid in worker_pids(server.pid)]
         # a worker's children: the fork server the PDF renderers are forked from and multiprocessing's resource
         # tracker, which live as long as the worker
-        servers = [(process_name(child), child, pid, vm(child, "VmHWM"), vm(child, "VmRSS")) for pid, *_m in memory
-                   for child in worker_pids(pid)]
+        servers = [
+            (process_name(child), child, pid, vm(child, "VmHWM"), vm(child, "VmRSS"))
+            for pid, *_m in memory
+            for child in worker_pids(pid)
+        ]
         log.seek(0)
         renderers = [int(m[1]) for m in RENDERER_LOG.finditer(log.read().decode(errors="replace"))]
         return rows, memory, start_memory, servers, renderers
@@ -379,8 +427,12 @@ def main():
     parser.add_argument("--database-url", default="", help="postgres://… : run on a new database on that server")
     parser.add_argument("--no-gunicorn", action="store_true", help="skip the measurements through gunicorn")
     parser.add_argument("--keep", action="store_true", help="keep the data folder (and PostgreSQL database)")
-    parser.add_argument("--reuse", metavar="DIR", default="",
-                        help="measure again the SQLite round a --keep run left in DIR (no build; DIR is kept)")
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        default="",
+        help="measure again the SQLite round a --keep run left in DIR (no build; DIR is kept)",
+    )
     args = parser.parse_args()
 
     data_dir = Path(args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-"))
@@ -394,8 +446,11 @@ def main():
         from django.db import connection, connections
         from django.test import Client
 
-        where = (f"PostgreSQL {connection.pg_version // 10000} ({database_url.rsplit('/', 1)[-1]})"
-                 if connection.vendor == "postgresql" else f"SQLite in {data_dir}")
+        where = (
+            f"PostgreSQL {connection.pg_version // 10000} ({database_url.rsplit('/', 1)[-1]})"
+            if connection.vendor == "postgresql"
+            else f"SQLite in {data_dir}"
+        )
         print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {where}; {load()}")
         rounds, users = generate(args)
         big, tiny = rounds["big"], rounds["tiny"]
@@ -405,10 +460,14 @@ def main():
             clients[who] = Client()
             clients[who].force_login(users[who])
 
-        print(f"\nIn-process (django.test.Client), {args.n} warm requests per page, {args.n_heavy} per export/PDF; "
-              "PASS/MISS on the median")
-        header = (f"{'page':<44}{'median':>9}{'p95':>9}{'queries':>9}{'tiny':>6}  {'py peak':>8}{'size':>9}  "
-                  f"{'target':<24}result")
+        print(
+            f"\nIn-process (django.test.Client), {args.n} warm requests per page, {args.n_heavy} per export/PDF; "
+            "PASS/MISS on the median"
+        )
+        header = (
+            f"{'page':<44}{'median':>9}{'p95':>9}{'queries':>9}{'tiny':>6}  {'py peak':>8}{'size':>9}  "
+            f"{'target':<24}result"
+        )
         print(header)
         print("-" * len(header))
         measured, missing = [], []
@@ -424,8 +483,9 @@ def main():
                 continue
             try:
                 cache = data_dir / RENDERED_ONCE[name] if name in RENDERED_ONCE else None
-                median, p95, n_queries, peak, size = in_process(clients[who], url, args.n_heavy if heavy else args.n,
-                                                                cache)
+                median, p95, n_queries, peak, size = in_process(
+                    clients[who], url, args.n_heavy if heavy else args.n, cache
+                )
                 child_peaks = list(renderer_peaks.peaks)
             except Exception as exc:  # a page that fails is reported, and the others still measured
                 print(f"{label:<44}  failed: {exc!r}")
@@ -438,12 +498,16 @@ def main():
                 target_text += ", const. queries"
                 if tiny_queries != n_queries:
                     result = "MISS"
-            print(f"{label:<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}{tiny_queries if tiny_queries is not None else '?':>6}"
-                  f"  {peak:6.1f}MB{size / 1024:7.0f}KB  {target_text or '—':<24}{result}")
+            print(
+                f"{label:<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}{tiny_queries if tiny_queries is not None else '?':>6}"
+                f"  {peak:6.1f}MB{size / 1024:7.0f}KB  {target_text or '—':<24}{result}"
+            )
             measured.append((label, url, who, heavy, target, cache))
             if child_peaks:
-                print(f"{'  (in its PDF renderer child processes)':<83}{max(child_peaks):6.1f}MB resident (VmHWM), "
-                      f"the largest of {len(child_peaks)}")
+                print(
+                    f"{'  (in its PDF renderer child processes)':<83}{max(child_peaks):6.1f}MB resident (VmHWM), "
+                    f"the largest of {len(child_peaks)}"
+                )
             renderer_peaks.peaks.clear()
 
         if missing:
@@ -455,7 +519,8 @@ def main():
             return
         print("\nThrough gunicorn (2 workers), logged in over HTTP with urllib; PASS/MISS on the median")
         rows, memory, start_memory, servers, renderers = through_gunicorn(
-            [(label, url, who, heavy, cache) for label, url, who, heavy, _t, cache in measured], args.n, args.n_heavy)
+            [(label, url, who, heavy, cache) for label, url, who, heavy, _t, cache in measured], args.n, args.n_heavy
+        )
         header = f"{'page':<44}{'median':>9}{'p95':>9}{'n':>4}  {'target':<10}{'result':<8}worker peak so far"
         print(header)
         print("-" * len(header))
@@ -465,18 +530,26 @@ def main():
                 print(f"{label:<44}  failed (see above)")
                 continue
             target_text = f"< {target:g} s" if target else "—"
-            print(f"{label:<44}{median:8.3f}s{p95:8.3f}s{n:4d}  {target_text:<10}{verdict(median, target):<8}"
-                  f"{peak:6.0f} MB")
+            print(
+                f"{label:<44}{median:8.3f}s{p95:8.3f}s{n:4d}  {target_text:<10}{verdict(median, target):<8}"
+                f"{peak:6.0f} MB"
+            )
         for pid, hwm, rss in memory:
             result = "PASS" if hwm < WORKER_MEMORY_TARGET_MB else "MISS"
-            print(f"{'worker ' + str(pid) + ' peak resident memory (VmHWM)':<44}{hwm:8.0f}MB (now {rss:.0f} MB)  "
-                  f"< {WORKER_MEMORY_TARGET_MB} MB  {result}")
+            print(
+                f"{'worker ' + str(pid) + ' peak resident memory (VmHWM)':<44}{hwm:8.0f}MB (now {rss:.0f} MB)  "
+                f"< {WORKER_MEMORY_TARGET_MB} MB  {result}"
+            )
         if renderers:
-            print(f"{'PDF renderer child processes (VmHWM)':<44}{max(renderers):8.0f}MB (the largest of "
-                  f"{len(renderers)}; each ends with its PDF)")
+            print(
+                f"{'PDF renderer child processes (VmHWM)':<44}{max(renderers):8.0f}MB (the largest of "
+                f"{len(renderers)}; each ends with its PDF)"
+            )
         for name, child, pid, hwm, rss in servers:
-            print(f"{name + ' ' + str(child) + ' of worker ' + str(pid):<44}{hwm:8.0f}MB (now {rss:.0f} MB; "
-                  "lives as long as the worker)")
+            print(
+                f"{name + ' ' + str(child) + ' of worker ' + str(pid):<44}{hwm:8.0f}MB (now {rss:.0f} MB; "
+                "lives as long as the worker)"
+            )
         for label, name in missing:
             print(f"{label:<44}  skipped: URL name “{name}” does not exist yet")
         print(load())
@@ -511,8 +584,10 @@ def portfolio_direct(competition):
         portfolio(competition)
     n_queries = len(queries)
     median, p95 = summary(times)
-    print(f"{'  venture.supervision.queries.portfolio()':<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}        "
-          f"({len(rows)} projects, the function alone, 3 calls)")
+    print(
+        f"{'  venture.supervision.queries.portfolio()':<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}        "
+        f"({len(rows)} projects, the function alone, 3 calls)"
+    )
 
 
 if __name__ == "__main__":

@@ -35,12 +35,26 @@ CRITERIA = ["项目定位精准性", "内容可行性", "社会效益", "资金�
 def score_matrix(proposals=500, judges=15):
     import pandas as pd
 
-    rows = [(f"新就业形态劳动者关爱服务项目{p:03d}", f"示范市晨曦社会工作服务中心{p:03d}", f"评委{j:02d}", c,
-             round(10 + (p * 7 + j * 3 + k) % 150 / 10, 1))
-            for p in range(proposals) for j in range(judges) for k, c in enumerate(CRITERIA)]
+    rows = [
+        (
+            f"新就业形态劳动者关爱服务项目{p:03d}",
+            f"示范市晨曦社会工作服务中心{p:03d}",
+            f"评委{j:02d}",
+            c,
+            round(10 + (p * 7 + j * 3 + k) % 150 / 10, 1),
+        )
+        for p in range(proposals)
+        for j in range(judges)
+        for k, c in enumerate(CRITERIA)
+    ]
     matrix = pd.DataFrame(rows, columns=["项目", "申报单位", "评委", "评审维度", "得分"])
-    totals = pd.DataFrame({"项目": [r[0] for r in rows[:: judges * 4]], "申报单位": [r[1] for r in rows[:: judges * 4]],
-                           **{f"评委{j:02d}": [60 + (p + j) % 40 + 0.5 for p in range(proposals)] for j in range(judges)}})
+    totals = pd.DataFrame(
+        {
+            "项目": [r[0] for r in rows[:: judges * 4]],
+            "申报单位": [r[1] for r in rows[:: judges * 4]],
+            **{f"评委{j:02d}": [60 + (p + j) % 40 + 0.5 for p in range(proposals)] for j in range(judges)},
+        }
+    )
     return {"评分明细": matrix, "评委总分": totals}, ()
 
 
@@ -49,16 +63,18 @@ def mixed(n=30_000):
     from django.utils import timezone
 
     now = timezone.now()
-    frame = pd.DataFrame({
-        "序号": range(n),
-        "申报单位": [f"示范市晨曦社会工作服务中心{i}" for i in range(n)],
-        "服务领域": [CATEGORIES[i % 5] for i in range(n)],
-        "申请金额（元）": [Decimal("12345.67") + i for i in range(n)],
-        "得分": [80 + (i % 2000) / 100 for i in range(n)],
-        "服务人数": [i % 500 for i in range(n)],
-        "提交时间": [now] * n,
-        "备注": ['=HYPERLINK("http://x")' if i % 1000 == 0 else f"备注{i}" for i in range(n)],
-    })
+    frame = pd.DataFrame(
+        {
+            "序号": range(n),
+            "申报单位": [f"示范市晨曦社会工作服务中心{i}" for i in range(n)],
+            "服务领域": [CATEGORIES[i % 5] for i in range(n)],
+            "申请金额（元）": [Decimal("12345.67") + i for i in range(n)],
+            "得分": [80 + (i % 2000) / 100 for i in range(n)],
+            "服务人数": [i % 500 for i in range(n)],
+            "提交时间": [now] * n,
+            "备注": ['=HYPERLINK("http://x")' if i % 1000 == 0 else f"备注{i}" for i in range(n)],
+        }
+    )
     return {"名单": frame}, ["申请金额（元）"]
 
 
@@ -128,13 +144,19 @@ def xlsxwriter_bytes(frames, *, money_columns=()):
 
     money_columns = _check_money_columns(frames.values(), money_columns)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                       "strings_to_numbers": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
     book.set_properties({"created": dt.datetime(2000, 1, 1, tzinfo=dt.UTC)})
     add = book.add_format
-    formats = {"header": add({"bold": True}), "header_text": add({"bold": True, "num_format": "@", "quote_prefix": True}),
-               "text": add({"num_format": "@", "quote_prefix": True}), "money": add({"num_format": "#,##0.00"}),
-               "date": add({"num_format": "yyyy-mm-dd"}), "datetime": add({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+    formats = {
+        "header": add({"bold": True}),
+        "header_text": add({"bold": True, "num_format": "@", "quote_prefix": True}),
+        "text": add({"num_format": "@", "quote_prefix": True}),
+        "money": add({"num_format": "#,##0.00"}),
+        "date": add({"num_format": "yyyy-mm-dd"}),
+        "datetime": add({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+    }
     for name, frame in zip(_sheet_names(frames), frames.values(), strict=True):
         _xlsxwriter_sheet(book.add_worksheet(name), frame, money_columns, formats)
     book.close()
@@ -179,8 +201,9 @@ def openpyxl_bytes(frames, *, money_columns=()):
                 c.font = font
             return c
 
-        sheet.append([cell(_clean_text(label), text=label.startswith(FORMULA_TRIGGERS), font=bold)
-                      for label, _v in columns])
+        sheet.append(
+            [cell(_clean_text(label), text=label.startswith(FORMULA_TRIGGERS), font=bold) for label, _v in columns]
+        )
         prepared = []
         for label, series in columns:
             money = label in money_columns
@@ -196,8 +219,11 @@ def openpyxl_bytes(frames, *, money_columns=()):
                     column.append(None)
                 elif isinstance(value, str):
                     value = _clean_text(value)
-                    column.append(cell(value, text=value.startswith(FORMULA_TRIGGERS)) if value.startswith(
-                        FORMULA_TRIGGERS) else value)
+                    column.append(
+                        cell(value, text=value.startswith(FORMULA_TRIGGERS))
+                        if value.startswith(FORMULA_TRIGGERS)
+                        else value
+                    )
                 elif isinstance(value, dt.datetime):
                     column.append(cell(value, "yyyy-mm-dd hh:mm:ss"))
                 elif isinstance(value, dt.date) and not isinstance(value, bool):
@@ -218,8 +244,10 @@ def cells(data, limit=200):
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    return {sheet.title: [[(c.value, c.number_format) for c in row] for row in sheet.iter_rows(max_row=limit)]
-            for sheet in book}
+    return {
+        sheet.title: [[(c.value, c.number_format) for c in row] for row in sheet.iter_rows(max_row=limit)]
+        for sheet in book
+    }
 
 
 def timed(function, runs):
@@ -252,8 +280,10 @@ def main():
 
     writers.append((f"openpyxl {openpyxl.__version__} write-only", openpyxl_bytes))
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median of {args.runs} runs each")
-    for label, (frames, money) in [("score matrix 30,000 x 5 + totals 500 x 17", score_matrix()),
-                                   ("mixed 30,000 x 8", mixed())]:
+    for label, (frames, money) in [
+        ("score matrix 30,000 x 5 + totals 500 x 17", score_matrix()),
+        ("mixed 30,000 x 8", mixed()),
+    ]:
         print(label)
         reference = None
         for name, writer in writers:
@@ -264,8 +294,10 @@ def main():
             else:
                 ratio = f", {median / reference:.2f}x the hand-written"
                 same = "; same cells" if cells(data) == expected else "; CELLS DIFFER"
-            print(f"  {name}: median {median:.3f} s{ratio} ({len(data) / 1024:.0f} KiB; runs "
-                  f"{', '.join(f'{t:.3f}' for t in times)}){same}")
+            print(
+                f"  {name}: median {median:.3f} s{ratio} ({len(data) / 1024:.0f} KiB; runs "
+                f"{', '.join(f'{t:.3f}' for t in times)}){same}"
+            )
 
 
 if __name__ == "__main__":

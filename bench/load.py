@@ -100,15 +100,23 @@ def build(n_judges, n_finalists, n_applicants):
     with transaction.atomic():
         final = factories.competition(stage=Stage.FINAL, title="压力测试终评")
         finalists = factories.finalists(final, n_finalists)
-        users = User.objects.bulk_create([User(username=f"load_judge{i:03d}", role="judge", password=hashed,
-                                               full_name=f"评委{i:03d}") for i in range(n_judges)])
-        judges = Judge.objects.bulk_create([Judge(user=u, affiliation="示范大学", expertise="professor")
-                                            for u in users])
+        users = User.objects.bulk_create(
+            [
+                User(username=f"load_judge{i:03d}", role="judge", password=hashed, full_name=f"评委{i:03d}")
+                for i in range(n_judges)
+            ]
+        )
+        judges = Judge.objects.bulk_create(
+            [Judge(user=u, affiliation="示范大学", expertise="professor") for u in users]
+        )
         assignments = factories.final_panel(final, judges, finalists)
         open_round = factories.competition(title="压力测试申报")
-        applicants = User.objects.bulk_create([User(username=f"load_applicant{i:03d}", role="applicant",
-                                                    password=hashed, full_name=f"申报人{i:03d}")
-                                               for i in range(n_applicants)])
+        applicants = User.objects.bulk_create(
+            [
+                User(username=f"load_applicant{i:03d}", role="applicant", password=hashed, full_name=f"申报人{i:03d}")
+                for i in range(n_applicants)
+            ]
+        )
         proposals = []
         for i, u in enumerate(applicants):
             org = factories.organization(name=f"压力测试社会组织{i:03d}")
@@ -116,8 +124,9 @@ def build(n_judges, n_finalists, n_applicants):
             proposals.append(factories.proposal(open_round, org, title=f"压力测试项目{i:03d}"))
     order = [p.pk for p in finalists]  # presentation order: every judge scores the same finalist at once
     return {
-        "judges": [(u.username, [assignments[(j.pk, pk)].pk for pk in order]) for u, j in zip(users, judges,
-                                                                                            strict=True)],
+        "judges": [
+            (u.username, [assignments[(j.pk, pk)].pk for pk in order]) for u, j in zip(users, judges, strict=True)
+        ],
         "applicants": [(u.username, p.pk) for u, p in zip(applicants, proposals, strict=True)],
         "category": open_round.categories.first().pk,
         "budget_category": open_round.budget_categories.get(name="活动经费").pk,
@@ -138,9 +147,28 @@ def start_server(env, port, workers, threads, log_path):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(log_path, "wb")  # noqa: SIM115 - closed in stop_server
     proc = subprocess.Popen(
-        [str(gunicorn), "venture.wsgi:application", "--bind", f"{HOST}:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--timeout", "120", "--graceful-timeout", "10", "--error-logfile", "-"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(gunicorn),
+            "venture.wsgi:application",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "120",
+            "--graceful-timeout",
+            "10",
+            "--error-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -262,8 +290,12 @@ class Client:
         if not token:
             self.results.errors["login page without CSRF token"] += 1
             return False
-        response, _text = self.request("POST /accounts/login/", "POST", "/accounts/login/", {
-            "csrfmiddlewaretoken": token.group(1), "username": username, "password": PASSWORD, "next": "/"})
+        response, _text = self.request(
+            "POST /accounts/login/",
+            "POST",
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": token.group(1), "username": username, "password": PASSWORD, "next": "/"},
+        )
         ok = response is not None and response.status == 302 and "sessionid" in self.cookies
         if not ok:
             self.results.unexpected.append(("login", username, response.status if response else None))
@@ -299,8 +331,11 @@ def judge_client(port, results, username, assignment_pks, go, stop, think, rng):
                 if response is None or response.status != 200 or not (token and version and criteria):
                     results.errors["sheet page unusable"] += 1
                     return
-                form = {"csrfmiddlewaretoken": token.group(1), "version": version.group(1),
-                        "comment": f"{username} 第{step}次评分意见"}
+                form = {
+                    "csrfmiddlewaretoken": token.group(1),
+                    "version": version.group(1),
+                    "comment": f"{username} 第{step}次评分意见",
+                }
                 form.update({f"c_{c}": str(rng.randint(10, 20)) for c in criteria})
                 if step == "submit":
                     form["submit"] = "1"
@@ -340,17 +375,35 @@ def applicant_client(port, results, username, proposal_pk, data, go, stop, think
             n += 1
             price = rng.randint(100, 900)
             form = {
-                "csrfmiddlewaretoken": token.group(1), "version": version.group(1),
-                "title": f"压力测试项目 {username}", "category": data["category"], "target_group": "外卖骑手",
-                "people_to_serve": str(rng.randint(50, 500)), "service_area": "示范市",
-                "needs": f"第{n}次保存的需求分析", "objectives": "目标", "activities": "活动", "team": "团队",
-                "period_start": data["period"][0].isoformat(), "period_end": data["period"][1].isoformat(), "requested_amount": str(price * 100),
+                "csrfmiddlewaretoken": token.group(1),
+                "version": version.group(1),
+                "title": f"压力测试项目 {username}",
+                "category": data["category"],
+                "target_group": "外卖骑手",
+                "people_to_serve": str(rng.randint(50, 500)),
+                "service_area": "示范市",
+                "needs": f"第{n}次保存的需求分析",
+                "objectives": "目标",
+                "activities": "活动",
+                "team": "团队",
+                "period_start": data["period"][0].isoformat(),
+                "period_end": data["period"][1].isoformat(),
+                "requested_amount": str(price * 100),
                 "cofunding_amount": "0",
-                "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0",
-                "lines-MAX_NUM_FORMS": "200", "lines-0-category": data["budget_category"], "lines-0-item": "场地",
-                "lines-0-unit": "次", "lines-0-unit_price": str(price), "lines-0-quantity": "100", "lines-0-note": "",
-                "milestones-TOTAL_FORMS": "0", "milestones-INITIAL_FORMS": "0",
-                "indicators-TOTAL_FORMS": "0", "indicators-INITIAL_FORMS": "0",
+                "lines-TOTAL_FORMS": "1",
+                "lines-INITIAL_FORMS": "0",
+                "lines-MIN_NUM_FORMS": "0",
+                "lines-MAX_NUM_FORMS": "200",
+                "lines-0-category": data["budget_category"],
+                "lines-0-item": "场地",
+                "lines-0-unit": "次",
+                "lines-0-unit_price": str(price),
+                "lines-0-quantity": "100",
+                "lines-0-note": "",
+                "milestones-TOTAL_FORMS": "0",
+                "milestones-INITIAL_FORMS": "0",
+                "indicators-TOTAL_FORMS": "0",
+                "indicators-INITIAL_FORMS": "0",
             }
             response, _text = client.request("POST proposal edit", "POST", path, form)
             if response is None:
@@ -383,11 +436,20 @@ def verify(data, results):
     draft_problems = []
     proposal_pks = [pk for _u, pk in data["applicants"]]
     versions = dict(Proposal.objects.filter(pk__in=proposal_pks).values_list("pk", "version"))
-    audit = Counter(dict(AuditEvent.objects.filter(action="proposal.save_draft", object_id__in=[
-        str(pk) for pk in proposal_pks]).values_list("object_id").annotate(n=Count("id")).values_list(
-        "object_id", "n")))
-    lines = dict(BudgetLine.objects.filter(proposal__in=proposal_pks).values_list("proposal").annotate(
-        n=Count("id")).values_list("proposal", "n"))
+    audit = Counter(
+        dict(
+            AuditEvent.objects.filter(action="proposal.save_draft", object_id__in=[str(pk) for pk in proposal_pks])
+            .values_list("object_id")
+            .annotate(n=Count("id"))
+            .values_list("object_id", "n")
+        )
+    )
+    lines = dict(
+        BudgetLine.objects.filter(proposal__in=proposal_pks)
+        .values_list("proposal")
+        .annotate(n=Count("id"))
+        .values_list("proposal", "n")
+    )
     for pk in proposal_pks:
         saves = results.draft_saves[pk]
         if versions[pk] != 1 + saves:
@@ -400,10 +462,15 @@ def verify(data, results):
 
     sheet_problems = []
     assignment_pks = [pk for _u, pks in data["judges"] for pk in pks]
-    sheets = {s["assignment_id"]: s for s in ScoreSheet.objects.filter(assignment__in=assignment_pks).values(
-        "assignment_id", "version", "status").annotate(n_scores=Count("scores"))}
-    per_assignment = Counter(ScoreSheet.objects.filter(assignment__in=assignment_pks).values_list(
-        "assignment_id", flat=True))
+    sheets = {
+        s["assignment_id"]: s
+        for s in ScoreSheet.objects.filter(assignment__in=assignment_pks)
+        .values("assignment_id", "version", "status")
+        .annotate(n_scores=Count("scores"))
+    }
+    per_assignment = Counter(
+        ScoreSheet.objects.filter(assignment__in=assignment_pks).values_list("assignment_id", flat=True)
+    )
     duplicates = [pk for pk, n in per_assignment.items() if n > 1]
     if duplicates:
         sheet_problems.append(f"{len(duplicates)} assignments with more than one sheet")
@@ -430,7 +497,8 @@ def verify(data, results):
     facts = {
         "sheets in the database": len(sheets),
         "submitted sheets in the database": ScoreSheet.objects.filter(
-            assignment__in=assignment_pks, status=SheetStatus.SUBMITTED).count(),
+            assignment__in=assignment_pks, status=SheetStatus.SUBMITTED
+        ).count(),
         "draft versions in the database (sum of version - 1)": sum(v - 1 for v in versions.values()),
     }
     return draft_problems, sheet_problems, facts
@@ -449,16 +517,24 @@ def report(results, elapsed, login_seconds, load_before):
     for endpoint in sorted(results.timings):
         values = results.timings[endpoint]
         statuses = ", ".join(f"{s}×{n}" for (e, s), n in sorted(results.statuses.items()) if e == endpoint)
-        print(f"{endpoint:<26}{len(values):>8}{pct(values, 50) * 1000:>10.0f}{pct(values, 95) * 1000:>10.0f}"
-              f"{max(values) * 1000:>10.0f}   {statuses}")
+        print(
+            f"{endpoint:<26}{len(values):>8}{pct(values, 50) * 1000:>10.0f}{pct(values, 95) * 1000:>10.0f}"
+            f"{max(values) * 1000:>10.0f}   {statuses}"
+        )
     timed = sum(len(v) for e, v in results.timings.items() if "login" not in e)
-    print(f"\nload average (1 min) before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
-          "(the clients run on the same machine as the server)")
-    print(f"login phase: {login_seconds:.1f} s; load phase: {elapsed:.1f} s, {timed} requests, "
-          f"{timed / elapsed:.1f} requests/s")
+    print(
+        f"\nload average (1 min) before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+        "(the clients run on the same machine as the server)"
+    )
+    print(
+        f"login phase: {login_seconds:.1f} s; load phase: {elapsed:.1f} s, {timed} requests, "
+        f"{timed / elapsed:.1f} requests/s"
+    )
     print(f"draft saves answered 302: {sum(results.draft_saves.values())} on {len(results.draft_saves)} proposals")
-    print(f"sheet saves answered 302: {sum(results.sheet_saves.values())} "
-          f"({len(results.sheet_submitted)} submitted) on {len(results.sheet_saves)} assignments")
+    print(
+        f"sheet saves answered 302: {sum(results.sheet_saves.values())} "
+        f"({len(results.sheet_submitted)} submitted) on {len(results.sheet_saves)} assignments"
+    )
 
 
 def main():
@@ -478,8 +554,7 @@ def main():
         parser.error(f"--duration must be between 0 and {MAX_DURATION} seconds")
     if args.workers < 2:
         parser.error("--workers must be at least 2 (the point is several processes sharing one database)")
-    if args.database_url and urllib.parse.urlparse(args.database_url).hostname not in ("127.0.0.1", "localhost",
-                                                                                        "::1"):
+    if args.database_url and urllib.parse.urlparse(args.database_url).hostname not in ("127.0.0.1", "localhost", "::1"):
         parser.error("loopback only: the database must be on 127.0.0.1")
 
     data_dir = Path(tempfile.mkdtemp(prefix="venture-load-"))
@@ -489,9 +564,11 @@ def main():
 
     engine = connection.vendor
     load_before = os.getloadavg()[0]
-    print(f">> {engine} ({args.database_url or data_dir / 'venture.sqlite3'}); gunicorn {args.workers} workers × "
-          f"{args.threads} threads; {args.judges} judges × {args.finalists} finalists, {args.applicants} applicants, "
-          f"{args.duration:.0f} s")
+    print(
+        f">> {engine} ({args.database_url or data_dir / 'venture.sqlite3'}); gunicorn {args.workers} workers × "
+        f"{args.threads} threads; {args.judges} judges × {args.finalists} finalists, {args.applicants} applicants, "
+        f"{args.duration:.0f} s"
+    )
     started = time.monotonic()
     data = build(args.judges, args.finalists, args.applicants)
     connections.close_all()
@@ -507,11 +584,21 @@ def main():
     threads = []
     try:
         for username, pks in data["judges"]:
-            threads.append(threading.Thread(target=judge_client, daemon=True, args=(
-                port, results, username, pks, go, stop, args.think, random.Random(rng.random()))))
+            threads.append(
+                threading.Thread(
+                    target=judge_client,
+                    daemon=True,
+                    args=(port, results, username, pks, go, stop, args.think, random.Random(rng.random())),
+                )
+            )
         for username, pk in data["applicants"]:
-            threads.append(threading.Thread(target=applicant_client, daemon=True, args=(
-                port, results, username, pk, data, go, stop, args.think, random.Random(rng.random()))))
+            threads.append(
+                threading.Thread(
+                    target=applicant_client,
+                    daemon=True,
+                    args=(port, results, username, pk, data, go, stop, args.think, random.Random(rng.random())),
+                )
+            )
         login_started = time.monotonic()
         for t in threads:
             t.start()
@@ -545,9 +632,11 @@ def main():
     timed = sum(len(v) for e, v in results.timings.items() if "login" not in e)
     if timed:
         per_request = server_cpu / timed
-        print(f"server CPU in the load phase: {server_cpu:.1f} s for {timed} requests = {per_request * 1000:.0f} ms "
-              f"a request (workers only; PostgreSQL's own CPU not included) → about {1 / per_request:.0f} requests/s "
-              "per core when the machine is not shared")
+        print(
+            f"server CPU in the load phase: {server_cpu:.1f} s for {timed} requests = {per_request * 1000:.0f} ms "
+            f"a request (workers only; PostgreSQL's own CPU not included) → about {1 / per_request:.0f} requests/s "
+            "per core when the machine is not shared"
+        )
     draft_problems, sheet_problems, facts = verify(data, results)
     for k, v in facts.items():
         print(f"{k}: {v}")
@@ -558,10 +647,16 @@ def main():
         ("no tracebacks in the server log", tracebacks == 0, f"{tracebacks} tracebacks"),
         ("no connection errors or timeouts", not results.errors, dict(results.errors)),
         ("every login and every POST answered as expected", not results.unexpected, results.unexpected[:5]),
-        ("draft saves: version = 1 + 302s, one audit event each, no lost or duplicated write", not draft_problems,
-         draft_problems[:5]),
-        ("score sheets: one per assignment, version = saves, submitted exactly when answered", not sheet_problems,
-         sheet_problems[:5]),
+        (
+            "draft saves: version = 1 + 302s, one audit event each, no lost or duplicated write",
+            not draft_problems,
+            draft_problems[:5],
+        ),
+        (
+            "score sheets: one per assignment, version = saves, submitted exactly when answered",
+            not sheet_problems,
+            sheet_problems[:5],
+        ),
         ("every client finished", not any(t.is_alive() for t in threads), "stuck threads"),
     ]
     print()

@@ -55,15 +55,19 @@ def plan_assignment(proposals, judges, k=3, forbidden=(), seed=0):
     if not proposals:
         raise AssignmentImpossible("no_proposals", "There are no proposals to assign.")
     if len(judges) < k:
-        raise AssignmentImpossible("few_judges", f"{len(judges)} judges cannot give every proposal {k} judges.",
-                                   judges=len(judges), k=k)
+        raise AssignmentImpossible(
+            "few_judges", f"{len(judges)} judges cannot give every proposal {k} judges.", judges=len(judges), k=k
+        )
     if len(proposals) * k < len(proposals) + len(judges) - 1:
         raise AssignmentImpossible(
             "sparse",
             f"{len(proposals)} proposals with {k} judges each make {len(proposals) * k} score sheets, too few to link "
             f"{len(judges)} judges into one connected design (at least {len(proposals) + len(judges) - 1} needed); "
             "use fewer judges or raise k.",
-            proposals=len(proposals), judges=len(judges), k=k, sheets=len(proposals) * k,
+            proposals=len(proposals),
+            judges=len(judges),
+            k=k,
+            sheets=len(proposals) * k,
             needed=len(proposals) + len(judges) - 1,
         )
     rng = random.Random(seed)
@@ -74,7 +78,10 @@ def plan_assignment(proposals, judges, k=3, forbidden=(), seed=0):
             "conflicts",
             f"{len(short)} proposal(s) have fewer than {k} judges without a conflict (for example {short[0]!r} has "
             f"{len(eligible[short[0]])}); add judges or lower k.",
-            n=len(short), k=k, example=short[0], available=len(eligible[short[0]]),
+            n=len(short),
+            k=k,
+            example=short[0],
+            available=len(eligible[short[0]]),
         )
     load = dict.fromkeys(judges, 0)
     order = sorted(proposals, key=lambda p: (len(eligible[p]), rng.random()))
@@ -93,13 +100,14 @@ def plan_assignment(proposals, judges, k=3, forbidden=(), seed=0):
             "balance",
             f"Loads cannot be balanced within one (they range from {min(load.values())} to {max(load.values())}): "
             "the conflicts leave some judges too few proposals they may score.",
-            low=min(load.values()), high=max(load.values()),
+            low=min(load.values()),
+            high=max(load.values()),
         )
     if not is_connected(plan, judges):
         raise AssignmentImpossible(
             "disconnected",
             "The conflicts split the judges and proposals into separate groups that share no judge, so scores of "
-            "different groups cannot be put on one scale; add a judge who may score in both groups."
+            "different groups cannot be put on one scale; add a judge who may score in both groups.",
         )
     return {p: sorted(plan[p], key=judges.index) for p in proposals}
 
@@ -144,7 +152,7 @@ def _connect(plan, eligible, judges):
 def _try_join(plan, eligible, judges, comps):
     before = len(comps)
     for a_index, a in enumerate(comps):
-        for b in comps[a_index + 1:]:
+        for b in comps[a_index + 1 :]:
             for pa in sorted(a, key=str):
                 for pb in sorted(b, key=str):
                     for ja in list(plan[pa]):

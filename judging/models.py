@@ -23,9 +23,12 @@ class Judge(models.Model):
     expertise = models.CharField(_("expertise"), max_length=20, choices=Expertise.choices)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     other_affiliations = models.TextField(
-        _("other affiliations"), blank=True,
-        help_text=_("Organizations the judge works for, advises or sits on the board of, one per line. Never assigned "
-                    "to their proposals."),
+        _("other affiliations"),
+        blank=True,
+        help_text=_(
+            "Organizations the judge works for, advises or sits on the board of, one per line. Never assigned "
+            "to their proposals."
+        ),
     )
 
     class Meta:
@@ -115,8 +118,9 @@ class ConflictDeclaration(models.Model):
     overrode or reversed what, when and why is in ``entries`` (ConflictEntry), which is never edited."""
 
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="conflict")
-    status = models.CharField(_("status"), max_length=10, choices=ConflictStatus.choices,
-                              default=ConflictStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.PENDING
+    )
 
     class Meta:
         verbose_name = _("conflict declaration")
@@ -136,16 +140,18 @@ class ConflictEntry(models.Model):
     proposal at a stage, when and why. Judge, proposal and panel are kept on the row itself so the history outlives a
     regenerated pre-scoring assignment (the declaration link is then cleared)."""
 
-    declaration = models.ForeignKey(ConflictDeclaration, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="entries")
+    declaration = models.ForeignKey(
+        ConflictDeclaration, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
     panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="+")
     judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="conflict_entries")
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("entry"), max_length=20, choices=ConflictEntryKind.choices)
     status = models.CharField(_("status after"), max_length=10, choices=ConflictStatus.choices)
     reason = models.TextField(_("reason"), blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-                           verbose_name=_("by"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
     at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

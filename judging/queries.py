@@ -10,8 +10,7 @@ from .models import Assignment, ConflictStatus, Criterion, Panel, Score, SheetSt
 
 
 def criteria_frame(competition):
-    rows = list(Criterion.objects.filter(competition=competition).values("pk", "code", "name", "max_points",
-                                                                          "weight"))
+    rows = list(Criterion.objects.filter(competition=competition).values("pk", "code", "name", "max_points", "weight"))
     frame = pd.DataFrame(rows, columns=["pk", "code", "name", "max_points", "weight"])
     frame["max_points"] = frame["max_points"].astype(float)
     frame["weight"] = frame["weight"].astype(float)
@@ -21,8 +20,10 @@ def criteria_frame(competition):
 def score_frame(competition, stage):
     """Submitted sheets of one stage as the long frame judging.scoring expects: proposal, judge, criterion, points."""
     rows = Score.objects.filter(
-        sheet__assignment__panel__competition=competition, sheet__assignment__panel__stage=stage,
-        sheet__status=SheetStatus.SUBMITTED, sheet__assignment__conflict__status=ConflictStatus.CLEAR,
+        sheet__assignment__panel__competition=competition,
+        sheet__assignment__panel__stage=stage,
+        sheet__status=SheetStatus.SUBMITTED,
+        sheet__assignment__conflict__status=ConflictStatus.CLEAR,
     ).values_list("sheet__assignment__proposal_id", "sheet__assignment__judge_id", "criterion__code", "points")
     frame = pd.DataFrame(list(rows), columns=["proposal", "judge", "criterion", "points"])
     frame["points"] = frame["points"].astype(float)
@@ -32,8 +33,9 @@ def score_frame(competition, stage):
 def _cells(competition, stage):
     """Every assignment of the stage with its conflict status and sheet status, in one query."""
     return list(
-        Assignment.objects.filter(panel__competition=competition, panel__stage=stage)
-        .values("proposal_id", "judge_id", "conflict__status", "sheet__status")
+        Assignment.objects.filter(panel__competition=competition, panel__stage=stage).values(
+            "proposal_id", "judge_id", "conflict__status", "sheet__status"
+        )
     )
 
 
@@ -61,12 +63,23 @@ def board(competition, stage, order=None):
     for pid in proposal_ids:
         row_states = [states.get((pid, j.pk)) for j in judges]
         expected = [s for s in row_states if s not in (None, "recused")]
-        rows.append({"proposal": proposals.get(pid), "states": row_states,
-                     "submitted": sum(1 for s in expected if s == "submitted"), "expected": len(expected)})
+        rows.append(
+            {
+                "proposal": proposals.get(pid),
+                "states": row_states,
+                "submitted": sum(1 for s in expected if s == "submitted"),
+                "expected": len(expected),
+            }
+        )
     total_expected = sum(r["expected"] for r in rows)
     total_submitted = sum(r["submitted"] for r in rows)
-    return {"judges": judges, "rows": rows, "expected": total_expected, "submitted": total_submitted,
-            "complete": total_expected > 0 and total_expected == total_submitted}
+    return {
+        "judges": judges,
+        "rows": rows,
+        "expected": total_expected,
+        "submitted": total_submitted,
+        "complete": total_expected > 0 and total_expected == total_submitted,
+    }
 
 
 def progress(competition, stage):
@@ -75,11 +88,22 @@ def progress(competition, stage):
     for i, judge in enumerate(data["judges"]):
         states = [r["states"][i] for r in data["rows"] if r["states"][i] is not None]
         expected = [s for s in states if s != "recused"]
-        per_judge.append({"judge": judge, "assigned": len(states), "recused": states.count("recused"),
-                          "submitted": expected.count("submitted"), "missing": len(expected) - expected.count(
-                              "submitted"), "expected": len(expected)})
-    missing = [(r["proposal"], data["judges"][i]) for r in data["rows"] for i, s in enumerate(r["states"])
-               if s in ("pending", "scoring")]
+        per_judge.append(
+            {
+                "judge": judge,
+                "assigned": len(states),
+                "recused": states.count("recused"),
+                "submitted": expected.count("submitted"),
+                "missing": len(expected) - expected.count("submitted"),
+                "expected": len(expected),
+            }
+        )
+    missing = [
+        (r["proposal"], data["judges"][i])
+        for r in data["rows"]
+        for i, s in enumerate(r["states"])
+        if s in ("pending", "scoring")
+    ]
     return {"board": data, "judges": per_judge, "missing": missing}
 
 

@@ -42,10 +42,18 @@ def compute(competition, stage, method=None):
     if scores.empty:
         raise ValueError("no submitted score sheets yet")
     chain = tiebreak_chain(competition)
-    result = scoring.rank_round(scores, criteria[["criterion", "max_points", "weight"]], method=method,
-                                trim=competition.trim, tiebreak=chain)
-    return Ranking(method=method, trim=competition.trim, tiebreak=chain, table=result.table, totals=result.totals,
-                   criteria=criteria, warnings=list(result.warnings))
+    result = scoring.rank_round(
+        scores, criteria[["criterion", "max_points", "weight"]], method=method, trim=competition.trim, tiebreak=chain
+    )
+    return Ranking(
+        method=method,
+        trim=competition.trim,
+        tiebreak=chain,
+        table=result.table,
+        totals=result.totals,
+        criteria=criteria,
+        warnings=list(result.warnings),
+    )
 
 
 def decided_label(code, criterion_names=None):

@@ -99,10 +99,16 @@ def live_board_cells(request, competition_pk, stage):
 def progress_page(request, competition_pk, stage):
     competition = _competition(request, "judging.monitor", competition_pk, stage)
     data = queries.progress(competition, stage)
-    return render(request, "judging/progress.html", {
-        "competition": competition, "stage": PanelStage(stage), "progress": data,
-        "proposals": _by_title(data["board"]["rows"]),
-    })
+    return render(
+        request,
+        "judging/progress.html",
+        {
+            "competition": competition,
+            "stage": PanelStage(stage),
+            "progress": data,
+            "proposals": _by_title(data["board"]["rows"]),
+        },
+    )
 
 
 @login_required
@@ -111,8 +117,10 @@ def remind(request, competition_pk, stage):
     competition = _competition(request, "judging.manage", competition_pk, stage)
     count = services.remind_missing(competition=competition, stage=stage, by=request.user)
     if count:
-        messages.success(request, ngettext("Reminder e-mailed to %(n)s judge.", "Reminder e-mailed to %(n)s judges.",
-                                           count) % {"n": count})
+        messages.success(
+            request,
+            ngettext("Reminder e-mailed to %(n)s judge.", "Reminder e-mailed to %(n)s judges.", count) % {"n": count},
+        )
     else:
         messages.info(request, _("No judge owes a score sheet (or none has an e-mail address); nobody was reminded."))
     return redirect("judging:progress", competition_pk=competition.pk, stage=stage)
@@ -122,8 +130,7 @@ def remind(request, competition_pk, stage):
 
 
 def _roadshow(competition):
-    return (Roadshow.objects.filter(competition=competition)
-            .select_related("current__proposal__organization").first())
+    return Roadshow.objects.filter(competition=competition).select_related("current__proposal__organization").first()
 
 
 def _control_action(request, competition, roadshow):
@@ -170,14 +177,24 @@ def roadshow_control(request, competition_pk):
             flash_error(request, exc)
         return redirect("judging:roadshow", competition_pk=competition.pk)
     slots = list(roadshow.slots.select_related("proposal__organization")) if roadshow else []
-    return render(request, "judging/roadshow.html", {
-        "competition": competition, "roadshow": roadshow, "slots": slots,
-        "finalists": [] if slots else list(queries.finalists(competition).select_related("organization")
-                                           .order_by("title")),
-        "phases": [RoadshowPhase(p) for p in CONTROL_PHASES],
-        "started": roadshow is not None and (roadshow.current_id is not None or roadshow.phase != RoadshowPhase.WAITING),
-        "timing": roadshow is not None and roadshow.phase in PHASE_MINUTES and roadshow.phase_started_at is not None,
-    })
+    return render(
+        request,
+        "judging/roadshow.html",
+        {
+            "competition": competition,
+            "roadshow": roadshow,
+            "slots": slots,
+            "finalists": []
+            if slots
+            else list(queries.finalists(competition).select_related("organization").order_by("title")),
+            "phases": [RoadshowPhase(p) for p in CONTROL_PHASES],
+            "started": roadshow is not None
+            and (roadshow.current_id is not None or roadshow.phase != RoadshowPhase.WAITING),
+            "timing": roadshow is not None
+            and roadshow.phase in PHASE_MINUTES
+            and roadshow.phase_started_at is not None,
+        },
+    )
 
 
 # --- Projector -------------------------------------------------------------------------------------------------------
@@ -186,10 +203,13 @@ def roadshow_control(request, competition_pk):
 def sheet_count(competition, proposal_id):
     """How many final-stage sheets of one proposal are in, of how many expected (recused judges are not expected):
     counts only, one query, never a score or a name."""
-    counts = Assignment.objects.filter(panel__competition=competition, panel__stage=PanelStage.FINAL,
-                                       proposal_id=proposal_id).aggregate(
-        assigned=Count("pk"), recused=Count("pk", filter=Q(conflict__status=ConflictStatus.RECUSED)),
-        submitted=Count("pk", filter=Q(sheet__status=SheetStatus.SUBMITTED, conflict__status=ConflictStatus.CLEAR)))
+    counts = Assignment.objects.filter(
+        panel__competition=competition, panel__stage=PanelStage.FINAL, proposal_id=proposal_id
+    ).aggregate(
+        assigned=Count("pk"),
+        recused=Count("pk", filter=Q(conflict__status=ConflictStatus.RECUSED)),
+        submitted=Count("pk", filter=Q(sheet__status=SheetStatus.SUBMITTED, conflict__status=ConflictStatus.CLEAR)),
+    )
     return counts["submitted"], counts["assigned"] - counts["recused"]
 
 
@@ -198,27 +218,51 @@ def _state(competition, roadshow):
     extra minutes) and how many sheets of the finalist on stage are in. Never a score, never a judge's name.
     Three queries whatever the size of the round (the roadshow, the slot count, the sheet count)."""
     now = timezone.now()
-    state = {"position": None, "count": 0, "proposal": None, "title": "", "organization": "",
-             "phase": RoadshowPhase.WAITING.value, "phase_label": str(RoadshowPhase.WAITING.label),
-             "started_at": None, "paused_at": None, "duration": None, "scoring_open": False, "submitted": None,
-             "expected": None, "sheets_label": "", "server_now": now.isoformat(timespec="milliseconds")}
+    state = {
+        "position": None,
+        "count": 0,
+        "proposal": None,
+        "title": "",
+        "organization": "",
+        "phase": RoadshowPhase.WAITING.value,
+        "phase_label": str(RoadshowPhase.WAITING.label),
+        "started_at": None,
+        "paused_at": None,
+        "duration": None,
+        "scoring_open": False,
+        "submitted": None,
+        "expected": None,
+        "sheets_label": "",
+        "server_now": now.isoformat(timespec="milliseconds"),
+    }
     if roadshow is None:
         return state
     phase = RoadshowPhase(roadshow.phase)
     state.update(phase=phase.value, phase_label=str(phase.label), count=roadshow.slots.count())
     if roadshow.current is not None:
         proposal = roadshow.current.proposal
-        state.update(position=roadshow.current.position, proposal=proposal.pk, title=proposal.title,
-                     organization=proposal.organization.name)
+        state.update(
+            position=roadshow.current.position,
+            proposal=proposal.pk,
+            title=proposal.title,
+            organization=proposal.organization.name,
+        )
         submitted, expected = sheet_count(competition, proposal.pk)
         scoring_open = competition.stage == Stage.FINAL
         label = _("%(submitted)s of %(expected)s sheets in") % {"submitted": submitted, "expected": expected}
-        state.update(scoring_open=scoring_open, submitted=submitted, expected=expected, sheets_label=(
-            _("Scoring open · %(sheets)s") if scoring_open else _("Scoring closed · %(sheets)s")) % {"sheets": label})
+        state.update(
+            scoring_open=scoring_open,
+            submitted=submitted,
+            expected=expected,
+            sheets_label=(_("Scoring open · %(sheets)s") if scoring_open else _("Scoring closed · %(sheets)s"))
+            % {"sheets": label},
+        )
     if phase in PHASE_MINUTES and roadshow.phase_started_at:
-        state.update(started_at=roadshow.phase_started_at.isoformat(timespec="milliseconds"),
-                     duration=getattr(competition, PHASE_MINUTES[phase]) * 60 + roadshow.extra_seconds,
-                     paused_at=roadshow.paused_at.isoformat(timespec="milliseconds") if roadshow.paused_at else None)
+        state.update(
+            started_at=roadshow.phase_started_at.isoformat(timespec="milliseconds"),
+            duration=getattr(competition, PHASE_MINUTES[phase]) * 60 + roadshow.extra_seconds,
+            paused_at=roadshow.paused_at.isoformat(timespec="milliseconds") if roadshow.paused_at else None,
+        )
     return state
 
 
@@ -226,9 +270,14 @@ def _state(competition, roadshow):
 @require_GET
 def projector(request, competition_pk):
     competition = _competition(request, "judging.monitor", competition_pk)
-    return render(request, "judging/projector.html", {
-        "competition": competition, "state": _state(competition, _roadshow(competition)),
-    })
+    return render(
+        request,
+        "judging/projector.html",
+        {
+            "competition": competition,
+            "state": _state(competition, _roadshow(competition)),
+        },
+    )
 
 
 @never_cache
@@ -251,12 +300,24 @@ def _hall_context(competition):
     if not order:
         data["rows"] = _by_title(data["rows"])
     current = roadshow.current.proposal_id if roadshow is not None and roadshow.current is not None else None
-    rows = [{"position": i, "proposal": r["proposal"], "submitted": r["submitted"], "expected": r["expected"],
-             "on_stage": r["proposal"] is not None and r["proposal"].pk == current}
-            for i, r in enumerate(data["rows"], start=1)]
-    return {"competition": competition, "rows": rows, "submitted": data["submitted"], "expected": data["expected"],
-            "phase": RoadshowPhase(roadshow.phase) if roadshow else RoadshowPhase.WAITING,
-            "in_roadshow_order": bool(order)}
+    rows = [
+        {
+            "position": i,
+            "proposal": r["proposal"],
+            "submitted": r["submitted"],
+            "expected": r["expected"],
+            "on_stage": r["proposal"] is not None and r["proposal"].pk == current,
+        }
+        for i, r in enumerate(data["rows"], start=1)
+    ]
+    return {
+        "competition": competition,
+        "rows": rows,
+        "submitted": data["submitted"],
+        "expected": data["expected"],
+        "phase": RoadshowPhase(roadshow.phase) if roadshow else RoadshowPhase.WAITING,
+        "in_roadshow_order": bool(order),
+    }
 
 
 @login_required
@@ -288,12 +349,22 @@ def day_state(request, competition_pk):
     of the round's final panel, staff or the auditor; anyone else gets 404."""
     competition = permissions.get_for(request.user, "roadshow.follow", Competition.objects.all(), pk=competition_pk)
     roadshow = _roadshow(competition)
-    state = {"proposal": None, "position": None, "title": "", "organization": "",
-             "phase": RoadshowPhase.WAITING.value, "phase_label": str(RoadshowPhase.WAITING.label)}
+    state = {
+        "proposal": None,
+        "position": None,
+        "title": "",
+        "organization": "",
+        "phase": RoadshowPhase.WAITING.value,
+        "phase_label": str(RoadshowPhase.WAITING.label),
+    }
     if roadshow is not None:
         state.update(phase=roadshow.phase, phase_label=str(RoadshowPhase(roadshow.phase).label))
         if roadshow.current is not None:
             proposal = roadshow.current.proposal
-            state.update(proposal=proposal.pk, position=roadshow.current.position, title=proposal.title,
-                         organization=proposal.organization.name)
+            state.update(
+                proposal=proposal.pk,
+                position=roadshow.current.position,
+                title=proposal.title,
+                organization=proposal.organization.name,
+            )
     return JsonResponse(state)

@@ -47,10 +47,12 @@ def total_bands(criteria):
         return []
     bands = []
     for i, label in enumerate(labels):
-        low = sum((Decimal(c.weight) * Decimal(str(c.bands[i]["min"])) / Decimal(c.max_points) for c in criteria),
-                  Decimal(0))
-        high = sum((Decimal(c.weight) * Decimal(str(c.bands[i]["max"])) / Decimal(c.max_points) for c in criteria),
-                   Decimal(0))
+        low = sum(
+            (Decimal(c.weight) * Decimal(str(c.bands[i]["min"])) / Decimal(c.max_points) for c in criteria), Decimal(0)
+        )
+        high = sum(
+            (Decimal(c.weight) * Decimal(str(c.bands[i]["max"])) / Decimal(c.max_points) for c in criteria), Decimal(0)
+        )
         bands.append({"label": label, "min": float(round(low, 2)), "max": float(round(high, 2))})
     return sorted(bands, key=lambda b: -b["max"])
 
@@ -77,11 +79,14 @@ def check_criterion(row):
         if not str(band.get("label") or "").strip():
             band_errors.append(_("The band %(band)s needs a label.") % {"band": band_text(band)})
         if Decimal(str(band["min"])) > Decimal(str(band["max"])):
-            band_errors.append(_("In the band %(band)s the lower bound is above the upper bound.")
-                               % {"band": band_text(band)})
+            band_errors.append(
+                _("In the band %(band)s the lower bound is above the upper bound.") % {"band": band_text(band)}
+            )
         elif max_points is not None and (band["min"] < 0 or band["max"] > max_points):
-            band_errors.append(_("The band %(band)s lies outside 0 to %(max)s points.")
-                               % {"band": band_text(band), "max": format_number(max_points)})
+            band_errors.append(
+                _("The band %(band)s lies outside 0 to %(max)s points.")
+                % {"band": band_text(band), "max": format_number(max_points)}
+            )
     ordered = sorted(bands, key=lambda b: (Decimal(str(b["min"])), Decimal(str(b["max"]))))
     for lower, upper in zip(ordered, ordered[1:], strict=False):
         if Decimal(str(upper["min"])) <= Decimal(str(lower["max"])):
@@ -93,18 +98,25 @@ def check_criterion(row):
 
 
 def _normalize_criteria(rows):
-    return [{
-        "id": row.get("id"),
-        "code": (row.get("code") or "").strip(),
-        "name": (row.get("name") or "").strip(),
-        "description": (row.get("description") or "").strip(),
-        "max_points": Decimal(str(row["max_points"])) if row.get("max_points") is not None else None,
-        "weight": Decimal(str(row["weight"])) if row.get("weight") is not None else None,
-        "bands": [
-            {"min": _json_number(b["min"]), "max": _json_number(b["max"]), "label": str(b.get("label") or "").strip()}
-            for b in (row.get("bands") or [])
-        ],
-    } for row in rows]
+    return [
+        {
+            "id": row.get("id"),
+            "code": (row.get("code") or "").strip(),
+            "name": (row.get("name") or "").strip(),
+            "description": (row.get("description") or "").strip(),
+            "max_points": Decimal(str(row["max_points"])) if row.get("max_points") is not None else None,
+            "weight": Decimal(str(row["weight"])) if row.get("weight") is not None else None,
+            "bands": [
+                {
+                    "min": _json_number(b["min"]),
+                    "max": _json_number(b["max"]),
+                    "label": str(b.get("label") or "").strip(),
+                }
+                for b in (row.get("bands") or [])
+            ],
+        }
+        for row in rows
+    ]
 
 
 def check_rubric_totals(rows, *, tiebreak=""):
@@ -118,8 +130,11 @@ def check_rubric_totals(rows, *, tiebreak=""):
         )
     if tiebreak and tiebreak not in {row["code"] for row in rows}:
         raise ValidationError(
-            _("The tie-break uses the criterion “%(code)s”. Keep it in the rubric, or change the tie-break in the "
-              "round settings first.") % {"code": tiebreak},
+            _(
+                "The tie-break uses the criterion “%(code)s”. Keep it in the rubric, or change the tie-break in the "
+                "round settings first."
+            )
+            % {"code": tiebreak},
             code="tiebreak",
         )
 
@@ -129,8 +144,9 @@ def check_rubric(rows, *, tiebreak=""):
     errors = []
     for row in rows:
         if not row["code"] or not row["name"] or row["max_points"] is None or row["weight"] is None:
-            raise ValidationError(_("Every criterion needs a code, a name, maximum points and a weight."),
-                                  code="required")
+            raise ValidationError(
+                _("Every criterion needs a code, a name, maximum points and a weight."), code="required"
+            )
         try:
             check_criterion(row)
         except ValidationError as exc:
@@ -148,9 +164,18 @@ def save_rubric(*, competition, by, criteria):
     def check(competition, rows, current):
         return check_rubric(rows, tiebreak=competition.tiebreak_criterion)
 
-    return save_rows(competition=competition, by=by, model=Criterion, rows=criteria, check=check,
-                     fields=CRITERION_FIELDS, key="code", action="competition.rubric", audit_key="criteria",
-                     part=policy.Part.RUBRIC)
+    return save_rows(
+        competition=competition,
+        by=by,
+        model=Criterion,
+        rows=criteria,
+        check=check,
+        fields=CRITERION_FIELDS,
+        key="code",
+        action="competition.rubric",
+        audit_key="criteria",
+        part=policy.Part.RUBRIC,
+    )
 
 
 # --- What the round needs to know about its rubric -------------------------------------------------------------------
@@ -159,8 +184,10 @@ def save_rubric(*, competition, by, criteria):
 def opening_problems(competition):
     weights = sum((c.weight for c in Criterion.objects.filter(competition=competition)), Decimal("0"))
     if weights != HUNDRED:
-        return [_("The rubric's weights add up to %(total)s; they must add up to 100.") % {
-            "total": f"{weights.normalize():f}"}]
+        return [
+            _("The rubric's weights add up to %(total)s; they must add up to 100.")
+            % {"total": f"{weights.normalize():f}"}
+        ]
     return []
 
 
@@ -169,8 +196,12 @@ def trim_warnings(competition, values):
     method, trim = values.get("method"), values.get("trim")
     if competition is None or method != AggregationMethod.TRIMMED_MEAN or not trim:
         return []
-    n_judges = (Panel.objects.filter(competition=competition, stage=PanelStage.FINAL)
-                .annotate(n=Count("judges")).values_list("n", flat=True).first())
+    n_judges = (
+        Panel.objects.filter(competition=competition, stage=PanelStage.FINAL)
+        .annotate(n=Count("judges"))
+        .values_list("n", flat=True)
+        .first()
+    )
     if n_judges is None:
         return []
     # This module is loaded at start-up (JudgingConfig.ready() registers its set-up part); scoring brings pandas and
@@ -180,10 +211,15 @@ def trim_warnings(competition, values):
     need = max(TRIM_WARN_BELOW_JUDGES, 2 * trim + 1)
     if n_judges >= need:
         return []
-    return [_("The final panel has %(n)s judges. A trimmed mean that drops %(trim)s total(s) at each end needs "
-              "at least %(need)s judges to be reliable; add judges, lower the trim or choose another method.")
-            % {"n": n_judges, "trim": trim, "need": need}]
+    return [
+        _(
+            "The final panel has %(n)s judges. A trimmed mean that drops %(trim)s total(s) at each end needs "
+            "at least %(need)s judges to be reliable; add judges, lower the trim or choose another method."
+        )
+        % {"n": n_judges, "trim": trim, "need": need}
+    ]
 
 
-setup.register(setup.SetupPart(name="rubric", order=50, opening_problems=opening_problems,
-                               settings_warnings=trim_warnings))
+setup.register(
+    setup.SetupPart(name="rubric", order=50, opening_problems=opening_problems, settings_warnings=trim_warnings)
+)

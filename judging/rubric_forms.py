@@ -36,7 +36,8 @@ class BandsField(forms.CharField):
             if not match or not match.group(3):
                 raise ValidationError(
                     _("Line %(n)s: write one band per line as “from-to label”, for example “21-25 Excellent”."),
-                    code="band_format", params={"n": n},
+                    code="band_format",
+                    params={"n": n},
                 )
             try:
                 low, high = Decimal(match.group(1)), Decimal(match.group(2))
@@ -53,17 +54,35 @@ class BandsField(forms.CharField):
 
 
 class CriterionForm(RowForm):
-    code = forms.SlugField(label=label(Criterion, "code"), max_length=40,
-                           help_text=_("Short, unique, in Latin letters, e.g. social_benefit."))
+    code = forms.SlugField(
+        label=label(Criterion, "code"),
+        max_length=40,
+        help_text=_("Short, unique, in Latin letters, e.g. social_benefit."),
+    )
     name = forms.CharField(label=label(Criterion, "name"), max_length=100)
-    max_points = forms.DecimalField(label=label(Criterion, "max_points"), max_digits=5, decimal_places=1,
-                                    widget=forms.NumberInput(attrs={"step": "0.5", "min": "0"}))
-    weight = forms.DecimalField(label=label(Criterion, "weight"), max_digits=5, decimal_places=2,
-                                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
-    description = forms.CharField(label=label(Criterion, "description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    bands = BandsField(label=label(Criterion, "bands"), required=False,
-                       help_text=_("One band per line, from-to and a label, e.g. “21-25 Excellent”. "
-                                   "Bands lie within 0 and the maximum points and do not overlap."))
+    max_points = forms.DecimalField(
+        label=label(Criterion, "max_points"),
+        max_digits=5,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.5", "min": "0"}),
+    )
+    weight = forms.DecimalField(
+        label=label(Criterion, "weight"),
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}),
+    )
+    description = forms.CharField(
+        label=label(Criterion, "description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    bands = BandsField(
+        label=label(Criterion, "bands"),
+        required=False,
+        help_text=_(
+            "One band per line, from-to and a label, e.g. “21-25 Excellent”. "
+            "Bands lie within 0 and the maximum points and do not overlap."
+        ),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -84,8 +103,18 @@ class BaseCriterionFormSet(RowFormSet):
 
     @staticmethod
     def initial_for(competition):
-        return [{"id": c.pk, "code": c.code, "name": c.name, "description": c.description, "max_points": c.max_points,
-                 "weight": c.weight, "bands": c.bands} for c in competition.criteria.all()]
+        return [
+            {
+                "id": c.pk,
+                "code": c.code,
+                "name": c.name,
+                "description": c.description,
+                "max_points": c.max_points,
+                "weight": c.weight,
+                "bands": c.bands,
+            }
+            for c in competition.criteria.all()
+        ]
 
 
 CriterionFormSet = row_formset(CriterionForm, BaseCriterionFormSet)

@@ -11,15 +11,20 @@ def own_assignment(user, assignment):
 
 def _judge_statuses(user, proposal_id):
     """The conflict statuses of the user's assignments on one proposal, at every stage (one query)."""
-    return set(Assignment.objects.filter(judge__user=user, proposal_id=proposal_id)
-               .values_list("conflict__status", flat=True))
+    return set(
+        Assignment.objects.filter(judge__user=user, proposal_id=proposal_id).values_list("conflict__status", flat=True)
+    )
 
 
 def clear_assignment(user, assignment):
     """The judge's own assignment, declared clear, on a proposal they are not recused from at any stage."""
     conflict = getattr(assignment, "conflict", None) if assignment is not None else None
-    return (own_assignment(user, assignment) and conflict is not None and conflict.status == ConflictStatus.CLEAR
-            and ConflictStatus.RECUSED not in _judge_statuses(user, assignment.proposal_id))
+    return (
+        own_assignment(user, assignment)
+        and conflict is not None
+        and conflict.status == ConflictStatus.CLEAR
+        and ConflictStatus.RECUSED not in _judge_statuses(user, assignment.proposal_id)
+    )
 
 
 def judge_cleared_for(user, proposal):
@@ -33,8 +38,11 @@ def judge_cleared_for(user, proposal):
 
 def final_panel_judge(user, competition):
     """A judge sitting on the round's final panel (the roadshow's judges)."""
-    return is_judge(user) and competition is not None and Panel.objects.filter(
-        competition=competition, stage=PanelStage.FINAL, judges__user=user).exists()
+    return (
+        is_judge(user)
+        and competition is not None
+        and Panel.objects.filter(competition=competition, stage=PanelStage.FINAL, judges__user=user).exists()
+    )
 
 
 register("judging.manage", is_staff)

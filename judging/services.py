@@ -57,16 +57,33 @@ def add_judge(*, by, username, full_name, email, title, affiliation, expertise, 
     user = User(username=username, full_name=full_name, email=email, role=Role.JUDGE)
     user.set_unusable_password()
     user.save()
-    judge = Judge.objects.create(user=user, title=title, affiliation=affiliation, expertise=expertise, phone=phone,
-                                 other_affiliations=other_affiliations)
-    link = settings.SITE_URL + reverse("password_reset_confirm", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
-    transaction.on_commit(lambda: send_mail(
-        _("Invitation to judge on the union venture platform"),
-        _("Dear %(name)s,\n\nyou are invited to judge proposals on the union venture platform. Your username is "
-          "%(username)s. Open this link to choose your password:\n%(link)s") %
-        {"name": full_name, "username": username, "link": link},
-        None, [email]))
+    judge = Judge.objects.create(
+        user=user,
+        title=title,
+        affiliation=affiliation,
+        expertise=expertise,
+        phone=phone,
+        other_affiliations=other_affiliations,
+    )
+    link = settings.SITE_URL + reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            _("Invitation to judge on the union venture platform"),
+            _(
+                "Dear %(name)s,\n\nyou are invited to judge proposals on the union venture platform. Your username is "
+                "%(username)s. Open this link to choose your password:\n%(link)s"
+            )
+            % {"name": full_name, "username": username, "link": link},
+            None,
+            [email],
+        )
+    )
     record(actor=by, action="judge.invite", obj=judge, after={"username": username, "affiliation": affiliation})
     return judge
 
@@ -76,8 +93,13 @@ def set_panel(*, competition, stage, judges, by):
     panel, _created = Panel.objects.get_or_create(competition=competition, stage=stage)
     before = sorted(panel.judges.values_list("pk", flat=True))
     panel.judges.set(judges)
-    record(actor=by, action="panel.set", obj=competition, before={"stage": stage, "judges": before},
-           after={"stage": stage, "judges": sorted(j.pk for j in judges)})
+    record(
+        actor=by,
+        action="panel.set",
+        obj=competition,
+        before={"stage": stage, "judges": before},
+        after={"stage": stage, "judges": sorted(j.pk for j in judges)},
+    )
     return panel
 
 
@@ -88,34 +110,51 @@ def _affiliated(judge, organization):
 
 def forbidden_pairs(judges, proposals):
     """(judge, proposal) pairs that must never be assigned: declared conflicts in this round and affiliations."""
-    declared = set(ConflictDeclaration.objects.filter(
-        status=ConflictStatus.RECUSED, assignment__proposal__in=proposals,
-    ).values_list("assignment__judge_id", "assignment__proposal_id"))
-    return {(j.pk, p.pk) for j in judges for p in proposals if _affiliated(j, p.organization)
-            or (j.pk, p.pk) in declared}
+    declared = set(
+        ConflictDeclaration.objects.filter(
+            status=ConflictStatus.RECUSED,
+            assignment__proposal__in=proposals,
+        ).values_list("assignment__judge_id", "assignment__proposal_id")
+    )
+    return {
+        (j.pk, p.pk) for j in judges for p in proposals if _affiliated(j, p.organization) or (j.pk, p.pk) in declared
+    }
 
 
 @transaction.atomic
 def generate_prescoring(*, competition, judges, k=3, seed=None, by):
     """Assign every eligible proposal to k judges (balanced, conflicts excluded, connected) and record it."""
     judges = list(judges)
-    proposals = list(Proposal.objects.filter(competition=competition, status=ProposalStatus.ELIGIBLE)
-                     .select_related("organization").order_by("pk"))
+    proposals = list(
+        Proposal.objects.filter(competition=competition, status=ProposalStatus.ELIGIBLE)
+        .select_related("organization")
+        .order_by("pk")
+    )
     panel = set_panel(competition=competition, stage=PanelStage.PRESCORING, judges=judges, by=by)
     if Assignment.objects.filter(panel=panel, sheet__isnull=False).exists():
         raise ValidationError(_("Judges have started scoring; the assignment can no longer be regenerated."))
     seed = seed if seed is not None else secrets.randbelow(10**9)
     try:
-        plan = plan_assignment([p.pk for p in proposals], [j.pk for j in judges], k=k,
-                               forbidden=forbidden_pairs(judges, proposals), seed=seed)
+        plan = plan_assignment(
+            [p.pk for p in proposals],
+            [j.pk for j in judges],
+            k=k,
+            forbidden=forbidden_pairs(judges, proposals),
+            seed=seed,
+        )
     except AssignmentImpossible as exc:
         raise ValidationError(assignment_message(exc)) from exc
     panel.assignments.all().delete()
-    Assignment.objects.bulk_create([Assignment(panel=panel, judge_id=j, proposal_id=p)
-                                    for p, js in plan.items() for j in js])
+    Assignment.objects.bulk_create(
+        [Assignment(panel=panel, judge_id=j, proposal_id=p) for p, js in plan.items() for j in js]
+    )
     ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a) for a in panel.assignments.all()])
-    record(actor=by, action="panel.assign", obj=competition,
-           after={"stage": "prescoring", "k": k, "seed": seed, "proposals": len(proposals), "judges": len(judges)})
+    record(
+        actor=by,
+        action="panel.assign",
+        obj=competition,
+        after={"stage": "prescoring", "k": k, "seed": seed, "proposals": len(proposals), "judges": len(judges)},
+    )
     return panel
 
 
@@ -128,14 +167,21 @@ def cancel_open_prescoring(*, competition, by, reason):
     open_tasks = list(
         Assignment.objects.select_for_update(of=("self",))
         .filter(panel__competition=competition, panel__stage=PanelStage.PRESCORING)
-        .exclude(sheet__status=SheetStatus.SUBMITTED).exclude(conflict__status=ConflictStatus.RECUSED)
-        .select_related("judge__user", "proposal").order_by("proposal_id", "judge_id"))
+        .exclude(sheet__status=SheetStatus.SUBMITTED)
+        .exclude(conflict__status=ConflictStatus.RECUSED)
+        .select_related("judge__user", "proposal")
+        .order_by("proposal_id", "judge_id")
+    )
     if not open_tasks:
         return []
     cancelled = [(a.judge.user.display_name, a.proposal.title) for a in open_tasks]
-    record(actor=by, action="panel.cancel_open", obj=competition, note=reason,
-           before={"stage": PanelStage.PRESCORING.value,
-                   "open": [[a.judge_id, a.proposal_id] for a in open_tasks]})
+    record(
+        actor=by,
+        action="panel.cancel_open",
+        obj=competition,
+        note=reason,
+        before={"stage": PanelStage.PRESCORING.value, "open": [[a.judge_id, a.proposal_id] for a in open_tasks]},
+    )
     Assignment.objects.filter(pk__in=[a.pk for a in open_tasks]).delete()
     return cancelled
 
@@ -147,16 +193,33 @@ def assignment_message(exc):
         "k": lambda: _("Each proposal needs at least one judge."),
         "no_proposals": lambda: _("No proposal has passed the preliminary review yet."),
         "few_judges": lambda: _("%(judges)s judges cannot give every proposal %(k)s judges; add judges.") % p,
-        "conflicts": lambda: _("%(n)s proposal(s) have fewer than %(k)s judges without a conflict of interest; add "
-                               "judges or lower the number of judges per proposal.") % p,
-        "sparse": lambda: _("%(proposals)s proposals with %(k)s judges each make %(sheets)s score sheets, too few to "
-                            "link %(judges)s judges into one comparable design (at least %(needed)s needed); use fewer "
-                            "judges or more judges per proposal.") % p,
-        "balance": lambda: _("Loads cannot be balanced within one (they range from %(low)s to %(high)s): conflicts "
-                             "leave some judges too few proposals they may score.") % p,
-        "disconnected": lambda: _("Conflicts split the judges and proposals into groups that share no judge, so "
-                                  "their scores cannot be put on one scale; add a judge who may score in both "
-                                  "groups."),
+        "conflicts": lambda: (
+            _(
+                "%(n)s proposal(s) have fewer than %(k)s judges without a conflict of interest; add "
+                "judges or lower the number of judges per proposal."
+            )
+            % p
+        ),
+        "sparse": lambda: (
+            _(
+                "%(proposals)s proposals with %(k)s judges each make %(sheets)s score sheets, too few to "
+                "link %(judges)s judges into one comparable design (at least %(needed)s needed); use fewer "
+                "judges or more judges per proposal."
+            )
+            % p
+        ),
+        "balance": lambda: (
+            _(
+                "Loads cannot be balanced within one (they range from %(low)s to %(high)s): conflicts "
+                "leave some judges too few proposals they may score."
+            )
+            % p
+        ),
+        "disconnected": lambda: _(
+            "Conflicts split the judges and proposals into groups that share no judge, so "
+            "their scores cannot be put on one scale; add a judge who may score in both "
+            "groups."
+        ),
     }
     return messages[exc.code]() if exc.code in messages else str(exc)
 
@@ -167,11 +230,16 @@ def assign_final_panel(*, competition, by):
     panel = Panel.objects.get(competition=competition, stage=PanelStage.FINAL)
     finalists = list(Proposal.objects.filter(competition=competition, status=ProposalStatus.FINALIST))
     existing = set(panel.assignments.values_list("judge_id", "proposal_id"))
-    new = [Assignment(panel=panel, judge=j, proposal=p) for j in panel.judges.all() for p in finalists
-           if (j.pk, p.pk) not in existing]
+    new = [
+        Assignment(panel=panel, judge=j, proposal=p)
+        for j in panel.judges.all()
+        for p in finalists
+        if (j.pk, p.pk) not in existing
+    ]
     Assignment.objects.bulk_create(new)
-    ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a) for a in panel.assignments.filter(
-        conflict__isnull=True)])
+    ConflictDeclaration.objects.bulk_create(
+        [ConflictDeclaration(assignment=a) for a in panel.assignments.filter(conflict__isnull=True)]
+    )
     record(actor=by, action="panel.assign", obj=competition, after={"stage": "final", "new": len(new)})
     return panel
 
@@ -182,8 +250,9 @@ def assign_final_panel(*, competition, by):
 def recused_elsewhere(*, judge, proposal, exclude=None):
     """Whether the judge stands recused from the proposal at some stage: a conflict with a proposal holds at every
     stage, so the judge cannot declare "no conflict" for it at another one either."""
-    found = ConflictDeclaration.objects.filter(assignment__judge=judge, assignment__proposal=proposal,
-                                               status=ConflictStatus.RECUSED)
+    found = ConflictDeclaration.objects.filter(
+        assignment__judge=judge, assignment__proposal=proposal, status=ConflictStatus.RECUSED
+    )
     if exclude is not None:
         found = found.exclude(pk=exclude.pk)
     return found.exists()
@@ -196,16 +265,25 @@ def _append(declaration, *, kind, to, reason, by):
     if to not in CONFLICT_TRANSITIONS[ConflictStatus(declaration.status)]:
         raise ValidationError(_("This declaration has already been made."))
     assignment = declaration.assignment
-    entry = ConflictEntry.objects.create(declaration=declaration, panel_id=assignment.panel_id,
-                                         judge_id=assignment.judge_id, proposal_id=assignment.proposal_id, kind=kind,
-                                         status=to, reason=reason, by=by)
+    entry = ConflictEntry.objects.create(
+        declaration=declaration,
+        panel_id=assignment.panel_id,
+        judge_id=assignment.judge_id,
+        proposal_id=assignment.proposal_id,
+        kind=kind,
+        status=to,
+        reason=reason,
+        by=by,
+    )
     ConflictDeclaration.objects.filter(pk=declaration.pk).update(status=to)
     declaration.status = to
     return entry
 
 
-RECUSAL_IS_FINAL = gettext_lazy("You declared a conflict of interest with this proposal, so you stay recused from it. "
-                                "Only union staff can reverse a recusal, with a written reason.")
+RECUSAL_IS_FINAL = gettext_lazy(
+    "You declared a conflict of interest with this proposal, so you stay recused from it. "
+    "Only union staff can reverse a recusal, with a written reason."
+)
 
 
 @transaction.atomic
@@ -219,8 +297,10 @@ def declare(*, assignment, has_conflict, reason, by):
     to = ConflictStatus.RECUSED if has_conflict else ConflictStatus.CLEAR
     if has_conflict and not reason.strip():
         raise ValidationError(_("Describe the conflict of interest."))
-    if to == ConflictStatus.CLEAR and (declaration.status == ConflictStatus.RECUSED or recused_elsewhere(
-            judge=assignment.judge, proposal=assignment.proposal, exclude=declaration)):
+    if to == ConflictStatus.CLEAR and (
+        declaration.status == ConflictStatus.RECUSED
+        or recused_elsewhere(judge=assignment.judge, proposal=assignment.proposal, exclude=declaration)
+    ):
         raise ValidationError(RECUSAL_IS_FINAL)
     if declaration.status == to:
         return declaration
@@ -232,8 +312,14 @@ def declare(*, assignment, has_conflict, reason, by):
     before = declaration.status
     kind = ConflictEntryKind.DECLARED_CONFLICT if has_conflict else ConflictEntryKind.DECLARED_CLEAR
     _append(declaration, kind=kind, to=to, reason=reason, by=by)
-    record(actor=by, action=f"conflict.{to}", obj=assignment.proposal, before={"status": before},
-           after={"status": to, "judge": assignment.judge_id, "stage": assignment.panel.stage}, note=reason)
+    record(
+        actor=by,
+        action=f"conflict.{to}",
+        obj=assignment.proposal,
+        before={"status": before},
+        after={"status": to, "judge": assignment.judge_id, "stage": assignment.panel.stage},
+        note=reason,
+    )
     return declaration
 
 
@@ -248,8 +334,14 @@ def override_conflict(*, assignment, reason, by):
     if not reason.strip():
         raise ValidationError(_("Give the reason for the override."))
     _append(declaration, kind=ConflictEntryKind.OVERRIDE, to=ConflictStatus.CLEAR, reason=reason, by=by)
-    record(actor=by, action="conflict.override", obj=assignment.proposal, before={"status": "recused"},
-           after={"status": "clear", "judge": assignment.judge_id}, note=reason)
+    record(
+        actor=by,
+        action="conflict.override",
+        obj=assignment.proposal,
+        before={"status": "recused"},
+        after={"status": "clear", "judge": assignment.judge_id},
+        note=reason,
+    )
     return declaration
 
 
@@ -301,10 +393,21 @@ def save_sheet(*, assignment, by, points, comment, expected_version, submit=Fals
     if errors:
         raise SheetErrors(errors)
     total = weighted_total(criteria, points) if all(points.get(c.pk) is not None for c in criteria) else None
-    if submit and total is not None and (total < competition.comment_below or total > competition.comment_above) \
-            and not comment.strip():
-        raise SheetErrors({"comment": _("A total below %(low)s or above %(high)s needs a comment explaining it.") % {
-            "low": f"{competition.comment_below.normalize():f}", "high": f"{competition.comment_above.normalize():f}"}})
+    if (
+        submit
+        and total is not None
+        and (total < competition.comment_below or total > competition.comment_above)
+        and not comment.strip()
+    ):
+        raise SheetErrors(
+            {
+                "comment": _("A total below %(low)s or above %(high)s needs a comment explaining it.")
+                % {
+                    "low": f"{competition.comment_below.normalize():f}",
+                    "high": f"{competition.comment_above.normalize():f}",
+                }
+            }
+        )
     try:
         with transaction.atomic():
             sheet, created = ScoreSheet.objects.select_for_update().get_or_create(assignment=assignment)
@@ -317,16 +420,29 @@ def save_sheet(*, assignment, by, points, comment, expected_version, submit=Fals
     if created and expected_version != 0:
         raise StaleSheet()
     Score.objects.filter(sheet=sheet).delete()
-    Score.objects.bulk_create([Score(sheet=sheet, criterion=c, points=points[c.pk]) for c in criteria
-                               if points.get(c.pk) is not None])
+    Score.objects.bulk_create(
+        [Score(sheet=sheet, criterion=c, points=points[c.pk]) for c in criteria if points.get(c.pk) is not None]
+    )
     ScoreSheet.objects.filter(pk=sheet.pk).update(
-        comment=comment, total=total, version=F("version") + (0 if created else 1),
+        comment=comment,
+        total=total,
+        version=F("version") + (0 if created else 1),
         status=SheetStatus.SUBMITTED if submit else SheetStatus.DRAFT,
-        submitted_at=timezone.now() if submit else None, updated_at=timezone.now())
+        submitted_at=timezone.now() if submit else None,
+        updated_at=timezone.now(),
+    )
     sheet.refresh_from_db()
-    record(actor=by, action="sheet.submit" if submit else "sheet.save", obj=assignment.proposal,
-           after={"judge": assignment.judge_id, "stage": assignment.panel.stage,
-                  "points": {c.code: points.get(c.pk) for c in criteria}, "total": total})
+    record(
+        actor=by,
+        action="sheet.submit" if submit else "sheet.save",
+        obj=assignment.proposal,
+        after={
+            "judge": assignment.judge_id,
+            "stage": assignment.panel.stage,
+            "points": {c.code: points.get(c.pk) for c in criteria},
+            "total": total,
+        },
+    )
     return sheet
 
 
@@ -335,20 +451,32 @@ def unlock_sheet(*, sheet, reason, by):
     """Reopen a submitted sheet while its stage is being scored. A sheet sealed by the freeze (the round has left
     the final review) is reopened only by the results' audited unlock, which invalidates the frozen results and
     brings the round back to the final review first."""
-    sheet = ScoreSheet.objects.select_for_update(of=("self",)).select_related(
-        "assignment__proposal", "assignment__panel__competition").get(pk=sheet.pk)
+    sheet = (
+        ScoreSheet.objects.select_for_update(of=("self",))
+        .select_related("assignment__proposal", "assignment__panel__competition")
+        .get(pk=sheet.pk)
+    )
     panel = sheet.assignment.panel
     if panel.competition.stage != SCORING_STAGE[PanelStage(panel.stage)]:
-        raise ValidationError(_("Scoring for this stage is closed: the sheet can no longer be unlocked here. A sheet "
-                                "of frozen results is unlocked from the results page, which invalidates them."))
+        raise ValidationError(
+            _(
+                "Scoring for this stage is closed: the sheet can no longer be unlocked here. A sheet "
+                "of frozen results is unlocked from the results page, which invalidates them."
+            )
+        )
     if sheet.status != SheetStatus.SUBMITTED:
         raise ValidationError(_("Only a submitted sheet can be unlocked."))
     if not reason.strip():
         raise ValidationError(_("Give the reason for unlocking."))
-    ScoreSheet.objects.filter(pk=sheet.pk).update(status=SheetStatus.DRAFT, submitted_at=None,
-                                                  version=F("version") + 1)
-    record(actor=by, action="sheet.unlock", obj=sheet.assignment.proposal, before={"status": "submitted"},
-           after={"status": "draft", "judge": sheet.assignment.judge_id}, note=reason)
+    ScoreSheet.objects.filter(pk=sheet.pk).update(status=SheetStatus.DRAFT, submitted_at=None, version=F("version") + 1)
+    record(
+        actor=by,
+        action="sheet.unlock",
+        obj=sheet.assignment.proposal,
+        before={"status": "submitted"},
+        after={"status": "draft", "judge": sheet.assignment.judge_id},
+        note=reason,
+    )
     sheet.refresh_from_db()
     return sheet
 
@@ -375,13 +503,19 @@ def draw_order(*, competition, by, seed=None, reason=""):
     random.Random(seed).shuffle(order)
     before = list(roadshow.slots.values_list("proposal_id", flat=True))
     roadshow.slots.all().delete()
-    RoadshowSlot.objects.bulk_create([RoadshowSlot(roadshow=roadshow, proposal=p, position=i)
-                                      for i, p in enumerate(order, start=1)])
+    RoadshowSlot.objects.bulk_create(
+        [RoadshowSlot(roadshow=roadshow, proposal=p, position=i) for i, p in enumerate(order, start=1)]
+    )
     roadshow.seed, roadshow.drawn_at, roadshow.draws = seed, timezone.now(), roadshow.draws + 1
     roadshow.save()
-    record(actor=by, action="roadshow.redraw" if before else "roadshow.draw", obj=competition,
-           before={"order": before} if before else None, after={"seed": seed, "order": [p.pk for p in order]},
-           note=reason)
+    record(
+        actor=by,
+        action="roadshow.redraw" if before else "roadshow.draw",
+        obj=competition,
+        before={"order": before} if before else None,
+        after={"seed": seed, "order": [p.pk for p in order]},
+        note=reason,
+    )
     return roadshow
 
 
@@ -397,8 +531,12 @@ def set_presenting(*, roadshow, slot, phase, by):
     roadshow.phase_started_at = timezone.now()
     roadshow.paused_at, roadshow.extra_seconds = None, 0
     roadshow.save()
-    record(actor=by, action="roadshow.phase", obj=roadshow.competition,
-           after={"slot": slot.position if slot else None, "phase": phase})
+    record(
+        actor=by,
+        action="roadshow.phase",
+        obj=roadshow.competition,
+        after={"slot": slot.position if slot else None, "phase": phase},
+    )
     return roadshow
 
 
@@ -433,9 +571,18 @@ def control_timer(*, roadshow, action, by):
     else:  # reset
         roadshow.phase_started_at, roadshow.paused_at, roadshow.extra_seconds = now, None, 0
     roadshow.save(update_fields=["phase_started_at", "paused_at", "extra_seconds"])
-    record(actor=by, action=f"roadshow.{action}", obj=roadshow.competition, before=before,
-           after={"phase": roadshow.phase, "slot": roadshow.current.position if roadshow.current_id else None,
-                  "paused": roadshow.paused_at is not None, "extra_seconds": roadshow.extra_seconds})
+    record(
+        actor=by,
+        action=f"roadshow.{action}",
+        obj=roadshow.competition,
+        before=before,
+        after={
+            "phase": roadshow.phase,
+            "slot": roadshow.current.position if roadshow.current_id else None,
+            "paused": roadshow.paused_at is not None,
+            "extra_seconds": roadshow.extra_seconds,
+        },
+    )
     return roadshow
 
 
@@ -448,11 +595,19 @@ def remind_missing(*, competition, stage, by):
         if row["missing"] and row["judge"].user.email:
             send_mail(
                 _("Reminder: %(n)s score sheet(s) still to submit") % {"n": row["missing"]},
-                _("Dear %(name)s,\n\n%(n)s score sheet(s) for “%(round)s” are still open. Please declare any conflict "
-                  "and submit your scores:\n%(link)s") % {
-                    "name": row["judge"].user.display_name, "n": row["missing"], "round": competition.title,
-                    "link": settings.SITE_URL + reverse("home")},
-                None, [row["judge"].user.email])
+                _(
+                    "Dear %(name)s,\n\n%(n)s score sheet(s) for “%(round)s” are still open. Please declare any conflict "
+                    "and submit your scores:\n%(link)s"
+                )
+                % {
+                    "name": row["judge"].user.display_name,
+                    "n": row["missing"],
+                    "round": competition.title,
+                    "link": settings.SITE_URL + reverse("home"),
+                },
+                None,
+                [row["judge"].user.email],
+            )
             count += 1
     record(actor=by, action="judging.remind", obj=competition, after={"stage": stage, "judges": count})
     return count

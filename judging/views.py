@@ -31,7 +31,8 @@ from .queries import board
 from .rubric import plain_number, total_bands
 
 ASSIGNMENTS = Assignment.objects.select_related(
-    "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet")
+    "judge__user", "panel__competition", "proposal__organization", "proposal__category", "conflict", "sheet"
+)
 
 
 def _stage(stage):
@@ -47,12 +48,17 @@ def declare(request, pk):
     assignment = permissions.get_for(request.user, "assignment.declare", ASSIGNMENTS, pk=pk)
     declaration = getattr(assignment, "conflict", None)
     recused = (declaration is not None and declaration.status == ConflictStatus.RECUSED) or services.recused_elsewhere(
-        judge=assignment.judge, proposal=assignment.proposal, exclude=declaration)
+        judge=assignment.judge, proposal=assignment.proposal, exclude=declaration
+    )
     form = DeclarationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.declare(assignment=assignment, has_conflict=form.cleaned_data["has_conflict"],
-                             reason=form.cleaned_data["reason"], by=request.user)
+            services.declare(
+                assignment=assignment,
+                has_conflict=form.cleaned_data["has_conflict"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("judging:declare", pk=pk)
@@ -60,11 +66,27 @@ def declare(request, pk):
             messages.info(request, _("You are recused from this proposal. Thank you for declaring it."))
             return redirect("home")
         return redirect("judging:sheet", pk=pk)
-    history = list(ConflictEntry.objects.filter(judge=assignment.judge, proposal=assignment.proposal)
-                   .select_related("by", "panel").order_by("at", "id")) if recused else []
-    return render(request, "judging/declare.html", {"assignment": assignment, "declaration": declaration,
-                                                    "form": form, "recused": recused, "history": history,
-                                                    "why_final": services.RECUSAL_IS_FINAL})
+    history = (
+        list(
+            ConflictEntry.objects.filter(judge=assignment.judge, proposal=assignment.proposal)
+            .select_related("by", "panel")
+            .order_by("at", "id")
+        )
+        if recused
+        else []
+    )
+    return render(
+        request,
+        "judging/declare.html",
+        {
+            "assignment": assignment,
+            "declaration": declaration,
+            "form": form,
+            "recused": recused,
+            "history": history,
+            "why_final": services.RECUSAL_IS_FINAL,
+        },
+    )
 
 
 def _sheet_json(form, *, status=400, **extra):
@@ -91,13 +113,23 @@ def score_sheet(request, pk):
         submit = "submit" in request.POST
         if form.is_valid():
             try:
-                saved = services.save_sheet(assignment=assignment, by=request.user, points=form.points(),
-                                            comment=form.cleaned_data["comment"],
-                                            expected_version=form.cleaned_data["version"], submit=submit)
+                saved = services.save_sheet(
+                    assignment=assignment,
+                    by=request.user,
+                    points=form.points(),
+                    comment=form.cleaned_data["comment"],
+                    expected_version=form.cleaned_data["version"],
+                    submit=submit,
+                )
             except services.StaleSheet:
-                form.add_error(None, _("This sheet was saved from another tab or device after you opened it. Your "
-                                       "entries were NOT saved and are still below; reload to see the saved "
-                                       "version, then enter your scores again."))
+                form.add_error(
+                    None,
+                    _(
+                        "This sheet was saved from another tab or device after you opened it. Your "
+                        "entries were NOT saved and are still below; reload to see the saved "
+                        "version, then enter your scores again."
+                    ),
+                )
                 if by_script:
                     return _sheet_json(form, status=409, stale=True)
             except services.SheetErrors as exc:
@@ -110,8 +142,15 @@ def score_sheet(request, pk):
                 if by_script:
                     if submit:
                         messages.success(request, message)
-                    return JsonResponse({"ok": True, "version": saved.version, "submitted": submit,
-                                         "message": str(message), "redirect": reverse("home") if submit else ""})
+                    return JsonResponse(
+                        {
+                            "ok": True,
+                            "version": saved.version,
+                            "submitted": submit,
+                            "message": str(message),
+                            "redirect": reverse("home") if submit else "",
+                        }
+                    )
                 messages.success(request, message)
                 return redirect("home") if submit else redirect("judging:sheet", pk=pk)
         if by_script:
@@ -119,17 +158,32 @@ def score_sheet(request, pk):
     elif request.method == "POST" and locked:
         # A double-clicked submit lands here: the sheet is already in, nothing changes.
         if by_script:
-            return JsonResponse({"ok": False, "locked": True, "errors": {"__all__": [
-                str(_("This score sheet has been submitted and is locked."))]}}, status=409)
+            return JsonResponse(
+                {
+                    "ok": False,
+                    "locked": True,
+                    "errors": {"__all__": [str(_("This score sheet has been submitted and is locked."))]},
+                },
+                status=409,
+            )
         messages.info(request, _("This score sheet has been submitted and is locked."))
         return redirect("judging:sheet", pk=pk)
     rows = [(c, form[f"c_{c.pk}"]) for c in criteria]
-    return render(request, "judging/sheet.html", {
-        "assignment": assignment, "competition": competition, "proposal": assignment.proposal, "form": form,
-        "rows": rows, "sheet": sheet, "locked": locked,
-        "total_bands": json.dumps(total_bands(criteria), ensure_ascii=False),
-        "budget_lines": assignment.proposal.budget_lines.select_related("category"),
-    })
+    return render(
+        request,
+        "judging/sheet.html",
+        {
+            "assignment": assignment,
+            "competition": competition,
+            "proposal": assignment.proposal,
+            "form": form,
+            "rows": rows,
+            "sheet": sheet,
+            "locked": locked,
+            "total_bands": json.dumps(total_bands(criteria), ensure_ascii=False),
+            "budget_lines": assignment.proposal.budget_lines.select_related("category"),
+        },
+    )
 
 
 @require_POST
@@ -163,10 +217,17 @@ def judge_create(request):
     form = JudgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.add_judge(by=request.user, username=data["username"], full_name=data["full_name"],
-                           email=data["email"], title=data["title"], affiliation=data["affiliation"],
-                           expertise=data["expertise"], phone=data["phone"],
-                           other_affiliations=data["other_affiliations"])
+        services.add_judge(
+            by=request.user,
+            username=data["username"],
+            full_name=data["full_name"],
+            email=data["email"],
+            title=data["title"],
+            affiliation=data["affiliation"],
+            expertise=data["expertise"],
+            phone=data["phone"],
+            other_affiliations=data["other_affiliations"],
+        )
         messages.success(request, _("Judge added; an invitation e-mail was sent."))
         return redirect("judging:judges")
     return render(request, "judging/judge_form.html", {"form": form})
@@ -182,8 +243,13 @@ def panel(request, competition_pk, stage):
         judges = list(form.cleaned_data["judges"])
         try:
             if stage == PanelStage.PRESCORING:
-                services.generate_prescoring(competition=competition, judges=judges, k=form.cleaned_data["k"] or 3,
-                                             seed=form.cleaned_data["seed"], by=request.user)
+                services.generate_prescoring(
+                    competition=competition,
+                    judges=judges,
+                    k=form.cleaned_data["k"] or 3,
+                    seed=form.cleaned_data["seed"],
+                    by=request.user,
+                )
                 messages.success(request, _("Pre-scoring assignment generated."))
             else:
                 services.set_panel(competition=competition, stage=stage, judges=judges, by=request.user)
@@ -192,14 +258,25 @@ def panel(request, competition_pk, stage):
             return redirect("judging:panel", competition_pk=competition.pk, stage=stage)
         except ValidationError as exc:
             form.add_error(None, exc)
-    assignments = (Assignment.objects.filter(panel__competition=competition, panel__stage=stage)
-                   .select_related("judge__user", "proposal", "conflict").order_by("proposal__title", "judge_id"))
+    assignments = (
+        Assignment.objects.filter(panel__competition=competition, panel__stage=stage)
+        .select_related("judge__user", "proposal", "conflict")
+        .order_by("proposal__title", "judge_id")
+    )
     loads: dict[Judge, int] = {}
     for a in assignments:
         loads[a.judge] = loads.get(a.judge, 0) + 1
-    return render(request, "judging/panel.html", {"competition": competition, "stage": stage, "form": form,
-                                                  "assignments": assignments, "loads": sorted(
-                                                      loads.items(), key=lambda kv: kv[0].user.username)})
+    return render(
+        request,
+        "judging/panel.html",
+        {
+            "competition": competition,
+            "stage": stage,
+            "form": form,
+            "assignments": assignments,
+            "loads": sorted(loads.items(), key=lambda kv: kv[0].user.username),
+        },
+    )
 
 
 @login_required
@@ -208,31 +285,39 @@ def conflict_register(request, competition_pk):
     in a fixed number of queries."""
     competition = permissions.get_for(request.user, "judging.monitor", Competition.objects.all(), pk=competition_pk)
     entries = ConflictEntry.objects.select_related("by").order_by("at", "id")
-    declarations = (ConflictDeclaration.objects.filter(assignment__panel__competition=competition)
-                    .exclude(status=ConflictStatus.PENDING)
-                    .select_related("assignment__judge__user", "assignment__proposal__organization",
-                                    "assignment__panel")
-                    .prefetch_related(Prefetch("entries", queryset=entries))
-                    .order_by("-status", "assignment__proposal__title", "assignment__panel__stage",
-                              "assignment__judge__user__username"))
+    declarations = (
+        ConflictDeclaration.objects.filter(assignment__panel__competition=competition)
+        .exclude(status=ConflictStatus.PENDING)
+        .select_related("assignment__judge__user", "assignment__proposal__organization", "assignment__panel")
+        .prefetch_related(Prefetch("entries", queryset=entries))
+        .order_by(
+            "-status", "assignment__proposal__title", "assignment__panel__stage", "assignment__judge__user__username"
+        )
+    )
     # Entries of pre-scoring assignments that were regenerated since: their history stays on the register.
-    earlier = (entries.filter(panel__competition=competition, declaration__isnull=True)
-               .select_related("judge__user", "proposal", "panel"))
-    return render(request, "judging/conflicts.html", {"competition": competition, "declarations": declarations,
-                                                      "earlier": earlier, "form": ReasonForm()})
+    earlier = entries.filter(panel__competition=competition, declaration__isnull=True).select_related(
+        "judge__user", "proposal", "panel"
+    )
+    return render(
+        request,
+        "judging/conflicts.html",
+        {"competition": competition, "declarations": declarations, "earlier": earlier, "form": ReasonForm()},
+    )
 
 
 @require_POST
 @login_required
 def conflict_override(request, pk):
-    declaration = get_object_or_404(ConflictDeclaration.objects.select_related("assignment__panel__competition",
-                                                                               "assignment__proposal"), pk=pk)
+    declaration = get_object_or_404(
+        ConflictDeclaration.objects.select_related("assignment__panel__competition", "assignment__proposal"), pk=pk
+    )
     permissions.require(request.user, "conflict.override", declaration)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            services.override_conflict(assignment=declaration.assignment, reason=form.cleaned_data["reason"],
-                                       by=request.user)
+            services.override_conflict(
+                assignment=declaration.assignment, reason=form.cleaned_data["reason"], by=request.user
+            )
             messages.success(request, _("Override recorded; the judge may now score this proposal."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -258,12 +343,29 @@ def provisional_ranking(request, competition_pk, stage):
         proposals = Proposal.objects.select_related("organization").in_bulk(list(result.table.index))
         names = dict(competition.criteria.values_list("code", "name"))
         for pid, row in result.table.iterrows():
-            rows.append({"proposal": proposals.get(pid), "rank": int(row["rank"]), "score": row["score"],
-                         "mean": row["mean"], "median": row["median"], "n": int(row["n_judges"]),
-                         "decided_by": ranking_module.decided_label(row["decided_by"], names),
-                         "mean_rank": int(row["mean_rank"]) if stage == PanelStage.PRESCORING else None,
-                         "criteria": [row.get(f"avg_{c}") for c in result.criteria["criterion"]]})
-    return render(request, "judging/ranking.html", {
-        "competition": competition, "stage": stage, "status": status, "result": result, "rows": rows,
-        "error": error, "criteria": competition.criteria.all(),
-    })
+            rows.append(
+                {
+                    "proposal": proposals.get(pid),
+                    "rank": int(row["rank"]),
+                    "score": row["score"],
+                    "mean": row["mean"],
+                    "median": row["median"],
+                    "n": int(row["n_judges"]),
+                    "decided_by": ranking_module.decided_label(row["decided_by"], names),
+                    "mean_rank": int(row["mean_rank"]) if stage == PanelStage.PRESCORING else None,
+                    "criteria": [row.get(f"avg_{c}") for c in result.criteria["criterion"]],
+                }
+            )
+    return render(
+        request,
+        "judging/ranking.html",
+        {
+            "competition": competition,
+            "stage": stage,
+            "status": status,
+            "result": result,
+            "rows": rows,
+            "error": error,
+            "criteria": competition.criteria.all(),
+        },
+    )

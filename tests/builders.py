@@ -35,23 +35,35 @@ def build_round(pool="250000.00", rule="stop", requested=("100000", "90000", "80
     ranks first, then 乙, 丙, 丁; the results frozen by staff_aw and signed off by auditor_aw.
     Returns (competition, staff, auditor, proposals)."""
 
-    c = factories.competition(stage="final", fund_pool=Decimal(pool), funding_rule=rule,
-                              max_grant=Decimal("100000.00"))
+    c = factories.competition(stage="final", fund_pool=Decimal(pool), funding_rule=rule, max_grant=Decimal("100000.00"))
     staff = factories.user("staff_aw", role="staff")
     auditor = factories.user("auditor_aw", role="auditor")
     judges = [factories.judge(f"aw{i}") for i in range(3)]
     props = []
     for i, amount in enumerate(requested):
         owner = factories.user(f"applicant_x{i}", email=f"owner{i}@example.org")
-        props.append(factories.proposal(c, factories.organization(owner=owner), status="finalist",
-                                        title=f"项目{'甲乙丙丁戊'[i]}", requested=Decimal(amount)))
+        props.append(
+            factories.proposal(
+                c,
+                factories.organization(owner=owner),
+                status="finalist",
+                title=f"项目{'甲乙丙丁戊'[i]}",
+                requested=Decimal(amount),
+            )
+        )
     assignments = factories.final_panel(c, judges, props)
     criteria = list(c.criteria.all())
     for rank, p in enumerate(props):  # 项目甲 best, then 乙, 丙, 丁
         for j in judges:
             pts = [Decimal(x) for x in (24 - rank, 23 - rank, 28 - rank, 18 - rank)]
-            judging.save_sheet(assignment=assignments[(j.pk, p.pk)], by=j.user, points=dict(zip(
-                [cr.pk for cr in criteria], pts, strict=True)), comment="说明", expected_version=0, submit=True)
+            judging.save_sheet(
+                assignment=assignments[(j.pk, p.pk)],
+                by=j.user,
+                points=dict(zip([cr.pk for cr in criteria], pts, strict=True)),
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     snapshot = results.freeze_results(competition=c, by=staff)
     results.sign_off(snapshot=snapshot, by=auditor)
     c.refresh_from_db()
@@ -86,8 +98,9 @@ def day(n):
 
 
 def _proposal(c, title, owner=None):
-    p = factories.proposal(c, factories.organization(owner=owner), status="finalist", title=title,
-                           requested=Decimal("60000.00"))
+    p = factories.proposal(
+        c, factories.organization(owner=owner), status="finalist", title=title, requested=Decimal("60000.00")
+    )
     factories.budget(p, BUDGET)
     Indicator.objects.create(proposal=p, name="服务骑手人次", target=Decimal("200"), unit="人次")
     Milestone.objects.create(proposal=p, date=day(30), title="启动仪式")
@@ -103,8 +116,13 @@ def _rubric(c):
 def build_funded():
     """Two funded projects of one round, made the way the round makes them: scores frozen and signed off, awards
     proposed, the notice published in the past and closed, then each agreement signed (SIGNED, after START)."""
-    c = factories.competition(stage="final", fund_pool=Decimal("250000.00"), max_grant=Decimal("100000.00"),
-                              project_start_earliest=START, project_end_latest=START + datetime.timedelta(days=400))
+    c = factories.competition(
+        stage="final",
+        fund_pool=Decimal("250000.00"),
+        max_grant=Decimal("100000.00"),
+        project_start_earliest=START,
+        project_end_latest=START + datetime.timedelta(days=400),
+    )
     staff = factories.user("staff_sv", role="staff")
     auditor = factories.user("auditor_sv", role="auditor")
     supervisor = factories.user("supervisor_sv", role="supervisor")
@@ -116,8 +134,14 @@ def build_funded():
     for rank, p in enumerate(props):
         for j in judges:
             pts = [Decimal(x) for x in (24 - rank, 23 - rank, 28 - rank, 18 - rank)]
-            judging.save_sheet(assignment=assignments[(j.pk, p.pk)], by=j.user, points=dict(zip(
-                [cr.pk for cr in criteria], pts, strict=True)), comment="说明", expected_version=0, submit=True)
+            judging.save_sheet(
+                assignment=assignments[(j.pk, p.pk)],
+                by=j.user,
+                points=dict(zip([cr.pk for cr in criteria], pts, strict=True)),
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     results.sign_off(snapshot=results.freeze_results(competition=c, by=staff), by=auditor)
     awards.propose_awards(competition=c, by=staff)
     awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
@@ -126,9 +150,18 @@ def build_funded():
     projects[0].supervisors.add(supervisor)
     _rubric(c)
     c.refresh_from_db()
-    return SimpleNamespace(competition=c, staff=staff, auditor=auditor, supervisor=supervisor, judge=judges[0].user,
-                           owner=owners[0], other=owners[1], project=projects[0], other_project=projects[1],
-                           agreements=agreements)
+    return SimpleNamespace(
+        competition=c,
+        staff=staff,
+        auditor=auditor,
+        supervisor=supervisor,
+        judge=judges[0].user,
+        owner=owners[0],
+        other=owners[1],
+        project=projects[0],
+        other_project=projects[1],
+        agreements=agreements,
+    )
 
 
 def line(project, category):
@@ -142,24 +175,37 @@ def spend(project, amount, category="活动经费", date=None, by=None, receipt=
     extra.setdefault("line", line(project, category) if category else None)
     extra.setdefault("voucher_no", f"PZ-{next(_VOUCHERS)}")  # a voucher number is recorded once per project
     return supervision.record_expenditure(
-        project=project, by=by, date=date or day(10),
-        amount=Decimal(amount), payee=payee, description="活动物资",
-        receipt=receipt if receipt is not None else (SimpleUploadedFile("r.pdf", PDF) if Decimal(amount) > 500
-                                                     else None), **extra)
+        project=project,
+        by=by,
+        date=date or day(10),
+        amount=Decimal(amount),
+        payee=payee,
+        description="活动物资",
+        receipt=receipt
+        if receipt is not None
+        else (SimpleUploadedFile("r.pdf", PDF) if Decimal(amount) > 500 else None),
+        **extra,
+    )
 
 
 def evaluate(f, kind, points, project=None):
     project = project or f.project
     criteria = list(f.competition.evaluation_criteria.filter(kind=kind))
-    return supervision.evaluate(project=project, kind=kind, by=f.supervisor,
-                                points=dict(zip(criteria, [Decimal(p) for p in points], strict=True)), comment="评语")
+    return supervision.evaluate(
+        project=project,
+        kind=kind,
+        by=f.supervisor,
+        points=dict(zip(criteria, [Decimal(p) for p in points], strict=True)),
+        comment="评语",
+    )
 
 
 def set_evaluation_rubrics(competition, rows=(("执行进度", 40), ("资金使用", 30), ("服务成效", 30))):
     for kind in ("midterm", "final"):
         for order, (name, points) in enumerate(rows):
-            EvaluationCriterion.objects.create(competition=competition, kind=kind, name=name,
-                                               max_points=Decimal(points), order=order)
+            EvaluationCriterion.objects.create(
+                competition=competition, kind=kind, name=name, max_points=Decimal(points), order=order
+            )
 
 
 def build_world():
@@ -179,16 +225,25 @@ def build_world():
     unassigned = factories.judge("matrix_unassigned")
     supervisor = factories.user("matrix_supervisor", role="supervisor")
     supervisor_unassigned = factories.user("matrix_supervisor_idle", role="supervisor")
-    attachment = Attachment.objects.create(proposal=p_a, file=ContentFile(PDF, name="a.pdf"), original_name="a.pdf",
-                                           size=len(PDF), uploaded_by=applicant_a)
+    attachment = Attachment.objects.create(
+        proposal=p_a, file=ContentFile(PDF, name="a.pdf"), original_name="a.pdf", size=len(PDF), uploaded_by=applicant_a
+    )
     p_a.organization.certificate.save("cert.pdf", ContentFile(PDF), save=True)
-    invitation = Invitation.objects.create(organization=p_a.organization, email="x@example.org", token="matrixtoken",
-                                           invited_by=applicant_a)
+    invitation = Invitation.objects.create(
+        organization=p_a.organization, email="x@example.org", token="matrixtoken", invited_by=applicant_a
+    )
     awards.propose_awards(competition=c, by=staff)
     notice = awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
     award_a = Award.objects.get(proposal=p_a)
-    objection = awards.submit_objection(notice=notice, name="王", contact="13800000000", text="异议", award=award_a,
-                                        ip="10.9.9.9", today=datetime.date(2025, 10, 1))
+    objection = awards.submit_objection(
+        notice=notice,
+        name="王",
+        contact="13800000000",
+        text="异议",
+        award=award_a,
+        ip="10.9.9.9",
+        today=datetime.date(2025, 10, 1),
+    )
     awards.handle_objection(objection=objection, upheld=False, outcome="不成立", by=staff)
     awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 20))
     agreement = award_a.agreement
@@ -198,67 +253,154 @@ def build_world():
     report = project.reports.order_by("period_start").first()
     photo = ReportPhoto.objects.create(report=report, file=ContentFile(PDF, name="r.png"), caption="r")
     line = project.lines.first()
-    entry = Expenditure.objects.create(project=project, date=project.period_start, line=line, category=line.category,
-                                       amount=Decimal("100.00"), payee="供应商", description="物资", voucher_no="V1",
-                                       receipt=ContentFile(PDF, name="receipt.pdf"), created_by=applicant_a)
-    visit = supervision.record_visit(project=project, by=supervisor, date=project.period_start, people_met="负责人",
-                                     observations="良好", rating=4, findings="")
+    entry = Expenditure.objects.create(
+        project=project,
+        date=project.period_start,
+        line=line,
+        category=line.category,
+        amount=Decimal("100.00"),
+        payee="供应商",
+        description="物资",
+        voucher_no="V1",
+        receipt=ContentFile(PDF, name="receipt.pdf"),
+        created_by=applicant_a,
+    )
+    visit = supervision.record_visit(
+        project=project,
+        by=supervisor,
+        date=project.period_start,
+        people_met="负责人",
+        observations="良好",
+        rating=4,
+        findings="",
+    )
     visit_photo = VisitPhoto.objects.create(visit=visit, file=ContentFile(PDF, name="v.png"), caption="v")
-    rectification = supervision.add_rectification(project=project, by=supervisor, what="补签", owner="李",
-                                                  deadline=project.period_end)
+    rectification = supervision.add_rectification(
+        project=project, by=supervisor, what="补签", owner="李", deadline=project.period_end
+    )
     rectification.evidence.save("e.pdf", ContentFile(PDF), save=True)
     sheet = ScoreSheet.objects.get(assignment__judge=judge, assignment__proposal=p_a)
     assignment = sheet.assignment
-    users = {"applicant_a": applicant_a, "applicant_b": applicant_b, "judge": judge.user,
-             "judge_unassigned": unassigned.user, "judge_recused": recused.user, "staff": staff,
-             "supervisor": supervisor, "supervisor_unassigned": supervisor_unassigned, "auditor": auditor}
+    users = {
+        "applicant_a": applicant_a,
+        "applicant_b": applicant_b,
+        "judge": judge.user,
+        "judge_unassigned": unassigned.user,
+        "judge_recused": recused.user,
+        "staff": staff,
+        "supervisor": supervisor,
+        "supervisor_unassigned": supervisor_unassigned,
+        "auditor": auditor,
+    }
     c_pk = {"competition_pk": c.pk}
     kwargs = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "two_factor_reset": {"pk": applicant_a.pk},
-        "organizations:detail": {"pk": p_a.organization_id}, "organizations:edit": {"pk": p_a.organization_id},
-        "organizations:verify": {"pk": p_a.organization_id}, "organizations:reject": {"pk": p_a.organization_id},
-        "organizations:invite": {"pk": p_a.organization_id}, "organizations:resubmit": {"pk": p_a.organization_id},
+        "organizations:detail": {"pk": p_a.organization_id},
+        "organizations:edit": {"pk": p_a.organization_id},
+        "organizations:verify": {"pk": p_a.organization_id},
+        "organizations:reject": {"pk": p_a.organization_id},
+        "organizations:invite": {"pk": p_a.organization_id},
+        "organizations:resubmit": {"pk": p_a.organization_id},
         "organizations:certificate": {"pk": p_a.organization_id},
         "organizations:accept_invitation": {"token": invitation.token},
-        "competitions:call": {"pk": c.pk}, "competitions:round": {"pk": c.pk}, "competitions:advance": {"pk": c.pk},
-        "competitions:edit": {"pk": c.pk}, "competitions:categories": {"pk": c.pk},
-        "competitions:budget_rules": {"pk": c.pk}, "competitions:tranches": {"pk": c.pk},
-        "competitions:rubric": {"pk": c.pk}, "competitions:evaluation_midterm": {"pk": c.pk},
+        "competitions:call": {"pk": c.pk},
+        "competitions:round": {"pk": c.pk},
+        "competitions:advance": {"pk": c.pk},
+        "competitions:edit": {"pk": c.pk},
+        "competitions:categories": {"pk": c.pk},
+        "competitions:budget_rules": {"pk": c.pk},
+        "competitions:tranches": {"pk": c.pk},
+        "competitions:rubric": {"pk": c.pk},
+        "competitions:evaluation_midterm": {"pk": c.pk},
         "competitions:evaluation_final": {"pk": c.pk},
-        "proposals:create": c_pk, "proposals:list": c_pk,
-        **{f"proposals:{n}": {"pk": p_a.pk} for n in ("detail", "edit", "submit", "withdraw", "return",
-                                                      "attachment_add")},
-        "proposals:attachment": {"pk": attachment.pk}, "proposals:attachment_delete": {"pk": attachment.pk},
-        "screening:list": c_pk, "screening:bulk": c_pk, "screening:checklist": c_pk,
+        "proposals:create": c_pk,
+        "proposals:list": c_pk,
+        **{
+            f"proposals:{n}": {"pk": p_a.pk}
+            for n in ("detail", "edit", "submit", "withdraw", "return", "attachment_add")
+        },
+        "proposals:attachment": {"pk": attachment.pk},
+        "proposals:attachment_delete": {"pk": attachment.pk},
+        "screening:list": c_pk,
+        "screening:bulk": c_pk,
+        "screening:checklist": c_pk,
         "screening:detail": {"pk": p_a.pk},
-        "judging:declare": {"pk": assignment.pk}, "judging:sheet": {"pk": assignment.pk},
+        "judging:declare": {"pk": assignment.pk},
+        "judging:sheet": {"pk": assignment.pk},
         "judging:unlock": {"pk": sheet.pk},
-        "judging:panel": {**c_pk, "stage": "final"}, "judging:conflicts": c_pk,
+        "judging:panel": {**c_pk, "stage": "final"},
+        "judging:conflicts": c_pk,
         "judging:override": {"pk": declaration.pk},
-        **{f"judging:{n}": {**c_pk, "stage": "final"} for n in ("ranking", "board", "board_cells", "progress",
-                                                                "remind")},
-        "judging:roadshow": c_pk, "judging:projector": c_pk, "judging:projector_state": c_pk,
-        "judging:hall_board": c_pk, "judging:hall_board_cells": c_pk, "judging:day_state": c_pk,
-        "results:reveal": c_pk, "documents:sheet_bundle": c_pk,
+        **{
+            f"judging:{n}": {**c_pk, "stage": "final"}
+            for n in ("ranking", "board", "board_cells", "progress", "remind")
+        },
+        "judging:roadshow": c_pk,
+        "judging:projector": c_pk,
+        "judging:projector_state": c_pk,
+        "judging:hall_board": c_pk,
+        "judging:hall_board_cells": c_pk,
+        "judging:day_state": c_pk,
+        "results:reveal": c_pk,
+        "documents:sheet_bundle": c_pk,
         **{f"results:{n}": c_pk for n in ("results", "freeze", "verify", "sign_off", "report_pdf", "finalists")},
-        **{f"awards:{n}": c_pk for n in ("awards", "propose", "grades", "award_add", "notice_publish", "notice_close",
-                                         "notice_reopen", "notice", "objection")},
-        "results:unlock": {**c_pk, "sheet_pk": sheet.pk}, "awards:award_edit": {"pk": award_a.pk},
-        "awards:objection_handle": {"pk": objection.pk}, "awards:my_result": {"proposal_pk": p_a.pk},
-        "documents:application_book": {"pk": p_a.pk}, "documents:finalists_book": c_pk,
-        "documents:blank_sheet": c_pk, "documents:filled_sheet": {"pk": assignment.pk}, "documents:notice": c_pk,
-        "documents:agreement": {"award_pk": award_a.pk}, "documents:proposals": c_pk, "documents:scores": c_pk,
+        **{
+            f"awards:{n}": c_pk
+            for n in (
+                "awards",
+                "propose",
+                "grades",
+                "award_add",
+                "notice_publish",
+                "notice_close",
+                "notice_reopen",
+                "notice",
+                "objection",
+            )
+        },
+        "results:unlock": {**c_pk, "sheet_pk": sheet.pk},
+        "awards:award_edit": {"pk": award_a.pk},
+        "awards:objection_handle": {"pk": objection.pk},
+        "awards:my_result": {"proposal_pk": p_a.pk},
+        "documents:application_book": {"pk": p_a.pk},
+        "documents:finalists_book": c_pk,
+        "documents:blank_sheet": c_pk,
+        "documents:filled_sheet": {"pk": assignment.pk},
+        "documents:notice": c_pk,
+        "documents:agreement": {"award_pk": award_a.pk},
+        "documents:proposals": c_pk,
+        "documents:scores": c_pk,
         "documents:ranking": c_pk,
         "supervision:sign": {"agreement_pk": agreement.pk},
-        **{f"supervision:{n}": {"pk": project.pk} for n in (
-            "project", "report_pdf", "supervisors", "revise", "reinstate", "close", "ledger", "ledger_add", "ledger_import",
-            "ledger_template", "ledger_export", "visit_new", "rectification_add")},
-        "supervision:release": {"pk": tranche.pk}, "supervision:receipt": {"pk": entry.pk},
-        "supervision:report": {"pk": report.pk}, "supervision:report_review": {"pk": report.pk},
-        "supervision:report_photo": {"pk": photo.pk}, "supervision:visit_photo": {"pk": visit_photo.pk},
-        **{f"supervision:{n}": {"pk": rectification.pk} for n in (
-            "rectification", "rectification_answer", "rectification_review", "rectification_evidence")},
+        **{
+            f"supervision:{n}": {"pk": project.pk}
+            for n in (
+                "project",
+                "report_pdf",
+                "supervisors",
+                "revise",
+                "reinstate",
+                "close",
+                "ledger",
+                "ledger_add",
+                "ledger_import",
+                "ledger_template",
+                "ledger_export",
+                "visit_new",
+                "rectification_add",
+            )
+        },
+        "supervision:release": {"pk": tranche.pk},
+        "supervision:receipt": {"pk": entry.pk},
+        "supervision:report": {"pk": report.pk},
+        "supervision:report_review": {"pk": report.pk},
+        "supervision:report_photo": {"pk": photo.pk},
+        "supervision:visit_photo": {"pk": visit_photo.pk},
+        **{
+            f"supervision:{n}": {"pk": rectification.pk}
+            for n in ("rectification", "rectification_answer", "rectification_review", "rectification_evidence")
+        },
         "supervision:evaluation_new": {"pk": project.pk, "kind": "midterm"},
         "supervision:feedback": {"token": project.feedback_token},
     }

@@ -87,12 +87,19 @@ def competition(stage=Stage.OPEN, **extra):
         Category.objects.create(competition=c, name=name, order=i)
     BudgetCategory.objects.create(competition=c, name="人员经费", cap_percent=Decimal("30"), order=0)
     BudgetCategory.objects.create(competition=c, name="活动经费", order=1)
-    BudgetCategory.objects.create(competition=c, name="管理费", cap_percent=Decimal("10"), is_management_fee=True,
-                                  order=2)
+    BudgetCategory.objects.create(
+        competition=c, name="管理费", cap_percent=Decimal("10"), is_management_fee=True, order=2
+    )
     for i, (pct, cond) in enumerate([(50, "signing"), (30, "midterm"), (20, "final")], start=1):
         TranchePlanItem.objects.create(competition=c, order=i, percent=Decimal(pct), condition=cond)
-    for i, (code, name, pts) in enumerate([("targeting", "项目定位精准性", 25), ("feasibility", "内容可行性", 25),
-                                           ("social_benefit", "社会效益", 30), ("budget", "资金预算", 20)]):
+    for i, (code, name, pts) in enumerate(
+        [
+            ("targeting", "项目定位精准性", 25),
+            ("feasibility", "内容可行性", 25),
+            ("social_benefit", "社会效益", 30),
+            ("budget", "资金预算", 20),
+        ]
+    ):
         Criterion.objects.create(competition=c, code=code, name=name, max_points=pts, weight=pts, order=i)
     return c
 
@@ -125,8 +132,17 @@ def budget(proposal, lines):
     objs = []
     for name, price, qty in lines:
         price, qty = Decimal(str(price)), Decimal(str(qty))
-        objs.append(BudgetLine(proposal=proposal, category=cats[name], item=f"{name}项目", unit="项",
-                               unit_price=price, quantity=qty, amount=(price * qty).quantize(Decimal("0.01"))))
+        objs.append(
+            BudgetLine(
+                proposal=proposal,
+                category=cats[name],
+                item=f"{name}项目",
+                unit="项",
+                unit_price=price,
+                quantity=qty,
+                amount=(price * qty).quantize(Decimal("0.01")),
+            )
+        )
     return BudgetLine.objects.bulk_create(objs)
 
 
@@ -137,16 +153,22 @@ def judge(username=None, affiliation="示范大学社会工作学院", expertise
     """A judge account (role judge) with its Judge profile."""
 
     username = username or f"judge{next(_counter)}"
-    u = user(username, role="judge", email=f"{username}@example.org" if email is None else email,
-             full_name=extra.pop("full_name", username))
+    u = user(
+        username,
+        role="judge",
+        email=f"{username}@example.org" if email is None else email,
+        full_name=extra.pop("full_name", username),
+    )
     return Judge.objects.create(user=u, affiliation=affiliation, expertise=expertise, **extra)
 
 
 def finalists(competition, n, **extra):
     """n finalist proposals, each from its own organization, titled 入围项目01, 入围项目02, …"""
 
-    return [proposal(competition, organization(), status=ProposalStatus.FINALIST, title=f"入围项目{i:02d}", **extra)
-            for i in range(1, n + 1)]
+    return [
+        proposal(competition, organization(), status=ProposalStatus.FINALIST, title=f"入围项目{i:02d}", **extra)
+        for i in range(1, n + 1)
+    ]
 
 
 def final_panel(competition, judges, proposals, recused=(), pending=(), stage="final"):
@@ -157,22 +179,40 @@ def final_panel(competition, judges, proposals, recused=(), pending=(), stage="f
     panel, _created = Panel.objects.get_or_create(competition=competition, stage=stage)
     panel.judges.set(judges)
     assignments = Assignment.objects.bulk_create(
-        [Assignment(panel=panel, judge=j, proposal=p) for p in proposals for j in judges])
+        [Assignment(panel=panel, judge=j, proposal=p) for p in proposals for j in judges]
+    )
     recused = {(j.pk, p.pk) for j, p in recused}
     pending = {(j.pk, p.pk) for j, p in pending}
     now = timezone.now()
 
     def status(a):
         key = (a.judge_id, a.proposal_id)
-        return (ConflictStatus.RECUSED if key in recused else ConflictStatus.PENDING if key in pending
-                else ConflictStatus.CLEAR)
+        return (
+            ConflictStatus.RECUSED
+            if key in recused
+            else ConflictStatus.PENDING
+            if key in pending
+            else ConflictStatus.CLEAR
+        )
 
-    declarations = ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a, status=status(a))
-                                                            for a in assignments])
-    ConflictEntry.objects.bulk_create([
-        ConflictEntry(declaration=d, panel=panel, judge_id=a.judge_id, proposal_id=a.proposal_id, status=d.status,
-                      kind=ConflictEntryKind.DECLARED_CONFLICT if d.status == "recused"
-                      else ConflictEntryKind.DECLARED_CLEAR,
-                      reason="曾为该机构提供督导" if d.status == "recused" else "", by_id=a.judge.user_id, at=now)
-        for a, d in zip(assignments, declarations, strict=True) if d.status != "pending"])
+    declarations = ConflictDeclaration.objects.bulk_create(
+        [ConflictDeclaration(assignment=a, status=status(a)) for a in assignments]
+    )
+    ConflictEntry.objects.bulk_create(
+        [
+            ConflictEntry(
+                declaration=d,
+                panel=panel,
+                judge_id=a.judge_id,
+                proposal_id=a.proposal_id,
+                status=d.status,
+                kind=ConflictEntryKind.DECLARED_CONFLICT if d.status == "recused" else ConflictEntryKind.DECLARED_CLEAR,
+                reason="曾为该机构提供督导" if d.status == "recused" else "",
+                by_id=a.judge.user_id,
+                at=now,
+            )
+            for a, d in zip(assignments, declarations, strict=True)
+            if d.status != "pending"
+        ]
+    )
     return {(a.judge_id, a.proposal_id): a for a in assignments}

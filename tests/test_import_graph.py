@@ -124,8 +124,10 @@ def _cycle_in(graph, component):
 
 
 def describe(graph, cycle):
-    return " -> ".join(cycle) + "\n" + "\n".join(
-        f"  {a} -> {b}: {', '.join(graph[a][b][:3])}" for a, b in zip(cycle, cycle[1:], strict=False)
+    return (
+        " -> ".join(cycle)
+        + "\n"
+        + "\n".join(f"  {a} -> {b}: {', '.join(graph[a][b][:3])}" for a, b in zip(cycle, cycle[1:], strict=False))
     )
 
 
@@ -138,8 +140,11 @@ def test_the_packages_import_each_other_without_a_cycle():
 
 def test_the_permission_core_imports_no_app():
     """venture/permissions.py holds the table; the apps fill it from their rules.py, so it needs none of them."""
-    packages = {node for node in import_graph()["venture.permissions"]
-                if node == "judging" or (ROOT / node.replace(".", "/")).is_dir()}
+    packages = {
+        node
+        for node in import_graph()["venture.permissions"]
+        if node == "judging" or (ROOT / node.replace(".", "/")).is_dir()
+    }
     assert packages == set()
 
 
@@ -167,5 +172,11 @@ def test_the_graph_sees_imports_inside_functions_and_relative_imports(tmp_path):
         "from . import models\nfrom ..beta import services\n\ndef f():\n    from judging.models import Panel\n"
     )
     found = sorted(imported_modules(package / "views.py", root=tmp_path))
-    assert found == [("judging.models", 5), ("judging.models.Panel", 5), ("venture.alpha", 1),
-                     ("venture.alpha.models", 1), ("venture.beta", 2), ("venture.beta.services", 2)]
+    assert found == [
+        ("judging.models", 5),
+        ("judging.models.Panel", 5),
+        ("venture.alpha", 1),
+        ("venture.alpha.models", 1),
+        ("venture.beta", 2),
+        ("venture.beta.services", 2),
+    ]

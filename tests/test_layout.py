@@ -49,7 +49,8 @@ def test_the_check_finds_such_an_import(tmp_path):
     (tests / "venture" / "test_a.py").write_text("def build_a(): pass\n")
     (tests / "venture" / "test_b.py").write_text(
         "from tests.builders import build\nfrom tests.venture.conftest import X\n\n"
-        "def test_b():\n    from tests.venture.test_a import build_a\n")
+        "def test_b():\n    from tests.venture.test_a import build_a\n"
+    )
     (tests / "venture" / "test_c.py").write_text("from . import test_a\nimport tests.venture.test_b\n")
     assert imports_of_test_modules(tests, tmp_path) == [
         "tests/venture/test_b.py:5 imports tests.venture.test_a",

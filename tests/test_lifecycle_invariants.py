@@ -76,8 +76,18 @@ LIFECYCLE = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 
-ROLES = ["staff", "auditor", "supervisor", "judge0", "judge1", "judge2", "applicant0", "applicant1", "applicant2",
-         "outsider"]
+ROLES = [
+    "staff",
+    "auditor",
+    "supervisor",
+    "judge0",
+    "judge1",
+    "judge2",
+    "applicant0",
+    "applicant1",
+    "applicant2",
+    "outsider",
+]
 # None stands for the actor the action is meant for (the judge of the sheet, staff, the auditor, the applicant);
 # hypothesis shrinks towards it, so a shortest failing example names a stranger only when it matters.
 actors = st.one_of(st.none(), st.sampled_from(ROLES))
@@ -95,17 +105,26 @@ _VOUCHERS = itertools.count(1)
 
 
 def record_expenditure(project, by, amount, line):
-    return supervision.record_expenditure(project=project, by=by, date=project.period_start, amount=amount,
-                                          payee="示范文具店", description="活动物料", voucher_no=f"记-{next(_VOUCHERS)}",
-                                          line=line, receipt="receipt.pdf"
-                                          if amount > project.competition.receipt_threshold else None)
+    return supervision.record_expenditure(
+        project=project,
+        by=by,
+        date=project.period_start,
+        amount=amount,
+        payee="示范文具店",
+        description="活动物料",
+        voucher_no=f"记-{next(_VOUCHERS)}",
+        line=line,
+        receipt="receipt.pdf" if amount > project.competition.receipt_threshold else None,
+    )
 
 
 def import_ledger(project, by, amount, line):
     """A one-row CSV as Excel saves it (UTF-8 with BOM), through the import's file reader."""
-    text = ("日期,预算科目,明细项目,金额,收款方,摘要,凭证号\n"
-            f"{project.period_start.isoformat()},{line.category.name},{line.item},{amount},示范印刷厂,宣传册,"
-            f"记-{next(_VOUCHERS)}\n")
+    text = (
+        "日期,预算科目,明细项目,金额,收款方,摘要,凭证号\n"
+        f"{project.period_start.isoformat()},{line.category.name},{line.item},{amount},示范印刷厂,宣传册,"
+        f"记-{next(_VOUCHERS)}\n"
+    )
     upload = SimpleUploadedFile("台账.csv", text.encode("utf-8-sig"), content_type="text/csv")
     return supervision.import_ledger(project=project, ledger_file=upload, by=by)
 
@@ -131,8 +150,13 @@ def fingerprint():
     for d in ConflictDeclaration.objects.select_related("assignment"):
         state[("declaration", d.pk)] = (d.status, d.assignment.proposal_id, d.assignment.judge_id)
     for s in ScoreSheet.objects.select_related("assignment"):
-        state[("sheet", s.assignment_id)] = (s.status, s.total, s.version, s.assignment.proposal_id,
-                                             s.assignment.judge_id)
+        state[("sheet", s.assignment_id)] = (
+            s.status,
+            s.total,
+            s.version,
+            s.assignment.proposal_id,
+            s.assignment.judge_id,
+        )
     for s in ResultSnapshot.objects.all():
         state[("snapshot", s.pk)] = (s.valid, s.signed_off_at is not None, s.competition_id)
     for a in Award.objects.all():
@@ -179,15 +203,21 @@ def _explains(event, key, old, new):
     if kind == "proposal":
         return a == f"proposal.{new}" and _on(event, "proposals.proposal", pk)
     if kind == "org_status":
-        return a.startswith("organization.") and a != "organization.update" and _on(
-            event, "organizations.organization", pk)
+        return (
+            a.startswith("organization.")
+            and a != "organization.update"
+            and _on(event, "organizations.organization", pk)
+        )
     if kind == "org_profile":
         return a == "organization.update" and _on(event, "organizations.organization", pk)
     if kind == "declaration":
         return a.startswith("conflict.") and _on(event, "proposals.proposal", value[1]) and _judge_of(event) == value[2]
     if kind == "sheet":
-        return (a in ("sheet.save", "sheet.submit", "sheet.unlock") or (a == "conflict.recused" and new is None)) \
-            and _on(event, "proposals.proposal", value[3]) and _judge_of(event) == value[4]
+        return (
+            (a in ("sheet.save", "sheet.submit", "sheet.unlock") or (a == "conflict.recused" and new is None))
+            and _on(event, "proposals.proposal", value[3])
+            and _judge_of(event) == value[4]
+        )
     if kind == "snapshot":
         on_round = _on(event, "competitions.competition", value[2])
         if old is None:
@@ -196,8 +226,10 @@ def _explains(event, key, old, new):
             return a == "results.invalidate" and on_round
         return a == "results.sign_off" and on_round
     if kind == "award":
-        on_proposal, on_round = _on(event, "proposals.proposal", value[3]), _on(event, "competitions.competition",
-                                                                                 value[4])
+        on_proposal, on_round = (
+            _on(event, "proposals.proposal", value[3]),
+            _on(event, "competitions.competition", value[4]),
+        )
         if old is None:
             return (a == "awards.propose" and on_round) or (a in ("award.add", "award.offer_next") and on_proposal)
         if new[0] == AwardStatus.CANCELLED and old[0] != new[0]:
@@ -207,27 +239,36 @@ def _explains(event, key, old, new):
         return a == "award.change" and on_proposal
     if kind == "notice":
         return a == ("notice.publish" if old is None else "notice.close") and _on(
-            event, "competitions.competition", value[1])
+            event, "competitions.competition", value[1]
+        )
     if kind == "objection":
-        return a in ("objection.submit", "objection.upheld", "objection.dismissed") and _on(
-            event, "competitions.competition", value[1]) and (event.after or {}).get("objection") == pk
+        return (
+            a in ("objection.submit", "objection.upheld", "objection.dismissed")
+            and _on(event, "competitions.competition", value[1])
+            and (event.after or {}).get("objection") == pk
+        )
     if kind == "agreement":
         return a == "notice.close" and _on(event, "competitions.competition", value[0])
     if kind == "project":
         return a == (f"project.{new}" if old is not None else "project.open") and _on(
-            event, "supervision.fundedproject", pk)
+            event, "supervision.fundedproject", pk
+        )
     if kind == "released":
         return a in ("tranche.release", "project.open") and _on(event, "supervision.fundedproject", pk)
     if kind == "spent":
         return a in ("expenditure.record", "expenditure.import", "project.open") and _on(
-            event, "supervision.fundedproject", pk)
+            event, "supervision.fundedproject", pk
+        )
     if kind == "supervisors":
         return a in ("project.supervisors", "project.open") and _on(event, "supervision.fundedproject", pk)
     if kind == "tranche":
         if old is None:
             return a == "project.open" and _on(event, "supervision.fundedproject", value[1])
-        return a == "tranche.release" and _on(event, "supervision.fundedproject", value[1]) and (
-            event.after or {}).get("tranche") == value[2]
+        return (
+            a == "tranche.release"
+            and _on(event, "supervision.fundedproject", value[1])
+            and (event.after or {}).get("tranche") == value[2]
+        )
     if kind == "expenditure":
         return a in ("expenditure.record", "expenditure.import") and _on(event, "supervision.fundedproject", value[1])
     if kind == "evaluation":
@@ -238,8 +279,11 @@ def _explains(event, key, old, new):
 
 
 def changes(before, after):
-    return {key: (before.get(key), after.get(key)) for key in before.keys() | after.keys()
-            if before.get(key) != after.get(key)}
+    return {
+        key: (before.get(key), after.get(key))
+        for key in before.keys() | after.keys()
+        if before.get(key) != after.get(key)
+    }
 
 
 # --- The machine ---------------------------------------------------------------------------------------------------
@@ -263,8 +307,12 @@ class Lifecycle(RuleBasedStateMachine):
     @initialize(start=st.sampled_from(STARTS))
     def build_world(self, start):
         """The world, then (through the same checked actions) as far into the lifecycle as ``start`` says."""
-        self.users = {"staff": factories.user(role="staff"), "auditor": factories.user(role="auditor"),
-                      "supervisor": factories.user(role="supervisor"), "outsider": factories.user()}
+        self.users = {
+            "staff": factories.user(role="staff"),
+            "auditor": factories.user(role="auditor"),
+            "supervisor": factories.user(role="supervisor"),
+            "outsider": factories.user(),
+        }
         self.orgs = []
         for i in range(3):
             owner = factories.user()
@@ -274,23 +322,28 @@ class Lifecycle(RuleBasedStateMachine):
         for i, j in enumerate(self.judges):
             self.users[f"judge{i}"] = j.user
         # The round in its final review: three finalists, every conflict still to declare.
-        self.final = factories.competition(stage="final", fund_pool=Decimal("200000.00"),
-                                           max_grant=Decimal("100000.00"))
+        self.final = factories.competition(
+            stage="final", fund_pool=Decimal("200000.00"), max_grant=Decimal("100000.00")
+        )
         AwardGrade.objects.create(competition=self.final, name="一等资助", order=0)
         self.finalists = []
         for i, org in enumerate(self.orgs):
-            p = factories.proposal(self.final, org, status="finalist", title=f"入围项目{i}",
-                                   requested=Decimal(100000 - 10000 * i))
+            p = factories.proposal(
+                self.final, org, status="finalist", title=f"入围项目{i}", requested=Decimal(100000 - 10000 * i)
+            )
             factories.budget(p, [("活动经费", p.requested_amount, 1)])
             self.finalists.append(p)
-        factories.final_panel(self.final, self.judges, self.finalists,
-                              pending=[(j, p) for j in self.judges for p in self.finalists])
+        factories.final_panel(
+            self.final, self.judges, self.finalists, pending=[(j, p) for j in self.judges for p in self.finalists]
+        )
         for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
             EvaluationCriterion.objects.create(competition=self.final, kind=kind, name="成效", max_points=100)
         # The round open for applications: three complete drafts, a two-item checklist.
         self.open = factories.competition()
-        self.checks = [ChecklistItem.objects.create(competition=self.open, text=t, order=i)
-                       for i, t in enumerate(["材料齐全", "预算合规"])]
+        self.checks = [
+            ChecklistItem.objects.create(competition=self.open, text=t, order=i)
+            for i, t in enumerate(["材料齐全", "预算合规"])
+        ]
         self.drafts = []
         for i, org in enumerate(self.orgs):
             p = factories.proposal(self.open, org, title=f"申报项目{i}")
@@ -347,10 +400,12 @@ class Lifecycle(RuleBasedStateMachine):
             accounts = [e.action for e in events if _explains(e, key, old, new)]
             assert len(accounts) == 1, (
                 f"{label} by {role}: the change of {key} from {old!r} to {new!r} has {len(accounts)} audit "
-                f"record(s) {accounts} among {[e.action for e in events]}")
+                f"record(s) {accounts} among {[e.action for e in events]}"
+            )
         for e in events:
             assert any(_explains(e, key, old, new) for key, (old, new) in changed.items()), (
-                f"{label} by {role}: audit event {e.action} on {e.object_type}#{e.object_id} records no change")
+                f"{label} by {role}: audit event {e.action} on {e.object_type}#{e.object_id} records no change"
+            )
         self._check_notice_freeze(label, changed)
         self.state = after
         return result
@@ -378,33 +433,61 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(role=actors, i=three)
     def submit(self, role, i):
         p = Proposal.objects.get(pk=self.drafts[i].pk)
-        self.act("submit", role, "proposal.submit", p, lambda by: proposals.submit_proposal(proposal=p, by=by),
-                 proper=f"applicant{i}")
+        self.act(
+            "submit",
+            role,
+            "proposal.submit",
+            p,
+            lambda by: proposals.submit_proposal(proposal=p, by=by),
+            proper=f"applicant{i}",
+        )
 
     @rule(role=actors, to=st.sampled_from(["screening", "open"]))
     def move_open_round(self, role, to):
         c = Competition.objects.get(pk=self.open.pk)
-        self.act("advance_stage", role, "competition.manage", c,
-                 lambda by: competitions.advance_stage(competition=c, to=to, by=by, manual=True))
+        self.act(
+            "advance_stage",
+            role,
+            "competition.manage",
+            c,
+            lambda by: competitions.advance_stage(competition=c, to=to, by=by, manual=True),
+        )
 
     @rule(role=actors, i=three, answers=st.lists(st.sampled_from([None, True, False]), min_size=2, max_size=2))
     def record_checks(self, role, i, answers):
         p = Proposal.objects.get(pk=self.drafts[i].pk)
         results = {item: (ok, "") for item, ok in zip(self.checks, answers, strict=True) if ok is not None}
-        self.act("record_checks", role, "proposal.screen", p,
-                 lambda by: screening.record_checks(proposal=p, results=results, by=by))
+        self.act(
+            "record_checks",
+            role,
+            "proposal.screen",
+            p,
+            lambda by: screening.record_checks(proposal=p, results=results, by=by),
+        )
 
     @rule(role=actors, i=three, eligible=st.booleans(), reason=reasons)
     def decide(self, role, i, eligible, reason):
         p = Proposal.objects.get(pk=self.drafts[i].pk)
-        self.act("decide", role, "proposal.screen", p,
-                 lambda by: screening.decide(proposal=p, eligible=eligible, reason=reason, by=by))
+        self.act(
+            "decide",
+            role,
+            "proposal.screen",
+            p,
+            lambda by: screening.decide(proposal=p, eligible=eligible, reason=reason, by=by),
+        )
 
     @rule(role=actors, eligible=st.booleans(), reason=reasons)
     def bulk_decide(self, role, eligible, reason):
         c = Competition.objects.get(pk=self.open.pk)
-        self.act("bulk_decide", role, "screening.manage", c, lambda by: screening.bulk_decide(
-            proposals=Proposal.objects.filter(competition=c).order_by("pk"), eligible=eligible, reason=reason, by=by))
+        self.act(
+            "bulk_decide",
+            role,
+            "screening.manage",
+            c,
+            lambda by: screening.bulk_decide(
+                proposals=Proposal.objects.filter(competition=c).order_by("pk"), eligible=eligible, reason=reason, by=by
+            ),
+        )
 
     # -- organizations and rounds ----------------------------------------------------------------------------------
 
@@ -414,23 +497,41 @@ class Lifecycle(RuleBasedStateMachine):
         # Always a new value: update_organization audits a save that changes nothing (see the report of #14), and
         # this machine is about changes.
         self.edits += 1
-        value = {"name": f"测试社会组织更名{self.edits}", "legal_representative": f"赵新法人{self.edits}",
-                 "mobile": f"139001{self.edits:05d}"}[field]
-        self.act("edit_organization", role, "organization.edit", org,
-                 lambda by: organizations.update_organization(organization=org, by=by, data={field: value}),
-                 proper=f"applicant{i}")
+        value = {
+            "name": f"测试社会组织更名{self.edits}",
+            "legal_representative": f"赵新法人{self.edits}",
+            "mobile": f"139001{self.edits:05d}",
+        }[field]
+        self.act(
+            "edit_organization",
+            role,
+            "organization.edit",
+            org,
+            lambda by: organizations.update_organization(organization=org, by=by, data={field: value}),
+            proper=f"applicant{i}",
+        )
 
     @rule(role=actors, i=three)
     def verify_organization(self, role, i):
         org = Organization.objects.get(pk=self.orgs[i].pk)
-        self.act("verify_organization", role, "organization.verify", org,
-                 lambda by: organizations.verify_organization(organization=org, by=by))
+        self.act(
+            "verify_organization",
+            role,
+            "organization.verify",
+            org,
+            lambda by: organizations.verify_organization(organization=org, by=by),
+        )
 
     @rule(role=actors, pool=st.sampled_from(["50000.00", "150000.00", "200000.00", "300000.00"]))
     def edit_round(self, role, pool):
         c = Competition.objects.get(pk=self.final.pk)
-        self.act("edit_round", role, "competition.manage", c, lambda by: competitions.update_competition(
-            competition=c, by=by, data={"fund_pool": Decimal(pool)}))
+        self.act(
+            "edit_round",
+            role,
+            "competition.manage",
+            c,
+            lambda by: competitions.update_competition(competition=c, by=by, data={"fund_pool": Decimal(pool)}),
+        )
         if Competition.objects.get(pk=c.pk).fund_pool < awards.committed(c):
             self.pool_cut_under_awards.add(c.pk)
 
@@ -438,20 +539,31 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _assignment(self, j, i):
         return Assignment.objects.select_related("panel__competition", "judge", "proposal").get(
-            judge=self.judges[j], proposal=self.finalists[i])
+            judge=self.judges[j], proposal=self.finalists[i]
+        )
 
     @rule(role=actors, j=three, i=three, conflict=st.booleans(), reason=reasons)
     def declare(self, role, j, i, conflict, reason):
         a = self._assignment(j, i)
-        self.act("declare", role, "assignment.declare", a,
-                 lambda by: judging.declare(assignment=a, has_conflict=conflict, reason=reason, by=by),
-                 proper=f"judge{j}")
+        self.act(
+            "declare",
+            role,
+            "assignment.declare",
+            a,
+            lambda by: judging.declare(assignment=a, has_conflict=conflict, reason=reason, by=by),
+            proper=f"judge{j}",
+        )
 
     @rule(role=actors, j=three, i=three, reason=reasons)
     def override_conflict(self, role, j, i, reason):
         a = self._assignment(j, i)
-        self.act("override_conflict", role, "conflict.override", a,
-                 lambda by: judging.override_conflict(assignment=a, reason=reason, by=by))
+        self.act(
+            "override_conflict",
+            role,
+            "conflict.override",
+            a,
+            lambda by: judging.override_conflict(assignment=a, reason=reason, by=by),
+        )
 
     @rule(role=actors, j=three, i=three, level=st.sampled_from([0, 10, 18]), submit=st.booleans())
     def score(self, role, j, i, level, submit):
@@ -459,25 +571,47 @@ class Lifecycle(RuleBasedStateMachine):
         criteria = list(a.panel.competition.criteria.all())
         points = {c.pk: Decimal(min(int(c.max_points), level + int(c.max_points) // 2 - i)) for c in criteria}
         sheet = ScoreSheet.objects.filter(assignment=a).first()
-        self.act("score", role, "assignment.score", a, lambda by: judging.save_sheet(
-            assignment=a, by=by, points=points, comment="评语", expected_version=sheet.version if sheet else 0,
-            submit=submit), proper=f"judge{j}")
+        self.act(
+            "score",
+            role,
+            "assignment.score",
+            a,
+            lambda by: judging.save_sheet(
+                assignment=a,
+                by=by,
+                points=points,
+                comment="评语",
+                expected_version=sheet.version if sheet else 0,
+                submit=submit,
+            ),
+            proper=f"judge{j}",
+        )
 
     @rule(role=actors, j=three, i=three, reason=reasons)
     def unlock(self, role, j, i, reason):
         """The judging progress page's unlock (judging:unlock)."""
         sheet = ScoreSheet.objects.filter(assignment=self._assignment(j, i)).first()
         if sheet is not None:
-            self.act("unlock", role, "sheet.unlock", sheet,
-                     lambda by: judging.unlock_sheet(sheet=sheet, reason=reason, by=by))
+            self.act(
+                "unlock",
+                role,
+                "sheet.unlock",
+                sheet,
+                lambda by: judging.unlock_sheet(sheet=sheet, reason=reason, by=by),
+            )
 
     @rule(role=actors, j=three, i=three, reason=reasons)
     def unfreeze(self, role, j, i, reason):
         """The results page's unlock of a sealed sheet (results:unlock), which invalidates the snapshot."""
         sheet = ScoreSheet.objects.filter(assignment=self._assignment(j, i)).first()
         if sheet is not None:
-            self.act("unfreeze", role, "sheet.unlock", sheet,
-                     lambda by: results.unlock_after_freeze(sheet=sheet, reason=reason, by=by))
+            self.act(
+                "unfreeze",
+                role,
+                "sheet.unlock",
+                sheet,
+                lambda by: results.unlock_after_freeze(sheet=sheet, reason=reason, by=by),
+            )
 
     # -- results ---------------------------------------------------------------------------------------------------
 
@@ -491,8 +625,14 @@ class Lifecycle(RuleBasedStateMachine):
         c = Competition.objects.get(pk=self.final.pk)
         snapshot = results.current_snapshot(c)
         if snapshot is not None:
-            self.act("sign_off", role, "results.sign_off", c, lambda by: results.sign_off(snapshot=snapshot, by=by),
-                     proper="auditor")
+            self.act(
+                "sign_off",
+                role,
+                "results.sign_off",
+                c,
+                lambda by: results.sign_off(snapshot=snapshot, by=by),
+                proper="auditor",
+            )
 
     # -- awards and the public notice ------------------------------------------------------------------------------
 
@@ -505,22 +645,37 @@ class Lifecycle(RuleBasedStateMachine):
     def add_award(self, role, i, amount):
         c = Competition.objects.get(pk=self.final.pk)
         p = Proposal.objects.get(pk=self.finalists[i].pk)
-        self.act("add_award", role, "awards.manage", c, lambda by: awards.add_award(
-            competition=c, proposal=p, amount=Decimal(amount), by=by))
+        self.act(
+            "add_award",
+            role,
+            "awards.manage",
+            c,
+            lambda by: awards.add_award(competition=c, proposal=p, amount=Decimal(amount), by=by),
+        )
 
     @rule(role=actors, i=three, amount=st.sampled_from(["50000.00", "70000.00", "100000.00"]))
     def set_award(self, role, i, amount):
         award = self._one(Award, proposal=self.finalists[i])
         if award is not None:
-            self.act("set_award", role, "awards.manage", award.competition, lambda by: awards.set_award(
-                award=award, amount=Decimal(amount), grade=award.grade, by=by))
+            self.act(
+                "set_award",
+                role,
+                "awards.manage",
+                award.competition,
+                lambda by: awards.set_award(award=award, amount=Decimal(amount), grade=award.grade, by=by),
+            )
 
     @rule(role=actors, i=three, reason=reasons)
     def cancel_award(self, role, i, reason):
         award = self._one(Award, proposal=self.finalists[i], status=AwardStatus.OFFERED)
         if award is not None:
-            self.act("cancel_award", role, "awards.manage", award.competition,
-                     lambda by: awards.cancel_award(award=award, reason=reason or "撤销", by=by))
+            self.act(
+                "cancel_award",
+                role,
+                "awards.manage",
+                award.competition,
+                lambda by: awards.cancel_award(award=award, reason=reason or "撤销", by=by),
+            )
 
     @rule(role=actors)
     def publish(self, role):
@@ -532,24 +687,46 @@ class Lifecycle(RuleBasedStateMachine):
         notice = self._one(PublicNotice, competition=self.final)
         if notice is not None:
             award = self._one(Award, proposal=self.finalists[i]) if about_award else None
-            self.act("object", "outsider", None, None, lambda by: awards.submit_objection(
-                notice=notice, name="公众", contact="13700137000", text="异议", award=award, ip=f"10.0.0.{i}",
-                today=notice.starts_on))
+            self.act(
+                "object",
+                "outsider",
+                None,
+                None,
+                lambda by: awards.submit_objection(
+                    notice=notice,
+                    name="公众",
+                    contact="13700137000",
+                    text="异议",
+                    award=award,
+                    ip=f"10.0.0.{i}",
+                    today=notice.starts_on,
+                ),
+            )
 
     @rule(role=actors, upheld=st.booleans(), outcome=reasons)
     def handle_objection(self, role, upheld, outcome):
         objection = self._one(Objection, notice__competition=self.final, status="pending")
         if objection is not None:
-            self.act("handle_objection", role, "objection.handle", objection.notice.competition,
-                     lambda by: awards.handle_objection(objection=objection, upheld=upheld, outcome=outcome, by=by))
+            self.act(
+                "handle_objection",
+                role,
+                "objection.handle",
+                objection.notice.competition,
+                lambda by: awards.handle_objection(objection=objection, upheld=upheld, outcome=outcome, by=by),
+            )
 
     @rule(role=actors)
     def close_notice(self, role):
         notice = self._one(PublicNotice, competition=self.final)
         if notice is not None:
             c = Competition.objects.get(pk=self.final.pk)
-            self.act("close_notice", role, "awards.manage", c, lambda by: awards.close_notice(
-                competition=c, by=by, today=notice.ends_on + datetime.timedelta(days=1)))
+            self.act(
+                "close_notice",
+                role,
+                "awards.manage",
+                c,
+                lambda by: awards.close_notice(competition=c, by=by, today=notice.ends_on + datetime.timedelta(days=1)),
+            )
 
     # -- supervision -----------------------------------------------------------------------------------------------
 
@@ -557,8 +734,13 @@ class Lifecycle(RuleBasedStateMachine):
     def sign(self, role, i):
         agreement = self._one(GrantAgreement, award__proposal=self.finalists[i])
         if agreement is not None:
-            self.act("sign", role, "agreement.sign", agreement, lambda by: supervision.sign_agreement(
-                agreement=agreement, signed_on=timezone.localdate(), by=by))
+            self.act(
+                "sign",
+                role,
+                "agreement.sign",
+                agreement,
+                lambda by: supervision.sign_agreement(agreement=agreement, signed_on=timezone.localdate(), by=by),
+            )
 
     def _project(self, i):
         return self._one(FundedProject, proposal=self.finalists[i])
@@ -567,8 +749,15 @@ class Lifecycle(RuleBasedStateMachine):
     def assign_supervisor(self, role, i):
         project = self._project(i)
         if project:
-            self.act("assign_supervisor", role, "project.manage", project, lambda by: supervision.assign_supervisors(
-                project=project, supervisors=[self.users["supervisor"]], by=by))
+            self.act(
+                "assign_supervisor",
+                role,
+                "project.manage",
+                project,
+                lambda by: supervision.assign_supervisors(
+                    project=project, supervisors=[self.users["supervisor"]], by=by
+                ),
+            )
 
     @rule(role=actors, i=three, order=st.integers(1, 3))
     def release(self, role, i, order):
@@ -583,8 +772,14 @@ class Lifecycle(RuleBasedStateMachine):
         line = project and project.lines.select_related("category").first()
         if line:
             call = import_ledger if imported else record_expenditure
-            self.act("import_ledger" if imported else "record_expenditure", role, "project.write", project,
-                     lambda by: call(project, by, Decimal(amount), line), proper=f"applicant{i}")
+            self.act(
+                "import_ledger" if imported else "record_expenditure",
+                role,
+                "project.write",
+                project,
+                lambda by: call(project, by, Decimal(amount), line),
+                proper=f"applicant{i}",
+            )
 
     @rule(role=actors, i=three, kind=st.sampled_from(list(EvaluationKind)), points=st.sampled_from([20, 90]))
     def evaluate(self, role, i, kind, points):
@@ -592,22 +787,40 @@ class Lifecycle(RuleBasedStateMachine):
         project = self._project(i)
         if project:
             criteria = project.competition.evaluation_criteria.filter(kind=kind)
-            self.act("evaluate", role, "project.supervise", project, lambda by: supervision.evaluate(
-                project=project, kind=kind, by=by, points={c: Decimal(points) for c in criteria}), proper="supervisor")
+            self.act(
+                "evaluate",
+                role,
+                "project.supervise",
+                project,
+                lambda by: supervision.evaluate(
+                    project=project, kind=kind, by=by, points={c: Decimal(points) for c in criteria}
+                ),
+                proper="supervisor",
+            )
 
     @rule(role=actors, i=three, reason=reasons)
     def reinstate(self, role, i, reason):
         project = self._project(i)
         if project:
-            self.act("reinstate", role, "project.manage", project,
-                     lambda by: supervision.reinstate(project=project, by=by, reason=reason))
+            self.act(
+                "reinstate",
+                role,
+                "project.manage",
+                project,
+                lambda by: supervision.reinstate(project=project, by=by, reason=reason),
+            )
 
     @rule(role=actors, i=three)
     def close_project(self, role, i):
         project = self._project(i)
         if project:
-            self.act("close_project", role, "project.manage", project,
-                     lambda by: supervision.close_project(project=project, by=by, closeout_report="结项报告"))
+            self.act(
+                "close_project",
+                role,
+                "project.manage",
+                project,
+                lambda by: supervision.close_project(project=project, by=by, closeout_report="结项报告"),
+            )
 
     # -- invariants ------------------------------------------------------------------------------------------------
 
@@ -617,7 +830,8 @@ class Lifecycle(RuleBasedStateMachine):
             # Before the stage policy, staff can still lower the pool under the awards (Found 1): skip only then.
             if POLICY_LANDED or c.pk not in self.pool_cut_under_awards:
                 assert awards.committed(c) <= c.fund_pool, (
-                    f"awards {awards.committed(c)} exceed the pool {c.fund_pool} of round {c.pk} ({c.stage})")
+                    f"awards {awards.committed(c)} exceed the pool {c.fund_pool} of round {c.pk} ({c.stage})"
+                )
 
     @invariant()
     def released_within_the_grant(self):
@@ -643,8 +857,11 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def no_recused_judge_holds_a_sheet(self):
-        held = list(ScoreSheet.objects.filter(assignment__conflict__status=ConflictStatus.RECUSED)
-                    .values_list("assignment__judge_id", "assignment__proposal_id"))
+        held = list(
+            ScoreSheet.objects.filter(assignment__conflict__status=ConflictStatus.RECUSED).values_list(
+                "assignment__judge_id", "assignment__proposal_id"
+            )
+        )
         assert held == [], f"recused judges hold sheets: {held}"
 
     @invariant()

@@ -8,7 +8,6 @@ Every URL is also sent the other method (POST for a GET entry, GET for a POST en
 refused the other the same way (or answered 405), so no view checks permission for one method only.
 """
 
-
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -16,8 +15,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.builders import build_world
 
-ROLES = ["anon", "applicant_a", "applicant_b", "judge", "judge_unassigned", "judge_recused", "staff", "supervisor",
-         "supervisor_unassigned", "auditor"]
+ROLES = [
+    "anon",
+    "applicant_a",
+    "applicant_b",
+    "judge",
+    "judge_unassigned",
+    "judge_recused",
+    "staff",
+    "supervisor",
+    "supervisor_unassigned",
+    "auditor",
+]
 USERS = ROLES[1:]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -71,8 +80,7 @@ EXPECTED = {
     "organizations:reject": ("POST", STAFF_OBJ),
     "organizations:resubmit": ("POST", expect("404", applicant_a="ok")),  # members of the organization
     "organizations:invite": ("POST", expect("404", applicant_a="ok")),
-    "organizations:certificate": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok",
-                                                supervisor="ok")),
+    "organizations:certificate": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok", supervisor="ok")),
     "organizations:accept_invitation": ("GET", LOGGED_IN),
     # calls and rounds
     "competitions:calls": ("GET", PUBLIC),
@@ -157,8 +165,10 @@ EXPECTED = {
     "documents:ranking": ("GET", STAFF_AUDITOR_OBJ),
     "documents:sheet_bundle": ("GET", STAFF_AUDITOR_OBJ),
     # supervision
-    "supervision:portfolio": ("GET", expect("403", staff="ok", auditor="ok", supervisor="ok",
-                                            supervisor_unassigned="ok")),  # their own projects only: none
+    "supervision:portfolio": (
+        "GET",
+        expect("403", staff="ok", auditor="ok", supervisor="ok", supervisor_unassigned="ok"),
+    ),  # their own projects only: none
     "supervision:sign": ("POST", STAFF_OBJ),
     "supervision:project": ("GET", PROJECT_VIEW),
     "supervision:report_pdf": ("GET", PROJECT_VIEW),
@@ -257,7 +267,9 @@ def test_every_url_answers_every_role_as_expected(settings):
                 got = classify(response, sent)
                 agrees = got == expected[role] if sent == method else other_method_agrees(expected[role], got)
                 if not agrees:
-                    mismatches.append(f"{name} {sent} as {role}: expected {expected[role]}"
-                                      f"{'' if sent == method else ' (or 405)'}, got {got}"
-                                      f" ({response.status_code} {response.get('Location', '')})")
+                    mismatches.append(
+                        f"{name} {sent} as {role}: expected {expected[role]}"
+                        f"{'' if sent == method else ' (or 405)'}, got {got}"
+                        f" ({response.status_code} {response.get('Location', '')})"
+                    )
     assert mismatches == [], "\n".join(mismatches)

@@ -292,8 +292,9 @@ def write_pdf(html, *, base_url, footer_css="", name="document", timeout=RENDER_
             finally:
                 theirs.close()
             try:
-                ours.send((html, base_url, str(PRINT_CSS), footer_css,
-                           logging.getLogger("weasyprint").getEffectiveLevel()))
+                ours.send(
+                    (html, base_url, str(PRINT_CSS), footer_css, logging.getLogger("weasyprint").getEffectiveLevel())
+                )
             except OSError:
                 pass  # it died at once: _serve says so, with its exit code
             pdf, peak_kib = _serve(ours, child, origin=_origin(base_url), deadline=started + timeout)
@@ -304,9 +305,15 @@ def write_pdf(html, *, base_url, footer_css="", name="document", timeout=RENDER_
                 if child.is_alive():
                     child.kill()
                     child.join()
-    logger.info("PDF %s rendered in process %s: %.2f s, %d KiB, peak resident memory %s MiB", name, child.pid,
-                time.monotonic() - started, len(pdf) // 1024, peak_kib // 1024 if peak_kib else "?",
-                extra={"renderer_pid": child.pid, "renderer_peak_kib": peak_kib})
+    logger.info(
+        "PDF %s rendered in process %s: %.2f s, %d KiB, peak resident memory %s MiB",
+        name,
+        child.pid,
+        time.monotonic() - started,
+        len(pdf) // 1024,
+        peak_kib // 1024 if peak_kib else "?",
+        extra={"renderer_pid": child.pid, "renderer_peak_kib": peak_kib},
+    )
     return pdf
 
 
@@ -320,7 +327,9 @@ def _serve(conn, child, *, origin, deadline):
             kind, *message = conn.recv()
         except EOFError:
             child.join(5)
-            raise RenderError(f"The PDF renderer process ended without a result (exit code {child.exitcode}).") from None
+            raise RenderError(
+                f"The PDF renderer process ended without a result (exit code {child.exitcode})."
+            ) from None
         if kind == "fetch":
             try:
                 answer = ("file", *fetch_local(message[0], origin=origin))
@@ -387,8 +396,10 @@ def _child(conn):
 
         font_config = FontConfiguration()
         # Both are user-origin sheets: a template's own <style> (author origin) overrides them.
-        stylesheets = [weasyprint.CSS(filename=print_css, url_fetcher=ParentFetcher(), font_config=font_config),
-                       weasyprint.CSS(string=footer_css, url_fetcher=ParentFetcher(), font_config=font_config)]
+        stylesheets = [
+            weasyprint.CSS(filename=print_css, url_fetcher=ParentFetcher(), font_config=font_config),
+            weasyprint.CSS(string=footer_css, url_fetcher=ParentFetcher(), font_config=font_config),
+        ]
         document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ParentFetcher())
         pdf = document.write_pdf(font_config=font_config, stylesheets=stylesheets)
         conn.send(("done", pdf, _peak_kib()))

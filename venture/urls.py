@@ -24,11 +24,16 @@ def with_documents(urls, documents):
     """A stage's URLs with the PDFs venture.documents serves beside them, in the stage's namespace."""
     return include((urls.urlpatterns + documents, urls.app_name))
 
+
 # The competitions namespace: the calls and the round's set-up steps. The round overview pages and the rubric steps
 # live with the apps that own what they show (home, judging, supervision) and keep their ``competitions:`` names.
 COMPETITION_PATTERNS = (
-    [*competition_urls.urlpatterns, *home_urls.round_patterns, *rubric_urls.urlpatterns,
-     *evaluation_rubric_urls.urlpatterns],
+    [
+        *competition_urls.urlpatterns,
+        *home_urls.round_patterns,
+        *rubric_urls.urlpatterns,
+        *evaluation_rubric_urls.urlpatterns,
+    ],
     "competitions",
 )
 

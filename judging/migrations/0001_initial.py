@@ -6,82 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('competitions', '0001_initial'),
-        ('proposals', '0001_initial'),
+        ("competitions", "0001_initial"),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Judge',
+            name="Judge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, max_length=100, verbose_name='professional title')),
-                ('affiliation', models.CharField(max_length=200, verbose_name='affiliation')),
-                ('expertise', models.CharField(choices=[('professor', 'University professor'), ('social_work', 'Social-work expert'), ('union', 'Union staff'), ('other', 'Other')], max_length=20, verbose_name='expertise')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='judge', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(blank=True, max_length=100, verbose_name="professional title")),
+                ("affiliation", models.CharField(max_length=200, verbose_name="affiliation")),
+                (
+                    "expertise",
+                    models.CharField(
+                        choices=[
+                            ("professor", "University professor"),
+                            ("social_work", "Social-work expert"),
+                            ("union", "Union staff"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="expertise",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="judge", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'judge',
-                'verbose_name_plural': 'judges',
-                'ordering': ['user__username'],
+                "verbose_name": "judge",
+                "verbose_name_plural": "judges",
+                "ordering": ["user__username"],
             },
         ),
         migrations.CreateModel(
-            name='Panel',
+            name="Panel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('prescoring', 'Expert pre-scoring'), ('final', 'Final review (roadshow)')], max_length=20, verbose_name='stage')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='panels', to='competitions.competition')),
-                ('judges', models.ManyToManyField(blank=True, related_name='panels', to='judging.judge')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("prescoring", "Expert pre-scoring"), ("final", "Final review (roadshow)")],
+                        max_length=20,
+                        verbose_name="stage",
+                    ),
+                ),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="panels",
+                        to="competitions.competition",
+                    ),
+                ),
+                ("judges", models.ManyToManyField(blank=True, related_name="panels", to="judging.judge")),
             ],
             options={
-                'verbose_name': 'panel',
+                "verbose_name": "panel",
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='proposals.proposal')),
-                ('judge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='judging.judge')),
-                ('panel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='judging.panel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assignments", to="proposals.proposal"
+                    ),
+                ),
+                (
+                    "judge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assignments", to="judging.judge"
+                    ),
+                ),
+                (
+                    "panel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assignments", to="judging.panel"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'assignment',
+                "verbose_name": "assignment",
             },
         ),
         migrations.CreateModel(
-            name='Criterion',
+            name="Criterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('max_points', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='maximum points')),
-                ('weight', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='weight')),
-                ('bands', models.JSONField(blank=True, default=list, verbose_name='band descriptors')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='criteria', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("max_points", models.DecimalField(decimal_places=1, max_digits=5, verbose_name="maximum points")),
+                ("weight", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="weight")),
+                ("bands", models.JSONField(blank=True, default=list, verbose_name="band descriptors")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="criteria",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'criterion',
-                'verbose_name_plural': 'criteria',
-                'ordering': ['competition', 'order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('competition', 'code'), name='criterion_code_unique_per_round')],
+                "verbose_name": "criterion",
+                "verbose_name_plural": "criteria",
+                "ordering": ["competition", "order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("competition", "code"), name="criterion_code_unique_per_round")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='panel',
-            constraint=models.UniqueConstraint(fields=('competition', 'stage'), name='one_panel_per_round_stage'),
+            model_name="panel",
+            constraint=models.UniqueConstraint(fields=("competition", "stage"), name="one_panel_per_round_stage"),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(fields=('panel', 'judge', 'proposal'), name='one_assignment_per_judge_proposal'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                fields=("panel", "judge", "proposal"), name="one_assignment_per_judge_proposal"
+            ),
         ),
     ]

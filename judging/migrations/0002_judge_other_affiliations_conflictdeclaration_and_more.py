@@ -6,103 +6,194 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('competitions', '0001_initial'),
-        ('judging', '0001_initial'),
-        ('proposals', '0001_initial'),
+        ("competitions", "0001_initial"),
+        ("judging", "0001_initial"),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='judge',
-            name='other_affiliations',
-            field=models.TextField(blank=True, help_text='Organizations the judge works for, advises or sits on the board of, one per line. Never assigned to their proposals.', verbose_name='other affiliations'),
+            model_name="judge",
+            name="other_affiliations",
+            field=models.TextField(
+                blank=True,
+                help_text="Organizations the judge works for, advises or sits on the board of, one per line. Never assigned to their proposals.",
+                verbose_name="other affiliations",
+            ),
         ),
         migrations.CreateModel(
-            name='ConflictDeclaration',
+            name="ConflictDeclaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Not declared yet'), ('clear', 'No conflict'), ('recused', 'Recused (conflict of interest)')], default='pending', max_length=10, verbose_name='status')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('declared_at', models.DateTimeField(blank=True, null=True, verbose_name='declared at')),
-                ('override_reason', models.TextField(blank=True, verbose_name='override reason')),
-                ('overridden_at', models.DateTimeField(blank=True, null=True)),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='conflict', to='judging.assignment')),
-                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not declared yet"),
+                            ("clear", "No conflict"),
+                            ("recused", "Recused (conflict of interest)"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("declared_at", models.DateTimeField(blank=True, null=True, verbose_name="declared at")),
+                ("override_reason", models.TextField(blank=True, verbose_name="override reason")),
+                ("overridden_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="conflict", to="judging.assignment"
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conflict declaration',
+                "verbose_name": "conflict declaration",
             },
         ),
         migrations.CreateModel(
-            name='Roadshow',
+            name="Roadshow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seed', models.CharField(blank=True, max_length=64, verbose_name='draw seed')),
-                ('drawn_at', models.DateTimeField(blank=True, null=True, verbose_name='drawn at')),
-                ('draws', models.PositiveIntegerField(default=0, verbose_name='number of draws')),
-                ('phase', models.CharField(choices=[('waiting', 'Waiting'), ('presentation', 'Presentation'), ('qa', 'Q&A'), ('done', 'Finished')], default='waiting', max_length=20, verbose_name='phase')),
-                ('phase_started_at', models.DateTimeField(blank=True, null=True)),
-                ('competition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='roadshow', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seed", models.CharField(blank=True, max_length=64, verbose_name="draw seed")),
+                ("drawn_at", models.DateTimeField(blank=True, null=True, verbose_name="drawn at")),
+                ("draws", models.PositiveIntegerField(default=0, verbose_name="number of draws")),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("presentation", "Presentation"),
+                            ("qa", "Q&A"),
+                            ("done", "Finished"),
+                        ],
+                        default="waiting",
+                        max_length=20,
+                        verbose_name="phase",
+                    ),
+                ),
+                ("phase_started_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "competition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roadshow",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'roadshow',
+                "verbose_name": "roadshow",
             },
         ),
         migrations.CreateModel(
-            name='RoadshowSlot',
+            name="RoadshowSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='proposals.proposal')),
-                ('roadshow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='judging.roadshow')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="proposals.proposal"
+                    ),
+                ),
+                (
+                    "roadshow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="slots", to="judging.roadshow"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.AddField(
-            model_name='roadshow',
-            name='current',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='judging.roadshowslot'),
+            model_name="roadshow",
+            name="current",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="judging.roadshowslot",
+            ),
         ),
         migrations.CreateModel(
-            name='ScoreSheet',
+            name="ScoreSheet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted')], default='draft', max_length=10, verbose_name='status')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('total', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='total')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sheet', to='judging.assignment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("submitted", "Submitted")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "total",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name="total"),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="submitted at")),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sheet", to="judging.assignment"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'score sheet',
+                "verbose_name": "score sheet",
             },
         ),
         migrations.CreateModel(
-            name='Score',
+            name="Score",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('points', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='points')),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='judging.criterion')),
-                ('sheet', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='judging.scoresheet')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("points", models.DecimalField(decimal_places=1, max_digits=5, verbose_name="points")),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="scores", to="judging.criterion"
+                    ),
+                ),
+                (
+                    "sheet",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scores", to="judging.scoresheet"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='roadshowslot',
-            constraint=models.UniqueConstraint(fields=('roadshow', 'position'), name='one_slot_per_position'),
+            model_name="roadshowslot",
+            constraint=models.UniqueConstraint(fields=("roadshow", "position"), name="one_slot_per_position"),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.UniqueConstraint(fields=('sheet', 'criterion'), name='one_score_per_sheet_criterion'),
+            model_name="score",
+            constraint=models.UniqueConstraint(fields=("sheet", "criterion"), name="one_score_per_sheet_criterion"),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.CheckConstraint(condition=models.Q(('points__gte', 0)), name='score_points_nonnegative'),
+            model_name="score",
+            constraint=models.CheckConstraint(condition=models.Q(("points__gte", 0)), name="score_points_nonnegative"),
         ),
     ]

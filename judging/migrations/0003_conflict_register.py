@@ -14,28 +14,64 @@ def backfill(apps, schema_editor):
     ConflictEntry = apps.get_model("judging", "ConflictEntry")
     now = django.utils.timezone.now()
     rows = []
-    declarations = (ConflictDeclaration.objects.exclude(status="pending")
-                    .select_related("assignment__judge").order_by("pk"))
+    declarations = (
+        ConflictDeclaration.objects.exclude(status="pending").select_related("assignment__judge").order_by("pk")
+    )
     for d in declarations.iterator():
         a = d.assignment
         common = {"declaration_id": d.pk, "panel_id": a.panel_id, "judge_id": a.judge_id, "proposal_id": a.proposal_id}
         judge_user = a.judge.user_id
         declared_at = d.declared_at or d.overridden_at or now
         if d.overridden_at is not None:
-            override = ConflictEntry(**common, kind="override", status="clear", reason=d.override_reason,
-                                     by_id=d.overridden_by_id, at=d.overridden_at)
+            override = ConflictEntry(
+                **common,
+                kind="override",
+                status="clear",
+                reason=d.override_reason,
+                by_id=d.overridden_by_id,
+                at=d.overridden_at,
+            )
             if d.status == "clear":  # declared a conflict, then staff overrode it
-                rows += [ConflictEntry(**common, kind="declared_conflict", status="recused", reason=d.reason,
-                                       by_id=judge_user, at=min(declared_at, d.overridden_at)), override]
+                rows += [
+                    ConflictEntry(
+                        **common,
+                        kind="declared_conflict",
+                        status="recused",
+                        reason=d.reason,
+                        by_id=judge_user,
+                        at=min(declared_at, d.overridden_at),
+                    ),
+                    override,
+                ]
             else:  # overridden, then the judge declared a conflict again
-                rows += [override, ConflictEntry(**common, kind="declared_conflict", status="recused",
-                                                 reason=d.reason, by_id=judge_user, at=declared_at)]
+                rows += [
+                    override,
+                    ConflictEntry(
+                        **common,
+                        kind="declared_conflict",
+                        status="recused",
+                        reason=d.reason,
+                        by_id=judge_user,
+                        at=declared_at,
+                    ),
+                ]
         elif d.status == "recused":
-            rows.append(ConflictEntry(**common, kind="declared_conflict", status="recused", reason=d.reason,
-                                      by_id=judge_user, at=declared_at))
+            rows.append(
+                ConflictEntry(
+                    **common,
+                    kind="declared_conflict",
+                    status="recused",
+                    reason=d.reason,
+                    by_id=judge_user,
+                    at=declared_at,
+                )
+            )
         else:
-            rows.append(ConflictEntry(**common, kind="declared_clear", status="clear", reason=d.reason,
-                                      by_id=judge_user, at=declared_at))
+            rows.append(
+                ConflictEntry(
+                    **common, kind="declared_clear", status="clear", reason=d.reason, by_id=judge_user, at=declared_at
+                )
+            )
         if len(rows) >= 2000:
             ConflictEntry.objects.bulk_create(rows)
             rows = []
@@ -53,38 +89,95 @@ def restore(apps, schema_editor):
         if declared:
             d.reason, d.declared_at = declared[-1].reason, declared[-1].at
         if overrides:
-            d.override_reason, d.overridden_by_id, d.overridden_at = (overrides[-1].reason, overrides[-1].by_id,
-                                                                      overrides[-1].at)
+            d.override_reason, d.overridden_by_id, d.overridden_at = (
+                overrides[-1].reason,
+                overrides[-1].by_id,
+                overrides[-1].at,
+            )
         d.save()
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judging', '0002_judge_other_affiliations_conflictdeclaration_and_more'),
-        ('proposals', '0001_initial'),
+        ("judging", "0002_judge_other_affiliations_conflictdeclaration_and_more"),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConflictEntry',
+            name="ConflictEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('declared_clear', 'Declared no conflict'), ('declared_conflict', 'Declared a conflict of interest'), ('override', 'Recusal reversed by staff')], max_length=20, verbose_name='entry')),
-                ('status', models.CharField(choices=[('pending', 'Not declared yet'), ('clear', 'No conflict'), ('recused', 'Recused (conflict of interest)')], max_length=10, verbose_name='status after')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('declaration', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='entries', to='judging.conflictdeclaration')),
-                ('judge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conflict_entries', to='judging.judge')),
-                ('panel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='judging.panel')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("declared_clear", "Declared no conflict"),
+                            ("declared_conflict", "Declared a conflict of interest"),
+                            ("override", "Recusal reversed by staff"),
+                        ],
+                        max_length=20,
+                        verbose_name="entry",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not declared yet"),
+                            ("clear", "No conflict"),
+                            ("recused", "Recused (conflict of interest)"),
+                        ],
+                        max_length=10,
+                        verbose_name="status after",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="at")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "declaration",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="entries",
+                        to="judging.conflictdeclaration",
+                    ),
+                ),
+                (
+                    "judge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="conflict_entries", to="judging.judge"
+                    ),
+                ),
+                (
+                    "panel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="judging.panel"
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="proposals.proposal"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conflict register entry',
-                'verbose_name_plural': 'conflict register entries',
-                'ordering': ['at', 'id'],
+                "verbose_name": "conflict register entry",
+                "verbose_name_plural": "conflict register entries",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.RunPython(backfill, restore),

@@ -6,30 +6,29 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judging', '0003_conflict_register'),
+        ("judging", "0003_conflict_register"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='conflictdeclaration',
-            name='declared_at',
+            model_name="conflictdeclaration",
+            name="declared_at",
         ),
         migrations.RemoveField(
-            model_name='conflictdeclaration',
-            name='overridden_at',
+            model_name="conflictdeclaration",
+            name="overridden_at",
         ),
         migrations.RemoveField(
-            model_name='conflictdeclaration',
-            name='overridden_by',
+            model_name="conflictdeclaration",
+            name="overridden_by",
         ),
         migrations.RemoveField(
-            model_name='conflictdeclaration',
-            name='override_reason',
+            model_name="conflictdeclaration",
+            name="override_reason",
         ),
         migrations.RemoveField(
-            model_name='conflictdeclaration',
-            name='reason',
+            model_name="conflictdeclaration",
+            name="reason",
         ),
     ]

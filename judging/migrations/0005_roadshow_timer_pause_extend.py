@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judging', '0004_conflict_declaration_latest_status_only'),
+        ("judging", "0004_conflict_declaration_latest_status_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='roadshow',
-            name='extra_seconds',
+            model_name="roadshow",
+            name="extra_seconds",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='roadshow',
-            name='paused_at',
+            model_name="roadshow",
+            name="paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

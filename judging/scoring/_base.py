@@ -262,5 +262,3 @@ def _mean_last(x: np.ndarray) -> np.ndarray:
     n = np.count_nonzero(~np.isnan(x), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, np.where(np.isnan(x), 0.0, x).sum(axis=-1) / n, np.nan)
-
-

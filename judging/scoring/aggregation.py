@@ -215,4 +215,3 @@ def judge_effects(totals: pd.DataFrame) -> pd.Series:
     panel = _panel(_validate_totals(totals))
     _, b = _additive_fit(panel)
     return pd.Series(b, index=panel.judges, name="effect")
-

@@ -219,7 +219,6 @@ def _competition_ranks(scores: np.ndarray) -> npt.NDArray[np.int_]:
     return rankdata(-s, method="min", axis=-1).astype(int)
 
 
-
 # ----------------------------------------------------------------------------------------------------------------
 # the one pipeline from score sheets to a ranked table
 # ----------------------------------------------------------------------------------------------------------------
@@ -297,4 +296,3 @@ def rank_round(
         tiebreak=[_rule_label(r) for r in rules],
         warnings=warnings,
     )
-

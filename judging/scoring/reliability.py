@@ -233,4 +233,3 @@ def judge_diagnostics(totals: pd.DataFrame, trim: int = 1) -> pd.DataFrame:
         },
         index=panel.judges,
     )
-

@@ -119,4 +119,3 @@ def method_sensitivity(
     cols["membership_differs"] = np.asarray(inside.any(axis=0) & ~inside.all(axis=0))  # per proposal (axis 0 = methods)
     out = pd.DataFrame(cols, index=panel.proposals)
     return out.sort_values(f"rank_{methods[0]}", kind="stable")
-

@@ -28,8 +28,15 @@ from venture.screening.models import ChecklistItem
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
@@ -59,10 +66,14 @@ def _orm_beside_playwright():
 @pytest.fixture(scope="module")
 def browser(_orm_beside_playwright):
     """One headless chromium per test module; the Playwright loop stops with the module."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')"
+    )
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"Browser tests need Debian's chromium at {CHROMIUM}; install it with "
-                    f"`scripts/system-deps.sh --browser` (or `apt-get install chromium`), or set CHROMIUM=/path.")
+        pytest.skip(
+            f"Browser tests need Debian's chromium at {CHROMIUM}; install it with "
+            f"`scripts/system-deps.sh --browser` (or `apt-get install chromium`), or set CHROMIUM=/path."
+        )
     sync_api.expect.set_options(timeout=TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
@@ -87,8 +98,9 @@ def new_page(request, browser, live_server):
     request.node.stash[PAGES] = pages
 
     def make(viewport=DESKTOP, **options):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai", **options)
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **options
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -185,8 +197,10 @@ def describe(violation, limit=3):
     """One violation in a few lines: impact, rule, help text and the first nodes."""
     nodes = "".join(f"\n      {n['target']}: {n['html']}" for n in violation["nodes"][:limit])
     more = len(violation["nodes"]) - limit
-    return (f"[{violation['impact']}] {violation['id']}: {violation['help']} ({len(violation['nodes'])} node(s))"
-            f"{nodes}" + (f"\n      … and {more} more" if more > 0 else ""))
+    return (
+        f"[{violation['impact']}] {violation['id']}: {violation['help']} ({len(violation['nodes'])} node(s))"
+        f"{nodes}" + (f"\n      … and {more} more" if more > 0 else "")
+    )
 
 
 def assert_clean(page):
@@ -207,9 +221,13 @@ class OpenRound:
     others: list  # two eligible proposals of other organizations, so the final has three finalists
 
 
-JUDGES = [("judge_li", "李教授", "示范大学社会学院", "professor"), ("judge_wang", "王教授", "示范理工大学", "professor"),
-          ("judge_zhao", "赵督导", "示范社工协会", "social_work"), ("judge_qian", "钱老师", "示范社工学院", "social_work"),
-          ("judge_sun", "孙部长", "示范市总工会", "union")]
+JUDGES = [
+    ("judge_li", "李教授", "示范大学社会学院", "professor"),
+    ("judge_wang", "王教授", "示范理工大学", "professor"),
+    ("judge_zhao", "赵督导", "示范社工协会", "social_work"),
+    ("judge_qian", "钱老师", "示范社工学院", "social_work"),
+    ("judge_sun", "孙部长", "示范市总工会", "union"),
+]
 
 
 def build_open_round():
@@ -217,20 +235,34 @@ def build_open_round():
     (personnel ≤ 30 %, management fee ≤ 10 %), tranche plan 50/30/20, rubric 25/25/30/20, a two-item eligibility
     checklist, five judges, an auditor and a staff user. Two other organizations' proposals have passed screening."""
 
-    competition = factories.competition(title="2026年度工会公益创投大赛", organizer="示范市总工会",
-                                        closes_at=timezone.now() + datetime.timedelta(days=20))
-    checklist = [ChecklistItem.objects.create(competition=competition, text=text, order=i)
-                 for i, text in enumerate(["申报单位为依法登记的社会组织", "申报材料齐全、预算符合规定"])]
+    competition = factories.competition(
+        title="2026年度工会公益创投大赛",
+        organizer="示范市总工会",
+        closes_at=timezone.now() + datetime.timedelta(days=20),
+    )
+    checklist = [
+        ChecklistItem.objects.create(competition=competition, text=text, order=i)
+        for i, text in enumerate(["申报单位为依法登记的社会组织", "申报材料齐全、预算符合规定"])
+    ]
     staff = factories.user("staff_e2e", role="staff", full_name="周干事")
     auditor = factories.user("auditor_e2e", role="auditor", full_name="吴审计")
-    judges = [factories.judge(username, full_name=name, affiliation=affiliation, expertise=expertise)
-              for username, name, affiliation, expertise in JUDGES]
+    judges = [
+        factories.judge(username, full_name=name, affiliation=affiliation, expertise=expertise)
+        for username, name, affiliation, expertise in JUDGES
+    ]
     others = []
-    for title, org, amount in [("快递小哥心理关爱计划", "乙社会工作服务中心", "90000.00"),
-                               ("家政女工技能提升营", "丙公益发展中心", "80000.00")]:
+    for title, org, amount in [
+        ("快递小哥心理关爱计划", "乙社会工作服务中心", "90000.00"),
+        ("家政女工技能提升营", "丙公益发展中心", "80000.00"),
+    ]:
         owner = factories.user(email=f"{org}@example.org")
-        proposal = factories.proposal(competition, factories.organization(name=org, owner=owner), status="eligible",
-                                      title=title, requested=Decimal(amount))
+        proposal = factories.proposal(
+            competition,
+            factories.organization(name=org, owner=owner),
+            status="eligible",
+            title=title,
+            requested=Decimal(amount),
+        )
         factories.budget(proposal, [("活动经费", amount, 1)])
         others.append(proposal)
     return OpenRound(competition, staff, auditor, judges, checklist, others)

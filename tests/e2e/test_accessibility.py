@@ -35,34 +35,63 @@ def build_world():
     projects = list(FundedProject.objects.filter(competition__title=builder.PAST_ROUND_TITLE).order_by("pk"))
     on_track, overspent = projects[0], projects[1]
     applicant = on_track.organization.memberships.get().user
-    draft = proposals.create_proposal(competition=open_call, organization=on_track.organization,
-                                      title="骑手子女暑期托管服务", by=applicant)
+    draft = proposals.create_proposal(
+        competition=open_call, organization=on_track.organization, title="骑手子女暑期托管服务", by=applicant
+    )
     lines = open_call.budget_categories.all()
-    proposals.save_draft(proposal=draft, by=applicant, expected_version=draft.version, data={
-        "target_group": "外卖骑手子女", "people_to_serve": 120, "requested_amount": Decimal("60000")},
-        budget_lines=[{"category": lines[1], "item": "托管场地与物资", "unit": "期", "unit_price": Decimal("25000"),
-                       "quantity": Decimal("2"), "amount": Decimal("50000")}], milestones=[], indicators=[])
+    proposals.save_draft(
+        proposal=draft,
+        by=applicant,
+        expected_version=draft.version,
+        data={"target_group": "外卖骑手子女", "people_to_serve": 120, "requested_amount": Decimal("60000")},
+        budget_lines=[
+            {
+                "category": lines[1],
+                "item": "托管场地与物资",
+                "unit": "期",
+                "unit_price": Decimal("25000"),
+                "quantity": Decimal("2"),
+                "amount": Decimal("50000"),
+            }
+        ],
+        milestones=[],
+        indicators=[],
+    )
     judge = Judge.objects.get(user__username="judge1")
     second = factories.competition(stage="final", title="示范市总工会2026年第二批创投（终评）")
     for code, _name, _points, description, bands in builder.RUBRIC:
         Criterion.objects.filter(competition=second, code=code).update(
-            description=description, bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands])
+            description=description, bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands]
+        )
     to_declare, to_score = factories.finalists(second, 2)
     factories.budget(to_score, [("人员经费", 3000, 10), ("活动经费", 70000, 1)])
     assignments = factories.final_panel(second, [judge], [to_declare, to_score], pending=[(judge, to_declare)])
     c = {"competition_pk": demo.pk}
     return {
-        None: [("login", reverse("login")), ("calls", reverse("competitions:calls")),
-               ("call", reverse("competitions:call", args=[open_call.pk])), ("notice", reverse("awards:notice", kwargs=c))],
-        applicant.username: [("home", reverse("home")), ("proposal edit", reverse("proposals:edit", args=[draft.pk])),
-                             ("project", on_track.get_absolute_url())],
+        None: [
+            ("login", reverse("login")),
+            ("calls", reverse("competitions:calls")),
+            ("call", reverse("competitions:call", args=[open_call.pk])),
+            ("notice", reverse("awards:notice", kwargs=c)),
+        ],
+        applicant.username: [
+            ("home", reverse("home")),
+            ("proposal edit", reverse("proposals:edit", args=[draft.pk])),
+            ("project", on_track.get_absolute_url()),
+        ],
         judge.user.username: [
             ("home", reverse("home")),
             ("declaration", reverse("judging:declare", args=[assignments[(judge.pk, to_declare.pk)].pk])),
-            ("score sheet", reverse("judging:sheet", args=[assignments[(judge.pk, to_score.pk)].pk]))],
-        "staff": [("round", demo.get_absolute_url()), ("proposals", reverse("proposals:list", kwargs=c)),
-                  ("screening", reverse("screening:list", kwargs=c)), ("results", reverse("results:results", kwargs=c)),
-                  ("awards", reverse("awards:awards", kwargs=c)), ("portfolio", reverse("supervision:portfolio"))],
+            ("score sheet", reverse("judging:sheet", args=[assignments[(judge.pk, to_score.pk)].pk])),
+        ],
+        "staff": [
+            ("round", demo.get_absolute_url()),
+            ("proposals", reverse("proposals:list", kwargs=c)),
+            ("screening", reverse("screening:list", kwargs=c)),
+            ("results", reverse("results:results", kwargs=c)),
+            ("awards", reverse("awards:awards", kwargs=c)),
+            ("portfolio", reverse("supervision:portfolio")),
+        ],
         "supervisor": [("project", overspent.get_absolute_url())],
         "auditor": [("audit trail", reverse("audit")), ("results", reverse("results:results", kwargs=c))],
     }
@@ -129,8 +158,10 @@ def tab_until(page, selector, presses):
         page.keyboard.press("Tab")
         if target.evaluate("el => el === document.activeElement"):
             return
-    raise AssertionError(f"{selector} not reached with {presses} Tab presses; focus is on "
-                         + page.evaluate("document.activeElement.outerHTML.slice(0, 120)"))
+    raise AssertionError(
+        f"{selector} not reached with {presses} Tab presses; focus is on "
+        + page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    )
 
 
 def test_the_top_bar_fits_1200_px_in_english_and_the_user_menu_logs_out(new_page, db):

@@ -58,10 +58,20 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     expect(applicant.get_by_role("alert")).to_have_text("欢迎！下一步请登记您的机构。")
     expect(applicant).to_have_url(re.compile(r"/organizations/new/$"))
     uscc = factories.valid_uscc(2026)
-    form = {"#id_name": ORG, "#id_uscc": uscc, "#id_registration_authority": "示范市民政局",
-            "#id_registration_date": "2019-03-15", "#id_legal_representative": "陈法人", "#id_contact_person": "陈社工",
-            "#id_mobile": "139 1234 5678", "#id_email": "org@example.org", "#id_address": "示范市解放路88号",
-            "#id_service_area": "示范市金水区", "#id_staff_count": "12", "#id_past_projects": "2024年骑手驿站服务"}
+    form = {
+        "#id_name": ORG,
+        "#id_uscc": uscc,
+        "#id_registration_authority": "示范市民政局",
+        "#id_registration_date": "2019-03-15",
+        "#id_legal_representative": "陈法人",
+        "#id_contact_person": "陈社工",
+        "#id_mobile": "139 1234 5678",
+        "#id_email": "org@example.org",
+        "#id_address": "示范市解放路88号",
+        "#id_service_area": "示范市金水区",
+        "#id_staff_count": "12",
+        "#id_past_projects": "2024年骑手驿站服务",
+    }
     for selector, value in form.items():
         applicant.locator(selector).fill(value)
     applicant.locator("#id_org_type").select_option("social_service")
@@ -94,10 +104,15 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     expect(applicant).to_have_url(re.compile(r"/proposals/\d+/edit/$"))
     applicant.locator("#id_category").select_option(label="权益保障")
     for selector, value in {
-        "#id_target_group": "外卖骑手、快递员", "#id_people_to_serve": "300", "#id_service_area": "示范市金水区",
-        "#id_period_start": start.isoformat(), "#id_period_end": end.isoformat(),
-        "#id_needs": "骑手交通事故多发，维权渠道不熟悉。", "#id_objectives": "提升安全意识与维权能力。",
-        "#id_activities": "安全培训、法律咨询、驿站服务。", "#id_team": "社工3名、律师1名。",
+        "#id_target_group": "外卖骑手、快递员",
+        "#id_people_to_serve": "300",
+        "#id_service_area": "示范市金水区",
+        "#id_period_start": start.isoformat(),
+        "#id_period_end": end.isoformat(),
+        "#id_needs": "骑手交通事故多发，维权渠道不熟悉。",
+        "#id_objectives": "提升安全意识与维权能力。",
+        "#id_activities": "安全培训、法律咨询、驿站服务。",
+        "#id_team": "社工3名、律师1名。",
     }.items():
         applicant.locator(selector).fill(value)
     rows = applicant.locator('[data-formset="lines"] tbody tr[data-row]')
@@ -122,7 +137,9 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     proposal = Proposal.objects.get(title=TITLE)
     assert proposal.status == "submitted"
     assert sorted((line.item, line.amount) for line in proposal.budget_lines.all()) == [
-        ("项目社工补贴", Decimal("30000.00")), ("骑手安全培训", Decimal("70000.00"))]
+        ("项目社工补贴", Decimal("30000.00")),
+        ("骑手安全培训", Decimal("70000.00")),
+    ]
 
     # (4) Staff close applications, screen it, confirm the finalists, open the final and set its panel.
     staff.goto(f"/rounds/{c.pk}/")
@@ -233,7 +250,8 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     row.get_by_role("button", name=re.compile(re.escape(t("open the workspace")))).click()
     project = FundedProject.objects.get(proposal=proposal)
     expect(staff.get_by_role("alert")).to_have_text(
-        t("Agreement %(number)s signed; the project workspace is open.", number=project.agreement.number))
+        t("Agreement %(number)s signed; the project workspace is open.", number=project.agreement.number)
+    )
     expect(staff.get_by_role("heading", level=1)).to_contain_text(TITLE)
 
     # (11) The applicant files a progress report and records an expenditure with its receipt (overspending a line).
@@ -265,8 +283,7 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     applicant.locator("#id_voucher_no").fill("PZ-2026-001")
     applicant.locator("#id_invoice_kind").select_option(label=t("Fully digital e-invoice (20-digit number)"))
     applicant.locator("#id_invoice_number").fill("26442000000123456789")
-    applicant.locator("#id_receipt").set_input_files({"name": "发票.pdf", "mimeType": "application/pdf",
-                                                      "buffer": PDF})
+    applicant.locator("#id_receipt").set_input_files({"name": "发票.pdf", "mimeType": "application/pdf", "buffer": PDF})
     applicant.get_by_role("button", name=t("Record the entry")).click()
     expect(applicant.get_by_role("alert")).to_have_text(t("Entry recorded."))
     entry = applicant.locator("tbody tr", has_text="PZ-2026-001")
@@ -285,20 +302,29 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     applicant.get_by_role("button", name=t("Record the entry")).click()
     expect(applicant.get_by_role("alert").first).to_have_text(t("Nothing was saved; correct the fields marked below."))
     refusal = applicant.locator("#div_id_invoice_number .invalid-feedback")
-    expect(refusal).to_contain_text(t("This invoice was already claimed: {link} ({date}, voucher {voucher}, {amount}).")
-                                    .split("{link}")[0])
+    expect(refusal).to_contain_text(
+        t("This invoice was already claimed: {link} ({date}, voucher {voucher}, {amount}).").split("{link}")[0]
+    )
     expect(refusal.get_by_role("link", name=TITLE)).to_have_attribute("href", re.compile(r"#entry-\d+$"))
     assert Expenditure.objects.filter(invoice_number="26442000000123456789").count() == 1
     # The refused form answers 400 on purpose; the browser logs that one response, nothing else.
-    assert applicant.watch.errors == ["console: Failed to load resource: the server responded with a status of 400 "
-                                      "(Bad Request)"]
+    assert applicant.watch.errors == [
+        "console: Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
     applicant.watch.errors.clear()
 
     # (12) Staff see the overspend on the portfolio dashboard.
     nav(staff, "项目督导")
     row = staff.locator("tbody tr", has_text=TITLE)
-    expect(row).to_contain_text(t("“%(item)s” has spent %(spent)s of %(approved)s, more than %(tol)s%% over its "
-                                  "budget.", item="项目社工补贴", spent="¥34,000.00", approved="¥30,000.00", tol="10"))
+    expect(row).to_contain_text(
+        t(
+            "“%(item)s” has spent %(spent)s of %(approved)s, more than %(tol)s%% over its budget.",
+            item="项目社工补贴",
+            spent="¥34,000.00",
+            approved="¥30,000.00",
+            tol="10",
+        )
+    )
     for p in (applicant, staff, judge, auditor, visitor):
         assert_clean(p)
 
@@ -328,7 +354,8 @@ def score_the_rest(competition, judges, proposal, skip):
     """Every other sheet of the final, through the services: the panel likes ``proposal`` best."""
     criteria = list(competition.criteria.all())
     assignments = Assignment.objects.filter(panel__competition=competition).select_related(
-        "judge__user", "proposal", "panel__competition")
+        "judge__user", "proposal", "panel__competition"
+    )
     for n, a in enumerate(assignments):
         if (a.judge.user, a.proposal) == skip:
             continue
@@ -336,6 +363,11 @@ def score_the_rest(competition, judges, proposal, skip):
         a = Assignment.objects.select_related("conflict", "panel__competition", "proposal").get(pk=a.pk)
         lower = 0 if a.proposal == proposal else 3 + n % 3
         points = [Decimal(x - lower) for x in (21 + n % 3, 20 + n % 4, 26 + n % 3, 16 + n % 3)]
-        judging.save_sheet(assignment=a, by=a.judge.user, points=dict(zip([c.pk for c in criteria], points,
-                                                                          strict=True)),
-                           comment="路演表现良好。", expected_version=0, submit=True)
+        judging.save_sheet(
+            assignment=a,
+            by=a.judge.user,
+            points=dict(zip([c.pk for c in criteria], points, strict=True)),
+            comment="路演表现良好。",
+            expected_version=0,
+            submit=True,
+        )

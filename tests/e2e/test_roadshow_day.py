@@ -26,12 +26,18 @@ def build_day():
     competition = factories.competition(stage="final", title="2026年度工会公益创投终评路演")
     for code, _name, _points, description, bands in builder.RUBRIC:
         Criterion.objects.filter(competition=competition, code=code).update(
-            description=description, bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands])
+            description=description, bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands]
+        )
     staff = factories.user("day_staff", role="staff", full_name="周干事")
     auditor = factories.user("day_auditor", role="auditor", full_name="吴审计")
-    proposals = [factories.proposal(competition, factories.organization(name=org), status="finalist", title=title)
-                 for title, org in [("骑手驿站暖心计划", "甲社工服务中心"), ("快递小哥心理关爱", "乙社会工作服务中心"),
-                                    ("家政女工技能提升营", "丙公益发展中心")]]
+    proposals = [
+        factories.proposal(competition, factories.organization(name=org), status="finalist", title=title)
+        for title, org in [
+            ("骑手驿站暖心计划", "甲社工服务中心"),
+            ("快递小哥心理关爱", "乙社会工作服务中心"),
+            ("家政女工技能提升营", "丙公益发展中心"),
+        ]
+    ]
     judges = [factories.judge(f"day_judge{i}", full_name=name) for i, name in enumerate(["李教授", "王教授", "赵督导"])]
     assignments = factories.final_panel(competition, judges, proposals)
     return competition, staff, auditor, proposals, judges, assignments
@@ -82,7 +88,8 @@ def test_a_roadshow_day(new_page, db):
     console.locator("tbody tr").first.get_by_role("button", name=t("Start Q&A")).click()
     expect(projector.locator('[data-field="phase_label"]')).to_have_text(t("Q&A"))
     expect(projector.locator('[data-field="sheets_label"]')).to_have_text(
-        t("Scoring open · %(sheets)s", sheets=t("%(submitted)s of %(expected)s sheets in", submitted=0, expected=3)))
+        t("Scoring open · %(sheets)s", sheets=t("%(submitted)s of %(expected)s sheets in", submitted=0, expected=3))
+    )
 
     phones = []
     for judge in judges:
@@ -118,9 +125,12 @@ def test_a_roadshow_day(new_page, db):
     expect(phone.locator("[data-total]")).to_have_text("92.00")
     expect(phone.locator("[data-comment-needed]")).to_be_visible()  # above 90: a comment is needed
     tap(phone, t("Save draft"))
-    expect(phone.locator("[data-save-status]")).to_have_text(t(
-        "Not saved: no connection. What you typed is kept on this phone and will be saved as soon as the connection "
-        "returns. Nothing is submitted without your tap."))
+    expect(phone.locator("[data-save-status]")).to_have_text(
+        t(
+            "Not saved: no connection. What you typed is kept on this phone and will be saved as soon as the connection "
+            "returns. Nothing is submitted without your tap."
+        )
+    )
     assert [phone.locator(f"#id_c_{c.pk}").input_value() for c in criteria] == ["23", "22", "28", "19"]
     kept = phone.evaluate("Object.keys(localStorage).filter(k => k.startsWith('venture.sheet.'))")
     assert kept == [f"venture.sheet.{judges[2].user.pk}.{assignments[(judges[2].pk, first.pk)].pk}"]
@@ -135,17 +145,21 @@ def test_a_roadshow_day(new_page, db):
     expect(phone.get_by_role("alert")).to_have_text(t("Score sheet submitted. Thank you."))
 
     expect(projector.locator('[data-field="sheets_label"]')).to_have_text(
-        t("Scoring open · %(sheets)s", sheets=t("%(submitted)s of %(expected)s sheets in", submitted=3, expected=3)))
+        t("Scoring open · %(sheets)s", sheets=t("%(submitted)s of %(expected)s sheets in", submitted=3, expected=3))
+    )
     projector.screenshot(path=str(ARTIFACTS / "roadshow-day-projector.png"))
 
     # The other two finalists are scored too (through the service: the browser part is shown above).
     for rank, slot in enumerate(slots[1:], start=1):
         for judge in judges:
-            judging.save_sheet(assignment=Assignment.objects.get(panel__competition=competition, judge=judge,
-                                                                 proposal=slot.proposal),
-                               by=judge.user, comment="", expected_version=0, submit=True,
-                               points={c.pk: Decimal(v) for c, v in zip(criteria, (20 - rank, 19, 23, 15),
-                                                                         strict=True)})
+            judging.save_sheet(
+                assignment=Assignment.objects.get(panel__competition=competition, judge=judge, proposal=slot.proposal),
+                by=judge.user,
+                comment="",
+                expected_version=0,
+                submit=True,
+                points={c.pk: Decimal(v) for c, v in zip(criteria, (20 - rank, 19, 23, 15), strict=True)},
+            )
 
     # Freeze (staff), sign off (auditor), reveal (staff, on the projector).
     console.goto(reverse("results:results", args=[competition.pk]))
@@ -184,8 +198,10 @@ def test_roadshow_pages_accessibility_and_the_sheet_at_360_px(new_page, db):
     judge = judges[0]
     narrow = new_page(viewport={"width": 360, "height": 740}, bypass_csp=True)
     sign_in(narrow, judge.user)
-    pages = [(narrow, "judge home", reverse("home")),
-             (narrow, "phone sheet", reverse("judging:sheet", args=[assignments[(judge.pk, on_stage.pk)].pk]))]
+    pages = [
+        (narrow, "judge home", reverse("home")),
+        (narrow, "phone sheet", reverse("judging:sheet", args=[assignments[(judge.pk, on_stage.pk)].pk])),
+    ]
     big = new_page(viewport=PROJECTOR, bypass_csp=True)
     sign_in(big, staff)
     pages += [(big, name, reverse(f"judging:{name}", args=[competition.pk])) for name in ("projector", "hall_board")]

@@ -64,8 +64,9 @@ def test_a_lock_holds_for_one_address_while_the_user_signs_in_from_another(new_p
         attacker.locator("#id_username").fill(staff.username)
         attacker.locator("#id_password").fill("wrong-password")
         attacker.locator("main").get_by_role("button", name="登录").click()
-    locked = t("Too many failed attempts from this address. Try again in a few minutes, or ask the union staff to "
-               "unlock it.")
+    locked = t(
+        "Too many failed attempts from this address. Try again in a few minutes, or ask the union staff to unlock it."
+    )
     expect(attacker.get_by_role("alert").filter(has_text=locked)).to_be_visible()
     # Even the right password is refused from that address.
     attacker.locator("#id_username").fill(staff.username)

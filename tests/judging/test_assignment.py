@@ -44,8 +44,7 @@ def test_too_few_judges_without_conflict_is_said_plainly():
 
 def test_disconnected_design_is_refused():
     # Judges A, B may only score P1, P2; C, D only P3, P4: two groups that share no judge.
-    forbidden = {("A", "P3"), ("A", "P4"), ("B", "P3"), ("B", "P4"), ("C", "P1"), ("C", "P2"), ("D", "P1"),
-                 ("D", "P2")}
+    forbidden = {("A", "P3"), ("A", "P4"), ("B", "P3"), ("B", "P4"), ("C", "P1"), ("C", "P2"), ("D", "P1"), ("D", "P2")}
     with pytest.raises(AssignmentImpossible) as exc:
         plan_assignment(["P1", "P2", "P3", "P4"], ["A", "B", "C", "D"], k=2, forbidden=forbidden)
     assert exc.value.code == "disconnected"

@@ -19,8 +19,10 @@ from venture.proposals.models import Attachment
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 RECUSAL_IS_FINAL_ZH = "您已声明与该项目存在利益冲突，因此对该项目保持回避。只有工会工作人员可以撤销回避，并须写明理由。"
-RECUSAL_IS_FINAL_EN = ("You declared a conflict of interest with this proposal, so you stay recused from it. Only union "
-                       "staff can reverse a recusal, with a written reason.")
+RECUSAL_IS_FINAL_EN = (
+    "You declared a conflict of interest with this proposal, so you stay recused from it. Only union "
+    "staff can reverse a recusal, with a written reason."
+)
 
 
 @pytest.fixture
@@ -28,8 +30,9 @@ def final_round(db):
     c = factories.competition(stage="final")
     judges = [factories.judge(f"j{i}") for i in range(1, 5)]
     props = factories.finalists(c, 2)
-    assignments = factories.final_panel(c, judges, props, pending=[(judges[0], props[0])],
-                                        recused=[(judges[1], props[0])])
+    assignments = factories.final_panel(
+        c, judges, props, pending=[(judges[0], props[0])], recused=[(judges[1], props[0])]
+    )
     return c, judges, props, assignments
 
 
@@ -38,8 +41,10 @@ def points(c, values=(20, 20, 25, 15)):
 
 
 def history(assignment):
-    return [(e.kind, e.status, e.by.username, e.reason)
-            for e in ConflictEntry.objects.filter(declaration__assignment=assignment).order_by("at", "id")]
+    return [
+        (e.kind, e.status, e.by.username, e.reason)
+        for e in ConflictEntry.objects.filter(declaration__assignment=assignment).order_by("at", "id")
+    ]
 
 
 def test_a_judge_cannot_take_back_a_declared_conflict(client, final_round):
@@ -90,8 +95,9 @@ def test_every_declaration_override_and_reversal_is_a_new_entry(client, final_ro
         ("override", "clear", "staff1", "仅校对过错别字，经纪检同意"),
         ("declared_conflict", "recused", "j1", "后发现与其负责人为亲属"),
     ]
-    assert list(AuditEvent.objects.filter(action__startswith="conflict.").order_by("pk")
-                .values_list("action", flat=True)) == ["conflict.recused", "conflict.override", "conflict.recused"]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="conflict.").order_by("pk").values_list("action", flat=True)
+    ) == ["conflict.recused", "conflict.override", "conflict.recused"]
     entry = ConflictEntry.objects.filter(declaration__assignment=a).first()
     entry.reason = "改写"
     with pytest.raises(ValueError):
@@ -107,7 +113,9 @@ def test_only_staff_reverse_a_recusal(client, final_round):
     c, judges, props, assignments = final_round
     declaration = ConflictDeclaration.objects.get(assignment=assignments[(judges[1].pk, props[0].pk)])
     client.force_login(judges[1].user)
-    assert client.post(f"/judging/conflicts/{declaration.pk}/override/", {"reason": "我想评"}).status_code == 404  # not staff: the same answer as no such declaration (issue #16)
+    assert (
+        client.post(f"/judging/conflicts/{declaration.pk}/override/", {"reason": "我想评"}).status_code == 404
+    )  # not staff: the same answer as no such declaration (issue #16)
     other = assignments[(judges[2].pk, props[0].pk)]
     with pytest.raises(ValidationError):  # nobody declares for another judge
         services.declare(assignment=other, has_conflict=True, reason="代为声明", by=judges[1].user)
@@ -131,8 +139,9 @@ def recused_world(final_round):
     """judges[1] is recused from props[0] at the final. judges[2] declared a conflict with props[0] at pre-scoring
     but had declared it clear, scored and submitted at the final (as the old code allowed)."""
     c, judges, props, assignments = final_round
-    attachment = Attachment.objects.create(proposal=props[0], file=ContentFile(PDF, name="a.pdf"),
-                                           original_name="a.pdf", size=len(PDF))
+    attachment = Attachment.objects.create(
+        proposal=props[0], file=ContentFile(PDF, name="a.pdf"), original_name="a.pdf", size=len(PDF)
+    )
     prescoring = Panel.objects.create(competition=c, stage="prescoring")
     early = Assignment.objects.create(panel=prescoring, judge=judges[2], proposal=props[0])
     ConflictDeclaration.objects.create(assignment=early)
@@ -147,9 +156,13 @@ def test_a_recused_judge_never_reaches_the_proposal_its_attachments_sheet_or_pdf
     c, judges, props, assignments, attachment, final = recused_world
     a = assignments[(judges[who].pk, props[0].pk)]
     client.force_login(judges[who].user)
-    urls = [f"/proposals/{props[0].pk}/", f"/proposals/attachments/{attachment.pk}/",
-            f"/judging/assignments/{a.pk}/sheet/", f"/documents/proposals/{props[0].pk}/application.pdf",
-            f"/documents/assignments/{a.pk}/score-sheet.pdf"]
+    urls = [
+        f"/proposals/{props[0].pk}/",
+        f"/proposals/attachments/{attachment.pk}/",
+        f"/judging/assignments/{a.pk}/sheet/",
+        f"/documents/proposals/{props[0].pk}/application.pdf",
+        f"/documents/assignments/{a.pk}/score-sheet.pdf",
+    ]
     assert {url: client.get(url).status_code for url in urls} == dict.fromkeys(urls, 404)
     assert client.post(f"/judging/assignments/{a.pk}/sheet/", {"version": 0}).status_code == 404
     # The other finalist, with no conflict, stays open to both.
@@ -190,22 +203,36 @@ def test_the_migration_turns_each_existing_declaration_into_its_first_history_ro
     t2 = datetime.datetime(2025, 5, 20, 10, 0, tzinfo=datetime.UTC)
     Declaration.objects.filter(assignment_id=ids[0]).update(status="clear", reason="", declared_at=t1)
     Declaration.objects.filter(assignment_id=ids[1]).update(status="recused", reason="理事", declared_at=t1)
-    Declaration.objects.filter(assignment_id=ids[2]).update(status="clear", reason="顾问", declared_at=t1,
-                                                            override_reason="已卸任", overridden_by_id=staff.pk,
-                                                            overridden_at=t2)
+    Declaration.objects.filter(assignment_id=ids[2]).update(
+        status="clear",
+        reason="顾问",
+        declared_at=t1,
+        override_reason="已卸任",
+        overridden_by_id=staff.pk,
+        overridden_at=t2,
+    )
     Declaration.objects.filter(assignment_id=ids[3]).update(status="pending", reason="", declared_at=None)
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
 
     def rows(pk):
-        return [(e.kind, e.status, e.by.username, e.reason, e.at) for e in
-                ConflictEntry.objects.filter(declaration__assignment_id=pk).select_related("by").order_by("at", "id")]
+        return [
+            (e.kind, e.status, e.by.username, e.reason, e.at)
+            for e in ConflictEntry.objects.filter(declaration__assignment_id=pk)
+            .select_related("by")
+            .order_by("at", "id")
+        ]
 
     assert rows(ids[0]) == [("declared_clear", "clear", "m0", "", t1)]
     assert rows(ids[1]) == [("declared_conflict", "recused", "m1", "理事", t1)]
-    assert rows(ids[2]) == [("declared_conflict", "recused", "m2", "顾问", t1),
-                            ("override", "clear", "m_staff", "已卸任", t2)]
+    assert rows(ids[2]) == [
+        ("declared_conflict", "recused", "m2", "顾问", t1),
+        ("override", "clear", "m_staff", "已卸任", t2),
+    ]
     assert rows(ids[3]) == []
-    assert list(ConflictDeclaration.objects.filter(assignment_id__in=ids).order_by("assignment_id")
-                .values_list("status", flat=True)) == ["clear", "recused", "clear", "pending"]
+    assert list(
+        ConflictDeclaration.objects.filter(assignment_id__in=ids)
+        .order_by("assignment_id")
+        .values_list("status", flat=True)
+    ) == ["clear", "recused", "clear", "pending"]

@@ -16,8 +16,9 @@ def final_round(db):
     c = factories.competition(stage="final")
     judges = [factories.judge(f"j{i}") for i in range(1, 6)]
     props = factories.finalists(c, 3)
-    assignments = factories.final_panel(c, judges, props, pending=[(judges[0], props[0])],
-                                        recused=[(judges[1], props[0])])
+    assignments = factories.final_panel(
+        c, judges, props, pending=[(judges[0], props[0])], recused=[(judges[1], props[0])]
+    )
     return c, judges, props, assignments
 
 
@@ -79,7 +80,8 @@ def test_staff_override_with_reason_is_audited(client, final_round, staff):
     assert declaration.status == "clear"
     assert [(e.kind, e.status, e.by, e.reason) for e in declaration.entries.order_by("at", "id")] == [
         ("declared_conflict", "recused", judges[1].user, "曾为该机构提供督导"),
-        ("override", "clear", staff, "理事任期已于2024年结束，经纪检同意")]
+        ("override", "clear", staff, "理事任期已于2024年结束，经纪检同意"),
+    ]
     event = AuditEvent.objects.get(action="conflict.override")
     assert event.note == "理事任期已于2024年结束，经纪检同意"
     page = client.get(f"/judging/round/{c.pk}/conflicts/").content.decode()
@@ -114,12 +116,15 @@ def test_submit_scores_locks_the_sheet(client, final_round):
     assert ScoreSheet.objects.get(assignment=a).total == Decimal("82.00")
 
 
-@pytest.mark.parametrize("points, message", [
-    (["26", "20", "25", "15"], "0 到 25 之间"),
-    (["-1", "20", "25", "15"], "0 到 25 之间"),
-    (["20.5", "20", "25", "15"], "步长为 1"),
-    (["abc", "20", "25", "15"], "请输入一个数字"),
-])
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        (["26", "20", "25", "15"], "0 到 25 之间"),
+        (["-1", "20", "25", "15"], "0 到 25 之间"),
+        (["20.5", "20", "25", "15"], "步长为 1"),
+        (["abc", "20", "25", "15"], "请输入一个数字"),
+    ],
+)
 def test_points_out_of_range_or_off_step(client, final_round, points, message):
     c, judges, props, assignments = final_round
     a = assignments[(judges[2].pk, props[1].pk)]
@@ -147,8 +152,10 @@ def test_extreme_total_needs_a_comment(client, final_round):
     r = client.post(f"/judging/assignments/{a.pk}/sheet/", sheet_post(c, [25, 25, 28, 19], submit=True))
     assert r.status_code == 200
     assert "须填写评语" in r.content.decode()
-    r = client.post(f"/judging/assignments/{a.pk}/sheet/",
-                    sheet_post(c, [25, 25, 28, 19], submit=True, comment="调研扎实，成效突出"))
+    r = client.post(
+        f"/judging/assignments/{a.pk}/sheet/",
+        sheet_post(c, [25, 25, 28, 19], submit=True, comment="调研扎实，成效突出"),
+    )
     assert ScoreSheet.objects.get(assignment=a).total == Decimal("97.00")
 
 
@@ -184,8 +191,14 @@ def test_scoring_closed_outside_the_stage(client, final_round):
 def test_judge_never_sees_other_scores_or_ranking(client, final_round):
     c, judges, props, assignments = final_round
     other = assignments[(judges[3].pk, props[1].pk)]
-    services.save_sheet(assignment=other, by=judges[3].user, points={cr.pk: Decimal(v) for cr, v in zip(
-        c.criteria.all(), [23, 21, 27, 16], strict=True)}, comment="评委四的评语", expected_version=0, submit=True)
+    services.save_sheet(
+        assignment=other,
+        by=judges[3].user,
+        points={cr.pk: Decimal(v) for cr, v in zip(c.criteria.all(), [23, 21, 27, 16], strict=True)},
+        comment="评委四的评语",
+        expected_version=0,
+        submit=True,
+    )
     mine = assignments[(judges[2].pk, props[1].pk)]
     client.force_login(judges[2].user)
     page = client.get(f"/judging/assignments/{mine.pk}/sheet/").content.decode()
@@ -198,8 +211,14 @@ def test_judge_never_sees_other_scores_or_ranking(client, final_round):
 def test_staff_unlock_with_reason(client, final_round, staff):
     c, judges, props, assignments = final_round
     a = assignments[(judges[2].pk, props[1].pk)]
-    sheet = services.save_sheet(assignment=a, by=judges[2].user, points={cr.pk: Decimal(20) for cr in c.criteria.all()},
-                                comment="", expected_version=0, submit=True)
+    sheet = services.save_sheet(
+        assignment=a,
+        by=judges[2].user,
+        points={cr.pk: Decimal(20) for cr in c.criteria.all()},
+        comment="",
+        expected_version=0,
+        submit=True,
+    )
     client.force_login(staff)
     client.post(f"/judging/sheets/{sheet.pk}/unlock/", {"reason": ""})
     assert ScoreSheet.objects.get(pk=sheet.pk).status == "submitted"
@@ -211,8 +230,11 @@ def test_staff_unlock_with_reason(client, final_round, staff):
 
 def test_provisional_ranking_for_staff(client, final_round, staff):
     c, judges, props, assignments = final_round
-    totals = {props[0].pk: [None, None, 80, 82, 85], props[1].pk: [84, 83, 86, 81, 60],
-              props[2].pk: [75, 79, 77, 80, 76]}
+    totals = {
+        props[0].pk: [None, None, 80, 82, 85],
+        props[1].pk: [84, 83, 86, 81, 60],
+        props[2].pk: [75, 79, 77, 80, 76],
+    }
     for p in props:
         for j, total in zip(judges, totals[p.pk], strict=True):
             if total is None:
@@ -221,9 +243,14 @@ def test_provisional_ranking_for_staff(client, final_round, staff):
             # 4 criteria 25/25/30/20: put the whole total on the first criteria in proportion.
             pts = [Decimal(round(total * w / 100)) for w in (25, 25, 30, 20)]
             pts[2] += Decimal(total) - sum(pts)
-            services.save_sheet(assignment=a, by=j.user, points=dict(zip([cr.pk for cr in c.criteria.all()], pts,
-                                                                          strict=True)),
-                                comment="说明", expected_version=0, submit=True)
+            services.save_sheet(
+                assignment=a,
+                by=j.user,
+                points=dict(zip([cr.pk for cr in c.criteria.all()], pts, strict=True)),
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     client.force_login(staff)
     response = client.get(f"/judging/round/{c.pk}/final/ranking/")
     rows = response.context["rows"]
@@ -240,8 +267,9 @@ def test_prescoring_generation_through_the_web(client, staff):
     judges[0].other_affiliations = owners[0].name
     judges[0].save()
     client.force_login(staff)
-    response = client.post(f"/judging/round/{c.pk}/panel/prescoring/",
-                           {"judges": [j.pk for j in judges], "k": 3, "seed": 11})
+    response = client.post(
+        f"/judging/round/{c.pk}/panel/prescoring/", {"judges": [j.pk for j in judges], "k": 3, "seed": 11}
+    )
     assert response.status_code == 302
     assignments = Assignment.objects.filter(panel__competition=c, panel__stage="prescoring")
     assert assignments.count() == 30

@@ -24,8 +24,9 @@ def fill(sheet_assignment, points, status=SheetStatus.SUBMITTED):
     """A sheet with its scores straight in the database (points in the rubric's order)."""
     sheet = ScoreSheet.objects.create(assignment=sheet_assignment, status=status, total=sum(points, Decimal(0)))
     criteria = list(sheet_assignment.panel.competition.criteria.all())
-    Score.objects.bulk_create([Score(sheet=sheet, criterion=c, points=p)
-                               for c, p in zip(criteria, points, strict=True)])
+    Score.objects.bulk_create(
+        [Score(sheet=sheet, criterion=c, points=p) for c, p in zip(criteria, points, strict=True)]
+    )
     return sheet
 
 
@@ -90,22 +91,26 @@ def test_score_frame_of_an_empty_stage_is_empty_with_the_columns(db):
 
 def test_score_frame_drops_a_sheet_whose_judge_later_recused(round_):
     competition, (a, _b, _c), (_p1, p2, _p3) = round_
-    ConflictDeclaration.objects.filter(assignment__judge=a, assignment__proposal=p2,
-                                       assignment__panel__stage="final").update(status=ConflictStatus.RECUSED)
+    ConflictDeclaration.objects.filter(
+        assignment__judge=a, assignment__proposal=p2, assignment__panel__stage="final"
+    ).update(status=ConflictStatus.RECUSED)
     frame = queries.score_frame(competition, PanelStage.FINAL)
     assert (p2.pk, a.pk) not in set(zip(frame["proposal"], frame["judge"], strict=True))
     assert len(frame) == 4 * 4
 
 
-@pytest.mark.parametrize(("conflict", "sheet", "state"), [
-    (ConflictStatus.RECUSED, None, "recused"),
-    (ConflictStatus.RECUSED, SheetStatus.SUBMITTED, "recused"),
-    (ConflictStatus.CLEAR, SheetStatus.SUBMITTED, "submitted"),
-    (ConflictStatus.CLEAR, SheetStatus.DRAFT, "scoring"),
-    (ConflictStatus.CLEAR, None, "scoring"),
-    (ConflictStatus.PENDING, None, "pending"),
-    (None, None, "pending"),
-])
+@pytest.mark.parametrize(
+    ("conflict", "sheet", "state"),
+    [
+        (ConflictStatus.RECUSED, None, "recused"),
+        (ConflictStatus.RECUSED, SheetStatus.SUBMITTED, "recused"),
+        (ConflictStatus.CLEAR, SheetStatus.SUBMITTED, "submitted"),
+        (ConflictStatus.CLEAR, SheetStatus.DRAFT, "scoring"),
+        (ConflictStatus.CLEAR, None, "scoring"),
+        (ConflictStatus.PENDING, None, "pending"),
+        (None, None, "pending"),
+    ],
+)
 def test_cell_state(conflict, sheet, state):
     assert queries.cell_state({"conflict__status": conflict, "sheet__status": sheet}) == state
 
@@ -139,10 +144,12 @@ def test_board_of_a_stage_without_panel(db):
 def test_board_complete_when_every_expected_sheet_is_in(round_):
     competition, (a, _b, c), (p1, p2, _p3) = round_
     ScoreSheet.objects.filter(assignment__panel__stage="final", assignment__proposal=p1, assignment__judge=c).update(
-        status=SheetStatus.SUBMITTED)
+        status=SheetStatus.SUBMITTED
+    )
     fill(Assignment.objects.get(panel__stage="final", judge=c, proposal=p2), P)
-    ConflictDeclaration.objects.filter(assignment__panel__stage="final", assignment__judge=a,
-                                       assignment__proposal=p1).update(status=ConflictStatus.RECUSED)
+    ConflictDeclaration.objects.filter(
+        assignment__panel__stage="final", assignment__judge=a, assignment__proposal=p1
+    ).update(status=ConflictStatus.RECUSED)
     data = queries.board(competition, PanelStage.FINAL)
     assert (data["submitted"], data["expected"], data["complete"]) == (7, 7, True)
 
@@ -150,8 +157,10 @@ def test_board_complete_when_every_expected_sheet_is_in(round_):
 def test_progress_per_judge_and_missing_cells(round_):
     competition, (a, b, c), (p1, p2, _p3) = round_
     data = queries.progress(competition, PanelStage.FINAL)
-    assert [(d["judge"].pk, d["assigned"], d["recused"], d["submitted"], d["missing"], d["expected"])
-            for d in data["judges"]] == [(a.pk, 3, 0, 2, 1, 3), (b.pk, 3, 1, 2, 0, 2), (c.pk, 3, 0, 1, 2, 3)]
+    assert [
+        (d["judge"].pk, d["assigned"], d["recused"], d["submitted"], d["missing"], d["expected"])
+        for d in data["judges"]
+    ] == [(a.pk, 3, 0, 2, 1, 3), (b.pk, 3, 1, 2, 0, 2), (c.pk, 3, 0, 1, 2, 3)]
     assert [(p.pk, j.pk) for p, j in data["missing"]] == [(p1.pk, a.pk), (p1.pk, c.pk), (p2.pk, c.pk)]
     assert data["board"]["expected"] == 8
 

@@ -31,8 +31,13 @@ from judging.models import PanelStage
 from tests import factories
 from venture.results import services as awards
 
-CRITERIA = pd.DataFrame({"criterion": ["targeting", "feasibility", "social_benefit", "budget"],
-                         "max_points": [25.0, 25.0, 30.0, 20.0], "weight": [25.0, 25.0, 30.0, 20.0]})
+CRITERIA = pd.DataFrame(
+    {
+        "criterion": ["targeting", "feasibility", "social_benefit", "budget"],
+        "max_points": [25.0, 25.0, 30.0, 20.0],
+        "weight": [25.0, 25.0, 30.0, 20.0],
+    }
+)
 CHAIN = ["score", ("criterion", "social_benefit"), "head_to_head", "first_places", "untrimmed_mean"]
 
 # proposal -> judge -> points (targeting, feasibility, social_benefit, budget); J5 recused from A.
@@ -44,14 +49,23 @@ DESIGN = {
 }
 # Under every method: D first, C last, and B ahead of A on the same aggregate of social_benefit, except under the
 # plain mean, where the criterion's mean puts A ahead.
-EXPECTED_ORDER = {"mean": ["D", "A", "B", "C"], "median": ["D", "B", "A", "C"], "trimmed_mean": ["D", "B", "A", "C"],
-                  "zscore": ["D", "B", "A", "C"], "additive": ["D", "B", "A", "C"]}
+EXPECTED_ORDER = {
+    "mean": ["D", "A", "B", "C"],
+    "median": ["D", "B", "A", "C"],
+    "trimmed_mean": ["D", "B", "A", "C"],
+    "zscore": ["D", "B", "A", "C"],
+    "additive": ["D", "B", "A", "C"],
+}
 DECIDED_BY = ["score", "criterion:social_benefit", "score", "score"]
 
 
 def design_scores():
-    rows = [(p, j, c, float(v)) for p, sheets in DESIGN.items() for j, points in sheets.items()
-            for c, v in zip(CRITERIA["criterion"], points, strict=True)]
+    rows = [
+        (p, j, c, float(v))
+        for p, sheets in DESIGN.items()
+        for j, points in sheets.items()
+        for c, v in zip(CRITERIA["criterion"], points, strict=True)
+    ]
     return pd.DataFrame(rows, columns=["proposal", "judge", "criterion", "points"])
 
 
@@ -84,9 +98,23 @@ def test_rank_round_scores_and_columns_by_hand():
     assert table["mean_rank"].to_dict() == {"D": 1, "B": 2, "A": 2, "C": 4}  # the plain mean ties A and B
     assert table["avg_social_benefit"].to_dict() == {"D": 24.0, "B": 21.0, "A": 22.0, "C": 18.0}
     assert table["avg_targeting"].to_dict() == {"D": 20.8, "B": 19.8, "A": 19.0, "C": 18.8}
-    assert list(table.columns) == ["score", "n_judges", "mean", "median", "min", "max", "sd", "rank", "decided_by",
-                                   "decided_by_prev", "mean_rank", "avg_targeting", "avg_feasibility",
-                                   "avg_social_benefit", "avg_budget"]
+    assert list(table.columns) == [
+        "score",
+        "n_judges",
+        "mean",
+        "median",
+        "min",
+        "max",
+        "sd",
+        "rank",
+        "decided_by",
+        "decided_by_prev",
+        "mean_rank",
+        "avg_targeting",
+        "avg_feasibility",
+        "avg_social_benefit",
+        "avg_budget",
+    ]
     assert result.criterion_means["social_benefit"].to_dict() == {"A": 22.0, "B": 21.0, "C": 18.0, "D": 24.0}
     assert len(result.totals) == 19 and result.totals["total"].sum() == 80 * 9 + 75 * 5 + 85 * 5
     assert table.attrs["method"] == "zscore" and table.attrs["tiebreak"][1] == "criterion:social_benefit"
@@ -121,8 +149,12 @@ def test_rank_round_refuses_what_the_engine_refuses():
     with pytest.raises(ValueError, match="unknown tie-break rule 'coin'"):
         scoring.rank_round(design_scores(), CRITERIA, tiebreak=["score", "coin"])
     apart = design_scores()
-    apart = apart[~((apart["proposal"].isin(["A", "B"]) & (apart["judge"] == "J5"))
-                    | (apart["proposal"].isin(["C", "D"]) & (apart["judge"] != "J5")))]
+    apart = apart[
+        ~(
+            (apart["proposal"].isin(["A", "B"]) & (apart["judge"] == "J5"))
+            | (apart["proposal"].isin(["C", "D"]) & (apart["judge"] != "J5"))
+        )
+    ]
     with pytest.raises(scoring.DisconnectedDesign) as err:
         scoring.rank_round(apart, CRITERIA, method="additive")
     assert err.value.n_components == 2
@@ -136,15 +168,24 @@ def build_design_round(stage="final", method="trimmed_mean"):
     competition = factories.competition(stage=stage, tiebreak_criterion="social_benefit", method=method)
     judges = {f"J{i}": factories.judge(f"design_j{i}") for i in range(1, 6)}
     proposals = dict(zip("ABCD", factories.finalists(competition, 4), strict=True))
-    assignments = factories.final_panel(competition, list(judges.values()), list(proposals.values()),
-                                        recused=[(judges["J5"], proposals["A"])], stage=stage)
+    assignments = factories.final_panel(
+        competition,
+        list(judges.values()),
+        list(proposals.values()),
+        recused=[(judges["J5"], proposals["A"])],
+        stage=stage,
+    )
     codes = {c.code: c.pk for c in competition.criteria.all()}
     for p, sheets in DESIGN.items():
         for j, points in sheets.items():
             judging_services.save_sheet(
-                assignment=assignments[(judges[j].pk, proposals[p].pk)], by=judges[j].user,
+                assignment=assignments[(judges[j].pk, proposals[p].pk)],
+                by=judges[j].user,
                 points={codes[c]: Decimal(v) for c, v in zip(CRITERIA["criterion"], points, strict=True)},
-                comment="说明", expected_version=0, submit=True)
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     return competition, judges, proposals
 
 
@@ -155,8 +196,13 @@ def letters(proposals, ids):
 
 def test_tiebreak_chain_names_the_round_criterion_only_when_it_exists(db):
     competition = factories.competition(tiebreak_criterion="social_benefit")
-    assert ranking.tiebreak_chain(competition) == ["score", ("criterion", "social_benefit"), "head_to_head",
-                                                   "first_places", "untrimmed_mean"]
+    assert ranking.tiebreak_chain(competition) == [
+        "score",
+        ("criterion", "social_benefit"),
+        "head_to_head",
+        "first_places",
+        "untrimmed_mean",
+    ]
     competition.tiebreak_criterion = "no_such_code"
     assert ranking.tiebreak_chain(competition) == ["score", "head_to_head", "first_places", "untrimmed_mean"]
     competition.tiebreak_criterion = ""
@@ -167,8 +213,13 @@ def test_compute_final_stage_uses_the_round_method(db):
     competition, _judges, proposals = build_design_round(method="median")
     result = ranking.compute(competition, PanelStage.FINAL)
     assert (result.method, result.trim) == ("median", 1)
-    assert result.tiebreak == ["score", ("criterion", "social_benefit"), "head_to_head", "first_places",
-                               "untrimmed_mean"]
+    assert result.tiebreak == [
+        "score",
+        ("criterion", "social_benefit"),
+        "head_to_head",
+        "first_places",
+        "untrimmed_mean",
+    ]
     assert letters(proposals, result.table.index) == ["D", "B", "A", "C"]
     assert list(result.table["decided_by"]) == DECIDED_BY
     assert list(result.table["score"]) == [85.0, 80.0, 80.0, 75.0]
@@ -199,13 +250,23 @@ def test_compute_without_sheets_says_so(db):
 
 def test_decided_label_in_words():
     with translation.override("en"):
-        assert ranking.decided_label("criterion:social_benefit", {"social_benefit": "Social benefit"}) == \
-            "Score on “Social benefit”"
+        assert (
+            ranking.decided_label("criterion:social_benefit", {"social_benefit": "Social benefit"})
+            == "Score on “Social benefit”"
+        )
         assert ranking.decided_label("criterion:unknown") == "Score on “unknown”"
-        assert [ranking.decided_label(c) for c in ("score", "median", "head_to_head", "first_places",
-                                                   "untrimmed_mean", "lottery", "tie")] == [
-            "Score", "Median", "Head-to-head (common judges)", "More first places", "Untrimmed mean", "Lottery",
-            "Tie (chair decides)"]
+        assert [
+            ranking.decided_label(c)
+            for c in ("score", "median", "head_to_head", "first_places", "untrimmed_mean", "lottery", "tie")
+        ] == [
+            "Score",
+            "Median",
+            "Head-to-head (common judges)",
+            "More first places",
+            "Untrimmed mean",
+            "Lottery",
+            "Tie (chair decides)",
+        ]
         assert ranking.decided_label("something_new") == "something_new"
         assert ranking.decided_label(None) == ""
     with translation.override("zh-hans"):
@@ -222,8 +283,9 @@ def test_provisional_ranking_and_frozen_results_agree(db, method):
     competition, _judges, proposals = build_design_round(method=method)
     provisional = ranking.compute(competition, PanelStage.FINAL)
     frozen = awards.compute_outputs(competition, awards.sealed_inputs(competition), awards.method_of(competition))
-    provisional_rows = [(int(p), int(r["rank"]), r["decided_by"], round(float(r["score"]), 2))
-                        for p, r in provisional.table.iterrows()]
+    provisional_rows = [
+        (int(p), int(r["rank"]), r["decided_by"], round(float(r["score"]), 2)) for p, r in provisional.table.iterrows()
+    ]
     frozen_rows = [(r["proposal"], r["rank"], r["decided_by"], r["score"]) for r in frozen["ranking"]]
     assert provisional_rows == frozen_rows
     assert letters(proposals, [p for p, *_rest in frozen_rows]) == EXPECTED_ORDER[method]
@@ -238,8 +300,9 @@ def test_additive_provisional_ranking_is_rank_round_on_the_sealed_sheets(db):
     with pytest.raises(ValueError, match="unknown method 'additive'"):
         awards.compute_outputs(competition, inputs, awards.method_of(competition))
     scores, criteria = awards._frames(inputs)
-    sealed = scoring.rank_round(scores, criteria, method="additive", trim=competition.trim,
-                                tiebreak=awards.method_of(competition)["tiebreak"])
+    sealed = scoring.rank_round(
+        scores, criteria, method="additive", trim=competition.trim, tiebreak=awards.method_of(competition)["tiebreak"]
+    )
     provisional = ranking.compute(competition, PanelStage.FINAL)
     assert summary(provisional.table) == summary(sealed.table)
     assert letters(proposals, provisional.table.index) == ["D", "B", "A", "C"]

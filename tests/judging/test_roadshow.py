@@ -22,9 +22,14 @@ SHEET_81_50 = (D("21.5"), D("20"), D("25"), D("15"))
 
 def submit(assignment, points, by=None):
     criteria = list(assignment.panel.competition.criteria.all())
-    return services.save_sheet(assignment=assignment, by=by or assignment.judge.user,
-                               points={c.pk: p for c, p in zip(criteria, points, strict=True)},
-                               comment="", expected_version=0, submit=True)
+    return services.save_sheet(
+        assignment=assignment,
+        by=by or assignment.judge.user,
+        points={c.pk: p for c, p in zip(criteria, points, strict=True)},
+        comment="",
+        expected_version=0,
+        submit=True,
+    )
 
 
 def final_round(n_proposals, n_judges, prefix="judge", **extra):
@@ -40,8 +45,10 @@ def url(name, competition, stage=None):
 
 
 def cells(html):
-    return {state: len(re.findall(rf'data-state="{state}"', html))
-            for state in ("submitted", "scoring", "pending", "recused", "none")}
+    return {
+        state: len(re.findall(rf'data-state="{state}"', html))
+        for state in ("submitted", "scoring", "pending", "recused", "none")
+    }
 
 
 # --- Live board ------------------------------------------------------------------------------------------------------
@@ -51,8 +58,9 @@ def cells(html):
 def big_round(db):
     """12 finalists × 9 judges: 3 sheets submitted (87.50, 87.50, 81.50), 1 draft, 1 recusal, 1 undeclared."""
     competition, proposals, judges = final_round(12, 9)
-    assignments = factories.final_panel(competition, judges, proposals, recused=[(judges[8], proposals[0])],
-                                        pending=[(judges[7], proposals[11])])
+    assignments = factories.final_panel(
+        competition, judges, proposals, recused=[(judges[8], proposals[0])], pending=[(judges[7], proposals[11])]
+    )
     submit(assignments[judges[0].pk, proposals[0].pk], SHEET_87_50)
     submit(assignments[judges[1].pk, proposals[0].pk], SHEET_87_50)
     submit(assignments[judges[0].pk, proposals[1].pk], SHEET_81_50)
@@ -134,8 +142,9 @@ def test_prescoring_board(client, auditor, db):
 
 
 @pytest.mark.parametrize("n_proposals, n_judges", [(3, 3), (12, 9)])
-def test_board_and_progress_queries_do_not_grow(client, staff, db, django_assert_max_num_queries,
-                                                n_proposals, n_judges):
+def test_board_and_progress_queries_do_not_grow(
+    client, staff, db, django_assert_max_num_queries, n_proposals, n_judges
+):
     competition, proposals, judges = final_round(n_proposals, n_judges)
     assignments = factories.final_panel(competition, judges, proposals, recused=[(judges[-1], proposals[0])])
     submit(assignments[judges[0].pk, proposals[0].pk], SHEET_87_50)
@@ -159,10 +168,14 @@ def test_progress_per_judge_and_missing_sheets(client, staff, db):
     response = client.get(url("progress", competition, "final"))
     assert response.status_code == 200
     progress = response.context["progress"]
-    assert [(r["judge"].pk, r["assigned"], r["recused"], r["submitted"], r["missing"]) for r in progress["judges"]] \
-        == [(judges[0].pk, 2, 0, 2, 0), (judges[1].pk, 2, 0, 0, 2), (judges[2].pk, 2, 1, 0, 1)]
+    assert [(r["judge"].pk, r["assigned"], r["recused"], r["submitted"], r["missing"]) for r in progress["judges"]] == [
+        (judges[0].pk, 2, 0, 2, 0),
+        (judges[1].pk, 2, 0, 0, 2),
+        (judges[2].pk, 2, 1, 0, 1),
+    ]
     assert sorted((p.pk, j.pk) for p, j in progress["missing"]) == sorted(
-        [(proposals[0].pk, judges[1].pk), (proposals[1].pk, judges[1].pk), (proposals[1].pk, judges[2].pk)])
+        [(proposals[0].pk, judges[1].pk), (proposals[1].pk, judges[1].pk), (proposals[1].pk, judges[2].pk)]
+    )
     body = response.content.decode()
     assert "2 of 5 sheets in" in body
     assert "Missing score sheets" in body and "E-mail a reminder" in body
@@ -233,7 +246,7 @@ def test_draw_through_the_page_shows_the_seed(client, staff, db):
     assert len(roadshow.seed) == 16 and roadshow.draws == 1
     body = response.content.decode()
     assert roadshow.seed in body
-    assert 'data-print' in body and 'class="no-print' in body
+    assert "data-print" in body and 'class="no-print' in body
     titles = [s.proposal.title for s in roadshow.slots.select_related("proposal")]
     assert [body.index(t) for t in titles] == sorted(body.index(t) for t in titles)
 
@@ -278,8 +291,9 @@ def test_start_presentation_shows_on_the_projector(client, staff, auditor, db):
     second = roadshow.slots.get(position=2)
     client.force_login(staff)
     client.cookies["django_language"] = "en"
-    response = client.post(url("roadshow", competition),
-                           {"action": "phase", "slot": second.pk, "phase": "presentation"})
+    response = client.post(
+        url("roadshow", competition), {"action": "phase", "slot": second.pk, "phase": "presentation"}
+    )
     assert response.status_code == 302
     client.force_login(auditor)
     before = timezone.now()
@@ -292,9 +306,23 @@ def test_start_presentation_shows_on_the_projector(client, staff, auditor, db):
     started, server_now = datetime.fromisoformat(state["started_at"]), datetime.fromisoformat(state["server_now"])
     assert started <= server_now and before - timedelta(seconds=1) <= server_now <= timezone.now()
     # Counts of sheets only (issue #17), never a score or a judge's name.
-    assert set(state) == {"position", "count", "proposal", "title", "organization", "phase", "phase_label",
-                          "started_at", "paused_at", "duration", "scoring_open", "submitted", "expected",
-                          "sheets_label", "server_now"}
+    assert set(state) == {
+        "position",
+        "count",
+        "proposal",
+        "title",
+        "organization",
+        "phase",
+        "phase_label",
+        "started_at",
+        "paused_at",
+        "duration",
+        "scoring_open",
+        "submitted",
+        "expected",
+        "sheets_label",
+        "server_now",
+    }
     assert (state["proposal"], state["paused_at"], state["scoring_open"]) == (second.proposal.pk, None, True)
     assert (state["submitted"], state["expected"], state["sheets_label"]) == (0, 0, "Scoring open · 0 of 0 sheets in")
     event = AuditEvent.objects.get(action="roadshow.phase")
@@ -338,13 +366,23 @@ def test_control_refuses_bad_input(client, staff, db):
     assert "Draw the presentation order first." in response.content.decode()
     services.draw_order(competition=competition, seed="s", by=staff)
     foreign = services.draw_order(competition=other, seed="s", by=staff).slots.get()
-    assert client.post(url("roadshow", competition),
-                       {"action": "phase", "slot": foreign.pk, "phase": "presentation"}).status_code == 404
-    assert client.post(url("roadshow", competition),
-                       {"action": "phase", "slot": "abc", "phase": "presentation"}).status_code == 404
-    response = client.post(url("roadshow", competition), {"action": "phase",
-                           "slot": Roadshow.objects.get(competition=competition).slots.first().pk,
-                           "phase": "scoring"}, follow=True)
+    assert (
+        client.post(
+            url("roadshow", competition), {"action": "phase", "slot": foreign.pk, "phase": "presentation"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            url("roadshow", competition), {"action": "phase", "slot": "abc", "phase": "presentation"}
+        ).status_code
+        == 404
+    )
+    response = client.post(
+        url("roadshow", competition),
+        {"action": "phase", "slot": Roadshow.objects.get(competition=competition).slots.first().pk, "phase": "scoring"},
+        follow=True,
+    )
     assert "Unknown roadshow phase." in response.content.decode()
     assert Roadshow.objects.get(competition=competition).phase == RoadshowPhase.WAITING
 
@@ -378,8 +416,14 @@ def test_projector_before_the_draw(client, staff, competition):
 
 # --- Permissions -----------------------------------------------------------------------------------------------------
 
-GET_PAGES = [("board", "final"), ("board_cells", "final"), ("progress", "final"), ("roadshow", None),
-             ("projector", None), ("projector_state", None)]
+GET_PAGES = [
+    ("board", "final"),
+    ("board_cells", "final"),
+    ("progress", "final"),
+    ("roadshow", None),
+    ("projector", None),
+    ("projector_state", None),
+]
 
 
 @pytest.mark.parametrize("who", ["applicant", "judge", "supervisor"])
@@ -411,14 +455,23 @@ def test_auditor_watches_but_does_not_run_the_roadshow(client, auditor, staff, d
     factories.final_panel(competition, judges, proposals)
     roadshow = services.draw_order(competition=competition, seed="s", by=staff)
     client.force_login(auditor)
-    for name, stage in [("board", "final"), ("board_cells", "final"), ("progress", "final"), ("projector", None),
-                        ("projector_state", None)]:
+    for name, stage in [
+        ("board", "final"),
+        ("board_cells", "final"),
+        ("progress", "final"),
+        ("projector", None),
+        ("projector_state", None),
+    ]:
         assert client.get(url(name, competition, stage)).status_code == 200, name
     assert client.get(url("roadshow", competition)).status_code == 403
     assert client.post(url("roadshow", competition), {"action": "next"}).status_code == 403
-    assert client.post(url("roadshow", competition),
-                       {"action": "phase", "slot": roadshow.slots.first().pk, "phase": "presentation"}
-                       ).status_code == 403
+    assert (
+        client.post(
+            url("roadshow", competition),
+            {"action": "phase", "slot": roadshow.slots.first().pk, "phase": "presentation"},
+        ).status_code
+        == 403
+    )
     assert client.post(url("remind", competition, "final")).status_code == 403
     assert mailoutbox == []
     roadshow.refresh_from_db()
@@ -426,7 +479,9 @@ def test_auditor_watches_but_does_not_run_the_roadshow(client, auditor, staff, d
     # the auditor's progress page has no reminder button, and the board no ranking link or control desk link
     body = client.get(url("progress", competition, "final")).content.decode()
     assert url("remind", competition, "final") not in body
-    assert f'href="{url("roadshow", competition)}"' not in client.get(url("board", competition, "final")).content.decode()
+    assert (
+        f'href="{url("roadshow", competition)}"' not in client.get(url("board", competition, "final")).content.decode()
+    )
 
 
 def test_board_poll_answers_304_while_nothing_changes(client, staff, db):

@@ -26,16 +26,23 @@ def day(n_proposals=3, n_judges=3, recused=True):
     competition = factories.competition(stage=Stage.FINAL)
     proposals = factories.finalists(competition, n_proposals)
     judges = [factories.judge(f"day_judge{i}", full_name=f"评委{i}") for i in range(1, n_judges + 1)]
-    assignments = factories.final_panel(competition, judges, proposals,
-                                        recused=[(judges[-1], proposals[0])] if recused else ())
+    assignments = factories.final_panel(
+        competition, judges, proposals, recused=[(judges[-1], proposals[0])] if recused else ()
+    )
     roadshow = services.draw_order(competition=competition, seed="day", by=staff)
     return staff, competition, proposals, judges, assignments, roadshow
 
 
 def submit(assignment, points=(20, 20, 24, 16), comment=""):
     criteria = list(assignment.panel.competition.criteria.all())
-    return services.save_sheet(assignment=assignment, by=assignment.judge.user, comment=comment, expected_version=0,
-                               points={c.pk: D(p) for c, p in zip(criteria, points, strict=True)}, submit=True)
+    return services.save_sheet(
+        assignment=assignment,
+        by=assignment.judge.user,
+        comment=comment,
+        expected_version=0,
+        points={c.pk: D(p) for c, p in zip(criteria, points, strict=True)},
+        submit=True,
+    )
 
 
 def control(client, competition, **data):
@@ -74,11 +81,19 @@ def test_console_timer_actions_are_audited_and_move_the_timer(client):
     control(client, competition, action="timer", op="reset")
     reset = Roadshow.objects.get(pk=roadshow.pk)
     assert (reset.extra_seconds, reset.paused_at) == (0, None) and reset.phase_started_at >= before
-    events = list(AuditEvent.objects.filter(action__startswith="roadshow.").exclude(
-        action__in=["roadshow.draw", "roadshow.phase"]).order_by("pk").values_list("action", "actor", "after"))
+    events = list(
+        AuditEvent.objects.filter(action__startswith="roadshow.")
+        .exclude(action__in=["roadshow.draw", "roadshow.phase"])
+        .order_by("pk")
+        .values_list("action", "actor", "after")
+    )
     assert [(a, actor) for a, actor, _after in events] == [
-        ("roadshow.pause", staff.pk), ("roadshow.resume", staff.pk), ("roadshow.extend", staff.pk),
-        ("roadshow.extend", staff.pk), ("roadshow.reset", staff.pk)]
+        ("roadshow.pause", staff.pk),
+        ("roadshow.resume", staff.pk),
+        ("roadshow.extend", staff.pk),
+        ("roadshow.extend", staff.pk),
+        ("roadshow.reset", staff.pk),
+    ]
     assert events[0][2] == {"phase": "presentation", "slot": 2, "paused": True, "extra_seconds": 0}
     assert events[3][2] == {"phase": "presentation", "slot": 2, "paused": False, "extra_seconds": 120}
 
@@ -98,15 +113,18 @@ def test_timer_actions_refused_without_a_running_phase_or_twice(client):
     staff, competition, _p, _j, _a, roadshow = day()
     client.force_login(staff)
     client.cookies["django_language"] = "en"
-    response = client.post(reverse("judging:roadshow", args=[competition.pk]), {"action": "timer", "op": "pause"},
-                           follow=True)
+    response = client.post(
+        reverse("judging:roadshow", args=[competition.pk]), {"action": "timer", "op": "pause"}, follow=True
+    )
     assert "No timer is running: start a presentation or a Q&amp;A first." in response.content.decode()
     services.set_presenting(roadshow=roadshow, slot=roadshow.slots.first(), phase="qa", by=staff)
-    response = client.post(reverse("judging:roadshow", args=[competition.pk]), {"action": "timer", "op": "resume"},
-                           follow=True)
+    response = client.post(
+        reverse("judging:roadshow", args=[competition.pk]), {"action": "timer", "op": "resume"}, follow=True
+    )
     assert "The timer is not paused." in response.content.decode()
-    response = client.post(reverse("judging:roadshow", args=[competition.pk]), {"action": "timer", "op": "stop"},
-                           follow=True)
+    response = client.post(
+        reverse("judging:roadshow", args=[competition.pk]), {"action": "timer", "op": "stop"}, follow=True
+    )
     assert "Unknown timer action." in response.content.decode()
     assert not AuditEvent.objects.filter(action__in=["roadshow.pause", "roadshow.resume", "roadshow.stop"]).exists()
 
@@ -206,7 +224,7 @@ def test_judge_home_puts_todays_roadshow_first_in_drawn_order(client, django_ass
     sheet_url = reverse("judging:sheet", args=[assignments[(judge.pk, on_stage.proposal_id)].pk])
     assert re.search(rf'data-day-open href="{sheet_url}"', today)
     assert re.search(rf'list-group-item-warning" data-proposal="{on_stage.proposal_id}"', today)
-    assert "Next up:</span> <span data-day-field=\"next\">3. " in today
+    assert 'Next up:</span> <span data-day-field="next">3. ' in today
     assert "1 of 3 sheets submitted" in today
     state = client.get(reverse("judging:day_state", args=[competition.pk])).json()
     assert (state["proposal"], state["position"], state["phase"]) == (on_stage.proposal_id, 2, "presentation")
@@ -226,8 +244,13 @@ def test_whole_point_draft_shows_whole_numbers_and_numeric_keyboard(client):
     _staff, competition, proposals, judges, assignments, _roadshow = day()
     assignment = assignments[(judges[0].pk, proposals[1].pk)]
     criteria = list(competition.criteria.all())
-    services.save_sheet(assignment=assignment, by=judges[0].user, comment="", expected_version=0,
-                        points={criteria[0].pk: D("20"), criteria[1].pk: D("21.0")})
+    services.save_sheet(
+        assignment=assignment,
+        by=judges[0].user,
+        comment="",
+        expected_version=0,
+        points={criteria[0].pk: D("20"), criteria[1].pk: D("21.0")},
+    )
     client.force_login(judges[0].user)
     html = client.get(reverse("judging:sheet", args=[assignment.pk])).content.decode()
     assert f'name="c_{criteria[0].pk}" value="20"' in html and f'name="c_{criteria[1].pk}" value="21"' in html
@@ -238,13 +261,19 @@ def test_whole_point_draft_shows_whole_numbers_and_numeric_keyboard(client):
 def test_plain_number_and_total_bands():
     assert [plain_number(v) for v in (D("20.0"), D("20.5"), None)] == [20, D("20.5"), None]
     competition = factories.competition()
-    bands = [[(21, 25, "优秀"), (16, 20, "良好")], [(21, 25, "优秀"), (16, 20, "良好")],
-             [(25, 30, "优秀"), (19, 24, "良好")], [(17, 20, "优秀"), (13, 16, "良好")]]
+    bands = [
+        [(21, 25, "优秀"), (16, 20, "良好")],
+        [(21, 25, "优秀"), (16, 20, "良好")],
+        [(25, 30, "优秀"), (19, 24, "良好")],
+        [(17, 20, "优秀"), (13, 16, "良好")],
+    ]
     criteria = list(competition.criteria.all())
     for c, b in zip(criteria, bands, strict=True):
         c.bands = [{"min": lo, "max": hi, "label": label} for lo, hi, label in b]
-    assert total_bands(criteria) == [{"label": "优秀", "min": 84.0, "max": 100.0},
-                                     {"label": "良好", "min": 64.0, "max": 80.0}]
+    assert total_bands(criteria) == [
+        {"label": "优秀", "min": 84.0, "max": 100.0},
+        {"label": "良好", "min": 64.0, "max": 80.0},
+    ]
     criteria[0].bands = []
     assert total_bands(criteria) == []
 
@@ -259,20 +288,28 @@ def test_sheet_save_by_script_answers_json_and_keeps_nothing_back(client):
     headers = {"X-Requested-With": "fetch"}
     data = {"version": 0, "comment": "", f"c_{criteria[0].pk}": "20", "save": "1"}
     response = client.post(url, data, headers=headers)
-    assert response.json() == {"ok": True, "version": 1, "submitted": False, "message": "Draft saved.",
-                               "redirect": ""}
+    assert response.json() == {"ok": True, "version": 1, "submitted": False, "message": "Draft saved.", "redirect": ""}
     # Stale version: 409, nothing written.
     response = client.post(url, {**data, "version": 0}, headers=headers)
     assert response.status_code == 409 and response.json()["stale"] is True
     # Submit with a total above 90 and no comment: the comment rule, in JSON.
-    full = {"version": 1, "comment": "", "submit": "1",
-            **{f"c_{c.pk}": str(c.max_points.normalize()) for c in criteria}}
+    full = {
+        "version": 1,
+        "comment": "",
+        "submit": "1",
+        **{f"c_{c.pk}": str(c.max_points.normalize()) for c in criteria},
+    }
     response = client.post(url, full, headers=headers)
     assert response.status_code == 400
     assert response.json()["errors"] == {"comment": ["A total below 60 or above 90 needs a comment explaining it."]}
     response = client.post(url, {**full, "comment": "全部满分"}, headers=headers)
-    assert response.json() == {"ok": True, "version": 2, "submitted": True,
-                               "message": "Score sheet submitted. Thank you.", "redirect": reverse("home")}
+    assert response.json() == {
+        "ok": True,
+        "version": 2,
+        "submitted": True,
+        "message": "Score sheet submitted. Thank you.",
+        "redirect": reverse("home"),
+    }
     sheet = ScoreSheet.objects.get(assignment=assignment)
     assert (sheet.status, sheet.total) == ("submitted", D("100.00"))
     response = client.post(url, full, headers=headers)

@@ -154,8 +154,16 @@ def test_no_module_of_the_package_imports_django_or_the_project(module):
             imported |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "collections", "dataclasses", "decimal", "itertools", "numpy", "pandas",
-                        "scipy"}, imported
+    assert imported <= {
+        "__future__",
+        "collections",
+        "dataclasses",
+        "decimal",
+        "itertools",
+        "numpy",
+        "pandas",
+        "scipy",
+    }, imported
 
 
 def test_public_names_exist():

@@ -79,17 +79,27 @@ def test_password_reset_sends_mail(client, db, mailoutbox):
 def test_password_change(client, db):
     user = factories.user("changer")
     client.force_login(user)
-    response = client.post("/accounts/password/change/", {
-        "old_password": factories.PASSWORD, "new_password1": "Another-pass-77", "new_password2": "Another-pass-77"})
+    response = client.post(
+        "/accounts/password/change/",
+        {"old_password": factories.PASSWORD, "new_password1": "Another-pass-77", "new_password2": "Another-pass-77"},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Another-pass-77")
 
 
 def test_applicant_can_sign_up(client, db):
-    response = client.post("/accounts/signup/", {
-        "username": "newngo", "full_name": "新机构联系人", "email": "new@example.org", "mobile": "13912345678",
-        "password1": "Good-pass-2026", "password2": "Good-pass-2026"})
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newngo",
+            "full_name": "新机构联系人",
+            "email": "new@example.org",
+            "mobile": "13912345678",
+            "password1": "Good-pass-2026",
+            "password2": "Good-pass-2026",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("organizations:create")
     user = User.objects.get(username="newngo")
@@ -98,9 +108,17 @@ def test_applicant_can_sign_up(client, db):
 
 
 def test_sign_up_rejects_weak_password_and_keeps_input(client, db):
-    response = client.post("/accounts/signup/", {
-        "username": "weak", "full_name": "弱密码", "email": "weak@example.org", "mobile": "",
-        "password1": "123", "password2": "123"})
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "weak",
+            "full_name": "弱密码",
+            "email": "weak@example.org",
+            "mobile": "",
+            "password1": "123",
+            "password2": "123",
+        },
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'value="weak@example.org"' in body
@@ -123,8 +141,10 @@ def test_money_filter():
 def test_judge_home_lists_every_assignment_in_constant_queries(client, db, django_assert_max_num_queries, n):
     competition = factories.competition(stage="final")
     judge = factories.judge("home_judge_n")
-    proposals = [factories.proposal(competition, factories.organization(), status="finalist", title=f"提案{i:03d}")
-                 for i in range(n)]
+    proposals = [
+        factories.proposal(competition, factories.organization(), status="finalist", title=f"提案{i:03d}")
+        for i in range(n)
+    ]
     factories.final_panel(competition, [judge], proposals, pending=[(judge, proposals[0])])
     client.force_login(judge.user)
     # session, user, the assignments with everything the list shows, and (a round in its final review) the drawn

@@ -5,8 +5,13 @@ from venture.audit.services import record
 
 
 def test_record_stores_who_what_before_after(staff, org_a):
-    event = record(actor=staff, action="organization.verify", obj=org_a, before={"status": "pending"},
-                   after={"status": "verified", "amount": Decimal("1.50")})
+    event = record(
+        actor=staff,
+        action="organization.verify",
+        obj=org_a,
+        before={"status": "pending"},
+        after={"status": "verified", "amount": Decimal("1.50")},
+    )
     event.refresh_from_db()
     assert event.actor == staff
     assert event.actor_label == "staff1"

@@ -19,12 +19,23 @@ from venture.proposals.models import Proposal
 # --- Working days ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("start, n, end", [
-    (datetime.date(2025, 9, 29), 5, datetime.date(2025, 10, 11)),  # National Day 2025; Sat 10-11 is a workday
-    (datetime.date(2026, 2, 12), 5, datetime.date(2026, 2, 25)),  # Spring Festival 2026: 2-14 Sat workday, 15-23 off
-    (datetime.date(2025, 1, 24), 5, datetime.date(2025, 2, 6)),  # Spring Festival 2025: 1-26 Sun workday, 1-28..2-4 off
-    (datetime.date(2026, 6, 1), 5, datetime.date(2026, 6, 5)),  # an ordinary week
-])
+@pytest.mark.parametrize(
+    "start, n, end",
+    [
+        (datetime.date(2025, 9, 29), 5, datetime.date(2025, 10, 11)),  # National Day 2025; Sat 10-11 is a workday
+        (
+            datetime.date(2026, 2, 12),
+            5,
+            datetime.date(2026, 2, 25),
+        ),  # Spring Festival 2026: 2-14 Sat workday, 15-23 off
+        (
+            datetime.date(2025, 1, 24),
+            5,
+            datetime.date(2025, 2, 6),
+        ),  # Spring Festival 2025: 1-26 Sun workday, 1-28..2-4 off
+        (datetime.date(2026, 6, 1), 5, datetime.date(2026, 6, 5)),  # an ordinary week
+    ],
+)
 def test_working_days_by_the_statutory_calendar(start, n, end):
     assert add_working_days(start, n) == (end, True)
 
@@ -41,8 +52,10 @@ def test_year_outside_the_calendar_counts_monday_to_friday_and_says_so():
 def test_propose_awards_stop_rule_within_pool():
     c, staff, auditor, props = build_round()
     awards = services.propose_awards(competition=c, by=staff)
-    assert [(a.proposal.title, a.amount) for a in awards] == [("项目甲", Decimal("100000")),
-                                                              ("项目乙", Decimal("90000"))]
+    assert [(a.proposal.title, a.amount) for a in awards] == [
+        ("项目甲", Decimal("100000")),
+        ("项目乙", Decimal("90000")),
+    ]
     assert services.committed(c) == Decimal("190000.00")
 
 
@@ -90,8 +103,10 @@ def test_two_staff_awarding_at_once_cannot_exceed_the_pool():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=award, args=(props[2], staff)),
-               threading.Thread(target=award, args=(props[3], other))]
+    threads = [
+        threading.Thread(target=award, args=(props[2], staff)),
+        threading.Thread(target=award, args=(props[3], other)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -124,7 +139,10 @@ def noticed(db):
 def test_publish_counts_working_days(noticed):
     c, staff, props, notice = noticed
     assert (notice.starts_on, notice.ends_on, notice.calendar_covered) == (
-        datetime.date(2025, 9, 29), datetime.date(2025, 10, 11), True)
+        datetime.date(2025, 9, 29),
+        datetime.date(2025, 10, 11),
+        True,
+    )
     c.refresh_from_db()
     assert c.stage == "notice"
 
@@ -134,7 +152,9 @@ def test_publishing_twice_is_refused_not_a_crash(noticed):
     c, staff, props, notice = noticed
     with pytest.raises(ValidationError) as exc:
         services.publish_notice(competition=c, by=staff)
-    assert exc.value.messages == ["公示已发布，公示不能再修改。如需修改，请填写原因后重新开启公示：修改后将作为新版本重新发布，公示期重新计算。"]
+    assert exc.value.messages == [
+        "公示已发布，公示不能再修改。如需修改，请填写原因后重新开启公示：修改后将作为新版本重新发布，公示期重新计算。"
+    ]
     assert list(PublicNotice.objects.filter(competition=c).values_list("pk", flat=True)) == [notice.pk]
     assert AuditEvent.objects.filter(action="notice.publish").count() == 1
 
@@ -148,8 +168,14 @@ def test_public_notice_page_without_login(client, noticed):
 
 
 def objection_post(award, **extra):
-    return {"award": award.pk if award else "", "name": "王师傅", "contact": "13800000000",
-            "text": "该机构在本地没有实际服务经历。", "website": "", **extra}
+    return {
+        "award": award.pk if award else "",
+        "name": "王师傅",
+        "contact": "13800000000",
+        "text": "该机构在本地没有实际服务经历。",
+        "website": "",
+        **extra,
+    }
 
 
 def test_objection_form_honeypot_and_rate_limit(client, noticed, monkeypatch):
@@ -178,10 +204,18 @@ def test_objection_refused_after_the_period(client, noticed):
 def test_objection_upheld_offers_the_next_in_rank(noticed):
     c, staff, props, notice = noticed
     award = Award.objects.get(proposal=props[0])
-    objection = services.submit_objection(notice=notice, name="李", contact="li@example.org", text="材料造假",
-                                          award=award, ip="10.0.0.1", today=datetime.date(2025, 10, 1))
-    handled, offered = services.handle_objection(objection=objection, upheld=True,
-                                                 outcome="经核实，该机构申报材料不实，取消资助。", by=staff)
+    objection = services.submit_objection(
+        notice=notice,
+        name="李",
+        contact="li@example.org",
+        text="材料造假",
+        award=award,
+        ip="10.0.0.1",
+        today=datetime.date(2025, 10, 1),
+    )
+    handled, offered = services.handle_objection(
+        objection=objection, upheld=True, outcome="经核实，该机构申报材料不实，取消资助。", by=staff
+    )
     award.refresh_from_db()
     assert award.status == "cancelled"
     assert offered.proposal == props[2]  # 项目丙, 80,000 fits the 160,000 left
@@ -193,8 +227,15 @@ def test_objection_upheld_offers_the_next_in_rank(noticed):
 def test_dismissed_objection_published_and_close_makes_awards_final(client, noticed):
     c, staff, props, notice = noticed
     award = Award.objects.get(proposal=props[1])
-    objection = services.submit_objection(notice=notice, name="张", contact="zh@example.org", text="评分不公",
-                                          award=award, ip="10.0.0.2", today=datetime.date(2025, 10, 9))
+    objection = services.submit_objection(
+        notice=notice,
+        name="张",
+        contact="zh@example.org",
+        text="评分不公",
+        award=award,
+        ip="10.0.0.2",
+        today=datetime.date(2025, 10, 9),
+    )
     with pytest.raises(ValidationError):
         services.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 13))  # objection pending
     services.handle_objection(objection=objection, upheld=False, outcome="经复核，评分程序合规，不予支持。", by=staff)

@@ -27,8 +27,9 @@ def _data_with_attachment():
     owner = factories.user("backup_owner")
     org = factories.organization(name="备份测试服务中心", owner=owner)
     proposal = factories.proposal(factories.competition(), org, title="备份测试项目")
-    attachment = add_attachment(proposal=proposal, by=owner, upload=SimpleUploadedFile("登记证书.pdf", CONTENT),
-                                description="证书")
+    attachment = add_attachment(
+        proposal=proposal, by=owner, upload=SimpleUploadedFile("登记证书.pdf", CONTENT), description="证书"
+    )
     return org, proposal, attachment
 
 
@@ -57,12 +58,13 @@ def test_backup_then_restore_brings_back_rows_and_file_bytes(settings, tmp_path)
     manifest = _manifest(archive)
     engine = "sqlite" if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else "postgresql"
     db_member = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}[engine]
-    assert (manifest["database_engine"], manifest["database_member"], manifest["media_files"]) == (
-        engine, db_member, 1)
+    assert (manifest["database_engine"], manifest["database_member"], manifest["media_files"]) == (engine, db_member, 1)
     assert manifest["app_version"] == "0.1.0"
     assert set(manifest["members"]) == {db_member, f"media/{attachment.file.name}"}
     assert manifest["members"][f"media/{attachment.file.name}"] == {
-        "sha256": hashlib.sha256(CONTENT).hexdigest(), "size": len(CONTENT)}
+        "sha256": hashlib.sha256(CONTENT).hexdigest(),
+        "size": len(CONTENT),
+    }
     assert manifest["created_at"].endswith("+00:00")
 
     # Lose the data and the file.
@@ -84,7 +86,11 @@ def test_backup_then_restore_brings_back_rows_and_file_bytes(settings, tmp_path)
     assert (restored.pk, restored.title, restored.organization_id) == (proposal.pk, "备份测试项目", org.pk)
     again = Attachment.objects.get()
     assert (again.pk, again.original_name, again.size, again.file.name) == (
-        attachment.pk, "登记证书.pdf", len(CONTENT), attachment.file.name)
+        attachment.pk,
+        "登记证书.pdf",
+        len(CONTENT),
+        attachment.file.name,
+    )
     assert stored.read_bytes() == CONTENT
     with again.file.open("rb") as f:
         assert f.read() == CONTENT

@@ -59,11 +59,23 @@ SETTINGS = {
 }
 
 RUBRIC = [
-    {"code": "targeting", "name": "项目定位精准性", "max_points": "25", "weight": "25",
-     "description": "服务对象是否明确", "bands": "21-25 优秀\n16-20 良好\n0-15 一般"},
+    {
+        "code": "targeting",
+        "name": "项目定位精准性",
+        "max_points": "25",
+        "weight": "25",
+        "description": "服务对象是否明确",
+        "bands": "21-25 优秀\n16-20 良好\n0-15 一般",
+    },
     {"code": "feasibility", "name": "内容可行性", "max_points": "25", "weight": "25", "description": "", "bands": ""},
-    {"code": "social_benefit", "name": "社会效益", "max_points": "30", "weight": "30", "description": "",
-     "bands": "25–30 优秀\n0-24.5 其他"},
+    {
+        "code": "social_benefit",
+        "name": "社会效益",
+        "max_points": "30",
+        "weight": "30",
+        "description": "",
+        "bands": "25–30 优秀\n0-24.5 其他",
+    },
     {"code": "budget", "name": "资金预算", "max_points": "20", "weight": "20", "description": "", "bands": ""},
 ]
 
@@ -74,14 +86,22 @@ EVALUATION_RUBRIC = [
     {"id": "", "name": "资金使用规范", "max_points": "30"},
 ]
 # The default evaluation rubric of a new round, in English (the tests read the site in English).
-DEFAULT_EVALUATION_RUBRIC = [("Goals achieved", Decimal("30.0"), 0), ("Quality of service", Decimal("30.0"), 1),
-                             ("Use of funds", Decimal("20.0"), 2), ("Project management", Decimal("20.0"), 3)]
+DEFAULT_EVALUATION_RUBRIC = [
+    ("Goals achieved", Decimal("30.0"), 0),
+    ("Quality of service", Decimal("30.0"), 1),
+    ("Use of funds", Decimal("20.0"), 2),
+    ("Project management", Decimal("20.0"), 3),
+]
 
 
 def formset_data(prefix, rows, initial=0):
     """POST data of a formset page: the management form plus one numbered block per row (keys without prefix)."""
-    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         for key, value in row.items():
             if value is True:
@@ -175,8 +195,11 @@ def evaluation_rubric(competition, kind):
 
 
 def actions(competition):
-    return list(AuditEvent.objects.filter(object_type="competitions.competition", object_id=str(competition.pk))
-                .order_by("id").values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(object_type="competitions.competition", object_id=str(competition.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
 
 
 # --- The whole set-up through the pages -----------------------------------------------------------------------------
@@ -202,38 +225,66 @@ def test_staff_sets_up_a_round_with_categories_budget_rules_tranches_and_rubric(
     assert competition.score_step == Decimal("0.5")
     assert (competition.method, competition.trim, competition.funding_rule) == ("trimmed_mean", 1, "skip")
 
-    response = staff_client.post(f"/rounds/{competition.pk}/categories/", formset_data("categories", [
-        {"name": "技能培训", "ORDER": "2"}, {"name": "权益保障", "ORDER": "1"}, {"name": "", "ORDER": ""},
-    ]))
+    response = staff_client.post(
+        f"/rounds/{competition.pk}/categories/",
+        formset_data(
+            "categories",
+            [
+                {"name": "技能培训", "ORDER": "2"},
+                {"name": "权益保障", "ORDER": "1"},
+                {"name": "", "ORDER": ""},
+            ],
+        ),
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/rounds/{competition.pk}/categories/"
     assert list(competition.categories.values_list("name", "order")) == [("权益保障", 0), ("技能培训", 1)]
 
-    response = staff_client.post(f"/rounds/{competition.pk}/budget-rules/", {**formset_data("budget_rules", [
-        {"name": "人员经费", "cap_percent": "30", "cap_amount": ""},
-        {"name": "活动经费"},
-        {"name": "管理费", "cap_percent": "10", "cap_amount": "12000.50", "is_management_fee": True},
-    ]), "continue": "1"})
+    response = staff_client.post(
+        f"/rounds/{competition.pk}/budget-rules/",
+        {
+            **formset_data(
+                "budget_rules",
+                [
+                    {"name": "人员经费", "cap_percent": "30", "cap_amount": ""},
+                    {"name": "活动经费"},
+                    {"name": "管理费", "cap_percent": "10", "cap_amount": "12000.50", "is_management_fee": True},
+                ],
+            ),
+            "continue": "1",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/rounds/{competition.pk}/tranches/"
-    assert list(competition.budget_categories.values_list("name", "cap_percent", "cap_amount", "is_management_fee",
-                                                           "order")) == [
+    assert list(
+        competition.budget_categories.values_list("name", "cap_percent", "cap_amount", "is_management_fee", "order")
+    ) == [
         ("人员经费", Decimal("30.00"), None, False, 0),
         ("活动经费", None, None, False, 1),
         ("管理费", Decimal("10.00"), Decimal("12000.50"), True, 2),
     ]
 
-    response = staff_client.post(f"/rounds/{competition.pk}/tranches/", formset_data("tranches", [
-        {"percent": "50", "condition": "signing"}, {"percent": "30", "condition": "midterm"},
-        {"percent": "20", "condition": "final"},
-    ]))
+    response = staff_client.post(
+        f"/rounds/{competition.pk}/tranches/",
+        formset_data(
+            "tranches",
+            [
+                {"percent": "50", "condition": "signing"},
+                {"percent": "30", "condition": "midterm"},
+                {"percent": "20", "condition": "final"},
+            ],
+        ),
+    )
     assert response.status_code == 302
     assert list(competition.tranche_plan.values_list("order", "percent", "condition")) == [
-        (1, Decimal("50.00"), "signing"), (2, Decimal("30.00"), "midterm"), (3, Decimal("20.00"), "final"),
+        (1, Decimal("50.00"), "signing"),
+        (2, Decimal("30.00"), "midterm"),
+        (3, Decimal("20.00"), "final"),
     ]
 
-    response = staff_client.post(f"/rounds/{competition.pk}/rubric/", {**formset_data("rubric", RUBRIC),
-                                                                       "continue": "1"})
+    response = staff_client.post(
+        f"/rounds/{competition.pk}/rubric/", {**formset_data("rubric", RUBRIC), "continue": "1"}
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/rounds/{competition.pk}/evaluation/midterm/"
     assert list(competition.criteria.values_list("code", "name", "max_points", "weight", "order")) == [
@@ -244,16 +295,20 @@ def test_staff_sets_up_a_round_with_categories_budget_rules_tranches_and_rubric(
     ]
     targeting = competition.criteria.get(code="targeting")
     assert targeting.description == "服务对象是否明确"
-    assert targeting.bands == [{"min": 21, "max": 25, "label": "优秀"}, {"min": 16, "max": 20, "label": "良好"},
-                               {"min": 0, "max": 15, "label": "一般"}]
+    assert targeting.bands == [
+        {"min": 21, "max": 25, "label": "优秀"},
+        {"min": 16, "max": 20, "label": "良好"},
+        {"min": 0, "max": 15, "label": "一般"},
+    ]
     assert competition.criteria.get(code="social_benefit").bands == [
-        {"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]
+        {"min": 25, "max": 30, "label": "优秀"},
+        {"min": 0, "max": 24.5, "label": "其他"},
+    ]
     assert competition.criteria.get(code="budget").bands == []
 
     # The new round came with the default evaluation rubrics; staff change the mid-term one and keep the final one.
     url = f"/rounds/{competition.pk}/evaluation/midterm/"
-    response = staff_client.post(url, {**formset_data("evaluation_midterm", EVALUATION_RUBRIC),
-                                       "continue": "1"})
+    response = staff_client.post(url, {**formset_data("evaluation_midterm", EVALUATION_RUBRIC), "continue": "1"})
     assert response.status_code == 302
     assert response["Location"] == f"/rounds/{competition.pk}/evaluation/final/"
     url = f"/rounds/{competition.pk}/evaluation/final/"
@@ -261,11 +316,20 @@ def test_staff_sets_up_a_round_with_categories_budget_rules_tranches_and_rubric(
     assert response.status_code == 302
     assert response["Location"] == f"/rounds/{competition.pk}/"
     assert evaluation_rubric(competition, "midterm") == [
-        ("服务成效", Decimal("40.0"), 0), ("项目管理", Decimal("30.0"), 1), ("资金使用规范", Decimal("30.0"), 2)]
+        ("服务成效", Decimal("40.0"), 0),
+        ("项目管理", Decimal("30.0"), 1),
+        ("资金使用规范", Decimal("30.0"), 2),
+    ]
     assert evaluation_rubric(competition, "final") == DEFAULT_EVALUATION_RUBRIC
 
-    assert actions(competition) == ["competition.create", "competition.categories", "competition.budget_categories",
-                                    "competition.tranche_plan", "competition.rubric", "competition.evaluation_rubric"]
+    assert actions(competition) == [
+        "competition.create",
+        "competition.categories",
+        "competition.budget_categories",
+        "competition.tranche_plan",
+        "competition.rubric",
+        "competition.evaluation_rubric",
+    ]
     assert set(AuditEvent.objects.values_list("actor__username", flat=True)) == {"staff1"}
 
     # The round page links every setup page; the public call page shows what was set up.
@@ -316,8 +380,7 @@ def test_non_staff_get_403_on_create_and_404_on_an_existing_round(client, draft,
     client.force_login(factories.user(f"someone_{role}", role=role))
     assert client.get("/rounds/new/").status_code == 403
     assert client.post("/rounds/new/", SETTINGS).status_code == 403
-    for page in ("edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm",
-                 "evaluation/final"):
+    for page in ("edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm", "evaluation/final"):
         assert client.get(f"/rounds/{draft.pk}/{page}/").status_code == 404
         assert client.post(f"/rounds/{draft.pk}/{page}/", {"title": "x"}).status_code == 404
     assert Competition.objects.count() == 1
@@ -351,24 +414,35 @@ def test_closes_before_opens_is_refused_next_to_the_field_and_keeps_the_input(st
     assert AuditEvent.objects.count() == 0
 
 
-@pytest.mark.parametrize("changes, errors", [
-    ({"fund_pool": "-1"}, {"fund_pool": ["An amount cannot be negative."]}),
-    ({"min_grant": "abc"}, {"min_grant": ["Enter an amount in yuan."]}),
-    ({"max_grant": "100000.005"}, {"max_grant": ["Use at most two decimal places (fen)."]}),
-    ({"min_grant": "200000"}, {"min_grant": ["The minimum grant cannot be more than the maximum grant."]}),
-    ({"fund_pool": "100000"}, {"max_grant": ["The maximum grant cannot be more than the fund pool."]}),
-    ({"project_end_latest": "2026-07-01"},
-     {"project_end_latest": ["The latest project end must come after the earliest project start."]}),
-    ({"min_project_months": "13"},
-     {"max_project_months": ["The longest project cannot be shorter than the shortest project."]}),
-    ({"score_step": "0.25"}, {"score_step": ["Select a valid choice. 0.25 is not one of the available choices."]}),
-    ({"trim": "-1"}, {"trim": ["Ensure this value is greater than or equal to 0."]}),
-    ({"comment_below": "95"},
-     {"comment_above": ["This bound cannot be lower than the “comment required below” bound."]}),
-    ({"cofunding_share": "101"}, {"cofunding_share": ["Ensure this value is less than or equal to 100."]}),
-    ({"tiebreak_criterion": "social_benefit"},
-     {"tiebreak_criterion": ["Select a valid choice. social_benefit is not one of the available choices."]}),
-])
+@pytest.mark.parametrize(
+    "changes, errors",
+    [
+        ({"fund_pool": "-1"}, {"fund_pool": ["An amount cannot be negative."]}),
+        ({"min_grant": "abc"}, {"min_grant": ["Enter an amount in yuan."]}),
+        ({"max_grant": "100000.005"}, {"max_grant": ["Use at most two decimal places (fen)."]}),
+        ({"min_grant": "200000"}, {"min_grant": ["The minimum grant cannot be more than the maximum grant."]}),
+        ({"fund_pool": "100000"}, {"max_grant": ["The maximum grant cannot be more than the fund pool."]}),
+        (
+            {"project_end_latest": "2026-07-01"},
+            {"project_end_latest": ["The latest project end must come after the earliest project start."]},
+        ),
+        (
+            {"min_project_months": "13"},
+            {"max_project_months": ["The longest project cannot be shorter than the shortest project."]},
+        ),
+        ({"score_step": "0.25"}, {"score_step": ["Select a valid choice. 0.25 is not one of the available choices."]}),
+        ({"trim": "-1"}, {"trim": ["Ensure this value is greater than or equal to 0."]}),
+        (
+            {"comment_below": "95"},
+            {"comment_above": ["This bound cannot be lower than the “comment required below” bound."]},
+        ),
+        ({"cofunding_share": "101"}, {"cofunding_share": ["Ensure this value is less than or equal to 100."]}),
+        (
+            {"tiebreak_criterion": "social_benefit"},
+            {"tiebreak_criterion": ["Select a valid choice. social_benefit is not one of the available choices."]},
+        ),
+    ],
+)
 def test_settings_rules(staff_client, changes, errors):
     response = staff_client.post("/rounds/new/", {**SETTINGS, **changes})
     assert response.status_code == 200
@@ -384,14 +458,22 @@ def test_errors_are_in_the_users_language(client, staff):
 
 
 def test_edit_settings_records_only_what_changed(staff_client, draft):
-    values = {**SETTINGS, "year": str(draft.year), "title": "新名称", "max_grant": "120000",
-              "tiebreak_criterion": "social_benefit"}
+    values = {
+        **SETTINGS,
+        "year": str(draft.year),
+        "title": "新名称",
+        "max_grant": "120000",
+        "tiebreak_criterion": "social_benefit",
+    }
     response = staff_client.post(f"/rounds/{draft.pk}/edit/", values)
     assert response.status_code == 302
     assert response["Location"] == f"/rounds/{draft.pk}/edit/"
     draft.refresh_from_db()
-    assert (draft.title, draft.max_grant, draft.tiebreak_criterion) == ("新名称", Decimal("120000.00"),
-                                                                      "social_benefit")
+    assert (draft.title, draft.max_grant, draft.tiebreak_criterion) == (
+        "新名称",
+        Decimal("120000.00"),
+        "social_benefit",
+    )
     event = AuditEvent.objects.get(action="competition.update")
     assert event.before["title"] == "测试创投大赛"
     assert event.after["title"] == "新名称"
@@ -399,11 +481,25 @@ def test_edit_settings_records_only_what_changed(staff_client, draft):
     assert event.after["max_grant"] == "120000.00"
     assert event.after["tiebreak_criterion"] == "social_benefit"
     assert event.after["opens_at"] == "2026-03-01T09:00:00+08:00"
-    assert set(event.after) == set(event.before) == {
-        "title", "description", "fund_pool", "max_grant", "opens_at", "closes_at", "project_start_earliest",
-        "project_end_latest", "min_project_months", "cofunding_share", "score_step", "tiebreak_criterion",
-        "funding_rule",
-    }  # only what changed: year, organizer, min_grant, quota ... were already the same
+    assert (
+        set(event.after)
+        == set(event.before)
+        == {
+            "title",
+            "description",
+            "fund_pool",
+            "max_grant",
+            "opens_at",
+            "closes_at",
+            "project_start_earliest",
+            "project_end_latest",
+            "min_project_months",
+            "cofunding_share",
+            "score_step",
+            "tiebreak_criterion",
+            "funding_rule",
+        }
+    )  # only what changed: year, organizer, min_grant, quota ... were already the same
 
     # Saving the same values again changes nothing and records nothing.
     staff_client.post(f"/rounds/{draft.pk}/edit/", values)
@@ -418,7 +514,9 @@ def test_services_refuse_what_the_form_refuses(english, staff, draft):
         services.update_competition(competition=draft, by=staff, data={"stage": Stage.CLOSED})
     with pytest.raises(ValidationError) as exc:
         services.update_competition(competition=draft, by=staff, data={"tiebreak_criterion": "nope"})
-    assert exc.value.message_dict == {"tiebreak_criterion": ["The tie-break must be one of the rubric's criteria codes."]}
+    assert exc.value.message_dict == {
+        "tiebreak_criterion": ["The tie-break must be one of the rubric's criteria codes."]
+    }
     draft.refresh_from_db()
     assert draft.stage == Stage.DRAFT
     assert AuditEvent.objects.count() == 0
@@ -453,8 +551,9 @@ def test_no_warning_with_five_judges_or_no_panel_or_another_method(staff_client,
     panel = _final_panel(draft, 4)
     response = staff_client.post(f"/rounds/{draft.pk}/edit/", {**SETTINGS, "method": "median"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["Saved."]
-    panel.judges.add(Judge.objects.create(user=factories.user("judge_x", role="judge"), affiliation="工会",
-                                          expertise="union"))
+    panel.judges.add(
+        Judge.objects.create(user=factories.user("judge_x", role="judge"), affiliation="工会", expertise="union")
+    )
     response = staff_client.post(f"/rounds/{draft.pk}/edit/", SETTINGS, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["Saved."]
 
@@ -466,7 +565,10 @@ def test_markdown_description_with_script_is_sanitised_on_the_public_call_page(s
     assert competition.description == description  # stored as typed
     Competition.objects.filter(pk=competition.pk).update(stage=Stage.OPEN)  # (opening needs a complete setup)
     body = staff_client.get(f"/calls/{competition.pk}/").content.decode()
-    assert '<div class="card-body call-description"><p><strong>欢迎申报</strong> </p>\n<p><a rel="noopener noreferrer">链接</a></p></div>' in body
+    assert (
+        '<div class="card-body call-description"><p><strong>欢迎申报</strong> </p>\n<p><a rel="noopener noreferrer">链接</a></p></div>'
+        in body
+    )
     assert "alert(" not in body
     assert "onerror" not in body
 
@@ -481,38 +583,53 @@ def test_weights_not_adding_up_to_100_are_refused_and_the_input_kept(staff_clien
     response = staff_client.post(url, data)
     assert response.status_code == 200
     assert response.context["formset"].non_form_errors() == [
-        "The weights add up to 90; they must add up to exactly 100."]
+        "The weights add up to 90; they must add up to exactly 100."
+    ]
     body = response.content.decode()
     assert "The weights add up to 90; they must add up to exactly 100." in body
     assert 'name="rubric-3-name" value="资金预算（修改）"' in body
     assert 'name="rubric-3-weight" value="10"' in body
     assert list(draft.criteria.values_list("name", "weight")) == [
-        ("项目定位精准性", Decimal("25")), ("内容可行性", Decimal("25")), ("社会效益", Decimal("30")),
-        ("资金预算", Decimal("20"))]
+        ("项目定位精准性", Decimal("25")),
+        ("内容可行性", Decimal("25")),
+        ("社会效益", Decimal("30")),
+        ("资金预算", Decimal("20")),
+    ]
     assert actions(draft) == []
 
 
 def test_tranches_not_adding_up_to_100_are_refused(english, staff_client, draft):
-    response = staff_client.post(f"/rounds/{draft.pk}/tranches/", formset_data("tranches", [
-        {"percent": "50", "condition": "signing"}, {"percent": "30.5", "condition": "midterm"},
-        {"percent": "10", "condition": "final"},
-    ]))
+    response = staff_client.post(
+        f"/rounds/{draft.pk}/tranches/",
+        formset_data(
+            "tranches",
+            [
+                {"percent": "50", "condition": "signing"},
+                {"percent": "30.5", "condition": "midterm"},
+                {"percent": "10", "condition": "final"},
+            ],
+        ),
+    )
     assert response.status_code == 200
     assert response.context["formset"].non_form_errors() == [
-        "The tranches add up to 90.5%; they must add up to exactly 100%."]
+        "The tranches add up to 90.5%; they must add up to exactly 100%."
+    ]
     assert "The tranches add up to 90.5%; they must add up to exactly 100%." in response.content.decode()
     assert list(draft.tranche_plan.values_list("percent", flat=True)) == [Decimal("50"), Decimal("30"), Decimal("20")]
     with pytest.raises(ValidationError) as exc:
-        services.save_tranche_plan(competition=draft, by=None, tranches=[{"percent": Decimal("100"),
-                                                                          "condition": "bogus"}])
+        services.save_tranche_plan(
+            competition=draft, by=None, tranches=[{"percent": Decimal("100"), "condition": "bogus"}]
+        )
     assert exc.value.messages == ["Choose the release condition of each tranche."]
 
 
 def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client, staff):
     competition = factories.competition(stage=Stage.FINAL)
     body = staff_client.get(f"/rounds/{competition.pk}/rubric/").content.decode()
-    assert "The rubric is locked because judging has started (stage: Final review (roadshow)); it can no longer be " \
-           "changed. It is shown read-only." in body
+    assert (
+        "The rubric is locked because judging has started (stage: Final review (roadshow)); it can no longer be "
+        "changed. It is shown read-only." in body
+    )
     assert 'name="rubric-0-code"' not in body
     assert "<code>social_benefit</code>" in body
 
@@ -525,7 +642,8 @@ def test_locked_rubric_shows_read_only_and_refuses_a_post(english, staff_client,
     assert response.redirect_chain == [(f"/rounds/{competition.pk}/rubric/", 302)]
     assert [str(m) for m in response.context["messages"]] == [
         "The rubric is locked because judging has started (stage: Final review (roadshow)); it can no longer be "
-        "changed."]
+        "changed."
+    ]
     assert competition.criteria.get(code="targeting").name == "项目定位精准性"
     with pytest.raises(ValidationError) as exc:
         rubric.save_rubric(competition=competition, by=staff, criteria=[])
@@ -540,19 +658,25 @@ def test_rubric_is_editable_until_judging_starts(staff_client):
     response = staff_client.post(url, data)
     assert response.status_code == 302
     assert list(competition.criteria.values_list("code", "weight")) == [
-        ("targeting", Decimal("30.00")), ("feasibility", Decimal("20.00")), ("social_benefit", Decimal("30.00")),
-        ("budget", Decimal("20.00"))]
+        ("targeting", Decimal("30.00")),
+        ("feasibility", Decimal("20.00")),
+        ("social_benefit", Decimal("30.00")),
+        ("budget", Decimal("20.00")),
+    ]
     event = AuditEvent.objects.get(action="competition.rubric")
     assert [c["weight"] for c in event.before["criteria"]] == ["25.00", "25.00", "30.00", "20.00"]
     assert [c["weight"] for c in event.after["criteria"]] == ["30.00", "20.00", "30.00", "20.00"]
 
 
-@pytest.mark.parametrize("bands, error", [
-    ("16-20 良好\n20-25 优秀", "The bands 16-20 and 20-25 overlap."),
-    ("21-26 优秀", "The band 21-26 lies outside 0 to 25 points."),
-    ("20-16 良好", "In the band 20-16 the lower bound is above the upper bound."),
-    ("优秀 21 到 25", "Line 1: write one band per line as “from-to label”, for example “21-25 Excellent”."),
-])
+@pytest.mark.parametrize(
+    "bands, error",
+    [
+        ("16-20 良好\n20-25 优秀", "The bands 16-20 and 20-25 overlap."),
+        ("21-26 优秀", "The band 21-26 lies outside 0 to 25 points."),
+        ("20-16 良好", "In the band 20-16 the lower bound is above the upper bound."),
+        ("优秀 21 到 25", "Line 1: write one band per line as “from-to label”, for example “21-25 Excellent”."),
+    ],
+)
 def test_bands_must_lie_within_the_points_and_not_overlap(staff_client, draft, bands, error):
     url = f"/rounds/{draft.pk}/rubric/"
     response = staff_client.post(url, {**browser_form(staff_client, url), "rubric-0-bands": bands})
@@ -569,18 +693,28 @@ def test_rubric_keeps_the_tiebreak_criterion(staff_client, draft):
     response = staff_client.post(url, data)
     assert response.context["formset"].non_form_errors() == [
         "The tie-break uses the criterion “social_benefit”. Keep it in the rubric, or change the tie-break in the "
-        "round settings first."]
+        "round settings first."
+    ]
     assert draft.criteria.count() == 4
 
 
 def test_codes_and_names_can_swap_and_rows_keep_their_ids(staff, draft, org_a):
     proposal = factories.proposal(draft, org_a, category=draft.categories.get(name="权益保障"))
     ids = dict(draft.categories.values_list("name", "id"))
-    services.save_categories(competition=draft, by=staff, categories=[
-        {"id": ids["技能培训"], "name": "权益保障"}, {"id": ids["权益保障"], "name": "技能培训"}, {"name": "文化艺术"}])
+    services.save_categories(
+        competition=draft,
+        by=staff,
+        categories=[
+            {"id": ids["技能培训"], "name": "权益保障"},
+            {"id": ids["权益保障"], "name": "技能培训"},
+            {"name": "文化艺术"},
+        ],
+    )
     assert list(draft.categories.values_list("id", "name", "order")) == [
-        (ids["技能培训"], "权益保障", 0), (ids["权益保障"], "技能培训", 1),
-        (draft.categories.get(name="文化艺术").pk, "文化艺术", 2)]
+        (ids["技能培训"], "权益保障", 0),
+        (ids["权益保障"], "技能培训", 1),
+        (draft.categories.get(name="文化艺术").pk, "文化艺术", 2),
+    ]
     proposal.refresh_from_db()
     assert proposal.category.name == "技能培训"  # renamed, still attached
 
@@ -588,35 +722,51 @@ def test_codes_and_names_can_swap_and_rows_keep_their_ids(staff, draft, org_a):
 def test_a_category_in_use_cannot_be_removed(staff_client, draft, org_a):
     factories.proposal(draft, org_a, category=draft.categories.get(name="权益保障"))
     url = f"/rounds/{draft.pk}/categories/"
-    response = staff_client.post(url, {**browser_form(staff_client, url), "categories-0-DELETE": "on",
-                                       "categories-1-name": "技能培训（改）"})
+    response = staff_client.post(
+        url, {**browser_form(staff_client, url), "categories-0-DELETE": "on", "categories-1-name": "技能培训（改）"}
+    )
     assert response.status_code == 200
     assert response.context["errors"] == [
-        "The service category “权益保障” is used by proposals and cannot be removed; rename it instead."]
+        "The service category “权益保障” is used by proposals and cannot be removed; rename it instead."
+    ]
     assert "The service category “权益保障” is used by proposals" in response.content.decode()
     assert 'name="categories-1-name" value="技能培训（改）"' in response.content.decode()  # the input is kept
     assert list(draft.categories.values_list("name", flat=True)) == ["权益保障", "技能培训"]
 
 
 def test_duplicate_category_names_are_refused(staff_client, draft):
-    response = staff_client.post(f"/rounds/{draft.pk}/categories/", formset_data("categories", [
-        {"name": "技能培训"}, {"name": "技能培训"}]))
+    response = staff_client.post(
+        f"/rounds/{draft.pk}/categories/", formset_data("categories", [{"name": "技能培训"}, {"name": "技能培训"}])
+    )
     assert response.context["formset"].non_form_errors() == ["The service category “技能培训” is listed twice."]
 
 
-@pytest.mark.parametrize("rows, form_errors, set_errors", [
-    ([{"name": "管理费", "is_management_fee": True}, {"name": "管理费2", "is_management_fee": True}],
-     [{}, {}], ["Only one budget category can be the management fee."]),
-    ([{"name": "人员经费", "cap_percent": "0"}],
-     [{"cap_percent": ["A cap is more than 0 and at most 100 per cent; leave it empty for no cap."]}], []),
-    ([{"name": "人员经费", "cap_amount": "-5"}], [{"cap_amount": ["An amount cannot be negative."]}], []),
-    ([{"name": "人员经费", "cap_amount": "1.005"}], [{"cap_amount": ["Use at most two decimal places (fen)."]}], []),
-])
+@pytest.mark.parametrize(
+    "rows, form_errors, set_errors",
+    [
+        (
+            [{"name": "管理费", "is_management_fee": True}, {"name": "管理费2", "is_management_fee": True}],
+            [{}, {}],
+            ["Only one budget category can be the management fee."],
+        ),
+        (
+            [{"name": "人员经费", "cap_percent": "0"}],
+            [{"cap_percent": ["A cap is more than 0 and at most 100 per cent; leave it empty for no cap."]}],
+            [],
+        ),
+        ([{"name": "人员经费", "cap_amount": "-5"}], [{"cap_amount": ["An amount cannot be negative."]}], []),
+        (
+            [{"name": "人员经费", "cap_amount": "1.005"}],
+            [{"cap_amount": ["Use at most two decimal places (fen)."]}],
+            [],
+        ),
+    ],
+)
 def test_budget_rules(staff_client, draft, rows, form_errors, set_errors):
     response = staff_client.post(f"/rounds/{draft.pk}/budget-rules/", formset_data("budget_rules", rows))
     assert response.status_code == 200
     formset = response.context["formset"]
-    assert [f.errors for f in formset.forms[:len(rows)]] == form_errors
+    assert [f.errors for f in formset.forms[: len(rows)]] == form_errors
     assert formset.non_form_errors() == set_errors
     assert draft.budget_categories.count() == 3
 
@@ -632,8 +782,9 @@ def test_a_stale_or_foreign_row_id_is_refused(staff, draft):
 
 def test_save_and_continue_walks_through_the_setup_pages(staff_client, draft):
     pages = ["edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm", "evaluation/final"]
-    for page, next_url in zip(pages, [*(f"/rounds/{draft.pk}/{p}/" for p in pages[1:]), f"/rounds/{draft.pk}/"],
-                              strict=True):
+    for page, next_url in zip(
+        pages, [*(f"/rounds/{draft.pk}/{p}/" for p in pages[1:]), f"/rounds/{draft.pk}/"], strict=True
+    ):
         url = f"/rounds/{draft.pk}/{page}/"
         response = staff_client.post(url, {**browser_form(staff_client, url), "continue": "1"})
         assert response.status_code == 302
@@ -642,44 +793,53 @@ def test_save_and_continue_walks_through_the_setup_pages(staff_client, draft):
 
 def test_services_called_directly_keep_the_column_precision(english, staff, draft):
     with pytest.raises(ValidationError) as exc:
-        services.save_tranche_plan(competition=draft, by=staff, tranches=[
-            {"percent": Decimal("33.333"), "condition": "signing"}, {"percent": Decimal("33.333"), "condition": "midterm"},
-            {"percent": Decimal("33.334"), "condition": "final"}])
+        services.save_tranche_plan(
+            competition=draft,
+            by=staff,
+            tranches=[
+                {"percent": Decimal("33.333"), "condition": "signing"},
+                {"percent": Decimal("33.333"), "condition": "midterm"},
+                {"percent": Decimal("33.334"), "condition": "final"},
+            ],
+        )
     assert exc.value.message_dict == {"percent": ["Ensure that there are no more than 2 decimal places."]}
     assert list(draft.tranche_plan.values_list("percent", flat=True)) == [Decimal("50"), Decimal("30"), Decimal("20")]
     assert actions(draft) == []
 
 
-@pytest.mark.parametrize("page", ["edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm",
-                                  "evaluation/final"])
+@pytest.mark.parametrize(
+    "page", ["edit", "categories", "budget-rules", "tranches", "rubric", "evaluation/midterm", "evaluation/final"]
+)
 def test_saving_a_page_unchanged_as_a_browser_would_works(staff_client, draft, page):
     """Every page comes back valid when the user just presses Save: the empty rows are skipped, nothing is lost."""
     set_evaluation_rubrics(draft)
     # Times as staff type them (to the minute; a datetime-local field has no seconds).
-    Competition.objects.filter(pk=draft.pk).update(opens_at=datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI),
-                                                   closes_at=datetime(2026, 4, 15, 17, 30, tzinfo=SHANGHAI))
+    Competition.objects.filter(pk=draft.pk).update(
+        opens_at=datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI), closes_at=datetime(2026, 4, 15, 17, 30, tzinfo=SHANGHAI)
+    )
     url = f"/rounds/{draft.pk}/{page}/"
     before = {
         "categories": list(Category.objects.values_list("id", "name", "order")),
-        "budget": list(BudgetCategory.objects.values_list("id", "name", "cap_percent", "cap_amount",
-                                                          "is_management_fee", "order")),
+        "budget": list(
+            BudgetCategory.objects.values_list("id", "name", "cap_percent", "cap_amount", "is_management_fee", "order")
+        ),
         "tranches": list(TranchePlanItem.objects.values_list("id", "percent", "condition", "order")),
-        "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands",
-                                                       "order")),
+        "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands", "order")),
         "evaluation": list(EvaluationCriterion.objects.values_list("id", "kind", "name", "max_points", "order")),
     }
     response = staff_client.post(url, browser_form(staff_client, url))
-    assert response.status_code == 302, response.context and (
-        response.context.get("form") or response.context["formset"]).errors
+    assert response.status_code == 302, (
+        response.context and (response.context.get("form") or response.context["formset"]).errors
+    )
     assert response["Location"] == url
     assert AuditEvent.objects.count() == 0  # nothing changed, nothing recorded
     assert before == {
         "categories": list(Category.objects.values_list("id", "name", "order")),
-        "budget": list(BudgetCategory.objects.values_list("id", "name", "cap_percent", "cap_amount",
-                                                          "is_management_fee", "order")),
+        "budget": list(
+            BudgetCategory.objects.values_list("id", "name", "cap_percent", "cap_amount", "is_management_fee", "order")
+        ),
         "tranches": list(TranchePlanItem.objects.values_list("id", "percent", "condition", "order")),
-        "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands",
-                                                       "order")),
+        "criteria": list(Criterion.objects.values_list("id", "code", "name", "max_points", "weight", "bands", "order")),
         "evaluation": list(EvaluationCriterion.objects.values_list("id", "kind", "name", "max_points", "order")),
     }
 
@@ -691,19 +851,25 @@ def test_a_browser_adds_a_row_in_an_empty_slot(staff_client, draft):
     data.update({"tranches-0-percent": "40", "tranches-3-percent": "10", "tranches-3-condition": "final"})
     assert staff_client.post(url, data).status_code == 302
     assert list(draft.tranche_plan.values_list("order", "percent", "condition")) == [
-        (1, Decimal("40"), "signing"), (2, Decimal("30"), "midterm"), (3, Decimal("20"), "final"),
-        (4, Decimal("10"), "final")]
+        (1, Decimal("40"), "signing"),
+        (2, Decimal("30"), "midterm"),
+        (3, Decimal("20"), "final"),
+        (4, Decimal("10"), "final"),
+    ]
 
 
 def test_rubric_bands_survive_a_round_trip_through_the_page(staff_client, draft):
     Criterion.objects.filter(competition=draft, code="social_benefit").update(
-        bands=[{"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}])
+        bands=[{"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]
+    )
     url = f"/rounds/{draft.pk}/rubric/"
     data = browser_form(staff_client, url)
     assert data["rubric-2-bands"] == "25-30 优秀\n0-24.5 其他"
     assert staff_client.post(url, data).status_code == 302
     assert draft.criteria.get(code="social_benefit").bands == [
-        {"min": 25, "max": 30, "label": "优秀"}, {"min": 0, "max": 24.5, "label": "其他"}]
+        {"min": 25, "max": 30, "label": "优秀"},
+        {"min": 0, "max": 24.5, "label": "其他"},
+    ]
 
 
 def test_an_incomplete_round_cannot_be_opened(staff_client, staff):
@@ -712,9 +878,11 @@ def test_an_incomplete_round_cannot_be_opened(staff_client, staff):
     with pytest.raises(ValidationError) as exc:
         services.advance_stage(competition=competition, to=Stage.OPEN, by=staff)
     assert exc.value.messages == [
-        "List at least one service category.", "List at least one budget category.",
+        "List at least one service category.",
+        "List at least one budget category.",
         "The tranche plan adds up to 0%; it must add up to 100%.",
-        "The rubric's weights add up to 0; they must add up to 100."]
+        "The rubric's weights add up to 0; they must add up to 100.",
+    ]
     competition.refresh_from_db()
     assert competition.stage == Stage.DRAFT
 
@@ -737,8 +905,12 @@ def test_a_new_round_starts_with_the_default_evaluation_rubrics(staff_client):
     assert evaluation_rubric(competition, "midterm") == DEFAULT_EVALUATION_RUBRIC
     assert evaluation_rubric(competition, "final") == DEFAULT_EVALUATION_RUBRIC
     event = AuditEvent.objects.get(action="competition.create")
-    rows = [{"name": "Goals achieved", "max_points": "30"}, {"name": "Quality of service", "max_points": "30"},
-            {"name": "Use of funds", "max_points": "20"}, {"name": "Project management", "max_points": "20"}]
+    rows = [
+        {"name": "Goals achieved", "max_points": "30"},
+        {"name": "Quality of service", "max_points": "30"},
+        {"name": "Use of funds", "max_points": "20"},
+        {"name": "Project management", "max_points": "20"},
+    ]
     assert event.after["evaluation_rubric"] == {"midterm": rows, "final": rows}
     assert actions(competition) == ["competition.create"]
 
@@ -753,8 +925,10 @@ def test_a_round_without_an_evaluation_rubric_is_offered_the_default(staff_clien
     response = staff_client.get(url)
     body = response.content.decode()
     assert response.context["title"] == "Mid-term evaluation rubric"
-    assert "This round has no rubric for the “Mid-term evaluation” yet. A default rubric is proposed below: save it " \
-           "as it is, or change it first." in body
+    assert (
+        "This round has no rubric for the “Mid-term evaluation” yet. A default rubric is proposed below: save it "
+        "as it is, or change it first." in body
+    )
     assert 'name="evaluation_midterm-0-name" value="Goals achieved"' in body
     assert 'name="evaluation_midterm-1-max_points" value="30"' in body
     assert 'name="evaluation_midterm-TOTAL_FORMS" value="6"' in body  # the 4 proposed rows + 2 empty ones
@@ -768,8 +942,11 @@ def test_a_round_without_an_evaluation_rubric_is_offered_the_default(staff_clien
     event = AuditEvent.objects.get(action="competition.evaluation_rubric")
     assert event.before == {"kind": "midterm", "criteria": []}
     assert [(c["name"], c["max_points"], c["order"]) for c in event.after["criteria"]] == [
-        ("Goals achieved", "30.0", 0), ("Quality of service", "30.0", 1), ("Use of funds", "20.0", 2),
-        ("Project management", "20.0", 3)]
+        ("Goals achieved", "30.0", 0),
+        ("Quality of service", "30.0", 1),
+        ("Use of funds", "20.0", 2),
+        ("Project management", "20.0", 3),
+    ]
     assert "A default rubric is proposed below" not in staff_client.get(url).content.decode()
 
 
@@ -777,8 +954,10 @@ def test_a_round_without_an_evaluation_rubric_cannot_be_opened(english, staff, d
     """A round made outside the set-up pages (the admin, an older round) may lack them."""
     with pytest.raises(ValidationError) as exc:
         services.advance_stage(competition=draft, to=Stage.OPEN, by=staff)
-    assert exc.value.messages == ["Set up the rubric of the “Mid-term evaluation”.",
-                                  "Set up the rubric of the “Final evaluation”."]
+    assert exc.value.messages == [
+        "Set up the rubric of the “Mid-term evaluation”.",
+        "Set up the rubric of the “Final evaluation”.",
+    ]
     set_evaluation_rubrics(draft)
     services.advance_stage(competition=draft, to=Stage.OPEN, by=staff)
     draft.refresh_from_db()
@@ -790,12 +969,17 @@ def test_staff_change_reorder_add_and_delete_evaluation_criteria(staff_client, d
     ids = dict(draft.evaluation_criteria.filter(kind="final").values_list("name", "id"))
     url = f"/rounds/{draft.pk}/evaluation/final/"
     data = browser_form(staff_client, url)
-    data.update({
-        "evaluation_final-0-name": "执行进度与质量", "evaluation_final-0-max_points": "35.5",  # renamed, changed
-        "evaluation_final-1-DELETE": "on",  # 资金使用 removed
-        "evaluation_final-2-ORDER": "1", "evaluation_final-0-ORDER": "2",  # 服务成效 first
-        "evaluation_final-3-name": "资金使用规范", "evaluation_final-3-max_points": "34.5",  # added
-    })
+    data.update(
+        {
+            "evaluation_final-0-name": "执行进度与质量",
+            "evaluation_final-0-max_points": "35.5",  # renamed, changed
+            "evaluation_final-1-DELETE": "on",  # 资金使用 removed
+            "evaluation_final-2-ORDER": "1",
+            "evaluation_final-0-ORDER": "2",  # 服务成效 first
+            "evaluation_final-3-name": "资金使用规范",
+            "evaluation_final-3-max_points": "34.5",  # added
+        }
+    )
     response = staff_client.post(url, data)
     assert response.status_code == 302
     assert list(draft.evaluation_criteria.filter(kind="final").values_list("id", "name", "max_points", "order")) == [
@@ -804,69 +988,129 @@ def test_staff_change_reorder_add_and_delete_evaluation_criteria(staff_client, d
         (draft.evaluation_criteria.get(kind="final", name="资金使用规范").pk, "资金使用规范", Decimal("34.5"), 2),
     ]
     assert evaluation_rubric(draft, "midterm") == [  # the other evaluation's rubric is untouched
-        ("执行进度", Decimal("40.0"), 0), ("资金使用", Decimal("30.0"), 1), ("服务成效", Decimal("30.0"), 2)]
+        ("执行进度", Decimal("40.0"), 0),
+        ("资金使用", Decimal("30.0"), 1),
+        ("服务成效", Decimal("30.0"), 2),
+    ]
     event = AuditEvent.objects.get(action="competition.evaluation_rubric")
     assert event.actor.username == "staff1"
     assert event.object_id == str(draft.pk)
-    assert event.before == {"kind": "final", "criteria": [
-        {"id": ids["执行进度"], "order": 0, "name": "执行进度", "max_points": "40.0"},
-        {"id": ids["资金使用"], "order": 1, "name": "资金使用", "max_points": "30.0"},
-        {"id": ids["服务成效"], "order": 2, "name": "服务成效", "max_points": "30.0"}]}
-    assert event.after == {"kind": "final", "criteria": [
-        {"id": ids["服务成效"], "order": 0, "name": "服务成效", "max_points": "30.0"},
-        {"id": ids["执行进度"], "order": 1, "name": "执行进度与质量", "max_points": "35.5"},
-        {"id": draft.evaluation_criteria.get(kind="final", name="资金使用规范").pk, "order": 2,
-         "name": "资金使用规范", "max_points": "34.5"}]}
+    assert event.before == {
+        "kind": "final",
+        "criteria": [
+            {"id": ids["执行进度"], "order": 0, "name": "执行进度", "max_points": "40.0"},
+            {"id": ids["资金使用"], "order": 1, "name": "资金使用", "max_points": "30.0"},
+            {"id": ids["服务成效"], "order": 2, "name": "服务成效", "max_points": "30.0"},
+        ],
+    }
+    assert event.after == {
+        "kind": "final",
+        "criteria": [
+            {"id": ids["服务成效"], "order": 0, "name": "服务成效", "max_points": "30.0"},
+            {"id": ids["执行进度"], "order": 1, "name": "执行进度与质量", "max_points": "35.5"},
+            {
+                "id": draft.evaluation_criteria.get(kind="final", name="资金使用规范").pk,
+                "order": 2,
+                "name": "资金使用规范",
+                "max_points": "34.5",
+            },
+        ],
+    }
 
 
-@pytest.mark.parametrize("changes, form_errors, set_errors", [
-    ({"evaluation_midterm-1-max_points": "20"}, [{}, {}, {}],
-     ["The maximum points add up to 90; they must add up to exactly 100."]),
-    ({"evaluation_midterm-1-max_points": "30.5", "evaluation_midterm-2-max_points": "29.6"}, [{}, {}, {}],
-     ["The maximum points add up to 100.1; they must add up to exactly 100."]),
-    ({"evaluation_midterm-2-name": " 执行进度 "}, [{}, {}, {}], ["The criterion “执行进度” is listed twice."]),
-    ({f"evaluation_midterm-{i}-DELETE": "on" for i in range(3)}, [{}, {}, {}],
-     ["The rubric needs at least one criterion."]),
-    ({"evaluation_midterm-0-max_points": "0", "evaluation_midterm-1-max_points": "60"},
-     [{"max_points": ["The maximum points must be more than zero."]}, {}, {}], []),
-    ({"evaluation_midterm-0-max_points": "-10", "evaluation_midterm-1-max_points": "80"},
-     [{"max_points": ["The maximum points must be more than zero."]}, {}, {}], []),
-    ({"evaluation_midterm-0-max_points": "39.75", "evaluation_midterm-1-max_points": "30.25"},
-     [{"max_points": ["Ensure that there are no more than 1 decimal place."]},
-      {"max_points": ["Ensure that there are no more than 1 decimal place."]}, {}], []),
-    ({"evaluation_midterm-0-max_points": "四十"}, [{"max_points": ["Enter a number."]}, {}, {}], []),
-    ({"evaluation_midterm-0-name": ""}, [{"name": ["This field is required."]}, {}, {}], []),
-    ({"evaluation_midterm-3-name": "服务对象满意度"},  # a new row without points
-     [{}, {}, {}, {"max_points": ["This field is required."]}], []),
-])
+@pytest.mark.parametrize(
+    "changes, form_errors, set_errors",
+    [
+        (
+            {"evaluation_midterm-1-max_points": "20"},
+            [{}, {}, {}],
+            ["The maximum points add up to 90; they must add up to exactly 100."],
+        ),
+        (
+            {"evaluation_midterm-1-max_points": "30.5", "evaluation_midterm-2-max_points": "29.6"},
+            [{}, {}, {}],
+            ["The maximum points add up to 100.1; they must add up to exactly 100."],
+        ),
+        ({"evaluation_midterm-2-name": " 执行进度 "}, [{}, {}, {}], ["The criterion “执行进度” is listed twice."]),
+        (
+            {f"evaluation_midterm-{i}-DELETE": "on" for i in range(3)},
+            [{}, {}, {}],
+            ["The rubric needs at least one criterion."],
+        ),
+        (
+            {"evaluation_midterm-0-max_points": "0", "evaluation_midterm-1-max_points": "60"},
+            [{"max_points": ["The maximum points must be more than zero."]}, {}, {}],
+            [],
+        ),
+        (
+            {"evaluation_midterm-0-max_points": "-10", "evaluation_midterm-1-max_points": "80"},
+            [{"max_points": ["The maximum points must be more than zero."]}, {}, {}],
+            [],
+        ),
+        (
+            {"evaluation_midterm-0-max_points": "39.75", "evaluation_midterm-1-max_points": "30.25"},
+            [
+                {"max_points": ["Ensure that there are no more than 1 decimal place."]},
+                {"max_points": ["Ensure that there are no more than 1 decimal place."]},
+                {},
+            ],
+            [],
+        ),
+        ({"evaluation_midterm-0-max_points": "四十"}, [{"max_points": ["Enter a number."]}, {}, {}], []),
+        ({"evaluation_midterm-0-name": ""}, [{"name": ["This field is required."]}, {}, {}], []),
+        (
+            {"evaluation_midterm-3-name": "服务对象满意度"},  # a new row without points
+            [{}, {}, {}, {"max_points": ["This field is required."]}],
+            [],
+        ),
+    ],
+)
 def test_evaluation_rubric_rules(staff_client, draft, changes, form_errors, set_errors):
     set_evaluation_rubrics(draft)
     url = f"/rounds/{draft.pk}/evaluation/midterm/"
     response = staff_client.post(url, {**browser_form(staff_client, url), **changes})
     assert response.status_code == 200
     formset = response.context["formset"]
-    assert [f.errors for f in formset.forms[:len(form_errors)]] == form_errors
+    assert [f.errors for f in formset.forms[: len(form_errors)]] == form_errors
     assert formset.non_form_errors() == set_errors
     body = response.content.decode()
     for error in set_errors or [e for errors in form_errors for field in errors.values() for e in field]:
         assert error in body
     assert evaluation_rubric(draft, "midterm") == [
-        ("执行进度", Decimal("40.0"), 0), ("资金使用", Decimal("30.0"), 1), ("服务成效", Decimal("30.0"), 2)]
+        ("执行进度", Decimal("40.0"), 0),
+        ("资金使用", Decimal("30.0"), 1),
+        ("服务成效", Decimal("30.0"), 2),
+    ]
     assert actions(draft) == []
 
 
 def test_the_evaluation_rubric_service_checks_what_the_page_checks(english, staff, draft):
     with pytest.raises(ValidationError) as exc:
-        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
-            {"name": "执行进度", "max_points": Decimal("0")}, {"name": "服务成效", "max_points": Decimal("100")}])
+        evaluation_rubrics.save_evaluation_rubric(
+            competition=draft,
+            kind="final",
+            by=staff,
+            criteria=[
+                {"name": "执行进度", "max_points": Decimal("0")},
+                {"name": "服务成效", "max_points": Decimal("100")},
+            ],
+        )
     assert exc.value.messages == ["执行进度: The maximum points must be more than zero."]
     with pytest.raises(ValidationError) as exc:
-        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
-            {"name": "", "max_points": Decimal("100")}])
+        evaluation_rubrics.save_evaluation_rubric(
+            competition=draft, kind="final", by=staff, criteria=[{"name": "", "max_points": Decimal("100")}]
+        )
     assert exc.value.messages == ["Every criterion needs a name and maximum points."]
     with pytest.raises(ValidationError) as exc:
-        evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="final", by=staff, criteria=[
-            {"name": "执行进度", "max_points": Decimal("33.35")}, {"name": "服务成效", "max_points": Decimal("66.65")}])
+        evaluation_rubrics.save_evaluation_rubric(
+            competition=draft,
+            kind="final",
+            by=staff,
+            criteria=[
+                {"name": "执行进度", "max_points": Decimal("33.35")},
+                {"name": "服务成效", "max_points": Decimal("66.65")},
+            ],
+        )
     assert exc.value.message_dict == {"max_points": ["Ensure that there are no more than 1 decimal place."]}
     with pytest.raises(ValueError, match="'interim' is not a valid EvaluationKind"):
         evaluation_rubrics.save_evaluation_rubric(competition=draft, kind="interim", by=staff, criteria=[])
@@ -877,13 +1121,16 @@ def test_the_evaluation_rubric_service_checks_what_the_page_checks(english, staf
 def _evaluated_project(competition, staff):
     """A project of ``competition`` signed from a final award, without judging."""
 
-    proposal = factories.proposal(competition, factories.organization(), status="awarded",
-                                  requested=Decimal("60000.00"))
+    proposal = factories.proposal(
+        competition, factories.organization(), status="awarded", requested=Decimal("60000.00")
+    )
     factories.budget(proposal, [("人员经费", 3000, 5), ("活动经费", 500, 90)])
-    award = Award.objects.create(competition=competition, proposal=proposal, rank=1, amount=Decimal("60000.00"),
-                                 status="final")
-    return supervision.sign_agreement(agreement=create_agreement(award=award),
-                                      signed_on=competition.project_start_earliest, by=staff)
+    award = Award.objects.create(
+        competition=competition, proposal=proposal, rank=1, amount=Decimal("60000.00"), status="final"
+    )
+    return supervision.sign_agreement(
+        agreement=create_agreement(award=award), signed_on=competition.project_start_earliest, by=staff
+    )
 
 
 def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(english, staff_client, staff):
@@ -894,41 +1141,63 @@ def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(englis
     data = browser_form(staff_client, url)  # a form opened before the evaluation and sent after it
     data["evaluation_midterm-0-name"] = "改名"
     criteria = list(competition.evaluation_criteria.filter(kind="midterm"))
-    supervision.evaluate(project=project, kind="midterm", by=staff, comment="按期推进",
-                         points=dict(zip(criteria, [Decimal("35"), Decimal("25"), Decimal("20")], strict=True)))
+    supervision.evaluate(
+        project=project,
+        kind="midterm",
+        by=staff,
+        comment="按期推进",
+        points=dict(zip(criteria, [Decimal("35"), Decimal("25"), Decimal("20")], strict=True)),
+    )
 
     body = staff_client.get(url).content.decode()
-    assert "The rubric of the “Mid-term evaluation” is locked because a project of this round has been evaluated; "            "it is shown read-only." in body
+    assert (
+        "The rubric of the “Mid-term evaluation” is locked because a project of this round has been evaluated; "
+        "it is shown read-only." in body
+    )
     assert 'name="evaluation_midterm-0-name"' not in body
     assert '<td>执行进度</td><td class="text-end">40</td>' in body
     response = staff_client.post(url, data, follow=True)
     assert response.redirect_chain == [(url, 302)]
     assert [str(m) for m in response.context["messages"]] == [
         "The rubric of the “Mid-term evaluation” is locked because a project of this round has been evaluated; it "
-        "can no longer be changed."]
+        "can no longer be changed."
+    ]
     assert evaluation_rubric(competition, "midterm")[0] == ("执行进度", Decimal("40.0"), 0)
     with pytest.raises(ValidationError) as exc:
-        evaluation_rubrics.save_evaluation_rubric(competition=competition, kind="midterm", by=staff, criteria=[
-            {"name": "总体", "max_points": Decimal("100")}])
+        evaluation_rubrics.save_evaluation_rubric(
+            competition=competition, kind="midterm", by=staff, criteria=[{"name": "总体", "max_points": Decimal("100")}]
+        )
     assert exc.value.code == "locked"
     assert actions(competition) == []
 
     # The final evaluation has not been held: its rubric can still change.
     url = f"/rounds/{competition.pk}/evaluation/final/"
-    response = staff_client.post(url, {**browser_form(staff_client, url), "evaluation_final-0-max_points": "30",
-                                       "evaluation_final-1-max_points": "40"})
+    response = staff_client.post(
+        url,
+        {
+            **browser_form(staff_client, url),
+            "evaluation_final-0-max_points": "30",
+            "evaluation_final-1-max_points": "40",
+        },
+    )
     assert response.status_code == 302
-    assert evaluation_rubric(competition, "final")[:2] == [("执行进度", Decimal("30.0"), 0),
-                                                           ("资金使用", Decimal("40.0"), 1)]
+    assert evaluation_rubric(competition, "final")[:2] == [
+        ("执行进度", Decimal("30.0"), 0),
+        ("资金使用", Decimal("40.0"), 1),
+    ]
     assert actions(competition) == ["competition.evaluation_rubric"]
 
     # The round page shows how many criteria each rubric has, and which is locked.
     body = staff_client.get(f"/rounds/{competition.pk}/").content.decode()
-    assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/midterm/">'
-            'Mid-term evaluation <span class="badge text-bg-light">3</span> <i class="bi bi-lock" '
-            'aria-label="locked"></i></a>') in body
-    assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/final/">'
-            'Final evaluation <span class="badge text-bg-light">3</span></a>') in body
+    assert (
+        f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/midterm/">'
+        'Mid-term evaluation <span class="badge text-bg-light">3</span> <i class="bi bi-lock" '
+        'aria-label="locked"></i></a>'
+    ) in body
+    assert (
+        f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{competition.pk}/evaluation/final/">'
+        'Final evaluation <span class="badge text-bg-light">3</span></a>'
+    ) in body
 
 
 # --- The set-up parts other apps own, and the shared save --------------------------------------------------------
@@ -966,17 +1235,36 @@ def test_save_rows_writes_one_audit_event_only_when_the_set_changed(staff, bare)
         seen.append([c.name for c in current])
         return services.check_categories(rows)
 
-    services.save_rows(competition=bare, by=staff, model=Category, rows=[{"name": "助老"}], check=check,
-                       fields=services.CATEGORY_FIELDS, key="name", action="competition.categories",
-                       audit_key="categories", audit_extra={"note": "first"})
+    services.save_rows(
+        competition=bare,
+        by=staff,
+        model=Category,
+        rows=[{"name": "助老"}],
+        check=check,
+        fields=services.CATEGORY_FIELDS,
+        key="name",
+        action="competition.categories",
+        audit_key="categories",
+        audit_extra={"note": "first"},
+    )
     category = Category.objects.get(competition=bare)
     event = AuditEvent.objects.get(action="competition.categories")
-    assert (event.before, event.after) == ({"note": "first", "categories": []},
-                                           {"note": "first", "categories": [{"id": category.pk, "name": "助老"}]})
+    assert (event.before, event.after) == (
+        {"note": "first", "categories": []},
+        {"note": "first", "categories": [{"id": category.pk, "name": "助老"}]},
+    )
     # The same rows again: nothing changed, nothing recorded.
-    services.save_rows(competition=bare, by=staff, model=Category, rows=[{"id": category.pk, "name": "助老"}],
-                       check=check, fields=services.CATEGORY_FIELDS, key="name", action="competition.categories",
-                       audit_key="categories")
+    services.save_rows(
+        competition=bare,
+        by=staff,
+        model=Category,
+        rows=[{"id": category.pk, "name": "助老"}],
+        check=check,
+        fields=services.CATEGORY_FIELDS,
+        key="name",
+        action="competition.categories",
+        audit_key="categories",
+    )
     assert seen == [[], ["助老"]]
     assert actions(bare) == ["competition.categories"]
 
@@ -986,6 +1274,14 @@ def test_save_rows_stores_nothing_when_the_check_refuses(staff, bare):
         raise ValidationError("No.", code="no")
 
     with pytest.raises(ValidationError, match="No."):
-        services.save_rows(competition=bare, by=staff, model=Category, rows=[{"name": "助老"}], check=refuse,
-                           fields=services.CATEGORY_FIELDS, action="competition.categories", audit_key="categories")
+        services.save_rows(
+            competition=bare,
+            by=staff,
+            model=Category,
+            rows=[{"name": "助老"}],
+            check=refuse,
+            fields=services.CATEGORY_FIELDS,
+            action="competition.categories",
+            audit_key="categories",
+        )
     assert (Category.objects.count(), actions(bare)) == (0, [])

@@ -25,7 +25,7 @@ from venture.supervision.models import EvaluationCriterion, EvaluationKind, Fund
 pytestmark = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="thread races need PostgreSQL's row locks; SQLite serialises every writer on one database lock "
-           "(IMMEDIATE transactions), so these races cannot happen there. Run with DATABASE_URL=postgres://…",
+    "(IMMEDIATE transactions), so these races cannot happen there. Run with DATABASE_URL=postgres://…",
 )
 
 THREADS = 5
@@ -69,9 +69,12 @@ def test_five_staff_awarding_at_once_never_exceed_the_pool():
     # Five awards of 30,000 for three proposals (two of them twice): the pool has room for exactly two.
     targets = [props[2], props[3], props[4], props[2], props[3]]
 
-    outcomes = race(*[
-        (lambda p=p, by=by: awards.add_award(competition=c, proposal=p, amount=Decimal("30000"), by=by))
-        for p, by in zip(targets, staffers, strict=True)])
+    outcomes = race(
+        *[
+            (lambda p=p, by=by: awards.add_award(competition=c, proposal=p, amount=Decimal("30000"), by=by))
+            for p, by in zip(targets, staffers, strict=True)
+        ]
+    )
 
     errors = _errors(outcomes)
     assert len(errors) == 3 and all(isinstance(e, ValidationError) for e in errors), errors
@@ -86,14 +89,16 @@ def test_five_staff_awarding_at_once_never_exceed_the_pool():
 
 def _pass_evaluations(project, by):
     for kind in (EvaluationKind.MIDTERM, EvaluationKind.FINAL):
-        criterion = EvaluationCriterion.objects.create(competition=project.competition, kind=kind, name="综合",
-                                                       max_points=Decimal("100"))
+        criterion = EvaluationCriterion.objects.create(
+            competition=project.competition, kind=kind, name="综合", max_points=Decimal("100")
+        )
         supervision.evaluate(project=project, kind=kind, by=by, points={criterion: Decimal("85")})
 
 
 def _release(tranche_pk, by, n):
-    return lambda: supervision.release_tranche(tranche=Tranche.objects.get(pk=tranche_pk),
-                                               released_on=datetime.date(2025, 11, 1), voucher_no=f"PZ-{n}", by=by)
+    return lambda: supervision.release_tranche(
+        tranche=Tranche.objects.get(pk=tranche_pk), released_on=datetime.date(2025, 11, 1), voucher_no=f"PZ-{n}", by=by
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -145,8 +150,9 @@ def test_the_database_constraint_stops_an_overdraft_between_concurrent_releases(
     released = [t.released_amount for t in project.tranches.order_by("order") if t.released_amount is not None]
     assert sum(released) == project.released_total
     assert len(released) == len([1 for _r, exc in outcomes if exc is None])
-    assert all("exceed the grant" in " ".join(e.messages) or "超出" in " ".join(e.messages)
-               for e in _errors(outcomes)), _errors(outcomes)
+    assert all(
+        "exceed the grant" in " ".join(e.messages) or "超出" in " ".join(e.messages) for e in _errors(outcomes)
+    ), _errors(outcomes)
     assert project.released_total in {Decimal("50000.00"), Decimal("70000.00")}
 
 
@@ -165,8 +171,10 @@ def test_five_submits_of_the_same_new_sheet_make_one_sheet():
         def call():
             a = Assignment.objects.select_related("panel__competition", "conflict", "proposal").get(pk=assignment.pk)
             points = {cr.pk: Decimal(cr.max_points) - n for cr in criteria}  # each thread a different sheet
-            return judging.save_sheet(assignment=a, by=judge.user, points=points, comment=f"第{n}次",
-                                      expected_version=0, submit=True)
+            return judging.save_sheet(
+                assignment=a, by=judge.user, points=points, comment=f"第{n}次", expected_version=0, submit=True
+            )
+
         return call
 
     outcomes = race(*[submit(n) for n in range(THREADS)])
@@ -177,10 +185,15 @@ def test_five_submits_of_the_same_new_sheet_make_one_sheet():
     sheet = ScoreSheet.objects.get(assignment=assignment)
     winner = next(result for result, exc in outcomes if exc is None)
     assert (sheet.pk, sheet.status, sheet.comment, sheet.version) == (
-        winner.pk, SheetStatus.SUBMITTED, winner.comment, 1)
+        winner.pk,
+        SheetStatus.SUBMITTED,
+        winner.comment,
+        1,
+    )
     n = int(winner.comment[1])
     assert sorted(sheet.scores.values_list("points", flat=True)) == sorted(
-        Decimal(cr.max_points) - n for cr in criteria)
+        Decimal(cr.max_points) - n for cr in criteria
+    )
 
 
 # --- The ledger's running totals ----------------------------------------------------------------------------------
@@ -190,14 +203,22 @@ def test_five_submits_of_the_same_new_sheet_make_one_sheet():
 def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
     project, staff = funded_project()
 
-    categories = [BudgetCategory.objects.create(competition=project.competition, name=f"科目{i}", order=10 + i)
-                  for i in range(3)]
+    categories = [
+        BudgetCategory.objects.create(competition=project.competition, name=f"科目{i}", order=10 + i) for i in range(3)
+    ]
     amounts = [Decimal(f"{10 + n}.{n:02d}") for n in range(THREADS * 2)]
 
     def entry(n):
         return lambda: supervision.record_expenditure(
-            project=FundedProject.objects.get(pk=project.pk), by=staff, date=project.period_start,
-            category=categories[n % 3], amount=amounts[n], payee="供应商", description="物资", voucher_no=f"PZ-{n}")
+            project=FundedProject.objects.get(pk=project.pk),
+            by=staff,
+            date=project.period_start,
+            category=categories[n % 3],
+            amount=amounts[n],
+            payee="供应商",
+            description="物资",
+            voucher_no=f"PZ-{n}",
+        )
 
     outcomes = race(*[entry(n) for n in range(len(amounts))])
 
@@ -206,5 +227,5 @@ def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
     project.refresh_from_db()
     assert project.spent_total == sum(amounts)
     assert sorted(project.category_spend.values_list("amount", flat=True)) == sorted(
-        sum(amounts[n::3]) for n in range(3))
-
+        sum(amounts[n::3]) for n in range(3)
+    )

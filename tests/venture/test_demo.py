@@ -89,8 +89,13 @@ def test_demo_refuses_production(db, settings):
 
 
 def test_demo_logins_reach_their_homes(client, demo):
-    for username, marker in [("staff", "创投活动总览"), ("judge1", "我的评审任务"), ("applicant1", "我的机构与项目"),
-                             ("auditor", "审计与签批"), ("supervisor", "项目督导")]:
+    for username, marker in [
+        ("staff", "创投活动总览"),
+        ("judge1", "我的评审任务"),
+        ("applicant1", "我的机构与项目"),
+        ("auditor", "审计与签批"),
+        ("supervisor", "项目督导"),
+    ]:
         client.logout()
         r = client.post("/accounts/login/", {"username": username, "password": builder.DEMO_PASSWORD})
         assert r.status_code == 302, username
@@ -112,5 +117,6 @@ def test_demo_supervision_shows_six_projects_in_different_health(demo):
 def test_every_demo_round_has_both_evaluation_rubrics(demo):
     for competition in Competition.objects.order_by("year"):
         for kind in ("midterm", "final"):
-            assert list(EvaluationCriterion.objects.filter(competition=competition, kind=kind)
-                        .values_list("name", "max_points")) == [("服务成效", 40), ("项目管理", 30), ("资金使用规范", 30)]
+            assert list(
+                EvaluationCriterion.objects.filter(competition=competition, kind=kind).values_list("name", "max_points")
+            ) == [("服务成效", 40), ("项目管理", 30), ("资金使用规范", 30)]

@@ -67,9 +67,21 @@ def test_application_book_of_one_proposal(client, staff, proposal):
     assert len(texts) == 3  # the cover, then the proposal on two pages
     assert "骑手关爱行动" in texts[0] and "甲公益服务中心" in texts[0] and "¥100,000.00" in texts[0]
     body = "\n".join(texts[1:])
-    for text in ["甲公益服务中心", proposal.organization.uscc, "王法人", "外卖骑手", "需求分析", "项目启动会",
-                 "服务新就业形态劳动者", "登记证书.pdf", "¥30,000.00", "¥60,000.00", "¥10,000.00", "¥100,000.00",
-                 "13800138000"]:
+    for text in [
+        "甲公益服务中心",
+        proposal.organization.uscc,
+        "王法人",
+        "外卖骑手",
+        "需求分析",
+        "项目启动会",
+        "服务新就业形态劳动者",
+        "登记证书.pdf",
+        "¥30,000.00",
+        "¥60,000.00",
+        "¥10,000.00",
+        "¥100,000.00",
+        "13800138000",
+    ]:
         assert text in body, text
     assert quote("申报书-骑手关爱行动.pdf") in attachment_name(response)
 
@@ -185,9 +197,15 @@ def closed(db):
     c, staff, auditor, props = build_round()
     awards.propose_awards(competition=c, by=staff)
     notice = awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
-    objection = awards.submit_objection(notice=notice, name="张", contact="zh@example.org", text="评分不公",
-                                        award=Award.objects.get(proposal=props[1]), ip="10.0.0.2",
-                                        today=datetime.date(2025, 10, 9))
+    objection = awards.submit_objection(
+        notice=notice,
+        name="张",
+        contact="zh@example.org",
+        text="评分不公",
+        award=Award.objects.get(proposal=props[1]),
+        ip="10.0.0.2",
+        today=datetime.date(2025, 10, 9),
+    )
     awards.handle_objection(objection=objection, upheld=False, outcome="经复核，评分程序合规，不予支持。", by=staff)
     awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 12))
     return c, staff, auditor, props
@@ -197,8 +215,20 @@ def test_public_notice_pdf_is_public(client, closed):
     c, staff, auditor, props = closed
     response = client.get(f"/documents/notice/{c.pk}/notice.pdf")  # no login
     text = "\n".join(pages(response))
-    for expected in ["项目甲", "项目乙", props[0].organization.name, "¥100,000.00", "¥90,000.00", "¥190,000.00",
-                     "aw0", "aw1", "aw2", "2025-09-29", "2025-10-11", "经复核，评分程序合规，不予支持。"]:
+    for expected in [
+        "项目甲",
+        "项目乙",
+        props[0].organization.name,
+        "¥100,000.00",
+        "¥90,000.00",
+        "¥190,000.00",
+        "aw0",
+        "aw1",
+        "aw2",
+        "2025-09-29",
+        "2025-10-11",
+        "经复核，评分程序合规，不予支持。",
+    ]:
         assert expected in text, expected
     assert "项目丁" not in text
     assert "zh@example.org" not in text  # the objector's contact is never published
@@ -218,8 +248,19 @@ def test_grant_agreement_pdf(client, closed, applicant_b):
     response = client.get(url)
     text = "\n".join(pages(response))
     org = award.proposal.organization
-    for expected in [award.agreement.number, "示范市总工会", org.name, org.uscc, org.legal_representative, "项目甲",
-                     "¥100,000.00", "壹拾万元整", "¥50,000.00", "¥30,000.00", "¥20,000.00"]:
+    for expected in [
+        award.agreement.number,
+        "示范市总工会",
+        org.name,
+        org.uscc,
+        org.legal_representative,
+        "项目甲",
+        "¥100,000.00",
+        "壹拾万元整",
+        "¥50,000.00",
+        "¥30,000.00",
+        "¥20,000.00",
+    ]:
         assert expected in text, expected
     assert quote(f"资助协议-{award.agreement.number}.pdf") in attachment_name(response)
     client.force_login(org.memberships.get().user)  # the grantee has its own agreement
@@ -234,16 +275,29 @@ def test_grant_agreement_pdf(client, closed, applicant_b):
 
 
 def test_proposals_export_xlsx_csv_and_audit(client, staff, competition, org_a, org_b):
-    factories.proposal(competition, org_a, status="submitted", title="骑手关爱行动", cofunding_amount=Decimal("12000.50"))
+    factories.proposal(
+        competition, org_a, status="submitted", title="骑手关爱行动", cofunding_amount=Decimal("12000.50")
+    )
     factories.proposal(competition, org_b, status="draft", title=EVIL, requested=Decimal("80000.00"))
     client.force_login(staff)
     english(client)
     response = client.get(f"/documents/round/{competition.pk}/proposals/export/")
     assert response.status_code == 200
     frame = pd.read_excel(io.BytesIO(response.content))
-    assert list(frame.columns) == ["Proposal ID", "Project", "Organization", "Unified social credit code", "Category",
-                                   "Status", "Submitted", "Requested (yuan)", "Co-funding (yuan)", "Contact person",
-                                   "Mobile", "Email"]
+    assert list(frame.columns) == [
+        "Proposal ID",
+        "Project",
+        "Organization",
+        "Unified social credit code",
+        "Category",
+        "Status",
+        "Submitted",
+        "Requested (yuan)",
+        "Co-funding (yuan)",
+        "Contact person",
+        "Mobile",
+        "Email",
+    ]
     rows = frame.set_index("Project")
     assert set(rows.index) == {"骑手关爱行动", EVIL}  # the formula-like title comes back as that exact text
     assert rows.loc["骑手关爱行动", "Requested (yuan)"] == 100000.0
@@ -262,7 +316,9 @@ def test_proposals_export_xlsx_csv_and_audit(client, staff, competition, org_a, 
 
     events = list(AuditEvent.objects.filter(action="export.proposals").order_by("id"))
     assert [(e.actor, e.object_id, e.after["format"], e.after["rows"]) for e in events] == [
-        (staff, str(competition.pk), "xlsx", 2), (staff, str(competition.pk), "csv", 1)]
+        (staff, str(competition.pk), "xlsx", 2),
+        (staff, str(competition.pk), "csv", 1),
+    ]
     assert events[1].after["filters"] == {"status": "draft"}
     assert "organization__mobile" in events[1].after["personal_data"]
 
@@ -322,7 +378,8 @@ def test_score_matrix_of_a_round_without_sheets_has_the_headers_only(client, sta
     sheets = pd.read_excel(io.BytesIO(client.get(f"/documents/round/{c.pk}/scores/export/").content), sheet_name=None)
     assert [(name, list(frame.columns), len(frame)) for name, frame in sheets.items()] == [
         ("Scores", ["Project", "Organization", "Judge", "Criterion", "Points"], 0),
-        ("Judges' totals", ["Project", "Organization"], 0)]
+        ("Judges' totals", ["Project", "Organization"], 0),
+    ]
 
 
 def _bulk_scored_round(n_proposals, n_judges=3):
@@ -331,17 +388,22 @@ def _bulk_scored_round(n_proposals, n_judges=3):
     judges = [factories.judge() for _ in range(n_judges)]
     assignments = factories.final_panel(c, judges, factories.finalists(c, n_proposals))
     criteria = list(c.criteria.all())
-    sheets = ScoreSheet.objects.bulk_create([
-        ScoreSheet(assignment=a, status=SheetStatus.SUBMITTED, total=Decimal("92.00"), submitted_at=timezone.now())
-        for a in assignments.values()])
-    Score.objects.bulk_create([Score(sheet=s, criterion=cr, points=cr.max_points - 2) for s in sheets
-                               for cr in criteria])
+    sheets = ScoreSheet.objects.bulk_create(
+        [
+            ScoreSheet(assignment=a, status=SheetStatus.SUBMITTED, total=Decimal("92.00"), submitted_at=timezone.now())
+            for a in assignments.values()
+        ]
+    )
+    Score.objects.bulk_create(
+        [Score(sheet=s, criterion=cr, points=cr.max_points - 2) for s in sheets for cr in criteria]
+    )
     return c
 
 
 @pytest.mark.parametrize("n_proposals", [3, 30])
-def test_score_matrix_costs_the_same_queries_whatever_the_size(client, staff, django_assert_max_num_queries,
-                                                               n_proposals):
+def test_score_matrix_costs_the_same_queries_whatever_the_size(
+    client, staff, django_assert_max_num_queries, n_proposals
+):
     c = _bulk_scored_round(n_proposals)
     client.force_login(staff)
     # 6 for the export, 3 for its audit record's place in the hash chain (lock the head, insert, move the head).
@@ -358,12 +420,29 @@ def test_ranking_xlsx_from_the_frozen_snapshot(client, scored):
     assert response.status_code == 200
     frame = pd.read_excel(io.BytesIO(response.content))
     top_k = results.current_snapshot(c).outputs["top_k"]
-    assert list(frame.columns) == ["Rank", "Project", "Organization", "Score", "Mean", "Median", "n", "Decided by",
-                                   f"P(in the top {top_k})", "项目定位精准性", "内容可行性", "社会效益", "资金预算"]
+    assert list(frame.columns) == [
+        "Rank",
+        "Project",
+        "Organization",
+        "Score",
+        "Mean",
+        "Median",
+        "n",
+        "Decided by",
+        f"P(in the top {top_k})",
+        "项目定位精准性",
+        "内容可行性",
+        "社会效益",
+        "资金预算",
+    ]
     assert frame["Project"].tolist() == ["项目甲", "项目乙", "项目丙", "项目丁"]
     first = frame.iloc[0]
-    assert (first["Rank"], first["Organization"], first["Score"], first["n"]) == (1, props[0].organization.name,
-                                                                                   93.0, 3)
+    assert (first["Rank"], first["Organization"], first["Score"], first["n"]) == (
+        1,
+        props[0].organization.name,
+        93.0,
+        3,
+    )
     assert first["社会效益"] == 28.0
 
 
@@ -384,11 +463,17 @@ def test_documents_are_linked_from_their_pages(client, closed):
     c, staff, auditor, props = closed
     client.force_login(staff)
     round_page = client.get(c.get_absolute_url()).content.decode()
-    for url in [f"/documents/round/{c.pk}/finalists.pdf", f"/documents/round/{c.pk}/score-sheet.pdf",
-                f"/documents/round/{c.pk}/scores/export/", f"/documents/round/{c.pk}/ranking/export/"]:
+    for url in [
+        f"/documents/round/{c.pk}/finalists.pdf",
+        f"/documents/round/{c.pk}/score-sheet.pdf",
+        f"/documents/round/{c.pk}/scores/export/",
+        f"/documents/round/{c.pk}/ranking/export/",
+    ]:
         assert url in round_page, url
-    assert f"/documents/proposals/{props[0].pk}/application.pdf" in client.get(
-        f"/proposals/{props[0].pk}/").content.decode()
+    assert (
+        f"/documents/proposals/{props[0].pk}/application.pdf"
+        in client.get(f"/proposals/{props[0].pk}/").content.decode()
+    )
     assert f"/documents/round/{c.pk}/proposals/export/?" in client.get(f"/proposals/round/{c.pk}/").content.decode()
     awards_page = client.get(f"/results/round/{c.pk}/awards/").content.decode()
     for award in Award.objects.filter(competition=c, status="final"):

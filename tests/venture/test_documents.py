@@ -127,7 +127,7 @@ def test_a_weasyprint_failure_is_raised_with_the_child_traceback():
         pdf.write_pdf(nested, base_url="http://testserver/")
     message = str(failure.value)
     assert message.startswith("WeasyPrint failed: RecursionError: maximum recursion depth exceeded")
-    assert "Traceback in the PDF renderer process:" in message and 'weasyprint/' in message
+    assert "Traceback in the PDF renderer process:" in message and "weasyprint/" in message
     assert multiprocessing.active_children() == []
     assert pages_text(pdf.write_pdf("<p>之后照常</p>", base_url="http://testserver/")) == ["之后照常"]
 

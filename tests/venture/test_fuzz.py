@@ -28,12 +28,57 @@ from venture.supervision.services import check_expenditure
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 NASTY = [
-    "", " ", "0", "-0", "-1", "+5", "NaN", "-NaN", "sNaN", "nan", "Infinity", "-Infinity", "inf", "1e400", "-1e-400",
-    "1E+2", "0x1F", "1_000", "1,000.00", "１２３４", "٣٤", "Ⅻ", "0.005", "-0.01", "99999999999999999999.99",
-    "9" * 40, "-" + "9" * 40, "2147483648", "9223372036854775808", "-9223372036854775809", "2026-02-30",
-    "0000-00-00", "0001-01-01", "9999-12-31", "10000-01-01", "2026/07/01", "\x00", "a\x00b", "null", "None", "[]",
-    "{}", "true", "<script>alert(1)</script>", "' OR 1=1 --", "../../etc/passwd", "😀" * 3, "\u202etxt.exe",
-    "ｅｘｐ", "\r\n", "\t",
+    "",
+    " ",
+    "0",
+    "-0",
+    "-1",
+    "+5",
+    "NaN",
+    "-NaN",
+    "sNaN",
+    "nan",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "1e400",
+    "-1e-400",
+    "1E+2",
+    "0x1F",
+    "1_000",
+    "1,000.00",
+    "１２３４",
+    "٣٤",
+    "Ⅻ",
+    "0.005",
+    "-0.01",
+    "99999999999999999999.99",
+    "9" * 40,
+    "-" + "9" * 40,
+    "2147483648",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "2026-02-30",
+    "0000-00-00",
+    "0001-01-01",
+    "9999-12-31",
+    "10000-01-01",
+    "2026/07/01",
+    "\x00",
+    "a\x00b",
+    "null",
+    "None",
+    "[]",
+    "{}",
+    "true",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "../../etc/passwd",
+    "😀" * 3,
+    "\u202etxt.exe",
+    "ｅｘｐ",
+    "\r\n",
+    "\t",
 ]
 JUNK = st.one_of(
     st.sampled_from(NASTY),
@@ -99,8 +144,10 @@ def assert_baseline(client, url, good, page=None):
     assert client.get(page or url).status_code == 200
     response = post_rolled_back(client, url, good)
     context = response.context or {}
-    assert response.status_code == 302, (response.status_code, {
-        name: context[name].errors for name in context.keys() if hasattr(context[name], "is_valid")})
+    assert response.status_code == 302, (
+        response.status_code,
+        {name: context[name].errors for name in context.keys() if hasattr(context[name], "is_valid")},
+    )
 
 
 # --- The proposal editor -----------------------------------------------------------------------------------------------
@@ -117,41 +164,79 @@ def proposal_good(proposal):
     """A complete draft: one budget line, one milestone, one indicator."""
     c = proposal.competition
     return {
-        "version": str(proposal.version), "title": "模糊测试项目", "category": str(c.categories.first().pk),
-        "target_group": "外卖骑手", "people_to_serve": "200", "service_area": "示范市", "needs": "需求分析",
-        "objectives": "项目目标", "activities": "活动安排", "team": "项目团队",
-        "period_start": c.project_start_earliest.isoformat(), "period_end": c.project_end_latest.isoformat(),
-        "requested_amount": "100000.00", "cofunding_amount": "0",
-        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
-        "lines-0-category": str(c.budget_categories.get(name="活动经费").pk), "lines-0-item": "场地租赁",
-        "lines-0-unit": "次", "lines-0-unit_price": "1000.00", "lines-0-quantity": "100", "lines-0-note": "",
-        "milestones-TOTAL_FORMS": "1", "milestones-INITIAL_FORMS": "0",
-        "milestones-0-date": c.project_start_earliest.isoformat(), "milestones-0-title": "启动仪式",
-        "indicators-TOTAL_FORMS": "1", "indicators-INITIAL_FORMS": "0",
-        "indicators-0-name": "服务人次", "indicators-0-target": "200", "indicators-0-unit": "人次",
+        "version": str(proposal.version),
+        "title": "模糊测试项目",
+        "category": str(c.categories.first().pk),
+        "target_group": "外卖骑手",
+        "people_to_serve": "200",
+        "service_area": "示范市",
+        "needs": "需求分析",
+        "objectives": "项目目标",
+        "activities": "活动安排",
+        "team": "项目团队",
+        "period_start": c.project_start_earliest.isoformat(),
+        "period_end": c.project_end_latest.isoformat(),
+        "requested_amount": "100000.00",
+        "cofunding_amount": "0",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-category": str(c.budget_categories.get(name="活动经费").pk),
+        "lines-0-item": "场地租赁",
+        "lines-0-unit": "次",
+        "lines-0-unit_price": "1000.00",
+        "lines-0-quantity": "100",
+        "lines-0-note": "",
+        "milestones-TOTAL_FORMS": "1",
+        "milestones-INITIAL_FORMS": "0",
+        "milestones-0-date": c.project_start_earliest.isoformat(),
+        "milestones-0-title": "启动仪式",
+        "indicators-TOTAL_FORMS": "1",
+        "indicators-INITIAL_FORMS": "0",
+        "indicators-0-name": "服务人次",
+        "indicators-0-target": "200",
+        "indicators-0-unit": "人次",
     }
 
 
 def proposal_data(proposal):
     c = proposal.competition
     controls = {f"{p}-{k}" for p in ("lines", "milestones", "indicators") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
-    return corrupted({
-        "version": st.just(str(proposal.version)),
-        "title": label(200), "category": st.just(str(c.categories.first().pk)), "target_group": clean_text(),
-        "people_to_serve": st.integers(0, 10**6).map(str), "service_area": clean_text(), "needs": clean_text(2000),
-        "objectives": clean_text(), "activities": clean_text(), "team": clean_text(),
-        "period_start": st.just(c.project_start_earliest.isoformat()),
-        "period_end": st.just(c.project_end_latest.isoformat()),
-        "requested_amount": money(), "cofunding_amount": money(),
-        "lines-TOTAL_FORMS": st.just("1"), "lines-INITIAL_FORMS": st.just("0"),
-        "lines-0-category": st.just(str(c.budget_categories.first().pk)), "lines-0-item": label(),
-        "lines-0-unit": label(), "lines-0-unit_price": money(), "lines-0-quantity": money(low="0.01"),
-        "lines-0-note": clean_text(),
-        "milestones-TOTAL_FORMS": st.just("1"), "milestones-INITIAL_FORMS": st.just("0"),
-        "milestones-0-date": a_date(), "milestones-0-title": label(),
-        "indicators-TOTAL_FORMS": st.just("1"), "indicators-INITIAL_FORMS": st.just("0"),
-        "indicators-0-name": label(), "indicators-0-target": money(), "indicators-0-unit": label(),
-    }, controls=controls)
+    return corrupted(
+        {
+            "version": st.just(str(proposal.version)),
+            "title": label(200),
+            "category": st.just(str(c.categories.first().pk)),
+            "target_group": clean_text(),
+            "people_to_serve": st.integers(0, 10**6).map(str),
+            "service_area": clean_text(),
+            "needs": clean_text(2000),
+            "objectives": clean_text(),
+            "activities": clean_text(),
+            "team": clean_text(),
+            "period_start": st.just(c.project_start_earliest.isoformat()),
+            "period_end": st.just(c.project_end_latest.isoformat()),
+            "requested_amount": money(),
+            "cofunding_amount": money(),
+            "lines-TOTAL_FORMS": st.just("1"),
+            "lines-INITIAL_FORMS": st.just("0"),
+            "lines-0-category": st.just(str(c.budget_categories.first().pk)),
+            "lines-0-item": label(),
+            "lines-0-unit": label(),
+            "lines-0-unit_price": money(),
+            "lines-0-quantity": money(low="0.01"),
+            "lines-0-note": clean_text(),
+            "milestones-TOTAL_FORMS": st.just("1"),
+            "milestones-INITIAL_FORMS": st.just("0"),
+            "milestones-0-date": a_date(),
+            "milestones-0-title": label(),
+            "indicators-TOTAL_FORMS": st.just("1"),
+            "indicators-INITIAL_FORMS": st.just("0"),
+            "indicators-0-name": label(),
+            "indicators-0-target": money(),
+            "indicators-0-unit": label(),
+        },
+        controls=controls,
+    )
 
 
 def test_proposal_edit_never_answers_500(client, draft):
@@ -186,10 +271,14 @@ def score(max_points):
 def test_score_sheet_never_answers_500(client, assignment):
     url = reverse("judging:sheet", args=[assignment.pk])
     criteria = list(assignment.panel.competition.criteria.all())
-    assert_baseline(client, url, {"version": "0", "comment": "说明", "submit": "1",
-                                  **{f"c_{c.pk}": str(c.max_points - 5) for c in criteria}})
-    strategy = corrupted({"version": st.just("0"), "comment": clean_text(4000),
-                          **{f"c_{c.pk}": score(c.max_points) for c in criteria}})
+    assert_baseline(
+        client,
+        url,
+        {"version": "0", "comment": "说明", "submit": "1", **{f"c_{c.pk}": str(c.max_points - 5) for c in criteria}},
+    )
+    strategy = corrupted(
+        {"version": st.just("0"), "comment": clean_text(4000), **{f"c_{c.pk}": score(c.max_points) for c in criteria}}
+    )
 
     @FUZZ
     @given(data=strategy)
@@ -212,8 +301,19 @@ def project(client, db):
 
 
 def receipts():
-    names = st.sampled_from(["收据.pdf", "receipt.PNG", "x.jpg", "evil.exe", "noext", "../../a.pdf", "a.pdf.exe",
-                             "长" * 300 + ".pdf", ".pdf"])
+    names = st.sampled_from(
+        [
+            "收据.pdf",
+            "receipt.PNG",
+            "x.jpg",
+            "evil.exe",
+            "noext",
+            "../../a.pdf",
+            "a.pdf.exe",
+            "长" * 300 + ".pdf",
+            ".pdf",
+        ]
+    )
     heads = st.sampled_from([b"", b"%PDF-1.4\n", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"MZ", b"PK\x03\x04"])
     return st.builds(lambda n, h, body: SimpleUploadedFile(n, h + body), names, heads, st.binary(max_size=512))
 
@@ -221,13 +321,30 @@ def receipts():
 def test_ledger_add_never_answers_500(client, project):
     url = reverse("supervision:ledger_add", args=[project.pk])
     line = project.lines.select_related("category").first()
-    assert_baseline(client, url, {"date": project.period_start.isoformat(), "line": str(line.pk), "amount": "300.00",
-                                  "payee": "示范市文具店", "description": "活动物资", "voucher_no": "PZ-1"},
-                    page=reverse("supervision:ledger", args=[project.pk]))
+    assert_baseline(
+        client,
+        url,
+        {
+            "date": project.period_start.isoformat(),
+            "line": str(line.pk),
+            "amount": "300.00",
+            "payee": "示范市文具店",
+            "description": "活动物资",
+            "voucher_no": "PZ-1",
+        },
+        page=reverse("supervision:ledger", args=[project.pk]),
+    )
     lines = [str(pk) for pk in project.lines.values_list("pk", flat=True)]
-    strategy = corrupted({"date": st.dates(project.period_start, project.period_end).map(lambda d: d.isoformat()),
-                          "line": st.sampled_from(lines), "amount": money(low="0.01"), "payee": label(),
-                          "description": label(300), "voucher_no": label(60)})
+    strategy = corrupted(
+        {
+            "date": st.dates(project.period_start, project.period_end).map(lambda d: d.isoformat()),
+            "line": st.sampled_from(lines),
+            "amount": money(low="0.01"),
+            "payee": label(),
+            "description": label(300),
+            "voucher_no": label(60),
+        }
+    )
 
     @FUZZ
     @given(data=strategy, receipt=st.one_of(st.none(), receipts()))
@@ -253,8 +370,15 @@ def ledger_rows(project):
     @st.composite
     def row(draw):
         category, item = draw(st.sampled_from([*lines, ("差旅费", ""), ("", "")]))
-        values = [draw(st.dates(project.period_start, project.period_end)).isoformat(), category, item,
-                  draw(money(low="0.01")), draw(label()), draw(label()), draw(label(60))]
+        values = [
+            draw(st.dates(project.period_start, project.period_end)).isoformat(),
+            category,
+            item,
+            draw(money(low="0.01")),
+            draw(label()),
+            draw(label()),
+            draw(label(60)),
+        ]
         for i in draw(st.sets(st.integers(0, 6))):
             values[i] = draw(st.one_of(JUNK, st.just("")))
         return values
@@ -276,8 +400,12 @@ def xlsx_bytes(header, rows):
 
 
 def ledger_files(project):
-    headers = st.one_of(st.just(HEADERS), st.permutations(HEADERS), st.lists(st.sampled_from(HEADERS), max_size=9),
-                        st.lists(JUNK, min_size=1, max_size=7))
+    headers = st.one_of(
+        st.just(HEADERS),
+        st.permutations(HEADERS),
+        st.lists(st.sampled_from(HEADERS), max_size=9),
+        st.lists(JUNK, min_size=1, max_size=7),
+    )
 
     @st.composite
     def build(draw):
@@ -292,8 +420,9 @@ def ledger_files(project):
             body = xlsx_bytes(header, rows)
             name = draw(st.sampled_from(["台账.xlsx", "台账.XLSX", "台账.csv"]))
         else:
-            body = draw(st.sampled_from([b"", b"PK\x03\x04", b"%PDF-1.4\n", b"\xef\xbb\xbf"])) + draw(st.binary(
-                max_size=512))
+            body = draw(st.sampled_from([b"", b"PK\x03\x04", b"%PDF-1.4\n", b"\xef\xbb\xbf"])) + draw(
+                st.binary(max_size=512)
+            )
             name = draw(st.sampled_from(["台账.csv", "台账.xlsx", "台账.txt"]))
         return SimpleUploadedFile(name, body)
 
@@ -303,11 +432,27 @@ def ledger_files(project):
 def test_ledger_import_never_answers_500(client, project):
     url = reverse("supervision:ledger_import", args=[project.pk])
     line = project.lines.select_related("category").first()
-    good = [project.period_start.isoformat(), line.category.name, line.item, "300.00", "示范市文具店", "活动物资", "PZ-1"]
-    assert_baseline(client, url, {"file": SimpleUploadedFile("台账.csv", csv_bytes(HEADERS, [good], "utf-8-sig"))},
-                    page=reverse("supervision:ledger", args=[project.pk]))
-    assert post_rolled_back(client, url, {"file": SimpleUploadedFile("台账.xlsx", xlsx_bytes(HEADERS, [good]))}
-                            ).status_code == 302
+    good = [
+        project.period_start.isoformat(),
+        line.category.name,
+        line.item,
+        "300.00",
+        "示范市文具店",
+        "活动物资",
+        "PZ-1",
+    ]
+    assert_baseline(
+        client,
+        url,
+        {"file": SimpleUploadedFile("台账.csv", csv_bytes(HEADERS, [good], "utf-8-sig"))},
+        page=reverse("supervision:ledger", args=[project.pk]),
+    )
+    assert (
+        post_rolled_back(
+            client, url, {"file": SimpleUploadedFile("台账.xlsx", xlsx_bytes(HEADERS, [good]))}
+        ).status_code
+        == 302
+    )
 
     @FUZZ
     @given(upload=ledger_files(project))
@@ -327,6 +472,12 @@ def test_the_ledger_rules_refuse_non_finite_amounts(db, amount):
     funded = build_funded()
     line = funded.project.lines.select_related("category").first()
     with translation.override("en"):
-        errors = check_expenditure(funded.project, date=funded.project.period_start, line=line, category=None,
-                                   amount=Decimal(amount), receipt=None)
+        errors = check_expenditure(
+            funded.project,
+            date=funded.project.period_start,
+            line=line,
+            category=None,
+            amount=Decimal(amount),
+            receipt=None,
+        )
     assert errors == {"amount": "Enter an amount in yuan, for example 12800.50."}

@@ -49,7 +49,8 @@ def test_every_stage_has_its_rows(generated):
     assert Expenditure.objects.count() == 3 * 4
     per_project = Expenditure.objects.order_by().values("project").annotate(n=Count("pk"))
     assert {row["project"]: row["n"] for row in per_project} == dict.fromkeys(
-        FundedProject.objects.values_list("pk", flat=True), 4)
+        FundedProject.objects.values_list("pk", flat=True), 4
+    )
     assert EvaluationCriterion.objects.filter(competition=competition, kind="midterm").count() == 4
     assert EvaluationCriterion.objects.filter(competition=competition, kind="final").count() == 4
     # the ledger's running totals were computed after the bulk insert
@@ -78,8 +79,7 @@ def test_the_snapshot_verifies_and_funds_the_top_three(generated):
 def test_statuses_follow_the_transition_tables(generated):
     competition, _output = generated
     for proposal in Proposal.objects.filter(competition=competition):
-        steps = [ProposalStatus.DRAFT, *StatusChange.objects.filter(proposal=proposal).values_list("status",
-                                                                                                      flat=True)]
+        steps = [ProposalStatus.DRAFT, *StatusChange.objects.filter(proposal=proposal).values_list("status", flat=True)]
         assert all(b in PROPOSAL_TRANSITIONS[a] for a, b in zip(steps, steps[1:], strict=False)), steps
         assert steps[-1] == proposal.status
     for project in FundedProject.objects.all():

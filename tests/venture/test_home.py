@@ -21,7 +21,10 @@ def test_the_rubric_steps_kept_their_paths_and_names_in_the_competitions_namespa
     for kind in ("midterm", "final"):
         match = resolve(f"/rounds/7/evaluation/{kind}/")
         assert (match.view_name, match.func.__module__, match.kwargs) == (
-            f"competitions:evaluation_{kind}", "venture.supervision.evaluation_rubric_views", {"pk": 7, "kind": kind})
+            f"competitions:evaluation_{kind}",
+            "venture.supervision.evaluation_rubric_views",
+            {"pk": 7, "kind": kind},
+        )
 
 
 def test_the_round_page_shows_the_evaluation_rubrics_from_supervision(client, staff):
@@ -31,7 +34,11 @@ def test_the_round_page_shows_the_evaluation_rubrics_from_supervision(client, st
     client.cookies["django_language"] = "en"
     client.force_login(staff)
     body = client.get(f"/rounds/{draft.pk}/").content.decode()
-    assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{draft.pk}/evaluation/midterm/">Mid-term '
-            'evaluation <span class="badge text-bg-light">2</span></a>') in body
-    assert (f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{draft.pk}/evaluation/final/">Final '
-            'evaluation <span class="badge text-bg-light">0</span></a>') in body
+    assert (
+        f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{draft.pk}/evaluation/midterm/">Mid-term '
+        'evaluation <span class="badge text-bg-light">2</span></a>'
+    ) in body
+    assert (
+        f'<a class="btn btn-sm btn-outline-primary" href="/rounds/{draft.pk}/evaluation/final/">Final '
+        'evaluation <span class="badge text-bg-light">0</span></a>'
+    ) in body

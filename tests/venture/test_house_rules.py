@@ -32,18 +32,21 @@ def _english(_test_settings, settings):
 # --- Money ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (Decimal("1234567.8"), "¥1,234,567.80"),
-    (Decimal("-100000"), "-¥100,000.00"),
-    (Decimal("-0.004"), "¥0.00"),  # rounds to zero: no minus sign
-    (Decimal("0.005"), "¥0.01"),  # half up, not half even
-    (Decimal("2.675"), "¥2.68"),
-    (2.675, "¥2.68"),  # a float through its repr, not its binary expansion (2.67499999...)
-    (12, "¥12.00"),
-    ("-5.5", "-¥5.50"),
-    (None, ""),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("1234567.8"), "¥1,234,567.80"),
+        (Decimal("-100000"), "-¥100,000.00"),
+        (Decimal("-0.004"), "¥0.00"),  # rounds to zero: no minus sign
+        (Decimal("0.005"), "¥0.01"),  # half up, not half even
+        (Decimal("2.675"), "¥2.68"),
+        (2.675, "¥2.68"),  # a float through its repr, not its binary expansion (2.67499999...)
+        (12, "¥12.00"),
+        ("-5.5", "-¥5.50"),
+        (None, ""),
+        ("", ""),
+    ],
+)
 def test_format_money(value, shown):
     assert money.format_money(value) == shown
 
@@ -56,7 +59,8 @@ def test_format_money_without_the_currency_sign():
 def test_money_filter_uses_the_one_formatter():
     template = Template("{{ a|money }}|{{ b|money }}|{{ c|money }}|{{ d|money }}")
     assert template.render(Context({"a": Decimal("-100000"), "b": Decimal("5"), "c": None, "d": "n/a"})) == (
-        "-¥100,000.00|¥5.00||n/a")
+        "-¥100,000.00|¥5.00||n/a"
+    )
 
 
 def test_no_money_formatted_by_hand():
@@ -81,8 +85,7 @@ def test_a_negative_amount_in_a_service_message(db, competition, org_a):
     other = Proposal.objects.exclude(pk=proposal.pk).get()
     with pytest.raises(Exception) as caught:
         check_award_amount(competition, other, Decimal("1000"))
-    assert caught.value.messages == [
-        "This would exceed the fund pool: ¥120,000.00 already awarded, -¥20,000.00 left."]
+    assert caught.value.messages == ["This would exceed the fund pool: ¥120,000.00 already awarded, -¥20,000.00 left."]
 
 
 # --- Proposal rules are properties, not status strings in templates ---------------------------------------------
@@ -114,17 +117,28 @@ def test_withdraw_and_return_buttons_follow_the_predicates(client, competition, 
 
 def test_no_status_string_tests_in_templates():
     """``status in "..."`` in a template is a substring test; the rules live on the models."""
-    offenders = [str(p.relative_to(ROOT)) for p in ROOT.glob("templates/**/*.html")
-                 if "status in " in p.read_text(encoding="utf-8")]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in ROOT.glob("templates/**/*.html")
+        if "status in " in p.read_text(encoding="utf-8")
+    ]
     assert offenders == []
 
 
 # --- Supervision: the workspace's actions come from the services' predicates ---------------------------------------
 
 
-@pytest.mark.parametrize(("status", "write", "review"), [
-    ("due", True, False), ("changes", True, False), ("submitted", False, True), ("accepted", False, False),
-    ("", False, False), ("du", False, False)])
+@pytest.mark.parametrize(
+    ("status", "write", "review"),
+    [
+        ("due", True, False),
+        ("changes", True, False),
+        ("submitted", False, True),
+        ("accepted", False, False),
+        ("", False, False),
+        ("du", False, False),
+    ],
+)
 def test_report_predicates(status, write, review):
     report = ProgressReport(status=status)
     assert (report.open_to_write, report.open_to_review) == (write, review)
@@ -138,7 +152,8 @@ def test_refusals_say_why_and_the_workspace_agrees(client, db):
     assert services.evaluation_refusal(project, "final") is None
     assert services.release_refusal(t1, project) is None
     assert services.release_refusal(t2, project) == (
-        "The release condition does not hold yet: After a passed mid-term evaluation.")
+        "The release condition does not hold yet: After a passed mid-term evaluation."
+    )
     assert services.reinstate_refusal(project) == "A project cannot go from “Under way” to “Under way”."
     assert services.close_refusal(project) == "A project closes after a passed final evaluation."
 
@@ -146,8 +161,12 @@ def test_refusals_say_why_and_the_workspace_agrees(client, db):
     project.refresh_from_db()
     assert services.evaluation_refusal(project, "midterm") == (
         "The evaluation failed and the project is suspended: reinstate it once the rectification is done, then hold "
-        "the re-evaluation.")
-    assert services.release_refusal(t1, project) == "The project is Suspended (failed evaluation); no tranche can be released."
+        "the re-evaluation."
+    )
+    assert (
+        services.release_refusal(t1, project)
+        == "The project is Suspended (failed evaluation); no tranche can be released."
+    )
     assert services.reinstate_refusal(project) is None
     client.force_login(f.staff)
     page = client.get(f"/supervision/projects/{project.pk}/")
@@ -160,9 +179,11 @@ def test_refusals_say_why_and_the_workspace_agrees(client, db):
     project.refresh_from_db()
     assert services.next_attempt(project, "midterm") == 2
     assert services.evaluation_refusal(project, "final") == (
-        "The mid-term evaluation has not been passed yet: hold its re-evaluation first.")
+        "The mid-term evaluation has not been passed yet: hold its re-evaluation first."
+    )
     assert client.get(f"/supervision/projects/{project.pk}/").context["evaluation_kinds"] == [
-        {"value": "midterm", "label": "Mid-term evaluation: re-evaluation"}]
+        {"value": "midterm", "label": "Mid-term evaluation: re-evaluation"}
+    ]
     evaluate(f, "midterm", ["30", "20", "20"])
     evaluate(f, "final", ["35", "25", "25"])
     project.refresh_from_db()
@@ -185,8 +206,11 @@ def test_a_failed_post_shows_the_workspace_with_the_form_errors(client, db):
     r = client.post(f"/supervision/projects/{f.project.pk}/close/", {"closeout_report": ""})
     assert r.status_code == 400 and r.context["closeout_form"].errors["closeout_report"] == ["This field is required."]
     client.force_login(f.supervisor)
-    r = client.post(f"/supervision/projects/{f.project.pk}/rectifications/add/", {
-        "what": "补齐签到表", "deadline": "2030-01-01", "owner": "项目主管"}, follow=True)
+    r = client.post(
+        f"/supervision/projects/{f.project.pk}/rectifications/add/",
+        {"what": "补齐签到表", "deadline": "2030-01-01", "owner": "项目主管"},
+        follow=True,
+    )
     assert r.redirect_chain[-1][0] == f"/supervision/projects/{f.project.pk}/"
     assert "Rectification item added." in r.content.decode()
 

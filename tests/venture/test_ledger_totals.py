@@ -43,8 +43,9 @@ def stored(project):
     return {
         "project": (project.spent_total, project.first_spent_on, project.last_spent_on),
         "lines": {ln.item: ln.spent for ln in ApprovedLine.objects.filter(project=project)},
-        "categories": {s.category.name: s.amount for s in CategorySpend.objects.filter(project=project)
-                       .select_related("category")},
+        "categories": {
+            s.category.name: s.amount for s in CategorySpend.objects.filter(project=project).select_related("category")
+        },
         "months": {s.month: s.amount for s in MonthlySpend.objects.filter(project=project)},
     }
 
@@ -58,23 +59,43 @@ def test_a_new_project_has_zero_totals(f):
     assert stored(f.project) == {
         "project": (Decimal("0.00"), None, None),
         "lines": {"人员经费项目": Decimal("0.00"), "活动经费项目": Decimal("0.00"), "管理费项目": Decimal("0.00")},
-        "categories": {}, "months": {}}
+        "categories": {},
+        "months": {},
+    }
 
 
 def test_every_entry_and_import_updates_the_totals(client, f):
     travel = BudgetCategory.objects.create(competition=f.competition, name="差旅费", order=5)
     spend(f.project, "300.00", date=day(10))
     spend(f.project, "1234.56", "人员经费", date=day(40))
-    services.record_expenditure(project=f.project, by=None, date=day(41), category=travel, amount=Decimal("88.80"),
-                                payee="出租车", description="交通", voucher_no="PZ-9")
+    services.record_expenditure(
+        project=f.project,
+        by=None,
+        date=day(41),
+        category=travel,
+        amount=Decimal("88.80"),
+        payee="出租车",
+        description="交通",
+        voucher_no="PZ-9",
+    )
     spend(f.other_project, "777.00", "人员经费", date=day(10))  # another project's spending never counts here
     assert (f.project.spent_total, f.project.first_spent_on, f.project.last_spent_on) == (
-        Decimal("1623.36"), day(10), day(41))  # the caller's instance follows too
+        Decimal("1623.36"),
+        day(10),
+        day(41),
+    )  # the caller's instance follows too
     client.force_login(f.owner)
-    r = client.post(f"/supervision/projects/{f.project.pk}/ledger/import/", {"file": _csv([
-        f"{day(70).isoformat()},活动经费,活动经费项目,200.00,示范市文具店,活动物资,PZ-10",
-        f"{day(71).isoformat()},管理费,管理费项目,\"1,000.01\",示范市打印店,打印,PZ-11",
-    ])})
+    r = client.post(
+        f"/supervision/projects/{f.project.pk}/ledger/import/",
+        {
+            "file": _csv(
+                [
+                    f"{day(70).isoformat()},活动经费,活动经费项目,200.00,示范市文具店,活动物资,PZ-10",
+                    f'{day(71).isoformat()},管理费,管理费项目,"1,000.01",示范市打印店,打印,PZ-11',
+                ]
+            )
+        },
+    )
     assert r.status_code == 302
     month = {n: datetime.date((day(n)).year, day(n).month, 1) for n in (10, 40, 41, 70, 71)}
     expected_months = {}
@@ -82,9 +103,17 @@ def test_every_entry_and_import_updates_the_totals(client, f):
         expected_months[month[n]] = expected_months.get(month[n], Decimal("0")) + Decimal(amount)
     assert stored(f.project) == {
         "project": (Decimal("2823.37"), day(10), day(71)),
-        "lines": {"人员经费项目": Decimal("1234.56"), "活动经费项目": Decimal("500.00"), "管理费项目": Decimal("1000.01")},
-        "categories": {"人员经费": Decimal("1234.56"), "活动经费": Decimal("500.00"), "管理费": Decimal("1000.01"),
-                       "差旅费": Decimal("88.80")},
+        "lines": {
+            "人员经费项目": Decimal("1234.56"),
+            "活动经费项目": Decimal("500.00"),
+            "管理费项目": Decimal("1000.01"),
+        },
+        "categories": {
+            "人员经费": Decimal("1234.56"),
+            "活动经费": Decimal("500.00"),
+            "管理费": Decimal("1000.01"),
+            "差旅费": Decimal("88.80"),
+        },
         "months": expected_months,
     }
     assert stored(f.other_project)["project"] == (Decimal("777.00"), day(10), day(10))
@@ -97,10 +126,17 @@ def test_a_refused_entry_or_import_leaves_the_totals_alone(client, f):
     with pytest.raises(ValidationError):
         spend(f.project, "-5.00")
     client.force_login(f.owner)
-    r = client.post(f"/supervision/projects/{f.project.pk}/ledger/import/", {"file": _csv([
-        f"{day(10).isoformat()},活动经费,活动经费项目,300.00,示范市文具店,活动物资,PZ-1",
-        f"{day(11).isoformat()},活动经费,活动经费项目,abc,示范市文具店,活动物资,PZ-2",
-    ])})
+    r = client.post(
+        f"/supervision/projects/{f.project.pk}/ledger/import/",
+        {
+            "file": _csv(
+                [
+                    f"{day(10).isoformat()},活动经费,活动经费项目,300.00,示范市文具店,活动物资,PZ-1",
+                    f"{day(11).isoformat()},活动经费,活动经费项目,abc,示范市文具店,活动物资,PZ-2",
+                ]
+            )
+        },
+    )
     assert r.status_code == 400
     assert stored(f.project) == before
 
@@ -113,10 +149,15 @@ def test_workspace_and_portfolio_read_the_same_totals(client, f):
     portfolio = {row["project"].pk: row for row in client.get("/supervision/portfolio/").context["rows"]}
     mine = portfolio[f.project.pk]
     assert workspace["spent"] == mine["spent"] == Decimal("1250.50")
-    assert [(c["name"], c["approved"], c["spent"]) for c in workspace["categories"]] == [
-        (c["name"], c["approved"], c["spent"]) for c in mine["categories"]] == [
-        ("人员经费", Decimal("15000.00"), Decimal("0")), ("活动经费", Decimal("40000.00"), Decimal("1000.00")),
-        ("管理费", Decimal("5000.00"), Decimal("250.50"))]
+    assert (
+        [(c["name"], c["approved"], c["spent"]) for c in workspace["categories"]]
+        == [(c["name"], c["approved"], c["spent"]) for c in mine["categories"]]
+        == [
+            ("人员经费", Decimal("15000.00"), Decimal("0")),
+            ("活动经费", Decimal("40000.00"), Decimal("1000.00")),
+            ("管理费", Decimal("5000.00"), Decimal("250.50")),
+        ]
+    )
     months = {}
     for n, amount in [(6, "1000.00"), (50, "250.50")]:
         key = datetime.date(day(n).year, day(n).month, 1)
@@ -133,8 +174,16 @@ def test_alerts_read_the_first_and_last_spending_dates_from_the_totals(f):
 def test_budget_revision_cannot_cut_a_line_below_its_running_total(f):
     spend(f.project, "1500.00", "人员经费")
     with pytest.raises(ValidationError) as exc:
-        services.revise_budget(project=f.project, by=f.staff, kind="budget", reason="调整", amounts={
-            line(f.project, "人员经费").pk: Decimal("1000.00"), line(f.project, "活动经费").pk: Decimal("54000.00")})
+        services.revise_budget(
+            project=f.project,
+            by=f.staff,
+            kind="budget",
+            reason="调整",
+            amounts={
+                line(f.project, "人员经费").pk: Decimal("1000.00"),
+                line(f.project, "活动经费").pk: Decimal("54000.00"),
+            },
+        )
     assert exc.value.messages == ["“人员经费项目” has already spent ¥1,500.00; it cannot be cut below that."]
 
 
@@ -183,8 +232,10 @@ def test_re_evaluation_after_reinstatement_releases_the_gated_tranche(client, f)
     assert (first.attempt, first.passed) == (1, False)
     with pytest.raises(ValidationError) as exc:  # not while the project is suspended
         evaluate(f, "midterm", ["40", "30", "30"])
-    assert exc.value.messages == ["The evaluation failed and the project is suspended: reinstate it once the "
-                                  "rectification is done, then hold the re-evaluation."]
+    assert exc.value.messages == [
+        "The evaluation failed and the project is suspended: reinstate it once the "
+        "rectification is done, then hold the re-evaluation."
+    ]
     client.force_login(f.supervisor)
     url = f"/supervision/projects/{f.project.pk}/evaluations/midterm/"
     body = client.get(url).content.decode()
@@ -194,13 +245,23 @@ def test_re_evaluation_after_reinstatement_releases_the_gated_tranche(client, f)
     assert "Mid-term evaluation: re-evaluation" in body
     assert "Re-evaluation (attempt 2)" in client.get(url).content.decode()
     criteria = list(f.competition.evaluation_criteria.filter(kind="midterm"))
-    r = client.post(url, {f"c_{criteria[0].pk}": "30", f"c_{criteria[1].pk}": "20", f"c_{criteria[2].pk}": "20",
-                          "comment": "整改后复评"})
+    r = client.post(
+        url,
+        {
+            f"c_{criteria[0].pk}": "30",
+            f"c_{criteria[1].pk}": "20",
+            f"c_{criteria[2].pk}": "20",
+            "comment": "整改后复评",
+        },
+    )
     assert r.status_code == 302
     second = Evaluation.objects.get(project=f.project, kind="midterm", attempt=2)
     assert (second.total, second.passed) == (Decimal("70.00"), True)
     assert AuditEvent.objects.filter(action="evaluation.midterm").order_by("id").last().after == {
-        "total": "70.00", "passed": True, "attempt": 2}
+        "total": "70.00",
+        "passed": True,
+        "attempt": 2,
+    }
     services.release_tranche(tranche=t1, released_on=day(91), voucher_no="FK-001", by=f.staff)
     services.release_tranche(tranche=t2, released_on=day(92), voucher_no="FK-002", by=f.staff)
     t2.refresh_from_db()
@@ -222,8 +283,10 @@ def test_no_evaluation_while_suspended_and_no_final_before_the_mid_term_is_passe
     evaluate(f, "midterm", ["20", "10", "10"])  # fails: suspended
     with pytest.raises(ValidationError) as exc:  # neither kind while suspended
         evaluate(f, "final", ["40", "30", "30"])
-    assert exc.value.messages == ["The evaluation failed and the project is suspended: reinstate it once the "
-                                  "rectification is done, then hold the re-evaluation."]
+    assert exc.value.messages == [
+        "The evaluation failed and the project is suspended: reinstate it once the "
+        "rectification is done, then hold the re-evaluation."
+    ]
     services.reinstate(project=f.project, by=f.staff, reason="整改到位")
     with pytest.raises(ValidationError) as exc:  # the final waits for the mid-term's re-evaluation
         evaluate(f, "final", ["40", "30", "30"])
@@ -243,8 +306,19 @@ def test_the_admin_cannot_edit_the_running_totals(client, f):
     url = f"/admin/supervision/fundedproject/{f.project.pk}/change/"
     body = client.get(url).content.decode()
     assert 'name="spent_total"' not in body and 'name="first_spent_on"' not in body
-    client.post(url, {"title": f.project.title, "period_start": f.project.period_start.isoformat(),
-                      "period_end": f.project.period_end.isoformat(), "signed_on": f.project.signed_on.isoformat(),
-                      "people_target": "200", "status": "active", "feedback_token": f.project.feedback_token,
-                      "spent_total": "0", "first_spent_on": "", "last_spent_on": ""})
+    client.post(
+        url,
+        {
+            "title": f.project.title,
+            "period_start": f.project.period_start.isoformat(),
+            "period_end": f.project.period_end.isoformat(),
+            "signed_on": f.project.signed_on.isoformat(),
+            "people_target": "200",
+            "status": "active",
+            "feedback_token": f.project.feedback_token,
+            "spent_total": "0",
+            "first_spent_on": "",
+            "last_spent_on": "",
+        },
+    )
     assert stored(f.project)["project"][0] == Decimal("300.00")

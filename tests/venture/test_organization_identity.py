@@ -27,11 +27,19 @@ WAITS = "申报单位须经工会工作人员审核通过后方可提交。"
 
 def form_data(org, **overrides):
     data = {
-        "name": org.name, "uscc": org.uscc, "org_type": org.org_type,
+        "name": org.name,
+        "uscc": org.uscc,
+        "org_type": org.org_type,
         "registration_authority": org.registration_authority,
-        "registration_date": org.registration_date.isoformat(), "legal_representative": org.legal_representative,
-        "contact_person": org.contact_person, "mobile": org.mobile, "email": org.email, "address": org.address,
-        "service_area": org.service_area, "staff_count": org.staff_count, "past_projects": org.past_projects,
+        "registration_date": org.registration_date.isoformat(),
+        "legal_representative": org.legal_representative,
+        "contact_person": org.contact_person,
+        "mobile": org.mobile,
+        "email": org.email,
+        "address": org.address,
+        "service_area": org.service_area,
+        "staff_count": org.staff_count,
+        "past_projects": org.past_projects,
     }
     data.update(overrides)
     return data
@@ -55,8 +63,8 @@ IDENTITY_CHANGES = {
 
 @pytest.mark.parametrize("field", list(IDENTITY_CHANGES))
 def test_changing_the_identity_of_a_verified_organization_sends_it_back_to_verification(
-        client, org_a, applicant_a, staff_with_mail, competition, field, mailoutbox,
-        django_capture_on_commit_callbacks):
+    client, org_a, applicant_a, staff_with_mail, competition, field, mailoutbox, django_capture_on_commit_callbacks
+):
     """Found 4: a verified organization changed its name, legal representative or code and stayed verified."""
     change = {k: v() if callable(v) else v for k, v in IDENTITY_CHANGES[field].items()}
     draft = factories.proposal(competition, org_a)
@@ -81,12 +89,15 @@ def test_changing_the_identity_of_a_verified_organization_sends_it_back_to_verif
     assert [o.pk for o in client.get("/organizations/", {"status": "pending"}).context["page"]] == [org_a.pk]
 
 
-def test_other_fields_keep_the_organization_verified(client, org_a, applicant_a, staff_with_mail, mailoutbox,
-                                                     django_capture_on_commit_callbacks):
+def test_other_fields_keep_the_organization_verified(
+    client, org_a, applicant_a, staff_with_mail, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(applicant_a)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/organizations/{org_a.pk}/edit/", form_data(org_a, mobile="13900001111", address="新地址9号",
-                                                                  staff_count=20))
+        client.post(
+            f"/organizations/{org_a.pk}/edit/",
+            form_data(org_a, mobile="13900001111", address="新地址9号", staff_count=20),
+        )
     org_a.refresh_from_db()
     assert (org_a.status, org_a.mobile, org_a.address) == (OrgStatus.VERIFIED, "13900001111", "新地址9号")
     assert mailoutbox == []
@@ -98,7 +109,10 @@ def test_other_fields_keep_the_organization_verified(client, org_a, applicant_a,
 def test_the_edit_form_says_what_an_identity_change_does_in_both_languages(client, org_a, applicant_a):
     client.force_login(applicant_a)
     page = client.get(f"/organizations/{org_a.pk}/edit/").content.decode()
-    assert "该机构已通过审核。修改其身份信息（名称、统一社会信用代码、机构类型、法定代表人、登记管理机关、登记日期、登记证书）" in page
+    assert (
+        "该机构已通过审核。修改其身份信息（名称、统一社会信用代码、机构类型、法定代表人、登记管理机关、登记日期、登记证书）"
+        in page
+    )
     client.cookies["django_language"] = "en"
     page = client.get(f"/organizations/{org_a.pk}/edit/").content.decode()
     assert "The organization is verified. Changing its identity (name, unified social credit code" in page
@@ -122,8 +136,9 @@ def test_a_signed_agreement_and_the_notice_keep_the_identity_they_were_issued_wi
     supervision.sign_agreement(agreement=award.agreement, signed_on=props[0].period_start, by=staff)
     owner = org.memberships.get().user
     new_uscc = factories.valid_uscc(777)
-    services.update_organization(organization=org, by=owner, data={"name": "改名后的机构", "uscc": new_uscc,
-                                                                   "legal_representative": "新法人"})
+    services.update_organization(
+        organization=org, by=owner, data={"name": "改名后的机构", "uscc": new_uscc, "legal_representative": "新法人"}
+    )
     org.refresh_from_db()
     assert (org.name, org.status) == ("改名后的机构", OrgStatus.PENDING)
     client.force_login(staff)
@@ -153,8 +168,9 @@ def test_an_agreement_is_not_signed_while_the_identity_waits_for_verification():
     assert agreement.party["name"] == props[0].organization.name
 
 
-def test_a_rejected_organization_corrects_itself_and_resubmits(client, org_a, applicant_a, staff_with_mail,
-                                                               mailoutbox, django_capture_on_commit_callbacks):
+def test_a_rejected_organization_corrects_itself_and_resubmits(
+    client, org_a, applicant_a, staff_with_mail, mailoutbox, django_capture_on_commit_callbacks
+):
     """Found 5: after a rejection, re-uploading the certificate left it 未通过 for ever, out of the 待审核 filter,
     and staff's verify button failed."""
     Organization.objects.filter(pk=org_a.pk).update(status=OrgStatus.PENDING)
@@ -175,8 +191,9 @@ def test_a_rejected_organization_corrects_itself_and_resubmits(client, org_a, ap
     org_a.refresh_from_db()
     certificate = SimpleUploadedFile("new-cert.pdf", PDF, "application/pdf")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/organizations/{org_a.pk}/edit/", {**form_data(org_a), "certificate": certificate,
-                                                         "resubmit": "1"})
+        client.post(
+            f"/organizations/{org_a.pk}/edit/", {**form_data(org_a), "certificate": certificate, "resubmit": "1"}
+        )
     org_a.refresh_from_db()
     assert org_a.status == OrgStatus.PENDING
     assert org_a.certificate.name.endswith(".pdf")
@@ -229,4 +246,6 @@ def test_the_migration_gives_agreements_and_notices_issued_before_it_their_ident
     assert agreement.party == services.identity(org_a)
     assert agreement.party["name"] == org_a.name
     assert PublicNotice.objects.get(competition=c).identities == {
-        str(org_a.pk): services.identity(org_a), str(org_b.pk): services.identity(org_b)}
+        str(org_a.pk): services.identity(org_a),
+        str(org_b.pk): services.identity(org_b),
+    }

@@ -48,8 +48,9 @@ def test_get_for_hides_existence(applicant_a, org_b):
         permissions.get_for(applicant_a, "organization.view", Organization.objects.all(), pk=org_b.pk)
 
 
-@pytest.mark.parametrize("role, allowed", [("staff", True), ("auditor", True), ("supervisor", False),
-                                           ("judge", False), ("applicant", False)])
+@pytest.mark.parametrize(
+    "role, allowed", [("staff", True), ("auditor", True), ("supervisor", False), ("judge", False), ("applicant", False)]
+)
 def test_audit_browse_by_role(db, role, allowed):
     assert permissions.can(factories.user(f"r_{role}", role=role), "audit.browse") is allowed
 
@@ -62,16 +63,60 @@ def test_inactive_user_can_nothing(db):
 # --- The table: one core, filled by the apps' rules.py ---------------------------------------------------------------
 
 ACTIONS = {
-    "home.applicant", "home.judge", "home.staff", "home.supervisor", "home.auditor", "audit.browse", "audit.export", "login.unlock", "account.reset_two_factor",
-    "organization.create", "organization.view", "organization.edit", "organization.invite", "organization.verify",
-    "organization.resubmit", "organization.list", "organization.contacts", "competition.manage", "competition.view_internal",
-    "proposal.create", "proposal.view", "proposal.edit", "proposal.submit", "proposal.withdraw", "proposal.return",
-    "proposal.list", "proposal.screen", "screening.manage", "judging.manage", "judging.monitor", "judge.list",
-    "assignment.declare", "assignment.score", "conflict.override", "sheet.unlock", "results.view", "results.freeze",
-    "results.sign_off", "awards.manage", "objection.handle", "result.view_own", "proposal.export", "scores.export",
-    "rubric.print", "sheet.print", "agreement.view", "agreement.sign", "portfolio.view", "project.view",
-    "project.manage", "project.supervise", "project.write",
-    "roadshow.follow", "results.reveal",  # issue #17: the judges' day view, the result reveal
+    "home.applicant",
+    "home.judge",
+    "home.staff",
+    "home.supervisor",
+    "home.auditor",
+    "audit.browse",
+    "audit.export",
+    "login.unlock",
+    "account.reset_two_factor",
+    "organization.create",
+    "organization.view",
+    "organization.edit",
+    "organization.invite",
+    "organization.verify",
+    "organization.resubmit",
+    "organization.list",
+    "organization.contacts",
+    "competition.manage",
+    "competition.view_internal",
+    "proposal.create",
+    "proposal.view",
+    "proposal.edit",
+    "proposal.submit",
+    "proposal.withdraw",
+    "proposal.return",
+    "proposal.list",
+    "proposal.screen",
+    "screening.manage",
+    "judging.manage",
+    "judging.monitor",
+    "judge.list",
+    "assignment.declare",
+    "assignment.score",
+    "conflict.override",
+    "sheet.unlock",
+    "results.view",
+    "results.freeze",
+    "results.sign_off",
+    "awards.manage",
+    "objection.handle",
+    "result.view_own",
+    "proposal.export",
+    "scores.export",
+    "rubric.print",
+    "sheet.print",
+    "agreement.view",
+    "agreement.sign",
+    "portfolio.view",
+    "project.view",
+    "project.manage",
+    "project.supervise",
+    "project.write",
+    "roadshow.follow",
+    "results.reveal",  # issue #17: the judges' day view, the result reveal
 }
 
 
@@ -81,8 +126,12 @@ def test_the_apps_register_every_action_of_the_table():
     assert permissions.registered_actions() == ACTIONS
     # Higher apps widen two lower apps' actions: judges cleared of conflicts read the proposal, a project's
     # supervisors read its organization's contacts.
-    assert permissions.extended_actions() == {"proposal.view", "organization.contacts", "organization.view",
-                                             "agreement.view"}
+    assert permissions.extended_actions() == {
+        "proposal.view",
+        "organization.contacts",
+        "organization.view",
+        "agreement.view",
+    }
 
 
 def test_an_action_registered_twice_is_a_programming_error(monkeypatch):
@@ -114,7 +163,11 @@ def test_an_extension_is_asked_after_the_owner_and_only_when_the_owner_says_no(m
 def test_the_permission_core_knows_roles_without_the_accounts_app():
     with translation.override("en"):
         assert [(role.value, str(role.label)) for role in Role] == [
-            ("applicant", "Applicant"), ("judge", "Judge"), ("staff", "Union staff"), ("supervisor", "Supervisor"),
-            ("auditor", "Auditor")]
+            ("applicant", "Applicant"),
+            ("judge", "Judge"),
+            ("staff", "Union staff"),
+            ("supervisor", "Supervisor"),
+            ("auditor", "Auditor"),
+        ]
     assert AccountsRole is Role  # venture.accounts.models re-exports it: old imports keep working
     assert User._meta.get_field("role").choices == Role.choices

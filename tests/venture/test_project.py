@@ -36,7 +36,11 @@ def test_production_profile_passes_check_deploy(tmp_path):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest for this process only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stdout + result.stderr
@@ -47,8 +51,9 @@ def test_production_profile_passes_check_deploy(tmp_path):
 def test_production_profile_needs_a_secret_key(tmp_path):
     env = {**os.environ, "VENTURE_PROFILE": "production", "VENTURE_DATA_DIR": str(tmp_path)}
     env.pop("SECRET_KEY", None)
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -63,9 +68,16 @@ def test_security_headers(client, db):
 
 
 CSP_BEFORE_DJANGO_CSP = {  # the policy the hand-written middleware sent, directive by directive
-    "default-src": "'self'", "script-src": "'self'", "style-src": "'self' 'unsafe-inline'", "img-src": "'self' data:",
-    "font-src": "'self'", "connect-src": "'self'", "frame-ancestors": "'none'", "base-uri": "'self'",
-    "form-action": "'self'", "object-src": "'none'",
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "object-src": "'none'",
 }
 
 

@@ -65,8 +65,10 @@ INDICATORS = [{"name": "服务人次", "target": "900", "unit": "人次"}]
 
 def fill(client, proposal, lines=GOOD_LINES, **overrides):
     proposal.refresh_from_db()
-    response = client.post(f"/proposals/{proposal.pk}/edit/",
-                           edit_payload(proposal, lines, milestone_rows(proposal), INDICATORS, **overrides))
+    response = client.post(
+        f"/proposals/{proposal.pk}/edit/",
+        edit_payload(proposal, lines, milestone_rows(proposal), INDICATORS, **overrides),
+    )
     proposal.refresh_from_db()
     return response
 
@@ -114,12 +116,15 @@ def test_blank_extra_rows_are_ignored(client, applicant_a, draft):
     assert draft.budget_lines.count() == 3
 
 
-@pytest.mark.parametrize("value, message", [
-    ("-5", "不能为负"),
-    ("abc", "请输入以元为单位的金额"),
-    ("99999999999999", "金额过大"),
-    ("12.345", "小数"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("-5", "不能为负"),
+        ("abc", "请输入以元为单位的金额"),
+        ("99999999999999", "金额过大"),
+        ("12.345", "小数"),
+    ],
+)
 def test_bad_amounts_are_refused_with_a_field_error_and_input_kept(client, applicant_a, draft, value, message):
     client.force_login(applicant_a)
     response = fill(client, draft, requested_amount=value, needs="我们认真写的需求分析")
@@ -171,8 +176,9 @@ def test_two_members_saving_the_same_draft(client, applicant_a, draft, org_a):
 # --- Submitting ---------------------------------------------------------------------------------------------------
 
 
-def test_complete_proposal_is_submitted_and_becomes_read_only(client, applicant_a, draft, mailoutbox,
-                                                              django_capture_on_commit_callbacks):
+def test_complete_proposal_is_submitted_and_becomes_read_only(
+    client, applicant_a, draft, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(applicant_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = fill(client, draft, submit="1")
@@ -202,7 +208,12 @@ def test_incomplete_proposal_lists_every_problem(client, applicant_a, draft):
     client.force_login(applicant_a)
     response = client.post(f"/proposals/{draft.pk}/submit/", follow=True)
     body = response.content.decode()
-    for text in ["请至少添加一条预算明细", "请至少添加一个里程碑", "请至少添加一项可量化指标", "“申请资助金额”为必填项"]:
+    for text in [
+        "请至少添加一条预算明细",
+        "请至少添加一个里程碑",
+        "请至少添加一项可量化指标",
+        "“申请资助金额”为必填项",
+    ]:
         assert text in body, text
     draft.refresh_from_db()
     assert draft.status == ProposalStatus.DRAFT
@@ -362,18 +373,29 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 def test_attachment_checked_by_content(client, applicant_a, draft):
     client.force_login(applicant_a)
-    ok = client.post(f"/proposals/{draft.pk}/attachments/",
-                     {"file": SimpleUploadedFile("计划书.pdf", PDF, "application/pdf"), "description": "计划书"})
+    ok = client.post(
+        f"/proposals/{draft.pk}/attachments/",
+        {"file": SimpleUploadedFile("计划书.pdf", PDF, "application/pdf"), "description": "计划书"},
+    )
     assert ok.status_code == 302
     assert draft.attachments.count() == 1
-    fake = client.post(f"/proposals/{draft.pk}/attachments/",
-                       {"file": SimpleUploadedFile("fake.pdf", b"MZ this is an exe", "application/pdf")}, follow=True)
+    fake = client.post(
+        f"/proposals/{draft.pk}/attachments/",
+        {"file": SimpleUploadedFile("fake.pdf", b"MZ this is an exe", "application/pdf")},
+        follow=True,
+    )
     assert "的内容不是有效的 PDF 文件" in fake.content.decode()
-    exe = client.post(f"/proposals/{draft.pk}/attachments/",
-                      {"file": SimpleUploadedFile("tool.exe", b"MZ\x90\x00", "application/octet-stream")}, follow=True)
+    exe = client.post(
+        f"/proposals/{draft.pk}/attachments/",
+        {"file": SimpleUploadedFile("tool.exe", b"MZ\x90\x00", "application/octet-stream")},
+        follow=True,
+    )
     assert "不接受 .exe 类型的文件" in exe.content.decode()
-    png_as_pdf = client.post(f"/proposals/{draft.pk}/attachments/",
-                             {"file": SimpleUploadedFile("photo.pdf", PNG, "application/pdf")}, follow=True)
+    png_as_pdf = client.post(
+        f"/proposals/{draft.pk}/attachments/",
+        {"file": SimpleUploadedFile("photo.pdf", PNG, "application/pdf")},
+        follow=True,
+    )
     assert "的内容不是有效的 PDF 文件" in png_as_pdf.content.decode()
     assert draft.attachments.count() == 1
 
@@ -406,10 +428,12 @@ def test_attachment_served_only_to_those_allowed(client, applicant_a, applicant_
 
 def test_staff_list_filters_and_sorts(client, staff, competition, org_a, org_b):
     cat1, cat2 = competition.categories.all()
-    factories.proposal(competition, org_a, status="submitted", title="甲项目", requested=Decimal("60000"),
-                       category=cat1)
-    factories.proposal(competition, org_b, status="submitted", title="乙项目", requested=Decimal("140000"),
-                       category=cat2)
+    factories.proposal(
+        competition, org_a, status="submitted", title="甲项目", requested=Decimal("60000"), category=cat1
+    )
+    factories.proposal(
+        competition, org_b, status="submitted", title="乙项目", requested=Decimal("140000"), category=cat2
+    )
     factories.proposal(competition, org_b, status="draft", title="乙草稿", requested=Decimal("90000"), category=cat1)
     client.force_login(staff)
 
@@ -432,14 +456,22 @@ def test_staff_list_is_staff_only(client, applicant_a, competition):
 
 
 @pytest.mark.parametrize("n", [50, 5000])
-def test_staff_list_page_of_50_constant_queries(client, staff, competition, org_a, n,
-                                                django_assert_max_num_queries):
+def test_staff_list_page_of_50_constant_queries(client, staff, competition, org_a, n, django_assert_max_num_queries):
     cat = competition.categories.first()
-    Proposal.objects.bulk_create([
-        Proposal(competition=competition, organization=org_a, category=cat, title=f"项目{i}",
-                 requested_amount=Decimal("100000"), status="submitted", submitted_at=timezone.now())
-        for i in range(n)
-    ])
+    Proposal.objects.bulk_create(
+        [
+            Proposal(
+                competition=competition,
+                organization=org_a,
+                category=cat,
+                title=f"项目{i}",
+                requested_amount=Decimal("100000"),
+                status="submitted",
+                submitted_at=timezone.now(),
+            )
+            for i in range(n)
+        ]
+    )
     client.force_login(staff)
     with django_assert_max_num_queries(7):
         response = client.get(f"/proposals/round/{competition.pk}/", {"page": 2})

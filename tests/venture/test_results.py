@@ -49,9 +49,14 @@ def build_round(totals):
     criteria = [c.pk for c in competition.criteria.all()]
     for proposal, row in zip(proposals, totals, strict=True):
         for judge, total in zip(judges, row, strict=True):
-            judging_services.save_sheet(assignment=assignments[(judge.pk, proposal.pk)], by=judge.user,
-                                        points=dict(zip(criteria, split(total), strict=True)), comment="说明",
-                                        expected_version=0, submit=True)
+            judging_services.save_sheet(
+                assignment=assignments[(judge.pk, proposal.pk)],
+                by=judge.user,
+                points=dict(zip(criteria, split(total), strict=True)),
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     return competition, judges, proposals
 
 
@@ -182,8 +187,9 @@ def test_verify_passes_on_intact_results(client, frozen):
 
 def test_a_score_changed_behind_the_apps_back_fails_verification(client, frozen):
     competition, judges, (p1, _p2, _p3), snapshot = frozen
-    Score.objects.filter(sheet__assignment__judge=judges[0], sheet__assignment__proposal=p1,
-                         criterion__code="budget").update(points=Decimal("20"))
+    Score.objects.filter(
+        sheet__assignment__judge=judges[0], sheet__assignment__proposal=p1, criterion__code="budget"
+    ).update(points=Decimal("20"))
     response = client.post(url(competition, "verify/"))
     checks = response.context["checks"]
     assert checks["ok"] is False and checks["sheets_unchanged"] is False
@@ -249,7 +255,8 @@ def test_the_judging_unlock_cannot_reopen_a_sealed_sheet(client, frozen, staff):
     client.force_login(staff)
     response = client.post(f"/judging/sheets/{sheet.pk}/unlock/", {"reason": "评委5误填社会效益分"}, follow=True)
     assert [str(m) for m in response.context["messages"]][-1:] == [
-        "本阶段评分已结束：此处不能再解锁该评分表。已冻结结果的评分表须在结果页面解锁，解锁后结果作废。"]
+        "本阶段评分已结束：此处不能再解锁该评分表。已冻结结果的评分表须在结果页面解锁，解锁后结果作废。"
+    ]
     sheet.refresh_from_db()
     snapshot.refresh_from_db()
     assert sheet.status == "submitted" and snapshot.valid and services.verify(snapshot)["ok"]
@@ -287,8 +294,7 @@ def test_the_auditor_signs_off_and_staff_cannot(client, frozen, staff, auditor):
 
 def test_sign_off_refused_when_verification_fails(client, frozen, auditor):
     competition, judges, (p1, _p2, _p3), snapshot = frozen
-    Score.objects.filter(sheet__assignment__judge=judges[1], sheet__assignment__proposal=p1).update(
-        points=Decimal("1"))
+    Score.objects.filter(sheet__assignment__judge=judges[1], sheet__assignment__proposal=p1).update(points=Decimal("1"))
     client.force_login(auditor)
     client.post(url(competition, "sign-off/"))
     snapshot.refresh_from_db()
@@ -311,8 +317,7 @@ def test_applicants_and_judges_see_nothing(client, frozen, applicant_a):
 
 
 @pytest.mark.parametrize("n_proposals", [3, 30])
-def test_results_page_queries_do_not_grow_with_the_round(client, staff, n_proposals,
-                                                         django_assert_max_num_queries):
+def test_results_page_queries_do_not_grow_with_the_round(client, staff, n_proposals, django_assert_max_num_queries):
     totals = [[60 + (p * 7 + j * 11) % 37 for j in range(5)] for p in range(n_proposals)]
     competition, _judges, _proposals = build_round(totals)
     services.freeze_results(competition=competition, by=staff)
@@ -346,8 +351,13 @@ def test_results_report_sets_each_rows_figures_in_columns_under_their_headers(fr
     competition, _judges, (p1, p2, p3), snapshot = frozen
     table = report_table(results_data(competition, snapshot))
     assert table["figure_columns"] == [
-        ("得分", None, 7), ("平均分", None, 7), ("中位数", None, 7), ("n", None, 4),
-        ("项目定位精准性", Decimal("25"), 8), ("内容可行性", Decimal("25"), 8), ("社会效益", Decimal("30"), 8),
+        ("得分", None, 7),
+        ("平均分", None, 7),
+        ("中位数", None, 7),
+        ("n", None, 4),
+        ("项目定位精准性", Decimal("25"), 8),
+        ("内容可行性", Decimal("25"), 8),
+        ("社会效益", Decimal("30"), 8),
         ("资金预算", Decimal("20"), 8),
     ]
     assert [(r["rank"], r["title"], r["figures"]) for r in table["report_rows"]] == [
@@ -359,7 +369,15 @@ def test_results_report_sets_each_rows_figures_in_columns_under_their_headers(fr
     ends = [sum(w for _label, _points, w in table["figure_columns"][: i + 1]) for i in range(8)]
     line = table["report_rows"][0]["figures"]
     assert [line[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)] == [
-        "  82.67", "  78.80", "  83.00", "   5", "   19.80", "   19.80", "   23.40", "   15.80"]
+        "  82.67",
+        "  78.80",
+        "  83.00",
+        "   5",
+        "   19.80",
+        "   19.80",
+        "   23.40",
+        "   15.80",
+    ]
 
 
 def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
@@ -375,15 +393,13 @@ def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
     assert len(list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))) == 2
 
 
-
 def test_unlock_waits_while_awards_made_from_the_results_are_live(db):
     competition, staff, _auditor, _props = signed_off_round()
     made = awards.propose_awards(competition=competition, by=staff)
     sheet = ScoreSheet.objects.filter(assignment__panel__competition=competition).order_by("pk").first()
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         services.unlock_after_freeze(sheet=sheet, reason="评委误填", by=staff)
-    assert refused.value.messages == [
-        "Awards have been made from these results; cancel them before unlocking a sheet."]
+    assert refused.value.messages == ["Awards have been made from these results; cancel them before unlocking a sheet."]
     assert services.current_snapshot(competition) is not None
     for award in made:
         awards.cancel_award(award=award, reason="复核", by=staff)
@@ -405,13 +421,18 @@ def test_code_version_of_the_scoring_module_is_the_hash_of_its_bytes(tmp_path):
 def test_code_version_of_a_scoring_package_covers_every_module_in_path_order(tmp_path):
     package = tmp_path / "scoring"
     (package / "methods").mkdir(parents=True)
-    files = {"__init__.py": b"from .rank import rank\n", "rank.py": b"def rank(x):\n    return x\n",
-             "methods/__init__.py": b"", "methods/trim.py": b"TRIM = 1\n"}
+    files = {
+        "__init__.py": b"from .rank import rank\n",
+        "rank.py": b"def rank(x):\n    return x\n",
+        "methods/__init__.py": b"",
+        "methods/trim.py": b"TRIM = 1\n",
+    }
     for name, data in files.items():
         (package / name).write_bytes(data)
     (package / "NOTES.txt").write_bytes(b"not code")
-    expected = hashlib.sha256(b"".join(name.encode() + b"\0" + data + b"\0"
-                                       for name, data in sorted(files.items()))).hexdigest()[:12]
+    expected = hashlib.sha256(
+        b"".join(name.encode() + b"\0" + data + b"\0" for name, data in sorted(files.items()))
+    ).hexdigest()[:12]
     assert services.code_version(package / "__init__.py") == f"0.1.0+scoring.{expected}"
     (package / "methods" / "trim.py").write_bytes(b"TRIM = 2\n")
     assert services.code_version(package / "__init__.py") != f"0.1.0+scoring.{expected}"
@@ -425,15 +446,22 @@ def prescored(db):
     """Three eligible proposals pre-scored by five judges with the worked example's totals, a fourth not scored."""
     competition = factories.competition(stage="prescoring", finalist_quota=2)
     judges = [factories.judge(f"pre{i}") for i in range(1, 6)]
-    proposals = [factories.proposal(competition, factories.organization(), status="eligible", title=f"预评项目{i}")
-                 for i in range(1, 5)]
+    proposals = [
+        factories.proposal(competition, factories.organization(), status="eligible", title=f"预评项目{i}")
+        for i in range(1, 5)
+    ]
     assignments = factories.final_panel(competition, judges, proposals[:3], stage="prescoring")
     criteria = [c.pk for c in competition.criteria.all()]
     for proposal, row in zip(proposals[:3], WORKED, strict=True):
         for judge, total in zip(judges, row, strict=True):
-            judging_services.save_sheet(assignment=assignments[(judge.pk, proposal.pk)], by=judge.user,
-                                        points=dict(zip(criteria, split(total), strict=True)), comment="说明",
-                                        expected_version=0, submit=True)
+            judging_services.save_sheet(
+                assignment=assignments[(judge.pk, proposal.pk)],
+                by=judge.user,
+                points=dict(zip(criteria, split(total), strict=True)),
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     return competition, proposals
 
 
@@ -441,11 +469,18 @@ def test_finalist_candidates_rank_the_prescoring_then_list_the_unscored(prescore
     competition, (p1, p2, p3, p4) = prescored
     candidates = queries.finalist_candidates(competition)
     assert [(r["proposal"], r["rank"], r["score"], r["mean"], r["mean_rank"], r["n"]) for r in candidates["rows"]] == [
-        (p1, 1, 84.0, 84.0, 1, 5), (p2, 2, 78.8, 78.8, 2, 5), (p3, 3, 77.4, 77.4, 3, 5), (p4, None, None, None, None, 0)]
+        (p1, 1, 84.0, 84.0, 1, 5),
+        (p2, 2, 78.8, 78.8, 2, 5),
+        (p3, 3, 77.4, 77.4, 3, 5),
+        (p4, None, None, None, None, 0),
+    ]
     assert candidates["error"] is None
     assert queries.ranking_record(candidates["rows"]) == [
-        {"proposal": p1.pk, "rank": 1, "score": 84.0}, {"proposal": p2.pk, "rank": 2, "score": 78.8},
-        {"proposal": p3.pk, "rank": 3, "score": 77.4}, {"proposal": p4.pk, "rank": None, "score": None}]
+        {"proposal": p1.pk, "rank": 1, "score": 84.0},
+        {"proposal": p2.pk, "rank": 2, "score": 78.8},
+        {"proposal": p3.pk, "rank": 3, "score": 77.4},
+        {"proposal": p4.pk, "rank": None, "score": None},
+    ]
 
 
 def test_finalists_page_preselects_the_quota_and_records_the_ranking_with_the_decision(client, staff, prescored):
@@ -454,16 +489,21 @@ def test_finalists_page_preselects_the_quota_and_records_the_ranking_with_the_de
     page = client.get(f"/screening/round/{competition.pk}/finalists/")
     assert [r["proposal"] for r in page.context["rows"]] == [p1, p2, p3, p4]
     assert page.context["preselected"] == {p1.pk, p2.pk}  # the quota is 2
-    response = client.post(f"/screening/round/{competition.pk}/finalists/",
-                           {"finalists": [p1.pk, p4.pk, 999999], "note": "第四个项目补充入围"})
+    response = client.post(
+        f"/screening/round/{competition.pk}/finalists/",
+        {"finalists": [p1.pk, p4.pk, 999999], "note": "第四个项目补充入围"},
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/screening/round/{competition.pk}/finalists/"
     decision = FinalistDecision.objects.get(competition=competition)
     assert sorted(decision.finalists.values_list("pk", flat=True)) == [p1.pk, p4.pk]
     assert decision.source == "预评分排名（加性评委效应模型）" and decision.note == "第四个项目补充入围"
     assert decision.ranking == [
-        {"proposal": p1.pk, "rank": 1, "score": 84.0}, {"proposal": p2.pk, "rank": 2, "score": 78.8},
-        {"proposal": p3.pk, "rank": 3, "score": 77.4}, {"proposal": p4.pk, "rank": None, "score": None}]
+        {"proposal": p1.pk, "rank": 1, "score": 84.0},
+        {"proposal": p2.pk, "rank": 2, "score": 78.8},
+        {"proposal": p3.pk, "rank": 3, "score": 77.4},
+        {"proposal": p4.pk, "rank": None, "score": None},
+    ]
     assert AuditEvent.objects.filter(action="screening.finalists").count() == 1
     # once finalists are recorded, the page ticks them
     assert client.get(f"/screening/round/{competition.pk}/finalists/").context["preselected"] == {p1.pk, p4.pk}
@@ -475,9 +515,11 @@ def test_finalists_page_without_prescoring_says_why(client, staff):
     client.force_login(staff)
     with translation.override("en"):
         candidates = queries.finalist_candidates(competition)
-    assert candidates == {"rows": [{"proposal": proposal, "rank": None, "score": None, "mean": None,
-                                    "mean_rank": None, "n": 0}],
-                          "source": "Staff selection without pre-scoring", "error": "no submitted score sheets yet"}
+    assert candidates == {
+        "rows": [{"proposal": proposal, "rank": None, "score": None, "mean": None, "mean_rank": None, "n": 0}],
+        "source": "Staff selection without pre-scoring",
+        "error": "no submitted score sheets yet",
+    }
     page = client.get(f"/screening/round/{competition.pk}/finalists/")
     assert page.context["preselected"] == set() and "no submitted score sheets yet" in page.content.decode()
 

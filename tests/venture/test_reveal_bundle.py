@@ -31,8 +31,10 @@ def test_reveal_refused_before_sign_off(client):
     client.cookies["django_language"] = "en"
     response = client.get(reverse("results:reveal", args=[c.pk]), follow=True)
     assert response.redirect_chain == [(reverse("results:results", args=[c.pk]), 302)]
-    assert ("The result can be revealed only after the results are frozen and signed off by the auditor."
-            in response.content.decode())
+    assert (
+        "The result can be revealed only after the results are frozen and signed off by the auditor."
+        in response.content.decode()
+    )
 
 
 def test_reveal_refused_to_others(client, auditor):
@@ -57,11 +59,14 @@ def test_reveal_goes_from_last_to_first_and_shows_the_snapshot(client):
         latest = re.search(r"data-reveal-title>([^<]*)<.*?data-reveal-score>([^<]*)<", html, re.S).groups()
         assert latest == (titles[row["proposal"]], f"{row['score']:.2f}")
         assert f"Place {row['rank']}" in html
-        assert re.findall(r'data-revealed-rank="(\d+)"', html) == [str(r["rank"]) for r in reversed(ranking[:step - 1])]
+        assert re.findall(r'data-revealed-rank="(\d+)"', html) == [
+            str(r["rank"]) for r in reversed(ranking[: step - 1])
+        ]
         assert (f'href="?step={step + 1}"' in html) == (step < len(ranking))
     # Exactly what the snapshot says, last place first.
     assert [(r["rank"], r["proposal"], r["score"]) for r in reveal_order(snapshot)] == [
-        (r["rank"], r["proposal"], f"{r['score']:.2f}") for r in ranking]
+        (r["rank"], r["proposal"], f"{r['score']:.2f}") for r in ranking
+    ]
     assert [r["title"] for r in reveal_order(snapshot)] == ["项目丁", "项目丙", "项目乙", "项目甲"]
     # Past the end stays on the last step; nonsense is step 0.
     assert "data-reveal-next" not in client.get(url, {"step": 99}).content.decode()
@@ -90,8 +95,9 @@ def test_bundle_refused_before_sign_off(client):
 def test_bundle_hash_recorded_and_equal_to_the_served_pdf(client, auditor):
     c, staff, _auditor, props = build_round()
     roadshow = Roadshow.objects.create(competition=c, seed="s", draws=1)
-    RoadshowSlot.objects.bulk_create([RoadshowSlot(roadshow=roadshow, proposal=p, position=i)
-                                      for i, p in enumerate(reversed(props), start=1)])
+    RoadshowSlot.objects.bulk_create(
+        [RoadshowSlot(roadshow=roadshow, proposal=p, position=i) for i, p in enumerate(reversed(props), start=1)]
+    )
     client.force_login(staff)
     first = client.get(reverse("documents:sheet_bundle", args=[c.pk]))
     assert first.status_code == 200 and first["Content-Type"] == "application/pdf"
@@ -104,15 +110,17 @@ def test_bundle_hash_recorded_and_equal_to_the_served_pdf(client, auditor):
     again = client.get(reverse("documents:sheet_bundle", args=[c.pk]))
     assert again.content == body
     assert list(AuditEvent.objects.filter(action="results.bundle").values_list("after", flat=True)) == [
-        {"digest": snapshot.digest, "bundle_sha256": snapshot.bundle_sha256, "bytes": len(body)}]
+        {"digest": snapshot.digest, "bundle_sha256": snapshot.bundle_sha256, "bytes": len(body)}
+    ]
 
 
 def test_bundle_content_in_roadshow_order_with_cover(client):
     c, _staff, _auditor, props = build_round()
     roadshow = Roadshow.objects.create(competition=c, seed="s", draws=1)
     order = [props[2], props[0], props[3], props[1]]
-    RoadshowSlot.objects.bulk_create([RoadshowSlot(roadshow=roadshow, proposal=p, position=i)
-                                      for i, p in enumerate(order, start=1)])
+    RoadshowSlot.objects.bulk_create(
+        [RoadshowSlot(roadshow=roadshow, proposal=p, position=i) for i, p in enumerate(order, start=1)]
+    )
     context = bundle_context(results.current_snapshot(c))
     titles = [e["proposal"].title for e in context["sheets"]]
     assert titles == [p.title for p in order for _ in range(3)]  # 3 judges each, roadshow order

@@ -13,10 +13,13 @@ from venture.screening.models import ChecklistItem, CheckResult, FinalistDecisio
 @pytest.fixture
 def screening_round(db):
     c = factories.competition(stage="screening")
-    items = [ChecklistItem.objects.create(competition=c, text=t, order=i)
-             for i, t in enumerate(["登记证书有效", "材料齐全", "预算合规"])]
-    props = [factories.proposal(c, factories.organization(), status="submitted", title=f"待审项目{i}")
-             for i in range(4)]
+    items = [
+        ChecklistItem.objects.create(competition=c, text=t, order=i)
+        for i, t in enumerate(["登记证书有效", "材料齐全", "预算合规"])
+    ]
+    props = [
+        factories.proposal(c, factories.organization(), status="submitted", title=f"待审项目{i}") for i in range(4)
+    ]
     return c, items, props
 
 
@@ -41,8 +44,10 @@ def test_ineligible_needs_a_reason_the_applicant_sees(client, staff, screening_r
     assert r.status_code == 200
     props[1].refresh_from_db()
     assert props[1].status == "submitted"
-    client.post(f"/screening/proposal/{props[1].pk}/",
-                {f"pass_{items[0].pk}": "0", "decision": "ineligible", "reason": "登记证书已过期"})
+    client.post(
+        f"/screening/proposal/{props[1].pk}/",
+        {f"pass_{items[0].pk}": "0", "decision": "ineligible", "reason": "登记证书已过期"},
+    )
     props[1].refresh_from_db()
     assert props[1].status == "ineligible"
     client.force_login(owner)
@@ -56,10 +61,15 @@ def test_bulk_decision(client, staff, screening_round):
     client.force_login(staff)
     client.post(f"/screening/round/{c.pk}/bulk/", {"decision": "eligible", "proposals": [p.pk for p in props[:3]]})
     assert sorted(Proposal.objects.filter(competition=c).values_list("status", flat=True)) == [
-        "eligible", "eligible", "eligible", "submitted"]
+        "eligible",
+        "eligible",
+        "eligible",
+        "submitted",
+    ]
     # Ineligible in bulk without a reason: each refused, reported.
-    r = client.post(f"/screening/round/{c.pk}/bulk/", {"decision": "ineligible", "proposals": [props[3].pk]},
-                    follow=True)
+    r = client.post(
+        f"/screening/round/{c.pk}/bulk/", {"decision": "ineligible", "proposals": [props[3].pk]}, follow=True
+    )
     assert props[3].title in r.content.decode()
     props[3].refresh_from_db()
     assert props[3].status == "submitted"
@@ -89,7 +99,11 @@ def test_checklist_is_configurable(client, staff, screening_round):
         data |= {f"form-{n}-id": item.pk, f"form-{n}-text": item.text, f"form-{n}-order": n}
     data |= {"form-2-DELETE": "on", "form-3-text": "服务对象为新就业形态劳动者", "form-3-order": "5"}
     client.post(f"/screening/round/{c.pk}/checklist/", data)
-    assert list(c.checklist.values_list("text", flat=True)) == ["登记证书有效", "材料齐全", "服务对象为新就业形态劳动者"]
+    assert list(c.checklist.values_list("text", flat=True)) == [
+        "登记证书有效",
+        "材料齐全",
+        "服务对象为新就业形态劳动者",
+    ]
 
 
 def test_confirm_finalists_records_the_decision(client, staff, screening_round):
@@ -99,8 +113,12 @@ def test_confirm_finalists_records_the_decision(client, staff, screening_round):
     client.force_login(staff)
     client.post(f"/screening/round/{c.pk}/finalists/", {"finalists": [props[0].pk, props[2].pk], "note": "按名额"})
     statuses = dict(Proposal.objects.filter(competition=c).values_list("pk", "status"))
-    assert statuses == {props[0].pk: "finalist", props[1].pk: "not_selected", props[2].pk: "finalist",
-                        props[3].pk: "not_selected"}
+    assert statuses == {
+        props[0].pk: "finalist",
+        props[1].pk: "not_selected",
+        props[2].pk: "finalist",
+        props[3].pk: "not_selected",
+    }
     decision = FinalistDecision.objects.get(competition=c)
     assert decision.decided_by == staff
     assert sorted(decision.finalists.values_list("pk", flat=True)) == [props[0].pk, props[2].pk]
@@ -115,8 +133,9 @@ def test_confirm_finalists_records_the_decision(client, staff, screening_round):
 def test_save_checklist_is_one_audited_change(staff, screening_round):
     c, items, props = screening_round
     items[0].text = "登记证书在有效期内"
-    services.save_checklist(competition=c, items=[items[0], ChecklistItem(text="无违规记录", order=9)],
-                            deleted=[items[1]], by=staff)
+    services.save_checklist(
+        competition=c, items=[items[0], ChecklistItem(text="无违规记录", order=9)], deleted=[items[1]], by=staff
+    )
     assert list(c.checklist.values_list("text", flat=True)) == ["登记证书在有效期内", "预算合规", "无违规记录"]
     [event] = AuditEvent.objects.filter(action="screening.checklist")
     assert event.actor == staff and event.object_id == str(c.pk)
@@ -146,9 +165,13 @@ def test_checklist_page_saves_through_the_service_once(client, staff, screening_
 
 # Issue #14, Found 7: a screening decision keeps its basis.
 
+
 def _all_pass(proposal, items, staff, failed=()):
-    services.record_checks(proposal=proposal, by=staff,
-                           results={item: (item not in failed, "过期" if item in failed else "") for item in items})
+    services.record_checks(
+        proposal=proposal,
+        by=staff,
+        results={item: (item not in failed, "过期" if item in failed else "") for item in items},
+    )
 
 
 def test_passing_with_a_failed_check_needs_a_reason(staff, screening_round):
@@ -163,7 +186,8 @@ def test_passing_with_a_failed_check_needs_a_reason(staff, screening_round):
     props[0].refresh_from_db()
     assert props[0].status == "eligible"
     assert list(props[0].status_changes.values_list("status", "reason")) == [
-        ("eligible", "证书已于初审期间续期，复核原件无误")]
+        ("eligible", "证书已于初审期间续期，复核原件无误")
+    ]
 
 
 def test_passing_without_a_checklist_needs_a_reason(staff, screening_round):
@@ -199,13 +223,16 @@ def test_overturning_a_decision_needs_a_reason_and_the_timeline_shows_both(clien
         services.decide(proposal=props[0], eligible=True, reason="", by=staff)
     assert exc.value.messages == [
         "A reason is needed because it overturns the earlier decision “Did not pass preliminary review” "
-        "(reason: 登记证书已过期)."]
+        "(reason: 登记证书已过期)."
+    ]
     assert Proposal.objects.get(pk=props[0].pk).status == "ineligible"
     services.decide(proposal=props[0], eligible=True, reason="申诉后核实：证书已续期", by=staff)
     props[0].refresh_from_db()
     assert props[0].status == "eligible"
     assert list(props[0].status_changes.values_list("status", "reason")) == [
-        ("ineligible", "登记证书已过期"), ("eligible", "申诉后核实：证书已续期")]
+        ("ineligible", "登记证书已过期"),
+        ("eligible", "申诉后核实：证书已续期"),
+    ]
     client.force_login(owner)
     page = client.get(f"/proposals/{props[0].pk}/").content.decode()
     assert "登记证书已过期" in page and "申诉后核实：证书已续期" in page
@@ -216,25 +243,32 @@ def test_overturning_a_decision_needs_a_reason_and_the_timeline_shows_both(clien
         services.decide(proposal=props[1], eligible=False, reason="", by=staff)
 
 
-def test_bulk_skips_decisions_that_need_their_own_reason_and_lists_them(client, staff, screening_round,
-                                                                        django_capture_on_commit_callbacks):
+def test_bulk_skips_decisions_that_need_their_own_reason_and_lists_them(
+    client, staff, screening_round, django_capture_on_commit_callbacks
+):
     c, items, props = screening_round
     for n, p in enumerate(props):
-        p.organization.memberships.create(user=factories.user(f"owner_bulk{n}", email=f"bulk{n}@example.org"),
-                                          is_owner=True)
+        p.organization.memberships.create(
+            user=factories.user(f"owner_bulk{n}", email=f"bulk{n}@example.org"), is_owner=True
+        )
     _all_pass(props[0], items, staff, failed=[items[0]])
     services.decide(proposal=props[0], eligible=False, reason="登记证书已过期", by=staff)
-    _all_pass(props[1], items, staff, failed=[items[2]])   # a failed check
-    _all_pass(props[2], items, staff)                      # a clean pass
+    _all_pass(props[1], items, staff, failed=[items[2]])  # a failed check
+    _all_pass(props[2], items, staff)  # a clean pass
     # props[3] has no checklist answered
     mail.outbox.clear()
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/screening/round/{c.pk}/bulk/",
-                               {"decision": "eligible", "proposals": [p.pk for p in props]}, follow=True)
+        response = client.post(
+            f"/screening/round/{c.pk}/bulk/", {"decision": "eligible", "proposals": [p.pk for p in props]}, follow=True
+        )
     statuses = dict(Proposal.objects.filter(competition=c).values_list("title", "status"))
-    assert statuses == {"待审项目0": "ineligible", "待审项目1": "submitted", "待审项目2": "eligible",
-                        "待审项目3": "submitted"}
+    assert statuses == {
+        "待审项目0": "ineligible",
+        "待审项目1": "submitted",
+        "待审项目2": "eligible",
+        "待审项目3": "submitted",
+    }
     # Only the clean pass was mailed; the applicant of the rejected proposal got no 通过 mail.
     assert [m.to for m in mail.outbox] == [["bulk2@example.org"]]
     assert [str(m) for m in response.context["messages"]] == [

@@ -185,7 +185,10 @@ def test_a_lock_is_audited_once_and_staff_unlock_it_from_the_admin(english, sett
     assert response.status_code == 302
     unlock = AuditEvent.objects.get(action="login.unlocked")
     assert (unlock.actor_id, unlock.before["username"], unlock.before["ip_address"]) == (
-        admin_user.pk, "lockme", "198.51.100.30")
+        admin_user.pk,
+        "lockme",
+        "198.51.100.30",
+    )
     assert sign_in(client, "lockme", ip="198.51.100.30").status_code == 302
 
 
@@ -216,8 +219,9 @@ def test_password_reset_answers_at_once_and_the_same_either_way(settings):
         start = time.perf_counter()
         response = client.post("/accounts/password/reset/", {"email": address})
         answers[address] = (response.status_code, response["Location"], time.perf_counter() - start < 0.25)
-    assert answers["hasmail@example.org"] == answers["nobody@example.org"] == (
-        302, "/accounts/password/reset/sent/", True)
+    assert (
+        answers["hasmail@example.org"] == answers["nobody@example.org"] == (302, "/accounts/password/reset/sent/", True)
+    )
     join_all()
     assert [m.to for m in mail.outbox] == [["hasmail@example.org"]]
     assert "/accounts/password/reset/" in mail.outbox[0].body
@@ -235,8 +239,13 @@ def world(db):
     draft = factories.proposal(open_call, org_a, title="草稿项目")
     pending = factories.organization(name="待审核机构", status="pending", owner=factories.user("pending_owner"))
 
-    attachment = Attachment.objects.create(proposal=draft, file=ContentFile(b"%PDF-1.4\n", name="d.pdf"),
-                                           original_name="d.pdf", size=9, uploaded_by=users["applicant_a"])
+    attachment = Attachment.objects.create(
+        proposal=draft,
+        file=ContentFile(b"%PDF-1.4\n", name="d.pdf"),
+        original_name="d.pdf",
+        size=9,
+        uploaded_by=users["applicant_a"],
+    )
     users["supervisor_unassigned"] = factories.user("idle_supervisor", role="supervisor")
     return users, kwargs, {"open_call": open_call, "draft": draft, "pending": pending, "attachment": attachment}
 
@@ -251,14 +260,22 @@ def test_a_supervisor_with_no_assignment_sees_nothing_of_the_competition(world):
         "pending organization": client.get(reverse("organizations:detail", args=[extra["pending"].pk])).status_code,
         "organization list": client.get(reverse("organizations:list")).status_code,
         "open call's proposals": client.get(reverse("proposals:list", args=[extra["open_call"].pk])).status_code,
-        "finalists' book": client.get(reverse("documents:finalists_book",
-                                              kwargs=kwargs["documents:finalists_book"])).status_code,
+        "finalists' book": client.get(
+            reverse("documents:finalists_book", kwargs=kwargs["documents:finalists_book"])
+        ).status_code,
         "grant agreement": client.get(reverse("documents:agreement", kwargs=kwargs["documents:agreement"])).status_code,
         "funded proposal": client.get(reverse("proposals:detail", kwargs=kwargs["proposals:detail"])).status_code,
     }
-    assert answers == {"draft proposal": 404, "its attachment": 404, "pending organization": 404,
-                       "organization list": 403, "open call's proposals": 404, "finalists' book": 404,
-                       "grant agreement": 404, "funded proposal": 404}
+    assert answers == {
+        "draft proposal": 404,
+        "its attachment": 404,
+        "pending organization": 404,
+        "organization list": 403,
+        "open call's proposals": 404,
+        "finalists' book": 404,
+        "grant agreement": 404,
+        "funded proposal": 404,
+    }
 
 
 def test_an_assigned_supervisor_sees_what_is_behind_their_project_only(world):
@@ -287,12 +304,19 @@ def test_a_judge_gets_404_whether_or_not_the_object_exists(world, name):
 
 
 def _production_setting(tmp_path, name, **env_extra):
-    env = {**os.environ, "VENTURE_PROFILE": "production", "SECRET_KEY": "k" * 60, "VENTURE_DATA_DIR": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "venture.settings", **env_extra}
+    env = {
+        **os.environ,
+        "VENTURE_PROFILE": "production",
+        "SECRET_KEY": "k" * 60,
+        "VENTURE_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "venture.settings",
+        **env_extra,
+    }
     env.pop("SECURE_HSTS_PRELOAD", None) if "SECURE_HSTS_PRELOAD" not in env_extra else None
     code = f"import django; django.setup(); from django.conf import settings; print(repr(settings.{name}))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -382,7 +406,11 @@ def test_another_staff_member_resets_a_lost_second_factor_with_a_reason(english,
     assert helper_client.post(url, {"reason": "手机丢失，本人电话确认"}).status_code == 302
     event = AuditEvent.objects.get(action="account.two_factor_reset")
     assert (event.actor_id, event.object_id, event.note, event.after) == (
-        helper.pk, str(lost.pk), "手机丢失，本人电话确认", {"devices_removed": 2})
+        helper.pk,
+        str(lost.pk),
+        "手机丢失，本人电话确认",
+        {"devices_removed": 2},
+    )
     # Nobody resets their own, and nobody but staff reaches the page (404 like a missing member).
     assert helper_client.get(reverse("two_factor_reset", args=[helper.pk])).status_code == 404
     judge_client = Client()
@@ -431,8 +459,14 @@ def test_a_password_change_ends_the_other_sessions(english):
     laptop, phone = Client(), Client()
     sign_in(laptop, user.username)
     sign_in(phone, user.username)
-    response = laptop.post(reverse("password_change"), {
-        "old_password": factories.PASSWORD, "new_password1": "Another-pass-2027", "new_password2": "Another-pass-2027"})
+    response = laptop.post(
+        reverse("password_change"),
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "Another-pass-2027",
+            "new_password2": "Another-pass-2027",
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/").status_code == 200
     assert phone.get("/").status_code == 302
@@ -548,6 +582,7 @@ def test_verify_audit_passes_on_the_demo_and_names_the_row_edited_in_the_databas
         cursor.execute("UPDATE audit_auditevent SET actor_label = %s WHERE id = %s", ["someone_else", target.pk])
     with pytest.raises(CommandError) as exc:
         call_command("verify_audit")
-    assert str(exc.value).startswith(f"Audit chain broken at audit record id={target.pk} (position {target.seq}, "
-                                     f"{target.action}, ")
+    assert str(exc.value).startswith(
+        f"Audit chain broken at audit record id={target.pk} (position {target.seq}, {target.action}, "
+    )
     assert f"{count // 2} records before it are intact." in str(exc.value)

@@ -25,11 +25,15 @@ from venture.proposals.models import Proposal
 from venture.results import services as results
 from venture.results.models import ResultSnapshot
 
-FROZEN_EN = ("The results of this round are frozen (stage: Results), so its %s can no longer change. Only an audited "
-             "unlock that invalidates the frozen results reopens them.")
+FROZEN_EN = (
+    "The results of this round are frozen (stage: Results), so its %s can no longer change. Only an audited "
+    "unlock that invalidates the frozen results reopens them."
+)
 FROZEN_ZH = "本届评审结果已冻结（阶段：结果公布），%s不能再修改。只有经审计、使冻结结果失效的解锁才能重新开放修改。"
-NOTICE_EN = ("The public notice has been published; the %s can no longer change. Reopen the notice with a reason to "
-             "change them: it is published again as a new version and its period restarts.")
+NOTICE_EN = (
+    "The public notice has been published; the %s can no longer change. Reopen the notice with a reason to "
+    "change them: it is published again as a new version and its period restarts."
+)
 NOTICE_ZH = "公示已发布，%s不能再修改。如需修改，请填写原因后重新开启公示：修改后将作为新版本重新发布，公示期重新计算。"
 
 
@@ -77,18 +81,26 @@ def test_policy_answers_by_stage(english):
 def test_money_settings_budget_rules_and_tranche_plan_are_read_only_after_the_freeze(english):
     c, staff, auditor, props = build_round()
     assert c.stage == Stage.RESULTS
-    for field, value in [("fund_pool", Decimal("100000.00")), ("max_grant", Decimal("90000.00")),
-                         ("funding_rule", "skip"), ("finalist_quota", 3), ("method", "mean")]:
+    for field, value in [
+        ("fund_pool", Decimal("100000.00")),
+        ("max_grant", Decimal("90000.00")),
+        ("funding_rule", "skip"),
+        ("finalist_quota", 3),
+        ("method", "mean"),
+    ]:
         with pytest.raises(ValidationError) as exc:
             rounds.update_competition(competition=c, by=staff, data={field: value})
         assert exc.value.messages == [FROZEN_EN % "money and ranking settings"]
         assert exc.value.code == "locked"
     with pytest.raises(ValidationError) as exc:
-        rounds.save_tranche_plan(competition=c, by=staff, tranches=[{"percent": Decimal("100"), "condition": "signing"}])
+        rounds.save_tranche_plan(
+            competition=c, by=staff, tranches=[{"percent": Decimal("100"), "condition": "signing"}]
+        )
     assert exc.value.messages == [FROZEN_EN % "tranche plan"]
     with pytest.raises(ValidationError) as exc:
-        rounds.save_budget_categories(competition=c, by=staff, budget_categories=[
-            {"name": "人员经费", "cap_percent": Decimal("90")}])
+        rounds.save_budget_categories(
+            competition=c, by=staff, budget_categories=[{"name": "人员经费", "cap_percent": Decimal("90")}]
+        )
     assert exc.value.messages == [FROZEN_EN % "budget rules"]
     c.refresh_from_db()
     assert (c.fund_pool, c.max_grant, c.funding_rule) == (Decimal("250000.00"), Decimal("100000.00"), "stop")
@@ -131,7 +143,8 @@ def test_publication_is_refused_while_the_awards_exceed_the_pool(english):
     with pytest.raises(ValidationError) as exc:
         awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
     assert exc.value.messages == [
-        "The awards (¥270,000.00) exceed the fund pool (¥250,000.00); the notice cannot be published."]
+        "The awards (¥270,000.00) exceed the fund pool (¥250,000.00); the notice cannot be published."
+    ]
     assert not PublicNotice.objects.filter(competition=c).exists()
 
 
@@ -140,16 +153,25 @@ def test_publication_is_refused_while_the_awards_exceed_the_pool(english):
 def test_settings_and_tranche_pages_show_the_reason_instead_of_the_form(client, language, reason):
     c, staff, auditor, props = build_round()
     client = client_in(client, staff, language)
-    part = {"en": ("money and ranking settings", "tranche plan"), "zh-hans": ("资金与排名设置", "分期拨付计划")}[language]
+    part = {"en": ("money and ranking settings", "tranche plan"), "zh-hans": ("资金与排名设置", "分期拨付计划")}[
+        language
+    ]
     body = client.get(f"/rounds/{c.pk}/edit/").content.decode()
     assert reason % part[0] in body
     assert re.search(r"<input type=\"number\" name=\"fund_pool\" [^>]*disabled", body)
     body = client.get(f"/rounds/{c.pk}/tranches/").content.decode()
     assert reason % part[1] in body
     assert 'name="continue"' not in body
-    response = client.post(f"/rounds/{c.pk}/tranches/", {"tranches-TOTAL_FORMS": "1", "tranches-INITIAL_FORMS": "0",
-                                                         "tranches-0-percent": "100",
-                                                         "tranches-0-condition": "signing"}, follow=True)
+    response = client.post(
+        f"/rounds/{c.pk}/tranches/",
+        {
+            "tranches-TOTAL_FORMS": "1",
+            "tranches-INITIAL_FORMS": "0",
+            "tranches-0-percent": "100",
+            "tranches-0-condition": "signing",
+        },
+        follow=True,
+    )
     assert [str(m) for m in response.context["messages"]] == [reason % part[1]]
     assert c.tranche_plan.count() == 3
 
@@ -182,7 +204,9 @@ def test_awards_and_grades_are_read_only_while_the_notice_runs(english, noticed)
         awards.set_grades(competition=c, names=["一等"], by=staff)
     assert exc.value.messages == [NOTICE_EN % "award grades"]
     assert [(x.proposal_id, x.amount, x.status) for x in Award.objects.filter(competition=c).order_by("rank")] == [
-        (props[0].pk, Decimal("100000.00"), "offered"), (props[1].pk, Decimal("90000.00"), "offered")]
+        (props[0].pk, Decimal("100000.00"), "offered"),
+        (props[1].pk, Decimal("90000.00"), "offered"),
+    ]
 
 
 def test_a_change_goes_through_an_audited_republication_that_restarts_the_period(client, noticed):
@@ -193,7 +217,12 @@ def test_a_change_goes_through_an_audited_republication_that_restarts_the_period
     c.refresh_from_db()
     assert c.stage == Stage.RESULTS
     assert (version.version, version.starts_on, version.ends_on, version.total, version.reason) == (
-        1, datetime.date(2025, 9, 29), datetime.date(2025, 10, 11), Decimal("190000.00"), "乙项目预算核减")
+        1,
+        datetime.date(2025, 9, 29),
+        datetime.date(2025, 10, 11),
+        Decimal("190000.00"),
+        "乙项目预算核减",
+    )
     assert [(r["title"], r["amount"]) for r in version.awards] == [("项目甲", "100000.00"), ("项目乙", "90000.00")]
     assert not awards.notice_open(PublicNotice.objects.get(pk=notice.pk), today=datetime.date(2025, 9, 30))
     b = Award.objects.get(proposal=props[1])
@@ -207,10 +236,14 @@ def test_a_change_goes_through_an_audited_republication_that_restarts_the_period
     c.refresh_from_db()
     assert c.stage == Stage.NOTICE
     assert (republished.version, republished.starts_on, republished.ends_on, republished.reopened_at) == (
-        2, datetime.date(2025, 10, 20), datetime.date(2025, 10, 24), None)
-    assert list(AuditEvent.objects.filter(action__startswith="notice.").order_by("pk").values_list(
-        "action", flat=True)) == [
-        "notice.publish", "notice.reopen", "notice.republish"]
+        2,
+        datetime.date(2025, 10, 20),
+        datetime.date(2025, 10, 24),
+        None,
+    )
+    assert list(
+        AuditEvent.objects.filter(action__startswith="notice.").order_by("pk").values_list("action", flat=True)
+    ) == ["notice.publish", "notice.reopen", "notice.republish"]
     client.cookies["django_language"] = "en"
     body = client.get(f"/results/notice/{c.pk}/").content.decode()
     assert "Notice period: 2025-10-20 to 2025-10-24" in body
@@ -223,8 +256,9 @@ def test_a_change_goes_through_an_audited_republication_that_restarts_the_period
 def test_an_upheld_objection_reopens_the_notice_and_keeps_the_version(english, noticed):
     c, staff, props, notice = noticed
     a = Award.objects.get(proposal=props[0])
-    objection = awards.submit_objection(notice=notice, name="张三", contact="13800000000", text="材料不实", award=a,
-                                        today=datetime.date(2025, 9, 30))
+    objection = awards.submit_objection(
+        notice=notice, name="张三", contact="13800000000", text="材料不实", award=a, today=datetime.date(2025, 9, 30)
+    )
     awards.handle_objection(objection=objection, upheld=True, outcome="经核实材料不实", by=staff)
     c.refresh_from_db()
     assert c.stage == Stage.RESULTS
@@ -232,15 +266,20 @@ def test_an_upheld_objection_reopens_the_notice_and_keeps_the_version(english, n
     assert [r["title"] for r in version.awards] == ["项目甲", "项目乙"]
     assert version.reason == "Objection upheld: 经核实材料不实"
     assert list(Award.objects.filter(competition=c).order_by("rank").values_list("proposal__title", "status")) == [
-        ("项目甲", "cancelled"), ("项目乙", "offered"), ("项目丙", "offered")]
+        ("项目甲", "cancelled"),
+        ("项目乙", "offered"),
+        ("项目丙", "offered"),
+    ]
 
 
 @pytest.mark.django_db
 def test_the_add_path_uses_the_same_money_check_as_the_edit_form(english):
     c, staff, auditor, props = build_round()
     a, b = awards.propose_awards(competition=c, by=staff)
-    for attempt in (lambda: awards.add_award(competition=c, proposal=props[2], amount=Decimal("0.004"), by=staff),
-                    lambda: awards.set_award(award=b, amount=Decimal("0.004"), grade=None, by=staff)):
+    for attempt in (
+        lambda: awards.add_award(competition=c, proposal=props[2], amount=Decimal("0.004"), by=staff),
+        lambda: awards.set_award(award=b, amount=Decimal("0.004"), grade=None, by=staff),
+    ):
         with pytest.raises(ValidationError) as exc:
             attempt()
         assert exc.value.messages == ["Use at most two decimal places (fen)."]
@@ -252,8 +291,9 @@ def test_the_add_view_refuses_a_fraction_of_a_fen(client):
     c, staff, auditor, props = build_round()
     awards.propose_awards(competition=c, by=staff)
     client = client_in(client, staff, "en")
-    response = client.post(f"/results/round/{c.pk}/awards/add/", {"proposal": props[2].pk, "amount": "0.004"},
-                           follow=True)
+    response = client.post(
+        f"/results/round/{c.pk}/awards/add/", {"proposal": props[2].pk, "amount": "0.004"}, follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == ["Use at most two decimal places (fen)."]
     assert not Award.objects.filter(proposal=props[2]).exists()
 
@@ -283,8 +323,10 @@ def test_opening_before_the_opening_time_needs_a_confirmation_that_names_it_and_
     c = factories.competition(stage=Stage.DRAFT, opens_at=opens, closes_at=opens + datetime.timedelta(days=30))
     set_evaluation_rubrics(c)
     when = timezone.localtime(opens).strftime("%Y-%m-%d %H:%M")
-    message = (f"The call opens on {when}. Opening it now makes it public before then; applications are accepted only "
-               "from that time. Confirm it and give the reason to go ahead.")
+    message = (
+        f"The call opens on {when}. Opening it now makes it public before then; applications are accepted only "
+        "from that time. Confirm it and give the reason to go ahead."
+    )
     for confirm, note in [(False, "提前发布"), (True, "  ")]:
         with pytest.raises(ValidationError) as exc:
             rounds.advance_stage(competition=c, to=Stage.OPEN, by=staff, confirm=confirm, note=note)
@@ -317,18 +359,25 @@ def test_closing_before_the_deadline_names_the_drafts_locked_out(english, drafti
         rounds.advance_stage(competition=c, to=Stage.SCREENING, by=staff)
     assert exc.value.messages == [
         f"The published deadline is {deadline}. Closing applications now, 3 drafts from 2 organizations will be "
-        "locked out. Confirm it and give the reason to go ahead."]
+        "locked out. Confirm it and give the reason to go ahead."
+    ]
     rounds.advance_stage(competition=c, to=Stage.SCREENING, by=staff, confirm=True, note="上级要求提前截止")
     event = AuditEvent.objects.get(action="competition.stage")
     assert event.note == "上级要求提前截止"
     assert "3 drafts from 2 organizations will be locked out" in event.after["early"]
 
 
-@pytest.mark.parametrize("language, text, refused", [
-    ("en", "Closing applications now, 3 drafts from 2 organizations will be locked out.",
-     "Confirm it and give the reason to go ahead."),
-    ("zh-hans", "现在截止申报，将有 2 家机构的 3 份草稿无法再提交。", "请确认并填写原因后再继续。"),
-])
+@pytest.mark.parametrize(
+    "language, text, refused",
+    [
+        (
+            "en",
+            "Closing applications now, 3 drafts from 2 organizations will be locked out.",
+            "Confirm it and give the reason to go ahead.",
+        ),
+        ("zh-hans", "现在截止申报，将有 2 家机构的 3 份草稿无法再提交。", "请确认并填写原因后再继续。"),
+    ],
+)
 def test_the_round_page_asks_for_the_confirmation_and_the_reason(client, drafting, language, text, refused):
     c = drafting
     client = client_in(client, factories.user("staff_g", role="staff"), language)
@@ -342,8 +391,10 @@ def test_the_round_page_asks_for_the_confirmation_and_the_reason(client, draftin
     assert Competition.objects.get(pk=c.pk).stage == Stage.SCREENING
 
 
-@pytest.mark.parametrize("language, status, opens_text", [
-    ("en", "Opens on", "Applications open on"), ("zh-hans", "开放申报时间", "申报将于")])
+@pytest.mark.parametrize(
+    "language, status, opens_text",
+    [("en", "Opens on", "Applications open on"), ("zh-hans", "开放申报时间", "申报将于")],
+)
 def test_the_public_call_page_counts_down_to_the_opening(client, db, language, status, opens_text):
     opens = timezone.now() + datetime.timedelta(days=5)
     c = factories.competition(stage=Stage.OPEN, opens_at=opens, closes_at=opens + datetime.timedelta(days=30))
@@ -352,7 +403,9 @@ def test_the_public_call_page_counts_down_to_the_opening(client, db, language, s
     when = timezone.localtime(opens).strftime("%Y-%m-%d %H:%M")
     assert f"{status}" in body and when in body and opens_text in body
     assert f'data-countdown="{timezone.localtime(opens).isoformat()}"' in body
-    for wrong in {"en": ("Open for applications", "Applications are closed."), "zh-hans": ("申报中", "申报已截止")}[language]:
+    for wrong in {"en": ("Open for applications", "Applications are closed."), "zh-hans": ("申报中", "申报已截止")}[
+        language
+    ]:
         assert wrong not in body
     assert status in client.get("/calls/").content.decode()
 
@@ -362,18 +415,31 @@ def test_confirming_finalists_cancels_the_open_prescoring_tasks(english):
     staff = factories.user("staff_g", role="staff")
     c = factories.competition(stage=Stage.PRESCORING, finalist_quota=1)
     judges = [factories.judge(f"pre{i}") for i in range(3)]
-    p1, p2, p3 = [factories.proposal(c, factories.organization(), status="eligible", title=f"预评{i}")
-                  for i in range(1, 4)]
-    assignments = factories.final_panel(c, judges, [p1, p2, p3], stage="prescoring",
-                                        recused=[(judges[2], p3)], pending=[(judges[2], p1)])
+    p1, p2, p3 = [
+        factories.proposal(c, factories.organization(), status="eligible", title=f"预评{i}") for i in range(1, 4)
+    ]
+    assignments = factories.final_panel(
+        c, judges, [p1, p2, p3], stage="prescoring", recused=[(judges[2], p3)], pending=[(judges[2], p1)]
+    )
     criteria = [cr.pk for cr in c.criteria.all()]
     for (judge_pk, _proposal_pk), a in assignments.items():
         if judge_pk != judges[2].pk:
-            judging_services.save_sheet(assignment=a, by=a.judge.user, points=dict.fromkeys(criteria, Decimal("15")),
-                                        comment="说明", expected_version=0, submit=True)
+            judging_services.save_sheet(
+                assignment=a,
+                by=a.judge.user,
+                points=dict.fromkeys(criteria, Decimal("15")),
+                comment="说明",
+                expected_version=0,
+                submit=True,
+            )
     # judges[2]: p1 undeclared, p2 a draft sheet, p3 recused.
-    judging_services.save_sheet(assignment=assignments[(judges[2].pk, p2.pk)], by=judges[2].user,
-                                points={criteria[0]: Decimal("10")}, comment="", expected_version=0)
+    judging_services.save_sheet(
+        assignment=assignments[(judges[2].pk, p2.pk)],
+        by=judges[2].user,
+        points={criteria[0]: Decimal("10")},
+        comment="",
+        expected_version=0,
+    )
     assert len(judge_home(judges[2].user)["assignments"]) == 3
     decision = results.decide_finalists(competition=c, chosen={p1.pk}, by=staff)
     assert decision.cancelled_tasks == [("pre2", "预评1"), ("pre2", "预评2")]
@@ -398,16 +464,28 @@ def frozen(db):
 
 def test_the_snapshot_seals_the_money_settings_and_the_requests(frozen):
     c, staff, auditor, props, snapshot = frozen
-    assert snapshot.inputs["round"] == {"fund_pool": "250000", "max_grant": "100000", "funding_rule": "stop",
-                                        "finalist_quota": 12}
-    assert snapshot.inputs["requested"] == [[p.pk, amount] for p, amount in zip(
-        props, ["100000", "90000", "80000", "60000"], strict=True)]
+    assert snapshot.inputs["round"] == {
+        "fund_pool": "250000",
+        "max_grant": "100000",
+        "funding_rule": "stop",
+        "finalist_quota": 12,
+    }
+    assert snapshot.inputs["requested"] == [
+        [p.pk, amount] for p, amount in zip(props, ["100000", "90000", "80000", "60000"], strict=True)
+    ]
     checks = results.verify(snapshot)
     assert (checks["ok"], checks["legacy"], checks["outputs_reproduced"]) == (True, False, True)
 
 
-@pytest.mark.parametrize("field, value", [("fund_pool", Decimal("400000.00")), ("max_grant", Decimal("80000.00")),
-                                          ("funding_rule", "skip"), ("finalist_quota", 2)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("fund_pool", Decimal("400000.00")),
+        ("max_grant", Decimal("80000.00")),
+        ("funding_rule", "skip"),
+        ("finalist_quota", 2),
+    ],
+)
 def test_a_money_setting_changed_behind_the_services_fails_verification(frozen, field, value):
     c, staff, auditor, props, snapshot = frozen
     Competition.objects.filter(pk=c.pk).update(**{field: value})
@@ -443,11 +521,16 @@ def test_a_legacy_snapshot_is_verified_as_before_and_says_so(client, frozen):
     c, staff, auditor, props, snapshot = frozen
     legacy = {"criteria": snapshot.inputs["criteria"], "scores": snapshot.inputs["scores"]}
     ResultSnapshot.objects.filter(pk=snapshot.pk).update(
-        inputs=legacy, digest=results.digest_of(legacy, snapshot.params))
+        inputs=legacy, digest=results.digest_of(legacy, snapshot.params)
+    )
     snapshot = ResultSnapshot.objects.get(pk=snapshot.pk)
     checks = results.verify(snapshot)
     assert (checks["ok"], checks["legacy"], checks["sheets_unchanged"], checks["ranking_reproduced"]) == (
-        True, True, True, True)
+        True,
+        True,
+        True,
+        True,
+    )
     assert results.live_check(snapshot)
     client = client_in(client, auditor, "en")
     body = client.get(f"/results/round/{c.pk}/results/verify/").content.decode()
@@ -456,8 +539,10 @@ def test_a_legacy_snapshot_is_verified_as_before_and_says_so(client, frozen):
     results.sign_off(snapshot=snapshot, by=auditor)
 
 
-@pytest.mark.parametrize("language, banner", [
-    ("en", "The sealed results no longer match the database."), ("zh-hans", "封存的评审结果与数据库不再一致。")])
+@pytest.mark.parametrize(
+    "language, banner",
+    [("en", "The sealed results no longer match the database."), ("zh-hans", "封存的评审结果与数据库不再一致。")],
+)
 def test_a_tampered_score_shows_a_red_banner_and_refuses_sign_off(client, frozen, language, banner):
     c, staff, auditor, props, snapshot = frozen
     body = client_in(client, auditor, language).get(f"/results/round/{c.pk}/results/").content.decode()
@@ -480,14 +565,18 @@ def test_a_tampered_score_refuses_publication_and_marks_the_notice(english, clie
     with pytest.raises(ValidationError) as exc:
         awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
     assert exc.value.messages == [
-        "The sealed results no longer match the database; the notice cannot be published. Run the verification."]
+        "The sealed results no longer match the database; the notice cannot be published. Run the verification."
+    ]
     # A notice published before the tampering: staff and the auditor see the banner on it, the public does not.
-    Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(points=Decimal("15"))  # as sealed
+    Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(
+        points=Decimal("15")
+    )  # as sealed
     awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
     Score.objects.filter(sheet__assignment__proposal=props[3], criterion__code="budget").update(points=Decimal("20"))
     client.cookies["django_language"] = "en"
-    assert "The sealed results no longer match the database." not in client.get(
-        f"/results/notice/{c.pk}/").content.decode()
+    assert (
+        "The sealed results no longer match the database."
+        not in client.get(f"/results/notice/{c.pk}/").content.decode()
+    )
     client.force_login(auditor)
-    assert "The sealed results no longer match the database." in client.get(
-        f"/results/notice/{c.pk}/").content.decode()
+    assert "The sealed results no longer match the database." in client.get(f"/results/notice/{c.pk}/").content.decode()

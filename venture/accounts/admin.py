@@ -26,8 +26,7 @@ class VentureUserAdmin(UserAdmin):
     def two_factor(self, obj):
         if obj.pk is None:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("two_factor_reset", args=[obj.pk]),
-                           _("Reset (lost phone)…"))
+        return format_html('<a href="{}">{}</a>', reverse("two_factor_reset", args=[obj.pk]), _("Reset (lost phone)…"))
 
 
 admin.site.unregister(AccessAttempt)

@@ -37,8 +37,9 @@ class SignUpForm(forms.ModelForm):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords differ."))
         elif p1:
-            user = get_user_model()(username=cleaned.get("username"), email=cleaned.get("email"),
-                                    full_name=cleaned.get("full_name", ""))
+            user = get_user_model()(
+                username=cleaned.get("username"), email=cleaned.get("email"), full_name=cleaned.get("full_name", "")
+            )
             try:
                 password_validation.validate_password(p1, user)
             except forms.ValidationError as exc:

@@ -27,15 +27,23 @@ SEEN_RESOLUTION = 60  # seconds
 
 
 def idle_limit_seconds(user):
-    minutes = (settings.SESSION_IDLE_MINUTES_PRIVILEGED if two_factor.effective_role(user) in settings.PRIVILEGED_ROLES
-               else settings.SESSION_IDLE_MINUTES)
+    minutes = (
+        settings.SESSION_IDLE_MINUTES_PRIVILEGED
+        if two_factor.effective_role(user) in settings.PRIVILEGED_ROLES
+        else settings.SESSION_IDLE_MINUTES
+    )
     return minutes * 60
 
 
 def _open_paths():
     """Pages a signed-in user who still owes a second factor may reach."""
-    return (reverse("two_factor_verify"), reverse("two_factor_setup"), reverse("logout"), reverse("set_language"),
-            settings.STATIC_URL)
+    return (
+        reverse("two_factor_verify"),
+        reverse("two_factor_setup"),
+        reverse("logout"),
+        reverse("set_language"),
+        settings.STATIC_URL,
+    )
 
 
 class SessionPolicyMiddleware:

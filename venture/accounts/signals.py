@@ -27,7 +27,8 @@ def on_sign_in(sender, request, user, **kwargs):
     if previous_at is not None:  # a first sign-in (often right after sign-up) has nothing to report
         notice = _("Last sign-in: %(when)s from %(address)s.") % {
             "when": formats.date_format(timezone.localtime(previous_at), "DATETIME_FORMAT"),
-            "address": previous_ip or _("an unknown address")}
+            "address": previous_ip or _("an unknown address"),
+        }
         messages.info(request, notice, fail_silently=True)
     type(user).objects.filter(pk=user.pk).update(last_sign_in_at=timezone.now(), last_sign_in_ip=_address(request))
 

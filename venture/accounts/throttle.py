@@ -22,8 +22,9 @@ from venture.audit.services import record
 
 from .forms import LoginForm
 
-LOCKED_MESSAGE = _("Too many failed attempts from this address. Try again in a few minutes, or ask the union staff "
-                   "to unlock it.")
+LOCKED_MESSAGE = _(
+    "Too many failed attempts from this address. Try again in a few minutes, or ask the union staff to unlock it."
+)
 
 
 def failure_limit(request=None, credentials=None):
@@ -61,10 +62,19 @@ class ThrottleHandler(AxesDatabaseHandler):
         super().user_login_failed(sender, credentials, request=request, **kwargs)
         if request is not None and getattr(request, "axes_locked_out", False) and not was_locked:
             username = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD) or (credentials or {}).get(
-                "username", "")
-            record(actor=None, action="login.locked", object_type="login", note=f"{username} @ {request.axes_ip_address}",
-                   after={"username": username, "ip_address": request.axes_ip_address,
-                          "minutes": settings.LOGIN_LOCK_MINUTES})
+                "username", ""
+            )
+            record(
+                actor=None,
+                action="login.locked",
+                object_type="login",
+                note=f"{username} @ {request.axes_ip_address}",
+                after={
+                    "username": username,
+                    "ip_address": request.axes_ip_address,
+                    "minutes": settings.LOGIN_LOCK_MINUTES,
+                },
+            )
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -81,7 +91,15 @@ def lockout_response(request, original_response=None, credentials=None):
 def unlock(*, attempts, by):
     """Remove the failed-attempt records (and so the lock) of the given AccessAttempt rows, audited."""
     for attempt in attempts:
-        record(actor=by, action="login.unlocked", object_type="login", note=f"{attempt.username} @ {attempt.ip_address}",
-               before={"username": attempt.username, "ip_address": attempt.ip_address,
-                       "failures": attempt.failures_since_start})
+        record(
+            actor=by,
+            action="login.unlocked",
+            object_type="login",
+            note=f"{attempt.username} @ {attempt.ip_address}",
+            before={
+                "username": attempt.username,
+                "ip_address": attempt.ip_address,
+                "failures": attempt.failures_since_start,
+            },
+        )
         attempt.delete()

@@ -19,9 +19,12 @@ from . import two_factor
 
 
 class TokenForm(forms.Form):
-    token = forms.CharField(label=gettext_lazy("Code"), max_length=16, strip=True,
-                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                                          "autofocus": True}))
+    token = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=16,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
 
 
 class ResetForm(forms.Form):
@@ -30,8 +33,9 @@ class ResetForm(forms.Form):
 
 def _next(request, default="home"):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -53,11 +57,18 @@ def setup(request):
             otp_login(request, confirmed)
             request.session[two_factor.SESSION_PENDING] = False
             return render(request, "accounts/two_factor_codes.html", {"codes": codes, "next": _next(request, "")})
-    return render(request, "accounts/two_factor_setup.html", {
-        "form": form, "qr": two_factor.qr_svg(device), "secret": two_factor.secret_base32(device),
-        "required": two_factor.required_for(request.user), "enrolled": two_factor.is_enrolled(request.user),
-        "next": _next(request, ""),
-    })
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": two_factor.qr_svg(device),
+            "secret": two_factor.secret_base32(device),
+            "required": two_factor.required_for(request.user),
+            "enrolled": two_factor.is_enrolled(request.user),
+            "next": _next(request, ""),
+        },
+    )
 
 
 @login_required
@@ -85,8 +96,14 @@ def reset(request, pk):
     form = ResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         two_factor.reset_two_factor(user=member, by=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Two-factor sign-in reset for %(name)s; they enrol again at their next sign-in.")
-                         % {"name": member.display_name})
+        messages.success(
+            request,
+            _("Two-factor sign-in reset for %(name)s; they enrol again at their next sign-in.")
+            % {"name": member.display_name},
+        )
         return redirect("home")
-    return render(request, "accounts/two_factor_reset.html", {"form": form, "member": member,
-                                                              "enrolled": two_factor.is_enrolled(member)})
+    return render(
+        request,
+        "accounts/two_factor_reset.html",
+        {"form": form, "member": member, "enrolled": two_factor.is_enrolled(member)},
+    )

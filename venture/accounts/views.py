@@ -28,9 +28,12 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         options = {
-            "use_https": self.request.is_secure(), "token_generator": self.token_generator,
-            "from_email": self.from_email, "email_template_name": self.email_template_name,
-            "subject_template_name": self.subject_template_name, "request": self.request,
+            "use_https": self.request.is_secure(),
+            "token_generator": self.token_generator,
+            "from_email": self.from_email,
+            "email_template_name": self.email_template_name,
+            "subject_template_name": self.subject_template_name,
+            "request": self.request,
             "html_email_template_name": self.html_email_template_name,
             "extra_email_context": self.extra_email_context,
         }
@@ -43,8 +46,13 @@ def sign_up(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = sign_up_applicant(username=data["username"], full_name=data["full_name"], email=data["email"],
-                                 mobile=data["mobile"], password=data["password1"])
+        user = sign_up_applicant(
+            username=data["username"],
+            full_name=data["full_name"],
+            email=data["email"],
+            mobile=data["mobile"],
+            password=data["password1"],
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! Register your organization next."))
         next_url = request.GET.get("next")

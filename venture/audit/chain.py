@@ -25,18 +25,35 @@ def content(*, seq, at, actor_label, action, object_type, object_id, object_repr
     payload = {
         "seq": seq,
         "at": at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-        "actor": actor_label, "action": action, "object_type": object_type, "object_id": object_id,
-        "object_repr": object_repr, "before": _canonical_json(before), "after": _canonical_json(after), "note": note,
+        "actor": actor_label,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr,
+        "before": _canonical_json(before),
+        "after": _canonical_json(after),
+        "note": note,
         "prev_hash": prev_hash,
     }
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def digest(event):
-    return hashlib.sha256(content(
-        seq=event.seq, at=event.at, actor_label=event.actor_label, action=event.action,
-        object_type=event.object_type, object_id=event.object_id, object_repr=event.object_repr, before=event.before,
-        after=event.after, note=event.note, prev_hash=event.prev_hash)).hexdigest()
+    return hashlib.sha256(
+        content(
+            seq=event.seq,
+            at=event.at,
+            actor_label=event.actor_label,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            object_repr=event.object_repr,
+            before=event.before,
+            after=event.after,
+            note=event.note,
+            prev_hash=event.prev_hash,
+        )
+    ).hexdigest()
 
 
 @dataclass
@@ -58,17 +75,36 @@ def verify():
     checked = 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
-            return ChainState(False, checked, expected_seq - 1, previous, event,
-                              f"expected position {expected_seq}, found {event.seq} (a record is missing)")
+            return ChainState(
+                False,
+                checked,
+                expected_seq - 1,
+                previous,
+                event,
+                f"expected position {expected_seq}, found {event.seq} (a record is missing)",
+            )
         if event.prev_hash != previous:
-            return ChainState(False, checked, expected_seq - 1, previous, event,
-                              "the link to the previous record does not match")
+            return ChainState(
+                False, checked, expected_seq - 1, previous, event, "the link to the previous record does not match"
+            )
         if digest(event) != event.hash:
-            return ChainState(False, checked, expected_seq - 1, previous, event,
-                              "its content does not match its hash (the record was changed)")
+            return ChainState(
+                False,
+                checked,
+                expected_seq - 1,
+                previous,
+                event,
+                "its content does not match its hash (the record was changed)",
+            )
         previous, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     if head is not None and (head.seq != expected_seq - 1 or head.hash != previous):
-        return ChainState(False, checked, expected_seq - 1, previous, None,
-                          f"the chain ends at position {expected_seq - 1} but its head says {head.seq} "
-                          "(records at the end were removed)")
+        return ChainState(
+            False,
+            checked,
+            expected_seq - 1,
+            previous,
+            None,
+            f"the chain ends at position {expected_seq - 1} but its head says {head.seq} "
+            "(records at the end were removed)",
+        )
     return ChainState(True, checked, expected_seq - 1, previous)

@@ -9,7 +9,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("who")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
     )
     actor_label = models.CharField(_("who"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=80, db_index=True)

@@ -73,8 +73,13 @@ def _lock_head():
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:  # an emptied database (a flushed test database): start the chain where the records end
         last = AuditEvent.objects.order_by("-seq").first()
-        head, _created = ChainHead.objects.get_or_create(pk=1, defaults={
-            "seq": last.seq if last else 0, "hash": last.hash if last else chain.GENESIS,
-            "anchor_hash": chain.GENESIS})
+        head, _created = ChainHead.objects.get_or_create(
+            pk=1,
+            defaults={
+                "seq": last.seq if last else 0,
+                "hash": last.hash if last else chain.GENESIS,
+                "anchor_hash": chain.GENESIS,
+            },
+        )
         head = ChainHead.objects.select_for_update().get(pk=1)
     return head

@@ -29,8 +29,13 @@ def event_list(request):
     return render(
         request,
         "audit/event_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "object_types": AuditEvent.objects.values_list(
-            "object_type", flat=True).distinct().order_by("object_type"), "chain": chain.verify()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "object_types": AuditEvent.objects.values_list("object_type", flat=True).distinct().order_by("object_type"),
+            "chain": chain.verify(),
+        },
     )
 
 
@@ -48,13 +53,42 @@ def export_csv(request):
     def as_json(value):
         return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
-    rows = [{"seq": e.seq, "at_utc": e.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-             "actor": e.actor_label, "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
-             "object_repr": e.object_repr, "before": as_json(e.before), "after": as_json(e.after), "note": e.note,
-             "prev_hash": e.prev_hash, "hash": e.hash} for e in events.iterator(chunk_size=2000)]
-    columns = ["seq", "at_utc", "actor", "action", "object_type", "object_id", "object_repr", "before", "after",
-               "note", "prev_hash", "hash"]
-    record(actor=request.user, action="audit.export", object_type="audit.auditevent",
-           after={"records": len(rows), "filter": request.GET.urlencode()})
+    rows = [
+        {
+            "seq": e.seq,
+            "at_utc": e.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+            "actor": e.actor_label,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "object_repr": e.object_repr,
+            "before": as_json(e.before),
+            "after": as_json(e.after),
+            "note": e.note,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in events.iterator(chunk_size=2000)
+    ]
+    columns = [
+        "seq",
+        "at_utc",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "before",
+        "after",
+        "note",
+        "prev_hash",
+        "hash",
+    ]
+    record(
+        actor=request.user,
+        action="audit.export",
+        object_type="audit.auditevent",
+        after={"records": len(rows), "filter": request.GET.urlencode()},
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return dataframe_response(pd.DataFrame(rows, columns=columns), filename=f"audit-{stamp}.csv", fmt="csv")

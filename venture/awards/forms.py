@@ -8,8 +8,11 @@ from .models import Award, AwardGrade, AwardStatus
 
 
 class AwardForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount (yuan)"), validators=[validate_money],
-                                error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")})
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        validators=[validate_money],
+        error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")},
+    )
     grade = forms.ModelChoiceField(label=_("Grade"), queryset=AwardGrade.objects.none(), required=False)
 
     def __init__(self, *args, competition, **kwargs):
@@ -19,14 +22,16 @@ class AwardForm(forms.Form):
 
 class PublishForm(forms.Form):
     # An <input type="date"> shows only an ISO value; the zh-hans default format (2026/06/01) would leave it blank.
-    starts_on = forms.DateField(label=_("Notice starts on"),
-                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    starts_on = forms.DateField(
+        label=_("Notice starts on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     text = forms.CharField(label=_("Notice text"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for the change (kept on record)"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason for the change (kept on record)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
@@ -41,17 +46,23 @@ class ObjectionForm(forms.Form):
     award = forms.ModelChoiceField(label=_("Project concerned"), queryset=Award.objects.none(), required=False)
     name = forms.CharField(label=_("Your name"), max_length=100)
     contact = forms.CharField(label=_("Phone or e-mail"), max_length=100)
-    text = forms.CharField(label=_("Your objection and its grounds"), widget=forms.Textarea(attrs={"rows": 6}),
-                           max_length=5000)
-    attachment = forms.FileField(label=_("Evidence (optional)"), required=False,
-                                 help_text=_("PDF, JPEG or PNG, at most 20 MB."))
-    website = forms.CharField(required=False, label=_("Leave this empty"),
-                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    text = forms.CharField(
+        label=_("Your objection and its grounds"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000
+    )
+    attachment = forms.FileField(
+        label=_("Evidence (optional)"), required=False, help_text=_("PDF, JPEG or PNG, at most 20 MB.")
+    )
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     def __init__(self, *args, competition, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["award"].queryset = Award.objects.filter(
-            competition=competition, status=AwardStatus.OFFERED).select_related("proposal")
+            competition=competition, status=AwardStatus.OFFERED
+        ).select_related("proposal")
         self.fields["award"].label_from_instance = lambda a: a.proposal.title
 
     def clean_attachment(self):
@@ -63,5 +74,4 @@ class ObjectionForm(forms.Form):
 
 class HandleForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=[("dismissed", _("Dismiss")), ("upheld", _("Uphold"))])
-    outcome = forms.CharField(label=_("Outcome (published)"), widget=forms.Textarea(attrs={"rows": 3}),
-                              max_length=4000)
+    outcome = forms.CharField(label=_("Outcome (published)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)

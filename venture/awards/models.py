@@ -51,8 +51,9 @@ class Award(models.Model):
         ordering = ["competition", "rank"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="award_amount_positive"),
-            models.UniqueConstraint(fields=["proposal"], condition=~models.Q(status="cancelled"),
-                                    name="one_live_award_per_proposal"),
+            models.UniqueConstraint(
+                fields=["proposal"], condition=~models.Q(status="cancelled"), name="one_live_award_per_proposal"
+            ),
         ]
 
     def __str__(self):
@@ -99,8 +100,7 @@ class PublicNoticeVersion(models.Model):
     awards = models.JSONField(default=list)
     total = models.DecimalField(_("total awarded"), **MONEY)
     superseded_at = models.DateTimeField()
-    superseded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                      related_name="+")
+    superseded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.TextField(_("reason for the change"))
 
     class Meta:
@@ -119,19 +119,27 @@ class ObjectionStatus(models.TextChoices):
 
 class Objection(models.Model):
     notice = models.ForeignKey(PublicNotice, on_delete=models.CASCADE, related_name="objections")
-    award = models.ForeignKey(Award, null=True, blank=True, on_delete=models.SET_NULL, related_name="objections",
-                              verbose_name=_("project concerned"))
+    award = models.ForeignKey(
+        Award,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="objections",
+        verbose_name=_("project concerned"),
+    )
     name = models.CharField(_("name"), max_length=100)
     contact = models.CharField(_("phone or e-mail"), max_length=100)
     text = models.TextField(_("objection"))
     attachment = models.FileField(_("attachment"), upload_to=upload_path, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     client_key = models.CharField(max_length=64, db_index=True)  # salted hash of the IP, for rate limiting
-    status = models.CharField(_("status"), max_length=10, choices=ObjectionStatus.choices,
-                              default=ObjectionStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
+    )
     outcome = models.TextField(_("outcome (published)"), blank=True)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

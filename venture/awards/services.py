@@ -57,7 +57,8 @@ def _lock_pool(competition):
 
 def committed(competition):
     return Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).aggregate(
-        s=Sum("amount"))["s"] or Decimal("0")
+        s=Sum("amount")
+    )["s"] or Decimal("0")
 
 
 def _sync_awarded_total(competition):
@@ -76,18 +77,22 @@ def check_award_amount(competition, proposal, amount, exclude=None):
     if amount <= 0:
         raise ValidationError(_("An award is more than zero."))
     if proposal.requested_amount is not None and amount > proposal.requested_amount:
-        raise ValidationError(_("An award cannot exceed the amount requested (%(x)s).") % {
-            "x": format_money(proposal.requested_amount)})
+        raise ValidationError(
+            _("An award cannot exceed the amount requested (%(x)s).") % {"x": format_money(proposal.requested_amount)}
+        )
     if amount > competition.max_grant:
-        raise ValidationError(_("An award cannot exceed the maximum grant (%(x)s).") % {
-            "x": format_money(competition.max_grant)})
+        raise ValidationError(
+            _("An award cannot exceed the maximum grant (%(x)s).") % {"x": format_money(competition.max_grant)}
+        )
     others = Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     used = others.aggregate(s=Sum("amount"))["s"] or Decimal("0")
     if used + amount > competition.fund_pool:
-        raise ValidationError(_("This would exceed the fund pool: %(used)s already awarded, %(left)s left.") % {
-            "used": format_money(used), "left": format_money(competition.fund_pool - used)})
+        raise ValidationError(
+            _("This would exceed the fund pool: %(used)s already awarded, %(left)s left.")
+            % {"used": format_money(used), "left": format_money(competition.fund_pool - used)}
+        )
 
 
 def _require_signed_off(competition):
@@ -105,8 +110,9 @@ def propose_awards(*, competition, by):
     snapshot = _require_signed_off(competition)
     if Award.objects.filter(competition=competition).exists():
         raise ValidationError(_("Awards have already been proposed for this round."))
-    ranked = pd.DataFrame([(r["proposal"], r["rank"]) for r in snapshot.outputs["ranking"]],
-                          columns=["proposal", "rank"])
+    ranked = pd.DataFrame(
+        [(r["proposal"], r["rank"]) for r in snapshot.outputs["ranking"]], columns=["proposal", "rank"]
+    )
     costs = grant_costs(competition, ranked["proposal"])
     ranked["cost"] = [costs[p] for p in ranked["proposal"]]
     try:
@@ -120,13 +126,27 @@ def propose_awards(*, competition, by):
         amount = Decimal(row.amount)
         check_award_amount(competition, proposal, amount)
         grade = _grade_for(grades, i, len(chosen))
-        awards.append(Award.objects.create(competition=competition, proposal=proposal, rank=int(row.rank),
-                                           amount=amount, partial=bool(getattr(row, "partial", False)),
-                                           grade=grade))
+        awards.append(
+            Award.objects.create(
+                competition=competition,
+                proposal=proposal,
+                rank=int(row.rank),
+                amount=amount,
+                partial=bool(getattr(row, "partial", False)),
+                grade=grade,
+            )
+        )
     _sync_awarded_total(competition)
-    record(actor=by, action="awards.propose", obj=competition,
-           after={"rule": competition.funding_rule, "awards": [[a.proposal_id, str(a.amount)] for a in awards],
-                  "total": str(sum((a.amount for a in awards), Decimal("0")))})
+    record(
+        actor=by,
+        action="awards.propose",
+        obj=competition,
+        after={
+            "rule": competition.funding_rule,
+            "awards": [[a.proposal_id, str(a.amount)] for a in awards],
+            "total": str(sum((a.amount for a in awards), Decimal("0"))),
+        },
+    )
     return awards
 
 
@@ -150,8 +170,13 @@ def set_award(*, award, amount, grade, by):
     award.amount, award.grade = Decimal(amount), grade
     award.save()
     _sync_awarded_total(competition)
-    record(actor=by, action="award.change", obj=award.proposal, before=before,
-           after={"amount": str(amount), "grade": grade.pk if grade else None})
+    record(
+        actor=by,
+        action="award.change",
+        obj=award.proposal,
+        before=before,
+        after={"amount": str(amount), "grade": grade.pk if grade else None},
+    )
     return award
 
 
@@ -167,8 +192,9 @@ def add_award(*, competition, proposal, amount, by, grade=None):
     if Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).exists():
         raise ValidationError(_("This proposal already has an award."))
     check_award_amount(competition, proposal, amount)
-    award = Award.objects.create(competition=competition, proposal=proposal, rank=ranks[proposal.pk],
-                                 amount=Decimal(amount), grade=grade)
+    award = Award.objects.create(
+        competition=competition, proposal=proposal, rank=ranks[proposal.pk], amount=Decimal(amount), grade=grade
+    )
     _sync_awarded_total(competition)
     record(actor=by, action="award.add", obj=proposal, after={"amount": str(amount)})
     return award
@@ -176,8 +202,10 @@ def add_award(*, competition, proposal, amount, by, grade=None):
 
 def _award_transition(award, to):
     if to not in AWARD_TRANSITIONS[AwardStatus(award.status)]:
-        raise ValidationError(_("An award cannot go from “%(from)s” to “%(to)s”.") % {
-            "from": award.get_status_display(), "to": AwardStatus(to).label})
+        raise ValidationError(
+            _("An award cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": award.get_status_display(), "to": AwardStatus(to).label}
+        )
 
 
 @transaction.atomic
@@ -196,10 +224,16 @@ def cancel_award(*, award, reason, by):
 def next_in_rank(competition):
     """The best-ranked finalist without a live award whose cost still fits the pool (None when none fits)."""
     snapshot = current_snapshot(competition)
-    live = set(Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED)
-               .values_list("proposal_id", flat=True))
-    cancelled = set(Award.objects.filter(competition=competition, status=AwardStatus.CANCELLED)
-                    .values_list("proposal_id", flat=True))
+    live = set(
+        Award.objects.filter(competition=competition)
+        .exclude(status=AwardStatus.CANCELLED)
+        .values_list("proposal_id", flat=True)
+    )
+    cancelled = set(
+        Award.objects.filter(competition=competition, status=AwardStatus.CANCELLED).values_list(
+            "proposal_id", flat=True
+        )
+    )
     left = competition.fund_pool - committed(competition)
     candidates = [r for r in snapshot.outputs["ranking"] if r["proposal"] not in live | cancelled]
     costs = grant_costs(competition, [r["proposal"] for r in candidates])
@@ -227,10 +261,13 @@ def publication_refusal(competition):
     used = committed(competition)
     if used > competition.fund_pool:
         return _("The awards (%(used)s) exceed the fund pool (%(pool)s); the notice cannot be published.") % {
-            "used": format_money(used), "pool": format_money(competition.fund_pool)}
+            "used": format_money(used),
+            "pool": format_money(competition.fund_pool),
+        }
     if results_tampered(competition):
-        return _("The sealed results no longer match the database; the notice cannot be published. Run the "
-                 "verification.")
+        return _(
+            "The sealed results no longer match the database; the notice cannot be published. Run the verification."
+        )
     return ""
 
 
@@ -247,11 +284,19 @@ def publish_notice(*, competition, by, starts_on=None, text=""):
     starts_on = starts_on or timezone.localdate()
     ends_on, covered = add_working_days(starts_on, competition.notice_working_days)
     offered = Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).select_related(
-        "proposal__organization")
+        "proposal__organization"
+    )
     identities = {str(a.proposal.organization_id): identity(a.proposal.organization) for a in offered}
     notice = PublicNotice.objects.select_for_update().filter(competition=competition).first()
-    values = {"published_at": timezone.now(), "published_by": by, "starts_on": starts_on, "ends_on": ends_on,
-              "calendar_covered": covered, "text": text, "identities": identities}
+    values = {
+        "published_at": timezone.now(),
+        "published_by": by,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "calendar_covered": covered,
+        "text": text,
+        "identities": identities,
+    }
     if notice is None:
         notice = PublicNotice.objects.create(competition=competition, **values)
         action = "notice.publish"
@@ -263,19 +308,39 @@ def publish_notice(*, competition, by, starts_on=None, text=""):
         notice.save()
         action = "notice.republish"
     advance_stage(competition=competition, to=Stage.NOTICE, by=by)
-    record(actor=by, action=action, obj=competition,
-           after={"version": notice.version, "starts_on": starts_on, "ends_on": ends_on, "calendar_covered": covered,
-                  "total": str(committed(competition))})
+    record(
+        actor=by,
+        action=action,
+        obj=competition,
+        after={
+            "version": notice.version,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "calendar_covered": covered,
+            "total": str(committed(competition)),
+        },
+    )
     return notice
 
 
 def _notice_awards(competition, notice):
-    items = Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).select_related(
-        "proposal__organization", "grade").order_by("rank")
-    return [{"proposal": a.proposal_id, "title": a.proposal.title, "rank": a.rank,
-             "grade": a.grade.name if a.grade else "", "amount": f"{a.amount:.2f}",
-             "party": notice.identities.get(str(a.proposal.organization_id)) or identity(a.proposal.organization)}
-            for a in items]
+    items = (
+        Award.objects.filter(competition=competition)
+        .exclude(status=AwardStatus.CANCELLED)
+        .select_related("proposal__organization", "grade")
+        .order_by("rank")
+    )
+    return [
+        {
+            "proposal": a.proposal_id,
+            "title": a.proposal.title,
+            "rank": a.rank,
+            "grade": a.grade.name if a.grade else "",
+            "amount": f"{a.amount:.2f}",
+            "party": notice.identities.get(str(a.proposal.organization_id)) or identity(a.proposal.organization),
+        }
+        for a in items
+    ]
 
 
 @transaction.atomic
@@ -298,16 +363,35 @@ def reopen_notice(*, competition, reason, by):
 def _reopen(competition, notice, reason, by):
     awards = _notice_awards(competition, notice)
     version = PublicNoticeVersion.objects.create(
-        notice=notice, version=notice.version, published_at=notice.published_at, published_by=notice.published_by,
-        starts_on=notice.starts_on, ends_on=notice.ends_on, text=notice.text, identities=notice.identities,
-        awards=awards, total=sum((Decimal(a["amount"]) for a in awards), Decimal("0")),
-        superseded_at=timezone.now(), superseded_by=by, reason=reason)
+        notice=notice,
+        version=notice.version,
+        published_at=notice.published_at,
+        published_by=notice.published_by,
+        starts_on=notice.starts_on,
+        ends_on=notice.ends_on,
+        text=notice.text,
+        identities=notice.identities,
+        awards=awards,
+        total=sum((Decimal(a["amount"]) for a in awards), Decimal("0")),
+        superseded_at=timezone.now(),
+        superseded_by=by,
+        reason=reason,
+    )
     notice.reopened_at, notice.reopen_reason = timezone.now(), reason
     notice.save(update_fields=["reopened_at", "reopen_reason"])
     advance_stage(competition=competition, to=Stage.RESULTS, by=by, note=reason)
-    record(actor=by, action="notice.reopen", obj=competition, note=reason,
-           before={"version": version.version, "starts_on": version.starts_on, "ends_on": version.ends_on,
-                   "total": str(version.total)})
+    record(
+        actor=by,
+        action="notice.reopen",
+        obj=competition,
+        note=reason,
+        before={
+            "version": version.version,
+            "starts_on": version.starts_on,
+            "ends_on": version.ends_on,
+            "total": str(version.total),
+        },
+    )
     return version
 
 
@@ -317,14 +401,14 @@ def with_published_identities(notice, awards):
     awards = list(awards)
     for award in awards:
         award.party = notice.identities.get(str(award.proposal.organization_id)) or identity(
-            award.proposal.organization)
+            award.proposal.organization
+        )
     return awards
 
 
 def notice_open(notice, today=None):
     today = today or timezone.localdate()
-    return (notice.closed_at is None and notice.reopened_at is None
-            and notice.starts_on <= today <= notice.ends_on)
+    return notice.closed_at is None and notice.reopened_at is None and notice.starts_on <= today <= notice.ends_on
 
 
 OBJECTIONS_PER_HOUR = 3
@@ -342,10 +426,15 @@ def submit_objection(*, notice, name, contact, text, award=None, attachment=None
     recent = Objection.objects.filter(client_key=key, created_at__gte=timezone.now() - datetime.timedelta(hours=1))
     if recent.count() >= OBJECTIONS_PER_HOUR:
         raise ValidationError(_("Too many objections from this connection; please try again in an hour."))
-    objection = Objection.objects.create(notice=notice, award=award, name=name, contact=contact, text=text,
-                                         attachment=attachment or "", client_key=key)
-    record(actor=None, action="objection.submit", obj=notice.competition,
-           after={"objection": objection.pk, "award": award.pk if award else None})
+    objection = Objection.objects.create(
+        notice=notice, award=award, name=name, contact=contact, text=text, attachment=attachment or "", client_key=key
+    )
+    record(
+        actor=None,
+        action="objection.submit",
+        obj=notice.competition,
+        after={"objection": objection.pk, "award": award.pk if award else None},
+    )
     return objection
 
 
@@ -353,8 +442,11 @@ def submit_objection(*, notice, name, contact, text, award=None, attachment=None
 def handle_objection(*, objection, upheld, outcome, by):
     """Dismiss, or uphold: the notice is reopened (its version as published kept on record), the award concerned is
     cancelled and the next-ranked project that fits is offered; staff then publish the notice again."""
-    objection = Objection.objects.select_for_update(of=("self",)).select_related("notice__competition", "award").get(
-        pk=objection.pk)
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("notice__competition", "award")
+        .get(pk=objection.pk)
+    )
     if objection.status != ObjectionStatus.PENDING:
         raise ValidationError(_("This objection has already been handled."))
     if not outcome.strip():
@@ -367,8 +459,12 @@ def handle_objection(*, objection, upheld, outcome, by):
         # The awards change, so the notice as published goes on record and is reopened (the stage policy allows
         # award changes only then); staff publish it again, which restarts the notice period.
         if competition.stage == Stage.NOTICE:
-            _reopen(competition, PublicNotice.objects.select_for_update().get(pk=objection.notice_id),
-                    _("Objection upheld: %(outcome)s") % {"outcome": outcome}, by)
+            _reopen(
+                competition,
+                PublicNotice.objects.select_for_update().get(pk=objection.notice_id),
+                _("Objection upheld: %(outcome)s") % {"outcome": outcome},
+                by,
+            )
             competition.refresh_from_db()
         cancel_award(award=objection.award, reason=outcome, by=by)
         nxt = next_in_rank(competition)
@@ -381,8 +477,13 @@ def handle_objection(*, objection, upheld, outcome, by):
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
     objection.outcome, objection.handled_by, objection.handled_at = outcome, by, timezone.now()
     objection.save()
-    record(actor=by, action=f"objection.{objection.status}", obj=competition, note=outcome,
-           after={"objection": objection.pk, "offered": offered.proposal_id if offered else None})
+    record(
+        actor=by,
+        action=f"objection.{objection.status}",
+        obj=competition,
+        note=outcome,
+        after={"objection": objection.pk, "offered": offered.proposal_id if offered else None},
+    )
     return objection, offered
 
 
@@ -399,8 +500,7 @@ def close_notice(*, competition, by, today=None):
     if notice.objections.filter(status=ObjectionStatus.PENDING).exists():
         raise ValidationError(_("Handle every objection before closing the notice."))
     agreements = []
-    for award in Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).select_related(
-            "proposal"):
+    for award in Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).select_related("proposal"):
         _award_transition(award, AwardStatus.FINAL)
         award.status = AwardStatus.FINAL
         award.save()
@@ -428,12 +528,25 @@ def create_agreement(*, award):
     for i, t in enumerate(items):
         part = remaining if i == len(items) - 1 else (award.amount * t.percent / 100).quantize(Decimal("0.01"))
         remaining -= part
-        plan.append({"order": t.order, "percent": f"{t.percent.normalize():f}", "amount": f"{part:.2f}",
-                     "condition": t.condition})
+        plan.append(
+            {
+                "order": t.order,
+                "percent": f"{t.percent.normalize():f}",
+                "amount": f"{part:.2f}",
+                "condition": t.condition,
+            }
+        )
     p = award.proposal
-    return GrantAgreement.objects.create(award=award, number=number, amount=award.amount,
-                                         amount_in_words=amount_in_words(award.amount), period_start=p.period_start,
-                                         period_end=p.period_end, tranches=plan, party=identity(p.organization))
+    return GrantAgreement.objects.create(
+        award=award,
+        number=number,
+        amount=award.amount,
+        amount_in_words=amount_in_words(award.amount),
+        period_start=p.period_start,
+        period_end=p.period_end,
+        tranches=plan,
+        party=identity(p.organization),
+    )
 
 
 @transaction.atomic
@@ -453,6 +566,6 @@ def set_grades(*, competition, names, by):
             existing[i].save()
         else:
             AwardGrade.objects.create(competition=competition, name=name, order=i)
-    for grade in existing[len(names):]:
+    for grade in existing[len(names) :]:
         grade.delete()
     record(actor=by, action="awards.grades", obj=competition, before={"grades": before}, after={"grades": names})

@@ -33,20 +33,30 @@ def awards(request, competition_pk):
     committed = services.committed(competition)
     notice = PublicNotice.objects.filter(competition=competition).first()
     objections = list(notice.objections.select_related("award__proposal", "handled_by")) if notice else []
-    return render(request, "venture/awards/awards.html", {
-        "competition": competition, "awards": items, "committed": committed,
-        # The stage policy's reasons, shown instead of the forms they refuse ("" where the form is offered).
-        "awards_locked": policy.refusal(competition, policy.Part.AWARDS),
-        "grades_locked": policy.refusal(competition, policy.Part.GRADES),
-        "publish_refused": services.publication_refusal(competition) if items else "",
-        "reopen_form": ReopenForm(), "versions": list(notice.versions.select_related("superseded_by")) if notice else [],
-        "left": competition.fund_pool - committed, "snapshot": current_snapshot(competition),
-        "next": services.next_in_rank(competition) if current_snapshot(competition) else None,
-        "notice": notice, "objections": objections, "publish_form": PublishForm(
-            initial={"starts_on": timezone.localdate()}),
-        "handle_form": HandleForm(), "today": timezone.localdate(),
-        "grade_lines": "\n".join(competition.grades.values_list("name", flat=True)),
-    })
+    return render(
+        request,
+        "venture/awards/awards.html",
+        {
+            "competition": competition,
+            "awards": items,
+            "committed": committed,
+            # The stage policy's reasons, shown instead of the forms they refuse ("" where the form is offered).
+            "awards_locked": policy.refusal(competition, policy.Part.AWARDS),
+            "grades_locked": policy.refusal(competition, policy.Part.GRADES),
+            "publish_refused": services.publication_refusal(competition) if items else "",
+            "reopen_form": ReopenForm(),
+            "versions": list(notice.versions.select_related("superseded_by")) if notice else [],
+            "left": competition.fund_pool - committed,
+            "snapshot": current_snapshot(competition),
+            "next": services.next_in_rank(competition) if current_snapshot(competition) else None,
+            "notice": notice,
+            "objections": objections,
+            "publish_form": PublishForm(initial={"starts_on": timezone.localdate()}),
+            "handle_form": HandleForm(),
+            "today": timezone.localdate(),
+            "grade_lines": "\n".join(competition.grades.values_list("name", flat=True)),
+        },
+    )
 
 
 @require_POST
@@ -54,8 +64,7 @@ def awards(request, competition_pk):
 def grades(request, competition_pk):
     competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
     try:
-        services.set_grades(competition=competition, names=request.POST.get("grades", "").splitlines(),
-                            by=request.user)
+        services.set_grades(competition=competition, names=request.POST.get("grades", "").splitlines(), by=request.user)
         messages.success(request, _("Grades saved."))
     except ValidationError as exc:
         _error(request, exc)
@@ -83,12 +92,14 @@ def award_edit(request, pk):
         if request.method == "POST":
             messages.error(request, locked)
         return render(request, "venture/awards/award_form.html", {"award": award, "locked": locked})
-    form = AwardForm(request.POST or None, competition=award.competition,
-                     initial={"amount": award.amount, "grade": award.grade})
+    form = AwardForm(
+        request.POST or None, competition=award.competition, initial={"amount": award.amount, "grade": award.grade}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_award(award=award, amount=form.cleaned_data["amount"], grade=form.cleaned_data["grade"],
-                               by=request.user)
+            services.set_award(
+                award=award, amount=form.cleaned_data["amount"], grade=form.cleaned_data["grade"], by=request.user
+            )
             messages.success(request, _("Award saved."))
             return redirect("awards:awards", competition_pk=award.competition_id)
         except ValidationError as exc:
@@ -100,8 +111,10 @@ def award_edit(request, pk):
 @login_required
 def award_add(request, competition_pk):
     competition = permissions.get_for(request.user, "awards.manage", Competition.objects.all(), pk=competition_pk)
-    proposal = Proposal.objects.filter(pk=request.POST.get("proposal") if str(request.POST.get("proposal", ""))
-                                       .isdigit() else None, competition=competition).first()
+    proposal = Proposal.objects.filter(
+        pk=request.POST.get("proposal") if str(request.POST.get("proposal", "")).isdigit() else None,
+        competition=competition,
+    ).first()
     if proposal is None:
         messages.error(request, _("Choose a ranked finalist."))
         return redirect("awards:awards", competition_pk=competition.pk)
@@ -121,13 +134,24 @@ def notice_publish(request, competition_pk):
     form = PublishForm(request.POST)
     if form.is_valid():
         try:
-            notice = services.publish_notice(competition=competition, by=request.user,
-                                             starts_on=form.cleaned_data["starts_on"], text=form.cleaned_data["text"])
-            messages.success(request, _("The public notice is published and runs until %(day)s.") % {
-                "day": notice.ends_on.isoformat()})
+            notice = services.publish_notice(
+                competition=competition,
+                by=request.user,
+                starts_on=form.cleaned_data["starts_on"],
+                text=form.cleaned_data["text"],
+            )
+            messages.success(
+                request,
+                _("The public notice is published and runs until %(day)s.") % {"day": notice.ends_on.isoformat()},
+            )
             if not notice.calendar_covered:
-                messages.warning(request, _("The statutory holiday calendar does not cover this period; working days "
-                                            "were counted Monday to Friday. Check the end date by hand."))
+                messages.warning(
+                    request,
+                    _(
+                        "The statutory holiday calendar does not cover this period; working days "
+                        "were counted Monday to Friday. Check the end date by hand."
+                    ),
+                )
         except ValidationError as exc:
             _error(request, exc)
     else:
@@ -149,8 +173,14 @@ def notice_reopen(request, competition_pk):
     except ValidationError as exc:
         _error(request, exc)
     else:
-        messages.warning(request, _("Version %(n)s of the notice is kept on record. Change the awards, then publish the "
-                                    "notice again: its period restarts.") % {"n": version.version})
+        messages.warning(
+            request,
+            _(
+                "Version %(n)s of the notice is kept on record. Change the awards, then publish the "
+                "notice again: its period restarts."
+            )
+            % {"n": version.version},
+        )
     return redirect("awards:awards", competition_pk=competition.pk)
 
 
@@ -174,13 +204,19 @@ def objection_handle(request, pk):
     form = HandleForm(request.POST)
     if form.is_valid():
         try:
-            _obj, offered = services.handle_objection(objection=objection, upheld=form.cleaned_data["decision"] ==
-                                                      "upheld", outcome=form.cleaned_data["outcome"], by=request.user)
+            _obj, offered = services.handle_objection(
+                objection=objection,
+                upheld=form.cleaned_data["decision"] == "upheld",
+                outcome=form.cleaned_data["outcome"],
+                by=request.user,
+            )
             messages.success(request, _("Objection handled."))
             if offered:
-                messages.info(request, _("The award was cancelled; “%(title)s” (rank %(rank)s) is offered %(amount)s.")
-                              % {"title": offered.proposal.title, "rank": offered.rank,
-                                 "amount": format_money(offered.amount)})
+                messages.info(
+                    request,
+                    _("The award was cancelled; “%(title)s” (rank %(rank)s) is offered %(amount)s.")
+                    % {"title": offered.proposal.title, "rank": offered.rank, "amount": format_money(offered.amount)},
+                )
         except ValidationError as exc:
             _error(request, exc)
     else:
@@ -197,20 +233,30 @@ def notice(request, competition_pk):
     """公示: public, no login. Projects, organizations, grades, amounts, the panel, and handled objections."""
     notice = _public_notice(competition_pk)
     competition = notice.competition
-    items = services.with_published_identities(notice, AWARDS.filter(competition=competition).exclude(
-        status=AwardStatus.CANCELLED).order_by("rank"))
+    items = services.with_published_identities(
+        notice, AWARDS.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).order_by("rank")
+    )
     panel = competition.panels.filter(stage=PanelStage.FINAL).first()
     judges = list(panel.judges.select_related("user").order_by("expertise", "user__username")) if panel else []
     handled = notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")
-    return render(request, "venture/awards/notice.html", {
-        "notice": notice, "competition": competition, "awards": items,
-        # The red banner of the results' live check, for staff and the auditor (who may view the results).
-        "tampered": permissions.can(request.user, "results.view", competition) and services.results_tampered(
-            competition),
-        "versions": list(notice.versions.all()), "judges": judges, "handled": handled,
-        "open": services.notice_open(notice), "total": sum((a.amount for a in items), Decimal("0")),
-        "pending": notice.objections.filter(status=ObjectionStatus.PENDING).count(),
-    })
+    return render(
+        request,
+        "venture/awards/notice.html",
+        {
+            "notice": notice,
+            "competition": competition,
+            "awards": items,
+            # The red banner of the results' live check, for staff and the auditor (who may view the results).
+            "tampered": permissions.can(request.user, "results.view", competition)
+            and services.results_tampered(competition),
+            "versions": list(notice.versions.all()),
+            "judges": judges,
+            "handled": handled,
+            "open": services.notice_open(notice),
+            "total": sum((a.amount for a in items), Decimal("0")),
+            "pending": notice.objections.filter(status=ObjectionStatus.PENDING).count(),
+        },
+    )
 
 
 def _ip(request):
@@ -229,10 +275,15 @@ def objection_form(request, competition_pk):
             messages.success(request, _("Your objection has been received. The outcome will be published here."))
             return redirect("awards:notice", competition_pk=competition_pk)
         try:
-            services.submit_objection(notice=notice, name=form.cleaned_data["name"],
-                                      contact=form.cleaned_data["contact"], text=form.cleaned_data["text"],
-                                      award=form.cleaned_data["award"], attachment=form.cleaned_data["attachment"],
-                                      ip=_ip(request))
+            services.submit_objection(
+                notice=notice,
+                name=form.cleaned_data["name"],
+                contact=form.cleaned_data["contact"],
+                text=form.cleaned_data["text"],
+                award=form.cleaned_data["award"],
+                attachment=form.cleaned_data["attachment"],
+                ip=_ip(request),
+            )
             messages.success(request, _("Your objection has been received. The outcome will be published here."))
             return redirect("awards:notice", competition_pk=competition_pk)
         except ValidationError as exc:
@@ -244,22 +295,40 @@ def objection_form(request, competition_pk):
 def my_result(request, proposal_pk):
     """The applicant's own result; after publication also per-criterion averages and the panel's comments,
     without judges' names."""
-    proposal = permissions.get_for(request.user, "result.view_own",
-                                   Proposal.objects.select_related("competition", "organization"), pk=proposal_pk)
+    proposal = permissions.get_for(
+        request.user, "result.view_own", Proposal.objects.select_related("competition", "organization"), pk=proposal_pk
+    )
     competition = proposal.competition
     notice = PublicNotice.objects.filter(competition=competition).first()
     if notice is None:
         raise Http404
     snapshot = current_snapshot(competition)
     row = next((r for r in snapshot.outputs["ranking"] if r["proposal"] == proposal.pk), None) if snapshot else None
-    award = Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).select_related(
-        "grade").first()
+    award = (
+        Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).select_related("grade").first()
+    )
     names = dict(competition.criteria.values_list("code", "name"))
-    comments = [c for c in ScoreSheet.objects.filter(
-        assignment__proposal=proposal, assignment__panel__stage=PanelStage.FINAL, status=SheetStatus.SUBMITTED,
-    ).exclude(comment="").order_by("?").values_list("comment", flat=True)]
-    return render(request, "venture/awards/my_result.html", {
-        "proposal": proposal, "notice": notice, "row": row, "award": award, "ranked": len(snapshot.outputs[
-            "ranking"]) if snapshot else 0, "criteria": [(names.get(k, k), v) for k, v in (row or {}).get(
-                "criteria", {}).items()], "comments": comments,
-    })
+    comments = [
+        c
+        for c in ScoreSheet.objects.filter(
+            assignment__proposal=proposal,
+            assignment__panel__stage=PanelStage.FINAL,
+            status=SheetStatus.SUBMITTED,
+        )
+        .exclude(comment="")
+        .order_by("?")
+        .values_list("comment", flat=True)
+    ]
+    return render(
+        request,
+        "venture/awards/my_result.html",
+        {
+            "proposal": proposal,
+            "notice": notice,
+            "row": row,
+            "award": award,
+            "ranked": len(snapshot.outputs["ranking"]) if snapshot else 0,
+            "criteria": [(names.get(k, k), v) for k, v in (row or {}).get("criteria", {}).items()],
+            "comments": comments,
+        },
+    )

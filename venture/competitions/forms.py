@@ -58,13 +58,18 @@ class CompetitionForm(forms.ModelForm):
     max_grant = MoneyField(label=label(Competition, "max_grant"))
     year = forms.IntegerField(label=label(Competition, "year"), min_value=2000, max_value=2100)
     score_step = forms.TypedChoiceField(
-        label=label(Competition, "score_step"), choices=[("1", "1"), ("0.5", "0.5")], coerce=Decimal,
+        label=label(Competition, "score_step"),
+        choices=[("1", "1"), ("0.5", "0.5")],
+        coerce=Decimal,
         help_text=_("Judges score each criterion in steps of this size."),
     )
     tiebreak_criterion = forms.ChoiceField(
-        label=label(Competition, "tiebreak_criterion"), required=False,
-        help_text=_("When totals are equal, the higher score on this criterion ranks first. "
-                    "Choose it once the rubric is set up."),
+        label=label(Competition, "tiebreak_criterion"),
+        required=False,
+        help_text=_(
+            "When totals are equal, the higher score on this criterion ranks first. "
+            "Choose it once the rubric is set up."
+        ),
     )
 
     class Meta:
@@ -78,8 +83,9 @@ class CompetitionForm(forms.ModelForm):
             "project_end_latest": DATE_WIDGET,
         }
         help_texts = {
-            "description": _("Shown on the public call page. Markdown: headings, lists, tables, links; "
-                             "any HTML is removed."),
+            "description": _(
+                "Shown on the public call page. Markdown: headings, lists, tables, links; any HTML is removed."
+            ),
             "opens_at": _("Beijing time"),
             "closes_at": _("Beijing time. No application is accepted after this moment."),
             "comment_below": _("A judge must write a comment when a total is below this."),
@@ -90,8 +96,10 @@ class CompetitionForm(forms.ModelForm):
     def __init__(self, *args, competition=None, **kwargs):
         self.competition = competition
         if competition is not None:
-            kwargs["initial"] = {**model_to_dict(competition, fields=services.SETTINGS_FIELDS),
-                                 **kwargs.get("initial", {})}
+            kwargs["initial"] = {
+                **model_to_dict(competition, fields=services.SETTINGS_FIELDS),
+                **kwargs.get("initial", {}),
+            }
         super().__init__(*args, **kwargs)
         step = self.initial.get("score_step")
         if step is not None:
@@ -113,25 +121,43 @@ class CompetitionForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's <form> has the token
         self.helper.layout = Layout(
-            Fieldset(_("The call"), Row(Column("title", css_class="col-md-8"), Column("year", css_class="col-md-4")),
-                     "organizer", "description"),
-            Fieldset(_("Money"),
-                     Row(Column(PrependedText("fund_pool", "¥")), Column(PrependedText("min_grant", "¥")),
-                         Column(PrependedText("max_grant", "¥"))),
-                     Row(Column(AppendedText("cofunding_share", "%"), css_class="col-md-4"))),
-            Fieldset(_("Application window and projects"),
-                     Row(Column("opens_at"), Column("closes_at")),
-                     Row(Column("project_start_earliest"), Column("project_end_latest")),
-                     Row(Column("min_project_months"), Column("max_project_months"))),
-            Fieldset(_("Final review and ranking"),
-                     Row(Column("finalist_quota"), Column("presentation_minutes"), Column("qa_minutes")),
-                     Row(Column("score_step"), Column("comment_below"), Column("comment_above")),
-                     Row(Column("method"), Column("trim"), Column("tiebreak_criterion")),
-                     Row(Column("funding_rule", css_class="col-md-8"), Column("notice_working_days"))),
-            Fieldset(_("Supervision of funded projects"),
-                     Row(Column("report_frequency"), Column(PrependedText("receipt_threshold", "¥")),
-                         Column("evaluation_pass_mark")),
-                     Row(Column(AppendedText("overspend_tolerance", "%")), Column("spend_rate_tolerance"))),
+            Fieldset(
+                _("The call"),
+                Row(Column("title", css_class="col-md-8"), Column("year", css_class="col-md-4")),
+                "organizer",
+                "description",
+            ),
+            Fieldset(
+                _("Money"),
+                Row(
+                    Column(PrependedText("fund_pool", "¥")),
+                    Column(PrependedText("min_grant", "¥")),
+                    Column(PrependedText("max_grant", "¥")),
+                ),
+                Row(Column(AppendedText("cofunding_share", "%"), css_class="col-md-4")),
+            ),
+            Fieldset(
+                _("Application window and projects"),
+                Row(Column("opens_at"), Column("closes_at")),
+                Row(Column("project_start_earliest"), Column("project_end_latest")),
+                Row(Column("min_project_months"), Column("max_project_months")),
+            ),
+            Fieldset(
+                _("Final review and ranking"),
+                Row(Column("finalist_quota"), Column("presentation_minutes"), Column("qa_minutes")),
+                Row(Column("score_step"), Column("comment_below"), Column("comment_above")),
+                Row(Column("method"), Column("trim"), Column("tiebreak_criterion")),
+                Row(Column("funding_rule", css_class="col-md-8"), Column("notice_working_days")),
+            ),
+            Fieldset(
+                _("Supervision of funded projects"),
+                Row(
+                    Column("report_frequency"),
+                    Column(PrependedText("receipt_threshold", "¥")),
+                    Column("evaluation_pass_mark"),
+                ),
+                Row(Column(AppendedText("overspend_tolerance", "%")), Column("spend_rate_tolerance")),
+            ),
         )
 
     def clean(self):
@@ -202,8 +228,10 @@ class RowFormSet(forms.BaseFormSet):
             form.fields["DELETE"].widget.attrs.update({"class": "form-check-input"})
 
     def rows(self):
-        return [{"id": form.cleaned_data.get("id"), **{name: form.cleaned_data.get(name) for name in self.row_fields}}
-                for form in self.ordered_forms]
+        return [
+            {"id": form.cleaned_data.get("id"), **{name: form.cleaned_data.get(name) for name in self.row_fields}}
+            for form in self.ordered_forms
+        ]
 
     def check(self, rows):
         """Whole-set rules; the subclass calls the matching ``services.check_*``."""
@@ -215,8 +243,9 @@ class RowFormSet(forms.BaseFormSet):
 
 
 def row_formset(form, formset):
-    return forms.formset_factory(form, formset=formset, can_order=True, can_delete=True, can_delete_extra=False,
-                                 max_num=50, validate_max=True)
+    return forms.formset_factory(
+        form, formset=formset, can_order=True, can_delete=True, can_delete_extra=False, max_num=50, validate_max=True
+    )
 
 
 class CategoryForm(RowForm):
@@ -240,8 +269,13 @@ CategoryFormSet = row_formset(CategoryForm, BaseCategoryFormSet)
 
 class BudgetCategoryForm(RowForm):
     name = forms.CharField(label=label(BudgetCategory, "name"), max_length=100)
-    cap_percent = forms.DecimalField(label=label(BudgetCategory, "cap_percent"), required=False, max_digits=5, decimal_places=2,
-                                     widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}))
+    cap_percent = forms.DecimalField(
+        label=label(BudgetCategory, "cap_percent"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}),
+    )
     cap_amount = MoneyField(label=label(BudgetCategory, "cap_amount"), required=False)
     is_management_fee = forms.BooleanField(label=label(BudgetCategory, "is_management_fee"), required=False)
 
@@ -263,19 +297,34 @@ class BaseBudgetCategoryFormSet(RowFormSet):
 
     @staticmethod
     def initial_for(competition):
-        return [{"id": b.pk, "name": b.name, "cap_percent": b.cap_percent, "cap_amount": b.cap_amount,
-                 "is_management_fee": b.is_management_fee} for b in competition.budget_categories.all()]
+        return [
+            {
+                "id": b.pk,
+                "name": b.name,
+                "cap_percent": b.cap_percent,
+                "cap_amount": b.cap_amount,
+                "is_management_fee": b.is_management_fee,
+            }
+            for b in competition.budget_categories.all()
+        ]
 
 
 BudgetCategoryFormSet = row_formset(BudgetCategoryForm, BaseBudgetCategoryFormSet)
 
 
 class TrancheForm(RowForm):
-    percent = forms.DecimalField(label=label(TranchePlanItem, "percent"), max_digits=5, decimal_places=2, min_value=Decimal("0.01"),
-                                 max_value=100, widget=forms.NumberInput(attrs={"step": "0.01"}))
+    percent = forms.DecimalField(
+        label=label(TranchePlanItem, "percent"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=100,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
     # A blank first choice, so that an untouched empty row submits nothing and is skipped.
-    condition = forms.ChoiceField(label=label(TranchePlanItem, "condition"),
-                                  choices=[("", "---------"), *TrancheCondition.choices])
+    condition = forms.ChoiceField(
+        label=label(TranchePlanItem, "condition"), choices=[("", "---------"), *TrancheCondition.choices]
+    )
 
 
 class BaseTrancheFormSet(RowFormSet):

@@ -105,25 +105,33 @@ class Competition(models.Model):
     awarded_total = models.DecimalField(_("awarded"), **MONEY, default=Decimal("0"), editable=False)
     # Supervision rules (全程督导), per round.
     report_frequency = models.CharField(
-        _("progress reports"), max_length=10, default="quarterly",
+        _("progress reports"),
+        max_length=10,
+        default="quarterly",
         choices=[("monthly", _("Monthly")), ("quarterly", _("Quarterly"))],
     )
     receipt_threshold = models.DecimalField(_("receipt required from (yuan)"), **MONEY, default=Decimal("500.00"))
-    overspend_tolerance = models.DecimalField(_("overspend tolerance per line (%)"), max_digits=5, decimal_places=2,
-                                              default=Decimal("10"))
+    overspend_tolerance = models.DecimalField(
+        _("overspend tolerance per line (%)"), max_digits=5, decimal_places=2, default=Decimal("10")
+    )
     spend_rate_tolerance = models.DecimalField(
-        _("alert when spending differs from time elapsed by more than (percentage points)"), max_digits=5,
-        decimal_places=2, default=Decimal("25"))
-    evaluation_pass_mark = models.DecimalField(_("evaluation pass mark (of 100)"), max_digits=5, decimal_places=2,
-                                               default=Decimal("60"))
+        _("alert when spending differs from time elapsed by more than (percentage points)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("25"),
+    )
+    evaluation_pass_mark = models.DecimalField(
+        _("evaluation pass mark (of 100)"), max_digits=5, decimal_places=2, default=Decimal("60")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-year", "-opens_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(awarded_total__lte=models.F("fund_pool")),
-                                   name="awards_within_pool"),
+            models.CheckConstraint(
+                condition=models.Q(awarded_total__lte=models.F("fund_pool")), name="awards_within_pool"
+            ),
             models.CheckConstraint(condition=models.Q(awarded_total__gte=0), name="awarded_total_not_negative"),
         ]
         verbose_name = _("competition")
@@ -182,7 +190,11 @@ class BudgetCategory(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="budget_categories")
     name = models.CharField(_("name"), max_length=100)
     cap_percent = models.DecimalField(
-        _("cap (percent of total)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("cap (percent of total)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     cap_amount = models.DecimalField(_("cap (amount)"), **MONEY, null=True, blank=True)

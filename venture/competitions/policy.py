@@ -47,8 +47,16 @@ class Part(models.TextChoices):
 
 
 # The round settings (``Competition`` fields) that belong to MONEY: everything the frozen outputs and the awards read.
-MONEY_SETTINGS = ("fund_pool", "min_grant", "max_grant", "funding_rule", "finalist_quota", "method", "trim",
-                  "tiebreak_criterion")
+MONEY_SETTINGS = (
+    "fund_pool",
+    "min_grant",
+    "max_grant",
+    "funding_rule",
+    "finalist_quota",
+    "method",
+    "trim",
+    "tiebreak_criterion",
+)
 
 FROZEN_FROM = (Stage.RESULTS, Stage.NOTICE, Stage.SUPERVISION, Stage.CLOSED)
 JUDGING_FROM = (Stage.PRESCORING, Stage.FINAL, *FROZEN_FROM)
@@ -69,20 +77,26 @@ def _stage_refusal(competition, part, panel_stage):
     stage = competition.stage
     label = competition.get_stage_display()
     if part in (Part.MONEY, Part.BUDGET_RULES, Part.TRANCHE_PLAN) and stage in FROZEN_FROM:
-        return _("The results of this round are frozen (stage: %(stage)s), so its %(part)s can no longer change. "
-                 "Only an audited unlock that invalidates the frozen results reopens them.") % {
-            "stage": label, "part": Part(part).label}
+        return _(
+            "The results of this round are frozen (stage: %(stage)s), so its %(part)s can no longer change. "
+            "Only an audited unlock that invalidates the frozen results reopens them."
+        ) % {"stage": label, "part": Part(part).label}
     if part == Part.RUBRIC and stage in JUDGING_FROM:
-        return _("The rubric is locked because judging has started (stage: %(stage)s); it can no longer be "
-                 "changed.") % {"stage": label}
+        return _(
+            "The rubric is locked because judging has started (stage: %(stage)s); it can no longer be changed."
+        ) % {"stage": label}
     if part in (Part.AWARDS, Part.GRADES, Part.NOTICE_TEXT):
         if stage in FINAL_FROM:
-            return _("The public notice is closed and the awards are final (stage: %(stage)s); the %(part)s can no "
-                     "longer change.") % {"stage": label, "part": Part(part).label}
+            return _(
+                "The public notice is closed and the awards are final (stage: %(stage)s); the %(part)s can no "
+                "longer change."
+            ) % {"stage": label, "part": Part(part).label}
         if stage == Stage.NOTICE:
-            return _("The public notice has been published; the %(part)s can no longer change. Reopen the notice "
-                     "with a reason to change them: it is published again as a new version and its period "
-                     "restarts.") % {"part": Part(part).label}
+            return _(
+                "The public notice has been published; the %(part)s can no longer change. Reopen the notice "
+                "with a reason to change them: it is published again as a new version and its period "
+                "restarts."
+            ) % {"part": Part(part).label}
         if part == Part.AWARDS and stage != Stage.RESULTS:
             return _("Awards are made only once the results are frozen (stage: %(stage)s).") % {"stage": label}
     if part == Part.SHEETS and panel_stage is not None and stage != panel_stage:

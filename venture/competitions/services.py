@@ -36,14 +36,36 @@ from .models import (
 
 # The settings staff edit on the round's settings page (everything on Competition except the stage and timestamps).
 SETTINGS_FIELDS = [
-    "title", "year", "organizer", "description",
-    "fund_pool", "min_grant", "max_grant",
-    "opens_at", "closes_at", "finalist_quota",
-    "project_start_earliest", "project_end_latest", "min_project_months", "max_project_months",
-    "cofunding_share", "notice_working_days",
-    "score_step", "comment_below", "comment_above", "presentation_minutes", "qa_minutes",
-    "method", "trim", "tiebreak_criterion", "funding_rule",
-    "report_frequency", "receipt_threshold", "overspend_tolerance", "spend_rate_tolerance", "evaluation_pass_mark",
+    "title",
+    "year",
+    "organizer",
+    "description",
+    "fund_pool",
+    "min_grant",
+    "max_grant",
+    "opens_at",
+    "closes_at",
+    "finalist_quota",
+    "project_start_earliest",
+    "project_end_latest",
+    "min_project_months",
+    "max_project_months",
+    "cofunding_share",
+    "notice_working_days",
+    "score_step",
+    "comment_below",
+    "comment_above",
+    "presentation_minutes",
+    "qa_minutes",
+    "method",
+    "trim",
+    "tiebreak_criterion",
+    "funding_rule",
+    "report_frequency",
+    "receipt_threshold",
+    "overspend_tolerance",
+    "spend_rate_tolerance",
+    "evaluation_pass_mark",
 ]
 MONEY_FIELDS = ["fund_pool", "min_grant", "max_grant", "receipt_threshold"]
 SCORE_STEPS = (Decimal("1"), Decimal("0.5"))
@@ -74,16 +96,19 @@ def early_consequence(competition, to, now=None):
     now = now or timezone.now()
     current = Stage(competition.stage)
     if to == Stage.OPEN and current == Stage.DRAFT and now < competition.opens_at:
-        return _("The call opens on %(opens)s. Opening it now makes it public before then; applications are accepted "
-                 "only from that time.") % {"opens": _local(competition.opens_at)}
+        return _(
+            "The call opens on %(opens)s. Opening it now makes it public before then; applications are accepted "
+            "only from that time."
+        ) % {"opens": _local(competition.opens_at)}
     if to == Stage.SCREENING and current == Stage.OPEN and now < competition.closes_at:
         drafts = organizations = 0
         for counter in _lockout_counters:
             n, m = counter(competition)
             drafts, organizations = drafts + n, organizations + m
-        return _("The published deadline is %(deadline)s. Closing applications now, %(drafts)s drafts from "
-                 "%(organizations)s organizations will be locked out.") % {
-            "deadline": _local(competition.closes_at), "drafts": drafts, "organizations": organizations}
+        return _(
+            "The published deadline is %(deadline)s. Closing applications now, %(drafts)s drafts from "
+            "%(organizations)s organizations will be locked out."
+        ) % {"deadline": _local(competition.closes_at), "drafts": drafts, "organizations": organizations}
     return ""
 
 
@@ -99,8 +124,9 @@ def advance_stage(*, competition, to, by, note="", manual=False, confirm=False):
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     current = Stage(competition.stage)
     if manual and to not in MANUAL_STAGES:
-        raise ValidationError(_("“%(to)s” is entered from its own page, not with the stage buttons.") % {
-            "to": Stage(to).label})
+        raise ValidationError(
+            _("“%(to)s” is entered from its own page, not with the stage buttons.") % {"to": Stage(to).label}
+        )
     if to not in STAGE_TRANSITIONS[current]:
         raise ValidationError(
             _("A round cannot go from “%(from)s” to “%(to)s”.") % {"from": current.label, "to": Stage(to).label}
@@ -113,12 +139,14 @@ def advance_stage(*, competition, to, by, note="", manual=False, confirm=False):
     if consequence and not (confirm and note.strip()):
         raise ValidationError(
             _("%(consequence)s Confirm it and give the reason to go ahead.") % {"consequence": consequence},
-            code="confirm")
+            code="confirm",
+        )
     competition.stage = to
     competition.save(update_fields=["stage", "updated_at"])
     after = {"stage": to, **({"early": consequence} if consequence else {})}
-    record(actor=by, action="competition.stage", obj=competition, before={"stage": current.value}, after=after,
-           note=note)
+    record(
+        actor=by, action="competition.stage", obj=competition, before={"stage": current.value}, after=after, note=note
+    )
     return competition
 
 
@@ -131,8 +159,10 @@ def opening_problems(competition):
         problems.append(_("List at least one budget category."))
     tranches = sum((t.percent for t in competition.tranche_plan.all()), Decimal("0"))
     if tranches != HUNDRED:
-        problems.append(_("The tranche plan adds up to %(total)s%%; it must add up to 100%%.") % {
-            "total": f"{tranches.normalize():f}"})
+        problems.append(
+            _("The tranche plan adds up to %(total)s%%; it must add up to 100%%.")
+            % {"total": f"{tranches.normalize():f}"}
+        )
     return problems + setup.opening_problems(competition)
 
 
@@ -167,11 +197,13 @@ def check_settings(values):
     if given("opens_at", "closes_at") and v("closes_at") <= v("opens_at"):
         add("closes_at", _("Applications must close after they open."), "closes_before_opens")
     if given("project_start_earliest", "project_end_latest") and v("project_end_latest") <= v("project_start_earliest"):
-        add("project_end_latest", _("The latest project end must come after the earliest project start."),
-            "end_before_start")
+        add(
+            "project_end_latest",
+            _("The latest project end must come after the earliest project start."),
+            "end_before_start",
+        )
     if given("min_project_months", "max_project_months") and v("min_project_months") > v("max_project_months"):
-        add("max_project_months", _("The longest project cannot be shorter than the shortest project."),
-            "months_order")
+        add("max_project_months", _("The longest project cannot be shorter than the shortest project."), "months_order")
     if given("min_project_months") and v("min_project_months") < 1:
         add("min_project_months", _("A project lasts at least one month."), "months_zero")
     if given("score_step") and Decimal(v("score_step")) not in SCORE_STEPS:
@@ -180,8 +212,7 @@ def check_settings(values):
         if given(field) and not 0 <= v(field) <= HUNDRED:
             add(field, _("Enter a total between 0 and 100."), "comment_range")
     if given("comment_below", "comment_above") and v("comment_below") > v("comment_above"):
-        add("comment_above", _("This bound cannot be lower than the “comment required below” bound."),
-            "comment_order")
+        add("comment_above", _("This bound cannot be lower than the “comment required below” bound."), "comment_order")
     if given("trim") and v("trim") < 0:
         add("trim", _("The number of scores trimmed cannot be negative."), "trim_negative")
     if given("finalist_quota") and v("finalist_quota") < 1:
@@ -264,8 +295,13 @@ def update_competition(*, competition, by, data):
         return competition
     competition.save()
     after = _settings_snapshot(competition, changed)
-    record(actor=by, action="competition.update", obj=competition,
-           before={field: before[field] for field in changed}, after=after)
+    record(
+        actor=by,
+        action="competition.update",
+        obj=competition,
+        before={field: before[field] for field in changed},
+        after=after,
+    )
     return competition
 
 
@@ -332,8 +368,23 @@ def row_errors(label, exc):
 
 
 @transaction.atomic
-def save_rows(*, competition, by, model, rows, check, fields, action, audit_key, audited=None, key=None,
-              first_order=0, scope=None, audit_extra=None, part=None):
+def save_rows(
+    *,
+    competition,
+    by,
+    model,
+    rows,
+    check,
+    fields,
+    action,
+    audit_key,
+    audited=None,
+    key=None,
+    first_order=0,
+    scope=None,
+    audit_extra=None,
+    part=None,
+):
     """Replace one of the round's related sets, the shape every ``save_*`` of a set-up step shares: lock the round,
     check (``check(competition, rows, current)`` returns the normalized rows or raises ValidationError; ``current``
     is the set as stored), snapshot, sync (see ``sync_rows``), and write one audit event ``action`` when something
@@ -353,8 +404,13 @@ def save_rows(*, competition, by, model, rows, check, fields, action, audit_key,
     after = rows_snapshot(stored.all(), audited)
     if after != before:
         extra = audit_extra or {}
-        record(actor=by, action=action, obj=competition, before={**extra, audit_key: before},
-               after={**extra, audit_key: after})
+        record(
+            actor=by,
+            action=action,
+            obj=competition,
+            before={**extra, audit_key: before},
+            after={**extra, audit_key: after},
+        )
     return competition
 
 
@@ -381,27 +437,43 @@ def save_categories(*, competition, by, categories):
         kept = {row["id"] for row in rows if row["id"]}
         in_use = [c for c in current if c.pk not in kept and c.proposals.exists()]
         if in_use:
-            raise ValidationError([
-                _("The service category “%(name)s” is used by proposals and cannot be removed; rename it instead.")
-                % {"name": c.name} for c in in_use
-            ], code="in_use")
+            raise ValidationError(
+                [
+                    _("The service category “%(name)s” is used by proposals and cannot be removed; rename it instead.")
+                    % {"name": c.name}
+                    for c in in_use
+                ],
+                code="in_use",
+            )
         return rows
 
-    return save_rows(competition=competition, by=by, model=Category, rows=categories, check=check,
-                     fields=CATEGORY_FIELDS, key="name", action="competition.categories", audit_key="categories")
+    return save_rows(
+        competition=competition,
+        by=by,
+        model=Category,
+        rows=categories,
+        check=check,
+        fields=CATEGORY_FIELDS,
+        key="name",
+        action="competition.categories",
+        audit_key="categories",
+    )
 
 
 # --- Budget categories and their caps -------------------------------------------------------------------------------
 
 
 def _normalize_budget_categories(rows):
-    return [{
-        "id": row.get("id"),
-        "name": (row.get("name") or "").strip(),
-        "cap_percent": row.get("cap_percent"),
-        "cap_amount": row.get("cap_amount"),
-        "is_management_fee": bool(row.get("is_management_fee")),
-    } for row in rows]
+    return [
+        {
+            "id": row.get("id"),
+            "name": (row.get("name") or "").strip(),
+            "cap_percent": row.get("cap_percent"),
+            "cap_amount": row.get("cap_amount"),
+            "is_management_fee": bool(row.get("is_management_fee")),
+        }
+        for row in rows
+    ]
 
 
 def check_budget_category(row):
@@ -447,15 +519,31 @@ def save_budget_categories(*, competition, by, budget_categories):
         kept = {row["id"] for row in rows if row["id"]}
         in_use = [c for c in current if c.pk not in kept and c.lines.exists()]
         if in_use:
-            raise ValidationError([
-                _("The budget category “%(name)s” is used in proposal budgets and cannot be removed; rename it "
-                  "instead.") % {"name": c.name} for c in in_use
-            ], code="in_use")
+            raise ValidationError(
+                [
+                    _(
+                        "The budget category “%(name)s” is used in proposal budgets and cannot be removed; rename it "
+                        "instead."
+                    )
+                    % {"name": c.name}
+                    for c in in_use
+                ],
+                code="in_use",
+            )
         return rows
 
-    return save_rows(competition=competition, by=by, model=BudgetCategory, rows=budget_categories, check=check,
-                     fields=BUDGET_CATEGORY_FIELDS, key="name", action="competition.budget_categories",
-                     audit_key="budget_categories", part=policy.Part.BUDGET_RULES)
+    return save_rows(
+        competition=competition,
+        by=by,
+        model=BudgetCategory,
+        rows=budget_categories,
+        check=check,
+        fields=BUDGET_CATEGORY_FIELDS,
+        key="name",
+        action="competition.budget_categories",
+        audit_key="budget_categories",
+        part=policy.Part.BUDGET_RULES,
+    )
 
 
 # --- Tranche plan ---------------------------------------------------------------------------------------------------
@@ -473,7 +561,8 @@ def check_tranche_plan(rows):
     total = sum((row["percent"] for row in rows), Decimal("0"))
     if total != HUNDRED:
         raise ValidationError(
-            _("The tranches add up to %(total)s%%; they must add up to exactly 100%%.") % {"total": format_number(total)},
+            _("The tranches add up to %(total)s%%; they must add up to exactly 100%%.")
+            % {"total": format_number(total)},
             code="total",
         )
     return rows
@@ -481,10 +570,19 @@ def check_tranche_plan(rows):
 
 def save_tranche_plan(*, competition, by, tranches):
     """Replace the round's tranche plan ([{"id"?, "percent", "condition"}], in payment order; shares add up to 100)."""
-    return save_rows(competition=competition, by=by, model=TranchePlanItem, rows=tranches,
-                     check=lambda competition, rows, current: check_tranche_plan(rows),
-                     fields=TRANCHE_FIELDS, audited=["order", *TRANCHE_FIELDS], first_order=1,
-                     action="competition.tranche_plan", audit_key="tranche_plan", part=policy.Part.TRANCHE_PLAN)
+    return save_rows(
+        competition=competition,
+        by=by,
+        model=TranchePlanItem,
+        rows=tranches,
+        check=lambda competition, rows, current: check_tranche_plan(rows),
+        fields=TRANCHE_FIELDS,
+        audited=["order", *TRANCHE_FIELDS],
+        first_order=1,
+        action="competition.tranche_plan",
+        audit_key="tranche_plan",
+        part=policy.Part.TRANCHE_PLAN,
+    )
 
 
 def format_number(value):

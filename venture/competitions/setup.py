@@ -56,8 +56,9 @@ def opening_problems(competition):
 
 
 def settings_warnings(competition, values):
-    return [warning for part in _PARTS if part.settings_warnings
-            for warning in part.settings_warnings(competition, values)]
+    return [
+        warning for part in _PARTS if part.settings_warnings for warning in part.settings_warnings(competition, values)
+    ]
 
 
 def load(app_config, module):

@@ -27,18 +27,23 @@ def call_detail(request, pk):
     """Public call page (招募公告) with the countdown to the deadline. No login needed."""
     competition = get_object_or_404(
         Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria"),
-        pk=pk, stage__in=PUBLIC_STAGES,
+        pk=pk,
+        stage__in=PUBLIC_STAGES,
     )
     now = timezone.now()
-    return render(request, "venture/competitions/call_detail.html", {
-        "competition": competition,
-        "description": render_markdown(competition.description),
-        "now": now,
-        "remaining": competition.closes_at - now if competition.is_accepting(now) else None,
-        "accepting": competition.is_accepting(now),
-        "opens_later": competition.opens_later(now),
-        "until_opening": competition.opens_at - now if competition.opens_later(now) else None,
-    })
+    return render(
+        request,
+        "venture/competitions/call_detail.html",
+        {
+            "competition": competition,
+            "description": render_markdown(competition.description),
+            "now": now,
+            "remaining": competition.closes_at - now if competition.is_accepting(now) else None,
+            "accepting": competition.is_accepting(now),
+            "opens_later": competition.opens_later(now),
+            "until_opening": competition.opens_at - now if competition.opens_later(now) else None,
+        },
+    )
 
 
 @require_POST
@@ -46,9 +51,14 @@ def call_detail(request, pk):
 def round_advance(request, pk):
     competition = permissions.get_for(request.user, "competition.manage", Competition.objects.all(), pk=pk)
     try:
-        services.advance_stage(competition=competition, to=request.POST.get("to", ""), by=request.user, manual=True,
-                               confirm=request.POST.get("confirm") == "1",
-                               note=request.POST.get("reason", "").strip()[:2000])
+        services.advance_stage(
+            competition=competition,
+            to=request.POST.get("to", ""),
+            by=request.user,
+            manual=True,
+            confirm=request.POST.get("confirm") == "1",
+            note=request.POST.get("reason", "").strip()[:2000],
+        )
         messages.success(request, _("Stage changed."))
     except (ValidationError, ValueError) as exc:
         flash_error(request, exc)
@@ -59,8 +69,15 @@ def round_advance(request, pk):
 # The setup pages in the order a new round is set up; "Save and continue" on one goes to the next. The rubric pages
 # belong to judging (judging.rubric_views) and supervision (venture.supervision.evaluation_rubric_views); their URL
 # patterns are in this namespace (see venture/urls.py), and they use the page machinery below.
-SETUP_STEPS = ["competitions:edit", "competitions:categories", "competitions:budget_rules", "competitions:tranches",
-               "competitions:rubric", "competitions:evaluation_midterm", "competitions:evaluation_final"]
+SETUP_STEPS = [
+    "competitions:edit",
+    "competitions:categories",
+    "competitions:budget_rules",
+    "competitions:tranches",
+    "competitions:rubric",
+    "competitions:evaluation_midterm",
+    "competitions:evaluation_final",
+]
 
 
 def after_save(request, competition, step):
@@ -104,13 +121,30 @@ def round_edit(request, pk):
             for warning in form.warnings:
                 messages.warning(request, warning)
             return after_save(request, competition, "competitions:edit")
-    return render(request, "venture/competitions/round_form.html", {
-        "form": form, "competition": competition, "step": "competitions:edit",
-    })
+    return render(
+        request,
+        "venture/competitions/round_form.html",
+        {
+            "form": form,
+            "competition": competition,
+            "step": "competitions:edit",
+        },
+    )
 
 
-def set_page(request, competition, *, step, formset_class, save, title, intro,
-             template="venture/competitions/set_form.html", context=None, part=None):
+def set_page(
+    request,
+    competition,
+    *,
+    step,
+    formset_class,
+    save,
+    title,
+    intro,
+    template="venture/competitions/set_form.html",
+    context=None,
+    part=None,
+):
     """One related set of a round on one page: validate the formset, hand its rows to the service, redirect.
     ``context`` adds to what the template gets. When the stage policy refuses a change of ``part``, the page shows
     the set read-only with the policy's reason, and a post is refused before it is read."""
@@ -118,8 +152,12 @@ def set_page(request, competition, *, step, formset_class, save, title, intro,
     if locked and request.method == "POST":
         messages.error(request, locked)
         return redirect(step, pk=competition.pk)
-    formset = formset_class(None if locked else request.POST or None, initial=formset_class.initial_for(competition),
-                            competition=competition, prefix=step.split(":")[1])
+    formset = formset_class(
+        None if locked else request.POST or None,
+        initial=formset_class.initial_for(competition),
+        competition=competition,
+        prefix=step.split(":")[1],
+    )
     if locked:
         for form in formset:
             for field in form.fields.values():
@@ -133,10 +171,20 @@ def set_page(request, competition, *, step, formset_class, save, title, intro,
         else:
             messages.success(request, _("Saved."))
             return after_save(request, competition, step)
-    return render(request, template, {
-        "competition": competition, "formset": formset, "errors": errors, "step": step, "title": title,
-        "intro": intro, "locked": locked, **(context or {}),
-    })
+    return render(
+        request,
+        template,
+        {
+            "competition": competition,
+            "formset": formset,
+            "errors": errors,
+            "step": step,
+            "title": title,
+            "intro": intro,
+            "locked": locked,
+            **(context or {}),
+        },
+    )
 
 
 def get_round(request, pk, *related):
@@ -149,7 +197,10 @@ def get_round(request, pk, *related):
 def round_categories(request, pk):
     competition = get_round(request, pk, "categories")
     return set_page(
-        request, competition, step="competitions:categories", formset_class=CategoryFormSet,
+        request,
+        competition,
+        step="competitions:categories",
+        formset_class=CategoryFormSet,
         save=lambda rows: services.save_categories(competition=competition, by=request.user, categories=rows),
         title=_("Service categories"),
         intro=_("The fields a proposal can be filed under. Applicants choose one when they write a proposal."),
@@ -160,12 +211,19 @@ def round_categories(request, pk):
 def round_budget_rules(request, pk):
     competition = get_round(request, pk, "budget_categories")
     return set_page(
-        request, competition, step="competitions:budget_rules", formset_class=BudgetCategoryFormSet,
-        save=lambda rows: services.save_budget_categories(competition=competition, by=request.user,
-                                                          budget_categories=rows), part=policy.Part.BUDGET_RULES,
+        request,
+        competition,
+        step="competitions:budget_rules",
+        formset_class=BudgetCategoryFormSet,
+        save=lambda rows: services.save_budget_categories(
+            competition=competition, by=request.user, budget_categories=rows
+        ),
+        part=policy.Part.BUDGET_RULES,
         title=_("Budget rules"),
-        intro=_("The categories of a proposal's budget. A cap limits a category to a share of the total budget "
-                "and/or to an amount; leave both empty for no cap. Mark the management fee, if there is one."),
+        intro=_(
+            "The categories of a proposal's budget. A cap limits a category to a share of the total budget "
+            "and/or to an amount; leave both empty for no cap. Mark the management fee, if there is one."
+        ),
     )
 
 
@@ -173,10 +231,15 @@ def round_budget_rules(request, pk):
 def round_tranches(request, pk):
     competition = get_round(request, pk, "tranche_plan")
     return set_page(
-        request, competition, step="competitions:tranches", formset_class=TrancheFormSet,
+        request,
+        competition,
+        step="competitions:tranches",
+        formset_class=TrancheFormSet,
         save=lambda rows: services.save_tranche_plan(competition=competition, by=request.user, tranches=rows),
         part=policy.Part.TRANCHE_PLAN,
         title=_("Tranche plan"),
-        intro=_("How a grant is paid out: the share of each tranche and when it is released. "
-                "The shares must add up to exactly 100 per cent."),
+        intro=_(
+            "How a grant is paid out: the share of each tranche and when it is released. "
+            "The shares must add up to exactly 100 per cent."
+        ),
     )

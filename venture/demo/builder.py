@@ -54,14 +54,34 @@ CATEGORIES = ["权益保障", "文化艺术", "技能培训", "子女成长赋�
 
 RUBRIC = [
     # code, name, max points = weight, description, bands
-    ("targeting", "项目定位精准性", 25, "服务对象是否明确为新就业形态劳动者，需求分析是否有调研依据。",
-     [(21, 25, "优秀"), (16, 20, "良好"), (10, 15, "一般"), (0, 9, "较差")]),
-    ("feasibility", "内容可行性", 25, "活动设计、进度安排、团队能力与风险应对是否可行。",
-     [(21, 25, "优秀"), (16, 20, "良好"), (10, 15, "一般"), (0, 9, "较差")]),
-    ("social_benefit", "社会效益", 30, "受益人数、服务成效、可持续性与示范推广价值。",
-     [(25, 30, "优秀"), (19, 24, "良好"), (12, 18, "一般"), (0, 11, "较差")]),
-    ("budget", "资金预算", 20, "预算是否细化、合理、与活动匹配，是否符合管理费等比例要求。",
-     [(17, 20, "优秀"), (13, 16, "良好"), (8, 12, "一般"), (0, 7, "较差")]),
+    (
+        "targeting",
+        "项目定位精准性",
+        25,
+        "服务对象是否明确为新就业形态劳动者，需求分析是否有调研依据。",
+        [(21, 25, "优秀"), (16, 20, "良好"), (10, 15, "一般"), (0, 9, "较差")],
+    ),
+    (
+        "feasibility",
+        "内容可行性",
+        25,
+        "活动设计、进度安排、团队能力与风险应对是否可行。",
+        [(21, 25, "优秀"), (16, 20, "良好"), (10, 15, "一般"), (0, 9, "较差")],
+    ),
+    (
+        "social_benefit",
+        "社会效益",
+        30,
+        "受益人数、服务成效、可持续性与示范推广价值。",
+        [(25, 30, "优秀"), (19, 24, "良好"), (12, 18, "一般"), (0, 11, "较差")],
+    ),
+    (
+        "budget",
+        "资金预算",
+        20,
+        "预算是否细化、合理、与活动匹配，是否符合管理费等比例要求。",
+        [(17, 20, "优秀"), (13, 16, "良好"), (8, 12, "一般"), (0, 7, "较差")],
+    ),
 ]
 
 BUDGET_CATEGORIES = [
@@ -75,10 +95,59 @@ BUDGET_CATEGORIES = [
 ]
 
 ORG_WORDS = [
-    "晨曦", "同行", "暖蜂", "骑士之家", "益路", "星辰", "青禾", "暖心驿站", "向阳", "众益", "邻里", "春晖", "启航",
-    "安途", "知行", "守望", "汇爱", "蒲公英", "彩虹桥", "微光", "同心", "聚力", "善行", "木棉", "新桥", "乐业",
-    "惠民", "明德", "阳光", "初心", "和睦", "繁星", "远航", "绿荫", "润土", "红烛", "蓝天", "朝阳", "润心", "乐群",
-    "共享", "同舟", "拾光", "灯塔", "山海", "心连心", "小橘灯", "恒爱", "雁阵", "长风", "启明", "澄明", "致远",
+    "晨曦",
+    "同行",
+    "暖蜂",
+    "骑士之家",
+    "益路",
+    "星辰",
+    "青禾",
+    "暖心驿站",
+    "向阳",
+    "众益",
+    "邻里",
+    "春晖",
+    "启航",
+    "安途",
+    "知行",
+    "守望",
+    "汇爱",
+    "蒲公英",
+    "彩虹桥",
+    "微光",
+    "同心",
+    "聚力",
+    "善行",
+    "木棉",
+    "新桥",
+    "乐业",
+    "惠民",
+    "明德",
+    "阳光",
+    "初心",
+    "和睦",
+    "繁星",
+    "远航",
+    "绿荫",
+    "润土",
+    "红烛",
+    "蓝天",
+    "朝阳",
+    "润心",
+    "乐群",
+    "共享",
+    "同舟",
+    "拾光",
+    "灯塔",
+    "山海",
+    "心连心",
+    "小橘灯",
+    "恒爱",
+    "雁阵",
+    "长风",
+    "启明",
+    "澄明",
+    "致远",
     "安心",
 ]
 ORG_SUFFIX = [
@@ -90,8 +159,32 @@ ORG_SUFFIX = [
 ]
 DISTRICTS = ["中原区", "金水区", "二七区", "管城区", "惠济区", "高新区", "经开区"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-GIVEN = ["志远", "晓明", "丽娟", "建国", "海燕", "文博", "子涵", "思远", "雨桐", "俊杰", "佳怡", "振华", "秀英",
-         "国强", "慧敏", "浩然", "婷婷", "明轩", "欣怡", "立新", "春梅", "宇航", "嘉怡", "晨阳"]
+GIVEN = [
+    "志远",
+    "晓明",
+    "丽娟",
+    "建国",
+    "海燕",
+    "文博",
+    "子涵",
+    "思远",
+    "雨桐",
+    "俊杰",
+    "佳怡",
+    "振华",
+    "秀英",
+    "国强",
+    "慧敏",
+    "浩然",
+    "婷婷",
+    "明轩",
+    "欣怡",
+    "立新",
+    "春梅",
+    "宇航",
+    "嘉怡",
+    "晨阳",
+]
 
 PROJECTS = {
     "权益保障": [
@@ -201,8 +294,14 @@ def _user(username, role, full_name, email=None, **extra):
     # One hash for all demo accounts: hashing the shared password once keeps the demo load fast.
     if "hash" not in _HASH:
         _HASH["hash"] = make_password(DEMO_PASSWORD)
-    user = User(username=username, role=role, full_name=full_name, email=email or f"{username}@demo.invalid",
-                password=_HASH["hash"], **extra)
+    user = User(
+        username=username,
+        role=role,
+        full_name=full_name,
+        email=email or f"{username}@demo.invalid",
+        password=_HASH["hash"],
+        **extra,
+    )
     user.save()
     return user
 
@@ -227,8 +326,11 @@ def build_people(rng):
     judges = []
     for i, (title, affiliation, expertise) in enumerate(JUDGES, start=1):
         user = _user(f"judge{i}", Role.JUDGE, person_name(rng))
-        judges.append(Judge.objects.create(user=user, title=title, affiliation=affiliation, expertise=expertise,
-                                           phone=mobile(rng)))
+        judges.append(
+            Judge.objects.create(
+                user=user, title=title, affiliation=affiliation, expertise=expertise, phone=mobile(rng)
+            )
+        )
     return {"staff": staff, "auditor": auditor, "supervisor": supervisor, "judges": judges, "applicants": []}
 
 
@@ -249,8 +351,13 @@ def _set_up(c, rubric=True):
     if rubric:
         for i, (code, name, points, description, bands) in enumerate(RUBRIC):
             Criterion.objects.create(
-                competition=c, code=code, name=name, description=description, max_points=Decimal(points),
-                weight=Decimal(points), order=i,
+                competition=c,
+                code=code,
+                name=name,
+                description=description,
+                max_points=Decimal(points),
+                weight=Decimal(points),
+                order=i,
                 bands=[{"min": lo, "max": hi, "label": label} for lo, hi, label in bands],
             )
 
@@ -311,8 +418,9 @@ def build_organizations(rng, applicants, count=54):
             status=status,
             verified_at=_now() if status == OrgStatus.VERIFIED else None,
         )
-        user = _user(f"applicant{i}", Role.APPLICANT, contact, email=f"applicant{i}@demo-ngo.invalid",
-                     mobile=org.mobile)
+        user = _user(
+            f"applicant{i}", Role.APPLICANT, contact, email=f"applicant{i}@demo-ngo.invalid", mobile=org.mobile
+        )
         Membership.objects.create(organization=org, user=user, is_owner=True)
         applicants.append(user)
         organizations.append(org)
@@ -338,12 +446,32 @@ def _budget_lines(rng, proposal, categories, target):
             continue
         item, unit, price, share = BUDGET_ITEMS[cat.name]
         qty = max(1, round(target * share * rng.uniform(0.85, 1.1) / price))
-        lines.append(BudgetLine(proposal=proposal, category=cat, item=item, unit=unit, unit_price=money(price),
-                                quantity=Decimal(qty), amount=money(price * qty), note=""))
+        lines.append(
+            BudgetLine(
+                proposal=proposal,
+                category=cat,
+                item=item,
+                unit=unit,
+                unit_price=money(price),
+                quantity=Decimal(qty),
+                amount=money(price * qty),
+                note="",
+            )
+        )
     fee_cat = next(c for c in categories if c.is_management_fee)
     fee = money(round(sum(line.amount for line in lines) * Decimal("0.08")))
-    lines.append(BudgetLine(proposal=proposal, category=fee_cat, item="项目管理费", unit="项", unit_price=fee,
-                            quantity=Decimal(1), amount=fee, note="不超过总额的10%"))
+    lines.append(
+        BudgetLine(
+            proposal=proposal,
+            category=fee_cat,
+            item="项目管理费",
+            unit="项",
+            unit_price=fee,
+            quantity=Decimal(1),
+            amount=fee,
+            note="不超过总额的10%",
+        )
+    )
     return lines
 
 
@@ -372,31 +500,43 @@ def build_proposals(rng, competition, organizations):
         start = date(2026, 7, 1)
         end = date(2027, 6, 30) if rng.random() < 0.7 else date(2026, 12, 31)
         p = Proposal.objects.create(
-            competition=competition, organization=org, category=category, title=title, target_group=target,
-            people_to_serve=rng.randrange(80, 1200, 10), service_area=org.service_area,
-            needs=(f"据本组织2025年对{org.service_area}{rng.randint(200, 800)}名{target}的问卷调查，"
-                   f"{rng.randint(40, 80)}%的受访者表示在相关领域缺乏可及的服务，"
-                   "工作时间长、流动性强，难以参加常规时段的服务活动。"),
+            competition=competition,
+            organization=org,
+            category=category,
+            title=title,
+            target_group=target,
+            people_to_serve=rng.randrange(80, 1200, 10),
+            service_area=org.service_area,
+            needs=(
+                f"据本组织2025年对{org.service_area}{rng.randint(200, 800)}名{target}的问卷调查，"
+                f"{rng.randint(40, 80)}%的受访者表示在相关领域缺乏可及的服务，"
+                "工作时间长、流动性强，难以参加常规时段的服务活动。"
+            ),
             objectives=f"在项目周期内为{target}提供{activities.split('、')[0]}等服务，提升获得感与归属感。",
             activities=activities.replace("、", "；\n"),
             team=f"项目负责人{org.contact_person}（中级社工师），专职社工2名，志愿者{rng.randint(5, 30)}名。",
-            period_start=start, period_end=end,
+            period_start=start,
+            period_end=end,
             cofunding_amount=money(rng.choice([0, 0, 5000, 10000, 20000])),
             status=ProposalStatus.DRAFT,
         )
         lines = BudgetLine.objects.bulk_create(_budget_lines(rng, p, budget_categories, target))
         p.requested_amount = sum(line.amount for line in lines)
         p.save(update_fields=["requested_amount"])
-        Milestone.objects.bulk_create([
-            Milestone(proposal=p, date=start + timedelta(days=30), title="完成需求调研与服务对象招募"),
-            Milestone(proposal=p, date=start + timedelta(days=120), title="完成中期服务与中期评估"),
-            Milestone(proposal=p, date=end - timedelta(days=15), title="完成结项总结与成果展示"),
-        ])
-        Indicator.objects.bulk_create([
-            Indicator(proposal=p, name="服务人次", target=Decimal(p.people_to_serve * 3), unit="人次"),
-            Indicator(proposal=p, name="开展活动", target=Decimal(rng.randint(12, 40)), unit="场"),
-            Indicator(proposal=p, name="服务满意度", target=Decimal("90"), unit="%"),
-        ])
+        Milestone.objects.bulk_create(
+            [
+                Milestone(proposal=p, date=start + timedelta(days=30), title="完成需求调研与服务对象招募"),
+                Milestone(proposal=p, date=start + timedelta(days=120), title="完成中期服务与中期评估"),
+                Milestone(proposal=p, date=end - timedelta(days=15), title="完成结项总结与成果展示"),
+            ]
+        )
+        Indicator.objects.bulk_create(
+            [
+                Indicator(proposal=p, name="服务人次", target=Decimal(p.people_to_serve * 3), unit="人次"),
+                Indicator(proposal=p, name="开展活动", target=Decimal(rng.randint(12, 40)), unit="场"),
+                Indicator(proposal=p, name="服务满意度", target=Decimal("90"), unit="%"),
+            ]
+        )
         _walk_status(p, status, competition)
         proposals.append(p)
     return proposals
@@ -415,8 +555,13 @@ def _walk_status(proposal, final_status, competition):
     elif final_status == S.WITHDRAWN:
         steps.append((S.WITHDRAWN, submitted + timedelta(days=1), "机构人员变动，主动撤回申报。"))
     elif final_status == S.INELIGIBLE:
-        steps.append((S.INELIGIBLE, competition.closes_at + timedelta(days=10),
-                      "初审未通过：管理费超过预算总额的10%或申报材料不完整。"))
+        steps.append(
+            (
+                S.INELIGIBLE,
+                competition.closes_at + timedelta(days=10),
+                "初审未通过：管理费超过预算总额的10%或申报材料不完整。",
+            )
+        )
     else:
         steps.append((S.ELIGIBLE, competition.closes_at + timedelta(days=10), ""))
         if final_status in (S.FINALIST, S.NOT_SELECTED):
@@ -425,8 +570,9 @@ def _walk_status(proposal, final_status, competition):
     for status, _at, reason in steps:
         StatusChange.objects.create(proposal=proposal, status=status, reason=reason)
     StatusChange.objects.filter(proposal=proposal).update(at=submitted)
-    Proposal.objects.filter(pk=proposal.pk).update(status=final_status, submitted_at=submitted,
-                                                   status_reason=steps[-1][2])
+    Proposal.objects.filter(pk=proposal.pk).update(
+        status=final_status, submitted_at=submitted, status_reason=steps[-1][2]
+    )
 
 
 CHECKLIST = [
@@ -473,8 +619,9 @@ def _score(rng, assignment, criteria, quality, lenience, staff):
     total = judging.weighted_total(criteria, points)
     comment = COMMENTS["high" if total >= 85 else "mid" if total >= 65 else "low"]
     judging.declare(assignment=assignment, has_conflict=False, reason="", by=assignment.judge.user)
-    judging.save_sheet(assignment=assignment, by=assignment.judge.user, points=points, comment=comment,
-                       expected_version=0, submit=True)
+    judging.save_sheet(
+        assignment=assignment, by=assignment.judge.user, points=points, comment=comment, expected_version=0, submit=True
+    )
 
 
 def build_prescoring(rng, competition, judges, staff):
@@ -490,11 +637,17 @@ def build_prescoring(rng, competition, judges, staff):
         _score(rng, a, criteria, quality[a.proposal_id], lenience[a.judge_id], staff)
     result = ranking.compute(competition, "prescoring")
     top = [pid for pid, row in result.table.iterrows() if row["rank"] <= competition.finalist_quota]
-    finalists = list(Proposal.objects.filter(pk__in=top[:competition.finalist_quota]))
+    finalists = list(Proposal.objects.filter(pk__in=top[: competition.finalist_quota]))
     screening.confirm_finalists(
-        competition=competition, finalists=finalists, by=staff, source="专家预评分排名（加性评委效应模型）",
-        ranking=[{"proposal": int(pid), "rank": int(row["rank"]), "score": round(float(row["score"]), 2)}
-                 for pid, row in result.table.iterrows()])
+        competition=competition,
+        finalists=finalists,
+        by=staff,
+        source="专家预评分排名（加性评委效应模型）",
+        ranking=[
+            {"proposal": int(pid), "rank": int(row["rank"]), "score": round(float(row["score"]), 2)}
+            for pid, row in result.table.iterrows()
+        ],
+    )
 
 
 _QUALITY = {}
@@ -512,18 +665,22 @@ def build_final_review(rng, competition, judges, staff):
     lenience[judges[8].pk] = 0.12  # one generous judge, whom the trimmed mean keeps in check
     slots = list(roadshow.slots.select_related("proposal"))
     recused = (judges[3].pk, slots[4].proposal_id)
-    assignments = {(a.judge_id, a.proposal_id): a for a in
-                   panel.assignments.select_related("judge__user", "proposal", "panel__competition")}
+    assignments = {
+        (a.judge_id, a.proposal_id): a
+        for a in panel.assignments.select_related("judge__user", "proposal", "panel__competition")
+    }
     for slot in slots:
         for judge in judges:
             a = assignments[(judge.pk, slot.proposal_id)]
             if (judge.pk, slot.proposal_id) == recused:
-                judging.declare(assignment=a, has_conflict=True, by=judge.user,
-                                reason="本人曾担任该机构理事，申请回避。")
+                judging.declare(
+                    assignment=a, has_conflict=True, by=judge.user, reason="本人曾担任该机构理事，申请回避。"
+                )
                 continue
             _score(rng, a, criteria, _QUALITY.get(slot.proposal_id, 0.8) - 0.04, lenience[judge.pk], staff)
-    Roadshow.objects.filter(pk=roadshow.pk).update(current=slots[-1], phase=RoadshowPhase.DONE,
-                                                   phase_started_at=timezone.now())
+    Roadshow.objects.filter(pk=roadshow.pk).update(
+        current=slots[-1], phase=RoadshowPhase.DONE, phase_started_at=timezone.now()
+    )
 
 
 def build_results(competition, staff, auditor):
@@ -535,13 +692,25 @@ def build_results(competition, staff, auditor):
         AwardGrade.objects.create(competition=competition, name=name, order=i)
     made = awards.propose_awards(competition=competition, by=staff)
     notice = awards.publish_notice(
-        competition=competition, by=staff, starts_on=timezone.localdate(),
-        text="经初审、专家预评分、项目路演与现场答辩，评审小组综合评分，现将拟资助项目予以公示。")
+        competition=competition,
+        by=staff,
+        starts_on=timezone.localdate(),
+        text="经初审、专家预评分、项目路演与现场答辩，评审小组综合评分，现将拟资助项目予以公示。",
+    )
     objection = awards.submit_objection(
-        notice=notice, name="刘女士", contact="13700001111", award=made[-1], ip="127.0.0.1",
-        text="听说该机构负责人与评委认识，评分可能不公。")
-    awards.handle_objection(objection=objection, upheld=False, by=staff,
-                            outcome="经核查，该项目评审中无评委与申报单位存在利益关系，回避登记完整，异议不成立。")
+        notice=notice,
+        name="刘女士",
+        contact="13700001111",
+        award=made[-1],
+        ip="127.0.0.1",
+        text="听说该机构负责人与评委认识，评分可能不公。",
+    )
+    awards.handle_objection(
+        objection=objection,
+        upheld=False,
+        by=staff,
+        outcome="经核查，该项目评审中无评委与申报单位存在利益关系，回避登记完整，异议不成立。",
+    )
 
 
 PAST_ROUND_TITLE = "示范市总工会2025年新就业形态劳动者服务项目公益创投（督导中）"
@@ -556,12 +725,22 @@ def build_supervision(rng, organizations, people):
     staff, supervisor = people["staff"], people["supervisor"]
     today = timezone.localdate()
     c = Competition.objects.create(
-        title=PAST_ROUND_TITLE, year=2025, organizer="示范市总工会",
+        title=PAST_ROUND_TITLE,
+        year=2025,
+        organizer="示范市总工会",
         description="## 2025年度项目\n\n本届项目已签订资助协议，正处于全程督导阶段。",
-        fund_pool=Decimal("900000.00"), min_grant=Decimal("50000.00"), max_grant=Decimal("150000.00"),
-        opens_at=_aware(2025, 3, 1, 9), closes_at=_aware(2025, 4, 15, 17), finalist_quota=8,
-        project_start_earliest=today - timedelta(days=430), project_end_latest=today + timedelta(days=200),
-        min_project_months=6, max_project_months=14, notice_working_days=5, tiebreak_criterion="social_benefit",
+        fund_pool=Decimal("900000.00"),
+        min_grant=Decimal("50000.00"),
+        max_grant=Decimal("150000.00"),
+        opens_at=_aware(2025, 3, 1, 9),
+        closes_at=_aware(2025, 4, 15, 17),
+        finalist_quota=8,
+        project_start_earliest=today - timedelta(days=430),
+        project_end_latest=today + timedelta(days=200),
+        min_project_months=6,
+        max_project_months=14,
+        notice_working_days=5,
+        tiebreak_criterion="social_benefit",
         stage=Stage.SUPERVISION,
     )
     _set_up(c, rubric=False)
@@ -576,21 +755,41 @@ def build_supervision(rng, organizations, people):
         category = categories[n % len(categories)]
         title_base, target, activities = PROJECTS[category.name][(n + n // len(categories)) % 5]
         p = Proposal.objects.create(
-            competition=c, organization=org, category=category, title=f"{title_base}（2025）", target_group=target,
-            people_to_serve=300 + 50 * n, service_area=org.service_area, needs="2025年需求调研。",
-            objectives=f"为{target}提供{activities.split('、')[0]}等服务。", activities=activities,
-            team=f"项目负责人{org.contact_person}", period_start=start, period_end=end,
-            status=ProposalStatus.AWARDED, submitted_at=c.closes_at - timedelta(days=5))
+            competition=c,
+            organization=org,
+            category=category,
+            title=f"{title_base}（2025）",
+            target_group=target,
+            people_to_serve=300 + 50 * n,
+            service_area=org.service_area,
+            needs="2025年需求调研。",
+            objectives=f"为{target}提供{activities.split('、')[0]}等服务。",
+            activities=activities,
+            team=f"项目负责人{org.contact_person}",
+            period_start=start,
+            period_end=end,
+            status=ProposalStatus.AWARDED,
+            submitted_at=c.closes_at - timedelta(days=5),
+        )
         lines = BudgetLine.objects.bulk_create(_budget_lines(rng, p, budget_categories, 90000 + 8000 * n))
         p.requested_amount = sum(line.amount for line in lines)
         p.save(update_fields=["requested_amount"])
-        Milestone.objects.bulk_create([Milestone(proposal=p, date=start + timedelta(days=30), title="完成服务对象招募"),
-                                       Milestone(proposal=p, date=start + timedelta(days=150), title="中期评估"),
-                                       Milestone(proposal=p, date=end - timedelta(days=10), title="结项")])
-        Indicator.objects.bulk_create([Indicator(proposal=p, name="服务人次", target=Decimal(1200), unit="人次"),
-                                       Indicator(proposal=p, name="开展活动", target=Decimal(24), unit="场")])
-        award = Award.objects.create(competition=c, proposal=p, rank=n + 1, amount=p.requested_amount,
-                                     status=AwardStatus.FINAL)
+        Milestone.objects.bulk_create(
+            [
+                Milestone(proposal=p, date=start + timedelta(days=30), title="完成服务对象招募"),
+                Milestone(proposal=p, date=start + timedelta(days=150), title="中期评估"),
+                Milestone(proposal=p, date=end - timedelta(days=10), title="结项"),
+            ]
+        )
+        Indicator.objects.bulk_create(
+            [
+                Indicator(proposal=p, name="服务人次", target=Decimal(1200), unit="人次"),
+                Indicator(proposal=p, name="开展活动", target=Decimal(24), unit="场"),
+            ]
+        )
+        award = Award.objects.create(
+            competition=c, proposal=p, rank=n + 1, amount=p.requested_amount, status=AwardStatus.FINAL
+        )
         c.awarded_total += award.amount  # what the award services keep (issue #14)
         c.save(update_fields=["awarded_total"])
         agreement = create_agreement(award=award)
@@ -601,8 +800,12 @@ def build_supervision(rng, organizations, people):
 
 def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
     tranche1, tranche2, tranche3 = list(project.tranches.order_by("order"))
-    sup.release_tranche(tranche=tranche1, released_on=project.signed_on + timedelta(days=7),
-                        voucher_no=f"ZF{project.pk:03d}-1", by=staff)
+    sup.release_tranche(
+        tranche=tranche1,
+        released_on=project.signed_on + timedelta(days=7),
+        voucher_no=f"ZF{project.pk:03d}-1",
+        by=staff,
+    )
     # Spending roughly in step with time, per line; the overspending project blows one line.
     elapsed = min(today, project.period_end) - project.period_start
     share = Decimal(elapsed.days) / Decimal((project.period_end - project.period_start).days + 1)
@@ -619,11 +822,20 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
             if amount <= 0:
                 continue
             day = project.signed_on + timedelta(days=10 + int((elapsed.days - 20) * (k + 0.5) / parts))
-            entries.append(Expenditure(project=project, date=min(day, project.period_end), line=line,
-                                       category=line.category, amount=amount, payee="示范市某服务供应商",
-                                       description=f"{line.item}（第{k + 1}批）",
-                                       voucher_no=f"PZ{project.pk:03d}{line.pk:04d}{k}", receipt=receipt,
-                                       created_by=staff))
+            entries.append(
+                Expenditure(
+                    project=project,
+                    date=min(day, project.period_end),
+                    line=line,
+                    category=line.category,
+                    amount=amount,
+                    payee="示范市某服务供应商",
+                    description=f"{line.item}（第{k + 1}批）",
+                    voucher_no=f"PZ{project.pk:03d}{line.pk:04d}{k}",
+                    receipt=receipt,
+                    created_by=staff,
+                )
+            )
     Expenditure.objects.bulk_create(entries)
     refresh_totals([project.pk])
     # Reports: every period that ended is submitted and accepted, except where the scenario says otherwise.
@@ -635,55 +847,102 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
         members = project.organization.memberships.select_related("user")
         author = members[0].user
         indicator = project.indicators.first()
-        sup.submit_report(report=report, by=author, narrative=f"本期开展服务活动{6 + i}场，覆盖{80 + 20 * i}人次。",
-                          people_served=80 + 20 * i, activities=[{
-                              "date": report.period_start + timedelta(days=10), "place": "骑手驿站",
-                              "participants": 30 + i, "description": "法律咨询与健康讲座"}],
-                          progress={indicator: Decimal(80 + 20 * i)})
+        sup.submit_report(
+            report=report,
+            by=author,
+            narrative=f"本期开展服务活动{6 + i}场，覆盖{80 + 20 * i}人次。",
+            people_served=80 + 20 * i,
+            activities=[
+                {
+                    "date": report.period_start + timedelta(days=10),
+                    "place": "骑手驿站",
+                    "participants": 30 + i,
+                    "description": "法律咨询与健康讲座",
+                }
+            ],
+            progress={indicator: Decimal(80 + 20 * i)},
+        )
         if not (scenario == "rectification" and last):
             sup.review_report(report=report, accept=True, note="", by=supervisor)
     if scenario == "report_overdue":
         ProgressReport.objects.filter(project=project, status=ReportStatus.DUE, period_end__lt=today).update(
-            due_on=today - timedelta(days=12))
-    visit = sup.record_visit(project=project, by=supervisor, date=today - timedelta(days=20), people_met="项目负责人、两名骑手",
-                             observations="服务台账清晰，活动照片齐全。", rating=4 if scenario != "rectification" else 3,
-                             findings="" if scenario != "rectification" else "部分支出凭证缺少经办人签字。")
+            due_on=today - timedelta(days=12)
+        )
+    visit = sup.record_visit(
+        project=project,
+        by=supervisor,
+        date=today - timedelta(days=20),
+        people_met="项目负责人、两名骑手",
+        observations="服务台账清晰，活动照片齐全。",
+        rating=4 if scenario != "rectification" else 3,
+        findings="" if scenario != "rectification" else "部分支出凭证缺少经办人签字。",
+    )
     if scenario == "rectification":
-        sup.add_rectification(project=project, by=supervisor, visit=visit, what="补齐支出凭证的经办人签字并重新装订台账。",
-                              deadline=today + timedelta(days=14), owner=project.organization.contact_person)
+        sup.add_rectification(
+            project=project,
+            by=supervisor,
+            visit=visit,
+            what="补齐支出凭证的经办人签字并重新装订台账。",
+            deadline=today + timedelta(days=14),
+            owner=project.organization.contact_person,
+        )
     criteria_mid = list(project.competition.evaluation_criteria.filter(kind=EvaluationKind.MIDTERM))
     marks = {"failed_midterm": [18, 14, 20]}.get(scenario, [34, 26, 25])
-    sup.evaluate(project=project, kind=EvaluationKind.MIDTERM, by=supervisor,
-                 points=dict(zip(criteria_mid, [Decimal(m) for m in marks], strict=True)),
-                 comment="服务成效不足，资金使用不规范。" if scenario == "failed_midterm" else "按计划推进。")
+    sup.evaluate(
+        project=project,
+        kind=EvaluationKind.MIDTERM,
+        by=supervisor,
+        points=dict(zip(criteria_mid, [Decimal(m) for m in marks], strict=True)),
+        comment="服务成效不足，资金使用不规范。" if scenario == "failed_midterm" else "按计划推进。",
+    )
     if scenario != "failed_midterm":
-        sup.release_tranche(tranche=tranche2, released_on=today - timedelta(days=30), voucher_no=f"ZF{project.pk:03d}-2",
-                            by=staff)
+        sup.release_tranche(
+            tranche=tranche2, released_on=today - timedelta(days=30), voucher_no=f"ZF{project.pk:03d}-2", by=staff
+        )
     if scenario == "closed":
         criteria_final = list(project.competition.evaluation_criteria.filter(kind=EvaluationKind.FINAL))
-        sup.evaluate(project=project, kind=EvaluationKind.FINAL, by=supervisor,
-                     points=dict(zip(criteria_final, [Decimal(36), Decimal(27), Decimal(26)], strict=True)),
-                     comment="目标全部完成，资金使用规范。")
-        sup.release_tranche(tranche=tranche3, released_on=today - timedelta(days=20), voucher_no=f"ZF{project.pk:03d}-3",
-                            by=staff)
+        sup.evaluate(
+            project=project,
+            kind=EvaluationKind.FINAL,
+            by=supervisor,
+            points=dict(zip(criteria_final, [Decimal(36), Decimal(27), Decimal(26)], strict=True)),
+            comment="目标全部完成，资金使用规范。",
+        )
+        sup.release_tranche(
+            tranche=tranche3, released_on=today - timedelta(days=20), voucher_no=f"ZF{project.pk:03d}-3", by=staff
+        )
         sup.close_project(project=project, by=staff, closeout_report="项目全部完成，服务1260人次，满意度96%。")
     for k in range(3 + project.pk % 4):
-        sup.submit_feedback(project=project, rating=5 - (k % 2), comment=["服务很贴心", "讲座很实用", ""][k % 3],
-                            ip=f"10.1.{project.pk}.{k}")
+        sup.submit_feedback(
+            project=project,
+            rating=5 - (k % 2),
+            comment=["服务很贴心", "讲座很实用", ""][k % 3],
+            ip=f"10.1.{project.pk}.{k}",
+        )
 
 
 def build_next_round(rng, organizations):
     """An open call for next year, so that the applicant journey can be tried end to end."""
     now = _now()
     c = Competition.objects.create(
-        title=NEXT_ROUND_TITLE, year=2027, organizer="示范市总工会",
+        title=NEXT_ROUND_TITLE,
+        year=2027,
+        organizer="示范市总工会",
         description="## 征集说明\n\n面向服务新就业形态劳动者的社会组织征集2027年度服务项目，截止前可随时保存草稿。",
-        fund_pool=Decimal("1500000.00"), min_grant=Decimal("50000.00"), max_grant=Decimal("150000.00"),
+        fund_pool=Decimal("1500000.00"),
+        min_grant=Decimal("50000.00"),
+        max_grant=Decimal("150000.00"),
         opens_at=now - timedelta(days=20),
         closes_at=timezone.localtime(now + timedelta(days=45)).replace(hour=17, minute=0, second=0, microsecond=0),
-        finalist_quota=12, project_start_earliest=date(2027, 4, 1), project_end_latest=date(2028, 3, 31),
-        min_project_months=6, max_project_months=12, cofunding_share=Decimal("10"), notice_working_days=5,
-        tiebreak_criterion="social_benefit", stage=Stage.OPEN,
+        finalist_quota=12,
+        project_start_earliest=date(2027, 4, 1),
+        project_end_latest=date(2028, 3, 31),
+        min_project_months=6,
+        max_project_months=12,
+        cofunding_share=Decimal("10"),
+        notice_working_days=5,
+        tiebreak_criterion="social_benefit",
+        stage=Stage.OPEN,
     )
     _set_up(c)
     return c

@@ -28,21 +28,38 @@ def report_table(data):
     under header cells of the same widths (in ``ch`` of that font), so the columns still line up, at five cells a row.
     """
     rows = data["rows"]
-    columns = [(_("Score"), None, [r["score"] for r in rows]), (_("Mean"), None, [r["mean"] for r in rows]),
-               (_("Median"), None, [r["median"] for r in rows]), ("n", None, [r["n"] for r in rows])]
+    columns = [
+        (_("Score"), None, [r["score"] for r in rows]),
+        (_("Mean"), None, [r["mean"] for r in rows]),
+        (_("Median"), None, [r["median"] for r in rows]),
+        ("n", None, [r["n"] for r in rows]),
+    ]
     columns += [(c.name, c.max_points, [r["criteria"][i] for r in rows]) for i, c in enumerate(data["criteria"])]
     # the widest value and a gap of two, and at least room for the header: "n"; "Median" or three Chinese characters
     # a line; four for a criterion's name
-    widths = [max(max(map(len, values), default=0) + 2, 4 if label == "n" else 7 if points is None else 8)
-              for label, points, values in columns]
-    figures = ["".join(value.rjust(width) for value, width in zip(line, widths, strict=True))
-               for line in zip(*(values for _label, _points, values in columns), strict=True)]
+    widths = [
+        max(max(map(len, values), default=0) + 2, 4 if label == "n" else 7 if points is None else 8)
+        for label, points, values in columns
+    ]
+    figures = [
+        "".join(value.rjust(width) for value, width in zip(line, widths, strict=True))
+        for line in zip(*(values for _label, _points, values in columns), strict=True)
+    ]
     return {
-        "report_rows": [{"rank": r["rank"], "title": r["title"], "organization": r["organization"], "figures": f,
-                         "decided_by": r["decided_by"], "decided_prev": r["decided_prev"]}
-                        for r, f in zip(rows, figures, strict=True)],
-        "figure_columns": [(label, points, width) for (label, points, _values), width in zip(columns, widths,
-                                                                                             strict=True)],
+        "report_rows": [
+            {
+                "rank": r["rank"],
+                "title": r["title"],
+                "organization": r["organization"],
+                "figures": f,
+                "decided_by": r["decided_by"],
+                "decided_prev": r["decided_prev"],
+            }
+            for r, f in zip(rows, figures, strict=True)
+        ],
+        "figure_columns": [
+            (label, points, width) for (label, points, _values), width in zip(columns, widths, strict=True)
+        ],
     }
 
 
@@ -50,9 +67,16 @@ def cache_path(snapshot, *, today=None, intact=True):
     """Where the report of ``snapshot`` in the active language, as it reads ``today``, is kept; a report of a
     snapshot whose live check failed (``intact`` False: it carries the red banner) is kept apart."""
     today = today or timezone.localdate()
-    key = "-".join([str(snapshot.pk), snapshot.digest[:16], snapshot.signed_off_at.strftime("%Y%m%d%H%M%S")
-                    if snapshot.signed_off_at else "unsigned", translation.get_language(), today.isoformat()]
-                   + ([] if intact else ["tampered"]))
+    key = "-".join(
+        [
+            str(snapshot.pk),
+            snapshot.digest[:16],
+            snapshot.signed_off_at.strftime("%Y%m%d%H%M%S") if snapshot.signed_off_at else "unsigned",
+            translation.get_language(),
+            today.isoformat(),
+        ]
+        + ([] if intact else ["tampered"])
+    )
     return Path(settings.DATA_DIR) / CACHE / f"{key}.pdf"
 
 
@@ -61,13 +85,22 @@ def results_report(competition, snapshot, *, request=None):
     sign-off state, else rendered and stored (written aside, then moved into place, so a reader never sees half a
     file)."""
     today = timezone.localdate()
-    intact = live_check(snapshot, competition)  # issue #14: the sealed rows now against the stored digest, on every request
+    intact = live_check(
+        snapshot, competition
+    )  # issue #14: the sealed rows now against the stored digest, on every request
     cached = cache_path(snapshot, today=today, intact=intact)
     if cached.exists():
         return cached.read_bytes()
     shown = results_data(competition, snapshot)
-    context = {"competition": competition, "snapshot": snapshot, "today": today, "tampered": not intact,
-               "signed_off_by": snapshot.signed_off_by, **shown, **report_table(shown)}
+    context = {
+        "competition": competition,
+        "snapshot": snapshot,
+        "today": today,
+        "tampered": not intact,
+        "signed_off_by": snapshot.signed_off_by,
+        **shown,
+        **report_table(shown),
+    }
     data = render_pdf("pdf/results_report.html", context, request=request)
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(".partial")

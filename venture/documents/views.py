@@ -43,9 +43,11 @@ ZERO = Decimal("0")
 REACHED_FINAL = (ProposalStatus.FINALIST, ProposalStatus.AWARDED, ProposalStatus.NOT_FUNDED)
 PROPOSALS = Proposal.objects.select_related("competition", "organization", "category")
 ASSIGNMENTS = Assignment.objects.select_related(
-    "judge__user", "panel__competition", "proposal__organization", "proposal__category", "sheet")
+    "judge__user", "panel__competition", "proposal__organization", "proposal__category", "sheet"
+)
 AGREEMENTS = GrantAgreement.objects.select_related(
-    "award__competition", "award__proposal__organization", "award__proposal__category")
+    "award__competition", "award__proposal__organization", "award__proposal__category"
+)
 PROJECTS = FundedProject.objects.select_related("competition", "organization", "agreement")
 
 
@@ -66,26 +68,38 @@ def book_entries(proposals):
     proposals. (Contact details are printed only where the template's "organization.contacts" check allows.)"""
     prefetch_related_objects(
         proposals,
-        Prefetch("budget_lines", queryset=BudgetLine.objects.select_related("category").order_by(
-            "category__order", "category_id", "id")),
-        "milestones", "indicators", "attachments")
+        Prefetch(
+            "budget_lines",
+            queryset=BudgetLine.objects.select_related("category").order_by("category__order", "category_id", "id"),
+        ),
+        "milestones",
+        "indicators",
+        "attachments",
+    )
     ids = [p.pk for p in proposals]
     lines = BudgetLine.objects.filter(proposal_id__in=ids).order_by()
-    subtotals = {(row["proposal_id"], row["category_id"]): row["total"]
-                 for row in lines.values("proposal_id", "category_id").annotate(total=Sum("amount"))}
+    subtotals = {
+        (row["proposal_id"], row["category_id"]): row["total"]
+        for row in lines.values("proposal_id", "category_id").annotate(total=Sum("amount"))
+    }
     totals = dict(lines.values("proposal_id").annotate(total=Sum("amount")).values_list("proposal_id", "total"))
     entries = []
     for proposal in proposals:
         groups = []
         for line in proposal.budget_lines.all():
             if not groups or groups[-1]["category"].pk != line.category_id:
-                groups.append({"category": line.category, "lines": [],
-                               "subtotal": subtotals[(proposal.pk, line.category_id)]})
+                groups.append(
+                    {"category": line.category, "lines": [], "subtotal": subtotals[(proposal.pk, line.category_id)]}
+                )
             groups[-1]["lines"].append(line)
-        entries.append({
-            "proposal": proposal, "organization": proposal.organization, "budget": groups,
-            "budget_total": totals.get(proposal.pk, ZERO),
-        })
+        entries.append(
+            {
+                "proposal": proposal,
+                "organization": proposal.organization,
+                "budget": groups,
+                "budget_total": totals.get(proposal.pk, ZERO),
+            }
+        )
     return entries
 
 
@@ -99,8 +113,9 @@ def application_book(request, pk):
 
 def finalists(competition):
     """The proposals of the final review, in the roadshow's presentation order once drawn, else by title."""
-    positions = dict(RoadshowSlot.objects.filter(roadshow__competition=competition)
-                     .values_list("proposal_id", "position"))
+    positions = dict(
+        RoadshowSlot.objects.filter(roadshow__competition=competition).values_list("proposal_id", "position")
+    )
     proposals = PROPOSALS.filter(competition=competition, status__in=REACHED_FINAL)
     return sorted(proposals, key=lambda p: (positions.get(p.pk, math.inf), p.title, p.pk)), positions
 
@@ -113,10 +128,21 @@ def finalists_book(request, competition_pk):
     entries = book_entries(proposals)
     for number, entry in enumerate(entries, start=1):
         entry["number"] = number
-    toc = [{"id": f"proposal-{e['proposal'].pk}", "title": f"{e['number']}. {e['proposal'].title} · "
-                                                            f"{e['organization'].name}"} for e in entries]
-    context = {"competition": competition, "entries": entries, "book": True, "toc": toc,
-               "drawn": bool(positions), "today": timezone.localdate()}
+    toc = [
+        {
+            "id": f"proposal-{e['proposal'].pk}",
+            "title": f"{e['number']}. {e['proposal'].title} · {e['organization'].name}",
+        }
+        for e in entries
+    ]
+    context = {
+        "competition": competition,
+        "entries": entries,
+        "book": True,
+        "toc": toc,
+        "drawn": bool(positions),
+        "today": timezone.localdate(),
+    }
     return _pdf(request, "pdf/application_book.html", context, f"入围项目申报书汇编-{competition.title}.pdf")
 
 
@@ -153,8 +179,16 @@ def filled_score_sheet(request, pk):
     competition = assignment.panel.competition
     points = dict(sheet.scores.values_list("criterion_id", "points"))
     context = sheet_context(competition, list(competition.criteria.all()), points=points)
-    context.update({"filled": True, "assignment": assignment, "proposal": assignment.proposal, "sheet": sheet,
-                    "judge": assignment.judge, "stage": assignment.panel.get_stage_display()})
+    context.update(
+        {
+            "filled": True,
+            "assignment": assignment,
+            "proposal": assignment.proposal,
+            "sheet": sheet,
+            "judge": assignment.judge,
+            "stage": assignment.panel.get_stage_display(),
+        }
+    )
     name = f"评分表-{assignment.proposal.title}-{assignment.judge.user.display_name}.pdf"
     return _pdf(request, "pdf/score_sheet.html", context, name)
 
@@ -164,22 +198,39 @@ def bundle_context(snapshot):
     roadshow order, then by judge, and the panel for the cover's signature lines. Five queries for any size."""
     competition = snapshot.competition
     criteria = list(competition.criteria.all())
-    positions = dict(RoadshowSlot.objects.filter(roadshow__competition=competition)
-                     .values_list("proposal_id", "position"))
-    assignments = list(ASSIGNMENTS.filter(panel__competition=competition, panel__stage=PanelStage.FINAL,
-                                          conflict__status=ConflictStatus.CLEAR, sheet__status=SheetStatus.SUBMITTED)
-                       .prefetch_related("sheet__scores"))
-    assignments.sort(key=lambda a: (positions.get(a.proposal_id, math.inf), a.proposal.title, a.proposal_id,
-                                    a.judge.user.username))
+    positions = dict(
+        RoadshowSlot.objects.filter(roadshow__competition=competition).values_list("proposal_id", "position")
+    )
+    assignments = list(
+        ASSIGNMENTS.filter(
+            panel__competition=competition,
+            panel__stage=PanelStage.FINAL,
+            conflict__status=ConflictStatus.CLEAR,
+            sheet__status=SheetStatus.SUBMITTED,
+        ).prefetch_related("sheet__scores")
+    )
+    assignments.sort(
+        key=lambda a: (positions.get(a.proposal_id, math.inf), a.proposal.title, a.proposal_id, a.judge.user.username)
+    )
     stage = PanelStage.FINAL.label
     sheets = []
     for a in assignments:
         entry = sheet_context(competition, criteria, points={s.criterion_id: s.points for s in a.sheet.scores.all()})
-        entry.update({"proposal": a.proposal, "sheet": a.sheet, "judge": a.judge, "stage": stage,
-                      "position": positions.get(a.proposal_id, "—")})
+        entry.update(
+            {
+                "proposal": a.proposal,
+                "sheet": a.sheet,
+                "judge": a.judge,
+                "stage": stage,
+                "position": positions.get(a.proposal_id, "—"),
+            }
+        )
         sheets.append(entry)
-    judges = (Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
-              .select_related("user").order_by("user__username"))
+    judges = (
+        Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
+        .select_related("user")
+        .order_by("user__username")
+    )
     return {"competition": competition, "snapshot": snapshot, "sheets": sheets, "judges": list(judges)}
 
 
@@ -188,13 +239,20 @@ def signed_sheet_bundle(request, competition_pk):
     """The signed-sheet bundle of the round's signed-off results, made once (its SHA-256 recorded on the snapshot)
     and then served byte for byte as kept. Before the sign-off there is none: back to the results page."""
     competition = permissions.get_for(request.user, "results.view", Competition.objects.all(), pk=competition_pk)
-    snapshot = (ResultSnapshot.objects.filter(competition=competition, valid=True).defer("inputs", "outputs")
-                .select_related("competition", "signed_off_by").first())
+    snapshot = (
+        ResultSnapshot.objects.filter(competition=competition, valid=True)
+        .defer("inputs", "outputs")
+        .select_related("competition", "signed_off_by")
+        .first()
+    )
     if snapshot is None or snapshot.signed_off_at is None:
         messages.error(request, _("The signed-sheet bundle is made after the results are frozen and signed off."))
         return redirect("results:results", competition_pk=competition.pk)
-    bundle = record_bundle(snapshot=snapshot, by=request.user, make_pdf=lambda: render_pdf(
-        "pdf/sheet_bundle.html", bundle_context(snapshot), request=request))
+    bundle = record_bundle(
+        snapshot=snapshot,
+        by=request.user,
+        make_pdf=lambda: render_pdf("pdf/sheet_bundle.html", bundle_context(snapshot), request=request),
+    )
     return pdf_response(bytes(bundle.pdf), f"签字评分表汇编-{competition.title}-{bundle.sha256[:8]}.pdf")
 
 
@@ -206,19 +264,34 @@ def notice_pdf(request, competition_pk):
     notice = get_object_or_404(PublicNotice.objects.select_related("competition"), competition_id=competition_pk)
     competition = notice.competition
     if notice.reopened_at:  # withdrawn for a correction (issue #14): no PDF of figures being changed
-        messages.info(request, _("This notice has been withdrawn for a correction; the corrected notice will be "
-                                 "published with a new notice period."))
+        messages.info(
+            request,
+            _(
+                "This notice has been withdrawn for a correction; the corrected notice will be "
+                "published with a new notice period."
+            ),
+        )
         return redirect("awards:notice", competition_pk=competition.pk)
-    awards = (Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED)
-              .select_related("proposal__organization", "proposal__category", "grade").order_by("rank"))
-    judges = (Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
-              .select_related("user").order_by("expertise", "user__username"))
+    awards = (
+        Award.objects.filter(competition=competition)
+        .exclude(status=AwardStatus.CANCELLED)
+        .select_related("proposal__organization", "proposal__category", "grade")
+        .order_by("rank")
+    )
+    judges = (
+        Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
+        .select_related("user")
+        .order_by("expertise", "user__username")
+    )
     context = {
-        "notice": notice, "competition": competition, "awards": with_published_identities(notice, awards),
+        "notice": notice,
+        "competition": competition,
+        "awards": with_published_identities(notice, awards),
         "judges": list(judges),
         "total": awards.aggregate(total=Sum("amount"))["total"] or ZERO,
         "handled": list(notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")),
-        "open": notice_open(notice), "today": timezone.localdate(),
+        "open": notice_open(notice),
+        "today": timezone.localdate(),
     }
     return _pdf(request, "pdf/notice.html", context, f"公示-{competition.title}.pdf")
 
@@ -228,13 +301,26 @@ def agreement_pdf(request, award_pk):
     """资助协议 of one final award: parties, project, amount in figures and in Chinese capitals, tranches, signatures."""
     agreement = permissions.get_for(request.user, "agreement.view", AGREEMENTS, award_id=award_pk)
     conditions = dict(TrancheCondition.choices)
-    tranches = [{"order": t["order"], "percent": Decimal(str(t["percent"])), "amount": Decimal(str(t["amount"])),
-                 "condition": conditions.get(t["condition"], t["condition"])} for t in agreement.tranches]
+    tranches = [
+        {
+            "order": t["order"],
+            "percent": Decimal(str(t["percent"])),
+            "amount": Decimal(str(t["amount"])),
+            "condition": conditions.get(t["condition"], t["condition"]),
+        }
+        for t in agreement.tranches
+    ]
     award = agreement.award
     # Party B as the agreement was issued, never as the organization reads today.
     party = agreement.party or identity(award.proposal.organization)
-    context = {"agreement": agreement, "award": award, "competition": award.competition, "proposal": award.proposal,
-               "organization": party, "tranches": tranches}
+    context = {
+        "agreement": agreement,
+        "award": award,
+        "competition": award.competition,
+        "proposal": award.proposal,
+        "organization": party,
+        "tranches": tranches,
+    }
     return _pdf(request, "pdf/agreement.html", context, f"资助协议-{agreement.number}.pdf")
 
 
@@ -260,17 +346,34 @@ def supervision_report_pdf(request, pk):
     rectifications, evaluations) as a PDF for the file. Mounted as ``supervision:report_pdf``."""
     project = permissions.get_for(request.user, "project.view", PROJECTS, pk=pk)
     today = timezone.localdate()
-    context = {"project": project, "today": today, **budget_figures(project, today),
-               "reports": project.reports.all(), "visits": project.visits.select_related("supervisor"),
-               "rectifications": project.rectifications.all(), "evaluations": project.evaluations.all()}
+    context = {
+        "project": project,
+        "today": today,
+        **budget_figures(project, today),
+        "reports": project.reports.all(),
+        "visits": project.visits.select_related("supervisor"),
+        "rectifications": project.rectifications.all(),
+        "evaluations": project.evaluations.all(),
+    }
     return _pdf(request, "pdf/supervision_report.html", context, f"督导报告-{project.title}.pdf")
 
 
 # --- Spreadsheets ------------------------------------------------------------------------------------------------
 
-PROPOSAL_FIELDS = ("pk", "title", "organization__name", "organization__uscc", "category__name", "status",
-                   "submitted_at", "requested_amount", "cofunding_amount", "organization__contact_person",
-                   "organization__mobile", "organization__email")
+PROPOSAL_FIELDS = (
+    "pk",
+    "title",
+    "organization__name",
+    "organization__uscc",
+    "category__name",
+    "status",
+    "submitted_at",
+    "requested_amount",
+    "cofunding_amount",
+    "organization__contact_person",
+    "organization__mobile",
+    "organization__email",
+)
 PERSONAL_FIELDS = ("organization__contact_person", "organization__mobile", "organization__email")
 
 
@@ -278,11 +381,18 @@ def proposals_frame(proposals):
     """The staff list's columns and more, one row per proposal, from one ``values_list()`` query; headers in the
     UI language. Returns (frame, money column labels)."""
     labels = {
-        "pk": _("Proposal ID"), "title": _("Project"), "organization__name": _("Organization"),
-        "organization__uscc": _("Unified social credit code"), "category__name": _("Category"), "status": _("Status"),
-        "submitted_at": _("Submitted"), "requested_amount": _("Requested (yuan)"),
-        "cofunding_amount": _("Co-funding (yuan)"), "organization__contact_person": _("Contact person"),
-        "organization__mobile": _("Mobile"), "organization__email": _("Email"),
+        "pk": _("Proposal ID"),
+        "title": _("Project"),
+        "organization__name": _("Organization"),
+        "organization__uscc": _("Unified social credit code"),
+        "category__name": _("Category"),
+        "status": _("Status"),
+        "submitted_at": _("Submitted"),
+        "requested_amount": _("Requested (yuan)"),
+        "cofunding_amount": _("Co-funding (yuan)"),
+        "organization__contact_person": _("Contact person"),
+        "organization__mobile": _("Mobile"),
+        "organization__email": _("Email"),
     }
     frame = pd.DataFrame(list(proposals.values_list(*PROPOSAL_FIELDS)), columns=list(PROPOSAL_FIELDS))
     frame["status"] = frame["status"].map({value: str(label) for value, label in ProposalStatus.choices})
@@ -299,12 +409,22 @@ def proposals_export(request, competition_pk):
     proposals = form.filter(proposals) if valid else proposals.order_by("-submitted_at", "id")
     frame, money = proposals_frame(proposals)
     fmt = _format(request)
-    response = dataframe_response(frame, filename=f"申报项目-{competition.title}", fmt=fmt, sheet_name=_("Proposals"),
-                                  money_columns=money)
+    response = dataframe_response(
+        frame, filename=f"申报项目-{competition.title}", fmt=fmt, sheet_name=_("Proposals"), money_columns=money
+    )
     filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if valid else {}
-    record(actor=request.user, action="export.proposals", obj=competition, after={
-        "format": fmt, "rows": len(frame), "filters": filters, "personal_data": list(PERSONAL_FIELDS),
-        "proposals": frame.iloc[:, 0].tolist()})
+    record(
+        actor=request.user,
+        action="export.proposals",
+        obj=competition,
+        after={
+            "format": fmt,
+            "rows": len(frame),
+            "filters": filters,
+            "personal_data": list(PERSONAL_FIELDS),
+            "proposals": frame.iloc[:, 0].tolist(),
+        },
+    )
     return response
 
 
@@ -327,23 +447,40 @@ def score_frames(competition, stage):
     """The sealed sheets of one stage (submitted, conflict declared clear) as two frames from ONE ``values_list()``
     query: the long matrix (project, organization, judge, criterion, points; one row per proposal x judge x
     criterion) and each judge's total per project (projects down, judges across; blank where a judge is recused)."""
-    rows = (Score.objects.filter(
-        sheet__assignment__panel__competition=competition, sheet__assignment__panel__stage=stage,
-        sheet__status=SheetStatus.SUBMITTED, sheet__assignment__conflict__status=ConflictStatus.CLEAR,
-    ).annotate(points_float=Cast("points", FloatField()), total_float=Cast("sheet__total", FloatField()))
-            .order_by("sheet__assignment__proposal__title", "sheet__assignment__proposal_id",
-                      "sheet__assignment__judge__user__username", "sheet__assignment__judge_id", "criterion__order",
-                      "criterion_id")
-            .values_list(*SCORE_FIELDS.values()))
+    rows = (
+        Score.objects.filter(
+            sheet__assignment__panel__competition=competition,
+            sheet__assignment__panel__stage=stage,
+            sheet__status=SheetStatus.SUBMITTED,
+            sheet__assignment__conflict__status=ConflictStatus.CLEAR,
+        )
+        .annotate(points_float=Cast("points", FloatField()), total_float=Cast("sheet__total", FloatField()))
+        .order_by(
+            "sheet__assignment__proposal__title",
+            "sheet__assignment__proposal_id",
+            "sheet__assignment__judge__user__username",
+            "sheet__assignment__judge_id",
+            "criterion__order",
+            "criterion_id",
+        )
+        .values_list(*SCORE_FIELDS.values())
+    )
     frame = pd.DataFrame(list(rows), columns=list(SCORE_FIELDS))
     # The judge's display name (User.display_name), column-wise.
-    name = frame["full_name"].where(frame["full_name"] != "",
-                                    (frame["first_name"] + " " + frame["last_name"]).str.strip())
+    name = frame["full_name"].where(
+        frame["full_name"] != "", (frame["first_name"] + " " + frame["last_name"]).str.strip()
+    )
     frame["judge_name"] = name.where(name != "", frame["username"])
     project, organization, judge = _("Project"), _("Organization"), _("Judge")
-    matrix = pd.DataFrame({project: frame["title"], organization: frame["organization"],
-                           judge: frame["judge_name"], _("Criterion"): frame["criterion"],
-                           _("Points"): frame["points"]})
+    matrix = pd.DataFrame(
+        {
+            project: frame["title"],
+            organization: frame["organization"],
+            judge: frame["judge_name"],
+            _("Criterion"): frame["criterion"],
+            _("Points"): frame["points"],
+        }
+    )
     sheets = frame.drop_duplicates(["proposal", "judge"])
     judges = sheets.drop_duplicates("judge").sort_values(["username", "judge"])
     wide = sheets.pivot(index="proposal", columns="judge", values="total").reindex(columns=judges["judge"])
@@ -364,8 +501,12 @@ def scores_export(request, competition_pk):
     fmt = _format(request)
     data = matrix if fmt == "csv" else {_("Scores"): matrix, _("Judges' totals"): totals}
     response = dataframe_response(data, filename=f"评分明细-{competition.title}", fmt=fmt)
-    record(actor=request.user, action="export.scores", obj=competition,
-           after={"stage": stage, "format": fmt, "rows": len(matrix)})
+    record(
+        actor=request.user,
+        action="export.scores",
+        obj=competition,
+        after={"stage": stage, "format": fmt, "rows": len(matrix)},
+    )
     return response
 
 
@@ -376,8 +517,12 @@ def ranking_frame(competition, snapshot):
     ranking = outputs["ranking"]
     criteria = list(competition.criteria.values_list("code", "name"))
     names = dict(criteria)
-    projects = {pk: (title, org) for pk, title, org in Proposal.objects.filter(
-        pk__in=[r["proposal"] for r in ranking]).values_list("pk", "title", "organization__name")}
+    projects = {
+        pk: (title, org)
+        for pk, title, org in Proposal.objects.filter(pk__in=[r["proposal"] for r in ranking]).values_list(
+            "pk", "title", "organization__name"
+        )
+    }
     words = {}
 
     def decided(code):
@@ -385,13 +530,35 @@ def ranking_frame(competition, snapshot):
             words[code] = decided_label(code, names) if code else ""
         return words[code]
 
-    columns = [_("Rank"), _("Project"), _("Organization"), _("Score"), _("Mean"), _("Median"), "n",
-               _("Decided by"), _("P(in the top %(k)s)") % {"k": outputs["top_k"]}, *(name for _c, name in criteria)]
+    columns = [
+        _("Rank"),
+        _("Project"),
+        _("Organization"),
+        _("Score"),
+        _("Mean"),
+        _("Median"),
+        "n",
+        _("Decided by"),
+        _("P(in the top %(k)s)") % {"k": outputs["top_k"]},
+        *(name for _c, name in criteria),
+    ]
     rows = []
     for r in ranking:
         title, organization = projects.get(r["proposal"], (f"#{r['proposal']}", ""))
-        rows.append([r["rank"], title, organization, r["score"], r["mean"], r["median"], r["n_judges"],
-                     decided(r["decided_by"]), r["p_top_k"], *(r["criteria"].get(code) for code, _n in criteria)])
+        rows.append(
+            [
+                r["rank"],
+                title,
+                organization,
+                r["score"],
+                r["mean"],
+                r["median"],
+                r["n_judges"],
+                decided(r["decided_by"]),
+                r["p_top_k"],
+                *(r["criteria"].get(code) for code, _n in criteria),
+            ]
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -402,5 +569,9 @@ def ranking_export(request, competition_pk):
     if snapshot is None:
         messages.error(request, _("There are no valid frozen results to export."))
         return redirect("results:results", competition_pk=competition.pk)
-    return dataframe_response(ranking_frame(competition, snapshot), filename=f"评审排名-{competition.title}",
-                              fmt=_format(request), sheet_name=_("Ranking"))
+    return dataframe_response(
+        ranking_frame(competition, snapshot),
+        filename=f"评审排名-{competition.title}",
+        fmt=_format(request),
+        sheet_name=_("Ranking"),
+    )

@@ -34,15 +34,33 @@ def judge_home(user):
         .select_related("proposal__organization", "proposal__category", "panel__competition", "conflict", "sheet")
         # Only the columns the list shows: a provincial judge may hold hundreds of assignments, and proposals and
         # rounds are wide rows (texts, settings).
-        .only("panel__stage", "panel__competition__title", "panel__competition__stage", "proposal__title",
-              "proposal__organization__name", "proposal__category__name", "conflict__status", "sheet__status")
+        .only(
+            "panel__stage",
+            "panel__competition__title",
+            "panel__competition__stage",
+            "proposal__title",
+            "proposal__organization__name",
+            "proposal__category__name",
+            "conflict__status",
+            "sheet__status",
+        )
         .order_by("panel__competition_id", "panel__stage", "proposal__title")
     )
-    finals = {a.panel.competition_id for a in assignments
-              if a.panel.stage == PanelStage.FINAL and a.panel.competition.stage == Stage.FINAL}
+    finals = {
+        a.panel.competition_id
+        for a in assignments
+        if a.panel.stage == PanelStage.FINAL and a.panel.competition.stage == Stage.FINAL
+    }
     # One more query only for a judge with a round in its final review: the drawn order and who is on stage.
-    slots = list(RoadshowSlot.objects.filter(roadshow__competition_id__in=finals).values_list(
-        "roadshow__competition_id", "proposal_id", "position", "roadshow__current__proposal_id")) if finals else []
+    slots = (
+        list(
+            RoadshowSlot.objects.filter(roadshow__competition_id__in=finals).values_list(
+                "roadshow__competition_id", "proposal_id", "position", "roadshow__current__proposal_id"
+            )
+        )
+        if finals
+        else []
+    )
     positions = {(c, p): n for c, p, n, _current in slots}
     on_stage = {c: current for c, _p, _n, current in slots}
     days, earlier = {}, []
@@ -51,21 +69,29 @@ def judge_home(user):
         if a.panel.stage != PanelStage.FINAL or position is None:
             earlier.append(a)
             continue
-        day = days.setdefault(a.panel.competition_id, {"competition": a.panel.competition, "rows": [],
-                                                       "on_stage": None, "next_up": None})
-        day["rows"].append({"assignment": a, "position": position,
-                            "on_stage": on_stage.get(a.panel.competition_id) == a.proposal_id})
+        day = days.setdefault(
+            a.panel.competition_id, {"competition": a.panel.competition, "rows": [], "on_stage": None, "next_up": None}
+        )
+        day["rows"].append(
+            {"assignment": a, "position": position, "on_stage": on_stage.get(a.panel.competition_id) == a.proposal_id}
+        )
     for day in days.values():
         day["rows"].sort(key=lambda r: r["position"])
         current = next((r for r in day["rows"] if r["on_stage"]), None)
         day["on_stage"] = current
         after = current["position"] if current else 0
         day["next_up"] = next((r for r in day["rows"] if r["position"] > after), None)
-        expected = [r for r in day["rows"]
-                    if getattr(getattr(r["assignment"], "conflict", None), "status", None) != ConflictStatus.RECUSED]
+        expected = [
+            r
+            for r in day["rows"]
+            if getattr(getattr(r["assignment"], "conflict", None), "status", None) != ConflictStatus.RECUSED
+        ]
         day["expected"] = len(expected)
-        day["submitted"] = sum(1 for r in expected if getattr(getattr(r["assignment"], "sheet", None), "status", None)
-                               == SheetStatus.SUBMITTED)
+        day["submitted"] = sum(
+            1
+            for r in expected
+            if getattr(getattr(r["assignment"], "sheet", None), "status", None) == SheetStatus.SUBMITTED
+        )
     return {"assignments": earlier, "days": list(days.values())}
 
 

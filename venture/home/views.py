@@ -40,20 +40,34 @@ def round_list(request):
 @login_required
 def round_detail(request, pk):
     competition = permissions.get_for(
-        request.user, "competition.view_internal",
-        Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria",
-                                             "evaluation_criteria"), pk=pk,
+        request.user,
+        "competition.view_internal",
+        Competition.objects.prefetch_related(
+            "categories", "budget_categories", "tranche_plan", "criteria", "evaluation_criteria"
+        ),
+        pk=pk,
     )
     overview = next(r for r in rounds_overview() if r.pk == competition.pk)
     next_stages = [Stage(s) for s in STAGE_TRANSITIONS[Stage(competition.stage)] if s in MANUAL_STAGES]
     locked = locked_evaluation_kinds(competition)
-    evaluation_rubrics = [{
-        "kind": kind, "step": f"competitions:evaluation_{kind.value}", "locked": kind in locked,
-        "count": sum(c.kind == kind for c in competition.evaluation_criteria.all()),
-    } for kind in EvaluationKind]
-    return render(request, "venture/competitions/round_detail.html", {
-        "competition": competition, "overview": overview, "evaluation_rubrics": evaluation_rubrics,
-        "next_stages": next_stages,
-        # What an early change does (named on the confirmation the button needs), by stage.
-        "consequences": {s.value: early_consequence(competition, s) for s in next_stages},
-    })
+    evaluation_rubrics = [
+        {
+            "kind": kind,
+            "step": f"competitions:evaluation_{kind.value}",
+            "locked": kind in locked,
+            "count": sum(c.kind == kind for c in competition.evaluation_criteria.all()),
+        }
+        for kind in EvaluationKind
+    ]
+    return render(
+        request,
+        "venture/competitions/round_detail.html",
+        {
+            "competition": competition,
+            "overview": overview,
+            "evaluation_rubrics": evaluation_rubrics,
+            "next_stages": next_stages,
+            # What an early change does (named on the confirmation the button needs), by stage.
+            "consequences": {s.value: early_consequence(competition, s) for s in next_stages},
+        },
+    )

@@ -72,7 +72,8 @@ def pg_tool(name):
             return candidate
     raise BackupError(
         f"{name} was not found on PATH or in /usr/lib/postgresql/*/bin. Install the PostgreSQL client tools of the "
-        f"server's major version or newer (Debian: apt-get install postgresql-client) and try again.")
+        f"server's major version or newer (Debian: apt-get install postgresql-client) and try again."
+    )
 
 
 def _pg_env(db):
@@ -83,8 +84,12 @@ def _pg_env(db):
         if db.get(key):
             env[var] = str(db[key])
     options = db.get("OPTIONS") or {}
-    for key, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"), ("sslcert", "PGSSLCERT"),
-                     ("sslkey", "PGSSLKEY")):
+    for key, var in (
+        ("sslmode", "PGSSLMODE"),
+        ("sslrootcert", "PGSSLROOTCERT"),
+        ("sslcert", "PGSSLCERT"),
+        ("sslkey", "PGSSLKEY"),
+    ):
         if options.get(key):
             env[var] = str(options[key])
     return env
@@ -124,8 +129,10 @@ def dump_database(dest):
             target.close()
             source.close()
     else:
-        _run([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={dest}", f"--dbname={db['NAME']}"],
-             _pg_env(db))
+        _run(
+            [pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={dest}", f"--dbname={db['NAME']}"],
+            _pg_env(db),
+        )
     return kind
 
 
@@ -146,8 +153,21 @@ def load_database(dump, kind):
         finally:
             source.close()
     else:
-        _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-acl", "--single-transaction",
-              "--exit-on-error", "--no-password", f"--dbname={db['NAME']}", str(dump)], _pg_env(db))
+        _run(
+            [
+                pg_tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-acl",
+                "--single-transaction",
+                "--exit-on-error",
+                "--no-password",
+                f"--dbname={db['NAME']}",
+                str(dump),
+            ],
+            _pg_env(db),
+        )
     connections.close_all()
 
 
@@ -364,11 +384,15 @@ def restore_backup(archive, *, yes=False):
     with tempfile.TemporaryDirectory(dir=media_root.parent, prefix=".venture-restore-") as tmp:
         manifest = extract_archive(archive, tmp)
         if manifest.get("database_engine") != kind:
-            raise BackupError(f"The archive holds a {manifest.get('database_engine')} database; this site runs "
-                              f"{kind}. Restore it on a site with the same database engine.")
+            raise BackupError(
+                f"The archive holds a {manifest.get('database_engine')} database; this site runs "
+                f"{kind}. Restore it on a site with the same database engine."
+            )
         if not yes and not database_is_empty():
-            raise BackupError("The database is not empty; restoring replaces everything in it. Run again with --yes "
-                              "to confirm (take a backup of the current state first).")
+            raise BackupError(
+                "The database is not empty; restoring replaces everything in it. Run again with --yes "
+                "to confirm (take a backup of the current state first)."
+            )
         load_database(Path(tmp) / manifest["database_member"], kind)
         stamp = datetime.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
         previous = _restore_media(Path(tmp) / MEDIA, media_root, stamp)

@@ -10,11 +10,23 @@ from .models import Organization
 class OrganizationForm(forms.ModelForm):
     # People type numbers with spaces or +86; the form accepts that and stores the 11 digits.
     mobile = forms.CharField(label=_("mobile"), max_length=20)
+
     class Meta:
         model = Organization
         fields = [
-            "name", "uscc", "org_type", "registration_authority", "registration_date", "legal_representative",
-            "contact_person", "mobile", "email", "address", "service_area", "staff_count", "past_projects",
+            "name",
+            "uscc",
+            "org_type",
+            "registration_authority",
+            "registration_date",
+            "legal_representative",
+            "contact_person",
+            "mobile",
+            "email",
+            "address",
+            "service_area",
+            "staff_count",
+            "past_projects",
             "certificate",
         ]
         widgets = {

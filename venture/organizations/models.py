@@ -53,7 +53,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="organizations")
+        settings.AUTH_USER_MODEL, through="Membership", related_name="organizations"
+    )
 
     class Meta:
         ordering = ["name"]

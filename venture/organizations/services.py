@@ -14,18 +14,39 @@ from venture.audit.services import record, snapshot
 
 from .models import ORG_TRANSITIONS, Invitation, Membership, Organization, OrgStatus
 
-AUDITED_FIELDS = ["name", "uscc", "org_type", "registration_authority", "registration_date", "legal_representative",
-                  "contact_person", "mobile", "email", "address", "certificate", "status"]
+AUDITED_FIELDS = [
+    "name",
+    "uscc",
+    "org_type",
+    "registration_authority",
+    "registration_date",
+    "legal_representative",
+    "contact_person",
+    "mobile",
+    "email",
+    "address",
+    "certificate",
+    "status",
+]
 # What staff verify: changing any of these on a verified organization sends it back to verification.
-IDENTITY_FIELDS = ["name", "uscc", "org_type", "legal_representative", "registration_authority", "registration_date",
-                   "certificate"]
+IDENTITY_FIELDS = [
+    "name",
+    "uscc",
+    "org_type",
+    "legal_representative",
+    "registration_authority",
+    "registration_date",
+    "certificate",
+]
 
 
 def identity(organization):
     """The organization's identity as a document issued now shows it (name, USCC, type, legal representative,
     registration, address): stored with the agreement and the public notice, which render from it ever after."""
     return {
-        "name": organization.name, "uscc": organization.uscc, "org_type": organization.org_type,
+        "name": organization.name,
+        "uscc": organization.uscc,
+        "org_type": organization.org_type,
         "legal_representative": organization.legal_representative,
         "registration_authority": organization.registration_authority,
         "registration_date": organization.registration_date.isoformat() if organization.registration_date else "",
@@ -50,19 +71,26 @@ def identity_labels():
 
 
 def _identity_values(organization):
-    return {name: organization.certificate.name if name == "certificate" else getattr(organization, name)
-            for name in IDENTITY_FIELDS}
+    return {
+        name: organization.certificate.name if name == "certificate" else getattr(organization, name)
+        for name in IDENTITY_FIELDS
+    }
 
 
 def _member_emails(organization):
-    emails = sorted({m.user.email for m in organization.memberships.select_related("user")
-                     if m.user.email and m.user.is_active})
+    emails = sorted(
+        {m.user.email for m in organization.memberships.select_related("user") if m.user.email and m.user.is_active}
+    )
     return emails or ([organization.email] if organization.email else [])
 
 
 def _staff_emails():
-    return list(User.objects.filter(role=Role.STAFF, is_active=True).exclude(email="")
-                .order_by("username").values_list("email", flat=True))
+    return list(
+        User.objects.filter(role=Role.STAFF, is_active=True)
+        .exclude(email="")
+        .order_by("username")
+        .values_list("email", flat=True)
+    )
 
 
 def _mail_on_commit(subject, body, recipients):
@@ -77,7 +105,8 @@ def _tell_staff(organization, why):
         _("Organization to verify: %(org)s") % {"org": organization.name},
         _("%(org)s is waiting for verification again: %(why)s\n\nVerify or reject it here: %(link)s")
         % {"org": organization.name, "why": why, "link": link},
-        _staff_emails())
+        _staff_emails(),
+    )
 
 
 @transaction.atomic
@@ -99,8 +128,13 @@ def update_organization(*, organization, by, data):
         _column(name).save_form_data(stored, value)
     stored.save()
     changed = [name for name, value in _identity_values(stored).items() if value != before_identity[name]]
-    record(actor=by, action="organization.update", obj=stored, before=before,
-           after={**snapshot(stored, AUDITED_FIELDS), "identity_changed": changed})
+    record(
+        actor=by,
+        action="organization.update",
+        obj=stored,
+        before=before,
+        after={**snapshot(stored, AUDITED_FIELDS), "identity_changed": changed},
+    )
     if changed and stored.status == OrgStatus.VERIFIED:
         labels = list_separator().join(str(_column(name).verbose_name) for name in changed)
         why = _("its identity changed (%(fields)s)") % {"fields": labels}
@@ -122,22 +156,36 @@ def _transition(organization, to, by, reason="", *, action=None, note="", after=
     organization.rejection_reason = reason if to == OrgStatus.REJECTED else ""
     organization.verified_at = timezone.now() if to == OrgStatus.VERIFIED else None
     organization.save(update_fields=["status", "rejection_reason", "verified_at", "updated_at"])
-    record(actor=by, action=action or f"organization.{to}", obj=organization, before=before,
-           after={"status": to, "reason": reason, **(after or {})}, note=note)
+    record(
+        actor=by,
+        action=action or f"organization.{to}",
+        obj=organization,
+        before=before,
+        after={"status": to, "reason": reason, **(after or {})},
+        note=note,
+    )
     link = settings.SITE_URL + organization.get_absolute_url()
     if to == OrgStatus.VERIFIED:
         _mail_on_commit(
             _("%(org)s is verified") % {"org": organization.name},
-            _("Union staff have verified %(org)s on the venture platform. Its proposals can now be submitted.\n"
-              "%(link)s") % {"org": organization.name, "link": link},
-            _member_emails(organization))
+            _(
+                "Union staff have verified %(org)s on the venture platform. Its proposals can now be submitted.\n"
+                "%(link)s"
+            )
+            % {"org": organization.name, "link": link},
+            _member_emails(organization),
+        )
     elif to == OrgStatus.REJECTED:
         _mail_on_commit(
             _("%(org)s was not verified") % {"org": organization.name},
-            _("Union staff could not verify %(org)s on the venture platform.\n\nReason: %(reason)s\n\n"
-              "Correct the organization's details or upload the certificate again, then resubmit it for "
-              "verification:\n%(link)s") % {"org": organization.name, "reason": reason, "link": link},
-            _member_emails(organization))
+            _(
+                "Union staff could not verify %(org)s on the venture platform.\n\nReason: %(reason)s\n\n"
+                "Correct the organization's details or upload the certificate again, then resubmit it for "
+                "verification:\n%(link)s"
+            )
+            % {"org": organization.name, "reason": reason, "link": link},
+            _member_emails(organization),
+        )
     return organization
 
 
@@ -162,10 +210,12 @@ def resubmit_organization(*, organization, by):
     if organization.status != OrgStatus.REJECTED:
         raise ValidationError(_("Only a rejected organization can be resubmitted for verification."))
     rejected_for = organization.rejection_reason
-    _transition(organization, OrgStatus.PENDING, by, action="organization.resubmit",
-                after={"rejected_for": rejected_for})
-    _tell_staff(organization, _("it was corrected and resubmitted after a rejection (%(reason)s)")
-                % {"reason": rejected_for})
+    _transition(
+        organization, OrgStatus.PENDING, by, action="organization.resubmit", after={"rejected_for": rejected_for}
+    )
+    _tell_staff(
+        organization, _("it was corrected and resubmitted after a rejection (%(reason)s)") % {"reason": rejected_for}
+    )
     return organization
 
 

@@ -26,8 +26,11 @@ def organization_list(request):
     if q:
         organizations = organizations.filter(Q(name__icontains=q) | Q(uscc__icontains=q))
     page = Paginator(organizations, 50).get_page(request.GET.get("page"))
-    return render(request, "venture/organizations/list.html",
-                  {"page": page, "status": status, "q": q, "statuses": OrgStatus.choices})
+    return render(
+        request,
+        "venture/organizations/list.html",
+        {"page": page, "status": status, "q": q, "statuses": OrgStatus.choices},
+    )
 
 
 @login_required
@@ -37,13 +40,24 @@ def organization_detail(request, pk):
     proposals = organization.proposals.select_related("competition", "category").order_by("-created_at")
     # Its funded projects (supervision's, reached through the reverse relation so this app imports nothing above
     # it) with their evaluations: two queries.
-    funded = organization.projects.select_related("competition").prefetch_related("evaluations").order_by(
-        "-competition__year", "-signed_on", "title")
-    return render(request, "venture/organizations/detail.html", {
-        "organization": organization, "members": members, "proposals": proposals, "funded": funded,
-        "reject_form": RejectForm(), "invite_form": InviteForm(),
-        "invitations": organization.invitations.filter(accepted_at__isnull=True),
-    })
+    funded = (
+        organization.projects.select_related("competition")
+        .prefetch_related("evaluations")
+        .order_by("-competition__year", "-signed_on", "title")
+    )
+    return render(
+        request,
+        "venture/organizations/detail.html",
+        {
+            "organization": organization,
+            "members": members,
+            "proposals": proposals,
+            "funded": funded,
+            "reject_form": RejectForm(),
+            "invite_form": InviteForm(),
+            "invitations": organization.invitations.filter(accepted_at__isnull=True),
+        },
+    )
 
 
 @login_required
@@ -63,24 +77,34 @@ def organization_edit(request, pk):
     status = organization.status
     form = OrganizationForm(request.POST or None, request.FILES or None, instance=organization)
     if request.method == "POST" and form.is_valid():
-        organization = services.update_organization(organization=organization, by=request.user,
-                                                    data=form.cleaned_data)
+        organization = services.update_organization(organization=organization, by=request.user, data=form.cleaned_data)
         if "resubmit" in request.POST and organization.status == OrgStatus.REJECTED:
             permissions.require(request.user, "organization.resubmit", organization)
             services.resubmit_organization(organization=organization, by=request.user)
             messages.success(request, _("Saved and resubmitted: union staff will verify the organization again."))
         elif status == OrgStatus.VERIFIED and organization.status == OrgStatus.PENDING:
-            messages.warning(request, _("Saved. The organization's identity changed, so it is back in verification: "
-                                        "union staff have been told, and its proposals cannot be submitted until "
-                                        "they verify it again."))
+            messages.warning(
+                request,
+                _(
+                    "Saved. The organization's identity changed, so it is back in verification: "
+                    "union staff have been told, and its proposals cannot be submitted until "
+                    "they verify it again."
+                ),
+            )
         else:
             messages.success(request, _("Saved."))
         return redirect(organization)
-    return render(request, "venture/organizations/form.html", {
-        "form": form, "organization": organization, "status": status,
-        "identity_fields": services.identity_labels(),
-        "may_resubmit": permissions.can(request.user, "organization.resubmit", organization),
-    })
+    return render(
+        request,
+        "venture/organizations/form.html",
+        {
+            "form": form,
+            "organization": organization,
+            "status": status,
+            "identity_fields": services.identity_labels(),
+            "may_resubmit": permissions.can(request.user, "organization.resubmit", organization),
+        },
+    )
 
 
 @require_POST
@@ -139,8 +163,9 @@ def organization_invite(request, pk):
 
 @login_required
 def accept_invitation(request, token):
-    invitation = get_object_or_404(Invitation.objects.select_related("organization"), token=token,
-                                   accepted_at__isnull=True)
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("organization"), token=token, accepted_at__isnull=True
+    )
     if request.method == "POST":
         permissions.require(request.user, "organization.create")  # applicants only
         organization = services.accept_invitation(invitation=invitation, user=request.user)

@@ -13,9 +13,13 @@ from .models import Proposal, ProposalStatus
 
 def money_field(label, required=False):
     """Yuan with at most two decimals; validate_money gives the friendly messages (negative, too large, fen)."""
-    return forms.DecimalField(label=label, required=required, validators=[validate_money],
-                              error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")},
-                              widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        validators=[validate_money],
+        error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")},
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
 
 
 class ProposalForm(forms.ModelForm):
@@ -27,8 +31,21 @@ class ProposalForm(forms.ModelForm):
 
     class Meta:
         model = Proposal
-        fields = ["title", "category", "target_group", "people_to_serve", "service_area", "needs", "objectives",
-                  "activities", "team", "period_start", "period_end", "requested_amount", "cofunding_amount"]
+        fields = [
+            "title",
+            "category",
+            "target_group",
+            "people_to_serve",
+            "service_area",
+            "needs",
+            "objectives",
+            "activities",
+            "team",
+            "period_start",
+            "period_end",
+            "requested_amount",
+            "cofunding_amount",
+        ]
         widgets = {
             "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -76,8 +93,13 @@ class BudgetLineForm(forms.Form):
     item = forms.CharField(label=_("Item"), max_length=200)
     unit = forms.CharField(label=_("Unit"), max_length=30)
     unit_price = money_field(_("Unit price"), required=True)
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2,
-                                  widget=forms.NumberInput(attrs={"step": "0.01"}))
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, competition, **kwargs):
@@ -119,16 +141,22 @@ class RowFormSet(BaseFormSet):
     """Rows left completely blank are ignored; half-filled rows get field errors."""
 
     def rows(self):
-        return [f.cleaned_data for f in self.forms
-                if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        return [
+            f.cleaned_data
+            for f in self.forms
+            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
 
 
-BudgetLineFormSet = formset_factory(BudgetLineForm, formset=RowFormSet, extra=2, can_delete=True, max_num=200,
-                                    validate_max=True)
-MilestoneFormSet = formset_factory(MilestoneForm, formset=RowFormSet, extra=1, can_delete=True, max_num=100,
-                                   validate_max=True)
-IndicatorFormSet = formset_factory(IndicatorForm, formset=RowFormSet, extra=1, can_delete=True, max_num=50,
-                                   validate_max=True)
+BudgetLineFormSet = formset_factory(
+    BudgetLineForm, formset=RowFormSet, extra=2, can_delete=True, max_num=200, validate_max=True
+)
+MilestoneFormSet = formset_factory(
+    MilestoneForm, formset=RowFormSet, extra=1, can_delete=True, max_num=100, validate_max=True
+)
+IndicatorFormSet = formset_factory(
+    IndicatorForm, formset=RowFormSet, extra=1, can_delete=True, max_num=50, validate_max=True
+)
 
 
 class AttachmentForm(forms.Form):
@@ -163,11 +191,18 @@ class ProposalFilterForm(forms.Form):
     organization = forms.CharField(label=_("Organization"), required=False)
     min_amount = forms.DecimalField(label=_("Amount from"), required=False, min_value=0, decimal_places=2)
     max_amount = forms.DecimalField(label=_("Amount to"), required=False, min_value=0, decimal_places=2)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
-        ("-submitted_at", _("Newest submission")), ("submitted_at", _("Oldest submission")),
-        ("-requested_amount", _("Largest amount")), ("requested_amount", _("Smallest amount")),
-        ("title", _("Title")), ("organization__name", _("Organization")),
-    ])
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("-submitted_at", _("Newest submission")),
+            ("submitted_at", _("Oldest submission")),
+            ("-requested_amount", _("Largest amount")),
+            ("requested_amount", _("Smallest amount")),
+            ("title", _("Title")),
+            ("organization__name", _("Organization")),
+        ],
+    )
 
     def __init__(self, *args, competition, **kwargs):
         super().__init__(*args, **kwargs)

@@ -56,7 +56,9 @@ class Proposal(models.Model):
     period_end = models.DateField(_("project end"), null=True, blank=True)
     requested_amount = models.DecimalField(_("requested amount"), **MONEY, null=True, blank=True)
     cofunding_amount = models.DecimalField(_("co-funding"), **MONEY, default=0)
-    status = models.CharField(_("status"), max_length=20, choices=ProposalStatus.choices, default=S.DRAFT, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProposalStatus.choices, default=S.DRAFT, db_index=True
+    )
     status_reason = models.TextField(_("reason"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)

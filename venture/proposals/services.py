@@ -29,10 +29,35 @@ from .models import (
 )
 
 S = ProposalStatus
-DRAFT_FIELDS = ["title", "category", "target_group", "people_to_serve", "service_area", "needs", "objectives",
-                "activities", "team", "period_start", "period_end", "requested_amount", "cofunding_amount"]
-REQUIRED_FIELDS = ["title", "category", "target_group", "people_to_serve", "service_area", "needs", "objectives",
-                   "activities", "team", "period_start", "period_end", "requested_amount"]
+DRAFT_FIELDS = [
+    "title",
+    "category",
+    "target_group",
+    "people_to_serve",
+    "service_area",
+    "needs",
+    "objectives",
+    "activities",
+    "team",
+    "period_start",
+    "period_end",
+    "requested_amount",
+    "cofunding_amount",
+]
+REQUIRED_FIELDS = [
+    "title",
+    "category",
+    "target_group",
+    "people_to_serve",
+    "service_area",
+    "needs",
+    "objectives",
+    "activities",
+    "team",
+    "period_start",
+    "period_end",
+    "requested_amount",
+]
 
 
 class ConcurrentEdit(Exception):
@@ -43,8 +68,10 @@ class ConcurrentEdit(Exception):
         who = proposal.updated_by.display_name if proposal.updated_by else _("someone")
         when = date_format(timezone.localtime(proposal.updated_at), "Y-m-d H:i:s")
         super().__init__(
-            _("%(who)s changed this proposal at %(when)s, after you opened it. Your changes were NOT saved; they are "
-              "still in the form below. Reload to see the other version, then apply your changes again.")
+            _(
+                "%(who)s changed this proposal at %(when)s, after you opened it. Your changes were NOT saved; they are "
+                "still in the form below. Reload to see the other version, then apply your changes again."
+            )
             % {"who": who, "when": when}
         )
 
@@ -82,17 +109,31 @@ def transition(*, proposal, to, by, reason=""):
     proposal.status_reason = reason
     if to == S.SUBMITTED:
         proposal.submitted_at = timezone.now()
-    Proposal.objects.filter(pk=proposal.pk).update(status=to, status_reason=reason,
-                                                   submitted_at=proposal.submitted_at, version=F("version") + 1,
-                                                   updated_at=timezone.now(), updated_by=by)
+    Proposal.objects.filter(pk=proposal.pk).update(
+        status=to,
+        status_reason=reason,
+        submitted_at=proposal.submitted_at,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        updated_by=by,
+    )
     proposal.version += 1
     StatusChange.objects.create(proposal=proposal, status=to, by=by, reason=reason)
-    record(actor=by, action=f"proposal.{to}", obj=proposal, before={"status": current.value},
-           after={"status": to}, note=reason)
+    record(
+        actor=by,
+        action=f"proposal.{to}",
+        obj=proposal,
+        before={"status": current.value},
+        after={"status": to},
+        note=reason,
+    )
     with translation.override("zh-hans"):
         subject = _("Proposal “%(title)s”: %(status)s") % {"title": proposal.title, "status": S(to).label}
         body = _("The status of your proposal “%(title)s” in “%(round)s” is now: %(status)s.") % {
-            "title": proposal.title, "round": proposal.competition.title, "status": S(to).label}
+            "title": proposal.title,
+            "round": proposal.competition.title,
+            "status": S(to).label,
+        }
         if reason:
             body += "\n" + _("Reason: %(reason)s") % {"reason": reason}
     transaction.on_commit(lambda: _notify(proposal, subject, body))
@@ -103,8 +144,9 @@ def transition(*, proposal, to, by, reason=""):
 def create_proposal(*, competition, organization, title, by):
     if not competition.is_accepting():
         raise ValidationError(_("This call is not accepting applications."))
-    proposal = Proposal.objects.create(competition=competition, organization=organization, title=title,
-                                       updated_by=by, status=S.DRAFT)
+    proposal = Proposal.objects.create(
+        competition=competition, organization=organization, title=title, updated_by=by, status=S.DRAFT
+    )
     StatusChange.objects.create(proposal=proposal, status=S.DRAFT, by=by)
     record(actor=by, action="proposal.create", obj=proposal, after={"title": title, "organization": organization.pk})
     return proposal
@@ -120,26 +162,43 @@ def save_draft(*, proposal, by, data, budget_lines, milestones, indicators, expe
         raise ValidationError(_("This proposal has been submitted and can no longer be edited."))
     before = snapshot(proposal, DRAFT_FIELDS)
     updated = Proposal.objects.filter(pk=proposal.pk, version=expected_version).update(
-        version=F("version") + 1, updated_by=by, updated_at=timezone.now(),
+        version=F("version") + 1,
+        updated_by=by,
+        updated_at=timezone.now(),
         **{f: data.get(f) for f in DRAFT_FIELDS if f in data},
     )
     if not updated:
         raise ConcurrentEdit(Proposal.objects.select_related("updated_by").get(pk=proposal.pk))
     proposal.refresh_from_db()
     BudgetLine.objects.filter(proposal=proposal).delete()
-    BudgetLine.objects.bulk_create([
-        BudgetLine(proposal=proposal, category=row["category"], item=row["item"], unit=row["unit"],
-                   unit_price=row["unit_price"], quantity=row["quantity"], amount=row["amount"],
-                   note=row.get("note", ""))
-        for row in budget_lines
-    ])
+    BudgetLine.objects.bulk_create(
+        [
+            BudgetLine(
+                proposal=proposal,
+                category=row["category"],
+                item=row["item"],
+                unit=row["unit"],
+                unit_price=row["unit_price"],
+                quantity=row["quantity"],
+                amount=row["amount"],
+                note=row.get("note", ""),
+            )
+            for row in budget_lines
+        ]
+    )
     Milestone.objects.filter(proposal=proposal).delete()
     Milestone.objects.bulk_create([Milestone(proposal=proposal, date=r["date"], title=r["title"]) for r in milestones])
     Indicator.objects.filter(proposal=proposal).delete()
-    Indicator.objects.bulk_create([Indicator(proposal=proposal, name=r["name"], target=r["target"], unit=r["unit"])
-                                   for r in indicators])
-    record(actor=by, action="proposal.save_draft", obj=proposal, before=before,
-           after={**snapshot(proposal, DRAFT_FIELDS), "budget_lines": len(budget_lines)})
+    Indicator.objects.bulk_create(
+        [Indicator(proposal=proposal, name=r["name"], target=r["target"], unit=r["unit"]) for r in indicators]
+    )
+    record(
+        actor=by,
+        action="proposal.save_draft",
+        obj=proposal,
+        before=before,
+        after={**snapshot(proposal, DRAFT_FIELDS), "budget_lines": len(budget_lines)},
+    )
     return proposal
 
 
@@ -157,10 +216,17 @@ def submission_problems(proposal, at=None):
     c = proposal.competition
     problems = []
     if not c.is_accepting(at):
-        problems.append(Problem(
-            _("The deadline (%(deadline)s, Beijing time) has passed; the proposal can no longer be submitted. "
-              "Your draft is kept.") % {"deadline": date_format(timezone.localtime(c.closes_at), "Y-m-d H:i:s")}
-            if at >= c.closes_at else _("This call is not accepting applications.")))
+        problems.append(
+            Problem(
+                _(
+                    "The deadline (%(deadline)s, Beijing time) has passed; the proposal can no longer be submitted. "
+                    "Your draft is kept."
+                )
+                % {"deadline": date_format(timezone.localtime(c.closes_at), "Y-m-d H:i:s")}
+                if at >= c.closes_at
+                else _("This call is not accepting applications.")
+            )
+        )
     if proposal.organization.status != OrgStatus.VERIFIED:
         problems.append(Problem(_("Your organization must be verified by union staff before you can submit.")))
     labels = {f.name: f.verbose_name for f in Proposal._meta.fields}
@@ -179,20 +245,31 @@ def submission_problems(proposal, at=None):
     total = sum((line.amount for line in lines), Decimal("0"))
     if requested is not None:
         if lines and total != requested:
-            problems.append(Problem(
-                _("The budget lines add up to %(total)s but the requested amount is %(requested)s.")
-                % {"total": format_money(total), "requested": format_money(requested)}, field="requested_amount"))
+            problems.append(
+                Problem(
+                    _("The budget lines add up to %(total)s but the requested amount is %(requested)s.")
+                    % {"total": format_money(total), "requested": format_money(requested)},
+                    field="requested_amount",
+                )
+            )
         if requested < c.min_grant or requested > c.max_grant:
-            problems.append(Problem(
-                _("The requested amount must be between %(min)s and %(max)s.")
-                % {"min": format_money(c.min_grant), "max": format_money(c.max_grant)}, field="requested_amount"))
+            problems.append(
+                Problem(
+                    _("The requested amount must be between %(min)s and %(max)s.")
+                    % {"min": format_money(c.min_grant), "max": format_money(c.max_grant)},
+                    field="requested_amount",
+                )
+            )
         if c.cofunding_share:
             needed = (requested * c.cofunding_share / 100).quantize(Decimal("0.01"))
             if proposal.cofunding_amount < needed:
-                problems.append(Problem(
-                    _("Co-funding must be at least %(share)s%% of the requested amount (%(needed)s).")
-                    % {"share": f"{c.cofunding_share.normalize():f}", "needed": format_money(needed)},
-                    field="cofunding_amount"))
+                problems.append(
+                    Problem(
+                        _("Co-funding must be at least %(share)s%% of the requested amount (%(needed)s).")
+                        % {"share": f"{c.cofunding_share.normalize():f}", "needed": format_money(needed)},
+                        field="cofunding_amount",
+                    )
+                )
     # Caps per budget category: the violation is shown next to each line of that category.
     if lines and total > 0:
         by_category: dict[BudgetCategory, list[int]] = {}  # indexes of the lines in each category
@@ -202,38 +279,58 @@ def submission_problems(proposal, at=None):
             spent = sum((lines[i].amount for i in indexes), Decimal("0"))
             limits = []
             if category.cap_percent is not None:
-                limits.append(((total * category.cap_percent / 100).quantize(Decimal("0.01")),
-                               _("%(cap)s%% of the total") % {"cap": f"{category.cap_percent.normalize():f}"}))
+                limits.append(
+                    (
+                        (total * category.cap_percent / 100).quantize(Decimal("0.01")),
+                        _("%(cap)s%% of the total") % {"cap": f"{category.cap_percent.normalize():f}"},
+                    )
+                )
             if category.cap_amount is not None:
                 limits.append((category.cap_amount, format_money(category.cap_amount)))
             for limit, label in limits:
                 if spent > limit:
                     message = _("“%(category)s” comes to %(spent)s, above its cap of %(label)s (%(limit)s).") % {
-                        "category": category.name, "spent": format_money(spent), "label": label, "limit": format_money(limit)}
+                        "category": category.name,
+                        "spent": format_money(spent),
+                        "label": label,
+                        "limit": format_money(limit),
+                    }
                     for i in indexes:
                         problems.append(Problem(message, field="budget", line=i))
     start, end = proposal.period_start, proposal.period_end
     if start and end:
         if start < c.project_start_earliest or end > c.project_end_latest:
-            problems.append(Problem(
-                _("The project period must lie between %(start)s and %(end)s.")
-                % {"start": c.project_start_earliest.isoformat(), "end": c.project_end_latest.isoformat()},
-                field="period_start"))
+            problems.append(
+                Problem(
+                    _("The project period must lie between %(start)s and %(end)s.")
+                    % {"start": c.project_start_earliest.isoformat(), "end": c.project_end_latest.isoformat()},
+                    field="period_start",
+                )
+            )
         months = months_between(start, end)
         if months < c.min_project_months or months > c.max_project_months:
-            problems.append(Problem(
-                _("The project lasts %(months)s months; this call allows %(min)s to %(max)s months.")
-                % {"months": months, "min": c.min_project_months, "max": c.max_project_months}, field="period_end"))
+            problems.append(
+                Problem(
+                    _("The project lasts %(months)s months; this call allows %(min)s to %(max)s months.")
+                    % {"months": months, "min": c.min_project_months, "max": c.max_project_months},
+                    field="period_end",
+                )
+            )
         outside = proposal.milestones.exclude(date__gte=start, date__lte=end).count()
         if outside:
-            problems.append(Problem(_("%(n)s milestone(s) fall outside the project period.") % {"n": outside},
-                                    field="milestones"))
+            problems.append(
+                Problem(_("%(n)s milestone(s) fall outside the project period.") % {"n": outside}, field="milestones")
+            )
     return problems
 
 
 @transaction.atomic
 def submit_proposal(*, proposal, by, at=None):
-    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition", "organization").get(pk=proposal.pk)
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("competition", "organization")
+        .get(pk=proposal.pk)
+    )
     if proposal.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError(_("This proposal has already been submitted."))
     problems = submission_problems(proposal, at=at)
@@ -265,10 +362,20 @@ def withdraw_proposal(*, proposal, by, reason=""):
 def add_attachment(*, proposal, by, upload, description=""):
     if not proposal.editable_by_applicant:
         raise ValidationError(_("This proposal has been submitted and can no longer be edited."))
-    attachment = Attachment.objects.create(proposal=proposal, file=upload, original_name=upload.name[:255],
-                                           size=upload.size, description=description, uploaded_by=by)
-    record(actor=by, action="proposal.attach", obj=proposal, after={"file": attachment.original_name,
-                                                                    "size": attachment.size})
+    attachment = Attachment.objects.create(
+        proposal=proposal,
+        file=upload,
+        original_name=upload.name[:255],
+        size=upload.size,
+        description=description,
+        uploaded_by=by,
+    )
+    record(
+        actor=by,
+        action="proposal.attach",
+        obj=proposal,
+        after={"file": attachment.original_name, "size": attachment.size},
+    )
     return attachment
 
 

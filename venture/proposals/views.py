@@ -40,17 +40,29 @@ def proposal_start(request, competition_pk):
         return redirect("competitions:call", pk=competition.pk)
     form = StartProposalForm(request.POST or None, organizations=organizations)
     if request.method == "POST" and form.is_valid():
-        proposal = services.create_proposal(competition=competition, organization=form.cleaned_data["organization"],
-                                            title=form.cleaned_data["title"], by=request.user)
+        proposal = services.create_proposal(
+            competition=competition,
+            organization=form.cleaned_data["organization"],
+            title=form.cleaned_data["title"],
+            by=request.user,
+        )
         messages.success(request, _("Draft created. Save as often as you like until the deadline."))
         return redirect("proposals:edit", pk=proposal.pk)
     return render(request, "venture/proposals/start.html", {"form": form, "competition": competition})
 
 
 def _line_initial(proposal):
-    return [{"category": line.category_id, "item": line.item, "unit": line.unit, "unit_price": line.unit_price,
-             "quantity": line.quantity, "note": line.note}
-            for line in proposal.budget_lines.order_by("category__order", "id")]
+    return [
+        {
+            "category": line.category_id,
+            "item": line.item,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "note": line.note,
+        }
+        for line in proposal.budget_lines.order_by("category__order", "id")
+    ]
 
 
 def _edit_forms(request, proposal):
@@ -58,12 +70,24 @@ def _edit_forms(request, proposal):
     data = request.POST if request.method == "POST" else None
     return {
         "form": ProposalForm(data, instance=proposal, competition=competition),
-        "lines": BudgetLineFormSet(data, prefix="lines", initial=None if data else _line_initial(proposal),
-                                   form_kwargs={"competition": competition}),
-        "milestones": MilestoneFormSet(data, prefix="milestones", initial=None if data else [
-            {"date": m.date, "title": m.title} for m in proposal.milestones.all()]),
-        "indicators": IndicatorFormSet(data, prefix="indicators", initial=None if data else [
-            {"name": i.name, "target": i.target, "unit": i.unit} for i in proposal.indicators.all()]),
+        "lines": BudgetLineFormSet(
+            data,
+            prefix="lines",
+            initial=None if data else _line_initial(proposal),
+            form_kwargs={"competition": competition},
+        ),
+        "milestones": MilestoneFormSet(
+            data,
+            prefix="milestones",
+            initial=None if data else [{"date": m.date, "title": m.title} for m in proposal.milestones.all()],
+        ),
+        "indicators": IndicatorFormSet(
+            data,
+            prefix="indicators",
+            initial=None
+            if data
+            else [{"name": i.name, "target": i.target, "unit": i.unit} for i in proposal.indicators.all()],
+        ),
     }
 
 
@@ -76,8 +100,12 @@ def proposal_edit(request, pk):
             form = forms["form"]
             try:
                 services.save_draft(
-                    proposal=proposal, by=request.user, data=form.cleaned_data, budget_lines=forms["lines"].rows(),
-                    milestones=forms["milestones"].rows(), indicators=forms["indicators"].rows(),
+                    proposal=proposal,
+                    by=request.user,
+                    data=form.cleaned_data,
+                    budget_lines=forms["lines"].rows(),
+                    milestones=forms["milestones"].rows(),
+                    indicators=forms["indicators"].rows(),
                     expected_version=form.cleaned_data["version"],
                 )
             except services.ConcurrentEdit as exc:
@@ -92,11 +120,18 @@ def proposal_edit(request, pk):
         else:
             messages.error(request, _("Some fields need your attention; nothing was saved yet. Your input is kept."))
     problems = services.submission_problems(proposal)
-    return render(request, "venture/proposals/edit.html", {
-        "proposal": proposal, **forms, "problems": problems,
-        "line_problems": _line_problems(problems), "attachment_form": AttachmentForm(),
-        "attachments": proposal.attachments.all(),
-    })
+    return render(
+        request,
+        "venture/proposals/edit.html",
+        {
+            "proposal": proposal,
+            **forms,
+            "problems": problems,
+            "line_problems": _line_problems(problems),
+            "attachment_form": AttachmentForm(),
+            "attachments": proposal.attachments.all(),
+        },
+    )
 
 
 def _line_problems(problems):
@@ -156,15 +191,19 @@ def proposal_return(request, pk):
 @login_required
 def proposal_detail(request, pk):
     proposal = permissions.get_for(request.user, "proposal.view", PROPOSAL_QS, pk=pk)
-    return render(request, "venture/proposals/detail.html", {
-        "proposal": proposal,
-        "budget_lines": proposal.budget_lines.select_related("category"),
-        "milestones": proposal.milestones.all(),
-        "indicators": proposal.indicators.all(),
-        "attachments": proposal.attachments.all(),
-        "timeline": proposal.status_changes.select_related("by"),
-        "reason_form": ReasonForm(),
-    })
+    return render(
+        request,
+        "venture/proposals/detail.html",
+        {
+            "proposal": proposal,
+            "budget_lines": proposal.budget_lines.select_related("category"),
+            "milestones": proposal.milestones.all(),
+            "indicators": proposal.indicators.all(),
+            "attachments": proposal.attachments.all(),
+            "timeline": proposal.status_changes.select_related("by"),
+            "reason_form": ReasonForm(),
+        },
+    )
 
 
 @require_POST
@@ -174,8 +213,12 @@ def attachment_add(request, pk):
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.add_attachment(proposal=proposal, by=request.user, upload=form.cleaned_data["file"],
-                                    description=form.cleaned_data["description"])
+            services.add_attachment(
+                proposal=proposal,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
             messages.success(request, _("File uploaded."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -215,5 +258,8 @@ def proposal_list(request, competition_pk):
     page = Paginator(proposals, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "venture/proposals/list.html", {
-        "competition": competition, "form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request,
+        "venture/proposals/list.html",
+        {"competition": competition, "form": form, "page": page, "query": query.urlencode()},
+    )

@@ -23,8 +23,9 @@ class ResultSnapshot(models.Model):
     valid = models.BooleanField(default=True)
     invalidated_at = models.DateTimeField(null=True, blank=True)
     invalidated_reason = models.TextField(blank=True)
-    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     sign_off_note = models.TextField(blank=True)
     # The SHA-256 of the signed-sheet bundle (SheetBundle), recorded when it is made, so a printed bundle can be
@@ -36,8 +37,11 @@ class ResultSnapshot(models.Model):
         # awards 0002).
         db_table = "awards_resultsnapshot"
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["competition"], condition=models.Q(valid=True),
-                                               name="one_valid_snapshot_per_round")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["competition"], condition=models.Q(valid=True), name="one_valid_snapshot_per_round"
+            )
+        ]
 
     def __str__(self):
         return f"{self.competition} · {self.digest[:12]}"

@@ -18,8 +18,12 @@ from .models import ResultSnapshot
 
 def revealable_snapshot(competition):
     """The valid snapshot once signed off, else None (the reveal waits for the auditor)."""
-    return (ResultSnapshot.objects.filter(competition=competition, valid=True, signed_off_at__isnull=False)
-            .defer("inputs").select_related("signed_off_by").first())
+    return (
+        ResultSnapshot.objects.filter(competition=competition, valid=True, signed_off_at__isnull=False)
+        .defer("inputs")
+        .select_related("signed_off_by")
+        .first()
+    )
 
 
 def reveal_order(snapshot):
@@ -30,9 +34,15 @@ def reveal_order(snapshot):
     out = []
     for row in rows:
         proposal = proposals.get(row["proposal"])
-        out.append({"rank": row["rank"], "score": f"{row['score']:.2f}", "proposal": row["proposal"],
-                    "title": proposal.title if proposal else "", "organization":
-                        proposal.organization.name if proposal else ""})
+        out.append(
+            {
+                "rank": row["rank"],
+                "score": f"{row['score']:.2f}",
+                "proposal": row["proposal"],
+                "title": proposal.title if proposal else "",
+                "organization": proposal.organization.name if proposal else "",
+            }
+        )
     return out
 
 
@@ -44,15 +54,25 @@ def reveal(request, competition_pk):
     competition = permissions.get_for(request.user, "results.reveal", Competition.objects.all(), pk=competition_pk)
     snapshot = revealable_snapshot(competition)
     if snapshot is None:
-        messages.error(request, _("The result can be revealed only after the results are frozen and signed off by "
-                                  "the auditor."))
+        messages.error(
+            request, _("The result can be revealed only after the results are frozen and signed off by the auditor.")
+        )
         return redirect("results:results", competition_pk=competition.pk)
     order = reveal_order(snapshot)
     raw = request.GET.get("step", "0")
     step = min(int(raw), len(order)) if raw.isdigit() else 0
     shown = order[:step]
-    return render(request, "venture/results/reveal.html", {
-        "competition": competition, "snapshot": snapshot, "digest8": snapshot.digest[:8], "step": step,
-        "total": len(order), "latest": shown[-1] if shown else None, "earlier": list(reversed(shown[:-1])),
-        "next_step": step + 1 if step < len(order) else None,
-    })
+    return render(
+        request,
+        "venture/results/reveal.html",
+        {
+            "competition": competition,
+            "snapshot": snapshot,
+            "digest8": snapshot.digest[:8],
+            "step": step,
+            "total": len(order),
+            "latest": shown[-1] if shown else None,
+            "earlier": list(reversed(shown[:-1])),
+            "next_step": step + 1 if step < len(order) else None,
+        },
+    )

@@ -69,10 +69,7 @@ def sealed_inputs(competition, *, legacy=False):
 
     ``legacy`` gives the inputs as snapshots frozen before the money settings were sealed held them (sheets and
     rubric only), so those snapshots verify as they did."""
-    criteria = sorted(
-        [c.code, _exact(c.max_points), _exact(c.weight)]
-        for c in competition.criteria.all()
-    )
+    criteria = sorted([c.code, _exact(c.max_points), _exact(c.weight)] for c in competition.criteria.all())
     frame = score_frame(competition, PanelStage.FINAL)
     scores = sorted([int(p), int(j), str(c), _exact(str(v))] for p, j, c, v in frame.itertuples(index=False))
     inputs: dict[str, Any] = {"criteria": criteria, "scores": scores}
@@ -80,8 +77,12 @@ def sealed_inputs(competition, *, legacy=False):
         return inputs
     proposals = sorted({row[0] for row in scores})
     requested = Proposal.objects.filter(pk__in=proposals).values_list("pk", "requested_amount")
-    inputs["round"] = {"fund_pool": _exact(competition.fund_pool), "max_grant": _exact(competition.max_grant),
-                       "funding_rule": competition.funding_rule, "finalist_quota": competition.finalist_quota}
+    inputs["round"] = {
+        "fund_pool": _exact(competition.fund_pool),
+        "max_grant": _exact(competition.max_grant),
+        "funding_rule": competition.funding_rule,
+        "finalist_quota": competition.finalist_quota,
+    }
     inputs["requested"] = sorted([pk, None if amount is None else _exact(amount)] for pk, amount in requested)
     return inputs
 
@@ -101,8 +102,9 @@ class Money:
             sealed = inputs["round"]
             self.fund_pool, self.max_grant = Decimal(sealed["fund_pool"]), Decimal(sealed["max_grant"])
             self.funding_rule, self.finalist_quota = sealed["funding_rule"], int(sealed["finalist_quota"])
-            self.requested = {int(pk): None if amount is None else Decimal(amount)
-                              for pk, amount in inputs["requested"]}
+            self.requested = {
+                int(pk): None if amount is None else Decimal(amount) for pk, amount in inputs["requested"]
+            }
         else:
             self.fund_pool, self.max_grant = competition.fund_pool, competition.max_grant
             self.funding_rule, self.finalist_quota = competition.funding_rule, competition.finalist_quota
@@ -110,13 +112,17 @@ class Money:
 
 
 def method_of(competition):
-    return {"method": competition.method, "trim": competition.trim,
-            "tiebreak": [list(r) if isinstance(r, tuple) else r for r in tiebreak_chain(competition)]}
+    return {
+        "method": competition.method,
+        "trim": competition.trim,
+        "tiebreak": [list(r) if isinstance(r, tuple) else r for r in tiebreak_chain(competition)],
+    }
 
 
 def digest_of(inputs, method):
-    canonical = json.dumps({"inputs": inputs, "method": method}, sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
+    canonical = json.dumps(
+        {"inputs": inputs, "method": method}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -157,30 +163,42 @@ def compute_outputs(competition, inputs, method):
     whose inputs hold no money settings, those are read from the round as they were before)."""
     scores, criteria = _frames(inputs)
     # Issue #14: the one ranking pipeline (scoring.rank_round), shared with the provisional ranking and finalists.
-    result = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
-                                tiebreak=method["tiebreak"])
+    result = scoring.rank_round(
+        scores, criteria, method=method["method"], trim=method["trim"], tiebreak=method["tiebreak"]
+    )
     totals, ranked, per_criterion = result.totals, result.table, result.criterion_means
     top_k = fundable_count(competition, ranked, Money(competition, inputs))
-    boot = scoring.bootstrap_ranks(totals, method=method["method"], top_k=top_k, n_boot=N_BOOT, seed=BOOT_SEED,
-                                   trim=method["trim"])
+    boot = scoring.bootstrap_ranks(
+        totals, method=method["method"], top_k=top_k, n_boot=N_BOOT, seed=BOOT_SEED, trim=method["trim"]
+    )
     sensitivity = scoring.method_sensitivity(totals, top_k=top_k, trim=method["trim"])
     judges = scoring.judge_diagnostics(totals, trim=method["trim"])
     n_props = totals["proposal"].nunique()
     rows = []
     for pid, row in ranked.iterrows():
-        rows.append({
-            "proposal": int(pid), "rank": int(row["rank"]), "score": round(float(row["score"]), 2),
-            "mean": round(float(row["mean"]), 2), "median": round(float(row["median"]), 2),
-            "n_judges": int(row["n_judges"]), "decided_by": str(row["decided_by"]),
-            "decided_by_prev": None if pd.isna(row.get("decided_by_prev")) else str(row["decided_by_prev"]),
-            "p_top_k": round(float(boot.loc[pid, "p_top_k"]), 3), "p_rank1": round(float(boot.loc[pid, "p_rank1"]), 3),
-            "rank_lo": int(boot.loc[pid, "rank_lo"]), "rank_hi": int(boot.loc[pid, "rank_hi"]),
-            "criteria": {c: round(float(per_criterion.loc[pid, c]), 2) for c in per_criterion.columns},
-            "totals": [[int(j), round(float(t), 2)] for j, t in
-                       totals.loc[totals["proposal"] == pid, ["judge", "total"]].itertuples(index=False)],
-            "sensitivity": {m: int(sensitivity.loc[pid, f"rank_{m}"]) for m in scoring.SENSITIVITY_METHODS},
-            "top_k_changes": bool(sensitivity.loc[pid, "membership_differs"]),
-        })
+        rows.append(
+            {
+                "proposal": int(pid),
+                "rank": int(row["rank"]),
+                "score": round(float(row["score"]), 2),
+                "mean": round(float(row["mean"]), 2),
+                "median": round(float(row["median"]), 2),
+                "n_judges": int(row["n_judges"]),
+                "decided_by": str(row["decided_by"]),
+                "decided_by_prev": None if pd.isna(row.get("decided_by_prev")) else str(row["decided_by_prev"]),
+                "p_top_k": round(float(boot.loc[pid, "p_top_k"]), 3),
+                "p_rank1": round(float(boot.loc[pid, "p_rank1"]), 3),
+                "rank_lo": int(boot.loc[pid, "rank_lo"]),
+                "rank_hi": int(boot.loc[pid, "rank_hi"]),
+                "criteria": {c: round(float(per_criterion.loc[pid, c]), 2) for c in per_criterion.columns},
+                "totals": [
+                    [int(j), round(float(t), 2)]
+                    for j, t in totals.loc[totals["proposal"] == pid, ["judge", "total"]].itertuples(index=False)
+                ],
+                "sensitivity": {m: int(sensitivity.loc[pid, f"rank_{m}"]) for m in scoring.SENSITIVITY_METHODS},
+                "top_k_changes": bool(sensitivity.loc[pid, "membership_differs"]),
+            }
+        )
 
     def num(x):
         return None if x is None or pd.isna(x) else round(float(x), 4)
@@ -210,8 +228,10 @@ def freeze_results(*, competition, by):
         raise ValidationError(_("Results can be frozen only at the end of the final review."))
     status = board(competition, PanelStage.FINAL)
     if not status["complete"]:
-        raise ValidationError(_("%(missing)s expected score sheet(s) are still missing.") % {
-            "missing": status["expected"] - status["submitted"]})
+        raise ValidationError(
+            _("%(missing)s expected score sheet(s) are still missing.")
+            % {"missing": status["expected"] - status["submitted"]}
+        )
     inputs = sealed_inputs(competition)
     method = method_of(competition)
     try:
@@ -219,11 +239,22 @@ def freeze_results(*, competition, by):
     except ValueError as exc:
         raise ValidationError(_("The ranking cannot be computed: %(error)s") % {"error": exc}) from exc
     snapshot = ResultSnapshot.objects.create(
-        competition=competition, created_by=by, method=method["method"], params=method,
-        code_version=code_version(), inputs=inputs, outputs=outputs, digest=digest_of(inputs, method))
+        competition=competition,
+        created_by=by,
+        method=method["method"],
+        params=method,
+        code_version=code_version(),
+        inputs=inputs,
+        outputs=outputs,
+        digest=digest_of(inputs, method),
+    )
     advance_stage(competition=competition, to=Stage.RESULTS, by=by, note=f"digest {snapshot.digest}")
-    record(actor=by, action="results.freeze", obj=competition, after={"digest": snapshot.digest,
-                                                                      "code_version": snapshot.code_version})
+    record(
+        actor=by,
+        action="results.freeze",
+        obj=competition,
+        after={"digest": snapshot.digest, "code_version": snapshot.code_version},
+    )
     return snapshot
 
 
@@ -268,8 +299,8 @@ def verify(snapshot):
     except (ValueError, KeyError, TypeError, ArithmeticError):  # tampered inputs that no longer compute: a failure
         recomputed = {"ranking": None}
     ranking_ok = recomputed["ranking"] is not None and [
-        (r["proposal"], r["rank"], r["score"]) for r in recomputed["ranking"]] == [
-        (r["proposal"], r["rank"], r["score"]) for r in snapshot.outputs["ranking"]]
+        (r["proposal"], r["rank"], r["score"]) for r in recomputed["ranking"]
+    ] == [(r["proposal"], r["rank"], r["score"]) for r in snapshot.outputs["ranking"]]
     outputs_ok = recomputed == _canonical(snapshot.outputs)
     checks = {
         "digest": snapshot.digest,
@@ -281,8 +312,12 @@ def verify(snapshot):
         "code_version_same": code_version() == snapshot.code_version,
         "legacy": legacy,
     }
-    checks["ok"] = checks["sheets_unchanged"] and checks["stored_inputs_intact"] and checks["ranking_reproduced"] \
+    checks["ok"] = (
+        checks["sheets_unchanged"]
+        and checks["stored_inputs_intact"]
+        and checks["ranking_reproduced"]
         and (legacy or outputs_ok)
+    )
     return checks
 
 
@@ -298,8 +333,7 @@ def sign_off(*, snapshot, by, note=""):
         raise ValidationError(_("Verification failed; the results cannot be signed off."))
     snapshot.signed_off_by, snapshot.signed_off_at, snapshot.sign_off_note = by, timezone.now(), note
     snapshot.save()
-    record(actor=by, action="results.sign_off", obj=snapshot.competition, after={"digest": snapshot.digest},
-           note=note)
+    record(actor=by, action="results.sign_off", obj=snapshot.competition, after={"digest": snapshot.digest}, note=note)
     return snapshot
 
 
@@ -326,8 +360,7 @@ def unlock_after_freeze(*, sheet, reason, by):
     if snapshot:
         snapshot.valid, snapshot.invalidated_at, snapshot.invalidated_reason = False, timezone.now(), reason
         snapshot.save()
-        record(actor=by, action="results.invalidate", obj=competition, before={"digest": snapshot.digest},
-               note=reason)
+        record(actor=by, action="results.invalidate", obj=competition, before={"digest": snapshot.digest}, note=reason)
     if competition.stage == Stage.RESULTS:
         advance_stage(competition=competition, to=Stage.FINAL, by=by, note=reason)
     return unlock_sheet(sheet=ScoreSheet.objects.get(pk=sheet.pk), reason=reason, by=by)
@@ -343,14 +376,19 @@ def decide_finalists(*, competition, chosen, by, note=""):
     ``confirm_finalists`` writes it and the audit event)."""
     candidates = queries.finalist_candidates(competition)
     rows = candidates["rows"]
-    decision = confirm_finalists(competition=competition, finalists=[r["proposal"] for r in rows
-                                                                     if r["proposal"].pk in chosen],
-                                 by=by, source=candidates["source"], ranking=queries.ranking_record(rows), note=note)
+    decision = confirm_finalists(
+        competition=competition,
+        finalists=[r["proposal"] for r in rows if r["proposal"].pk in chosen],
+        by=by,
+        source=candidates["source"],
+        ranking=queries.ranking_record(rows),
+        note=note,
+    )
     # The pre-scoring is over once the finalists are decided: its open tasks are cancelled, named to staff.
-    decision.cancelled_tasks = cancel_open_prescoring(competition=competition, by=by,
-                                                      reason=_("The finalists have been decided."))
+    decision.cancelled_tasks = cancel_open_prescoring(
+        competition=competition, by=by, reason=_("The finalists have been decided.")
+    )
     return decision
-
 
 
 # --- The signed-sheet bundle (issue #17) -----------------------------------------------------------------------------
@@ -373,6 +411,10 @@ def record_bundle(*, snapshot, make_pdf, by):
     digest = hashlib.sha256(pdf).hexdigest()
     bundle = SheetBundle.objects.create(snapshot=snapshot, pdf=pdf, sha256=digest, created_by=by)
     ResultSnapshot.objects.filter(pk=snapshot.pk).update(bundle_sha256=digest)
-    record(actor=by, action="results.bundle", obj=snapshot.competition,
-           after={"digest": snapshot.digest, "bundle_sha256": digest, "bytes": len(pdf)})
+    record(
+        actor=by,
+        action="results.bundle",
+        obj=snapshot.competition,
+        after={"digest": snapshot.digest, "bundle_sha256": digest, "bytes": len(pdf)},
+    )
     return bundle

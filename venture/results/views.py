@@ -29,8 +29,10 @@ def _pk(value):
 def results(request, competition_pk):
     competition = _round(request, competition_pk)
     page = queries.results_page(
-        competition, may_unlock=permissions.can(request.user, "sheet.unlock"),
-        unlock_choice=(_pk(request.GET.get("unlock_proposal", "")), _pk(request.GET.get("unlock_judge", ""))))
+        competition,
+        may_unlock=permissions.can(request.user, "sheet.unlock"),
+        unlock_choice=(_pk(request.GET.get("unlock_proposal", "")), _pk(request.GET.get("unlock_judge", ""))),
+    )
     # The cheap live check (issue #14): the sealed rows now against the stored digest; a red banner when it fails.
     page["tampered"] = page["snapshot"] is not None and not services.live_check(page["snapshot"], competition)
     return render(request, "venture/results/results.html", page)
@@ -59,8 +61,11 @@ def verify_view(request, competition_pk):
         messages.error(request, _("There are no valid frozen results to verify."))
         return redirect("results:results", competition_pk=competition.pk)
     checks = services.verify(snapshot)
-    return render(request, "venture/results/verify.html", {
-        "competition": competition, "snapshot": snapshot, "checks": checks, "rows": queries.verify_rows(checks)})
+    return render(
+        request,
+        "venture/results/verify.html",
+        {"competition": competition, "snapshot": snapshot, "checks": checks, "rows": queries.verify_rows(checks)},
+    )
 
 
 @require_POST
@@ -85,7 +90,8 @@ def sign_off_view(request, competition_pk):
 @login_required
 def unlock(request, competition_pk, sheet_pk):
     sheets = ScoreSheet.objects.select_related("assignment__panel__competition").filter(
-        assignment__panel__competition_id=competition_pk, assignment__panel__stage=PanelStage.FINAL)
+        assignment__panel__competition_id=competition_pk, assignment__panel__stage=PanelStage.FINAL
+    )
     sheet = permissions.get_for(request.user, "sheet.unlock", sheets, pk=sheet_pk)
     form = ReasonForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["reason"].strip():
@@ -96,8 +102,13 @@ def unlock(request, competition_pk, sheet_pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.warning(request, _("Sheet unlocked: the frozen results are invalidated and the round is back in "
-                                    "final review. Freeze again once the judge has resubmitted."))
+        messages.warning(
+            request,
+            _(
+                "Sheet unlocked: the frozen results are invalidated and the round is back in "
+                "final review. Freeze again once the judge has resubmitted."
+            ),
+        )
     return redirect("results:results", competition_pk=competition_pk)
 
 
@@ -109,15 +120,23 @@ def finalists(request, competition_pk):
     if request.method == "POST":
         try:
             decision = services.decide_finalists(
-                competition=competition, chosen={int(x) for x in request.POST.getlist("finalists") if x.isdigit()},
-                note=request.POST.get("note", ""), by=request.user)
+                competition=competition,
+                chosen={int(x) for x in request.POST.getlist("finalists") if x.isdigit()},
+                note=request.POST.get("note", ""),
+                by=request.user,
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("%(n)s finalists confirmed.") % {"n": decision.finalists.count()})
             if decision.cancelled_tasks:
-                messages.warning(request, _("%(n)s open pre-scoring tasks were cancelled: %(tasks)s.") % {
-                    "n": len(decision.cancelled_tasks),
-                    "tasks": "; ".join(f"{judge} · {title}" for judge, title in decision.cancelled_tasks)})
+                messages.warning(
+                    request,
+                    _("%(n)s open pre-scoring tasks were cancelled: %(tasks)s.")
+                    % {
+                        "n": len(decision.cancelled_tasks),
+                        "tasks": "; ".join(f"{judge} · {title}" for judge, title in decision.cancelled_tasks),
+                    },
+                )
             return redirect("results:finalists", competition_pk=competition.pk)
     return render(request, "venture/results/finalists.html", queries.finalists_page(competition))

@@ -7,11 +7,21 @@ from .models import ChecklistItem
 class ChecklistForm(forms.Form):
     """One pass/fail + note per configured check, then the decision."""
 
-    decision = forms.ChoiceField(label=_("Decision"), required=False, widget=forms.RadioSelect, choices=[
-        ("", _("Not decided yet")), ("eligible", _("Eligible")), ("ineligible", _("Ineligible"))])
-    reason = forms.CharField(label=_("Reason (shown to the applicant; needed when ineligible, when passing with a failed or "
-                                     "unchecked item, and when changing an earlier decision)"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[("", _("Not decided yet")), ("eligible", _("Eligible")), ("ineligible", _("Ineligible"))],
+    )
+    reason = forms.CharField(
+        label=_(
+            "Reason (shown to the applicant; needed when ineligible, when passing with a failed or "
+            "unchecked item, and when changing an earlier decision)"
+        ),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
 
     def __init__(self, *args, items, results, **kwargs):
         super().__init__(*args, **kwargs)
@@ -19,11 +29,15 @@ class ChecklistForm(forms.Form):
         for item in self.items:
             previous = results.get(item.pk)
             self.fields[f"pass_{item.pk}"] = forms.ChoiceField(
-                label=item.text, required=False, widget=forms.RadioSelect,
+                label=item.text,
+                required=False,
+                widget=forms.RadioSelect,
                 choices=[("", _("Not checked")), ("1", _("Pass")), ("0", _("Fail"))],
-                initial="" if previous is None else ("1" if previous.passed else "0"))
+                initial="" if previous is None else ("1" if previous.passed else "0"),
+            )
             self.fields[f"note_{item.pk}"] = forms.CharField(
-                label=_("Note"), required=False, max_length=500, initial=previous.note if previous else "")
+                label=_("Note"), required=False, max_length=500, initial=previous.note if previous else ""
+            )
 
     def results(self):
         out = {}

@@ -26,8 +26,13 @@ def save_checklist(*, competition, items, deleted, by):
         item.save()
     for item in deleted:
         item.delete()
-    record(actor=by, action="screening.checklist", obj=competition,
-           before={"items": before}, after={"items": list(competition.checklist.values_list("text", flat=True))})
+    record(
+        actor=by,
+        action="screening.checklist",
+        obj=competition,
+        before={"items": before},
+        after={"items": list(competition.checklist.values_list("text", flat=True))},
+    )
 
 
 @transaction.atomic
@@ -36,10 +41,15 @@ def record_checks(*, proposal, results, by):
     if proposal.status not in SCREENABLE:
         raise ValidationError(_("Only submitted proposals can be screened."))
     for item, (passed, note) in results.items():
-        CheckResult.objects.update_or_create(proposal=proposal, item=item,
-                                             defaults={"passed": passed, "note": note, "by": by})
-    record(actor=by, action="screening.checks", obj=proposal,
-           after={item.text: {"passed": passed, "note": note} for item, (passed, note) in results.items()})
+        CheckResult.objects.update_or_create(
+            proposal=proposal, item=item, defaults={"passed": passed, "note": note, "by": by}
+        )
+    record(
+        actor=by,
+        action="screening.checks",
+        obj=proposal,
+        after={item.text: {"passed": passed, "note": note} for item, (passed, note) in results.items()},
+    )
 
 
 class ReasonNeeded(ValidationError):
@@ -57,9 +67,10 @@ def reasons_needed(*, proposal, eligible):
     problems = []
     previous = S(proposal.status)
     if previous in (S.ELIGIBLE, S.INELIGIBLE) and previous != (S.ELIGIBLE if eligible else S.INELIGIBLE):
-        problems.append(_("it overturns the earlier decision “%(status)s”") % {"status": previous.label}
-                        + (_(" (reason: %(reason)s)") % {"reason": proposal.status_reason}
-                           if proposal.status_reason else ""))
+        problems.append(
+            _("it overturns the earlier decision “%(status)s”") % {"status": previous.label}
+            + (_(" (reason: %(reason)s)") % {"reason": proposal.status_reason} if proposal.status_reason else "")
+        )
     if eligible:
         items = list(proposal.competition.checklist.all())
         results = dict(CheckResult.objects.filter(proposal=proposal).values_list("item_id", "passed"))
@@ -79,7 +90,11 @@ def decide(*, proposal, eligible, reason, by, unattended=False):
     or unanswered check, or changing an earlier decision, needs a reason too (it goes on the proposal's timeline
     beside the earlier decision). ``unattended`` (a bulk action) refuses those cases with ``ReasonNeeded`` whatever
     the reason, so that no one overturns a reasoned decision without looking at it."""
-    proposal = Proposal.objects.select_for_update(of=("self",)).select_related("competition", "organization").get(pk=proposal.pk)
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("competition", "organization")
+        .get(pk=proposal.pk)
+    )
     if proposal.status not in SCREENABLE:
         raise ValidationError(_("Only submitted proposals can be screened."))
     to = S.ELIGIBLE if eligible else S.INELIGIBLE
@@ -115,8 +130,11 @@ def confirm_finalists(*, competition, finalists, by, source, ranking, note=""):
     if not finalists:
         raise ValidationError(_("Choose at least one finalist."))
     ids = {p.pk for p in finalists}
-    pool = list(Proposal.objects.select_for_update().filter(
-        competition=competition, status__in=[S.ELIGIBLE, S.FINALIST, S.NOT_SELECTED]))
+    pool = list(
+        Proposal.objects.select_for_update().filter(
+            competition=competition, status__in=[S.ELIGIBLE, S.FINALIST, S.NOT_SELECTED]
+        )
+    )
     if not ids <= {p.pk for p in pool}:
         raise ValidationError(_("Only proposals that passed the preliminary review can be finalists."))
     for p in pool:
@@ -124,11 +142,21 @@ def confirm_finalists(*, competition, finalists, by, source, ranking, note=""):
         if p.status != want:
             if p.status != S.ELIGIBLE and want != S.ELIGIBLE:
                 transition(proposal=p, to=S.ELIGIBLE, by=by, reason="")
-            transition(proposal=p, to=want, by=by,
-                       reason="" if want == S.FINALIST else _("Not among the finalists of the final review."))
-    decision = FinalistDecision.objects.create(competition=competition, decided_by=by, source=source,
-                                               ranking=ranking, note=note)
+            transition(
+                proposal=p,
+                to=want,
+                by=by,
+                reason="" if want == S.FINALIST else _("Not among the finalists of the final review."),
+            )
+    decision = FinalistDecision.objects.create(
+        competition=competition, decided_by=by, source=source, ranking=ranking, note=note
+    )
     decision.finalists.set(finalists)
-    record(actor=by, action="screening.finalists", obj=competition,
-           after={"finalists": sorted(ids), "source": source, "quota": competition.finalist_quota}, note=note)
+    record(
+        actor=by,
+        action="screening.finalists",
+        obj=competition,
+        after={"finalists": sorted(ids), "source": source, "quota": competition.finalist_quota},
+        note=note,
+    )
     return decision

@@ -22,8 +22,11 @@ SCREEN_STATUSES = [S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE, S.FINALIST, S.NOT_SELE
 def screening_list(request, competition_pk):
     competition = permissions.get_for(request.user, "screening.manage", Competition.objects.all(), pk=competition_pk)
     status = request.GET.get("status", "")
-    proposals = (Proposal.objects.filter(competition=competition, status__in=SCREEN_STATUSES)
-                 .select_related("organization", "category").order_by("status", "title"))
+    proposals = (
+        Proposal.objects.filter(competition=competition, status__in=SCREEN_STATUSES)
+        .select_related("organization", "category")
+        .order_by("status", "title")
+    )
     if status in SCREEN_STATUSES:
         proposals = proposals.filter(status=status)
     items = list(competition.checklist.all())
@@ -31,10 +34,18 @@ def screening_list(request, competition_pk):
     for r in CheckResult.objects.filter(proposal__competition=competition).values("proposal_id", "passed"):
         counts = results.setdefault(r["proposal_id"], [0, 0])
         counts[0 if r["passed"] else 1] += 1
-    return render(request, "venture/screening/list.html", {
-        "competition": competition, "proposals": proposals, "items": items, "results": results,
-        "status": status, "statuses": [(s, S(s).label) for s in SCREEN_STATUSES],
-    })
+    return render(
+        request,
+        "venture/screening/list.html",
+        {
+            "competition": competition,
+            "proposals": proposals,
+            "items": items,
+            "results": results,
+            "status": status,
+            "statuses": [(s, S(s).label) for s in SCREEN_STATUSES],
+        },
+    )
 
 
 @require_POST
@@ -45,15 +56,23 @@ def screening_bulk(request, competition_pk):
     if not form.is_valid():
         messages.error(request, _("Choose proposals and a decision."))
         return redirect("screening:list", competition_pk=competition.pk)
-    done, skipped, failed = services.bulk_decide(proposals=form.cleaned_data["proposals"],
-                                        eligible=form.cleaned_data["decision"] == "eligible",
-                                        reason=form.cleaned_data["reason"], by=request.user)
+    done, skipped, failed = services.bulk_decide(
+        proposals=form.cleaned_data["proposals"],
+        eligible=form.cleaned_data["decision"] == "eligible",
+        reason=form.cleaned_data["reason"],
+        by=request.user,
+    )
     if done:
         messages.success(request, _("%(n)s proposal(s) decided.") % {"n": len(done)})
     if skipped:
-        messages.warning(request, _("%(n)s proposal(s) skipped: each needs its own reason, give it on the proposal's "
-                                    "screening page. %(list)s") % {
-            "n": len(skipped), "list": " · ".join(f"{p.title}: {why}" for p, why in skipped)})
+        messages.warning(
+            request,
+            _(
+                "%(n)s proposal(s) skipped: each needs its own reason, give it on the proposal's "
+                "screening page. %(list)s"
+            )
+            % {"n": len(skipped), "list": " · ".join(f"{p.title}: {why}" for p, why in skipped)},
+        )
     for proposal, error in failed:
         messages.error(request, f"{proposal.title}: {error}")
     return redirect("screening:list", competition_pk=competition.pk)
@@ -61,20 +80,34 @@ def screening_bulk(request, competition_pk):
 
 @login_required
 def screening_detail(request, pk):
-    proposal = permissions.get_for(request.user, "proposal.screen",
-                                   Proposal.objects.select_related("competition", "organization", "category"), pk=pk)
+    proposal = permissions.get_for(
+        request.user,
+        "proposal.screen",
+        Proposal.objects.select_related("competition", "organization", "category"),
+        pk=pk,
+    )
     items = proposal.competition.checklist.all()
     results = {r.item_id: r for r in proposal.check_results.all()}
-    form = ChecklistForm(request.POST or None, items=items, results=results,
-                         initial={"decision": {S.ELIGIBLE: "eligible", S.INELIGIBLE: "ineligible"}.get(
-                             proposal.status, ""), "reason": proposal.status_reason})
+    form = ChecklistForm(
+        request.POST or None,
+        items=items,
+        results=results,
+        initial={
+            "decision": {S.ELIGIBLE: "eligible", S.INELIGIBLE: "ineligible"}.get(proposal.status, ""),
+            "reason": proposal.status_reason,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.record_checks(proposal=proposal, results=form.results(), by=request.user)
             decision = form.cleaned_data["decision"]
             if decision:
-                services.decide(proposal=proposal, eligible=decision == "eligible",
-                                reason=form.cleaned_data["reason"], by=request.user)
+                services.decide(
+                    proposal=proposal,
+                    eligible=decision == "eligible",
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
             messages.success(request, _("Screening saved."))
             return redirect("screening:list", competition_pk=proposal.competition_id)
         except ValidationError as exc:
@@ -89,8 +122,9 @@ def checklist(request, competition_pk):
     FormSet = modelformset_factory(ChecklistItem, form=ChecklistItemForm, extra=3, can_delete=True)
     formset = FormSet(request.POST or None, queryset=competition.checklist.all())
     if request.method == "POST" and formset.is_valid():
-        services.save_checklist(competition=competition, items=formset.save(commit=False),
-                                deleted=formset.deleted_objects, by=request.user)
+        services.save_checklist(
+            competition=competition, items=formset.save(commit=False), deleted=formset.deleted_objects, by=request.user
+        )
         messages.success(request, _("Checklist saved."))
         return redirect("screening:checklist", competition_pk=competition.pk)
     return render(request, "venture/screening/checklist.html", {"competition": competition, "formset": formset})

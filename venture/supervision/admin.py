@@ -18,6 +18,15 @@ class FundedProjectAdmin(admin.ModelAdmin):
     list_filter = ("competition", "status")
     search_fields = ("title", "organization__name")
     # Money and the ledger's running totals change only through the services (which lock the project row).
-    readonly_fields = ("released_total", "grant", "agreement", "proposal", "organization", "competition",
-                       "spent_total", "first_spent_on", "last_spent_on")
+    readonly_fields = (
+        "released_total",
+        "grant",
+        "agreement",
+        "proposal",
+        "organization",
+        "competition",
+        "spent_total",
+        "first_spent_on",
+        "last_spent_on",
+    )
     filter_horizontal = ("supervisors",)

@@ -31,7 +31,9 @@ DEFAULT_EVALUATION_RUBRIC = [
 
 def default_evaluation_rubric():
     """The default rubric as rows for ``save_evaluation_rubric``, named in the active language."""
-    return [{"id": None, "name": str(name), "max_points": Decimal(points)} for name, points in DEFAULT_EVALUATION_RUBRIC]
+    return [
+        {"id": None, "name": str(name), "max_points": Decimal(points)} for name, points in DEFAULT_EVALUATION_RUBRIC
+    ]
 
 
 def evaluation_rubric_locked(competition, kind):
@@ -45,8 +47,10 @@ def locked_evaluation_kinds(competition):
 
 
 def evaluation_rubric_locked_message(kind):
-    return _("The rubric of the “%(evaluation)s” is locked because a project of this round has been evaluated; it "
-             "can no longer be changed.") % {"evaluation": EvaluationKind(kind).label}
+    return _(
+        "The rubric of the “%(evaluation)s” is locked because a project of this round has been evaluated; it "
+        "can no longer be changed."
+    ) % {"evaluation": EvaluationKind(kind).label}
 
 
 def check_evaluation_criterion(row):
@@ -58,11 +62,14 @@ def check_evaluation_criterion(row):
 def check_evaluation_rubric(rows):
     """Rules for an evaluation rubric as a whole: at least one criterion, each with a name and maximum points more
     than zero, names unique, maximum points adding up to exactly 100."""
-    rows = [{
-        "id": row.get("id"),
-        "name": (row.get("name") or "").strip(),
-        "max_points": Decimal(str(row["max_points"])) if row.get("max_points") is not None else None,
-    } for row in rows]
+    rows = [
+        {
+            "id": row.get("id"),
+            "name": (row.get("name") or "").strip(),
+            "max_points": Decimal(str(row["max_points"])) if row.get("max_points") is not None else None,
+        }
+        for row in rows
+    ]
     if not rows:
         raise ValidationError(_("The rubric needs at least one criterion."), code="empty")
     errors = []
@@ -79,8 +86,8 @@ def check_evaluation_rubric(rows):
     total = sum((row["max_points"] for row in rows), Decimal("0"))
     if total != HUNDRED:
         raise ValidationError(
-            _("The maximum points add up to %(total)s; they must add up to exactly 100.") % {
-                "total": format_number(total)},
+            _("The maximum points add up to %(total)s; they must add up to exactly 100.")
+            % {"total": format_number(total)},
             code="total",
         )
     return rows
@@ -99,10 +106,19 @@ def save_evaluation_rubric(*, competition, kind, by, criteria):
             raise ValidationError(evaluation_rubric_locked_message(kind), code="locked")
         return check_evaluation_rubric(rows)
 
-    return save_rows(competition=competition, by=by, model=EvaluationCriterion, rows=criteria, check=check,
-                     fields=EVALUATION_CRITERION_FIELDS, audited=["id", "order", *EVALUATION_CRITERION_FIELDS],
-                     scope={"kind": kind}, action="competition.evaluation_rubric", audit_key="criteria",
-                     audit_extra={"kind": kind.value})
+    return save_rows(
+        competition=competition,
+        by=by,
+        model=EvaluationCriterion,
+        rows=criteria,
+        check=check,
+        fields=EVALUATION_CRITERION_FIELDS,
+        audited=["id", "order", *EVALUATION_CRITERION_FIELDS],
+        scope={"kind": kind},
+        action="competition.evaluation_rubric",
+        audit_key="criteria",
+        audit_extra={"kind": kind.value},
+    )
 
 
 # --- What the round needs to know about its evaluation rubrics -------------------------------------------------------
@@ -111,18 +127,27 @@ def save_evaluation_rubric(*, competition, kind, by, criteria):
 def create_default_rubrics(competition):
     """A new round starts with the default rubric for each evaluation; returns what the creation's audit records."""
     rows = [{field: row[field] for field in EVALUATION_CRITERION_FIELDS} for row in default_evaluation_rubric()]
-    EvaluationCriterion.objects.bulk_create([
-        EvaluationCriterion(competition=competition, kind=kind, order=order, **row)
-        for kind in EvaluationKind for order, row in enumerate(rows)
-    ])
+    EvaluationCriterion.objects.bulk_create(
+        [
+            EvaluationCriterion(competition=competition, kind=kind, order=order, **row)
+            for kind in EvaluationKind
+            for order, row in enumerate(rows)
+        ]
+    )
     return {"evaluation_rubric": {kind.value: rows for kind in EvaluationKind}}
 
 
 def opening_problems(competition):
     with_rubric = set(EvaluationCriterion.objects.filter(competition=competition).values_list("kind", flat=True))
-    return [_("Set up the rubric of the “%(evaluation)s”.") % {"evaluation": kind.label}
-            for kind in EvaluationKind if kind not in with_rubric]
+    return [
+        _("Set up the rubric of the “%(evaluation)s”.") % {"evaluation": kind.label}
+        for kind in EvaluationKind
+        if kind not in with_rubric
+    ]
 
 
-setup.register(setup.SetupPart(name="evaluation_rubric", order=60, on_create=create_default_rubrics,
-                               opening_problems=opening_problems))
+setup.register(
+    setup.SetupPart(
+        name="evaluation_rubric", order=60, on_create=create_default_rubrics, opening_problems=opening_problems
+    )
+)

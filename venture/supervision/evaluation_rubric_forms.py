@@ -12,8 +12,12 @@ from .models import EvaluationCriterion, EvaluationKind
 
 class EvaluationCriterionForm(RowForm):
     name = forms.CharField(label=label(EvaluationCriterion, "name"), max_length=100)
-    max_points = forms.DecimalField(label=label(EvaluationCriterion, "max_points"), max_digits=5, decimal_places=1,
-                                    widget=forms.NumberInput(attrs={"step": "0.1", "min": "0"}))
+    max_points = forms.DecimalField(
+        label=label(EvaluationCriterion, "max_points"),
+        max_digits=5,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1", "min": "0"}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -37,14 +41,18 @@ class BaseEvaluationRubricFormSet(RowFormSet):
 
     @classmethod
     def initial_for(cls, competition):
-        rows = [{"id": c.pk, "name": c.name, "max_points": format_number(c.max_points)}
-                for c in competition.evaluation_criteria.all() if c.kind == cls.kind]
+        rows = [
+            {"id": c.pk, "name": c.name, "max_points": format_number(c.max_points)}
+            for c in competition.evaluation_criteria.all()
+            if c.kind == cls.kind
+        ]
         return rows or evaluation_rubric.default_evaluation_rubric()
 
 
 # One formset class per evaluation, each knowing its kind.
 EVALUATION_RUBRIC_FORMSETS = {
-    kind: row_formset(EvaluationCriterionForm,
-                      type("EvaluationRubricFormSet", (BaseEvaluationRubricFormSet,), {"kind": kind}))
+    kind: row_formset(
+        EvaluationCriterionForm, type("EvaluationRubricFormSet", (BaseEvaluationRubricFormSet,), {"kind": kind})
+    )
     for kind in EvaluationKind
 }

@@ -8,8 +8,16 @@ from . import evaluation_rubric_views
 
 urlpatterns = [
     # One page per evaluation, so that each is a step of the set-up ("Save and continue" walks through them).
-    path("rounds/<int:pk>/evaluation/midterm/", evaluation_rubric_views.round_evaluation_rubric, {"kind": "midterm"},
-         name="evaluation_midterm"),
-    path("rounds/<int:pk>/evaluation/final/", evaluation_rubric_views.round_evaluation_rubric, {"kind": "final"},
-         name="evaluation_final"),
+    path(
+        "rounds/<int:pk>/evaluation/midterm/",
+        evaluation_rubric_views.round_evaluation_rubric,
+        {"kind": "midterm"},
+        name="evaluation_midterm",
+    ),
+    path(
+        "rounds/<int:pk>/evaluation/final/",
+        evaluation_rubric_views.round_evaluation_rubric,
+        {"kind": "final"},
+        name="evaluation_final",
+    ),
 ]

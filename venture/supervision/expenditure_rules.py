@@ -36,7 +36,9 @@ from .models import Expenditure, InvoiceKind, ProjectStatus
 CENT = Decimal("0.01")
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 is 1900-01-01 (with Excel's 1900 leap-year bug folded in)
 _AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+)
 _SERIAL_RE = re.compile(r"^\d{1,6}(\.0+)?$")
 
 
@@ -71,15 +73,17 @@ def parse_amount(value):
     if not text:
         raise ValidationError(_("Enter the amount."), code="required")
     if "e" in text.lower() and re.search(r"\d[eE][+-]?\d", text):
-        raise ValidationError(_("Write the amount in full, without exponent notation (“%(v)s”).") % {"v": text},
-                              code="exponent")
+        raise ValidationError(
+            _("Write the amount in full, without exponent notation (“%(v)s”).") % {"v": text}, code="exponent"
+        )
     text = re.sub(r"^(?:¥|RMB|CNY)\s*", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*(?:元|圆)$", "", text).replace(" ", "")
     if text.startswith("-"):
         raise ValidationError(_("An amount is more than zero."), code="negative")
     if not _AMOUNT_RE.match(text):
-        raise ValidationError(_("“%(v)s” is not an amount in yuan (for example 12800.50).") % {"v": _text(value)},
-                              code="invalid")
+        raise ValidationError(
+            _("“%(v)s” is not an amount in yuan (for example 12800.50).") % {"v": _text(value)}, code="invalid"
+        )
     try:
         return Decimal(text.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
@@ -104,14 +108,16 @@ def parse_date(value):
             return _serial(float(text))
     except ValueError:
         pass
-    raise ValidationError(_("“%(v)s” is not a date (for example 2026-11-06 or 2026/11/6).") % {"v": text},
-                          code="invalid")
+    raise ValidationError(
+        _("“%(v)s” is not a date (for example 2026-11-06 or 2026/11/6).") % {"v": text}, code="invalid"
+    )
 
 
 def _serial(number):
     if number != int(number) or not 1 <= number <= 2958465:  # 9999-12-31
-        raise ValidationError(_("“%(v)s” is not a date (for example 2026-11-06 or 2026/11/6).") % {"v": number},
-                              code="invalid")
+        raise ValidationError(
+            _("“%(v)s” is not a date (for example 2026-11-06 or 2026/11/6).") % {"v": number}, code="invalid"
+        )
     return EXCEL_EPOCH + datetime.timedelta(days=int(number))
 
 
@@ -164,13 +170,19 @@ class Known:
         known = cls(project=project)
         vouchers = sorted({v for v in vouchers if v})
         for i in range(0, len(vouchers), 500):
-            for e in (Expenditure.objects.filter(project=project, voucher_no__in=vouchers[i:i + 500])
-                      .only("pk", "date", "voucher_no", "amount", "project_id").order_by("date", "pk")):
+            for e in (
+                Expenditure.objects.filter(project=project, voucher_no__in=vouchers[i : i + 500])
+                .only("pk", "date", "voucher_no", "amount", "project_id")
+                .order_by("date", "pk")
+            ):
                 known.vouchers.setdefault(e.voucher_no, []).append(e)
         numbers = sorted({n for _k, _c, n in invoices if n})
         for i in range(0, len(numbers), 500):
-            for e in (Expenditure.objects.filter(invoice_number__in=numbers[i:i + 500])
-                      .select_related("project__organization").order_by("created_at", "pk")):
+            for e in (
+                Expenditure.objects.filter(invoice_number__in=numbers[i : i + 500])
+                .select_related("project__organization")
+                .order_by("created_at", "pk")
+            ):
                 known.invoices.setdefault((e.invoice_kind, e.invoice_code, e.invoice_number), e)
         return known
 
@@ -180,15 +192,37 @@ def _claim_message(first, by):
     claim; anyone else learns only that it was claimed elsewhere, nothing of the other organization."""
     if permissions.can(by, "project.view", first.project):
         url = f"{reverse('supervision:ledger', args=[first.project_id])}#entry-{first.pk}"
-        return format_html(_("This invoice was already claimed: {link} ({date}, voucher {voucher}, {amount})."),
-                           link=format_html('<a href="{}">{}</a>', url, first.project.title),
-                           date=first.date.isoformat(), voucher=first.voucher_no, amount=format_money(first.amount))
+        return format_html(
+            _("This invoice was already claimed: {link} ({date}, voucher {voucher}, {amount})."),
+            link=format_html('<a href="{}">{}</a>', url, first.project.title),
+            date=first.date.isoformat(),
+            voucher=first.voucher_no,
+            amount=format_money(first.amount),
+        )
     return _("This invoice was already claimed in another project on the platform.")
 
 
-def validate_expenditure(project, *, by, date, amount, line=None, category=None, item=None, receipt=None,
-                         receipt_pending=False, voucher_no="", invoice_kind="", invoice_code="", invoice_number="",
-                         payee_uscc="", staff_reason="", today=None, known=None, row=None):
+def validate_expenditure(
+    project,
+    *,
+    by,
+    date,
+    amount,
+    line=None,
+    category=None,
+    item=None,
+    receipt=None,
+    receipt_pending=False,
+    voucher_no="",
+    invoice_kind="",
+    invoice_code="",
+    invoice_number="",
+    payee_uscc="",
+    staff_reason="",
+    today=None,
+    known=None,
+    row=None,
+):
     """{field: [messages]} for one entry; empty when it may be recorded. ``item`` is a line named in a file (refused
     when no approved line of the category carries it); ``known`` carries the comparisons of a batch (``row``
     labels this entry in it for later rows' messages); ``today`` defaults to the local date."""
@@ -203,8 +237,11 @@ def validate_expenditure(project, *, by, date, amount, line=None, category=None,
         add("__all__", _("The project is closed; its ledger takes no more entries."))
     elif project.status == ProjectStatus.SUSPENDED:
         if not (permissions.is_staff(by) and staff_reason.strip()):
-            add("__all__", _("The project is suspended (%(reason)s); only staff can record an entry, with a "
-                             "reason.") % {"reason": project.flag_reason or _("no reason recorded")})
+            add(
+                "__all__",
+                _("The project is suspended (%(reason)s); only staff can record an entry, with a reason.")
+                % {"reason": project.flag_reason or _("no reason recorded")},
+            )
     # Amount.
     if amount is None:
         add("amount", _("Enter the amount."))
@@ -223,19 +260,27 @@ def validate_expenditure(project, *, by, date, amount, line=None, category=None,
     if date is None:
         add("date", _("Enter the date."))
     elif date < project.period_start or date > project.period_end:
-        add("date", _("The date is outside the project period (%(start)s to %(end)s).") % {
-            "start": project.period_start.isoformat(), "end": project.period_end.isoformat()})
+        add(
+            "date",
+            _("The date is outside the project period (%(start)s to %(end)s).")
+            % {"start": project.period_start.isoformat(), "end": project.period_end.isoformat()},
+        )
     elif date > today:
-        add("date", _("The date %(date)s is in the future; record an expense once it is paid.") % {
-            "date": date.isoformat()})
+        add(
+            "date",
+            _("The date %(date)s is in the future; record an expense once it is paid.") % {"date": date.isoformat()},
+        )
     # Category and line.
     if line is not None and line.project_id != project.pk:
         add("line", _("That budget line belongs to another project."))
     elif line is None and category is None:
         add("line", _("Choose the budget line."))
     elif line is None and item:
-        add("line", _("“%(item)s” is not an approved budget line of “%(category)s”.") % {
-            "item": item, "category": category.name})
+        add(
+            "line",
+            _("“%(item)s” is not an approved budget line of “%(category)s”.")
+            % {"item": item, "category": category.name},
+        )
     if category is not None and category.competition_id != project.competition_id:
         add("category", _("That budget category is not part of this round."))
     # Receipt.
@@ -250,18 +295,25 @@ def validate_expenditure(project, *, by, date, amount, line=None, category=None,
             validate_uscc(payee_uscc)
         except ValidationError as exc:
             add("payee_uscc", exc.messages[0])
-    known = known or Known.load(project, vouchers=[voucher_no], invoices=[(invoice_kind, invoice_code,
-                                                                           invoice_number)])
+    known = known or Known.load(project, vouchers=[voucher_no], invoices=[(invoice_kind, invoice_code, invoice_number)])
     # The same voucher in this project, the same invoice anywhere.
     if voucher_no:
         earlier = known.vouchers.get(voucher_no, [])
         if earlier:
-            add("voucher_no", _("Voucher number %(v)s is already recorded in this ledger: %(rows)s.") % {
-                "v": voucher_no, "rows": "; ".join(f"{e.date.isoformat()} {format_money(e.amount)}"
-                                                   for e in earlier[:5])})
+            add(
+                "voucher_no",
+                _("Voucher number %(v)s is already recorded in this ledger: %(rows)s.")
+                % {
+                    "v": voucher_no,
+                    "rows": "; ".join(f"{e.date.isoformat()} {format_money(e.amount)}" for e in earlier[:5]),
+                },
+            )
         elif voucher_no in known.batch_vouchers:
-            add("voucher_no", _("Voucher number %(v)s is also on %(row)s.") % {
-                "v": voucher_no, "row": known.batch_vouchers[voucher_no]})
+            add(
+                "voucher_no",
+                _("Voucher number %(v)s is also on %(row)s.")
+                % {"v": voucher_no, "row": known.batch_vouchers[voucher_no]},
+            )
     key = (invoice_kind, invoice_code, invoice_number)
     if invoice_number and not any(n in errors for n in ("invoice_kind", "invoice_code", "invoice_number")):
         if key in known.invoices:
@@ -271,11 +323,16 @@ def validate_expenditure(project, *, by, date, amount, line=None, category=None,
     # The running totals must still fit their fields.
     if amount_ok and amount is not None:
         if project.spent_total + known.added + amount > MAX_MONEY:
-            add("amount", _("With this entry the project's spending would exceed %(max)s, more than the ledger "
-                            "can hold.") % {"max": format_money(MAX_MONEY)})
+            add(
+                "amount",
+                _("With this entry the project's spending would exceed %(max)s, more than the ledger can hold.")
+                % {"max": format_money(MAX_MONEY)},
+            )
         elif line is not None and line.spent + known.added_lines.get(line.pk, 0) + amount > MAX_MONEY:
-            add("amount", _("With this entry the line's spending would exceed %(max)s.") % {
-                "max": format_money(MAX_MONEY)})
+            add(
+                "amount",
+                _("With this entry the line's spending would exceed %(max)s.") % {"max": format_money(MAX_MONEY)},
+            )
     if row is not None:
         if voucher_no:
             known.batch_vouchers.setdefault(voucher_no, row)

@@ -23,13 +23,15 @@ MAX_PHOTOS = 12
 
 
 def _date(label, required=True, **kwargs):
-    return forms.DateField(label=label, required=required,
-                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
+    return forms.DateField(
+        label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
 
 
 def _text(label, rows=3, required=True, max_length=5000):
-    return forms.CharField(label=label, required=required, max_length=max_length,
-                           widget=forms.Textarea(attrs={"rows": rows}))
+    return forms.CharField(
+        label=label, required=required, max_length=max_length, widget=forms.Textarea(attrs={"rows": rows})
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -80,13 +82,15 @@ class SignAgreementForm(forms.Form):
 
 
 class SupervisorsForm(forms.Form):
-    supervisors = forms.ModelMultipleChoiceField(label=_("Supervisors"), required=False,
-                                                 queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple)
+    supervisors = forms.ModelMultipleChoiceField(
+        label=_("Supervisors"), required=False, queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["supervisors"].queryset = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by(
-            "full_name", "username")
+            "full_name", "username"
+        )
         self.fields["supervisors"].label_from_instance = lambda u: u.display_name
 
 
@@ -94,8 +98,15 @@ class BudgetRevisionForm(forms.Form):
     """One amount per approved line (pre-filled with the current amounts), the reason, and for a no-cost extension
     the new end date."""
 
-    kind = forms.ChoiceField(label=_("Kind"), widget=forms.RadioSelect, initial=RevisionKind.BUDGET, choices=[
-        (RevisionKind.BUDGET, RevisionKind.BUDGET.label), (RevisionKind.EXTENSION, RevisionKind.EXTENSION.label)])
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        widget=forms.RadioSelect,
+        initial=RevisionKind.BUDGET,
+        choices=[
+            (RevisionKind.BUDGET, RevisionKind.BUDGET.label),
+            (RevisionKind.EXTENSION, RevisionKind.EXTENSION.label),
+        ],
+    )
     period_end = _date(_("New end date (no-cost extension)"), required=False)
     reason = _text(_("Reason"), rows=2, max_length=2000)
 
@@ -148,9 +159,14 @@ class ReportForm(forms.Form):
         self.indicators = list(indicators)
         for indicator in self.indicators:
             self.fields[f"ind_{indicator.pk}"] = forms.DecimalField(
-                label=f"{indicator.name} ({indicator.unit})", required=False, min_value=Decimal("0"), max_digits=12,
-                decimal_places=2, help_text=_("Target %(target)s; achieved so far %(achieved)s.") % {
-                    "target": f"{indicator.target.normalize():f}", "achieved": f"{indicator.achieved.normalize():f}"})
+                label=f"{indicator.name} ({indicator.unit})",
+                required=False,
+                min_value=Decimal("0"),
+                max_digits=12,
+                decimal_places=2,
+                help_text=_("Target %(target)s; achieved so far %(achieved)s.")
+                % {"target": f"{indicator.target.normalize():f}", "achieved": f"{indicator.achieved.normalize():f}"},
+            )
 
     def indicator_fields(self):
         return [self[f"ind_{i.pk}"] for i in self.indicators]
@@ -170,8 +186,9 @@ class ActivityForm(forms.Form):
         style_widgets(self)
 
 
-ActivityFormSet = formset_factory(ActivityForm, formset=RowFormSet, extra=2, can_delete=True, max_num=100,
-                                  validate_max=True)
+ActivityFormSet = formset_factory(
+    ActivityForm, formset=RowFormSet, extra=2, can_delete=True, max_num=100, validate_max=True
+)
 ACTIVITY_FIELDS = ("date", "place", "participants", "description")
 
 
@@ -180,8 +197,11 @@ def activity_rows(formset):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
-        ("accept", _("Accept")), ("changes", _("Request changes"))])
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[("accept", _("Accept")), ("changes", _("Request changes"))],
+    )
     note = _text(_("Note to the organization (required when requesting changes)"), rows=3, required=False)
 
 
@@ -210,28 +230,33 @@ class ExpenditureForm(forms.Form):
 
     date = _date(_("Date"))
     line = forms.ModelChoiceField(label=_("Budget line"), queryset=ApprovedLine.objects.none())
-    amount = AmountField(label=_("Amount (yuan)"),
-                         error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")})
+    amount = AmountField(
+        label=_("Amount (yuan)"), error_messages={"invalid": _("Enter an amount in yuan, for example 12800.50.")}
+    )
     payee = forms.CharField(label=_("Payee"), max_length=200)
-    payee_uscc = forms.CharField(label=_("Payee's unified social credit code (if known)"), max_length=18,
-                                 required=False)
+    payee_uscc = forms.CharField(
+        label=_("Payee's unified social credit code (if known)"), max_length=18, required=False
+    )
     description = forms.CharField(label=_("Description"), max_length=300)
     voucher_no = forms.CharField(label=_("Voucher number"), max_length=60)
     invoice_kind = forms.ChoiceField(label=_("Invoice"), choices=InvoiceKind.choices, required=False)
     invoice_code = forms.CharField(label=_("Invoice code (VAT invoice only)"), max_length=20, required=False)
     invoice_number = forms.CharField(label=_("Invoice number"), max_length=30, required=False)
-    receipt = forms.FileField(label=_("Receipt"), required=False,
-                              widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+    receipt = forms.FileField(
+        label=_("Receipt"), required=False, widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"})
+    )
 
     def __init__(self, *args, project, by=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.project, self.by = project, by
         self.fields["line"].queryset = project.lines.select_related("category")
         self.fields["receipt"].help_text = _("PDF, JPEG or PNG; required above %(x)s.") % {
-            "x": format_money(project.competition.receipt_threshold)}
+            "x": format_money(project.competition.receipt_threshold)
+        }
         if project.status == ProjectStatus.SUSPENDED:
             self.fields["staff_reason"] = forms.CharField(
-                label=_("Reason for recording on a suspended project (staff)"), max_length=500, required=False)
+                label=_("Reason for recording on a suspended project (staff)"), max_length=500, required=False
+            )
 
     def clean_receipt(self):
         upload = self.cleaned_data.get("receipt")
@@ -253,11 +278,19 @@ class ExpenditureForm(forms.Form):
         if self.errors.get("amount") or self.errors.get("date"):
             return cleaned
         found = expenditure_rules.validate_expenditure(
-            self.project, by=self.by, date=cleaned.get("date"), line=cleaned.get("line"),
-            amount=cleaned.get("amount"), receipt=cleaned.get("receipt"), voucher_no=cleaned.get("voucher_no", ""),
-            invoice_kind=cleaned.get("invoice_kind", ""), invoice_code=cleaned.get("invoice_code", ""),
-            invoice_number=cleaned.get("invoice_number", ""), payee_uscc=cleaned.get("payee_uscc", ""),
-            staff_reason=cleaned.get("staff_reason", ""))
+            self.project,
+            by=self.by,
+            date=cleaned.get("date"),
+            line=cleaned.get("line"),
+            amount=cleaned.get("amount"),
+            receipt=cleaned.get("receipt"),
+            voucher_no=cleaned.get("voucher_no", ""),
+            invoice_kind=cleaned.get("invoice_kind", ""),
+            invoice_code=cleaned.get("invoice_code", ""),
+            invoice_number=cleaned.get("invoice_number", ""),
+            payee_uscc=cleaned.get("payee_uscc", ""),
+            staff_reason=cleaned.get("staff_reason", ""),
+        )
         for name, messages in found.items():
             name = name if name in self.fields or name == "__all__" else "line"
             if name == "__all__" or name not in self.errors:
@@ -267,8 +300,9 @@ class ExpenditureForm(forms.Form):
 
 
 class LedgerImportForm(forms.Form):
-    file = forms.FileField(label=_("Ledger file (.xlsx or .csv)"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt"}))
+    file = forms.FileField(
+        label=_("Ledger file (.xlsx or .csv)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt"})
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -294,8 +328,9 @@ class VisitForm(forms.Form):
     date = _date(_("Date of the visit"))
     people_met = forms.CharField(label=_("People met"), max_length=300)
     observations = _text(_("Observations"), rows=5, max_length=20000)
-    rating = forms.TypedChoiceField(label=_("Rating (1–5)"), coerce=int, choices=RATING_CHOICES,
-                                    widget=forms.RadioSelect)
+    rating = forms.TypedChoiceField(
+        label=_("Rating (1–5)"), coerce=int, choices=RATING_CHOICES, widget=forms.RadioSelect
+    )
     findings = _text(_("Findings"), rows=3, required=False, max_length=20000)
     photos = PhotosField(label=_("Photos"))
 
@@ -310,8 +345,9 @@ class RectificationItemForm(forms.Form):
         style_widgets(self)
 
 
-RectificationFormSet = formset_factory(RectificationItemForm, formset=RowFormSet, extra=3, max_num=3,
-                                       validate_max=True, absolute_max=3)
+RectificationFormSet = formset_factory(
+    RectificationItemForm, formset=RowFormSet, extra=3, max_num=3, validate_max=True, absolute_max=3
+)
 
 
 class AddRectificationForm(forms.Form):
@@ -322,8 +358,9 @@ class AddRectificationForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = _text(_("What was done"), rows=4, max_length=20000)
-    evidence = forms.FileField(label=_("Evidence (optional)"), required=False,
-                               help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 20 MB."))
+    evidence = forms.FileField(
+        label=_("Evidence (optional)"), required=False, help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 20 MB.")
+    )
 
     def clean_evidence(self):
         upload = self.cleaned_data.get("evidence")
@@ -333,8 +370,11 @@ class AnswerForm(forms.Form):
 
 
 class RectificationReviewForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
-        ("close", _("Close: rectified")), ("reopen", _("Reopen: not rectified yet"))])
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[("close", _("Close: rectified")), ("reopen", _("Reopen: not rectified yet"))],
+    )
     note = _text(_("Note (required when reopening)"), rows=2, required=False, max_length=2000)
 
 
@@ -348,10 +388,15 @@ class EvaluationForm(forms.Form):
         self.criteria = list(criteria)
         for c in self.criteria:
             most = Decimal(f"{c.max_points.normalize():f}")  # 40, not 40.0, in the messages
-            field = forms.DecimalField(label=c.name, min_value=Decimal("0"), max_value=most, max_digits=5,
-                                       decimal_places=2, help_text=_("0 to %(max)s points") % {
-                                           "max": f"{c.max_points.normalize():f}"},
-                                       widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}))
+            field = forms.DecimalField(
+                label=c.name,
+                min_value=Decimal("0"),
+                max_value=most,
+                max_digits=5,
+                decimal_places=2,
+                help_text=_("0 to %(max)s points") % {"max": f"{c.max_points.normalize():f}"},
+                widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
+            )
             self.fields[f"c_{c.pk}"] = field
         self.order_fields([f"c_{c.pk}" for c in self.criteria] + ["comment"])
 
@@ -368,25 +413,31 @@ EVALUATION_KINDS = EvaluationKind.values
 class FeedbackForm(forms.Form):
     """Anonymous: no name, no contact. ``website`` is a honeypot (hidden from people, filled in by bots)."""
 
-    rating = forms.TypedChoiceField(label=_("Your rating"), coerce=int, widget=forms.RadioSelect,
-                                    choices=[(n, "★" * n) for n in range(5, 0, -1)])
+    rating = forms.TypedChoiceField(
+        label=_("Your rating"), coerce=int, widget=forms.RadioSelect, choices=[(n, "★" * n) for n in range(5, 0, -1)]
+    )
     comment = _text(_("Comment (optional)"), rows=4, required=False, max_length=1000)
-    website = forms.CharField(required=False, label=_("Leave this empty"),
-                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
 
 # --- Portfolio -------------------------------------------------------------------------------------------------------
 
 
 class PortfolioFilterForm(forms.Form):
-    round = forms.ModelChoiceField(label=_("Round"), queryset=Competition.objects.none(), required=False,
-                                   empty_label=_("All rounds"))
+    round = forms.ModelChoiceField(
+        label=_("Round"), queryset=Competition.objects.none(), required=False, empty_label=_("All rounds")
+    )
     status = forms.ChoiceField(label=_("Status"), required=False)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["round"].queryset = Competition.objects.filter(projects__isnull=False).distinct().order_by(
-            "-year", "title")
+        self.fields["round"].queryset = (
+            Competition.objects.filter(projects__isnull=False).distinct().order_by("-year", "title")
+        )
         self.fields["status"].choices = [("", _("All statuses"))] + list(ProjectStatus.choices)
         style_widgets(self)

@@ -37,8 +37,10 @@ class Totals:
 
 def _models(apps=None):
     if apps is not None:  # a data migration passes its historical models
-        return [apps.get_model("supervision", name) for name in
-                ("Expenditure", "ApprovedLine", "FundedProject", "CategorySpend", "MonthlySpend")]
+        return [
+            apps.get_model("supervision", name)
+            for name in ("Expenditure", "ApprovedLine", "FundedProject", "CategorySpend", "MonthlySpend")
+        ]
 
     return [Expenditure, ApprovedLine, FundedProject, CategorySpend, MonthlySpend]
 
@@ -61,11 +63,13 @@ def compute_totals(project_ids=None, apps=None):
         totals.lines[pk] = ZERO
     for line_id, s in entries.exclude(line=None).values_list("line_id").annotate(s=Sum("amount")).order_by():
         totals.lines[line_id] = s
-    for project_id, category_id, s in (entries.values_list("project_id", "category_id").annotate(s=Sum("amount"))
-                                       .order_by()):
+    for project_id, category_id, s in (
+        entries.values_list("project_id", "category_id").annotate(s=Sum("amount")).order_by()
+    ):
         totals.categories[project_id, category_id] = s
-    for project_id, month, s in (entries.annotate(m=_month(entries.db)).values_list("project_id", "m")
-                                 .annotate(s=Sum("amount")).order_by()):
+    for project_id, month, s in (
+        entries.annotate(m=_month(entries.db)).values_list("project_id", "m").annotate(s=Sum("amount")).order_by()
+    ):
         if isinstance(month, str):  # "YYYY-MM" from SQLite
             month = datetime.date(int(month[:4]), int(month[5:7]), 1)
         elif isinstance(month, datetime.datetime):
@@ -88,14 +92,17 @@ def stored_totals(project_ids=None, apps=None):
     _e, ApprovedLine, FundedProject, CategorySpend, MonthlySpend = _models(apps)
     totals = Totals()
     for pk, spent, first, last in _scope(FundedProject.objects.all(), project_ids, "pk__in").values_list(
-            "pk", "spent_total", "first_spent_on", "last_spent_on"):
+        "pk", "spent_total", "first_spent_on", "last_spent_on"
+    ):
         totals.projects[pk] = (spent, first, last)
     totals.lines = dict(_scope(ApprovedLine.objects.all(), project_ids).values_list("pk", "spent"))
     for project_id, category_id, amount in _scope(CategorySpend.objects.all(), project_ids).values_list(
-            "project_id", "category_id", "amount"):
+        "project_id", "category_id", "amount"
+    ):
         totals.categories[project_id, category_id] = amount
     for project_id, month, amount in _scope(MonthlySpend.objects.all(), project_ids).values_list(
-            "project_id", "month", "amount"):
+        "project_id", "month", "amount"
+    ):
         totals.months[project_id, month] = amount
     return totals
 
@@ -125,17 +132,23 @@ def refresh_totals(project_ids=None, apps=None):
     _e, ApprovedLine, FundedProject, CategorySpend, MonthlySpend = _models(apps)
     fresh = compute_totals(project_ids, apps)
     stored = stored_totals(project_ids, apps)
-    changed = [FundedProject(pk=pk, spent_total=s, first_spent_on=first, last_spent_on=last)
-               for pk, (s, first, last) in fresh.projects.items() if stored.projects.get(pk) != (s, first, last)]
+    changed = [
+        FundedProject(pk=pk, spent_total=s, first_spent_on=first, last_spent_on=last)
+        for pk, (s, first, last) in fresh.projects.items()
+        if stored.projects.get(pk) != (s, first, last)
+    ]
     FundedProject.objects.bulk_update(changed, ["spent_total", "first_spent_on", "last_spent_on"], batch_size=500)
     changed = [ApprovedLine(pk=pk, spent=s) for pk, s in fresh.lines.items() if stored.lines.get(pk) != s]
     ApprovedLine.objects.bulk_update(changed, ["spent"], batch_size=500)
     if fresh.categories != stored.categories:
         _scope(CategorySpend.objects.all(), project_ids).delete()
-        CategorySpend.objects.bulk_create([CategorySpend(project_id=p, category_id=c, amount=s)
-                                           for (p, c), s in fresh.categories.items()], batch_size=1000)
+        CategorySpend.objects.bulk_create(
+            [CategorySpend(project_id=p, category_id=c, amount=s) for (p, c), s in fresh.categories.items()],
+            batch_size=1000,
+        )
     if fresh.months != stored.months:
         _scope(MonthlySpend.objects.all(), project_ids).delete()
-        MonthlySpend.objects.bulk_create([MonthlySpend(project_id=p, month=m, amount=s)
-                                          for (p, m), s in fresh.months.items()], batch_size=1000)
+        MonthlySpend.objects.bulk_create(
+            [MonthlySpend(project_id=p, month=m, amount=s) for (p, m), s in fresh.months.items()], batch_size=1000
+        )
     return fresh

@@ -23,16 +23,35 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 LEDGER_COLUMNS = {
     # accepted headers (Chinese or English, compared without case and blanks) -> field
-    "日期": "date", "date": "date", "支出日期": "date",
-    "预算科目": "category", "category": "category", "budgetcategory": "category",
-    "明细项目": "item", "item": "item", "budgetline": "item",
-    "金额": "amount", "amount": "amount", "金额(元)": "amount", "金额（元）": "amount",
-    "收款方": "payee", "payee": "payee", "收款单位": "payee",
-    "摘要": "description", "说明": "description", "description": "description",
-    "凭证号": "voucher_no", "vouchernumber": "voucher_no", "voucher": "voucher_no",
-    "发票代码": "invoice_code", "invoicecode": "invoice_code",
-    "发票号码": "invoice_number", "invoicenumber": "invoice_number",
-    "收款方信用代码": "payee_uscc", "统一社会信用代码": "payee_uscc", "payeeuscc": "payee_uscc",
+    "日期": "date",
+    "date": "date",
+    "支出日期": "date",
+    "预算科目": "category",
+    "category": "category",
+    "budgetcategory": "category",
+    "明细项目": "item",
+    "item": "item",
+    "budgetline": "item",
+    "金额": "amount",
+    "amount": "amount",
+    "金额(元)": "amount",
+    "金额（元）": "amount",
+    "收款方": "payee",
+    "payee": "payee",
+    "收款单位": "payee",
+    "摘要": "description",
+    "说明": "description",
+    "description": "description",
+    "凭证号": "voucher_no",
+    "vouchernumber": "voucher_no",
+    "voucher": "voucher_no",
+    "发票代码": "invoice_code",
+    "invoicecode": "invoice_code",
+    "发票号码": "invoice_number",
+    "invoicenumber": "invoice_number",
+    "收款方信用代码": "payee_uscc",
+    "统一社会信用代码": "payee_uscc",
+    "payeeuscc": "payee_uscc",
 }
 REQUIRED = ("date", "category", "amount", "payee", "description", "voucher_no")
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -59,18 +78,27 @@ def _columns(header_row):
             columns[i], headers[name] = name, str(h).strip()
     missing = [name for name in REQUIRED if name not in headers]
     if missing:
-        raise ValidationError(_("The ledger lacks the column(s): %(cols)s.") % {
-            "cols": ", ".join(_("%(zh)s (%(en)s)") % {"zh": _ZH[m], "en": m} for m in missing)})
+        raise ValidationError(
+            _("The ledger lacks the column(s): %(cols)s.")
+            % {"cols": ", ".join(_("%(zh)s (%(en)s)") % {"zh": _ZH[m], "en": m} for m in missing)}
+        )
     return columns, headers
 
 
-_ZH = {"date": "日期", "category": "预算科目", "amount": "金额", "payee": "收款方", "description": "摘要",
-       "voucher_no": "凭证号"}
+_ZH = {
+    "date": "日期",
+    "category": "预算科目",
+    "amount": "金额",
+    "payee": "收款方",
+    "description": "摘要",
+    "voucher_no": "凭证号",
+}
 
 
 def _too_many():
-    return ValidationError(_("A ledger file holds at most %(n)s rows; split the file.") % {
-        "n": settings.LEDGER_IMPORT_MAX_ROWS})
+    return ValidationError(
+        _("A ledger file holds at most %(n)s rows; split the file.") % {"n": settings.LEDGER_IMPORT_MAX_ROWS}
+    )
 
 
 def _rows(records, columns, start):
@@ -93,8 +121,9 @@ def _rows(records, columns, start):
 
 def decode(data):
     """Text of a csv file and its delimiter: BOMs first, then strict UTF-8, then GB18030 (a superset of GBK)."""
-    unrecognized = ValidationError(_("The file's text encoding was not recognized; save it from Excel as "
-                                     "“CSV UTF-8” or as an .xlsx workbook."))
+    unrecognized = ValidationError(
+        _("The file's text encoding was not recognized; save it from Excel as “CSV UTF-8” or as an .xlsx workbook.")
+    )
     try:
         if data.startswith(b"\xef\xbb\xbf"):
             text = data[3:].decode("utf-8", errors="strict")
@@ -135,9 +164,13 @@ def _check_zip(upload):
     except zipfile.BadZipFile as exc:
         raise ValidationError(_("The file is not a valid .xlsx workbook.")) from exc
     if total > settings.LEDGER_IMPORT_MAX_UNCOMPRESSED:
-        raise ValidationError(_("The workbook unpacks to %(mb)s MB, more than a ledger of %(n)s rows needs; save "
-                                "only the ledger sheet, as values.") % {
-            "mb": total // (1024 * 1024), "n": settings.LEDGER_IMPORT_MAX_ROWS})
+        raise ValidationError(
+            _(
+                "The workbook unpacks to %(mb)s MB, more than a ledger of %(n)s rows needs; save "
+                "only the ledger sheet, as values."
+            )
+            % {"mb": total // (1024 * 1024), "n": settings.LEDGER_IMPORT_MAX_ROWS}
+        )
     upload.seek(0)
 
 
@@ -149,8 +182,7 @@ def _formula_cells(upload, sheet_path, wanted):
         for _event, element in iterparse(part):
             if element.tag == f"{SHEET_NS}c":
                 ref = element.get("r")
-                if ref in wanted and element.find(f"{SHEET_NS}f") is not None and not element.findtext(
-                        f"{SHEET_NS}v"):
+                if ref in wanted and element.find(f"{SHEET_NS}f") is not None and not element.findtext(f"{SHEET_NS}v"):
                     found.append(ref)
                 element.clear()
     return found
@@ -172,14 +204,22 @@ def _read_xlsx(upload):
         rows = _rows(records, columns, start=2)
         # A required cell read as empty may be a formula Excel never calculated: look, only then, in the XML.
         letters = {i: _letter(i) for i in columns}
-        suspects = {f"{letters[i]}{n}" for n, values in rows for i, name in columns.items()
-                    if name in REQUIRED and name not in values}
+        suspects = {
+            f"{letters[i]}{n}"
+            for n, values in rows
+            for i, name in columns.items()
+            if name in REQUIRED and name not in values
+        }
         if suspects:
             cells = _formula_cells(upload, sheet._worksheet_path, suspects)
             if cells:
-                raise ValidationError(_("Cells %(cells)s hold formulas without saved values: save values, not "
-                                        "formulas (in Excel: copy, then Paste Special → Values), and upload again.")
-                                      % {"cells": ", ".join(sorted(cells, key=_cell_order)[:20])})
+                raise ValidationError(
+                    _(
+                        "Cells %(cells)s hold formulas without saved values: save values, not "
+                        "formulas (in Excel: copy, then Paste Special → Values), and upload again."
+                    )
+                    % {"cells": ", ".join(sorted(cells, key=_cell_order)[:20])}
+                )
     finally:
         book.close()
     return headers, rows

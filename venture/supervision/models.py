@@ -62,12 +62,14 @@ class FundedProject(models.Model):
         ordering = ["competition", "title"]
         constraints = [
             # Released money never exceeds the grant: checked by the database on every release.
-            models.CheckConstraint(condition=models.Q(released_total__lte=models.F("grant")),
-                                   name="released_never_exceeds_grant"),
+            models.CheckConstraint(
+                condition=models.Q(released_total__lte=models.F("grant")), name="released_never_exceeds_grant"
+            ),
             models.CheckConstraint(condition=models.Q(released_total__gte=0), name="released_nonnegative"),
             # The running total of the ledger always fits its field (12 digits), whatever path wrote the entries.
-            models.CheckConstraint(condition=models.Q(spent_total__gte=-MAX_TOTAL, spent_total__lte=MAX_TOTAL),
-                                   name="spent_total_fits"),
+            models.CheckConstraint(
+                condition=models.Q(spent_total__gte=-MAX_TOTAL, spent_total__lte=MAX_TOTAL), name="spent_total_fits"
+            ),
         ]
 
     def __str__(self):
@@ -88,9 +90,12 @@ class ApprovedLine(models.Model):
 
     class Meta:
         ordering = ["category__order", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="approved_line_nonnegative"),
-                       models.CheckConstraint(condition=models.Q(spent__gte=-MAX_TOTAL, spent__lte=MAX_TOTAL),
-                                              name="line_spent_fits")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="approved_line_nonnegative"),
+            models.CheckConstraint(
+                condition=models.Q(spent__gte=-MAX_TOTAL, spent__lte=MAX_TOTAL), name="line_spent_fits"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.category.name} · {self.item}"
@@ -156,16 +161,18 @@ class Tranche(models.Model):
     released_on = models.DateField(_("released on"), null=True, blank=True)
     released_amount = models.DecimalField(_("released amount"), **MONEY, null=True, blank=True)
     voucher_no = models.CharField(_("voucher number"), max_length=60, blank=True)
-    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["project", "order"]
         constraints = [
             models.UniqueConstraint(fields=["project", "order"], name="one_tranche_per_order"),
-            models.CheckConstraint(condition=models.Q(released_amount__isnull=True) |
-                                   models.Q(released_amount__lte=models.F("amount")),
-                                   name="tranche_release_within_amount"),
+            models.CheckConstraint(
+                condition=models.Q(released_amount__isnull=True) | models.Q(released_amount__lte=models.F("amount")),
+                name="tranche_release_within_amount",
+            ),
         ]
 
     def __str__(self):
@@ -196,8 +203,9 @@ class ProgressReport(models.Model):
     narrative = models.TextField(_("what was done"), blank=True)
     people_served = models.PositiveIntegerField(_("people served in the period"), default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     review_note = models.TextField(_("review note"), blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
 
@@ -277,10 +285,17 @@ class LedgerImport(models.Model):
 class Expenditure(models.Model):
     project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="expenditures")
     date = models.DateField(_("date"))
-    category = models.ForeignKey(BudgetCategory, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("budget category"))
-    line = models.ForeignKey(ApprovedLine, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="expenditures", verbose_name=_("budget line"))
+    category = models.ForeignKey(
+        BudgetCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("budget category")
+    )
+    line = models.ForeignKey(
+        ApprovedLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="expenditures",
+        verbose_name=_("budget line"),
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     payee = models.CharField(_("payee"), max_length=200)
     description = models.CharField(_("description"), max_length=300)
@@ -288,21 +303,27 @@ class Expenditure(models.Model):
     receipt = models.FileField(_("receipt"), upload_to=upload_path, blank=True)
     # 发票: a fully digital e-invoice (数电票) has a 20-digit number and no code; the older VAT invoice a 10- or
     # 12-digit code and an 8-digit number. Checked by venture.supervision.expenditure_rules.
-    invoice_kind = models.CharField(_("invoice"), max_length=10, choices=InvoiceKind.choices, blank=True, default="",
-                                    db_default="")
+    invoice_kind = models.CharField(
+        _("invoice"), max_length=10, choices=InvoiceKind.choices, blank=True, default="", db_default=""
+    )
     invoice_code = models.CharField(_("invoice code"), max_length=12, blank=True, default="", db_default="")
     invoice_number = models.CharField(_("invoice number"), max_length=20, blank=True, default="", db_default="")
-    payee_uscc = models.CharField(_("payee's unified social credit code"), max_length=18, blank=True, default="",
-                                  db_default="")
-    ledger_import = models.ForeignKey(LedgerImport, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="entries")
+    payee_uscc = models.CharField(
+        _("payee's unified social credit code"), max_length=18, blank=True, default="", db_default=""
+    )
+    ledger_import = models.ForeignKey(
+        LedgerImport, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["project", "date", "id"]
-        indexes = [models.Index(fields=["project", "date"]), models.Index(fields=["project", "voucher_no"]),
-                   models.Index(fields=["invoice_number", "invoice_code"])]
+        indexes = [
+            models.Index(fields=["project", "date"]),
+            models.Index(fields=["project", "voucher_no"]),
+            models.Index(fields=["invoice_number", "invoice_code"]),
+        ]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="expenditure_positive")]
 
     def __str__(self):
@@ -317,9 +338,12 @@ class CategorySpend(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "category"], name="one_spend_per_category"),
-                       models.CheckConstraint(condition=models.Q(amount__gte=-MAX_TOTAL, amount__lte=MAX_TOTAL),
-                                              name="category_spend_fits")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "category"], name="one_spend_per_category"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=-MAX_TOTAL, amount__lte=MAX_TOTAL), name="category_spend_fits"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.project_id} · {self.category_id}: {self.amount}"
@@ -333,9 +357,12 @@ class MonthlySpend(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "month"], name="one_spend_per_month"),
-                       models.CheckConstraint(condition=models.Q(amount__gte=-MAX_TOTAL, amount__lte=MAX_TOTAL),
-                                              name="month_spend_fits")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "month"], name="one_spend_per_month"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=-MAX_TOTAL, amount__lte=MAX_TOTAL), name="month_spend_fits"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.project_id} · {self.month:%Y-%m}: {self.amount}"
@@ -381,13 +408,15 @@ RECTIFICATION_TRANSITIONS = {
 
 class Rectification(models.Model):
     project = models.ForeignKey(FundedProject, on_delete=models.CASCADE, related_name="rectifications")
-    visit = models.ForeignKey(SiteVisit, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="rectifications")
+    visit = models.ForeignKey(
+        SiteVisit, null=True, blank=True, on_delete=models.SET_NULL, related_name="rectifications"
+    )
     what = models.TextField(_("what must be rectified"))
     deadline = models.DateField(_("deadline"))
     owner = models.CharField(_("responsible person"), max_length=100)
-    status = models.CharField(_("status"), max_length=10, choices=RectificationStatus.choices,
-                              default=RectificationStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RectificationStatus.choices, default=RectificationStatus.OPEN
+    )
     answer = models.TextField(_("answer"), blank=True)
     evidence = models.FileField(_("evidence"), upload_to=upload_path, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -438,8 +467,9 @@ class Evaluation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "kind", "attempt"], name="one_evaluation_per_attempt"),
             # A pass is final: at most one passed evaluation of each kind.
-            models.UniqueConstraint(fields=["project", "kind"], condition=models.Q(passed=True),
-                                    name="one_passed_evaluation_per_kind"),
+            models.UniqueConstraint(
+                fields=["project", "kind"], condition=models.Q(passed=True), name="one_passed_evaluation_per_kind"
+            ),
         ]
 
     def __str__(self):
@@ -457,8 +487,9 @@ class Feedback(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5),
-                                              name="feedback_rating_1_5")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5")
+        ]
 
     def __str__(self):
         return f"{self.project} · {self.rating}"

@@ -38,13 +38,15 @@ def _categories(lines, spend, categories):
     by_category = {}
     for line in lines:
         category = categories[line.category_id]
-        c = by_category.setdefault(line.category_id, {"category": category, "name": category.name,
-                                                      "approved": ZERO, "spent": ZERO})
+        c = by_category.setdefault(
+            line.category_id, {"category": category, "name": category.name, "approved": ZERO, "spent": ZERO}
+        )
         c["approved"] += line.amount
     for category_id, amount in sorted(spend, key=lambda r: (categories[r[0]].order, r[0])):
         category = categories[category_id]
-        by_category.setdefault(category_id, {"category": category, "name": category.name, "approved": ZERO,
-                                             "spent": ZERO})["spent"] = amount
+        by_category.setdefault(
+            category_id, {"category": category, "name": category.name, "approved": ZERO, "spent": ZERO}
+        )["spent"] = amount
     for c in by_category.values():
         c["remaining"] = c["approved"] - c["spent"]
         c["share"] = (c["spent"] / c["approved"] * 100) if c["approved"] else None
@@ -59,8 +61,9 @@ def budget_vs_actual(project):
     """Per line and per category: approved, spent, remaining, spent share — from the ledger's running totals
     (venture.supervision.ledger). Three queries."""
     categories = _round_categories([project.competition_id])
-    lines = sorted(ApprovedLine.objects.filter(project=project), key=lambda ln: (categories[ln.category_id].order,
-                                                                                  ln.pk))
+    lines = sorted(
+        ApprovedLine.objects.filter(project=project), key=lambda ln: (categories[ln.category_id].order, ln.pk)
+    )
     for line in lines:
         line.category = categories[line.category_id]
     spend = CategorySpend.objects.filter(project=project).values_list("category_id", "amount")
@@ -103,43 +106,78 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
     tolerance = c.overspend_tolerance
     for line in lines:
         if line.spent > line.amount * (1 + tolerance / 100):
-            found.append(Alert("overspend", _("“%(item)s” has spent %(spent)s of %(approved)s, more than %(tol)s%% "
-                                              "over its budget.") % {
-                "item": line.item, "spent": format_money(line.spent), "approved": format_money(line.amount),
-                "tol": f"{tolerance.normalize():f}"}, "danger"))
+            found.append(
+                Alert(
+                    "overspend",
+                    _("“%(item)s” has spent %(spent)s of %(approved)s, more than %(tol)s%% over its budget.")
+                    % {
+                        "item": line.item,
+                        "spent": format_money(line.spent),
+                        "approved": format_money(line.amount),
+                        "tol": f"{tolerance.normalize():f}",
+                    },
+                    "danger",
+                )
+            )
     for cat in categories:
         if cat["approved"] == 0 and cat["spent"] > 0:
-            found.append(Alert("unbudgeted", _("%(spent)s spent in “%(cat)s”, a category the budget lacks.") % {
-                "spent": format_money(cat['spent']), "cat": cat["name"]}, "danger"))
+            found.append(
+                Alert(
+                    "unbudgeted",
+                    _("%(spent)s spent in “%(cat)s”, a category the budget lacks.")
+                    % {"spent": format_money(cat["spent"]), "cat": cat["name"]},
+                    "danger",
+                )
+            )
     spent_total = sum((cat["spent"] for cat in categories), ZERO)
     fee = [cat for cat in categories if cat["category"] is not None and cat["category"].is_management_fee]
     for cat in fee:
         cap = cat["category"].cap_percent
         if cap is not None and cat["spent"] > project.grant * cap / 100:
-            found.append(Alert("fee_cap", _("Management fee %(spent)s is above the %(cap)s%% cap (%(limit)s).") % {
-                "spent": format_money(cat['spent']), "cap": f"{cap.normalize():f}",
-                "limit": format_money(project.grant * cap / 100)}, "danger"))
+            found.append(
+                Alert(
+                    "fee_cap",
+                    _("Management fee %(spent)s is above the %(cap)s%% cap (%(limit)s).")
+                    % {
+                        "spent": format_money(cat["spent"]),
+                        "cap": f"{cap.normalize():f}",
+                        "limit": format_money(project.grant * cap / 100),
+                    },
+                    "danger",
+                )
+            )
     first, last = project.first_spent_on, project.last_spent_on
     if first and first < project.signed_on:
-        found.append(Alert("before_agreement", _("Spending dated %(day)s, before the agreement was signed (%(signed)s).")
-                           % {"day": first.isoformat(), "signed": project.signed_on.isoformat()}))
+        found.append(
+            Alert(
+                "before_agreement",
+                _("Spending dated %(day)s, before the agreement was signed (%(signed)s).")
+                % {"day": first.isoformat(), "signed": project.signed_on.isoformat()},
+            )
+        )
     if last and last > project.period_end:
-        found.append(Alert("after_period", _("Spending dated %(day)s, after the project period.") % {
-            "day": last.isoformat()}))
+        found.append(
+            Alert("after_period", _("Spending dated %(day)s, after the project period.") % {"day": last.isoformat()})
+        )
     if project.status == ProjectStatus.ACTIVE and project.grant:
         elapsed = time_elapsed_share(project, today)
         spent_share = spent_total * 100 / project.grant
         if abs(spent_share - elapsed) > c.spend_rate_tolerance:
-            found.append(Alert("spend_rate", _("%(spent)s%% of the grant spent after %(elapsed)s%% of the project "
-                                               "period.") % {"spent": f"{spent_share:.0f}",
-                                                             "elapsed": f"{elapsed:.0f}"}))
+            found.append(
+                Alert(
+                    "spend_rate",
+                    _("%(spent)s%% of the grant spent after %(elapsed)s%% of the project period.")
+                    % {"spent": f"{spent_share:.0f}", "elapsed": f"{elapsed:.0f}"},
+                )
+            )
     overdue = extra.get("overdue") if extra else overdue_count(project, today)
     if overdue:
         found.append(Alert("report_overdue", _("%(n)s progress report(s) overdue.") % {"n": overdue}, "danger"))
     late = extra.get("late_rectifications") if extra else _late_rectifications(project, today).count()
     if late:
-        found.append(Alert("rectification_overdue", _("%(n)s rectification(s) past their deadline.") % {"n": late},
-                           "danger"))
+        found.append(
+            Alert("rectification_overdue", _("%(n)s rectification(s) past their deadline.") % {"n": late}, "danger")
+        )
     if project.status == ProjectStatus.SUSPENDED:
         found.append(Alert("suspended", project.flag_reason or _("Suspended."), "danger"))
     return found
@@ -152,14 +190,18 @@ def budget_figures(project, today):
         line.remaining = line.amount - line.spent
     spent = sum((c["spent"] for c in categories), ZERO)
     return {
-        "lines": lines, "categories": categories, "spent": spent,
+        "lines": lines,
+        "categories": categories,
+        "spent": spent,
         "spent_share": spent * 100 / project.grant if project.grant else ZERO,
         "elapsed_share": time_elapsed_share(project, today),
         "alerts": alerts(project, today, lines=lines, categories=categories),
         "category_chart": charts.grouped_bars(
             [c["name"] for c in categories],
             {_("Approved budget"): [c["approved"] for c in categories], _("Spent"): [c["spent"] for c in categories]},
-            title=_("Budget and spending by category"), value_format=format_money),
+            title=_("Budget and spending by category"),
+            value_format=format_money,
+        ),
     }
 
 
@@ -220,32 +262,46 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
         projects = projects.filter(Q(title__icontains=q) | Q(organization__name__icontains=q))
 
     def count(queryset):
-        return Coalesce(Subquery(queryset.filter(project=OuterRef("pk")).values("project").annotate(n=Count("pk"))
-                                 .values("n")[:1]), Value(0))
+        return Coalesce(
+            Subquery(queryset.filter(project=OuterRef("pk")).values("project").annotate(n=Count("pk")).values("n")[:1]),
+            Value(0),
+        )
 
-    people = (ProgressReport.objects.filter(project=OuterRef("pk"), status=ReportStatus.ACCEPTED).values("project")
-              .annotate(s=Sum("people_served")).values("s"))
+    people = (
+        ProgressReport.objects.filter(project=OuterRef("pk"), status=ReportStatus.ACCEPTED)
+        .values("project")
+        .annotate(s=Sum("people_served"))
+        .values("s")
+    )
     open_items = Rectification.objects.exclude(status=RectificationStatus.CLOSED)
-    projects = list(projects.annotate(
-        people=Coalesce(Subquery(people[:1]), Value(0)),
-        overdue=count(ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES],
-                                                    due_on__lt=today)),
-        open_rectifications=count(open_items),
-        late_rectifications=count(open_items.filter(deadline__lt=today)),
-    ).order_by("competition_id", "title"))
+    projects = list(
+        projects.annotate(
+            people=Coalesce(Subquery(people[:1]), Value(0)),
+            overdue=count(
+                ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES], due_on__lt=today)
+            ),
+            open_rectifications=count(open_items),
+            late_rectifications=count(open_items.filter(deadline__lt=today)),
+        ).order_by("competition_id", "title")
+    )
     # Plain tuples rather than model instances below: building thousands of instances was most of the page's time.
     competitions = Competition.objects.in_bulk({p.competition_id for p in projects})
     categories = _round_categories(competitions)
     ids = [p.pk for p in projects]
     lines_by_project, spend_by_project, months_by_project = {}, {}, {}
-    for pk, project_id, category_id, item, amount, spent in ApprovedLine.objects.filter(project_id__in=ids).values_list(
-            "pk", "project_id", "category_id", "item", "amount", "spent").order_by("category__order", "id"):
+    for pk, project_id, category_id, item, amount, spent in (
+        ApprovedLine.objects.filter(project_id__in=ids)
+        .values_list("pk", "project_id", "category_id", "item", "amount", "spent")
+        .order_by("category__order", "id")
+    ):
         lines_by_project.setdefault(project_id, []).append(LineTotal(pk, category_id, item, amount, spent))
     for project_id, category_id, amount in CategorySpend.objects.filter(project_id__in=ids).values_list(
-            "project_id", "category_id", "amount"):
+        "project_id", "category_id", "amount"
+    ):
         spend_by_project.setdefault(project_id, []).append((category_id, amount))
     for project_id, month, amount in MonthlySpend.objects.filter(project_id__in=ids).values_list(
-            "project_id", "month", "amount"):
+        "project_id", "month", "amount"
+    ):
         months_by_project.setdefault(project_id, {})[month] = amount
     # One reverse() for the page, not one per row: the project's address with its id filled in.
     url = reverse("supervision:project", args=[2**31 - 1]).replace(str(2**31 - 1), "{}")
@@ -254,16 +310,32 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
         lines = lines_by_project.get(p.pk, [])
         p.competition = competitions[p.competition_id]
         cats = _categories(lines, spend_by_project.get(p.pk, []), categories)
-        found = alerts(p, today, lines=lines, categories=cats, extra={
-            "overdue": p.overdue, "late_rectifications": p.late_rectifications})
+        found = alerts(
+            p,
+            today,
+            lines=lines,
+            categories=cats,
+            extra={"overdue": p.overdue, "late_rectifications": p.late_rectifications},
+        )
         spent = p.spent_total
-        rows.append({
-            "project": p, "url": url.format(p.pk), "grant": p.grant, "released": p.released_total, "spent": spent,
-            "spent_share": spent * 100 / p.grant if p.grant else ZERO,
-            "elapsed_share": time_elapsed_share(p, today), "people": p.people, "people_target": p.people_target,
-            "open_rectifications": p.open_rectifications, "overdue": p.overdue, "alerts": found,
-            "categories": cats, "months": months_by_project.get(p.pk, {}),
-        })
+        rows.append(
+            {
+                "project": p,
+                "url": url.format(p.pk),
+                "grant": p.grant,
+                "released": p.released_total,
+                "spent": spent,
+                "spent_share": spent * 100 / p.grant if p.grant else ZERO,
+                "elapsed_share": time_elapsed_share(p, today),
+                "people": p.people,
+                "people_target": p.people_target,
+                "open_rectifications": p.open_rectifications,
+                "overdue": p.overdue,
+                "alerts": found,
+                "categories": cats,
+                "months": months_by_project.get(p.pk, {}),
+            }
+        )
     return rows
 
 
@@ -272,8 +344,9 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
 
 def people_served(project):
     """People served according to the accepted progress reports."""
-    return (ProgressReport.objects.filter(project=project, status=ReportStatus.ACCEPTED)
-            .aggregate(n=Coalesce(Sum("people_served"), Value(0)))["n"])
+    return ProgressReport.objects.filter(project=project, status=ReportStatus.ACCEPTED).aggregate(
+        n=Coalesce(Sum("people_served"), Value(0))
+    )["n"]
 
 
 def cumulative_spending(project):
@@ -302,16 +375,18 @@ def category_totals(rows):
             order = cat["category"].order if cat["category"] is not None else 999
             t = totals.setdefault(cat["name"], [order, ZERO, ZERO])
             t[0], t[1], t[2] = min(t[0], order), t[1] + cat["approved"], t[2] + cat["spent"]
-    return [(name, approved, spent) for name, (_o, approved, spent) in sorted(totals.items(),
-                                                                             key=lambda kv: (kv[1][0], kv[0]))]
+    return [
+        (name, approved, spent)
+        for name, (_o, approved, spent) in sorted(totals.items(), key=lambda kv: (kv[1][0], kv[0]))
+    ]
 
 
 def feedback_summary(project, latest=5):
     """Average rating, count and the latest comments of the beneficiaries' feedback; two queries."""
 
-
     stats = Feedback.objects.filter(project=project).aggregate(average=Avg("rating"), count=Count("pk"))
-    comments = list(Feedback.objects.filter(project=project).exclude(comment="")
-                    .values("rating", "comment", "created_at")[:latest])
+    comments = list(
+        Feedback.objects.filter(project=project).exclude(comment="").values("rating", "comment", "created_at")[:latest]
+    )
     average = Decimal(str(stats["average"])).quantize(Decimal("0.01")) if stats["average"] is not None else None
     return {"average": average, "count": stats["count"], "comments": comments}

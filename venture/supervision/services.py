@@ -58,8 +58,9 @@ def _money(x):
 
 def _transition(table, current, to, what):
     if to not in table[current]:
-        raise ValidationError(_("%(what)s cannot go from “%(from)s” to “%(to)s”.") % {
-            "what": what, "from": current.label, "to": to.label})
+        raise ValidationError(
+            _("%(what)s cannot go from “%(from)s” to “%(to)s”.") % {"what": what, "from": current.label, "to": to.label}
+        )
 
 
 # --- The workspace --------------------------------------------------------------------------------------------------
@@ -89,13 +90,25 @@ def sign_agreement(*, agreement, signed_on, by):
     if hasattr(agreement, "project"):
         raise ValidationError(_("This agreement has already been signed."))
     if proposal.organization.status != OrgStatus.VERIFIED:
-        raise ValidationError(_("The organization's identity changed and waits for verification; sign the agreement "
-                                "once union staff have verified it again."))
+        raise ValidationError(
+            _(
+                "The organization's identity changed and waits for verification; sign the agreement "
+                "once union staff have verified it again."
+            )
+        )
     competition = award.competition
     project = FundedProject.objects.create(
-        agreement=agreement, competition=competition, proposal=proposal, organization=proposal.organization,
-        title=proposal.title, grant=agreement.amount, signed_on=signed_on, period_start=agreement.period_start,
-        period_end=agreement.period_end, people_target=proposal.people_to_serve or 0)
+        agreement=agreement,
+        competition=competition,
+        proposal=proposal,
+        organization=proposal.organization,
+        title=proposal.title,
+        grant=agreement.amount,
+        signed_on=signed_on,
+        period_start=agreement.period_start,
+        period_end=agreement.period_end,
+        people_target=proposal.people_to_serve or 0,
+    )
     # Approved lines: the proposal's lines, scaled when the award is smaller than the request.
     lines = list(proposal.budget_lines.select_related("category").order_by("category__order", "id"))
     requested = sum((line.amount for line in lines), Decimal("0"))
@@ -106,27 +119,57 @@ def sign_agreement(*, agreement, signed_on, by):
         allotted += amount
         approved.append(ApprovedLine(project=project, category=line.category, item=line.item, amount=amount))
     ApprovedLine.objects.bulk_create(approved)
-    BudgetRevision.objects.create(project=project, number=1, kind=RevisionKind.INITIAL, created_by=by,
-                                  period_end=project.period_end, lines=_lines_json(project))
-    ProjectIndicator.objects.bulk_create([ProjectIndicator(project=project, name=i.name, target=i.target,
-                                                           unit=i.unit) for i in proposal.indicators.all()])
-    ProjectMilestone.objects.bulk_create([ProjectMilestone(project=project, date=m.date, title=m.title)
-                                          for m in proposal.milestones.all()])
-    Tranche.objects.bulk_create([Tranche(project=project, order=t["order"], percent=Decimal(t["percent"]),
-                                         amount=Decimal(t["amount"]), condition=t["condition"])
-                                 for t in agreement.tranches])
-    ProgressReport.objects.bulk_create([
-        ProgressReport(project=project, period_start=a, period_end=b,
-                       due_on=b + datetime.timedelta(days=REPORT_GRACE_DAYS))
-        for a, b in report_periods(project.period_start, project.period_end, competition.report_frequency)])
-    record(actor=by, action="project.open", obj=project, after={"agreement": agreement.number,
-                                                                "grant": agreement.amount, "signed_on": signed_on})
+    BudgetRevision.objects.create(
+        project=project,
+        number=1,
+        kind=RevisionKind.INITIAL,
+        created_by=by,
+        period_end=project.period_end,
+        lines=_lines_json(project),
+    )
+    ProjectIndicator.objects.bulk_create(
+        [
+            ProjectIndicator(project=project, name=i.name, target=i.target, unit=i.unit)
+            for i in proposal.indicators.all()
+        ]
+    )
+    ProjectMilestone.objects.bulk_create(
+        [ProjectMilestone(project=project, date=m.date, title=m.title) for m in proposal.milestones.all()]
+    )
+    Tranche.objects.bulk_create(
+        [
+            Tranche(
+                project=project,
+                order=t["order"],
+                percent=Decimal(t["percent"]),
+                amount=Decimal(t["amount"]),
+                condition=t["condition"],
+            )
+            for t in agreement.tranches
+        ]
+    )
+    ProgressReport.objects.bulk_create(
+        [
+            ProgressReport(
+                project=project, period_start=a, period_end=b, due_on=b + datetime.timedelta(days=REPORT_GRACE_DAYS)
+            )
+            for a, b in report_periods(project.period_start, project.period_end, competition.report_frequency)
+        ]
+    )
+    record(
+        actor=by,
+        action="project.open",
+        obj=project,
+        after={"agreement": agreement.number, "grant": agreement.amount, "signed_on": signed_on},
+    )
     return project
 
 
 def _lines_json(project):
-    return [{"line": line.pk, "category": line.category.name, "item": line.item, "amount": f"{line.amount:.2f}"}
-            for line in project.lines.select_related("category").order_by("category__order", "id")]
+    return [
+        {"line": line.pk, "category": line.category.name, "item": line.item, "amount": f"{line.amount:.2f}"}
+        for line in project.lines.select_related("category").order_by("category__order", "id")
+    ]
 
 
 @transaction.atomic
@@ -143,12 +186,16 @@ def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
         if amount < 0:
             raise ValidationError(_("A budget line cannot be negative."))
         if amount < line.spent:
-            raise ValidationError(_("“%(item)s” has already spent %(spent)s; it cannot be cut below that.") % {
-                "item": line.item, "spent": format_money(line.spent)})
+            raise ValidationError(
+                _("“%(item)s” has already spent %(spent)s; it cannot be cut below that.")
+                % {"item": line.item, "spent": format_money(line.spent)}
+            )
         new_total += amount
     if new_total != project.grant:
-        raise ValidationError(_("The revised lines add up to %(total)s; they must add up to the grant, %(grant)s.")
-                              % {"total": format_money(new_total), "grant": format_money(project.grant)})
+        raise ValidationError(
+            _("The revised lines add up to %(total)s; they must add up to the grant, %(grant)s.")
+            % {"total": format_money(new_total), "grant": format_money(project.grant)}
+        )
     if kind == RevisionKind.EXTENSION:
         if period_end is None or period_end <= project.period_end:
             raise ValidationError(_("A no-cost extension moves the end date later."))
@@ -159,11 +206,22 @@ def revise_budget(*, project, by, kind, reason, amounts, period_end=None):
             line.amount = _money(amounts[pk])
             line.save(update_fields=["amount"])
     number = project.revisions.count() + 1
-    revision = BudgetRevision.objects.create(project=project, number=number, kind=kind, reason=reason,
-                                             lines=_lines_json(project), period_end=project.period_end,
-                                             created_by=by)
-    record(actor=by, action=f"project.revise.{kind}", obj=project, note=reason,
-           after={"version": number, "period_end": project.period_end})
+    revision = BudgetRevision.objects.create(
+        project=project,
+        number=number,
+        kind=kind,
+        reason=reason,
+        lines=_lines_json(project),
+        period_end=project.period_end,
+        created_by=by,
+    )
+    record(
+        actor=by,
+        action=f"project.revise.{kind}",
+        obj=project,
+        note=reason,
+        after={"version": number, "period_end": project.period_end},
+    )
     return revision
 
 
@@ -178,8 +236,13 @@ def assign_supervisors(*, project, supervisors, by):
     if before == sorted(u.username for u in supervisors):
         return project  # nothing changes, nothing is recorded
     project.supervisors.set(supervisors)
-    record(actor=by, action="project.supervisors", obj=project, before={"supervisors": before},
-           after={"supervisors": sorted(u.username for u in supervisors)})
+    record(
+        actor=by,
+        action="project.supervisors",
+        obj=project,
+        before={"supervisors": before},
+        after={"supervisors": sorted(u.username for u in supervisors)},
+    )
     return project
 
 
@@ -211,10 +274,18 @@ def release_tranche(*, tranche, released_on, voucher_no, by, amount=None):
     except IntegrityError as exc:
         raise ValidationError(_("This release would exceed the grant.")) from exc
     tranche.released_on, tranche.released_amount, tranche.voucher_no, tranche.released_by = (
-        released_on, amount, voucher_no, by)
+        released_on,
+        amount,
+        voucher_no,
+        by,
+    )
     tranche.save()
-    record(actor=by, action="tranche.release", obj=project,
-           after={"tranche": tranche.order, "amount": amount, "voucher": voucher_no, "on": released_on})
+    record(
+        actor=by,
+        action="tranche.release",
+        obj=project,
+        after={"tranche": tranche.order, "amount": amount, "voucher": voucher_no, "on": released_on},
+    )
     return tranche
 
 
@@ -231,16 +302,24 @@ def submit_report(*, report, by, narrative, people_served, activities, progress,
     report.activities.all().delete()
     ReportActivity.objects.bulk_create([ReportActivity(report=report, **a) for a in activities])
     report.progress.all().delete()
-    IndicatorProgress.objects.bulk_create([IndicatorProgress(report=report, indicator=i, value=v)
-                                           for i, v in progress.items() if v is not None])
+    IndicatorProgress.objects.bulk_create(
+        [IndicatorProgress(report=report, indicator=i, value=v) for i, v in progress.items() if v is not None]
+    )
     for upload in photos:
         ReportPhoto.objects.create(report=report, file=upload, caption=upload.name[:200])
     report.narrative, report.people_served = narrative, people_served
     report.status, report.submitted_at = ReportStatus.SUBMITTED, timezone.now()
     report.save()
-    record(actor=by, action="report.submit", obj=report.project,
-           after={"period": [report.period_start, report.period_end], "people": people_served,
-                  "activities": len(activities)})
+    record(
+        actor=by,
+        action="report.submit",
+        obj=report.project,
+        after={
+            "period": [report.period_start, report.period_end],
+            "people": people_served,
+            "activities": len(activities),
+        },
+    )
     return report
 
 
@@ -267,9 +346,11 @@ def reports_to_remind(today=None, horizon=REMINDER_HORIZON_DAYS, every=None):
     """Reports still to be written (or changed) of active projects that are overdue or due within ``horizon`` days;
     with ``every`` (days), leave out those reminded more recently than that."""
     today = today or timezone.localdate()
-    reports = ProgressReport.objects.filter(status__in=[ReportStatus.DUE, ReportStatus.CHANGES],
-                                            due_on__lte=today + datetime.timedelta(days=horizon),
-                                            project__status=ProjectStatus.ACTIVE)
+    reports = ProgressReport.objects.filter(
+        status__in=[ReportStatus.DUE, ReportStatus.CHANGES],
+        due_on__lte=today + datetime.timedelta(days=horizon),
+        project__status=ProjectStatus.ACTIVE,
+    )
     if every:
         since = timezone.now() - datetime.timedelta(days=every)
         reports = reports.filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
@@ -286,8 +367,12 @@ def send_report_reminders(*, today=None, dry_run=False, horizon=REMINDER_HORIZON
     for report in reports_to_remind(today, horizon, every):
         by_org.setdefault(report.project.organization_id, []).append(report)
     emails: dict[int, list[str]] = {}
-    for m in Membership.objects.filter(organization_id__in=by_org, user__is_active=True).exclude(
-            user__email="").select_related("user").order_by("user__username"):
+    for m in (
+        Membership.objects.filter(organization_id__in=by_org, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("user__username")
+    ):
         emails.setdefault(m.organization_id, []).append(m.user.email)
     sent = []
     for org_id, reports in by_org.items():
@@ -299,19 +384,30 @@ def send_report_reminders(*, today=None, dry_run=False, horizon=REMINDER_HORIZON
             lines = []
             for r in reports:
                 state = _("OVERDUE") if r.due_on < today else _("due")
-                lines.append(_("- %(project)s: report for %(start)s to %(end)s, %(state)s on %(due)s") % {
-                    "project": r.project.title, "start": r.period_start.isoformat(), "end": r.period_end.isoformat(),
-                    "state": state, "due": r.due_on.isoformat()})
-            body = _("Dear colleagues of %(org)s,\n\nthese progress reports are to be written:\n%(lines)s\n\n"
-                     "Please file them on the venture platform: %(link)s\n") % {
-                "org": organization.name, "lines": "\n".join(lines), "link": settings.SITE_URL}
+                lines.append(
+                    _("- %(project)s: report for %(start)s to %(end)s, %(state)s on %(due)s")
+                    % {
+                        "project": r.project.title,
+                        "start": r.period_start.isoformat(),
+                        "end": r.period_end.isoformat(),
+                        "state": state,
+                        "due": r.due_on.isoformat(),
+                    }
+                )
+            body = _(
+                "Dear colleagues of %(org)s,\n\nthese progress reports are to be written:\n%(lines)s\n\n"
+                "Please file them on the venture platform: %(link)s\n"
+            ) % {"org": organization.name, "lines": "\n".join(lines), "link": settings.SITE_URL}
             send_mail(_("Progress report reminder: %(n)s report(s)") % {"n": len(reports)}, body, None, recipients)
             with transaction.atomic():
                 ProgressReport.objects.filter(pk__in=[r.pk for r in reports]).update(reminded_at=timezone.now())
                 for project in {r.project for r in reports}:
-                    record(actor="send_report_reminders", action="report.remind", obj=project,
-                           after={"reports": [r.pk for r in reports if r.project_id == project.pk],
-                                  "to": recipients})
+                    record(
+                        actor="send_report_reminders",
+                        action="report.remind",
+                        obj=project,
+                        after={"reports": [r.pk for r in reports if r.project_id == project.pk], "to": recipients},
+                    )
         sent.append((organization, recipients, reports))
     return sent
 
@@ -328,8 +424,9 @@ def _refresh_totals(project):
 def check_expenditure(project, *, date, line, category, amount, receipt, by=None, **fields):
     """Field errors for one ledger entry, as {field: message} (the first of each field); empty when it may be
     recorded. The rule itself is ``expenditure_rules.validate_expenditure``."""
-    found = expenditure_rules.validate_expenditure(project, by=by, date=date, amount=amount, line=line,
-                                                   category=category, receipt=receipt, **fields)
+    found = expenditure_rules.validate_expenditure(
+        project, by=by, date=date, amount=amount, line=line, category=category, receipt=receipt, **fields
+    )
     return {name: messages[0] for name, messages in found.items()}
 
 
@@ -339,29 +436,73 @@ def _store_totals(project):
         with transaction.atomic():
             _refresh_totals(project)
     except (IntegrityError, DataError, InvalidOperation) as exc:
-        raise ValidationError(_("The project's spending would exceed what the ledger can hold; nothing was "
-                                "saved.")) from exc
+        raise ValidationError(
+            _("The project's spending would exceed what the ledger can hold; nothing was saved.")
+        ) from exc
 
 
 @transaction.atomic
-def record_expenditure(*, project, by, date, amount, payee, description, voucher_no, line=None, category=None,
-                       receipt=None, receipt_pending=False, invoice_kind="", invoice_code="", invoice_number="",
-                       payee_uscc="", staff_reason="", today=None):
+def record_expenditure(
+    *,
+    project,
+    by,
+    date,
+    amount,
+    payee,
+    description,
+    voucher_no,
+    line=None,
+    category=None,
+    receipt=None,
+    receipt_pending=False,
+    invoice_kind="",
+    invoice_code="",
+    invoice_number="",
+    payee_uscc="",
+    staff_reason="",
+    today=None,
+):
     """One ledger entry, checked by the one expenditure rule after the project's row lock (so that two writers
     cannot both pass the duplicate checks)."""
     ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
     project.refresh_from_db(fields=["status", "flag_reason", "spent_total"])
     if line is not None:
         line.refresh_from_db(fields=["spent"])
-    expenditure_rules.require_valid(expenditure_rules.validate_expenditure(
-        project, by=by, date=date, amount=amount, line=line, category=category, receipt=receipt,
-        receipt_pending=receipt_pending, voucher_no=voucher_no, invoice_kind=invoice_kind, invoice_code=invoice_code,
-        invoice_number=invoice_number, payee_uscc=payee_uscc, staff_reason=staff_reason, today=today))
-    entry = Expenditure.objects.create(project=project, date=date, line=line,
-                                       category=line.category if line else category, amount=_money(amount),
-                                       payee=payee, description=description, voucher_no=voucher_no,
-                                       receipt=receipt or "", invoice_kind=invoice_kind, invoice_code=invoice_code,
-                                       invoice_number=invoice_number, payee_uscc=payee_uscc, created_by=by)
+    expenditure_rules.require_valid(
+        expenditure_rules.validate_expenditure(
+            project,
+            by=by,
+            date=date,
+            amount=amount,
+            line=line,
+            category=category,
+            receipt=receipt,
+            receipt_pending=receipt_pending,
+            voucher_no=voucher_no,
+            invoice_kind=invoice_kind,
+            invoice_code=invoice_code,
+            invoice_number=invoice_number,
+            payee_uscc=payee_uscc,
+            staff_reason=staff_reason,
+            today=today,
+        )
+    )
+    entry = Expenditure.objects.create(
+        project=project,
+        date=date,
+        line=line,
+        category=line.category if line else category,
+        amount=_money(amount),
+        payee=payee,
+        description=description,
+        voucher_no=voucher_no,
+        receipt=receipt or "",
+        invoice_kind=invoice_kind,
+        invoice_code=invoice_code,
+        invoice_number=invoice_number,
+        payee_uscc=payee_uscc,
+        created_by=by,
+    )
     _store_totals(project)
     after = {"date": date, "amount": entry.amount, "line": line.pk if line else None, "voucher": voucher_no}
     if invoice_number:
@@ -410,8 +551,19 @@ def _parse_row(project, values, headers, categories, lines, *, by, known, row, t
     except ValidationError as exc:
         amount = None
         problems.append(("amount", exc.messages[0]))
-    text = {name: _cell_text(values.get(name)) for name in ("category", "item", "payee", "description", "voucher_no",
-                                                            "invoice_code", "invoice_number", "payee_uscc")}
+    text = {
+        name: _cell_text(values.get(name))
+        for name in (
+            "category",
+            "item",
+            "payee",
+            "description",
+            "voucher_no",
+            "invoice_code",
+            "invoice_number",
+            "payee_uscc",
+        )
+    }
     category = categories.get(text["category"])
     if category is None:
         problems.append(("category", _("“%(v)s” is not a budget category of this round") % {"v": text["category"]}))
@@ -422,20 +574,47 @@ def _parse_row(project, values, headers, categories, lines, *, by, known, row, t
     code, number = expenditure_rules.digits(text["invoice_code"]), expenditure_rules.digits(text["invoice_number"])
     kind = expenditure_rules.invoice_kind_of(code, number)
     uscc = text["payee_uscc"].upper()
-    found = expenditure_rules.validate_expenditure(
-        project, by=by, date=date, amount=amount, line=line, category=category if line is None else None,
-        item=text["item"] if line is None else None, receipt=None, receipt_pending=True,
-        voucher_no=text["voucher_no"], invoice_kind=kind, invoice_code=code, invoice_number=number,
-        payee_uscc=uscc, today=today, known=known, row=row) if category is not None else {}
+    found = (
+        expenditure_rules.validate_expenditure(
+            project,
+            by=by,
+            date=date,
+            amount=amount,
+            line=line,
+            category=category if line is None else None,
+            item=text["item"] if line is None else None,
+            receipt=None,
+            receipt_pending=True,
+            voucher_no=text["voucher_no"],
+            invoice_kind=kind,
+            invoice_code=code,
+            invoice_number=number,
+            payee_uscc=uscc,
+            today=today,
+            known=known,
+            row=row,
+        )
+        if category is not None
+        else {}
+    )
     skip = {name for name, _m in problems}
     for name, messages in found.items():
         if name == "amount" and amount is None or name == "date" and date is None or name in skip:
             continue
         problems.extend((name, m) for m in messages)
-    data = {"date": date, "amount": amount, "line": line, "category": line.category if line else category,
-            "payee": text["payee"][:200], "description": text["description"][:300],
-            "voucher_no": text["voucher_no"][:60], "invoice_kind": kind, "invoice_code": code,
-            "invoice_number": number, "payee_uscc": uscc}
+    data = {
+        "date": date,
+        "amount": amount,
+        "line": line,
+        "category": line.category if line else category,
+        "payee": text["payee"][:200],
+        "description": text["description"][:300],
+        "voucher_no": text["voucher_no"][:60],
+        "invoice_kind": kind,
+        "invoice_code": code,
+        "invoice_number": number,
+        "payee_uscc": uscc,
+    }
     return problems, data
 
 
@@ -460,25 +639,36 @@ def import_ledger(*, project, ledger_file, by, today=None):
     are accepted as "receipt pending"."""
     ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
     project.refresh_from_db(fields=["status", "flag_reason", "spent_total"])
-    earlier = LedgerImport.objects.filter(project=project, sha256=ledger_file.sha256).select_related(
-        "created_by").first()
+    earlier = (
+        LedgerImport.objects.filter(project=project, sha256=ledger_file.sha256).select_related("created_by").first()
+    )
     if earlier is not None:
-        raise ValidationError(_("This file was already imported on %(when)s by %(who)s (%(n)s rows, vouchers "
-                                "%(vouchers)s); it was not imported again.") % {
-            "when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M"),
-            "who": earlier.created_by.get_full_name() or earlier.created_by.username if earlier.created_by else "—",
-            "n": earlier.rows, "vouchers": _voucher_span(earlier)})
+        raise ValidationError(
+            _(
+                "This file was already imported on %(when)s by %(who)s (%(n)s rows, vouchers "
+                "%(vouchers)s); it was not imported again."
+            )
+            % {
+                "when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M"),
+                "who": earlier.created_by.get_full_name() or earlier.created_by.username if earlier.created_by else "—",
+                "n": earlier.rows,
+                "vouchers": _voucher_span(earlier),
+            }
+        )
     categories = {c.name: c for c in project.competition.budget_categories.all()}
     lines = {(line.category.name, line.item): line for line in project.lines.select_related("category")}
     rows = ledger_file.rows
-    known = expenditure_rules.Known.load(project, vouchers=[_cell_text(v.get("voucher_no")) for _n, v in rows],
-                                         invoices=[(None, None, expenditure_rules.digits(_cell_text(
-                                             v.get("invoice_number")))) for _n, v in rows])
+    known = expenditure_rules.Known.load(
+        project,
+        vouchers=[_cell_text(v.get("voucher_no")) for _n, v in rows],
+        invoices=[(None, None, expenditure_rules.digits(_cell_text(v.get("invoice_number")))) for _n, v in rows],
+    )
     headers = ledger_file.headers
     report, parsed = ImportReport(rows=len(rows)), []
     for n, values in rows:
-        problems, data = _parse_row(project, values, headers, categories, lines, by=by, known=known,
-                                    row=_("row %(n)s") % {"n": n}, today=today)
+        problems, data = _parse_row(
+            project, values, headers, categories, lines, by=by, known=known, row=_("row %(n)s") % {"n": n}, today=today
+        )
         if problems:
             report.problems += len(problems)
             room = MAX_REPORTED_PROBLEMS - report.shown
@@ -487,14 +677,28 @@ def import_ledger(*, project, ledger_file, by, today=None):
         parsed.append(data)
     if report.problems:
         return [], report
-    batch = LedgerImport.objects.create(project=project, sha256=ledger_file.sha256, filename=ledger_file.name[:255],
-                                        rows=len(parsed), created_by=by)
-    entries = Expenditure.objects.bulk_create([Expenditure(project=project, created_by=by, ledger_import=batch, **{
-        **d, "amount": _money(d["amount"])}) for d in parsed], batch_size=1000)
+    batch = LedgerImport.objects.create(
+        project=project, sha256=ledger_file.sha256, filename=ledger_file.name[:255], rows=len(parsed), created_by=by
+    )
+    entries = Expenditure.objects.bulk_create(
+        [
+            Expenditure(project=project, created_by=by, ledger_import=batch, **{**d, "amount": _money(d["amount"])})
+            for d in parsed
+        ],
+        batch_size=1000,
+    )
     _store_totals(project)
-    record(actor=by, action="expenditure.import", obj=project, after={
-        "rows": len(entries), "total": sum(e.amount for e in entries), "file": ledger_file.name,
-        "sha256": ledger_file.sha256})
+    record(
+        actor=by,
+        action="expenditure.import",
+        obj=project,
+        after={
+            "rows": len(entries),
+            "total": sum(e.amount for e in entries),
+            "file": ledger_file.name,
+            "sha256": ledger_file.sha256,
+        },
+    )
     return entries, report
 
 
@@ -512,14 +716,25 @@ def _voucher_span(batch):
 def record_visit(*, project, by, date, people_met, observations, rating, findings, rectifications=(), photos=()):
     if not 1 <= int(rating) <= 5:
         raise ValidationError(_("The rating is from 1 to 5."))
-    visit = SiteVisit.objects.create(project=project, supervisor=by, date=date, people_met=people_met,
-                                     observations=observations, rating=rating, findings=findings)
+    visit = SiteVisit.objects.create(
+        project=project,
+        supervisor=by,
+        date=date,
+        people_met=people_met,
+        observations=observations,
+        rating=rating,
+        findings=findings,
+    )
     for upload in photos:
         visit.photos.create(file=upload, caption=upload.name[:200])
     for r in rectifications:
         Rectification.objects.create(project=project, visit=visit, **r)
-    record(actor=by, action="visit.record", obj=project, after={"date": date, "rating": rating,
-                                                                "rectifications": len(rectifications)})
+    record(
+        actor=by,
+        action="visit.record",
+        obj=project,
+        after={"date": date, "rating": rating, "rectifications": len(rectifications)},
+    )
     return visit
 
 
@@ -533,8 +748,9 @@ def add_rectification(*, project, by, what, deadline, owner, visit=None):
 @transaction.atomic
 def answer_rectification(*, item, by, answer, evidence=None):
     item = Rectification.objects.select_for_update().get(pk=item.pk)
-    _transition(RECTIFICATION_TRANSITIONS, RectificationStatus(item.status), RectificationStatus.ANSWERED,
-                _("A rectification"))
+    _transition(
+        RECTIFICATION_TRANSITIONS, RectificationStatus(item.status), RectificationStatus.ANSWERED, _("A rectification")
+    )
     if not answer.strip():
         raise ValidationError(_("Describe what was done."))
     item.answer, item.answered_at, item.status = answer, timezone.now(), RectificationStatus.ANSWERED
@@ -565,8 +781,7 @@ def _project_transition(project, to, by, reason):
     project.status = to
     project.flag_reason = reason if to == ProjectStatus.SUSPENDED else project.flag_reason
     project.save(update_fields=["status", "flag_reason", "closed_at", "closeout_report"])
-    record(actor=by, action=f"project.{to}", obj=project, before={"status": before}, after={"status": to},
-           note=reason)
+    record(actor=by, action=f"project.{to}", obj=project, before={"status": before}, after={"status": to}, note=reason)
 
 
 # --- What can be done now --------------------------------------------------------------------------------------------
@@ -585,8 +800,10 @@ def evaluation_refusal(project, kind, held=None):
     if project.status == ProjectStatus.CLOSED:
         return _("The project is closed.")
     if project.status != ProjectStatus.ACTIVE:
-        return _("The evaluation failed and the project is suspended: reinstate it once the rectification is done, "
-                 "then hold the re-evaluation.")
+        return _(
+            "The evaluation failed and the project is suspended: reinstate it once the rectification is done, "
+            "then hold the re-evaluation."
+        )
     midterm = [passed for k, passed in held if k == EvaluationKind.MIDTERM]
     if kind == EvaluationKind.FINAL and midterm and not any(midterm):
         return _("The mid-term evaluation has not been passed yet: hold its re-evaluation first.")
@@ -612,7 +829,8 @@ def release_refusal(tranche, project, met=None):
         return _("The project is %(status)s; no tranche can be released.") % {"status": project.get_status_display()}
     if not (condition_met(tranche) if met is None else met):
         return _("The release condition does not hold yet: %(condition)s.") % {
-            "condition": tranche.get_condition_display()}
+            "condition": tranche.get_condition_display()
+        }
     return None
 
 
@@ -621,7 +839,10 @@ def reinstate_refusal(project):
     current = ProjectStatus(project.status)
     if ProjectStatus.ACTIVE not in PROJECT_TRANSITIONS[current]:
         return _("%(what)s cannot go from “%(from)s” to “%(to)s”.") % {
-            "what": _("A project"), "from": current.label, "to": ProjectStatus.ACTIVE.label}
+            "what": _("A project"),
+            "from": current.label,
+            "to": ProjectStatus.ACTIVE.label,
+        }
     return None
 
 
@@ -657,15 +878,30 @@ def evaluate(*, project, kind, by, points, comment=""):
     scale = sum((c.max_points for c in criteria), Decimal("0"))
     total = _money(sum((Decimal(points[c]) for c in criteria), Decimal("0")) * 100 / scale)
     passed = total >= project.competition.evaluation_pass_mark
-    evaluation = Evaluation.objects.create(project=project, kind=kind, evaluator=by, comment=comment, total=total,
-                                           passed=passed, attempt=attempt,
-                                           points={str(c.pk): str(points[c]) for c in criteria})
-    record(actor=by, action=f"evaluation.{kind}", obj=project,
-           after={"total": total, "passed": passed, "attempt": attempt}, note=comment)
+    evaluation = Evaluation.objects.create(
+        project=project,
+        kind=kind,
+        evaluator=by,
+        comment=comment,
+        total=total,
+        passed=passed,
+        attempt=attempt,
+        points={str(c.pk): str(points[c]) for c in criteria},
+    )
+    record(
+        actor=by,
+        action=f"evaluation.{kind}",
+        obj=project,
+        after={"total": total, "passed": passed, "attempt": attempt},
+        note=comment,
+    )
     if not passed and project.status == ProjectStatus.ACTIVE:
-        _project_transition(project, ProjectStatus.SUSPENDED, by,
-                            _("%(kind)s failed with %(total)s points.") % {
-                                "kind": EvaluationKind(kind).label, "total": total})
+        _project_transition(
+            project,
+            ProjectStatus.SUSPENDED,
+            by,
+            _("%(kind)s failed with %(total)s points.") % {"kind": EvaluationKind(kind).label, "total": total},
+        )
     return evaluation
 
 
@@ -711,5 +947,4 @@ def submit_feedback(*, project, rating, comment, ip):
     since = timezone.now() - datetime.timedelta(days=1)
     if Feedback.objects.filter(project=project, client_key=key, created_at__gte=since).count() >= FEEDBACK_PER_DAY:
         raise ValidationError(_("Thank you — we have already received several ratings from this connection today."))
-    return Feedback.objects.create(project=project, rating=int(rating), comment=comment.strip()[:1000],
-                                   client_key=key)
+    return Feedback.objects.create(project=project, rating=int(rating), comment=comment.strip()[:1000], client_key=key)

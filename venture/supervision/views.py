@@ -69,10 +69,16 @@ PROJECTS = FundedProject.objects.select_related("competition", "organization", "
 REPORTS = ProgressReport.objects.select_related("project__competition", "project__organization", "reviewed_by")
 RECTIFICATIONS = Rectification.objects.select_related("project__competition", "project__organization", "visit")
 ZERO = Decimal("0")
-LEDGER_HEADERS = ["日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号"]  # ledger_files.LEDGER_COLUMNS reads them
+LEDGER_HEADERS = [
+    "日期",
+    "预算科目",
+    "明细项目",
+    "金额",
+    "收款方",
+    "摘要",
+    "凭证号",
+]  # ledger_files.LEDGER_COLUMNS reads them
 INVOICE_HEADERS = ["发票代码", "发票号码", "收款方信用代码"]  # optional columns of an import
-
-
 
 
 def _add_errors(form, exc):
@@ -98,20 +104,26 @@ def _perms(user, project):
 @require_POST
 @login_required
 def sign(request, agreement_pk):
-    agreement = permissions.get_for(request.user, "agreement.sign", GrantAgreement.objects.select_related(
-        "award__competition", "award__proposal__organization"), pk=agreement_pk)
+    agreement = permissions.get_for(
+        request.user,
+        "agreement.sign",
+        GrantAgreement.objects.select_related("award__competition", "award__proposal__organization"),
+        pk=agreement_pk,
+    )
     form = SignAgreementForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the date the agreement was signed."))
         return redirect("awards:awards", competition_pk=agreement.award.competition_id)
     try:
-        project = services.sign_agreement(agreement=agreement, signed_on=form.cleaned_data["signed_on"],
-                                          by=request.user)
+        project = services.sign_agreement(
+            agreement=agreement, signed_on=form.cleaned_data["signed_on"], by=request.user
+        )
     except ValidationError as exc:
         _error(request, exc)
         return redirect("awards:awards", competition_pk=agreement.award.competition_id)
-    messages.success(request, _("Agreement %(number)s signed; the project workspace is open.") % {
-        "number": agreement.number})
+    messages.success(
+        request, _("Agreement %(number)s signed; the project workspace is open.") % {"number": agreement.number}
+    )
     return redirect(project)
 
 
@@ -120,8 +132,9 @@ def sign(request, agreement_pk):
 
 def _qr_svg(url):
     # segno writes only the module path and fixed attributes; the URL is encoded, never written out as markup.
-    return mark_safe(segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the feedback page"),
-                                                            svgclass="qr-code"))
+    return mark_safe(
+        segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the feedback page"), svgclass="qr-code")
+    )
 
 
 def _workspace(request, project, status=200, **forms):
@@ -138,43 +151,66 @@ def _workspace(request, project, status=200, **forms):
     # What can be recorded now, by the services' own predicates: a first evaluation, or a re-evaluation after a
     # reinstatement.
     evaluation_kinds = [
-        {"value": kind.value, "label": _("%(kind)s: re-evaluation") % {"kind": kind.label}
-         if services.next_attempt(project, kind, held) > 1 else kind.label}
-        for kind in EvaluationKind if services.evaluation_refusal(project, kind, held) is None]
+        {
+            "value": kind.value,
+            "label": _("%(kind)s: re-evaluation") % {"kind": kind.label}
+            if services.next_attempt(project, kind, held) > 1
+            else kind.label,
+        }
+        for kind in EvaluationKind
+        if services.evaluation_refusal(project, kind, held) is None
+    ]
     final_passed = any(kind == EvaluationKind.FINAL and passed for kind, passed in held)
     context = {
-        "project": project, "may": may, "today": today, **figures,
+        "project": project,
+        "may": may,
+        "today": today,
+        **figures,
         "people": queries.people_served(project),
         "spending_chart": charts.line_chart(
-            {_("Spent (cumulative)"): cumulative,
-             _("Even pace over the period"): [(project.period_start, ZERO), (project.period_end, project.grant)]},
-            title=_("Cumulative spending"), value_format=format_money) if cumulative else None,
+            {
+                _("Spent (cumulative)"): cumulative,
+                _("Even pace over the period"): [(project.period_start, ZERO), (project.period_end, project.grant)],
+            },
+            title=_("Cumulative spending"),
+            value_format=format_money,
+        )
+        if cumulative
+        else None,
         "revisions": project.revisions.select_related("created_by"),
-        "indicators": project.indicators.all(), "milestones": project.milestones.all(),
-        "tranches": tranches, "reports": queries.project_reports(project, today),
+        "indicators": project.indicators.all(),
+        "milestones": project.milestones.all(),
+        "tranches": tranches,
+        "reports": queries.project_reports(project, today),
         "visits": project.visits.select_related("supervisor").prefetch_related("photos"),
         "rectifications": queries.project_rectifications(project, today),
-        "evaluations": evaluations, "pass_mark": project.competition.evaluation_pass_mark,
+        "evaluations": evaluations,
+        "pass_mark": project.competition.evaluation_pass_mark,
         "evaluation_kinds": evaluation_kinds,
-        "feedback": queries.feedback_summary(project), "feedback_url": feedback_url, "qr": _qr_svg(feedback_url),
+        "feedback": queries.feedback_summary(project),
+        "feedback_url": feedback_url,
+        "qr": _qr_svg(feedback_url),
         "supervisors": project.supervisors.order_by("full_name", "username"),
     }
     if may["manage"]:
-        context.update({
-            "revise_form": forms.get("revise_form") or BudgetRevisionForm(lines=figures["lines"]),
-            "supervisors_form": forms.get("supervisors_form") or SupervisorsForm(
-                initial={"supervisors": list(context["supervisors"])}),
-            # An action's form where its predicate allows it; a form that failed comes back bound with its errors.
-            "release_forms": {t.pk: (forms.get("release_form") if forms.get("release_tranche") == t.pk else None)
-                              or ReleaseTrancheForm(prefix=f"t{t.pk}")
-                              for t, met in tranches
-                              if services.release_refusal(t, project, met) is None
-                              or forms.get("release_tranche") == t.pk},
-            "reinstate_form": forms.get("reinstate_form")
-            or (ReasonForm() if services.reinstate_refusal(project) is None else None),
-            "closeout_form": forms.get("closeout_form")
-            or (CloseOutForm() if services.close_refusal(project, final_passed) is None else None),
-        })
+        context.update(
+            {
+                "revise_form": forms.get("revise_form") or BudgetRevisionForm(lines=figures["lines"]),
+                "supervisors_form": forms.get("supervisors_form")
+                or SupervisorsForm(initial={"supervisors": list(context["supervisors"])}),
+                # An action's form where its predicate allows it; a form that failed comes back bound with its errors.
+                "release_forms": {
+                    t.pk: (forms.get("release_form") if forms.get("release_tranche") == t.pk else None)
+                    or ReleaseTrancheForm(prefix=f"t{t.pk}")
+                    for t, met in tranches
+                    if services.release_refusal(t, project, met) is None or forms.get("release_tranche") == t.pk
+                },
+                "reinstate_form": forms.get("reinstate_form")
+                or (ReasonForm() if services.reinstate_refusal(project) is None else None),
+                "closeout_form": forms.get("closeout_form")
+                or (CloseOutForm() if services.close_refusal(project, final_passed) is None else None),
+            }
+        )
     if may["supervise"]:
         context["rectification_form"] = forms.get("rectification_form") or AddRectificationForm()
     return render(request, "venture/supervision/project.html", context, status=status)
@@ -207,9 +243,13 @@ def _workspace_post(request, project, form, action, *, success, failure=None, fo
 def supervisors(request, pk):
     project = _project(request, pk, "project.manage")
     return _workspace_post(
-        request, project, SupervisorsForm(request.POST),
+        request,
+        project,
+        SupervisorsForm(request.POST),
         lambda data: services.assign_supervisors(project=project, supervisors=data["supervisors"], by=request.user),
-        success=_("Supervisors saved."), form_name="supervisors_form")
+        success=_("Supervisors saved."),
+        form_name="supervisors_form",
+    )
 
 
 @require_POST
@@ -218,12 +258,21 @@ def revise(request, pk):
     project = _project(request, pk, "project.manage")
     form = BudgetRevisionForm(request.POST, lines=project.lines.select_related("category"))
     return _workspace_post(
-        request, project, form,
-        lambda data: services.revise_budget(project=project, by=request.user, kind=data["kind"],
-                                            reason=data["reason"], amounts=form.amounts(),
-                                            period_end=data["period_end"]),
+        request,
+        project,
+        form,
+        lambda data: services.revise_budget(
+            project=project,
+            by=request.user,
+            kind=data["kind"],
+            reason=data["reason"],
+            amounts=form.amounts(),
+            period_end=data["period_end"],
+        ),
         success=lambda revision: _("Budget version %(n)s saved.") % {"n": revision.number},
-        failure=_("The revision was not saved; see the budget section."), form_name="revise_form")
+        failure=_("The revision was not saved; see the budget section."),
+        form_name="revise_form",
+    )
 
 
 @require_POST
@@ -232,12 +281,21 @@ def release(request, pk):
     tranche = get_object_or_404(Tranche.objects.select_related("project"), pk=pk)
     project = _project(request, tranche.project_id, "project.manage")
     return _workspace_post(
-        request, project, ReleaseTrancheForm(request.POST, prefix=f"t{tranche.pk}"),
-        lambda data: services.release_tranche(tranche=tranche, released_on=data["released_on"],
-                                              voucher_no=data["voucher_no"], amount=data["amount"], by=request.user),
+        request,
+        project,
+        ReleaseTrancheForm(request.POST, prefix=f"t{tranche.pk}"),
+        lambda data: services.release_tranche(
+            tranche=tranche,
+            released_on=data["released_on"],
+            voucher_no=data["voucher_no"],
+            amount=data["amount"],
+            by=request.user,
+        ),
         success=_("Tranche %(n)s released.") % {"n": tranche.order},
         failure=_("The tranche was not released; see the tranches section."),
-        form_name="release_form", release_tranche=tranche.pk)
+        form_name="release_form",
+        release_tranche=tranche.pk,
+    )
 
 
 @require_POST
@@ -245,9 +303,13 @@ def release(request, pk):
 def reinstate(request, pk):
     project = _project(request, pk, "project.manage")
     return _workspace_post(
-        request, project, ReasonForm(request.POST),
+        request,
+        project,
+        ReasonForm(request.POST),
         lambda data: services.reinstate(project=project, by=request.user, reason=data["reason"]),
-        success=_("The project is under way again."), form_name="reinstate_form")
+        success=_("The project is under way again."),
+        form_name="reinstate_form",
+    )
 
 
 @require_POST
@@ -255,10 +317,13 @@ def reinstate(request, pk):
 def close(request, pk):
     project = _project(request, pk, "project.manage")
     return _workspace_post(
-        request, project, CloseOutForm(request.POST),
-        lambda data: services.close_project(project=project, by=request.user,
-                                            closeout_report=data["closeout_report"]),
-        success=_("The project is closed."), form_name="closeout_form")
+        request,
+        project,
+        CloseOutForm(request.POST),
+        lambda data: services.close_project(project=project, by=request.user, closeout_report=data["closeout_report"]),
+        success=_("The project is closed."),
+        form_name="closeout_form",
+    )
 
 
 # --- Progress reports ------------------------------------------------------------------------------------------------
@@ -270,17 +335,33 @@ def _report_page(request, report, form=None, activities=None, review_form=None, 
     editable = may["write"] and report.open_to_write
     reviewable = may["supervise"] and report.open_to_review
     indicators = list(project.indicators.all())
-    context = {"report": report, "project": project, "may": may, "editable": editable, "reviewable": reviewable,
-               "activity_list": report.activities.all(),
-               "progress": report.progress.select_related("indicator"), "photos": report.photos.all(),
-               "overdue": report.pk in queries.overdue_report_ids(project)}
+    context = {
+        "report": report,
+        "project": project,
+        "may": may,
+        "editable": editable,
+        "reviewable": reviewable,
+        "activity_list": report.activities.all(),
+        "progress": report.progress.select_related("indicator"),
+        "photos": report.photos.all(),
+        "overdue": report.pk in queries.overdue_report_ids(project),
+    }
     if editable:
-        context["form"] = form or ReportForm(indicators=indicators, initial={
-            "narrative": report.narrative, "people_served": report.people_served or None,
-            **{f"ind_{p.indicator_id}": p.value for p in context["progress"]}})
-        context["activities"] = activities or ActivityFormSet(prefix="activities", initial=[
-            {k: getattr(a, k) for k in ("date", "place", "participants", "description")}
-            for a in context["activity_list"]])
+        context["form"] = form or ReportForm(
+            indicators=indicators,
+            initial={
+                "narrative": report.narrative,
+                "people_served": report.people_served or None,
+                **{f"ind_{p.indicator_id}": p.value for p in context["progress"]},
+            },
+        )
+        context["activities"] = activities or ActivityFormSet(
+            prefix="activities",
+            initial=[
+                {k: getattr(a, k) for k in ("date", "place", "participants", "description")}
+                for a in context["activity_list"]
+            ],
+        )
     if reviewable:
         context["review_form"] = review_form or ReviewForm()
     return render(request, "venture/supervision/report.html", context, status=status)
@@ -302,10 +383,15 @@ def report(request, pk):
     activities = ActivityFormSet(request.POST, prefix="activities")
     if form.is_valid() and activities.is_valid():
         try:
-            services.submit_report(report=report, by=request.user, narrative=form.cleaned_data["narrative"],
-                                   people_served=form.cleaned_data["people_served"],
-                                   activities=activity_rows(activities), progress=form.progress(),
-                                   photos=form.cleaned_data["photos"])
+            services.submit_report(
+                report=report,
+                by=request.user,
+                narrative=form.cleaned_data["narrative"],
+                people_served=form.cleaned_data["people_served"],
+                activities=activity_rows(activities),
+                progress=form.progress(),
+                photos=form.cleaned_data["photos"],
+            )
             messages.success(request, _("Report submitted; the supervisor will review it."))
             return redirect(report.project)
         except ValidationError as exc:
@@ -322,8 +408,12 @@ def report_review(request, pk):
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.review_report(report=report, accept=form.cleaned_data["decision"] == "accept",
-                                   note=form.cleaned_data["note"], by=request.user)
+            services.review_report(
+                report=report,
+                accept=form.cleaned_data["decision"] == "accept",
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
             messages.success(request, _("Review saved."))
             return redirect(report.project)
         except ValidationError as exc:
@@ -345,9 +435,14 @@ def _ledger_page(request, project, form=None, import_form=None, import_report=No
     may_write = permissions.can(request.user, "project.write", project)
     entries = project.expenditures.select_related("line", "category").order_by("-date", "-id")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    context = {"project": project, "page": page, "may_write": may_write,
-               "total": project.expenditures.aggregate(s=Sum("amount"))["s"] or ZERO,
-               "threshold": project.competition.receipt_threshold, "import_report": import_report}
+    context = {
+        "project": project,
+        "page": page,
+        "may_write": may_write,
+        "total": project.expenditures.aggregate(s=Sum("amount"))["s"] or ZERO,
+        "threshold": project.competition.receipt_threshold,
+        "import_report": import_report,
+    }
     if may_write:
         context["form"] = form or ExpenditureForm(project=project, by=request.user)
         context["import_form"] = import_form or LedgerImportForm()
@@ -367,12 +462,22 @@ def ledger_add(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.record_expenditure(project=project, by=request.user, date=data["date"], line=data["line"],
-                                        amount=data["amount"], payee=data["payee"], description=data["description"],
-                                        voucher_no=data["voucher_no"], receipt=data["receipt"],
-                                        invoice_kind=data["invoice_kind"], invoice_code=data["invoice_code"],
-                                        invoice_number=data["invoice_number"], payee_uscc=data["payee_uscc"],
-                                        staff_reason=data.get("staff_reason", ""))
+            services.record_expenditure(
+                project=project,
+                by=request.user,
+                date=data["date"],
+                line=data["line"],
+                amount=data["amount"],
+                payee=data["payee"],
+                description=data["description"],
+                voucher_no=data["voucher_no"],
+                receipt=data["receipt"],
+                invoice_kind=data["invoice_kind"],
+                invoice_code=data["invoice_code"],
+                invoice_number=data["invoice_number"],
+                payee_uscc=data["payee_uscc"],
+                staff_reason=data.get("staff_reason", ""),
+            )
             messages.success(request, _("Entry recorded."))
             return redirect("supervision:ledger", pk=project.pk)
         except ValidationError as exc:
@@ -395,9 +500,14 @@ def ledger_import(request, pk):
             if entries:
                 messages.success(request, _("%(n)s entries imported.") % {"n": len(entries)})
                 return redirect("supervision:ledger", pk=project.pk)
-            messages.error(request, _("Nothing was imported: %(bad)s problems in %(all)s rows. Correct them "
-                                      "and upload the whole file again.") % {"bad": report.problems,
-                                                                           "all": report.rows})
+            messages.error(
+                request,
+                _(
+                    "Nothing was imported: %(bad)s problems in %(all)s rows. Correct them "
+                    "and upload the whole file again."
+                )
+                % {"bad": report.problems, "all": report.rows},
+            )
             return _ledger_page(request, project, import_form=form, status=400, import_report=report)
     messages.error(request, _("Nothing was imported."))
     return _ledger_page(request, project, import_form=form, status=400)
@@ -406,10 +516,15 @@ def ledger_import(request, pk):
 @login_required
 def ledger_template(request, pk):
     project = _project(request, pk)
-    lines = pd.DataFrame([(line.category.name, line.item, line.amount) for line in project.lines.select_related(
-        "category")], columns=["预算科目", "明细项目", "核定金额"])
-    return dataframe_response({"台账": pd.DataFrame(columns=[*LEDGER_HEADERS, *INVOICE_HEADERS]), "预算科目": lines},
-                              filename=f"支出台账模板-{project.title}", money_columns=["核定金额"])
+    lines = pd.DataFrame(
+        [(line.category.name, line.item, line.amount) for line in project.lines.select_related("category")],
+        columns=["预算科目", "明细项目", "核定金额"],
+    )
+    return dataframe_response(
+        {"台账": pd.DataFrame(columns=[*LEDGER_HEADERS, *INVOICE_HEADERS]), "预算科目": lines},
+        filename=f"支出台账模板-{project.title}",
+        money_columns=["核定金额"],
+    )
 
 
 @login_required
@@ -417,12 +532,25 @@ def ledger_export(request, pk):
     project = _project(request, pk)
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
     rows = project.expenditures.order_by("date", "id").values_list(
-        "date", "category__name", "line__item", "amount", "payee", "description", "voucher_no", "invoice_code",
-        "invoice_number", "payee_uscc", "receipt")
-    frame = pd.DataFrame([(*r[:10], _("yes") if r[10] else _("no")) for r in rows],
-                         columns=[*LEDGER_HEADERS, *INVOICE_HEADERS, _("Receipt")])
-    response = dataframe_response(frame, filename=f"支出台账-{project.title}", fmt=fmt, sheet_name="台账",
-                                  money_columns=["金额"])
+        "date",
+        "category__name",
+        "line__item",
+        "amount",
+        "payee",
+        "description",
+        "voucher_no",
+        "invoice_code",
+        "invoice_number",
+        "payee_uscc",
+        "receipt",
+    )
+    frame = pd.DataFrame(
+        [(*r[:10], _("yes") if r[10] else _("no")) for r in rows],
+        columns=[*LEDGER_HEADERS, *INVOICE_HEADERS, _("Receipt")],
+    )
+    response = dataframe_response(
+        frame, filename=f"支出台账-{project.title}", fmt=fmt, sheet_name="台账", money_columns=["金额"]
+    )
     record(actor=request.user, action="export.ledger", obj=project, after={"format": fmt, "rows": len(frame)})
     return response
 
@@ -448,17 +576,28 @@ def visit_new(request, pk):
         if form.is_valid() and items.is_valid():
             data = form.cleaned_data
             try:
-                services.record_visit(project=project, by=request.user, date=data["date"],
-                                      people_met=data["people_met"], observations=data["observations"],
-                                      rating=data["rating"], findings=data["findings"], rectifications=items.rows(),
-                                      photos=data["photos"])
+                services.record_visit(
+                    project=project,
+                    by=request.user,
+                    date=data["date"],
+                    people_met=data["people_met"],
+                    observations=data["observations"],
+                    rating=data["rating"],
+                    findings=data["findings"],
+                    rectifications=items.rows(),
+                    photos=data["photos"],
+                )
                 messages.success(request, _("Site visit recorded."))
                 return redirect(project)
             except ValidationError as exc:
                 _add_errors(form, exc)
         messages.error(request, _("The visit was not saved; see the fields marked below. Attach the photos again."))
-    return render(request, "venture/supervision/visit_form.html", {"project": project, "form": form, "items": items},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "venture/supervision/visit_form.html",
+        {"project": project, "form": form, "items": items},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -473,9 +612,13 @@ def visit_photo(request, pk):
 def rectification_add(request, pk):
     project = _project(request, pk, "project.supervise")
     return _workspace_post(
-        request, project, AddRectificationForm(request.POST),
+        request,
+        project,
+        AddRectificationForm(request.POST),
         lambda data: services.add_rectification(project=project, by=request.user, **data),
-        success=_("Rectification item added."), form_name="rectification_form")
+        success=_("Rectification item added."),
+        form_name="rectification_form",
+    )
 
 
 def _rectification(request, pk):
@@ -486,8 +629,12 @@ def _rectification(request, pk):
 
 def _rectification_page(request, item, answer_form=None, review_form=None, status=200):
     may = _perms(request.user, item.project)
-    context = {"item": item, "project": item.project, "may": may,
-               "late": item.pk in queries.late_rectification_ids(item.project)}
+    context = {
+        "item": item,
+        "project": item.project,
+        "may": may,
+        "late": item.pk in queries.late_rectification_ids(item.project),
+    }
     if may["write"] and item.status == RectificationStatus.OPEN:
         context["answer_form"] = answer_form or AnswerForm()
     if may["supervise"] and item.status == RectificationStatus.ANSWERED:
@@ -508,8 +655,9 @@ def rectification_answer(request, pk):
     form = AnswerForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.answer_rectification(item=item, by=request.user, answer=form.cleaned_data["answer"],
-                                          evidence=form.cleaned_data["evidence"])
+            services.answer_rectification(
+                item=item, by=request.user, answer=form.cleaned_data["answer"], evidence=form.cleaned_data["evidence"]
+            )
             messages.success(request, _("Answer sent; the supervisor will check it."))
             return redirect("supervision:rectification", pk=item.pk)
         except ValidationError as exc:
@@ -525,8 +673,12 @@ def rectification_review(request, pk):
     form = RectificationReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.review_rectification(item=item, by=request.user, close=form.cleaned_data["decision"] == "close",
-                                          note=form.cleaned_data["note"])
+            services.review_rectification(
+                item=item,
+                by=request.user,
+                close=form.cleaned_data["decision"] == "close",
+                note=form.cleaned_data["note"],
+            )
             messages.success(request, _("Review saved."))
             return redirect("supervision:rectification", pk=item.pk)
         except ValidationError as exc:
@@ -557,26 +709,50 @@ def evaluation_new(request, pk, kind):
     attempt = None if refusal else services.next_attempt(project, kind, held)
     if request.method == "POST" and form.is_valid():
         try:
-            evaluation = services.evaluate(project=project, kind=kind, by=request.user, points=form.points(),
-                                           comment=form.cleaned_data["comment"])
+            evaluation = services.evaluate(
+                project=project, kind=kind, by=request.user, points=form.points(), comment=form.cleaned_data["comment"]
+            )
             if evaluation.passed:
-                messages.success(request, _("%(kind)s: %(total)s points, passed (pass mark %(mark)s).") % {
-                    "kind": evaluation.get_kind_display(), "total": evaluation.total,
-                    "mark": project.competition.evaluation_pass_mark})
+                messages.success(
+                    request,
+                    _("%(kind)s: %(total)s points, passed (pass mark %(mark)s).")
+                    % {
+                        "kind": evaluation.get_kind_display(),
+                        "total": evaluation.total,
+                        "mark": project.competition.evaluation_pass_mark,
+                    },
+                )
             else:
-                messages.warning(request, _("%(kind)s: %(total)s points, failed (pass mark %(mark)s). The project is "
-                                            "suspended and its next tranche stopped.") % {
-                    "kind": evaluation.get_kind_display(), "total": evaluation.total,
-                    "mark": project.competition.evaluation_pass_mark})
+                messages.warning(
+                    request,
+                    _(
+                        "%(kind)s: %(total)s points, failed (pass mark %(mark)s). The project is "
+                        "suspended and its next tranche stopped."
+                    )
+                    % {
+                        "kind": evaluation.get_kind_display(),
+                        "total": evaluation.total,
+                        "mark": project.competition.evaluation_pass_mark,
+                    },
+                )
             return redirect(project)
         except ValidationError as exc:
             _add_errors(form, exc)
-    return render(request, "venture/supervision/evaluation_form.html", {
-        "project": project, "form": form, "kind": EvaluationKind(kind), "criteria": criteria, "attempt": attempt,
-        "refusal": refusal,
-        "pass_mark": project.competition.evaluation_pass_mark,
-        "scale": sum((c.max_points for c in criteria), ZERO),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "venture/supervision/evaluation_form.html",
+        {
+            "project": project,
+            "form": form,
+            "kind": EvaluationKind(kind),
+            "criteria": criteria,
+            "attempt": attempt,
+            "refusal": refusal,
+            "pass_mark": project.competition.evaluation_pass_mark,
+            "scale": sum((c.max_points for c in criteria), ZERO),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- Portfolio ---------------------------------------------------------------------------------------------------
@@ -588,45 +764,88 @@ def portfolio(request):
     form = PortfolioFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     supervisor = request.user if permissions.is_supervisor(request.user) else None
-    rows = queries.portfolio(competition=filters.get("round"), status=filters.get("status") or None,
-                             q=filters.get("q") or None, supervisor=supervisor)
+    rows = queries.portfolio(
+        competition=filters.get("round"),
+        status=filters.get("status") or None,
+        q=filters.get("q") or None,
+        supervisor=supervisor,
+    )
     if request.GET.get("export") in ("xlsx", "csv"):
         return _portfolio_export(request, rows, request.GET["export"])
     totals = queries.category_totals(rows)
     monthly = queries.monthly_totals(rows)
     query = request.GET.copy()
     query.pop("export", None)
-    return render(request, "venture/supervision/portfolio.html", {
-        "form": form, "rows": rows, "query": query.urlencode(),
-        "sum": {k: sum((r[k] for r in rows), ZERO) for k in ("grant", "released", "spent")},
-        "category_chart": charts.grouped_bars(
-            [name for name, _a, _s in totals],
-            {_("Approved budget"): [a for _n, a, _s in totals], _("Spent"): [s for _n, _a, s in totals]},
-            title=_("Budget and spending by category, shown projects"), value_format=format_money),
-        "monthly_chart": charts.line_chart({_("Spent per month"): monthly}, title=_("Monthly spending"),
-                                           value_format=format_money, x_format=lambda d: d.strftime("%Y-%m")),
-    })
+    return render(
+        request,
+        "venture/supervision/portfolio.html",
+        {
+            "form": form,
+            "rows": rows,
+            "query": query.urlencode(),
+            "sum": {k: sum((r[k] for r in rows), ZERO) for k in ("grant", "released", "spent")},
+            "category_chart": charts.grouped_bars(
+                [name for name, _a, _s in totals],
+                {_("Approved budget"): [a for _n, a, _s in totals], _("Spent"): [s for _n, _a, s in totals]},
+                title=_("Budget and spending by category, shown projects"),
+                value_format=format_money,
+            ),
+            "monthly_chart": charts.line_chart(
+                {_("Spent per month"): monthly},
+                title=_("Monthly spending"),
+                value_format=format_money,
+                x_format=lambda d: d.strftime("%Y-%m"),
+            ),
+        },
+    )
 
 
 def _portfolio_export(request, rows, fmt):
-    labels = {"round": _("Round"), "project": _("Project"), "organization": _("Organization"),
-              "status": _("Status"), "grant": _("Grant (yuan)"), "released": _("Released (yuan)"),
-              "spent": _("Spent (yuan)"), "spent_share": _("Spent (%)"), "elapsed_share": _("Time elapsed (%)"),
-              "people": _("People served"), "people_target": _("People to serve"),
-              "open_rectifications": _("Open rectifications"), "overdue": _("Overdue reports"),
-              "alerts": _("Alerts")}
-    frame = pd.DataFrame([{
-        "round": r["project"].competition.title, "project": r["project"].title,
-        "organization": r["project"].organization.name, "status": r["project"].get_status_display(),
-        "grant": r["grant"], "released": r["released"], "spent": r["spent"],
-        "spent_share": r["spent_share"].quantize(Decimal("0.1")),
-        "elapsed_share": r["elapsed_share"].quantize(Decimal("0.1")), "people": r["people"],
-        "people_target": r["people_target"], "open_rectifications": r["open_rectifications"],
-        "overdue": r["overdue"], "alerts": "\n".join(a.message for a in r["alerts"]),
-    } for r in rows], columns=list(labels)).rename(columns=labels)
-    response = dataframe_response(frame, filename=f"督导总览-{timezone.localdate().isoformat()}", fmt=fmt,
-                                  sheet_name=_("Portfolio"),
-                                  money_columns=[labels["grant"], labels["released"], labels["spent"]])
+    labels = {
+        "round": _("Round"),
+        "project": _("Project"),
+        "organization": _("Organization"),
+        "status": _("Status"),
+        "grant": _("Grant (yuan)"),
+        "released": _("Released (yuan)"),
+        "spent": _("Spent (yuan)"),
+        "spent_share": _("Spent (%)"),
+        "elapsed_share": _("Time elapsed (%)"),
+        "people": _("People served"),
+        "people_target": _("People to serve"),
+        "open_rectifications": _("Open rectifications"),
+        "overdue": _("Overdue reports"),
+        "alerts": _("Alerts"),
+    }
+    frame = pd.DataFrame(
+        [
+            {
+                "round": r["project"].competition.title,
+                "project": r["project"].title,
+                "organization": r["project"].organization.name,
+                "status": r["project"].get_status_display(),
+                "grant": r["grant"],
+                "released": r["released"],
+                "spent": r["spent"],
+                "spent_share": r["spent_share"].quantize(Decimal("0.1")),
+                "elapsed_share": r["elapsed_share"].quantize(Decimal("0.1")),
+                "people": r["people"],
+                "people_target": r["people_target"],
+                "open_rectifications": r["open_rectifications"],
+                "overdue": r["overdue"],
+                "alerts": "\n".join(a.message for a in r["alerts"]),
+            }
+            for r in rows
+        ],
+        columns=list(labels),
+    ).rename(columns=labels)
+    response = dataframe_response(
+        frame,
+        filename=f"督导总览-{timezone.localdate().isoformat()}",
+        fmt=fmt,
+        sheet_name=_("Portfolio"),
+        money_columns=[labels["grant"], labels["released"], labels["spent"]],
+    )
     record(actor=request.user, action="export.portfolio", after={"format": fmt, "rows": len(frame)})
     return response
 
@@ -642,11 +861,18 @@ def feedback(request, token):
         if form.cleaned_data["website"]:  # a bot filled in the honeypot: answer as if accepted, store nothing
             return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
         try:
-            services.submit_feedback(project=project, rating=form.cleaned_data["rating"],
-                                     comment=form.cleaned_data["comment"], ip=client_ip(request))
+            services.submit_feedback(
+                project=project,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+                ip=client_ip(request),
+            )
             return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
         except ValidationError as exc:
             _add_errors(form, exc)
-    return render(request, "venture/supervision/feedback.html", {
-        "project": project, "form": form, "thanks": request.method == "GET" and request.GET.get("thanks") == "1"},
-        status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "venture/supervision/feedback.html",
+        {"project": project, "form": form, "thanks": request.method == "GET" and request.GET.get("thanks") == "1"},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -12,12 +12,15 @@ class Migration(migrations.Migration):
         migrations.RemoveField(model_name="user", name="failed_logins"),
         migrations.RemoveField(model_name="user", name="locked_until"),
         migrations.AddField(
-            model_name="user", name="last_sign_in_at",
+            model_name="user",
+            name="last_sign_in_at",
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="last sign-in"),
         ),
         migrations.AddField(
-            model_name="user", name="last_sign_in_ip",
-            field=models.GenericIPAddressField(blank=True, editable=False, null=True,
-                                               verbose_name="last sign-in address"),
+            model_name="user",
+            name="last_sign_in_ip",
+            field=models.GenericIPAddressField(
+                blank=True, editable=False, null=True, verbose_name="last sign-in address"
+            ),
         ),
     ]

@@ -9,21 +9,26 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name="auditevent", name="at",
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False,
-                                       verbose_name="time"),
+            model_name="auditevent",
+            name="at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, editable=False, verbose_name="time"
+            ),
         ),
         migrations.AddField(
-            model_name="auditevent", name="seq",
+            model_name="auditevent",
+            name="seq",
             field=models.PositiveBigIntegerField(editable=False, null=True, verbose_name="sequence"),
         ),
         migrations.AddField(
-            model_name="auditevent", name="prev_hash",
+            model_name="auditevent",
+            name="prev_hash",
             field=models.CharField(default="", editable=False, max_length=64, verbose_name="previous hash"),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name="auditevent", name="hash",
+            model_name="auditevent",
+            name="hash",
             field=models.CharField(default="", editable=False, max_length=64, verbose_name="hash"),
             preserve_default=False,
         ),

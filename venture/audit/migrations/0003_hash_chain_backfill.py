@@ -16,9 +16,15 @@ def _digest(event):
     payload = {
         "seq": event.seq,
         "at": event.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-        "actor": event.actor_label, "action": event.action, "object_type": event.object_type,
-        "object_id": event.object_id, "object_repr": event.object_repr, "before": _canonical_json(event.before),
-        "after": _canonical_json(event.after), "note": event.note, "prev_hash": event.prev_hash,
+        "actor": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "before": _canonical_json(event.before),
+        "after": _canonical_json(event.after),
+        "note": event.note,
+        "prev_hash": event.prev_hash,
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

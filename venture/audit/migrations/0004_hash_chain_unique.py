@@ -8,7 +8,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name="auditevent", name="seq",
+            model_name="auditevent",
+            name="seq",
             field=models.PositiveBigIntegerField(editable=False, unique=True, verbose_name="sequence"),
         ),
     ]

@@ -7,129 +7,249 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('competitions', '0001_initial'),
-        ('proposals', '0001_initial'),
+        ("competitions", "0001_initial"),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AwardGrade',
+            name="AwardGrade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='grade')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50, verbose_name="grade")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grades",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['competition', 'order'],
+                "ordering": ["competition", "order"],
             },
         ),
         migrations.CreateModel(
-            name='Award',
+            name="Award",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveIntegerField(verbose_name='rank')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('partial', models.BooleanField(default=False, verbose_name='partial award')),
-                ('status', models.CharField(choices=[('offered', 'Offered'), ('final', 'Final'), ('cancelled', 'Cancelled')], default='offered', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cancelled_reason', models.TextField(blank=True)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='competitions.competition')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='proposals.proposal')),
-                ('grade', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='awards', to='awards.awardgrade')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rank", models.PositiveIntegerField(verbose_name="rank")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("partial", models.BooleanField(default=False, verbose_name="partial award")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("offered", "Offered"), ("final", "Final"), ("cancelled", "Cancelled")],
+                        default="offered",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("cancelled_reason", models.TextField(blank=True)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to="competitions.competition",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="awards", to="proposals.proposal"
+                    ),
+                ),
+                (
+                    "grade",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="awards",
+                        to="awards.awardgrade",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['competition', 'rank'],
+                "ordering": ["competition", "rank"],
             },
         ),
         migrations.CreateModel(
-            name='GrantAgreement',
+            name="GrantAgreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='agreement number')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('amount_in_words', models.CharField(max_length=100, verbose_name='amount in words')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('tranches', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('award', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='agreement', to='awards.award')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="agreement number")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("amount_in_words", models.CharField(max_length=100, verbose_name="amount in words")),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("tranches", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "award",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="agreement", to="awards.award"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PublicNotice',
+            name="PublicNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('published_at', models.DateTimeField()),
-                ('starts_on', models.DateField(verbose_name='notice starts')),
-                ('ends_on', models.DateField(verbose_name='notice ends')),
-                ('calendar_covered', models.BooleanField(default=True)),
-                ('text', models.TextField(blank=True, verbose_name='notice text')),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('competition', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notice', to='competitions.competition')),
-                ('published_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("published_at", models.DateTimeField()),
+                ("starts_on", models.DateField(verbose_name="notice starts")),
+                ("ends_on", models.DateField(verbose_name="notice ends")),
+                ("calendar_covered", models.BooleanField(default=True)),
+                ("text", models.TextField(blank=True, verbose_name="notice text")),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "competition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notice",
+                        to="competitions.competition",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Objection',
+            name="Objection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('contact', models.CharField(max_length=100, verbose_name='phone or e-mail')),
-                ('text', models.TextField(verbose_name='objection')),
-                ('attachment', models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name='attachment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('client_key', models.CharField(db_index=True, max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Being handled'), ('upheld', 'Upheld'), ('dismissed', 'Dismissed')], default='pending', max_length=10, verbose_name='status')),
-                ('outcome', models.TextField(blank=True, verbose_name='outcome (published)')),
-                ('handled_at', models.DateTimeField(blank=True, null=True)),
-                ('award', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='objections', to='awards.award', verbose_name='project concerned')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objections', to='awards.publicnotice')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("contact", models.CharField(max_length=100, verbose_name="phone or e-mail")),
+                ("text", models.TextField(verbose_name="objection")),
+                (
+                    "attachment",
+                    models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name="attachment"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("client_key", models.CharField(db_index=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Being handled"), ("upheld", "Upheld"), ("dismissed", "Dismissed")],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True, verbose_name="outcome (published)")),
+                ("handled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "award",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="objections",
+                        to="awards.award",
+                        verbose_name="project concerned",
+                    ),
+                ),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="objections", to="awards.publicnotice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ResultSnapshot',
+            name="ResultSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('method', models.CharField(max_length=20)),
-                ('params', models.JSONField(default=dict)),
-                ('code_version', models.CharField(max_length=80)),
-                ('inputs', models.JSONField()),
-                ('outputs', models.JSONField()),
-                ('digest', models.CharField(max_length=64)),
-                ('valid', models.BooleanField(default=True)),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidated_reason', models.TextField(blank=True)),
-                ('signed_off_at', models.DateTimeField(blank=True, null=True)),
-                ('sign_off_note', models.TextField(blank=True)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='competitions.competition')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('signed_off_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("method", models.CharField(max_length=20)),
+                ("params", models.JSONField(default=dict)),
+                ("code_version", models.CharField(max_length=80)),
+                ("inputs", models.JSONField()),
+                ("outputs", models.JSONField()),
+                ("digest", models.CharField(max_length=64)),
+                ("valid", models.BooleanField(default=True)),
+                ("invalidated_at", models.DateTimeField(blank=True, null=True)),
+                ("invalidated_reason", models.TextField(blank=True)),
+                ("signed_off_at", models.DateTimeField(blank=True, null=True)),
+                ("sign_off_note", models.TextField(blank=True)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="competitions.competition",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "signed_off_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='award_amount_positive'),
+            model_name="award",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="award_amount_positive"),
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('proposal',), name='one_live_award_per_proposal'),
+            model_name="award",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "cancelled"), _negated=True),
+                fields=("proposal",),
+                name="one_live_award_per_proposal",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultsnapshot',
-            constraint=models.UniqueConstraint(condition=models.Q(('valid', True)), fields=('competition',), name='one_valid_snapshot_per_round'),
+            model_name="resultsnapshot",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("valid", True)), fields=("competition",), name="one_valid_snapshot_per_round"
+            ),
         ),
     ]

@@ -17,17 +17,16 @@ def move_content_type_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0001_initial'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('results', '0001_initial'),
+        ("awards", "0001_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("results", "0001_initial"),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
-                migrations.DeleteModel(name='ResultSnapshot'),
+                migrations.DeleteModel(name="ResultSnapshot"),
             ],
             database_operations=[],
         ),

@@ -6,7 +6,10 @@ from django.db import migrations, models
 def _identity(org):
     # A copy of venture.organizations.services.identity as it is today, so this migration never changes.
     return {
-        "name": org.name, "uscc": org.uscc, "org_type": org.org_type, "legal_representative": org.legal_representative,
+        "name": org.name,
+        "uscc": org.uscc,
+        "org_type": org.org_type,
+        "legal_representative": org.legal_representative,
         "registration_authority": org.registration_authority,
         "registration_date": org.registration_date.isoformat() if org.registration_date else "",
         "address": org.address,
@@ -29,22 +32,21 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0002_resultsnapshot_moved_to_results'),
-        ('organizations', '0001_initial'),
-        ('proposals', '0001_initial'),
+        ("awards", "0002_resultsnapshot_moved_to_results"),
+        ("organizations", "0001_initial"),
+        ("proposals", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='grantagreement',
-            name='party',
+            model_name="grantagreement",
+            name="party",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='publicnotice',
-            name='identities',
+            model_name="publicnotice",
+            name="identities",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

@@ -10,56 +10,82 @@ def fill_awarded_total(apps, schema_editor):
     Competition = apps.get_model("competitions", "Competition")
     Award = apps.get_model("awards", "Award")
     for competition in Competition.objects.filter(awards__isnull=False).distinct():
-        total = Award.objects.filter(competition=competition).exclude(status="cancelled").aggregate(
-            s=models.Sum("amount"))["s"] or 0
+        total = (
+            Award.objects.filter(competition=competition)
+            .exclude(status="cancelled")
+            .aggregate(s=models.Sum("amount"))["s"]
+            or 0
+        )
         Competition.objects.filter(pk=competition.pk).update(awarded_total=total)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0003_identity_snapshots'),
-        ('competitions', '0003_awarded_total'),
+        ("awards", "0003_identity_snapshots"),
+        ("competitions", "0003_awarded_total"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='publicnotice',
-            name='reopen_reason',
+            model_name="publicnotice",
+            name="reopen_reason",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='publicnotice',
-            name='reopened_at',
+            model_name="publicnotice",
+            name="reopened_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='publicnotice',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='version'),
+            model_name="publicnotice",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="version"),
         ),
         migrations.CreateModel(
-            name='PublicNoticeVersion',
+            name="PublicNoticeVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('published_at', models.DateTimeField()),
-                ('starts_on', models.DateField(verbose_name='notice starts')),
-                ('ends_on', models.DateField(verbose_name='notice ends')),
-                ('text', models.TextField(blank=True, verbose_name='notice text')),
-                ('identities', models.JSONField(blank=True, default=dict)),
-                ('awards', models.JSONField(default=list)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total awarded')),
-                ('superseded_at', models.DateTimeField()),
-                ('reason', models.TextField(verbose_name='reason for the change')),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='awards.publicnotice')),
-                ('published_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('superseded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                ("published_at", models.DateTimeField()),
+                ("starts_on", models.DateField(verbose_name="notice starts")),
+                ("ends_on", models.DateField(verbose_name="notice ends")),
+                ("text", models.TextField(blank=True, verbose_name="notice text")),
+                ("identities", models.JSONField(blank=True, default=dict)),
+                ("awards", models.JSONField(default=list)),
+                ("total", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="total awarded")),
+                ("superseded_at", models.DateTimeField()),
+                ("reason", models.TextField(verbose_name="reason for the change")),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="awards.publicnotice"
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['notice', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('notice', 'version'), name='one_row_per_notice_version')],
+                "ordering": ["notice", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("notice", "version"), name="one_row_per_notice_version")
+                ],
             },
         ),
         migrations.RunPython(fill_awarded_total, migrations.RunPython.noop),

@@ -7,98 +7,247 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Competition',
+            name="Competition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('year', models.PositiveIntegerField(verbose_name='year')),
-                ('organizer', models.CharField(max_length=200, verbose_name='organizer')),
-                ('description', models.TextField(blank=True, verbose_name='description (Markdown)')),
-                ('fund_pool', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='fund pool')),
-                ('min_grant', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12, verbose_name='minimum grant')),
-                ('max_grant', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='maximum grant')),
-                ('opens_at', models.DateTimeField(verbose_name='applications open')),
-                ('closes_at', models.DateTimeField(verbose_name='applications close')),
-                ('finalist_quota', models.PositiveIntegerField(default=12, verbose_name='finalist quota')),
-                ('project_start_earliest', models.DateField(verbose_name='projects start no earlier than')),
-                ('project_end_latest', models.DateField(verbose_name='projects end no later than')),
-                ('min_project_months', models.PositiveIntegerField(default=3, verbose_name='shortest project (months)')),
-                ('max_project_months', models.PositiveIntegerField(default=12, verbose_name='longest project (months)')),
-                ('cofunding_share', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='required co-funding share (%)')),
-                ('notice_working_days', models.PositiveIntegerField(default=5, verbose_name='public notice (working days)')),
-                ('score_step', models.DecimalField(decimal_places=1, default=Decimal('1'), max_digits=3, verbose_name='score step')),
-                ('comment_below', models.DecimalField(decimal_places=2, default=60, max_digits=5, verbose_name='comment required below')),
-                ('comment_above', models.DecimalField(decimal_places=2, default=90, max_digits=5, verbose_name='comment required above')),
-                ('presentation_minutes', models.PositiveIntegerField(default=8, verbose_name='presentation (minutes)')),
-                ('qa_minutes', models.PositiveIntegerField(default=7, verbose_name='Q&A (minutes)')),
-                ('method', models.CharField(choices=[('trimmed_mean', 'Trimmed mean (drop highest and lowest)'), ('mean', 'Mean'), ('median', 'Median')], default='trimmed_mean', max_length=20, verbose_name='ranking method')),
-                ('trim', models.PositiveIntegerField(default=1, verbose_name='scores trimmed at each end')),
-                ('tiebreak_criterion', models.CharField(blank=True, max_length=40, verbose_name='tie-break criterion code')),
-                ('funding_rule', models.CharField(choices=[('stop', 'Stop at the first project that does not fit'), ('skip', 'Skip projects that do not fit and continue'), ('partial', 'Offer the remainder to the first that does not fit')], default='stop', max_length=10, verbose_name='funding rule')),
-                ('stage', models.CharField(choices=[('draft', 'Being set up'), ('open', 'Open for applications'), ('screening', 'Preliminary review'), ('prescoring', 'Expert pre-scoring'), ('final', 'Final review (roadshow)'), ('results', 'Results'), ('notice', 'Public notice'), ('supervision', 'Supervision'), ('closed', 'Closed')], default='draft', max_length=20, verbose_name='stage')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("year", models.PositiveIntegerField(verbose_name="year")),
+                ("organizer", models.CharField(max_length=200, verbose_name="organizer")),
+                ("description", models.TextField(blank=True, verbose_name="description (Markdown)")),
+                ("fund_pool", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="fund pool")),
+                (
+                    "min_grant",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=12, verbose_name="minimum grant"
+                    ),
+                ),
+                ("max_grant", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="maximum grant")),
+                ("opens_at", models.DateTimeField(verbose_name="applications open")),
+                ("closes_at", models.DateTimeField(verbose_name="applications close")),
+                ("finalist_quota", models.PositiveIntegerField(default=12, verbose_name="finalist quota")),
+                ("project_start_earliest", models.DateField(verbose_name="projects start no earlier than")),
+                ("project_end_latest", models.DateField(verbose_name="projects end no later than")),
+                (
+                    "min_project_months",
+                    models.PositiveIntegerField(default=3, verbose_name="shortest project (months)"),
+                ),
+                (
+                    "max_project_months",
+                    models.PositiveIntegerField(default=12, verbose_name="longest project (months)"),
+                ),
+                (
+                    "cofunding_share",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="required co-funding share (%)",
+                    ),
+                ),
+                (
+                    "notice_working_days",
+                    models.PositiveIntegerField(default=5, verbose_name="public notice (working days)"),
+                ),
+                (
+                    "score_step",
+                    models.DecimalField(
+                        decimal_places=1, default=Decimal("1"), max_digits=3, verbose_name="score step"
+                    ),
+                ),
+                (
+                    "comment_below",
+                    models.DecimalField(
+                        decimal_places=2, default=60, max_digits=5, verbose_name="comment required below"
+                    ),
+                ),
+                (
+                    "comment_above",
+                    models.DecimalField(
+                        decimal_places=2, default=90, max_digits=5, verbose_name="comment required above"
+                    ),
+                ),
+                ("presentation_minutes", models.PositiveIntegerField(default=8, verbose_name="presentation (minutes)")),
+                ("qa_minutes", models.PositiveIntegerField(default=7, verbose_name="Q&A (minutes)")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("trimmed_mean", "Trimmed mean (drop highest and lowest)"),
+                            ("mean", "Mean"),
+                            ("median", "Median"),
+                        ],
+                        default="trimmed_mean",
+                        max_length=20,
+                        verbose_name="ranking method",
+                    ),
+                ),
+                ("trim", models.PositiveIntegerField(default=1, verbose_name="scores trimmed at each end")),
+                (
+                    "tiebreak_criterion",
+                    models.CharField(blank=True, max_length=40, verbose_name="tie-break criterion code"),
+                ),
+                (
+                    "funding_rule",
+                    models.CharField(
+                        choices=[
+                            ("stop", "Stop at the first project that does not fit"),
+                            ("skip", "Skip projects that do not fit and continue"),
+                            ("partial", "Offer the remainder to the first that does not fit"),
+                        ],
+                        default="stop",
+                        max_length=10,
+                        verbose_name="funding rule",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Being set up"),
+                            ("open", "Open for applications"),
+                            ("screening", "Preliminary review"),
+                            ("prescoring", "Expert pre-scoring"),
+                            ("final", "Final review (roadshow)"),
+                            ("results", "Results"),
+                            ("notice", "Public notice"),
+                            ("supervision", "Supervision"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'competition',
-                'verbose_name_plural': 'competitions',
-                'ordering': ['-year', '-opens_at'],
+                "verbose_name": "competition",
+                "verbose_name_plural": "competitions",
+                "ordering": ["-year", "-opens_at"],
             },
         ),
         migrations.CreateModel(
-            name='TranchePlanItem',
+            name="TranchePlanItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=1)),
-                ('percent', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='share (%)')),
-                ('condition', models.CharField(choices=[('signing', 'On signing the grant agreement'), ('midterm', 'After a passed mid-term evaluation'), ('final', 'After a passed final evaluation')], max_length=20, verbose_name='release condition')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tranche_plan', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField(default=1)),
+                (
+                    "percent",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="share (%)",
+                    ),
+                ),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[
+                            ("signing", "On signing the grant agreement"),
+                            ("midterm", "After a passed mid-term evaluation"),
+                            ("final", "After a passed final evaluation"),
+                        ],
+                        max_length=20,
+                        verbose_name="release condition",
+                    ),
+                ),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tranche_plan",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tranche',
-                'verbose_name_plural': 'tranche plan',
-                'ordering': ['competition', 'order'],
+                "verbose_name": "tranche",
+                "verbose_name_plural": "tranche plan",
+                "ordering": ["competition", "order"],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service category',
-                'verbose_name_plural': 'service categories',
-                'ordering': ['competition', 'order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('competition', 'name'), name='category_unique_per_round')],
+                "verbose_name": "service category",
+                "verbose_name_plural": "service categories",
+                "ordering": ["competition", "order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("competition", "name"), name="category_unique_per_round")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BudgetCategory',
+            name="BudgetCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('cap_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='cap (percent of total)')),
-                ('cap_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='cap (amount)')),
-                ('is_management_fee', models.BooleanField(default=False, verbose_name='management fee')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget_categories', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "cap_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="cap (percent of total)",
+                    ),
+                ),
+                (
+                    "cap_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="cap (amount)"
+                    ),
+                ),
+                ("is_management_fee", models.BooleanField(default=False, verbose_name="management fee")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget_categories",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget category',
-                'verbose_name_plural': 'budget categories',
-                'ordering': ['competition', 'order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('competition', 'name'), name='budget_category_unique_per_round')],
+                "verbose_name": "budget category",
+                "verbose_name_plural": "budget categories",
+                "ordering": ["competition", "order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("competition", "name"), name="budget_category_unique_per_round")
+                ],
             },
         ),
     ]

@@ -5,35 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('competitions', '0001_initial'),
+        ("competitions", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='competition',
-            name='evaluation_pass_mark',
-            field=models.DecimalField(decimal_places=2, default=Decimal('60'), max_digits=5, verbose_name='evaluation pass mark (of 100)'),
+            model_name="competition",
+            name="evaluation_pass_mark",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("60"), max_digits=5, verbose_name="evaluation pass mark (of 100)"
+            ),
         ),
         migrations.AddField(
-            model_name='competition',
-            name='overspend_tolerance',
-            field=models.DecimalField(decimal_places=2, default=Decimal('10'), max_digits=5, verbose_name='overspend tolerance per line (%)'),
+            model_name="competition",
+            name="overspend_tolerance",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("10"), max_digits=5, verbose_name="overspend tolerance per line (%)"
+            ),
         ),
         migrations.AddField(
-            model_name='competition',
-            name='receipt_threshold',
-            field=models.DecimalField(decimal_places=2, default=Decimal('500.00'), max_digits=12, verbose_name='receipt required from (yuan)'),
+            model_name="competition",
+            name="receipt_threshold",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("500.00"), max_digits=12, verbose_name="receipt required from (yuan)"
+            ),
         ),
         migrations.AddField(
-            model_name='competition',
-            name='report_frequency',
-            field=models.CharField(choices=[('monthly', 'Monthly'), ('quarterly', 'Quarterly')], default='quarterly', max_length=10, verbose_name='progress reports'),
+            model_name="competition",
+            name="report_frequency",
+            field=models.CharField(
+                choices=[("monthly", "Monthly"), ("quarterly", "Quarterly")],
+                default="quarterly",
+                max_length=10,
+                verbose_name="progress reports",
+            ),
         ),
         migrations.AddField(
-            model_name='competition',
-            name='spend_rate_tolerance',
-            field=models.DecimalField(decimal_places=2, default=Decimal('25'), max_digits=5, verbose_name='alert when spending differs from time elapsed by more than (percentage points)'),
+            model_name="competition",
+            name="spend_rate_tolerance",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("25"),
+                max_digits=5,
+                verbose_name="alert when spending differs from time elapsed by more than (percentage points)",
+            ),
         ),
     ]

@@ -5,23 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('competitions', '0002_competition_evaluation_pass_mark_and_more'),
+        ("competitions", "0002_competition_evaluation_pass_mark_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='competition',
-            name='awarded_total',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), editable=False, max_digits=12, verbose_name='awarded'),
+            model_name="competition",
+            name="awarded_total",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("0"), editable=False, max_digits=12, verbose_name="awarded"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='competition',
-            constraint=models.CheckConstraint(condition=models.Q(('awarded_total__lte', models.F('fund_pool'))), name='awards_within_pool'),
+            model_name="competition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("awarded_total__lte", models.F("fund_pool"))), name="awards_within_pool"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='competition',
-            constraint=models.CheckConstraint(condition=models.Q(('awarded_total__gte', 0)), name='awarded_total_not_negative'),
+            model_name="competition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("awarded_total__gte", 0)), name="awarded_total_not_negative"
+            ),
         ),
     ]

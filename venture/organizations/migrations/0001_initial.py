@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,73 +15,140 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_owner', models.BooleanField(default=False, verbose_name='owner')),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("is_owner", models.BooleanField(default=False, verbose_name="owner")),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
             },
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('uscc', models.CharField(max_length=18, unique=True, verbose_name='unified social credit code')),
-                ('org_type', models.CharField(choices=[('social_group', 'Social group'), ('social_service', 'Social service organization / private non-enterprise unit'), ('foundation', 'Foundation'), ('other', 'Other')], max_length=30, verbose_name='organization type')),
-                ('registration_authority', models.CharField(max_length=200, verbose_name='registration authority')),
-                ('registration_date', models.DateField(verbose_name='registration date')),
-                ('legal_representative', models.CharField(max_length=100, verbose_name='legal representative')),
-                ('contact_person', models.CharField(max_length=100, verbose_name='contact person')),
-                ('mobile', models.CharField(max_length=11, verbose_name='mobile')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('address', models.CharField(max_length=300, verbose_name='address')),
-                ('service_area', models.CharField(max_length=200, verbose_name='service area')),
-                ('staff_count', models.PositiveIntegerField(default=0, verbose_name='staff count')),
-                ('past_projects', models.TextField(blank=True, verbose_name='past projects')),
-                ('certificate', models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name='registration certificate')),
-                ('status', models.CharField(choices=[('pending', 'Pending verification'), ('verified', 'Verified'), ('rejected', 'Rejected')], default='pending', max_length=20, verbose_name='status')),
-                ('rejection_reason', models.TextField(blank=True, verbose_name='rejection reason')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('members', models.ManyToManyField(related_name='organizations', through='organizations.Membership', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("uscc", models.CharField(max_length=18, unique=True, verbose_name="unified social credit code")),
+                (
+                    "org_type",
+                    models.CharField(
+                        choices=[
+                            ("social_group", "Social group"),
+                            ("social_service", "Social service organization / private non-enterprise unit"),
+                            ("foundation", "Foundation"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="organization type",
+                    ),
+                ),
+                ("registration_authority", models.CharField(max_length=200, verbose_name="registration authority")),
+                ("registration_date", models.DateField(verbose_name="registration date")),
+                ("legal_representative", models.CharField(max_length=100, verbose_name="legal representative")),
+                ("contact_person", models.CharField(max_length=100, verbose_name="contact person")),
+                ("mobile", models.CharField(max_length=11, verbose_name="mobile")),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                ("address", models.CharField(max_length=300, verbose_name="address")),
+                ("service_area", models.CharField(max_length=200, verbose_name="service area")),
+                ("staff_count", models.PositiveIntegerField(default=0, verbose_name="staff count")),
+                ("past_projects", models.TextField(blank=True, verbose_name="past projects")),
+                (
+                    "certificate",
+                    models.FileField(
+                        blank=True, upload_to=venture.uploads.upload_path, verbose_name="registration certificate"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending verification"),
+                            ("verified", "Verified"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rejection_reason", models.TextField(blank=True, verbose_name="rejection reason")),
+                ("verified_at", models.DateTimeField(blank=True, null=True, verbose_name="verified at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        related_name="organizations", through="organizations.Membership", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization',
-                'verbose_name_plural': 'organizations',
-                'ordering': ['name'],
+                "verbose_name": "organization",
+                "verbose_name_plural": "organizations",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='membership',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='organizations.organization'),
+            model_name="membership",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="organizations.organization"
+            ),
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invited_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='organizations.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
-                'ordering': ['-created_at'],
+                "verbose_name": "invitation",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('organization', 'user'), name='one_membership_per_user_org'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("organization", "user"), name="one_membership_per_user_org"),
         ),
     ]

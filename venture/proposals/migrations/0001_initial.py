@@ -7,132 +7,263 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('competitions', '0001_initial'),
-        ('organizations', '0001_initial'),
+        ("competitions", "0001_initial"),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='project title')),
-                ('target_group', models.CharField(blank=True, max_length=200, verbose_name='target group')),
-                ('people_to_serve', models.PositiveIntegerField(blank=True, null=True, verbose_name='people to serve')),
-                ('service_area', models.CharField(blank=True, max_length=200, verbose_name='service area')),
-                ('needs', models.TextField(blank=True, verbose_name='needs analysis')),
-                ('objectives', models.TextField(blank=True, verbose_name='objectives')),
-                ('activities', models.TextField(blank=True, verbose_name='activities')),
-                ('team', models.TextField(blank=True, verbose_name='project team')),
-                ('period_start', models.DateField(blank=True, null=True, verbose_name='project start')),
-                ('period_end', models.DateField(blank=True, null=True, verbose_name='project end')),
-                ('requested_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='requested amount')),
-                ('cofunding_amount', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='co-funding')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('returned', 'Returned for revision'), ('withdrawn', 'Withdrawn'), ('eligible', 'Passed preliminary review'), ('ineligible', 'Did not pass preliminary review'), ('finalist', 'Finalist'), ('not_selected', 'Not selected for the final'), ('awarded', 'Awarded'), ('not_funded', 'Not funded')], db_index=True, default='draft', max_length=20, verbose_name='status')),
-                ('status_reason', models.TextField(blank=True, verbose_name='reason')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='competitions.category')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='competitions.competition')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='organizations.organization')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="project title")),
+                ("target_group", models.CharField(blank=True, max_length=200, verbose_name="target group")),
+                ("people_to_serve", models.PositiveIntegerField(blank=True, null=True, verbose_name="people to serve")),
+                ("service_area", models.CharField(blank=True, max_length=200, verbose_name="service area")),
+                ("needs", models.TextField(blank=True, verbose_name="needs analysis")),
+                ("objectives", models.TextField(blank=True, verbose_name="objectives")),
+                ("activities", models.TextField(blank=True, verbose_name="activities")),
+                ("team", models.TextField(blank=True, verbose_name="project team")),
+                ("period_start", models.DateField(blank=True, null=True, verbose_name="project start")),
+                ("period_end", models.DateField(blank=True, null=True, verbose_name="project end")),
+                (
+                    "requested_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="requested amount"
+                    ),
+                ),
+                (
+                    "cofunding_amount",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="co-funding"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("returned", "Returned for revision"),
+                            ("withdrawn", "Withdrawn"),
+                            ("eligible", "Passed preliminary review"),
+                            ("ineligible", "Did not pass preliminary review"),
+                            ("finalist", "Finalist"),
+                            ("not_selected", "Not selected for the final"),
+                            ("awarded", "Awarded"),
+                            ("not_funded", "Not funded"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True, verbose_name="reason")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="submitted at")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="competitions.category",
+                    ),
+                ),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="competitions.competition",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="proposals",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposal',
-                'verbose_name_plural': 'proposals',
-                'ordering': ['-created_at'],
+                "verbose_name": "proposal",
+                "verbose_name_plural": "proposals",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('title', models.CharField(max_length=200, verbose_name='milestone')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(verbose_name="date")),
+                ("title", models.CharField(max_length=200, verbose_name="milestone")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="milestones", to="proposals.proposal"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'milestone',
-                'ordering': ['date', 'id'],
+                "verbose_name": "milestone",
+                "ordering": ["date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='indicator')),
-                ('target', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='target')),
-                ('unit', models.CharField(max_length=30, verbose_name='unit')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="indicator")),
+                ("target", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="target")),
+                ("unit", models.CharField(max_length=30, verbose_name="unit")),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="indicators", to="proposals.proposal"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'indicator',
-                'ordering': ['id'],
+                "verbose_name": "indicator",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetLine',
+            name="BudgetLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=200, verbose_name='item')),
-                ('unit', models.CharField(max_length=30, verbose_name='unit')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='unit price')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='quantity')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='competitions.budgetcategory')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget_lines', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("item", models.CharField(max_length=200, verbose_name="item")),
+                ("unit", models.CharField(max_length=30, verbose_name="unit")),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="unit price")),
+                ("quantity", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="quantity")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="competitions.budgetcategory",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget_lines",
+                        to="proposals.proposal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget line',
-                'ordering': ['category__order', 'id'],
+                "verbose_name": "budget line",
+                "ordering": ["category__order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=venture.uploads.upload_path, verbose_name='file')),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(upload_to=venture.uploads.upload_path, verbose_name="file")),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("size", models.PositiveIntegerField(default=0)),
+                ("description", models.CharField(blank=True, max_length=200, verbose_name="description")),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="proposals.proposal"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'ordering': ['uploaded_at'],
+                "verbose_name": "attachment",
+                "ordering": ["uploaded_at"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('returned', 'Returned for revision'), ('withdrawn', 'Withdrawn'), ('eligible', 'Passed preliminary review'), ('ineligible', 'Did not pass preliminary review'), ('finalist', 'Finalist'), ('not_selected', 'Not selected for the final'), ('awarded', 'Awarded'), ('not_funded', 'Not funded')], max_length=20)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('reason', models.TextField(blank=True)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("returned", "Returned for revision"),
+                            ("withdrawn", "Withdrawn"),
+                            ("eligible", "Passed preliminary review"),
+                            ("ineligible", "Did not pass preliminary review"),
+                            ("finalist", "Finalist"),
+                            ("not_selected", "Not selected for the final"),
+                            ("awarded", "Awarded"),
+                            ("not_funded", "Not funded"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="proposals.proposal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(fields=['competition', 'status'], name='proposals_p_competi_2d5e6f_idx'),
+            model_name="proposal",
+            index=models.Index(fields=["competition", "status"], name="proposals_p_competi_2d5e6f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='budget_line_amount_nonnegative'),
+            model_name="budgetline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="budget_line_amount_nonnegative"
+            ),
         ),
     ]

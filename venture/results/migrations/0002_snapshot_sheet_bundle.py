@@ -6,30 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('results', '0001_initial'),
+        ("results", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='resultsnapshot',
-            name='bundle_sha256',
-            field=models.CharField(blank=True, max_length=64, verbose_name='SHA-256 of the signed-sheet bundle'),
+            model_name="resultsnapshot",
+            name="bundle_sha256",
+            field=models.CharField(blank=True, max_length=64, verbose_name="SHA-256 of the signed-sheet bundle"),
         ),
         migrations.CreateModel(
-            name='SheetBundle',
+            name="SheetBundle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pdf', models.BinaryField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('snapshot', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='bundle', to='results.resultsnapshot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pdf", models.BinaryField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="bundle", to="results.resultsnapshot"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signed-sheet bundle',
+                "verbose_name": "signed-sheet bundle",
             },
         ),
     ]

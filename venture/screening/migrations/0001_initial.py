@@ -6,58 +6,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('competitions', '0001_initial'),
-        ('proposals', '0001_initial'),
+        ("competitions", "0001_initial"),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChecklistItem',
+            name="ChecklistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=300, verbose_name='check')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checklist', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.CharField(max_length=300, verbose_name="check")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checklist",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'eligibility check',
-                'ordering': ['competition', 'order', 'id'],
+                "verbose_name": "eligibility check",
+                "ordering": ["competition", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FinalistDecision',
+            name="FinalistDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('source', models.CharField(max_length=200, verbose_name='based on')),
-                ('ranking', models.JSONField(default=list, verbose_name='ranking shown')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='finalist_decisions', to='competitions.competition')),
-                ('decided_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finalists', models.ManyToManyField(related_name='+', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                ("source", models.CharField(max_length=200, verbose_name="based on")),
+                ("ranking", models.JSONField(default=list, verbose_name="ranking shown")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="finalist_decisions",
+                        to="competitions.competition",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("finalists", models.ManyToManyField(related_name="+", to="proposals.proposal")),
             ],
             options={
-                'ordering': ['-decided_at'],
+                "ordering": ["-decided_at"],
             },
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('passed', models.BooleanField(verbose_name='passed')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('at', models.DateTimeField(auto_now=True)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='screening.checklistitem')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_results', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("passed", models.BooleanField(verbose_name="passed")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                ("at", models.DateTimeField(auto_now=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="screening.checklistitem",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_results",
+                        to="proposals.proposal",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('proposal', 'item'), name='one_result_per_proposal_check')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("proposal", "item"), name="one_result_per_proposal_check")
+                ],
             },
         ),
     ]

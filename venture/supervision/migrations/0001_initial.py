@@ -8,324 +8,638 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('awards', '0001_initial'),
-        ('competitions', '0002_competition_evaluation_pass_mark_and_more'),
-        ('organizations', '0001_initial'),
-        ('proposals', '0001_initial'),
+        ("awards", "0001_initial"),
+        ("competitions", "0002_competition_evaluation_pass_mark_and_more"),
+        ("organizations", "0001_initial"),
+        ("proposals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApprovedLine',
+            name="ApprovedLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=200, verbose_name='item')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='approved amount')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='competitions.budgetcategory')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("item", models.CharField(max_length=200, verbose_name="item")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="approved amount")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="competitions.budgetcategory"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category__order', 'id'],
+                "ordering": ["category__order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationCriterion',
+            name="EvaluationCriterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('midterm', 'Mid-term evaluation'), ('final', 'Final evaluation')], max_length=10)),
-                ('name', models.CharField(max_length=100, verbose_name='criterion')),
-                ('max_points', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='maximum points')),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_criteria', to='competitions.competition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("midterm", "Mid-term evaluation"), ("final", "Final evaluation")], max_length=10
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="criterion")),
+                ("max_points", models.DecimalField(decimal_places=1, max_digits=5, verbose_name="maximum points")),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluation_criteria",
+                        to="competitions.competition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['competition', 'kind', 'order', 'id'],
+                "ordering": ["competition", "kind", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FundedProject',
+            name="FundedProject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='project')),
-                ('grant', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='grant')),
-                ('released_total', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='released')),
-                ('signed_on', models.DateField(verbose_name='agreement signed on')),
-                ('period_start', models.DateField(verbose_name='project start')),
-                ('period_end', models.DateField(verbose_name='project end')),
-                ('people_target', models.PositiveIntegerField(default=0, verbose_name='people to serve')),
-                ('status', models.CharField(choices=[('active', 'Under way'), ('suspended', 'Suspended (failed evaluation)'), ('closed', 'Closed')], default='active', max_length=12, verbose_name='status')),
-                ('flag_reason', models.TextField(blank=True, verbose_name='flag')),
-                ('feedback_token', models.CharField(default=venture.supervision.models._token, max_length=32, unique=True)),
-                ('closeout_report', models.TextField(blank=True, verbose_name='close-out report')),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('agreement', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='project', to='awards.grantagreement')),
-                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='competitions.competition')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='organizations.organization')),
-                ('proposal', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='project', to='proposals.proposal')),
-                ('supervisors', models.ManyToManyField(blank=True, related_name='supervised_projects', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="project")),
+                ("grant", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="grant")),
+                (
+                    "released_total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="released"),
+                ),
+                ("signed_on", models.DateField(verbose_name="agreement signed on")),
+                ("period_start", models.DateField(verbose_name="project start")),
+                ("period_end", models.DateField(verbose_name="project end")),
+                ("people_target", models.PositiveIntegerField(default=0, verbose_name="people to serve")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Under way"),
+                            ("suspended", "Suspended (failed evaluation)"),
+                            ("closed", "Closed"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("flag_reason", models.TextField(blank=True, verbose_name="flag")),
+                (
+                    "feedback_token",
+                    models.CharField(default=venture.supervision.models._token, max_length=32, unique=True),
+                ),
+                ("closeout_report", models.TextField(blank=True, verbose_name="close-out report")),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agreement",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="project", to="awards.grantagreement"
+                    ),
+                ),
+                (
+                    "competition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="competitions.competition",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="project", to="proposals.proposal"
+                    ),
+                ),
+                (
+                    "supervisors",
+                    models.ManyToManyField(blank=True, related_name="supervised_projects", to=settings.AUTH_USER_MODEL),
+                ),
             ],
             options={
-                'ordering': ['competition', 'title'],
+                "ordering": ["competition", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(verbose_name='rating')),
-                ('comment', models.TextField(blank=True, max_length=1000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('client_key', models.CharField(db_index=True, max_length=64)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='supervision.fundedproject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rating", models.PositiveSmallIntegerField(verbose_name="rating")),
+                ("comment", models.TextField(blank=True, max_length=1000, verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("client_key", models.CharField(db_index=True, max_length=64)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="supervision.fundedproject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Expenditure',
+            name="Expenditure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('payee', models.CharField(max_length=200, verbose_name='payee')),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('voucher_no', models.CharField(max_length=60, verbose_name='voucher number')),
-                ('receipt', models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name='receipt')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='competitions.budgetcategory', verbose_name='budget category')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='expenditures', to='supervision.approvedline', verbose_name='budget line')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expenditures', to='supervision.fundedproject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(verbose_name="date")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("payee", models.CharField(max_length=200, verbose_name="payee")),
+                ("description", models.CharField(max_length=300, verbose_name="description")),
+                ("voucher_no", models.CharField(max_length=60, verbose_name="voucher number")),
+                (
+                    "receipt",
+                    models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name="receipt"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="competitions.budgetcategory",
+                        verbose_name="budget category",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expenditures",
+                        to="supervision.approvedline",
+                        verbose_name="budget line",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expenditures",
+                        to="supervision.fundedproject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'date', 'id'],
+                "ordering": ["project", "date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('midterm', 'Mid-term evaluation'), ('final', 'Final evaluation')], max_length=10, verbose_name='evaluation')),
-                ('points', models.JSONField(default=dict)),
-                ('total', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='total')),
-                ('passed', models.BooleanField(verbose_name='passed')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('evaluator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='supervision.fundedproject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("midterm", "Mid-term evaluation"), ("final", "Final evaluation")],
+                        max_length=10,
+                        verbose_name="evaluation",
+                    ),
+                ),
+                ("points", models.JSONField(default=dict)),
+                ("total", models.DecimalField(decimal_places=2, max_digits=6, verbose_name="total")),
+                ("passed", models.BooleanField(verbose_name="passed")),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "evaluator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluations",
+                        to="supervision.fundedproject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'created_at'],
+                "ordering": ["project", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetRevision',
+            name="BudgetRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('initial', 'Approved budget'), ('budget', 'Budget revision'), ('extension', 'No-cost extension')], max_length=12)),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('lines', models.JSONField()),
-                ('period_end', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='supervision.fundedproject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Approved budget"),
+                            ("budget", "Budget revision"),
+                            ("extension", "No-cost extension"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("lines", models.JSONField()),
+                ("period_end", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="supervision.fundedproject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'number'],
+                "ordering": ["project", "number"],
             },
         ),
         migrations.AddField(
-            model_name='approvedline',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='supervision.fundedproject'),
+            model_name="approvedline",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="supervision.fundedproject"
+            ),
         ),
         migrations.CreateModel(
-            name='ProgressReport',
+            name="ProgressReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(verbose_name='from')),
-                ('period_end', models.DateField(verbose_name='to')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('status', models.CharField(choices=[('due', 'To be written'), ('submitted', 'Submitted'), ('changes', 'Changes requested'), ('accepted', 'Accepted')], default='due', max_length=12, verbose_name='status')),
-                ('narrative', models.TextField(blank=True, verbose_name='what was done')),
-                ('people_served', models.PositiveIntegerField(default=0, verbose_name='people served in the period')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True, verbose_name='review note')),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='supervision.fundedproject')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_start", models.DateField(verbose_name="from")),
+                ("period_end", models.DateField(verbose_name="to")),
+                ("due_on", models.DateField(verbose_name="due on")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("due", "To be written"),
+                            ("submitted", "Submitted"),
+                            ("changes", "Changes requested"),
+                            ("accepted", "Accepted"),
+                        ],
+                        default="due",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("narrative", models.TextField(blank=True, verbose_name="what was done")),
+                ("people_served", models.PositiveIntegerField(default=0, verbose_name="people served in the period")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True, verbose_name="review note")),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="supervision.fundedproject",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'period_start'],
+                "ordering": ["project", "period_start"],
             },
         ),
         migrations.CreateModel(
-            name='ProjectIndicator',
+            name="ProjectIndicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='indicator')),
-                ('target', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='target')),
-                ('unit', models.CharField(max_length=30, verbose_name='unit')),
-                ('achieved', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='achieved')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='supervision.fundedproject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="indicator")),
+                ("target", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="target")),
+                ("unit", models.CharField(max_length=30, verbose_name="unit")),
+                ("achieved", models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="achieved")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="supervision.fundedproject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='IndicatorProgress',
+            name="IndicatorProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='achieved in the period')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='supervision.progressreport')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='supervision.projectindicator')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("value", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="achieved in the period")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="supervision.progressreport",
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="supervision.projectindicator",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProjectMilestone',
+            name="ProjectMilestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('title', models.CharField(max_length=200, verbose_name='milestone')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='done on')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='supervision.fundedproject')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(verbose_name="date")),
+                ("title", models.CharField(max_length=200, verbose_name="milestone")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="done on")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="supervision.fundedproject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date', 'id'],
+                "ordering": ["date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReportActivity',
+            name="ReportActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('place', models.CharField(max_length=200, verbose_name='place')),
-                ('participants', models.PositiveIntegerField(verbose_name='participants')),
-                ('description', models.CharField(max_length=300, verbose_name='activity')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='supervision.progressreport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(verbose_name="date")),
+                ("place", models.CharField(max_length=200, verbose_name="place")),
+                ("participants", models.PositiveIntegerField(verbose_name="participants")),
+                ("description", models.CharField(max_length=300, verbose_name="activity")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="supervision.progressreport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date', 'id'],
+                "ordering": ["date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReportPhoto',
+            name="ReportPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=venture.uploads.upload_path)),
-                ('caption', models.CharField(blank=True, max_length=200)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='supervision.progressreport')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(upload_to=venture.uploads.upload_path)),
+                ("caption", models.CharField(blank=True, max_length=200)),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="supervision.progressreport",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SiteVisit',
+            name="SiteVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('people_met', models.CharField(max_length=300, verbose_name='people met')),
-                ('observations', models.TextField(verbose_name='observations')),
-                ('rating', models.PositiveSmallIntegerField(verbose_name='rating (1–5)')),
-                ('findings', models.TextField(blank=True, verbose_name='findings')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='supervision.fundedproject')),
-                ('supervisor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(verbose_name="date")),
+                ("people_met", models.CharField(max_length=300, verbose_name="people met")),
+                ("observations", models.TextField(verbose_name="observations")),
+                ("rating", models.PositiveSmallIntegerField(verbose_name="rating (1–5)")),
+                ("findings", models.TextField(blank=True, verbose_name="findings")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visits",
+                        to="supervision.fundedproject",
+                    ),
+                ),
+                (
+                    "supervisor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date'],
+                "ordering": ["-date"],
             },
         ),
         migrations.CreateModel(
-            name='Rectification',
+            name="Rectification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('what', models.TextField(verbose_name='what must be rectified')),
-                ('deadline', models.DateField(verbose_name='deadline')),
-                ('owner', models.CharField(max_length=100, verbose_name='responsible person')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('answered', 'Answered, to be checked'), ('closed', 'Closed')], default='open', max_length=10, verbose_name='status')),
-                ('answer', models.TextField(blank=True, verbose_name='answer')),
-                ('evidence', models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name='evidence')),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True, verbose_name='review note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rectifications', to='supervision.fundedproject')),
-                ('visit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rectifications', to='supervision.sitevisit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("what", models.TextField(verbose_name="what must be rectified")),
+                ("deadline", models.DateField(verbose_name="deadline")),
+                ("owner", models.CharField(max_length=100, verbose_name="responsible person")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("answered", "Answered, to be checked"), ("closed", "Closed")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("answer", models.TextField(blank=True, verbose_name="answer")),
+                (
+                    "evidence",
+                    models.FileField(blank=True, upload_to=venture.uploads.upload_path, verbose_name="evidence"),
+                ),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True, verbose_name="review note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rectifications",
+                        to="supervision.fundedproject",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="rectifications",
+                        to="supervision.sitevisit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['deadline', 'id'],
+                "ordering": ["deadline", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tranche',
+            name="Tranche",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField()),
-                ('percent', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('condition', models.CharField(choices=[('signing', 'On signing the grant agreement'), ('midterm', 'After a passed mid-term evaluation'), ('final', 'After a passed final evaluation')], max_length=20, verbose_name='release condition')),
-                ('released_on', models.DateField(blank=True, null=True, verbose_name='released on')),
-                ('released_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='released amount')),
-                ('voucher_no', models.CharField(blank=True, max_length=60, verbose_name='voucher number')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tranches', to='supervision.fundedproject')),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField()),
+                ("percent", models.DecimalField(decimal_places=2, max_digits=5)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[
+                            ("signing", "On signing the grant agreement"),
+                            ("midterm", "After a passed mid-term evaluation"),
+                            ("final", "After a passed final evaluation"),
+                        ],
+                        max_length=20,
+                        verbose_name="release condition",
+                    ),
+                ),
+                ("released_on", models.DateField(blank=True, null=True, verbose_name="released on")),
+                (
+                    "released_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="released amount"
+                    ),
+                ),
+                ("voucher_no", models.CharField(blank=True, max_length=60, verbose_name="voucher number")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tranches",
+                        to="supervision.fundedproject",
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'order'],
+                "ordering": ["project", "order"],
             },
         ),
         migrations.CreateModel(
-            name='VisitPhoto',
+            name="VisitPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=venture.uploads.upload_path)),
-                ('caption', models.CharField(blank=True, max_length=200)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='supervision.sitevisit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(upload_to=venture.uploads.upload_path)),
+                ("caption", models.CharField(blank=True, max_length=200)),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="photos", to="supervision.sitevisit"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='fundedproject',
-            constraint=models.CheckConstraint(condition=models.Q(('released_total__lte', models.F('grant'))), name='released_never_exceeds_grant'),
+            model_name="fundedproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("released_total__lte", models.F("grant"))), name="released_never_exceeds_grant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundedproject',
-            constraint=models.CheckConstraint(condition=models.Q(('released_total__gte', 0)), name='released_nonnegative'),
+            model_name="fundedproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("released_total__gte", 0)), name="released_nonnegative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='feedback_rating_1_5'),
+            model_name="feedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__gte", 1), ("rating__lte", 5)), name="feedback_rating_1_5"
+            ),
         ),
         migrations.AddIndex(
-            model_name='expenditure',
-            index=models.Index(fields=['project', 'date'], name='supervision_project_01ab9f_idx'),
+            model_name="expenditure",
+            index=models.Index(fields=["project", "date"], name="supervision_project_01ab9f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='expenditure',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='expenditure_positive'),
+            model_name="expenditure",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="expenditure_positive"),
         ),
         migrations.AddConstraint(
-            model_name='evaluation',
-            constraint=models.UniqueConstraint(fields=('project', 'kind'), name='one_evaluation_per_kind'),
+            model_name="evaluation",
+            constraint=models.UniqueConstraint(fields=("project", "kind"), name="one_evaluation_per_kind"),
         ),
         migrations.AddConstraint(
-            model_name='budgetrevision',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='one_revision_number'),
+            model_name="budgetrevision",
+            constraint=models.UniqueConstraint(fields=("project", "number"), name="one_revision_number"),
         ),
         migrations.AddConstraint(
-            model_name='approvedline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='approved_line_nonnegative'),
+            model_name="approvedline",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gte", 0)), name="approved_line_nonnegative"),
         ),
         migrations.AddConstraint(
-            model_name='tranche',
-            constraint=models.UniqueConstraint(fields=('project', 'order'), name='one_tranche_per_order'),
+            model_name="tranche",
+            constraint=models.UniqueConstraint(fields=("project", "order"), name="one_tranche_per_order"),
         ),
         migrations.AddConstraint(
-            model_name='tranche',
-            constraint=models.CheckConstraint(condition=models.Q(('released_amount__isnull', True), ('released_amount__lte', models.F('amount')), _connector='OR'), name='tranche_release_within_amount'),
+            model_name="tranche",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("released_amount__isnull", True), ("released_amount__lte", models.F("amount")), _connector="OR"
+                ),
+                name="tranche_release_within_amount",
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('supervision', '0001_initial'),
+        ("supervision", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rectification',
-            name='status',
-            field=models.CharField(choices=[('open', 'To be rectified'), ('answered', 'Answered, to be checked'), ('closed', 'Closed')], default='open', max_length=10, verbose_name='status'),
+            model_name="rectification",
+            name="status",
+            field=models.CharField(
+                choices=[("open", "To be rectified"), ("answered", "Answered, to be checked"), ("closed", "Closed")],
+                default="open",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
     ]

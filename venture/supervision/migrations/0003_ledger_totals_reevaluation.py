@@ -21,12 +21,17 @@ def backfill_ledger_totals(apps, schema_editor):
     entries = Expenditure.objects.order_by()
     for row in entries.values("project_id").annotate(s=Sum("amount"), first=Min("date"), last=Max("date")):
         FundedProject.objects.filter(pk=row["project_id"]).update(
-            spent_total=row["s"], first_spent_on=row["first"], last_spent_on=row["last"])
+            spent_total=row["s"], first_spent_on=row["first"], last_spent_on=row["last"]
+        )
     for line_id, s in entries.exclude(line=None).values_list("line_id").annotate(s=Sum("amount")):
         ApprovedLine.objects.filter(pk=line_id).update(spent=s)
-    CategorySpend.objects.bulk_create([
-        CategorySpend(project_id=p, category_id=c, amount=s)
-        for p, c, s in entries.values_list("project_id", "category_id").annotate(s=Sum("amount"))], batch_size=1000)
+    CategorySpend.objects.bulk_create(
+        [
+            CategorySpend(project_id=p, category_id=c, amount=s)
+            for p, c, s in entries.values_list("project_id", "category_id").annotate(s=Sum("amount"))
+        ],
+        batch_size=1000,
+    )
     if schema_editor.connection.vendor == "sqlite":
         month = Substr(Cast("date", output_field=CharField()), 1, 7)
     else:
@@ -40,88 +45,101 @@ def backfill_ledger_totals(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('competitions', '0002_competition_evaluation_pass_mark_and_more'),
-        ('supervision', '0002_rectification_status_label'),
+        ("competitions", "0002_competition_evaluation_pass_mark_and_more"),
+        ("supervision", "0002_rectification_status_label"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CategorySpend',
+            name="CategorySpend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
             ],
         ),
         migrations.CreateModel(
-            name='MonthlySpend',
+            name="MonthlySpend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='evaluation',
-            name='one_evaluation_per_kind',
+            model_name="evaluation",
+            name="one_evaluation_per_kind",
         ),
         migrations.AddField(
-            model_name='approvedline',
-            name='spent',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='spent'),
+            model_name="approvedline",
+            name="spent",
+            field=models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="spent"),
         ),
         migrations.AddField(
-            model_name='evaluation',
-            name='attempt',
-            field=models.PositiveSmallIntegerField(default=1, verbose_name='attempt'),
+            model_name="evaluation",
+            name="attempt",
+            field=models.PositiveSmallIntegerField(default=1, verbose_name="attempt"),
         ),
         migrations.AddField(
-            model_name='fundedproject',
-            name='first_spent_on',
+            model_name="fundedproject",
+            name="first_spent_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='fundedproject',
-            name='last_spent_on',
+            model_name="fundedproject",
+            name="last_spent_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='fundedproject',
-            name='spent_total',
-            field=models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='spent'),
+            model_name="fundedproject",
+            name="spent_total",
+            field=models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="spent"),
         ),
         migrations.AddConstraint(
-            model_name='evaluation',
-            constraint=models.UniqueConstraint(fields=('project', 'kind', 'attempt'), name='one_evaluation_per_attempt'),
+            model_name="evaluation",
+            constraint=models.UniqueConstraint(
+                fields=("project", "kind", "attempt"), name="one_evaluation_per_attempt"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluation',
-            constraint=models.UniqueConstraint(condition=models.Q(('passed', True)), fields=('project', 'kind'), name='one_passed_evaluation_per_kind'),
+            model_name="evaluation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("passed", True)), fields=("project", "kind"), name="one_passed_evaluation_per_kind"
+            ),
         ),
         migrations.AddField(
-            model_name='categoryspend',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='competitions.budgetcategory'),
+            model_name="categoryspend",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="competitions.budgetcategory"
+            ),
         ),
         migrations.AddField(
-            model_name='categoryspend',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='category_spend', to='supervision.fundedproject'),
+            model_name="categoryspend",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="category_spend",
+                to="supervision.fundedproject",
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyspend',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='monthly_spend', to='supervision.fundedproject'),
+            model_name="monthlyspend",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="monthly_spend",
+                to="supervision.fundedproject",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='categoryspend',
-            constraint=models.UniqueConstraint(fields=('project', 'category'), name='one_spend_per_category'),
+            model_name="categoryspend",
+            constraint=models.UniqueConstraint(fields=("project", "category"), name="one_spend_per_category"),
         ),
         migrations.AddConstraint(
-            model_name='monthlyspend',
-            constraint=models.UniqueConstraint(fields=('project', 'month'), name='one_spend_per_month'),
+            model_name="monthlyspend",
+            constraint=models.UniqueConstraint(fields=("project", "month"), name="one_spend_per_month"),
         ),
         migrations.RunPython(backfill_ledger_totals, migrations.RunPython.noop),
     ]

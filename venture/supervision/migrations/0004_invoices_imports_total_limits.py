@@ -7,91 +7,133 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0003_identity_snapshots'),
-        ('competitions', '0002_competition_evaluation_pass_mark_and_more'),
-        ('organizations', '0001_initial'),
-        ('proposals', '0001_initial'),
-        ('supervision', '0003_ledger_totals_reevaluation'),
+        ("awards", "0003_identity_snapshots"),
+        ("competitions", "0002_competition_evaluation_pass_mark_and_more"),
+        ("organizations", "0001_initial"),
+        ("proposals", "0001_initial"),
+        ("supervision", "0003_ledger_totals_reevaluation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerImport',
+            name="LedgerImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64)),
-                ('filename', models.CharField(max_length=255)),
-                ('rows', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sha256", models.CharField(max_length=64)),
+                ("filename", models.CharField(max_length=255)),
+                ("rows", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['project', 'created_at'],
+                "ordering": ["project", "created_at"],
             },
         ),
         migrations.AddField(
-            model_name='expenditure',
-            name='invoice_code',
-            field=models.CharField(blank=True, db_default='', default='', max_length=12, verbose_name='invoice code'),
+            model_name="expenditure",
+            name="invoice_code",
+            field=models.CharField(blank=True, db_default="", default="", max_length=12, verbose_name="invoice code"),
         ),
         migrations.AddField(
-            model_name='expenditure',
-            name='invoice_kind',
-            field=models.CharField(blank=True, choices=[('', 'No invoice'), ('digital', 'Fully digital e-invoice (20-digit number)'), ('vat', 'VAT invoice (invoice code and 8-digit number)')], db_default='', default='', max_length=10, verbose_name='invoice'),
+            model_name="expenditure",
+            name="invoice_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "No invoice"),
+                    ("digital", "Fully digital e-invoice (20-digit number)"),
+                    ("vat", "VAT invoice (invoice code and 8-digit number)"),
+                ],
+                db_default="",
+                default="",
+                max_length=10,
+                verbose_name="invoice",
+            ),
         ),
         migrations.AddField(
-            model_name='expenditure',
-            name='invoice_number',
-            field=models.CharField(blank=True, db_default='', default='', max_length=20, verbose_name='invoice number'),
+            model_name="expenditure",
+            name="invoice_number",
+            field=models.CharField(blank=True, db_default="", default="", max_length=20, verbose_name="invoice number"),
         ),
         migrations.AddField(
-            model_name='expenditure',
-            name='payee_uscc',
-            field=models.CharField(blank=True, db_default='', default='', max_length=18, verbose_name="payee's unified social credit code"),
+            model_name="expenditure",
+            name="payee_uscc",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=18, verbose_name="payee's unified social credit code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approvedline',
-            constraint=models.CheckConstraint(condition=models.Q(('spent__gte', Decimal('-9999999999.99')), ('spent__lte', Decimal('9999999999.99'))), name='line_spent_fits'),
+            model_name="approvedline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("spent__gte", Decimal("-9999999999.99")), ("spent__lte", Decimal("9999999999.99"))),
+                name="line_spent_fits",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='categoryspend',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', Decimal('-9999999999.99')), ('amount__lte', Decimal('9999999999.99'))), name='category_spend_fits'),
+            model_name="categoryspend",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__gte", Decimal("-9999999999.99")), ("amount__lte", Decimal("9999999999.99"))
+                ),
+                name="category_spend_fits",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundedproject',
-            constraint=models.CheckConstraint(condition=models.Q(('spent_total__gte', Decimal('-9999999999.99')), ('spent_total__lte', Decimal('9999999999.99'))), name='spent_total_fits'),
+            model_name="fundedproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("spent_total__gte", Decimal("-9999999999.99")), ("spent_total__lte", Decimal("9999999999.99"))
+                ),
+                name="spent_total_fits",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthlyspend',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', Decimal('-9999999999.99')), ('amount__lte', Decimal('9999999999.99'))), name='month_spend_fits'),
+            model_name="monthlyspend",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__gte", Decimal("-9999999999.99")), ("amount__lte", Decimal("9999999999.99"))
+                ),
+                name="month_spend_fits",
+            ),
         ),
         migrations.AddField(
-            model_name='ledgerimport',
-            name='created_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="ledgerimport",
+            name="created_by",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='ledgerimport',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ledger_imports', to='supervision.fundedproject'),
+            model_name="ledgerimport",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="ledger_imports",
+                to="supervision.fundedproject",
+            ),
         ),
         migrations.AddField(
-            model_name='expenditure',
-            name='ledger_import',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='supervision.ledgerimport'),
+            model_name="expenditure",
+            name="ledger_import",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="entries",
+                to="supervision.ledgerimport",
+            ),
         ),
         migrations.AddIndex(
-            model_name='expenditure',
-            index=models.Index(fields=['project', 'voucher_no'], name='supervision_project_6389a2_idx'),
+            model_name="expenditure",
+            index=models.Index(fields=["project", "voucher_no"], name="supervision_project_6389a2_idx"),
         ),
         migrations.AddIndex(
-            model_name='expenditure',
-            index=models.Index(fields=['invoice_number', 'invoice_code'], name='supervision_invoice_47aacf_idx'),
+            model_name="expenditure",
+            index=models.Index(fields=["invoice_number", "invoice_code"], name="supervision_invoice_47aacf_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ledgerimport',
-            constraint=models.UniqueConstraint(fields=('project', 'sha256'), name='one_import_per_file'),
+            model_name="ledgerimport",
+            constraint=models.UniqueConstraint(fields=("project", "sha256"), name="one_import_per_file"),
         ),
     ]

@@ -139,8 +139,18 @@ EVALUATION_RUBRIC = {
     EvaluationKind.FINAL: [("目标达成情况", 40), ("资金管理", 25), ("社会影响", 20), ("可持续性", 15)],
 }
 GRADES = ["一等资助", "二等资助", "三等资助"]
-PAYEES = ["示范物资供应有限公司", "城市印务中心", "便民文具店", "安途出行服务公司", "社区活动中心", "律师事务所",
-          "讲师个人", "社工个人", "餐饮服务店", "快印广告部"]
+PAYEES = [
+    "示范物资供应有限公司",
+    "城市印务中心",
+    "便民文具店",
+    "安途出行服务公司",
+    "社区活动中心",
+    "律师事务所",
+    "讲师个人",
+    "社工个人",
+    "餐饮服务店",
+    "快印广告部",
+]
 SPENDING = {  # budget category -> ledger descriptions
     "人员经费": ["项目社工补贴", "项目助理劳务费", "督导补贴"],
     "活动经费": ["活动场地租用", "活动物资采购", "服务对象茶歇", "保险费"],
@@ -155,8 +165,14 @@ VISIT_FINDINGS = [
     ("活动频次低于计划进度。", "调整活动排期，下月内补足服务场次"),
     ("受益人满意度回访未开展。", "开展受益人电话回访并提交回访记录"),
 ]
-FEEDBACK = ["活动很实用，希望多办几期。", "律师讲得很清楚，解决了我的问题。", "时间安排在晚上很方便。", "",
-            "孩子很喜欢托管班。", "希望站点能离得更近一些。"]
+FEEDBACK = [
+    "活动很实用，希望多办几期。",
+    "律师讲得很清楚，解决了我的问题。",
+    "时间安排在晚上很方便。",
+    "",
+    "孩子很喜欢托管班。",
+    "希望站点能离得更近一些。",
+]
 
 
 def _money(x):
@@ -208,25 +224,31 @@ def insert_rows(model, fields, rows):
             return
         sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         for i in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[i:i + BATCH])
+            cursor.executemany(sql, rows[i : i + BATCH])
 
 
 class Command(BaseCommand):
-    help = ("Generate a round of any size with every stage populated (bulk inserts), for benchmarks. "
-            "Refuses production settings.")
+    help = (
+        "Generate a round of any size with every stage populated (bulk inserts), for benchmarks. "
+        "Refuses production settings."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--proposals", type=int, default=500, help="proposals, all finalists (default 500)")
         parser.add_argument("--judges", type=int, default=15, help="judges of the final panel (default 15)")
         parser.add_argument("--criteria", type=int, default=4, help="criteria of the rubric, 1-20 (default 4)")
         parser.add_argument("--funded", type=int, default=200, help="funded projects, top by rank (default 200)")
-        parser.add_argument("--ledger-rows", type=int, default=2000,
-                            help="expenditure rows per funded project (default 2000)")
+        parser.add_argument(
+            "--ledger-rows", type=int, default=2000, help="expenditure rows per funded project (default 2000)"
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--title", default="", help="round title (default: a provincial round of this year)")
-        parser.add_argument("--prefix", default="gen",
-                            help="username prefix: <prefix>_staff, <prefix>_auditor, <prefix>_supervisor1, "
-                                 "<prefix>_judge01, <prefix>_applicant0001 (default gen)")
+        parser.add_argument(
+            "--prefix",
+            default="gen",
+            help="username prefix: <prefix>_staff, <prefix>_auditor, <prefix>_supervisor1, "
+            "<prefix>_judge01, <prefix>_applicant0001 (default gen)",
+        )
         parser.add_argument("--password", default=DEMO_PASSWORD, help=f"password of every account ({DEMO_PASSWORD})")
 
     def handle(self, *args, **o):
@@ -244,18 +266,25 @@ class Command(BaseCommand):
         if User.objects.filter(username__startswith=f"{prefix}_").exists():
             raise CommandError(f"Accounts named {prefix}_… exist already; choose another --prefix.")
         out = self.stdout.write
-        out(f"Generating {o['proposals']} proposals x {o['judges']} judges x {o['criteria']} criteria, "
-            f"{o['funded']} funded with {o['ledger_rows']} ledger rows each (seed {o['seed']}):")
+        out(
+            f"Generating {o['proposals']} proposals x {o['judges']} judges x {o['criteria']} criteria, "
+            f"{o['funded']} funded with {o['ledger_rows']} ledger rows each (seed {o['seed']}):"
+        )
         phases = Phases(out)
         with transaction.atomic():
             generator = Generator(o, phases)
             competition = generator.run()
         phases.done("commit (deferred foreign-key checks)")
-        out(self.style.SUCCESS(f"Round “{competition.title}” (id {competition.pk}) generated in "
-                               f"{phases.total():.1f} s."))
-        out(f"Logins (password {o['password']}): {prefix}_staff, {prefix}_auditor, {prefix}_supervisor1, "
+        out(
+            self.style.SUCCESS(
+                f"Round “{competition.title}” (id {competition.pk}) generated in {phases.total():.1f} s."
+            )
+        )
+        out(
+            f"Logins (password {o['password']}): {prefix}_staff, {prefix}_auditor, {prefix}_supervisor1, "
             f"{prefix}_judge01…{prefix}_judge{o['judges']:02d}, {prefix}_applicant0001…"
-            f"{prefix}_applicant{o['proposals']:04d}")
+            f"{prefix}_applicant{o['proposals']:04d}"
+        )
 
 
 class Generator:
@@ -294,24 +323,43 @@ class Generator:
     # --- People and the round -------------------------------------------------------------------------------------
 
     def _user(self, username, role, full_name, **extra):
-        return User(username=username, role=role, full_name=full_name, email=f"{username}@generated.invalid",
-                    password=self.password, **extra)
+        return User(
+            username=username,
+            role=role,
+            full_name=full_name,
+            email=f"{username}@generated.invalid",
+            password=self.password,
+            **extra,
+        )
 
     def people(self):
         p, n = self.o["prefix"], self.o["judges"]
         supervisors = max(1, math.ceil(self.o["funded"] / 25))
-        users = [self._user(f"{p}_staff", Role.STAFF, "赵工会（生成）", is_staff=True),
-                 self._user(f"{p}_auditor", Role.AUDITOR, "钱监督（生成）")]
-        users += [self._user(f"{p}_supervisor{i}", Role.SUPERVISOR, person_name(self.rng))
-                  for i in range(1, supervisors + 1)]
+        users = [
+            self._user(f"{p}_staff", Role.STAFF, "赵工会（生成）", is_staff=True),
+            self._user(f"{p}_auditor", Role.AUDITOR, "钱监督（生成）"),
+        ]
+        users += [
+            self._user(f"{p}_supervisor{i}", Role.SUPERVISOR, person_name(self.rng)) for i in range(1, supervisors + 1)
+        ]
         users += [self._user(f"{p}_judge{i:02d}", Role.JUDGE, person_name(self.rng)) for i in range(1, n + 1)]
         users = bulk(User, users)
         self.staff, self.auditor = users[0], users[1]
-        self.supervisors = users[2:2 + supervisors]
-        judge_users = users[2 + supervisors:]
-        self.judges = bulk(Judge, [
-            Judge(user=u, title=JUDGES[i % len(JUDGES)][0], affiliation=JUDGES[i % len(JUDGES)][1],
-                  expertise=JUDGES[i % len(JUDGES)][2], phone=mobile(self.rng)) for i, u in enumerate(judge_users)])
+        self.supervisors = users[2 : 2 + supervisors]
+        judge_users = users[2 + supervisors :]
+        self.judges = bulk(
+            Judge,
+            [
+                Judge(
+                    user=u,
+                    title=JUDGES[i % len(JUDGES)][0],
+                    affiliation=JUDGES[i % len(JUDGES)][1],
+                    expertise=JUDGES[i % len(JUDGES)][2],
+                    phone=mobile(self.rng),
+                )
+                for i, u in enumerate(judge_users)
+            ],
+        )
         self.phases.done("staff, auditor, supervisors, judges", len(users) + len(self.judges))
 
     def _rubric(self):
@@ -324,47 +372,97 @@ class Generator:
         raw = [points for _c, _n, points, _d in chosen]
         weights = [max(1, math.floor(100 * w / sum(raw))) for w in raw]
         weights[raw.index(max(raw))] += 100 - sum(weights)
-        return [(code, name, weight, description) for (code, name, _p, description), weight in zip(chosen, weights,
-                                                                                                     strict=True)]
+        return [
+            (code, name, weight, description)
+            for (code, name, _p, description), weight in zip(chosen, weights, strict=True)
+        ]
 
     def round(self):
         title = self.o["title"] or f"{PROVINCE}总工会{self.start.year}年新就业形态劳动者服务项目公益创投大赛（生成）"
         c = self.competition = Competition.objects.create(
-            title=title, year=self.start.year, organizer=f"{PROVINCE}总工会",
-            description=("## 项目背景\n\n全省范围征集服务外卖骑手、快递员、网约车司机、货车司机、家政服务员等新就业形态"
-                         "劳动者的公益服务项目。\n\n## 评审方式\n\n初审 → 项目路演 + 现场答辩 → 评审小组综合评分"
-                         "（去掉一个最高分和一个最低分后取平均）→ 公示 5 个工作日。\n"),
+            title=title,
+            year=self.start.year,
+            organizer=f"{PROVINCE}总工会",
+            description=(
+                "## 项目背景\n\n全省范围征集服务外卖骑手、快递员、网约车司机、货车司机、家政服务员等新就业形态"
+                "劳动者的公益服务项目。\n\n## 评审方式\n\n初审 → 项目路演 + 现场答辩 → 评审小组综合评分"
+                "（去掉一个最高分和一个最低分后取平均）→ 公示 5 个工作日。\n"
+            ),
             fund_pool=Decimal("0"),  # set to the funded projects' total once the ranking is known
-            min_grant=Decimal("50000.00"), max_grant=Decimal("150000.00"),
-            opens_at=_aware(self.opens), closes_at=_aware(self.closes, 17), finalist_quota=self.o["proposals"],
-            project_start_earliest=self.start, project_end_latest=_add_months(self.start, 12) - timedelta(days=1),
-            min_project_months=6, max_project_months=12, notice_working_days=5,
-            funding_rule=FundingRule.STOP, stage=Stage.SUPERVISION)
-        self.categories = bulk(Category, [Category(competition=c, name=name, order=i)
-                                          for i, name in enumerate(CATEGORIES)])
-        self.budget_categories = bulk(BudgetCategory, [
-            BudgetCategory(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
-            for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES)])
-        self.tranche_plan = bulk(TranchePlanItem, [
-            TranchePlanItem(competition=c, order=i, percent=Decimal(pct), condition=cond) for i, (pct, cond) in
-            enumerate([(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)],
-                      start=1)])
+            min_grant=Decimal("50000.00"),
+            max_grant=Decimal("150000.00"),
+            opens_at=_aware(self.opens),
+            closes_at=_aware(self.closes, 17),
+            finalist_quota=self.o["proposals"],
+            project_start_earliest=self.start,
+            project_end_latest=_add_months(self.start, 12) - timedelta(days=1),
+            min_project_months=6,
+            max_project_months=12,
+            notice_working_days=5,
+            funding_rule=FundingRule.STOP,
+            stage=Stage.SUPERVISION,
+        )
+        self.categories = bulk(
+            Category, [Category(competition=c, name=name, order=i) for i, name in enumerate(CATEGORIES)]
+        )
+        self.budget_categories = bulk(
+            BudgetCategory,
+            [
+                BudgetCategory(competition=c, name=name, cap_percent=cap, is_management_fee=mgmt, order=i)
+                for i, (name, cap, mgmt) in enumerate(BUDGET_CATEGORIES)
+            ],
+        )
+        self.tranche_plan = bulk(
+            TranchePlanItem,
+            [
+                TranchePlanItem(competition=c, order=i, percent=Decimal(pct), condition=cond)
+                for i, (pct, cond) in enumerate(
+                    [(50, TrancheCondition.SIGNING), (30, TrancheCondition.MIDTERM), (20, TrancheCondition.FINAL)],
+                    start=1,
+                )
+            ],
+        )
         rubric = self._rubric()
-        self.criteria = bulk(Criterion, [
-            Criterion(competition=c, code=code, name=name, description=description, max_points=Decimal(weight),
-                      weight=Decimal(weight), order=i,
-                      bands=[{"min": math.ceil(weight * lo), "max": math.floor(weight * hi), "label": label}
-                             for lo, hi, label in [(0.84, 1, "优秀"), (0.64, 0.8, "良好"), (0.4, 0.6, "一般"),
-                                                   (0, 0.36, "较差")]])
-            for i, (code, name, weight, description) in enumerate(rubric)])
+        self.criteria = bulk(
+            Criterion,
+            [
+                Criterion(
+                    competition=c,
+                    code=code,
+                    name=name,
+                    description=description,
+                    max_points=Decimal(weight),
+                    weight=Decimal(weight),
+                    order=i,
+                    bands=[
+                        {"min": math.ceil(weight * lo), "max": math.floor(weight * hi), "label": label}
+                        for lo, hi, label in [
+                            (0.84, 1, "优秀"),
+                            (0.64, 0.8, "良好"),
+                            (0.4, 0.6, "一般"),
+                            (0, 0.36, "较差"),
+                        ]
+                    ],
+                )
+                for i, (code, name, weight, description) in enumerate(rubric)
+            ],
+        )
         codes = [code for code, *_rest in rubric]
         c.tiebreak_criterion = "social_benefit" if "social_benefit" in codes else codes[0]
         c.save(update_fields=["tiebreak_criterion"])
-        self.evaluation_criteria = {kind: bulk(EvaluationCriterion, [
-            EvaluationCriterion(competition=c, kind=kind, name=name, max_points=Decimal(points), order=i)
-            for i, (name, points) in enumerate(items)]) for kind, items in EVALUATION_RUBRIC.items()}
-        self.checklist = bulk(ChecklistItem, [ChecklistItem(competition=c, text=t, order=i)
-                                              for i, t in enumerate(CHECKLIST)])
+        self.evaluation_criteria = {
+            kind: bulk(
+                EvaluationCriterion,
+                [
+                    EvaluationCriterion(competition=c, kind=kind, name=name, max_points=Decimal(points), order=i)
+                    for i, (name, points) in enumerate(items)
+                ],
+            )
+            for kind, items in EVALUATION_RUBRIC.items()
+        }
+        self.checklist = bulk(
+            ChecklistItem, [ChecklistItem(competition=c, text=t, order=i) for i, t in enumerate(CHECKLIST)]
+        )
         self.grades = bulk(AwardGrade, [AwardGrade(competition=c, name=n, order=i) for i, n in enumerate(GRADES)])
         self.phases.done("round, rubric, budget categories, tranche plan")
 
@@ -402,23 +500,40 @@ class Generator:
             contact = person_name(rng)
             contacts.append(contact)
             district = rng.choice(DISTRICTS)
-            orgs.append(Organization(
-                name=name, uscc=uscc, org_type=org_type, registration_authority=f"{city}民政局",
-                registration_date=date(2010 + i % 14, 1 + i % 12, 1 + i % 27),
-                legal_representative=person_name(rng), contact_person=contact, mobile=mobile(rng),
-                email=f"contact{i}@generated-ngo.invalid",
-                address=f"{city}{district}{rng.choice(['建设路', '文化路', '花园路', '人民路', '友爱街'])}"
-                        f"{rng.randint(1, 300)}号",
-                service_area=f"{city}{district}", staff_count=rng.randint(3, 45),
-                past_projects="2024年承接区总工会“暖蜂驿站”运营项目；2025年开展新就业形态劳动者关爱服务。",
-                status=OrgStatus.VERIFIED, verified_at=self.now - timedelta(days=400)))
+            orgs.append(
+                Organization(
+                    name=name,
+                    uscc=uscc,
+                    org_type=org_type,
+                    registration_authority=f"{city}民政局",
+                    registration_date=date(2010 + i % 14, 1 + i % 12, 1 + i % 27),
+                    legal_representative=person_name(rng),
+                    contact_person=contact,
+                    mobile=mobile(rng),
+                    email=f"contact{i}@generated-ngo.invalid",
+                    address=f"{city}{district}{rng.choice(['建设路', '文化路', '花园路', '人民路', '友爱街'])}"
+                    f"{rng.randint(1, 300)}号",
+                    service_area=f"{city}{district}",
+                    staff_count=rng.randint(3, 45),
+                    past_projects="2024年承接区总工会“暖蜂驿站”运营项目；2025年开展新就业形态劳动者关爱服务。",
+                    status=OrgStatus.VERIFIED,
+                    verified_at=self.now - timedelta(days=400),
+                )
+            )
         self.orgs = bulk(Organization, orgs, batch_size=1000)
         p = self.o["prefix"]
-        owners = bulk(User, [self._user(f"{p}_applicant{i:04d}", Role.APPLICANT, contact, mobile=org.mobile)
-                             for i, (org, contact) in enumerate(zip(self.orgs, contacts, strict=True), start=1)],
-                      batch_size=1000)
-        bulk(Membership, [Membership(organization=org, user=u, is_owner=True)
-                          for org, u in zip(self.orgs, owners, strict=True)])
+        owners = bulk(
+            User,
+            [
+                self._user(f"{p}_applicant{i:04d}", Role.APPLICANT, contact, mobile=org.mobile)
+                for i, (org, contact) in enumerate(zip(self.orgs, contacts, strict=True), start=1)
+            ],
+            batch_size=1000,
+        )
+        bulk(
+            Membership,
+            [Membership(organization=org, user=u, is_owner=True) for org, u in zip(self.orgs, owners, strict=True)],
+        )
         self.owners = {org.pk: u for org, u in zip(self.orgs, owners, strict=True)}
         self.phases.done("organizations (verified) and owner accounts", 3 * n)
 
@@ -431,29 +546,41 @@ class Generator:
             end = _add_months(self.start, 12 if rng.random() < 0.7 else 9) - timedelta(days=1)
             submitted = _aware(self.closes, 17) - timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 600))
             p = Proposal(
-                competition=c, organization=org, category=category,
-                title=f"{title_base}（{org.service_area}）", target_group=target_group,
-                people_to_serve=rng.randrange(80, 1200, 10), service_area=org.service_area,
-                needs=(f"据本组织对{org.service_area}{rng.randint(200, 800)}名{target_group}的问卷调查，"
-                       f"{rng.randint(40, 80)}%的受访者表示在相关领域缺乏可及的服务，"
-                       "工作时间长、流动性强，难以参加常规时段的服务活动。"),
+                competition=c,
+                organization=org,
+                category=category,
+                title=f"{title_base}（{org.service_area}）",
+                target_group=target_group,
+                people_to_serve=rng.randrange(80, 1200, 10),
+                service_area=org.service_area,
+                needs=(
+                    f"据本组织对{org.service_area}{rng.randint(200, 800)}名{target_group}的问卷调查，"
+                    f"{rng.randint(40, 80)}%的受访者表示在相关领域缺乏可及的服务，"
+                    "工作时间长、流动性强，难以参加常规时段的服务活动。"
+                ),
                 objectives=f"在项目周期内为{target_group}提供{activities.split('、')[0]}等服务，提升获得感与归属感。",
                 activities=activities.replace("、", "；\n"),
                 team=f"项目负责人{org.contact_person}（中级社工师），专职社工2名，志愿者{rng.randint(5, 30)}名。",
-                period_start=self.start, period_end=end,
+                period_start=self.start,
+                period_end=end,
                 cofunding_amount=_money(rng.choice([0, 0, 5000, 10000, 20000])),
-                status=S.FINALIST, submitted_at=submitted, updated_by=None)
+                status=S.FINALIST,
+                submitted_at=submitted,
+                updated_by=None,
+            )
             own = _budget_lines(rng, p, self.budget_categories, rng.randrange(60000, 138000, 500))
             p.requested_amount = sum((line.amount for line in own), Decimal("0"))
             lines += own
             milestones += [
                 Milestone(proposal=p, date=self.start + timedelta(days=30), title="完成需求调研与服务对象招募"),
                 Milestone(proposal=p, date=self.start + timedelta(days=120), title="完成中期服务与中期评估"),
-                Milestone(proposal=p, date=end - timedelta(days=15), title="完成结项总结与成果展示")]
+                Milestone(proposal=p, date=end - timedelta(days=15), title="完成结项总结与成果展示"),
+            ]
             indicators += [
                 Indicator(proposal=p, name="服务人次", target=Decimal(p.people_to_serve * 3), unit="人次"),
                 Indicator(proposal=p, name="开展活动", target=Decimal(rng.randint(12, 40)), unit="场"),
-                Indicator(proposal=p, name="服务满意度", target=Decimal("90"), unit="%")]
+                Indicator(proposal=p, name="服务满意度", target=Decimal("90"), unit="%"),
+            ]
             proposals.append(p)
         self.proposals = bulk(Proposal, proposals, batch_size=1000)
         bulk(BudgetLine, lines)
@@ -462,37 +589,74 @@ class Generator:
         self.lines = {}
         for line in lines:
             self.lines.setdefault(line.proposal_id, []).append(line)
-        self.phases.done("proposals, budget lines, milestones, indicators",
-                         len(proposals) + len(lines) + len(milestones) + len(indicators))
+        self.phases.done(
+            "proposals, budget lines, milestones, indicators",
+            len(proposals) + len(lines) + len(milestones) + len(indicators),
+        )
 
     # --- Screening and the final review ---------------------------------------------------------------------------
 
     def screening(self):
         """Everyone eligible (checklist passed) and a finalist; the timeline rows up to "finalist"."""
         c = self.competition
-        bulk(CheckResult, [CheckResult(proposal=p, item=item, passed=True, by=self.staff)
-                           for p in self.proposals for item in self.checklist])
-        decision = FinalistDecision.objects.create(competition=c, decided_by=self.staff,
-                                                   source="初审合格项目全部进入路演终评", note="")
-        bulk(FinalistDecision.finalists.through, [FinalistDecision.finalists.through(
-            finalistdecision_id=decision.pk, proposal_id=p.pk) for p in self.proposals])
-        bulk(StatusChange, [StatusChange(proposal=p, status=status,
-                                         by=self.owners[p.organization_id] if status == S.SUBMITTED else self.staff)
-                            for p in self.proposals for status in (S.SUBMITTED, S.ELIGIBLE, S.FINALIST)])
+        bulk(
+            CheckResult,
+            [
+                CheckResult(proposal=p, item=item, passed=True, by=self.staff)
+                for p in self.proposals
+                for item in self.checklist
+            ],
+        )
+        decision = FinalistDecision.objects.create(
+            competition=c, decided_by=self.staff, source="初审合格项目全部进入路演终评", note=""
+        )
+        bulk(
+            FinalistDecision.finalists.through,
+            [
+                FinalistDecision.finalists.through(finalistdecision_id=decision.pk, proposal_id=p.pk)
+                for p in self.proposals
+            ],
+        )
+        bulk(
+            StatusChange,
+            [
+                StatusChange(
+                    proposal=p,
+                    status=status,
+                    by=self.owners[p.organization_id] if status == S.SUBMITTED else self.staff,
+                )
+                for p in self.proposals
+                for status in (S.SUBMITTED, S.ELIGIBLE, S.FINALIST)
+            ],
+        )
         self.phases.done("screening record and timeline", len(self.proposals) * (len(self.checklist) + 4))
 
     def final_review(self):
         c, rng, now = self.competition, self.rng, _aware(self.roadshow, 16)
         panel = Panel.objects.create(competition=c, stage=PanelStage.FINAL)
         bulk(Panel.judges.through, [Panel.judges.through(panel_id=panel.pk, judge_id=j.pk) for j in self.judges])
-        assignments = bulk(Assignment, [Assignment(panel=panel, judge=j, proposal=p)
-                                        for p in self.proposals for j in self.judges])
-        declarations = bulk(ConflictDeclaration, [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR)
-                                                  for a in assignments])
-        bulk(ConflictEntry, [ConflictEntry(declaration=d, panel=panel, judge_id=a.judge_id, proposal_id=a.proposal_id,
-                                           kind=ConflictEntryKind.DECLARED_CLEAR, status=ConflictStatus.CLEAR,
-                                           by_id=a.judge.user_id, at=now)
-                             for a, d in zip(assignments, declarations, strict=True)])
+        assignments = bulk(
+            Assignment, [Assignment(panel=panel, judge=j, proposal=p) for p in self.proposals for j in self.judges]
+        )
+        declarations = bulk(
+            ConflictDeclaration, [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR) for a in assignments]
+        )
+        bulk(
+            ConflictEntry,
+            [
+                ConflictEntry(
+                    declaration=d,
+                    panel=panel,
+                    judge_id=a.judge_id,
+                    proposal_id=a.proposal_id,
+                    kind=ConflictEntryKind.DECLARED_CLEAR,
+                    status=ConflictStatus.CLEAR,
+                    by_id=a.judge.user_id,
+                    at=now,
+                )
+                for a, d in zip(assignments, declarations, strict=True)
+            ],
+        )
         # Points from a latent quality per proposal and a leniency per judge, whole points on each criterion's scale.
         n_p, n_j = len(self.proposals), len(self.judges)
         maxima = np.array([float(k.max_points) for k in self.criteria])
@@ -504,24 +668,41 @@ class Generator:
         totals = points.sum(axis=2)  # max points = weight: the weighted total is the sum of points
         for a, (pi, ji) in zip(assignments, itertools.product(range(n_p), range(n_j)), strict=True):
             total = int(totals[pi, ji])
-            sheets.append(ScoreSheet(
-                assignment=a, status=SheetStatus.SUBMITTED, total=Decimal(total), submitted_at=now,
-                comment=COMMENTS["high" if total >= 85 else "mid" if total >= 65 else "low"]))
+            sheets.append(
+                ScoreSheet(
+                    assignment=a,
+                    status=SheetStatus.SUBMITTED,
+                    total=Decimal(total),
+                    submitted_at=now,
+                    comment=COMMENTS["high" if total >= 85 else "mid" if total >= 65 else "low"],
+                )
+            )
         sheets = bulk(ScoreSheet, sheets)
         for sheet, (pi, ji) in zip(sheets, itertools.product(range(n_p), range(n_j)), strict=True):
             row = points[pi, ji]
-            scores += [Score(sheet=sheet, criterion=k, points=Decimal(int(row[i]))) for i, k in enumerate(self.criteria)]
+            scores += [
+                Score(sheet=sheet, criterion=k, points=Decimal(int(row[i]))) for i, k in enumerate(self.criteria)
+            ]
         bulk(Score, scores)
         order = list(self.proposals)
         rng.shuffle(order)
-        roadshow = Roadshow.objects.create(competition=c, seed=str(self.o["seed"]), drawn_at=_aware(self.roadshow, 8),
-                                           draws=1, phase=RoadshowPhase.DONE, phase_started_at=now)
-        slots = bulk(RoadshowSlot, [RoadshowSlot(roadshow=roadshow, proposal=p, position=i)
-                                    for i, p in enumerate(order, start=1)])
+        roadshow = Roadshow.objects.create(
+            competition=c,
+            seed=str(self.o["seed"]),
+            drawn_at=_aware(self.roadshow, 8),
+            draws=1,
+            phase=RoadshowPhase.DONE,
+            phase_started_at=now,
+        )
+        slots = bulk(
+            RoadshowSlot,
+            [RoadshowSlot(roadshow=roadshow, proposal=p, position=i) for i, p in enumerate(order, start=1)],
+        )
         roadshow.current = slots[-1]
         roadshow.save(update_fields=["current"])
-        self.phases.done("final panel: assignments, declarations, sheets, scores",
-                         3 * len(assignments) + len(slots) + len(scores))
+        self.phases.done(
+            "final panel: assignments, declarations, sheets, scores", 3 * len(assignments) + len(slots) + len(scores)
+        )
 
     # --- Results, awards, the notice --------------------------------------------------------------------------
 
@@ -531,11 +712,12 @@ class Generator:
         inputs = results.sealed_inputs(c)
         method = results.method_of(c)
         scores, criteria = results._frames(inputs)
-        ranked = scoring.rank_round(scores, criteria, method=method["method"], trim=method["trim"],
-                                    tiebreak=method["tiebreak"]).table
+        ranked = scoring.rank_round(
+            scores, criteria, method=method["method"], trim=method["trim"], tiebreak=method["tiebreak"]
+        ).table
         requested = {p.pk: p.requested_amount for p in self.proposals}
         ranked = ranked.sort_values("rank", kind="stable")
-        self.funded_ids = [int(pid) for pid in ranked.index[:self.o["funded"]]]
+        self.funded_ids = [int(pid) for pid in ranked.index[: self.o["funded"]]]
         cost = sum((min(requested[pid], c.max_grant) for pid in self.funded_ids), Decimal("0"))
         # Rounded up to ten thousand: the next project (at least ¥50,000) does not fit in what is left.
         c.fund_pool = Decimal(math.ceil(cost / 10000) * 10000) if cost else Decimal("10000")
@@ -544,10 +726,18 @@ class Generator:
         inputs = results.sealed_inputs(c)  # sealed again: the inputs hold the pool (issue #14)
         outputs = results.compute_outputs(c, inputs, method)
         self.snapshot = ResultSnapshot.objects.create(
-            competition=c, created_by=self.staff, method=method["method"], params=method,
-            code_version=results.code_version(), inputs=inputs, outputs=outputs, digest=results.digest_of(inputs, method),
-            signed_off_by=self.auditor, signed_off_at=_aware(self.frozen, 15),
-            sign_off_note="已核对评分表与计算结果，同意公示。")
+            competition=c,
+            created_by=self.staff,
+            method=method["method"],
+            params=method,
+            code_version=results.code_version(),
+            inputs=inputs,
+            outputs=outputs,
+            digest=results.digest_of(inputs, method),
+            signed_off_by=self.auditor,
+            signed_off_at=_aware(self.frozen, 15),
+            sign_off_note="已核对评分表与计算结果，同意公示。",
+        )
         ResultSnapshot.objects.filter(pk=self.snapshot.pk).update(created_at=_aware(self.frozen, 10))
         self.ranks = {r["proposal"]: r["rank"] for r in outputs["ranking"]}
         self.phases.done(f"frozen results (bootstrap {results.N_BOOT}), signed off")
@@ -558,54 +748,97 @@ class Generator:
         made = []
         for i, pid in enumerate(self.funded_ids):
             p = by_pk[pid]
-            made.append(Award(competition=c, proposal=p, rank=self.ranks[pid], status=AwardStatus.FINAL,
-                              amount=min(p.requested_amount, c.max_grant),
-                              grade=awards._grade_for(self.grades, i, len(self.funded_ids))))
+            made.append(
+                Award(
+                    competition=c,
+                    proposal=p,
+                    rank=self.ranks[pid],
+                    status=AwardStatus.FINAL,
+                    amount=min(p.requested_amount, c.max_grant),
+                    grade=awards._grade_for(self.grades, i, len(self.funded_ids)),
+                )
+            )
         self.award_objects = bulk(Award, made)
         c.awarded_total = sum((a.amount for a in made), Decimal("0"))  # what the award services keep (issue #14)
         c.save(update_fields=["awarded_total"])
         ends_on, covered = add_working_days(self.notice_start, c.notice_working_days)
         notice = PublicNotice.objects.create(
-            competition=c, published_at=_aware(self.notice_start, 9), published_by=self.staff,
-            starts_on=self.notice_start, ends_on=ends_on, calendar_covered=covered,
+            competition=c,
+            published_at=_aware(self.notice_start, 9),
+            published_by=self.staff,
+            starts_on=self.notice_start,
+            ends_on=ends_on,
+            calendar_covered=covered,
             closed_at=_aware(ends_on + timedelta(days=1), 10),
-            text="经初审、项目路演与现场答辩，评审小组综合评分，现将拟资助项目予以公示。")
+            text="经初审、项目路演与现场答辩，评审小组综合评分，现将拟资助项目予以公示。",
+        )
         if self.award_objects:
             Objection.objects.create(
-                notice=notice, award=self.award_objects[-1], name="刘女士", contact="13700001111",
-                text="听说该机构负责人与评委认识，评分可能不公。", status=ObjectionStatus.DISMISSED,
-                client_key=hashlib.sha256(b"generated").hexdigest(), handled_by=self.staff,
+                notice=notice,
+                award=self.award_objects[-1],
+                name="刘女士",
+                contact="13700001111",
+                text="听说该机构负责人与评委认识，评分可能不公。",
+                status=ObjectionStatus.DISMISSED,
+                client_key=hashlib.sha256(b"generated").hexdigest(),
+                handled_by=self.staff,
                 handled_at=_aware(ends_on, 11),
-                outcome="经核查，该项目评审中无评委与申报单位存在利益关系，回避登记完整，异议不成立。")
+                outcome="经核查，该项目评审中无评委与申报单位存在利益关系，回避登记完整，异议不成立。",
+            )
         # The timeline's last step and the final statuses.
         funded = set(self.funded_ids)
-        bulk(StatusChange, [StatusChange(proposal=p, status=S.AWARDED if p.pk in funded else S.NOT_FUNDED,
-                                         by=self.staff) for p in self.proposals])
+        bulk(
+            StatusChange,
+            [
+                StatusChange(proposal=p, status=S.AWARDED if p.pk in funded else S.NOT_FUNDED, by=self.staff)
+                for p in self.proposals
+            ],
+        )
         Proposal.objects.filter(pk__in=self.funded_ids).update(status=S.AWARDED)
         Proposal.objects.filter(competition=c, status=S.FINALIST).update(status=S.NOT_FUNDED)
-        for status, day in ((S.ELIGIBLE, self.screened), (S.FINALIST, self.screened + timedelta(days=2)),
-                            (S.AWARDED, ends_on + timedelta(days=1)), (S.NOT_FUNDED, ends_on + timedelta(days=1))):
+        for status, day in (
+            (S.ELIGIBLE, self.screened),
+            (S.FINALIST, self.screened + timedelta(days=2)),
+            (S.AWARDED, ends_on + timedelta(days=1)),
+            (S.NOT_FUNDED, ends_on + timedelta(days=1)),
+        ):
             StatusChange.objects.filter(proposal__competition=c, status=status).update(at=_aware(day, 10))
         StatusChange.objects.filter(proposal__competition=c, status=S.SUBMITTED).update(
-            at=Subquery(Proposal.objects.filter(pk=OuterRef("proposal_id")).values("submitted_at")[:1]))
+            at=Subquery(Proposal.objects.filter(pk=OuterRef("proposal_id")).values("submitted_at")[:1])
+        )
         agreements = []
         for a in self.award_objects:
             plan, remaining = [], a.amount
             for i, t in enumerate(self.tranche_plan):
                 part = remaining if i == len(self.tranche_plan) - 1 else (a.amount * t.percent / 100).quantize(CENT)
                 remaining -= part
-                plan.append({"order": t.order, "percent": f"{t.percent.normalize():f}", "amount": f"{part:.2f}",
-                             "condition": t.condition})
-            agreements.append(GrantAgreement(
-                award=a, number=f"GY{c.year}-{a.rank:03d}-{a.proposal_id:05d}", amount=a.amount,
-                amount_in_words=awards.amount_in_words(a.amount), period_start=a.proposal.period_start,
-                period_end=a.proposal.period_end, tranches=plan))
+                plan.append(
+                    {
+                        "order": t.order,
+                        "percent": f"{t.percent.normalize():f}",
+                        "amount": f"{part:.2f}",
+                        "condition": t.condition,
+                    }
+                )
+            agreements.append(
+                GrantAgreement(
+                    award=a,
+                    number=f"GY{c.year}-{a.rank:03d}-{a.proposal_id:05d}",
+                    amount=a.amount,
+                    amount_in_words=awards.amount_in_words(a.amount),
+                    period_start=a.proposal.period_start,
+                    period_end=a.proposal.period_end,
+                    tranches=plan,
+                )
+            )
         self.agreements = bulk(GrantAgreement, agreements)
-        events = [("results.freeze", self.staff, {"digest": self.snapshot.digest}),
-                  ("results.sign_off", self.auditor, {"digest": self.snapshot.digest}),
-                  ("awards.propose", self.staff, {"awards": len(made), "total": str(c.fund_pool)}),
-                  ("notice.publish", self.staff, {"starts_on": str(self.notice_start), "ends_on": str(ends_on)}),
-                  ("notice.close", self.staff, {"agreements": len(agreements)})]
+        events = [
+            ("results.freeze", self.staff, {"digest": self.snapshot.digest}),
+            ("results.sign_off", self.auditor, {"digest": self.snapshot.digest}),
+            ("awards.propose", self.staff, {"awards": len(made), "total": str(c.fund_pool)}),
+            ("notice.publish", self.staff, {"starts_on": str(self.notice_start), "ends_on": str(ends_on)}),
+            ("notice.close", self.staff, {"agreements": len(agreements)}),
+        ]
         for action, who, after in events:  # through record(): each takes its place in the audit hash chain
             record(actor=who, action=action, obj=c, after=after, note="generate_round")
         self.phases.done("awards, public notice, grant agreements", len(made) + len(agreements) + len(self.proposals))
@@ -627,80 +860,152 @@ class Generator:
             self.midterm.append((midterm, quality))
             passed = quality is not None and quality >= 0.6  # the pass mark is 60 of 100
             failed = quality is not None and not passed
-            released = sum((Decimal(t["amount"]) for t in agreement.tranches
-                            if t["condition"] == TrancheCondition.SIGNING
-                            or (t["condition"] == TrancheCondition.MIDTERM and passed)), Decimal("0"))
-            projects.append(FundedProject(
-                agreement=agreement, competition=c, proposal=p, organization=p.organization, title=p.title,
-                grant=agreement.amount, released_total=released, signed_on=self.signed,
-                period_start=agreement.period_start, period_end=agreement.period_end,
-                people_target=p.people_to_serve or 0,
-                status=ProjectStatus.SUSPENDED if failed else ProjectStatus.ACTIVE,
-                flag_reason="中期评估未通过，暂停拨付。" if failed else "",
-                feedback_token=hashlib.sha256(f"{c.pk}-{p.pk}-{self.o['seed']}".encode()).hexdigest()[:16]))
+            released = sum(
+                (
+                    Decimal(t["amount"])
+                    for t in agreement.tranches
+                    if t["condition"] == TrancheCondition.SIGNING
+                    or (t["condition"] == TrancheCondition.MIDTERM and passed)
+                ),
+                Decimal("0"),
+            )
+            projects.append(
+                FundedProject(
+                    agreement=agreement,
+                    competition=c,
+                    proposal=p,
+                    organization=p.organization,
+                    title=p.title,
+                    grant=agreement.amount,
+                    released_total=released,
+                    signed_on=self.signed,
+                    period_start=agreement.period_start,
+                    period_end=agreement.period_end,
+                    people_target=p.people_to_serve or 0,
+                    status=ProjectStatus.SUSPENDED if failed else ProjectStatus.ACTIVE,
+                    flag_reason="中期评估未通过，暂停拨付。" if failed else "",
+                    feedback_token=hashlib.sha256(f"{c.pk}-{p.pk}-{self.o['seed']}".encode()).hexdigest()[:16],
+                )
+            )
         self.projects = bulk(FundedProject, projects, batch_size=1000)
-        bulk(FundedProject.supervisors.through, [FundedProject.supervisors.through(
-            fundedproject_id=pr.pk, user_id=self.supervisors[i % len(self.supervisors)].pk)
-            for i, pr in enumerate(self.projects)])
+        bulk(
+            FundedProject.supervisors.through,
+            [
+                FundedProject.supervisors.through(
+                    fundedproject_id=pr.pk, user_id=self.supervisors[i % len(self.supervisors)].pk
+                )
+                for i, pr in enumerate(self.projects)
+            ],
+        )
         # Approved budget: the proposal's lines (the award is the request: no scaling), and revision 1.
         approved = []
         for pr in self.projects:
-            approved += [ApprovedLine(project=pr, category_id=line.category_id, item=line.item, amount=line.amount)
-                         for line in self.lines[pr.proposal_id]]
+            approved += [
+                ApprovedLine(project=pr, category_id=line.category_id, item=line.item, amount=line.amount)
+                for line in self.lines[pr.proposal_id]
+            ]
         approved = bulk(ApprovedLine, approved)
         names = {bc.pk: bc.name for bc in self.budget_categories}
         self.approved = {}
         for line in approved:
             self.approved.setdefault(line.project_id, []).append(line)
-        bulk(BudgetRevision, [BudgetRevision(
-            project=pr, number=1, kind=RevisionKind.INITIAL, created_by=self.staff, period_end=pr.period_end,
-            lines=[{"line": line.pk, "category": names[line.category_id], "item": line.item,
-                    "amount": f"{line.amount:.2f}"} for line in self.approved[pr.pk]]) for pr in self.projects])
+        bulk(
+            BudgetRevision,
+            [
+                BudgetRevision(
+                    project=pr,
+                    number=1,
+                    kind=RevisionKind.INITIAL,
+                    created_by=self.staff,
+                    period_end=pr.period_end,
+                    lines=[
+                        {
+                            "line": line.pk,
+                            "category": names[line.category_id],
+                            "item": line.item,
+                            "amount": f"{line.amount:.2f}",
+                        }
+                        for line in self.approved[pr.pk]
+                    ],
+                )
+                for pr in self.projects
+            ],
+        )
         milestones = []
         for pr in self.projects:
-            for day, title in ((pr.period_start + timedelta(days=30), "完成需求调研与服务对象招募"),
-                               (pr.period_start + timedelta(days=120), "完成中期服务与中期评估"),
-                               (pr.period_end - timedelta(days=15), "完成结项总结与成果展示")):
-                milestones.append(ProjectMilestone(project=pr, date=day, title=title,
-                                                   done_on=day + timedelta(days=rng.randint(-5, 10))
-                                                   if day + timedelta(days=10) < today else None))
+            for day, title in (
+                (pr.period_start + timedelta(days=30), "完成需求调研与服务对象招募"),
+                (pr.period_start + timedelta(days=120), "完成中期服务与中期评估"),
+                (pr.period_end - timedelta(days=15), "完成结项总结与成果展示"),
+            ):
+                milestones.append(
+                    ProjectMilestone(
+                        project=pr,
+                        date=day,
+                        title=title,
+                        done_on=day + timedelta(days=rng.randint(-5, 10)) if day + timedelta(days=10) < today else None,
+                    )
+                )
         bulk(ProjectMilestone, milestones)
         # Indicators and the reports that advance them (accepted reports count).
         indicators, reports, progress, activities = [], [], [], []
         people = {p.pk: p.people_to_serve or 0 for p in self.proposals}
         for pr in self.projects:
-            own = [ProjectIndicator(project=pr, name="服务人次", target=Decimal(people[pr.proposal_id] * 3), unit="人次"),
-                   ProjectIndicator(project=pr, name="开展活动", target=Decimal(rng.randint(12, 40)), unit="场"),
-                   ProjectIndicator(project=pr, name="服务满意度", target=Decimal("90"), unit="%")]
+            own = [
+                ProjectIndicator(project=pr, name="服务人次", target=Decimal(people[pr.proposal_id] * 3), unit="人次"),
+                ProjectIndicator(project=pr, name="开展活动", target=Decimal(rng.randint(12, 40)), unit="场"),
+                ProjectIndicator(project=pr, name="服务满意度", target=Decimal("90"), unit="%"),
+            ]
             total_days = (pr.period_end - pr.period_start).days + 1
             for a, b in report_periods(pr.period_start, pr.period_end, c.report_frequency):
                 due = b + timedelta(days=REPORT_GRACE_DAYS)
                 status = ReportStatus.DUE
                 if due < today:
-                    status = rng.choices([ReportStatus.ACCEPTED, ReportStatus.SUBMITTED, ReportStatus.CHANGES,
-                                          ReportStatus.DUE], weights=[85, 5, 5, 5])[0]
+                    status = rng.choices(
+                        [ReportStatus.ACCEPTED, ReportStatus.SUBMITTED, ReportStatus.CHANGES, ReportStatus.DUE],
+                        weights=[85, 5, 5, 5],
+                    )[0]
                 share = ((b - a).days + 1) / total_days
                 served = int(pr.people_target * share * rng.uniform(0.7, 1.2)) if status != ReportStatus.DUE else 0
                 report = ProgressReport(
-                    project=pr, period_start=a, period_end=b, due_on=due, status=status, people_served=served,
-                    narrative="" if status == ReportStatus.DUE else
-                    f"本期开展服务活动{rng.randint(3, 12)}场，服务{served}人，完成阶段目标。",
+                    project=pr,
+                    period_start=a,
+                    period_end=b,
+                    due_on=due,
+                    status=status,
+                    people_served=served,
+                    narrative=""
+                    if status == ReportStatus.DUE
+                    else f"本期开展服务活动{rng.randint(3, 12)}场，服务{served}人，完成阶段目标。",
                     submitted_at=_aware(due - timedelta(days=rng.randint(0, 8)), 15)
-                    if status != ReportStatus.DUE else None,
-                    reviewed_by=self.supervisors[0] if status in (ReportStatus.ACCEPTED, ReportStatus.CHANGES)
+                    if status != ReportStatus.DUE
                     else None,
-                    review_note="请补充活动签到表和照片。" if status == ReportStatus.CHANGES else "")
+                    reviewed_by=self.supervisors[0]
+                    if status in (ReportStatus.ACCEPTED, ReportStatus.CHANGES)
+                    else None,
+                    review_note="请补充活动签到表和照片。" if status == ReportStatus.CHANGES else "",
+                )
                 reports.append(report)
                 if status == ReportStatus.DUE:
                     continue
                 for k in range(2):
-                    activities.append(ReportActivity(
-                        report=report, date=a + timedelta(days=min(10 + 30 * k, (b - a).days)),
-                        place=f"{pr.title[-6:-1]}服务站点", participants=rng.randint(15, 80),
-                        description=rng.choice(["法律咨询进站点", "技能培训课", "健康关爱活动", "亲子活动", "互助小组"])))
+                    activities.append(
+                        ReportActivity(
+                            report=report,
+                            date=a + timedelta(days=min(10 + 30 * k, (b - a).days)),
+                            place=f"{pr.title[-6:-1]}服务站点",
+                            participants=rng.randint(15, 80),
+                            description=rng.choice(
+                                ["法律咨询进站点", "技能培训课", "健康关爱活动", "亲子活动", "互助小组"]
+                            ),
+                        )
+                    )
                 for ind in own:
-                    value = _money(float(ind.target) * share * rng.uniform(0.6, 1.2)) if ind.unit != "%" else \
-                        Decimal(rng.randint(85, 99))
+                    value = (
+                        _money(float(ind.target) * share * rng.uniform(0.6, 1.2))
+                        if ind.unit != "%"
+                        else Decimal(rng.randint(85, 99))
+                    )
                     progress.append(IndicatorProgress(report=report, indicator=ind, value=value))
                     if status == ReportStatus.ACCEPTED:
                         ind.achieved = value if ind.unit == "%" else ind.achieved + value
@@ -709,8 +1014,10 @@ class Generator:
         bulk(ProgressReport, reports)
         bulk(ReportActivity, activities)
         bulk(IndicatorProgress, progress)
-        self.phases.done("funded projects, approved lines, indicators, reports",
-                         len(self.projects) + len(approved) + len(indicators) + len(reports) + len(progress))
+        self.phases.done(
+            "funded projects, approved lines, indicators, reports",
+            len(self.projects) + len(approved) + len(indicators) + len(reports) + len(progress),
+        )
 
     def ledger(self):
         """--ledger-rows expenditure rows per project, dated over the period so far and spread over the lines in
@@ -741,17 +1048,45 @@ class Generator:
             amounts = np.maximum(np.round(targets[which] * weights / share[which], 2), 0.01)
             offsets = np.sort(gen.integers(0, days, size=n_rows))
             voucher = f"JZ{pr.pk:05d}-"
-            for j, (k, amount, offset) in enumerate(zip(which.tolist(), amounts.tolist(), offsets.tolist(),
-                                                        strict=True)):
+            for j, (k, amount, offset) in enumerate(
+                zip(which.tolist(), amounts.tolist(), offsets.tolist(), strict=True)
+            ):
                 line = lines[k]
                 if (pr.period_start, offset) not in day:
                     day[pr.period_start, offset] = ops.adapt_datefield_value(pr.period_start + timedelta(days=offset))
-                rows.append((pr.pk, day[pr.period_start, offset], line.category_id, line.pk, Decimal(f"{amount:.2f}"),
-                             PAYEES[j % len(PAYEES)], spending[line.category_id][j % 2], f"{voucher}{j + 1:05d}", "",
-                             self.staff.pk, created_at))
+                rows.append(
+                    (
+                        pr.pk,
+                        day[pr.period_start, offset],
+                        line.category_id,
+                        line.pk,
+                        Decimal(f"{amount:.2f}"),
+                        PAYEES[j % len(PAYEES)],
+                        spending[line.category_id][j % 2],
+                        f"{voucher}{j + 1:05d}",
+                        "",
+                        self.staff.pk,
+                        created_at,
+                    )
+                )
         self.phases.done("ledger rows built in memory", len(rows))
-        insert_rows(Expenditure, ["project", "date", "category", "line", "amount", "payee", "description",
-                                  "voucher_no", "receipt", "created_by", "created_at"], rows)
+        insert_rows(
+            Expenditure,
+            [
+                "project",
+                "date",
+                "category",
+                "line",
+                "amount",
+                "payee",
+                "description",
+                "voucher_no",
+                "receipt",
+                "created_by",
+                "created_at",
+            ],
+            rows,
+        )
         self.phases.done("expenditure ledger inserted", len(rows))
         refresh_totals([pr.pk for pr in self.projects])
         self.phases.done("ledger running totals computed", len(self.projects))
@@ -768,32 +1103,62 @@ class Generator:
                 total = _money(sum(points.values(), Decimal("0")) * 100 / scale)
                 passed = pr.status == ProjectStatus.ACTIVE
                 assert passed == (total >= self.competition.evaluation_pass_mark), (total, pr.status)
-                evaluations.append(Evaluation(
-                    project=pr, kind=EvaluationKind.MIDTERM, evaluator=self.supervisors[0], total=total, passed=passed,
-                    points={str(k.pk): str(v) for k, v in points.items()},
-                    comment="项目按计划推进，资金使用基本规范。" if passed else "服务进度严重滞后，台账缺失。"))
+                evaluations.append(
+                    Evaluation(
+                        project=pr,
+                        kind=EvaluationKind.MIDTERM,
+                        evaluator=self.supervisors[0],
+                        total=total,
+                        passed=passed,
+                        points={str(k.pk): str(v) for k, v in points.items()},
+                        comment="项目按计划推进，资金使用基本规范。" if passed else "服务进度严重滞后，台账缺失。",
+                    )
+                )
                 if passed:
                     released[pr.pk] = midterm + timedelta(days=10)
             if rng.random() < 0.3:
                 day = pr.period_start + timedelta(days=rng.randint(30, max(31, (today - pr.period_start).days - 5)))
                 rating = rng.choices([2, 3, 4, 5], weights=[1, 3, 4, 2])[0]
-                visit = SiteVisit(project=pr, supervisor=self.supervisors[0], date=day, people_met="项目负责人、社工、服务对象",
-                                  observations="现场查看服务站点、活动台账与支出凭证，访谈服务对象3名。", rating=rating,
-                                  findings="" if rating > 3 else VISIT_FINDINGS[rng.randrange(4)][0])
+                visit = SiteVisit(
+                    project=pr,
+                    supervisor=self.supervisors[0],
+                    date=day,
+                    people_met="项目负责人、社工、服务对象",
+                    observations="现场查看服务站点、活动台账与支出凭证，访谈服务对象3名。",
+                    rating=rating,
+                    findings="" if rating > 3 else VISIT_FINDINGS[rng.randrange(4)][0],
+                )
                 visits.append(visit)
                 if rating <= 3:
                     finding, what = VISIT_FINDINGS[rng.randrange(4)]
                     deadline = day + timedelta(days=30)
-                    status = rng.choice([RectificationStatus.OPEN, RectificationStatus.ANSWERED,
-                                         RectificationStatus.CLOSED])
-                    rectifications.append(Rectification(
-                        project=pr, visit=visit, what=what, deadline=deadline, owner=pr.organization.contact_person,
-                        status=status, answer="" if status == RectificationStatus.OPEN else "已按要求完成整改。",
-                        answered_at=None if status == RectificationStatus.OPEN else _aware(deadline - timedelta(days=3)),
-                        closed_at=_aware(deadline) if status == RectificationStatus.CLOSED else None))
-            feedback += [Feedback(project=pr, rating=rng.choices([3, 4, 5], weights=[1, 3, 6])[0],
-                                  comment=rng.choice(FEEDBACK), client_key=f"{pr.pk:08x}{k:056x}")
-                         for k in range(rng.randint(0, 4))]
+                    status = rng.choice(
+                        [RectificationStatus.OPEN, RectificationStatus.ANSWERED, RectificationStatus.CLOSED]
+                    )
+                    rectifications.append(
+                        Rectification(
+                            project=pr,
+                            visit=visit,
+                            what=what,
+                            deadline=deadline,
+                            owner=pr.organization.contact_person,
+                            status=status,
+                            answer="" if status == RectificationStatus.OPEN else "已按要求完成整改。",
+                            answered_at=None
+                            if status == RectificationStatus.OPEN
+                            else _aware(deadline - timedelta(days=3)),
+                            closed_at=_aware(deadline) if status == RectificationStatus.CLOSED else None,
+                        )
+                    )
+            feedback += [
+                Feedback(
+                    project=pr,
+                    rating=rng.choices([3, 4, 5], weights=[1, 3, 6])[0],
+                    comment=rng.choice(FEEDBACK),
+                    client_key=f"{pr.pk:08x}{k:056x}",
+                )
+                for k in range(rng.randint(0, 4))
+            ]
         bulk(Evaluation, evaluations)
         bulk(SiteVisit, visits)
         bulk(Rectification, rectifications)
@@ -803,13 +1168,28 @@ class Generator:
         for ag, pr in zip(self.agreements, self.projects, strict=True):
             for t in ag.tranches:
                 amount = Decimal(t["amount"])
-                on = self.signed + timedelta(days=5) if t["condition"] == TrancheCondition.SIGNING else \
-                    released.get(pr.pk) if t["condition"] == TrancheCondition.MIDTERM else None
-                tranches.append(Tranche(project=pr, order=t["order"], percent=Decimal(t["percent"]), amount=amount,
-                                        condition=t["condition"], released_on=on,
-                                        released_amount=amount if on else None,
-                                        voucher_no=f"BK{pr.pk:05d}-{t['order']}" if on else "",
-                                        released_by=self.staff if on else None))
+                on = (
+                    self.signed + timedelta(days=5)
+                    if t["condition"] == TrancheCondition.SIGNING
+                    else released.get(pr.pk)
+                    if t["condition"] == TrancheCondition.MIDTERM
+                    else None
+                )
+                tranches.append(
+                    Tranche(
+                        project=pr,
+                        order=t["order"],
+                        percent=Decimal(t["percent"]),
+                        amount=amount,
+                        condition=t["condition"],
+                        released_on=on,
+                        released_amount=amount if on else None,
+                        voucher_no=f"BK{pr.pk:05d}-{t['order']}" if on else "",
+                        released_by=self.staff if on else None,
+                    )
+                )
         bulk(Tranche, tranches)
-        self.phases.done("tranches, evaluations, site visits, rectifications, feedback",
-                         len(tranches) + len(evaluations) + len(visits) + len(rectifications) + len(feedback))
+        self.phases.done(
+            "tranches, evaluations, site visits, rectifications, feedback",
+            len(tranches) + len(evaluations) + len(visits) + len(rectifications) + len(feedback),
+        )

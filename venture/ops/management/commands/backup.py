@@ -10,8 +10,9 @@ class Command(BaseCommand):
     help = "Back up the database (consistent while the site runs) and the uploaded files into one .tar.gz."
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", metavar="DIR", default=None,
-                            help="folder for the archive (default: $VENTURE_DATA_DIR/backups)")
+        parser.add_argument(
+            "--output", metavar="DIR", default=None, help="folder for the archive (default: $VENTURE_DATA_DIR/backups)"
+        )
 
     def handle(self, *args, output=None, **options):
         try:
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         size = path.stat().st_size
-        self.stdout.write(f"{manifest['database_engine']} database and {manifest['media_files']} media file(s), "
-                          f"{size / 1024 / 1024:.1f} MB, app {manifest['app_version']}")
+        self.stdout.write(
+            f"{manifest['database_engine']} database and {manifest['media_files']} media file(s), "
+            f"{size / 1024 / 1024:.1f} MB, app {manifest['app_version']}"
+        )
         self.stdout.write(str(path))

@@ -15,8 +15,10 @@ CHECKS = [
     ("outputs_reproduced", "every published output reproduced from the stored inputs"),
     ("code_version_same", "scoring code version same as at the freeze (informational)"),
 ]
-LEGACY_NOTE = ("legacy snapshot: frozen before the money settings were sealed; verified as before (sheets, rubric, "
-               "ranking), its top-k reads the round's settings now")
+LEGACY_NOTE = (
+    "legacy snapshot: frozen before the money settings were sealed; verified as before (sheets, rubric, "
+    "ranking), its top-k reads the round's settings now"
+)
 
 
 class Command(BaseCommand):

@@ -15,8 +15,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--fix", action="store_true", help="rewrite the totals from the ledger")
-        parser.add_argument("--project", type=int, action="append", dest="projects", metavar="ID",
-                            help="only this funded project (repeatable); default: every project")
+        parser.add_argument(
+            "--project",
+            type=int,
+            action="append",
+            dest="projects",
+            metavar="ID",
+            help="only this funded project (repeatable); default: every project",
+        )
 
     def handle(self, *args, fix, projects, **options):
         with transaction.atomic():
@@ -31,6 +37,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Fixed {len(found)} difference(s).")
                 return
         if found:
-            raise CommandError(f"{len(found)} difference(s) between the running totals and the ledger; "
-                               "run with --fix to rewrite them.")
+            raise CommandError(
+                f"{len(found)} difference(s) between the running totals and the ledger; run with --fix to rewrite them."
+            )
         self.stdout.write("The running totals agree with the ledger.")

@@ -14,10 +14,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="list what would be sent; send nothing")
-        parser.add_argument("--days", type=int, default=services.REMINDER_HORIZON_DAYS,
-                            help="also remind reports due within this many days (default 7)")
-        parser.add_argument("--every", type=int, default=0,
-                            help="skip reports reminded less than this many days ago (default 0: remind every run)")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=services.REMINDER_HORIZON_DAYS,
+            help="also remind reports due within this many days (default 7)",
+        )
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=0,
+            help="skip reports reminded less than this many days ago (default 0: remind every run)",
+        )
 
     def handle(self, *args, dry_run, days, every, **options):
         with translation.override(settings.LANGUAGE_CODE):
