@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from judging import services as judging
 from judging.models import Assignment, ScoreSheet, SheetStatus
@@ -202,6 +203,12 @@ def test_five_submits_of_the_same_new_sheet_make_one_sheet():
 @pytest.mark.django_db(transaction=True)
 def test_ledger_entries_from_many_threads_keep_the_running_totals_exact():
     project, staff = funded_project()
+    # Expenses are recorded once paid (not dated in the future): the project has been running for a month.
+    today = timezone.localdate()
+    FundedProject.objects.filter(pk=project.pk).update(
+        period_start=today - datetime.timedelta(days=30), period_end=today + datetime.timedelta(days=150)
+    )
+    project.refresh_from_db()
 
     categories = [
         BudgetCategory.objects.create(competition=project.competition, name=f"科目{i}", order=10 + i) for i in range(3)
