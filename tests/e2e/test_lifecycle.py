@@ -198,7 +198,7 @@ def test_a_round_from_sign_up_to_the_supervision_dashboard(new_page, open_round)
     row = staff.locator("tbody tr", has_text=TITLE)
     row.get_by_role("button", name="开始陈述").click()
     row = staff.locator("tbody tr", has_text=TITLE)
-    expect(row).to_have_class(re.compile("table-primary"))
+    expect(row).to_have_attribute("aria-current", "true")  # the presenting row is marked (a bar at its left edge)
     expect(row).to_contain_text("项目陈述")
     expect(staff.locator('[data-roadshow] [data-field="title"]')).to_have_text(TITLE)
     expect(staff.locator("[data-timer]")).to_have_text(re.compile(r"^0?[78]:\d\d$"))  # 8 minutes, counting down
