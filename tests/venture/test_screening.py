@@ -290,3 +290,23 @@ def test_bulk_skips_overturning_a_pass(staff, screening_round):
     assert (done, failed) == ([], [])
     assert [(p.pk, why) for p, why in skipped] == [(props[0].pk, "推翻此前的决定“初审通过”")]
     assert Proposal.objects.get(pk=props[0].pk).status == "eligible"
+
+
+def test_recording_the_same_checks_again_is_not_a_change_and_leaves_no_audit(staff, screening_round):
+    """Found by the lifecycle state machine (long profile): an empty or repeated check record wrote an audit event
+    that recorded no change."""
+    c, items, props = screening_round
+    services.record_checks(proposal=props[0], results={}, by=staff)
+    assert AuditEvent.objects.filter(action="screening.checks").count() == 0
+    services.record_checks(proposal=props[0], results={items[0]: (True, ""), items[1]: (False, "缺年报")}, by=staff)
+    services.record_checks(proposal=props[0], results={items[0]: (True, ""), items[1]: (False, "缺年报")}, by=staff)
+    events = list(AuditEvent.objects.filter(action="screening.checks"))
+    assert len(events) == 1
+    assert events[0].before is None
+    assert events[0].after == {"登记证书有效": {"passed": True, "note": ""}, "材料齐全": {"passed": False, "note": "缺年报"}}
+    services.record_checks(proposal=props[0], results={items[0]: (True, ""), items[1]: (True, "")}, by=staff)
+    last = AuditEvent.objects.filter(action="screening.checks").latest("id")
+    assert last.before == {"材料齐全": {"passed": False, "note": "缺年报"}}
+    assert last.after == {"材料齐全": {"passed": True, "note": ""}}
+    assert AuditEvent.objects.filter(action="screening.checks").count() == 2
+    assert CheckResult.objects.get(proposal=props[0], item=items[1]).passed is True

@@ -37,19 +37,25 @@ def save_checklist(*, competition, items, deleted, by):
 
 @transaction.atomic
 def record_checks(*, proposal, results, by):
-    """results: {ChecklistItem: (passed, note)}. Re-recording an item replaces the earlier result."""
+    """results: {ChecklistItem: (passed, note)}. Re-recording an item replaces the earlier result. Only the items
+    whose answer or note actually changes are written and audited (before and after); when nothing changes, nothing
+    is recorded."""
     if proposal.status not in SCREENABLE:
         raise ValidationError(_("Only submitted proposals can be screened."))
+    earlier = {r.item_id: r for r in CheckResult.objects.filter(proposal=proposal, item__in=list(results))}
+    before, after = {}, {}
     for item, (passed, note) in results.items():
+        old = earlier.get(item.pk)
+        if old is not None and old.passed == passed and old.note == note:
+            continue
+        if old is not None:
+            before[item.text] = {"passed": old.passed, "note": old.note}
+        after[item.text] = {"passed": passed, "note": note}
         CheckResult.objects.update_or_create(
             proposal=proposal, item=item, defaults={"passed": passed, "note": note, "by": by}
         )
-    record(
-        actor=by,
-        action="screening.checks",
-        obj=proposal,
-        after={item.text: {"passed": passed, "note": note} for item, (passed, note) in results.items()},
-    )
+    if after:
+        record(actor=by, action="screening.checks", obj=proposal, before=before or None, after=after)
 
 
 class ReasonNeeded(ValidationError):
