@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 WORKERS ?= 2
 export HOST PORT
 
-.PHONY: run dev test test-fast lint format messages sysdeps check-python clean-data help
+.PHONY: run dev test test-fast explore lint format messages sysdeps check-python clean-data help
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT)"
@@ -60,6 +60,10 @@ test: setup
 # Everything except the browser tests.
 test-fast: $(VENV)/.installed
 	@$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Hunt for new bugs: the lifecycle state machine with fresh random examples (the gates above replay fixed ones).
+explore: $(VENV)/.installed
+	@HYPOTHESIS_PROFILE=explore $(PY) -m pytest -p no:cacheprovider tests/test_lifecycle_invariants.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	@$(VENV)/bin/ruff check .

@@ -5,10 +5,14 @@ from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 
-# Hypothesis profiles: "default" for ``make test`` (each test's own bounds apply; the lifecycle state machine is
-# bounded to about a minute), "long" (HYPOTHESIS_PROFILE=long, CI's PostgreSQL leg) with many more examples.
-hypothesis_settings.register_profile("default", deadline=None)
-hypothesis_settings.register_profile("long", deadline=None, max_examples=60)
+# Hypothesis profiles. The gates are reproducible: "default" (``make test``; each test's own bounds apply, the
+# lifecycle state machine is bounded to about a minute) and "long" (HYPOTHESIS_PROFILE=long, CI's PostgreSQL leg,
+# many more examples) draw the same examples on every run, so a red CI run is a real regression that the next run
+# shows again, not a roll of the dice. "explore" (HYPOTHESIS_PROFILE=explore, ``make explore``) draws new random
+# examples each run to hunt for bugs; whatever it finds becomes a regression test and a fix.
+hypothesis_settings.register_profile("default", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("long", deadline=None, max_examples=60, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, max_examples=60, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

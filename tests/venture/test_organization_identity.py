@@ -249,3 +249,23 @@ def test_the_migration_gives_agreements_and_notices_issued_before_it_their_ident
         str(org_a.pk): services.identity(org_a),
         str(org_b.pk): services.identity(org_b),
     }
+
+
+@pytest.mark.django_db
+def test_saving_the_profile_without_a_change_is_not_audited_and_keeps_the_verification():
+    """A save that changes nothing wrote an 'organization.update' audit event (known gap from #14)."""
+    org = factories.organization()
+    owner = factories.user("no_change_owner")
+    org.memberships.create(user=owner, is_owner=True)
+    org.status = OrgStatus.VERIFIED
+    org.save()
+    updated_at = Organization.objects.get(pk=org.pk).updated_at
+    services.update_organization(organization=org, by=owner, data={"name": org.name, "mobile": org.mobile})
+    assert AuditEvent.objects.filter(action="organization.update").count() == 0
+    stored = Organization.objects.get(pk=org.pk)
+    assert (stored.status, stored.updated_at) == (OrgStatus.VERIFIED, updated_at)
+    services.update_organization(organization=org, by=owner, data={"service_area": "浦东新区"})
+    event = AuditEvent.objects.get(action="organization.update")
+    assert (event.before["service_area"], event.after["service_area"]) == (org.service_area, "浦东新区")
+    assert event.after["identity_changed"] == []
+    assert Organization.objects.get(pk=org.pk).status == OrgStatus.VERIFIED

@@ -303,7 +303,10 @@ def test_recording_the_same_checks_again_is_not_a_change_and_leaves_no_audit(sta
     events = list(AuditEvent.objects.filter(action="screening.checks"))
     assert len(events) == 1
     assert events[0].before is None
-    assert events[0].after == {"登记证书有效": {"passed": True, "note": ""}, "材料齐全": {"passed": False, "note": "缺年报"}}
+    assert events[0].after == {
+        "登记证书有效": {"passed": True, "note": ""},
+        "材料齐全": {"passed": False, "note": "缺年报"},
+    }
     services.record_checks(proposal=props[0], results={items[0]: (True, ""), items[1]: (True, "")}, by=staff)
     last = AuditEvent.objects.filter(action="screening.checks").latest("id")
     assert last.before == {"材料齐全": {"passed": False, "note": "缺年报"}}

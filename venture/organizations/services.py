@@ -123,9 +123,12 @@ def update_organization(*, organization, by, data):
     staff; until it is verified again its proposals cannot be submitted. Documents already issued (agreements, the
     public notice) keep the identity they were issued with."""
     stored = Organization.objects.select_for_update().get(pk=organization.pk)  # the form changed ``organization``
-    before, before_identity = snapshot(stored, AUDITED_FIELDS), _identity_values(stored)
+    fields = list(dict.fromkeys([*AUDITED_FIELDS, *data]))  # the audited ones and whatever the form edits
+    before, before_identity = snapshot(stored, fields), _identity_values(stored)
     for name, value in data.items():
         _column(name).save_form_data(stored, value)
+    if snapshot(stored, fields) == before:
+        return stored  # saved without a change: nothing to store, audit or re-verify
     stored.save()
     changed = [name for name, value in _identity_values(stored).items() if value != before_identity[name]]
     record(
@@ -133,7 +136,7 @@ def update_organization(*, organization, by, data):
         action="organization.update",
         obj=stored,
         before=before,
-        after={**snapshot(stored, AUDITED_FIELDS), "identity_changed": changed},
+        after={**snapshot(stored, fields), "identity_changed": changed},
     )
     if changed and stored.status == OrgStatus.VERIFIED:
         labels = list_separator().join(str(_column(name).verbose_name) for name in changed)
