@@ -53,13 +53,16 @@ dev: setup
 	@$(PY) manage.py demo_data --quiet-if-present
 	@DEBUG=1 STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Tests run in parallel, one worker per CPU (pytest-xdist); a module's tests stay on one worker, so module-scoped
+# fixtures (the demo, a browser) are built once. XDIST=0 runs them in this process.
+XDIST ?= auto
 test: setup
 	@scripts/system-deps.sh --browser
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(if $(filter 0,$(XDIST)),,-n $(XDIST) --dist loadscope) $(PYTEST_ARGS)
 
 # Everything except the browser tests.
 test-fast: $(VENV)/.installed
-	@$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+	@$(PY) -m pytest $(if $(filter 0,$(XDIST)),,-n $(XDIST) --dist loadscope) -m "not e2e" $(PYTEST_ARGS)
 
 # Hunt for new bugs: the lifecycle state machine with fresh random examples (the gates above replay fixed ones).
 explore: $(VENV)/.installed

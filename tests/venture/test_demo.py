@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Sum
+from django.test import override_settings
 
 from judging.models import Assignment, ConflictDeclaration, Judge, Roadshow, ScoreSheet
 from venture.accounts.models import User
@@ -17,9 +18,23 @@ from venture.supervision.models import EvaluationCriterion, FundedProject
 from venture.supervision.queries import portfolio
 
 
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo, built once for the module (it takes seconds); every test runs in its own transaction on top of it,
+    rolled back after the test, and the module empties the database when it is done."""
+    folder = tmp_path_factory.mktemp("demo")
+    quick = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py's settings
+    with override_settings(MEDIA_ROOT=folder / "media", DATA_DIR=folder, PASSWORD_HASHERS=quick):
+        with django_db_blocker.unblock():
+            assert builder.build() is True
+    yield folder
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def demo(db):
-    assert builder.build() is True
+def demo(demo_world, db, settings):
+    settings.MEDIA_ROOT, settings.DATA_DIR = demo_world / "media", demo_world
     return Competition.objects.get(title=builder.DEMO_ROUND_TITLE)
 
 
@@ -83,9 +98,10 @@ def test_demo_is_idempotent(demo):
 
 def test_demo_refuses_production(db, settings):
     settings.PRODUCTION = True
+    before = Competition.objects.count()  # the module's demo may already be there
     with pytest.raises(CommandError, match="production"):
         call_command("demo_data")
-    assert Competition.objects.count() == 0
+    assert Competition.objects.count() == before
 
 
 def test_demo_logins_reach_their_homes(client, demo):
