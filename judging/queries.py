@@ -3,10 +3,11 @@
 from typing import Any
 
 import pandas as pd
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from venture.proposals.models import Proposal, ProposalStatus
 
-from .models import Assignment, ConflictStatus, Criterion, Panel, Score, SheetStatus
+from .models import Assignment, ConflictStatus, Criterion, Panel, PanelStage, RoadshowSlot, Score, SheetStatus
 
 
 def criteria_frame(competition):
@@ -80,6 +81,28 @@ def board(competition, stage, order=None):
         "submitted": total_submitted,
         "complete": total_expected > 0 and total_expected == total_submitted,
     }
+
+
+def hall_rows(competition):
+    """The big screen's rows in one query, summed in the database: each proposal assigned at the final stage with
+    its title, organization, roadshow position (None before the draw or when added after it) and sheet counts, the
+    same figures as ``board`` gives per row (expected: not recused; submitted: of those). In roadshow order, then by
+    title."""
+    assigned = Q(assignments__panel__competition=competition, assignments__panel__stage=PanelStage.FINAL)
+    recused = Q(assignments__conflict__status=ConflictStatus.RECUSED)
+    position = RoadshowSlot.objects.filter(roadshow__competition=competition, proposal=OuterRef("pk")).values(
+        "position"
+    )[:1]
+    return list(
+        Proposal.objects.filter(assigned)
+        .annotate(
+            position=Subquery(position),
+            expected=Count("assignments", filter=~recused),
+            submitted=Count("assignments", filter=~recused & Q(assignments__sheet__status=SheetStatus.SUBMITTED)),
+        )
+        .order_by(F("position").asc(nulls_last=True), "title", "pk")
+        .values("pk", "title", "organization__name", "position", "expected", "submitted")
+    )
 
 
 def progress(competition, stage):
