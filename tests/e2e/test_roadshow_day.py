@@ -219,3 +219,81 @@ def test_roadshow_pages_accessibility_and_the_sheet_at_360_px(new_page, db):
     for page in (narrow, big, desk):
         assert_clean(page)
     assert blocking == [], "\n".join(blocking)
+
+
+def test_polls_revalidate_with_their_etag_and_keep_the_page_on_304(new_page, db):
+    """The projector, the big screen (htmx) and a judge's home poll with If-None-Match: Chromium hands the 304 to the
+    script (the request carries its own validator, so the HTTP cache stays out of it), the page stays as it is, and
+    the next change arrives as a 200 and is shown."""
+    competition, staff, _auditor, proposals, judges, assignments = build_day()
+    roadshow = judging.draw_order(competition=competition, seed="poll", by=staff)
+    slots = list(roadshow.slots.select_related("proposal"))
+    judging.set_presenting(roadshow=roadshow, slot=slots[0], phase="presentation", by=staff)
+    seen = []  # (page name, path, status, If-None-Match sent)
+
+    def watch(page, name):
+        page.on(
+            "response",
+            lambda r: seen.append((name, r.url, r.status, r.request.headers.get("if-none-match"))),
+        )
+
+    def polls(name, part, status):
+        return [s for s in seen if s[0] == name and part in s[1] and s[2] == status]
+
+    projector = new_page(viewport=PROJECTOR)
+    sign_in(projector, staff)
+    watch(projector, "projector")
+    projector.goto(reverse("judging:projector", args=[competition.pk]))
+    hall = new_page(viewport=PROJECTOR)
+    sign_in(hall, staff)
+    watch(hall, "hall")
+    hall.goto(reverse("judging:hall_board", args=[competition.pk]))
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, judges[0].user)
+    watch(phone, "phone")
+    phone.goto(reverse("home"))
+
+    def wait_for(page, name, part, status):
+        for _ in range(150):
+            if polls(name, part, status):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"no {status} for {name}: {seen}")
+
+    # Nothing changes: each poller gets 304s (the big screen's first poll already, with the ETag the page embeds).
+    for page, name, part in [
+        (hall, "hall", "/hall/cells/"),
+        (projector, "projector", "/projector/state/"),
+        (phone, "phone", "/roadshow/day/"),
+    ]:
+        wait_for(page, name, part, 304)
+        assert all(sent for *_rest, sent in polls(name, part, 304)), name
+    assert [s[2] for s in seen if s[0] == "hall" and "/hall/cells/" in s[1]][0] == 304
+    expect(hall.locator("#hall-cells tbody tr")).to_have_count(3)  # not swapped for the empty body
+    expect(projector.locator('[data-field="title"]')).to_have_text(slots[0].proposal.title)
+    expect(phone.locator('[data-day-field="on-stage"]')).to_have_text(f"1. {slots[0].proposal.title}")
+
+    # A judge submits and the next finalist goes on stage: a 200 each, shown.
+    criteria = list(competition.criteria.all())
+    judging.save_sheet(
+        assignment=assignments[(judges[1].pk, slots[0].proposal.pk)],
+        by=judges[1].user,
+        comment="",
+        expected_version=0,
+        submit=True,
+        points={c.pk: Decimal(v) for c, v in zip(criteria, (20, 19, 23, 15), strict=True)},
+    )
+    expect(projector.locator('[data-field="sheets_label"]')).to_have_text(
+        t("Scoring open · %(sheets)s", sheets=t("%(submitted)s of %(expected)s sheets in", submitted=1, expected=3))
+    )
+    expect(hall.locator(".hall-total")).to_contain_text(
+        t("%(submitted)s of %(expected)s sheets in", submitted=1, expected=9)
+    )
+    judging.set_presenting(roadshow=roadshow, slot=slots[1], phase="waiting", by=staff)
+    expect(projector.locator('[data-field="title"]')).to_have_text(slots[1].proposal.title)
+    expect(phone.locator('[data-day-field="on-stage"]')).to_have_text(f"2. {slots[1].proposal.title}")
+    expect(hall.locator('#hall-cells tr[aria-current="true"] td').nth(1)).to_contain_text(slots[1].proposal.title)
+    for name, part in [("projector", "/projector/state/"), ("hall", "/hall/cells/"), ("phone", "/roadshow/day/")]:
+        assert polls(name, part, 200), name
+    for page in (projector, hall, phone):
+        assert_clean(page)
