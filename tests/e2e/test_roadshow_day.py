@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from judging import services as judging
 from judging.models import Assignment, Criterion, RoadshowSlot, ScoreSheet, SheetStatus
-from tests import factories
+from tests import builders, factories
 from tests.e2e.conftest import ARTIFACTS, BLOCKING, PHONE, assert_clean, axe_violations, describe, sign_in, t
 from venture.demo import builder
 from venture.results import services as results
@@ -297,3 +297,45 @@ def test_polls_revalidate_with_their_etag_and_keep_the_page_on_304(new_page, db)
         assert polls(name, part, 200), name
     for page in (projector, hall, phone):
         assert_clean(page)
+
+
+def test_a_judge_reopening_the_sheet_is_asked_to_restore_the_local_draft(new_page, db):
+    """What was typed and never saved (the phone lost the page) is kept on the phone: reopening the sheet asks
+    whether to restore it; "restore" fills it back in, "discard" forgets it. Nothing is saved on the server by it."""
+    competition, staff, _auditor, proposals, judges, assignments = build_day()
+    criteria = list(competition.criteria.all())
+    judge = judges[0]
+    url = reverse("judging:sheet", args=[assignments[(judge.pk, proposals[0].pk)].pk])
+    phone = new_page(viewport=PHONE, reduced_motion="reduce")
+    sign_in(phone, judge.user)
+    phone.goto(url)
+    for criterion, value in zip(criteria, ("21", "18", "26"), strict=False):
+        phone.locator(f"#id_c_{criterion.pk}").fill(value)
+    phone.goto(url)  # reopened without saving
+    prompt = phone.locator("[data-restore]")
+    expect(prompt).to_be_visible()
+    assert [phone.locator(f"#id_c_{c.pk}").input_value() for c in criteria] == ["", "", "", ""]
+    prompt.get_by_role("button", name=t("Restore what I typed")).click()
+    expect(prompt).to_be_hidden()
+    assert [phone.locator(f"#id_c_{c.pk}").input_value() for c in criteria] == ["21", "18", "26", ""]
+    phone.goto(url)  # still only on the phone: asked again, and this time it is discarded
+    expect(prompt).to_be_visible()
+    prompt.get_by_role("button", name=t("Discard it")).click()
+    expect(prompt).to_be_hidden()
+    phone.goto(url)
+    expect(prompt).to_be_hidden()
+    assert not ScoreSheet.objects.filter(assignment__judge=judge).exists()
+    assert_clean(phone)
+
+
+def test_reveal_page_accessibility_on_the_projector(new_page, db):
+    competition, staff, _auditor, _proposals = builders.build_round()
+    projector = new_page(viewport=PROJECTOR, bypass_csp=True)
+    sign_in(projector, staff)
+    blocking = []
+    for step in (0, 2, 4):
+        url = f"{reverse('results:reveal', args=[competition.pk])}?step={step}"
+        assert projector.goto(url).status == 200, url
+        blocking += [f"reveal step {step}: {describe(v)}" for v in axe_violations(projector) if v["impact"] in BLOCKING]
+    assert_clean(projector)
+    assert blocking == [], "\n".join(blocking)
