@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from judging import services
+from judging import queries, services
 from judging.models import Panel, ScoreSheet
 from tests import factories
 from venture.competitions.models import Stage
@@ -279,3 +279,19 @@ def test_every_judging_write_a_board_shows_bumps_the_panel_version(staff):
     services.unlock_sheet(sheet=sheet, reason="评委要求修改", by=staff)
     seen.append(version())
     assert seen == sorted(set(seen)) and len(seen) == 8, seen
+
+
+def test_hall_rows_sum_in_the_database_what_the_board_counts_per_row():
+    staff, competition, judges, assignments, roadshow = day(4, 3)
+    first = roadshow.slots.get(position=1).proposal_id
+    submit(assignments[judges[0].pk, first])
+    submit(assignments[judges[1].pk, first], submit=False)
+    submit(assignments[judges[0].pk, on_stage(roadshow)])
+    order = list(roadshow.slots.values_list("proposal_id", flat=True))
+    board = queries.board(competition, "final", order=order)
+    expected = [(r["proposal"].pk, r["proposal"].title, r["submitted"], r["expected"]) for r in board["rows"]]
+    rows = queries.hall_rows(competition)
+    assert [(r["pk"], r["title"], r["submitted"], r["expected"]) for r in rows] == expected
+    assert [r["position"] for r in rows] == [1, 2, 3, 4]
+    assert sum(r["expected"] for r in rows) == 11  # 4 x 3, one recusal
+    assert sum(r["submitted"] for r in rows) == 2
