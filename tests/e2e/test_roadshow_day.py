@@ -4,13 +4,15 @@ from the last place to the first. Screenshots of the phone sheet, the projector 
 test-artifacts/ for review. A second test runs axe-core on the new pages and checks the sheet at 360 px."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from judging import services as judging
-from judging.models import Assignment, Criterion, RoadshowSlot, ScoreSheet, SheetStatus
+from judging.models import Assignment, Criterion, Roadshow, RoadshowSlot, ScoreSheet, SheetStatus
 from tests import builders, factories
 from tests.e2e.conftest import ARTIFACTS, BLOCKING, PHONE, assert_clean, axe_violations, describe, sign_in, t
 from venture.demo import builder
@@ -339,3 +341,27 @@ def test_reveal_page_accessibility_on_the_projector(new_page, db):
         blocking += [f"reveal step {step}: {describe(v)}" for v in axe_violations(projector) if v["impact"] in BLOCKING]
     assert_clean(projector)
     assert blocking == [], "\n".join(blocking)
+
+
+def test_projector_turns_amber_in_the_last_minute_and_red_in_the_last_10_seconds(new_page, db):
+    """The colours follow the server's clock: the phase is moved back in time so the last minute is seconds away."""
+    competition, staff, *_rest = build_day()
+    roadshow = judging.draw_order(competition=competition, seed="clock", by=staff)
+    judging.set_presenting(roadshow=roadshow, slot=roadshow.slots.first(), phase="presentation", by=staff)
+    duration = timedelta(minutes=competition.presentation_minutes)
+    projector = new_page(viewport=PROJECTOR)
+    sign_in(projector, staff)
+    Roadshow.objects.filter(pk=roadshow.pk).update(phase_started_at=timezone.now() - duration + timedelta(seconds=68))
+    projector.goto(reverse("judging:projector", args=[competition.pk]))
+    main, timer = projector.locator("[data-roadshow]"), projector.locator("[data-timer]")
+    expect(main).to_have_attribute("data-timer-state", "normal")
+    expect(timer).to_have_text(re.compile(r"^01:0\d$"))
+    expect(main).to_have_attribute("data-timer-state", "warning", timeout=15_000)  # 01:00 and below: amber
+    expect(timer).to_have_class(re.compile(r"\bis-warning\b"))
+    # Ten seconds from the end (the next poll brings the moved start): red, then over time.
+    Roadshow.objects.filter(pk=roadshow.pk).update(phase_started_at=timezone.now() - duration + timedelta(seconds=12))
+    expect(main).to_have_attribute("data-timer-state", "danger", timeout=8_000)
+    expect(timer).to_have_class(re.compile(r"\bis-danger\b"))
+    expect(main).to_have_attribute("data-timer-state", "over", timeout=15_000)
+    expect(timer).to_have_text(re.compile(r"^\+00:0\d"))
+    assert_clean(projector)
