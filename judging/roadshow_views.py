@@ -427,13 +427,13 @@ def _hall_etag(competition, roadshow):
 
 def _hall_context(competition, roadshow):
     """The roadshow order with each finalist's sheet count: no judge's name (so no recusal), no score, no control.
-    One query (``queries.hall_rows``) whatever the size of the round."""
+    Two queries (``queries.hall_rows``) whatever the size of the round."""
     current = roadshow.current.proposal_id if roadshow is not None and roadshow.current is not None else None
     rows = [
         {
             "position": i,
             "title": r["title"],
-            "organization": r["organization__name"],
+            "organization": r["organization"],
             "submitted": r["submitted"],
             "expected": r["expected"],
             "on_stage": r["pk"] == current,
@@ -462,7 +462,7 @@ def hall_board(request, competition_pk):
 @require_GET
 def hall_board_cells(request, competition_pk):
     """The big screen's body alone, polled every 5 s like the live board's cells: 304 after one query (the roadshow
-    row with its round and token) while nothing changed, else the body rendered with one more."""
+    row with its round and token) while nothing changed, else the body rendered with two more."""
     competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
     etag = _hall_etag(competition, roadshow)
     return _poll_response(
