@@ -141,16 +141,17 @@ class Changer:
         self.staff = staff
         self.roadshow = Roadshow.objects.select_related("current").get(competition=competition)
         self.criteria = list(competition.criteria.all())
-        self.assignment = (
+        open_sheets = (
             Assignment.objects.filter(
-                panel__competition=competition,
-                panel__stage="final",
-                proposal_id=self.roadshow.current.proposal_id,
-                conflict__status=ConflictStatus.CLEAR,
+                panel__competition=competition, panel__stage="final", conflict__status=ConflictStatus.CLEAR
             )
             .exclude(sheet__status="submitted")
             .select_related("panel__competition", "judge__user", "conflict", "proposal")
-            .first()
+            .order_by("pk")
+        )
+        # a sheet of the finalist on stage if one is still open, else any open sheet of the panel
+        self.assignment = (
+            open_sheets.filter(proposal_id=self.roadshow.current.proposal_id).first() or open_sheets.first()
         )
         self.phases = ["qa", "presentation"]
 
