@@ -71,6 +71,10 @@ class Panel(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="panels")
     stage = models.CharField(_("stage"), max_length=20, choices=PanelStage.choices)
     judges = models.ManyToManyField(Judge, related_name="panels", blank=True)
+    # The change token of the panel's live board and of the hall's big screen: judging.services adds one, in the
+    # same transaction and after the write, whenever the judges, the assignments, a declaration or a sheet of the
+    # panel change (``_board_changed``), so a poll learns "nothing changed" from this one field (judging.roadshow_views).
+    board_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["competition", "stage"], name="one_panel_per_round_stage")]

@@ -3,10 +3,11 @@
 from typing import Any
 
 import pandas as pd
+from django.db.models import Count, Q
 
 from venture.proposals.models import Proposal, ProposalStatus
 
-from .models import Assignment, ConflictStatus, Criterion, Panel, Score, SheetStatus
+from .models import Assignment, ConflictStatus, Criterion, Panel, PanelStage, RoadshowSlot, Score, SheetStatus
 
 
 def criteria_frame(competition):
@@ -80,6 +81,39 @@ def board(competition, stage, order=None):
         "submitted": total_submitted,
         "complete": total_expected > 0 and total_expected == total_submitted,
     }
+
+
+def hall_rows(competition):
+    """The big screen's rows in two queries, summed in the database: each proposal assigned at the final stage with
+    its title, organization, roadshow position (None before the draw or when added after it) and sheet counts, the
+    same figures as ``board`` gives per row (expected: not recused; submitted: of those). In roadshow order, then by
+    title. (Grouped by the assignment's proposal id, title and organization name only: grouping by the proposal row
+    would group by every one of its long text columns.)"""
+    not_recused = ~Q(conflict__status=ConflictStatus.RECUSED)
+    rows = list(
+        Assignment.objects.filter(panel__competition=competition, panel__stage=PanelStage.FINAL)
+        .values("proposal_id", "proposal__title", "proposal__organization__name")
+        .annotate(
+            expected=Count("pk", filter=not_recused),
+            submitted=Count("pk", filter=not_recused & Q(sheet__status=SheetStatus.SUBMITTED)),
+        )
+        .order_by()
+    )
+    positions = dict(
+        RoadshowSlot.objects.filter(roadshow__competition=competition).values_list("proposal_id", "position")
+    )
+    out = [
+        {
+            "pk": r["proposal_id"],
+            "title": r["proposal__title"],
+            "organization": r["proposal__organization__name"],
+            "position": positions.get(r["proposal_id"]),
+            "expected": r["expected"],
+            "submitted": r["submitted"],
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda r: (r["position"] is None, r["position"] or 0, r["title"], r["pk"]))
 
 
 def progress(competition, stage):

@@ -4,27 +4,32 @@ control desk (draw by lot, now presenting) and the projector.
 None of these pages ever shows a score or a total: they show who has submitted, not what was given.
 """
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.http import Http404, JsonResponse
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import parse_etags, quote_etag
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import conditional_page, require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from venture import permissions
 from venture.competitions.models import Competition, Stage
 from venture.errors import flash_error
+from venture.proposals.models import Proposal
 
 from . import queries, services
 from .models import (
     Assignment,
     ConflictStatus,
+    Panel,
     PanelStage,
     Roadshow,
     RoadshowPhase,
@@ -43,6 +48,65 @@ def _competition(request, action, competition_pk, stage=None):
     if stage is not None and stage not in PanelStage.values:
         raise Http404
     return get_object_or_404(Competition, pk=competition_pk)
+
+
+# --- Polls -----------------------------------------------------------------------------------------------------------
+#
+# The projector (every 2 s), the big screen and the live board (every 5 s) and each judge's home (every 5 s) poll all
+# day. Each poll checks permission as any page does, then reads a small change token with the round, in one indexed
+# query: the board's token is the panel's ``board_version`` (judging.services adds one on every write a board shows)
+# with the roadshow row; the projector's and the judge's state are small enough to be their own token (the roadshow
+# row and, for the projector, one count of the on-stage finalist's sheets). When the client's If-None-Match holds
+# that token's ETag the answer is 304 Not Modified without building anything; only a change renders, with a fixed
+# number of queries. The token is read before the content, so content is never older than the ETag it is sent with.
+
+
+def _poll_etag(*parts):
+    """A short ETag of a poll's change token, with the active language (phases and labels are translated)."""
+    return quote_etag(hashlib.blake2b(repr((*parts, get_language())).encode(), digest_size=12).hexdigest())
+
+
+def _poll_response(request, etag, build):
+    """304 Not Modified when the client already holds ``etag``, else ``build()``; either may be kept by the browser
+    only to be revalidated (private, no-cache)."""
+    held = [tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+    response = HttpResponseNotModified() if etag in held or "*" in held else build()
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True, max_age=0)
+    return response
+
+
+def _board_version(competition, stage):
+    """The panel's change token (``Panel.board_version``) as a subquery, to ride on the query of the round."""
+    return Coalesce(
+        Subquery(Panel.objects.filter(competition=competition, stage=stage).values("board_version")[:1]),
+        Value(-1),
+    )
+
+
+def _roadshow_row(competition_pk):
+    """The roadshow with its round, the slot on stage, its number of slots and the final panel's change token, in
+    one query that reads no proposal; None before the first draw."""
+    slots = RoadshowSlot.objects.filter(roadshow=OuterRef("pk")).values("roadshow").annotate(n=Count("pk")).values("n")
+    return (
+        Roadshow.objects.filter(competition_id=competition_pk)
+        .select_related("competition", "current")
+        .annotate(
+            slot_count=Coalesce(Subquery(slots), 0),
+            board_version=_board_version(OuterRef("competition_id"), PanelStage.FINAL),
+        )
+        .first()
+    )
+
+
+def _round_and_roadshow(request, action, competition_pk):
+    """Permission first (403), then the round and its roadshow, in one query (two before the order is drawn)."""
+    permissions.require(request.user, action)
+    roadshow = _roadshow_row(competition_pk)
+    if roadshow is not None:
+        return roadshow.competition, roadshow
+    rounds = Competition.objects.annotate(board_version=_board_version(OuterRef("pk"), PanelStage.FINAL))
+    return get_object_or_404(rounds, pk=competition_pk), None
 
 
 # --- Live board ------------------------------------------------------------------------------------------------------
@@ -71,24 +135,54 @@ def _board_context(competition, stage):
     return {"competition": competition, "stage": PanelStage(stage), "board": data, "in_roadshow_order": bool(order)}
 
 
+def _board_round(request, competition_pk, stage):
+    """The live board's round (permission first) with its change token in the same query: the panel's board version
+    and the number of draws of the order (a redraw reorders the rows)."""
+    permissions.require(request.user, "judging.monitor")
+    if stage not in PanelStage.values:
+        raise Http404
+    draws = Roadshow.objects.filter(competition=OuterRef("pk")).values("draws")[:1]
+    return get_object_or_404(
+        Competition.objects.annotate(
+            roadshow_draws=Subquery(draws), board_version=_board_version(OuterRef("pk"), stage)
+        ),
+        pk=competition_pk,
+    )
+
+
+def _board_etag(request, competition, stage):
+    """No query: the token came with the round; the ranking link depends on who looks."""
+    return _poll_etag(
+        "board",
+        competition.pk,
+        stage,
+        competition.roadshow_draws,
+        competition.board_version,
+        permissions.can(request.user, "judging.manage"),
+    )
+
+
 @login_required
 @require_GET
 def live_board(request, competition_pk, stage):
-    competition = _competition(request, "judging.monitor", competition_pk, stage)
-    return render(request, "judging/board.html", _board_context(competition, stage))
+    competition = _board_round(request, competition_pk, stage)
+    etag = _board_etag(request, competition, stage)
+    return render(request, "judging/board.html", {**_board_context(competition, stage), "poll_etag": etag})
 
 
 @login_required
 @require_GET
-@conditional_page  # ConditionalGetMiddleware as a decorator: ETag from the content; 304 when it matches
 def live_board_cells(request, competition_pk, stage):
-    """The table alone, polled by htmx every 5 s. The response carries an ETag of its content and may be kept by the
-    browser only to be revalidated (private, no-cache): while nothing changes, each poll is answered 304 without a
-    body instead of the whole table again (1.5 MB at 500 proposals x 15 judges)."""
-    competition = _competition(request, "judging.monitor", competition_pk, stage)
-    response = render(request, "judging/_board_cells.html", _board_context(competition, stage))
-    patch_cache_control(response, private=True, no_cache=True, max_age=0)
-    return response
+    """The table alone, polled by htmx every 5 s with the ETag it was last given (static/js/poll.js): while no sheet,
+    declaration or assignment of the stage changed, the answer is 304 without a body after one query (the round with
+    its token), instead of the whole table again (1.5 MB at 500 proposals x 15 judges)."""
+    competition = _board_round(request, competition_pk, stage)
+    etag = _board_etag(request, competition, stage)
+    return _poll_response(
+        request,
+        etag,
+        lambda: render(request, "judging/_board_cells.html", {**_board_context(competition, stage), "poll_etag": etag}),
+    )
 
 
 # --- Completion and reminders ----------------------------------------------------------------------------------------
@@ -131,6 +225,13 @@ def remind(request, competition_pk, stage):
 
 def _roadshow(competition):
     return Roadshow.objects.filter(competition=competition).select_related("current__proposal__organization").first()
+
+
+def _on_stage(roadshow):
+    """The proposal on stage with its organization (one query), or None."""
+    if roadshow is None or roadshow.current is None:
+        return None
+    return Proposal.objects.select_related("organization").get(pk=roadshow.current.proposal_id)
 
 
 def _control_action(request, competition, roadshow):
@@ -216,7 +317,8 @@ def sheet_count(competition, proposal_id):
 def _state(competition, roadshow):
     """What the projector shows: the finalist on stage, the phase, its timer inputs (start, pause, duration with the
     extra minutes) and how many sheets of the finalist on stage are in. Never a score, never a judge's name.
-    Three queries whatever the size of the round (the roadshow, the slot count, the sheet count)."""
+    Two queries beside the roadshow row (``_roadshow_row``, which brings the slot count): the proposal on stage and
+    its sheet count."""
     now = timezone.now()
     state = {
         "position": None,
@@ -238,9 +340,9 @@ def _state(competition, roadshow):
     if roadshow is None:
         return state
     phase = RoadshowPhase(roadshow.phase)
-    state.update(phase=phase.value, phase_label=str(phase.label), count=roadshow.slots.count())
-    if roadshow.current is not None:
-        proposal = roadshow.current.proposal
+    state.update(phase=phase.value, phase_label=str(phase.label), count=roadshow.slot_count)
+    proposal = _on_stage(roadshow)
+    if proposal is not None:
         state.update(
             position=roadshow.current.position,
             proposal=proposal.pk,
@@ -269,86 +371,132 @@ def _state(competition, roadshow):
 @login_required
 @require_GET
 def projector(request, competition_pk):
-    competition = _competition(request, "judging.monitor", competition_pk)
+    competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
     return render(
-        request,
-        "judging/projector.html",
-        {
-            "competition": competition,
-            "state": _state(competition, _roadshow(competition)),
-        },
+        request, "judging/projector.html", {"competition": competition, "state": _state(competition, roadshow)}
     )
 
 
-@never_cache
+def _projector_etag(competition, roadshow):
+    """Everything the projector's state is made of, read with the round (no query): the round's stage and phase
+    lengths, the roadshow row (order, finalist on stage, phase, timer) and the final panel's board version, which
+    moves with every sheet, so with the on-stage finalist's sheet count."""
+    if roadshow is None:
+        return _poll_etag("projector", competition.pk, competition.stage)
+    return _poll_etag(
+        "projector",
+        competition.pk,
+        competition.stage,
+        competition.presentation_minutes,
+        competition.qa_minutes,
+        roadshow.draws,
+        roadshow.current_id,
+        roadshow.phase,
+        roadshow.phase_started_at,
+        roadshow.paused_at,
+        roadshow.extra_seconds,
+        roadshow.board_version,
+    )
+
+
 @login_required
 @require_GET
 def projector_state(request, competition_pk):
-    """JSON polled every 2 s by static/js/roadshow.js; ``server_now`` lets the client cancel its clock skew."""
-    competition = _competition(request, "judging.monitor", competition_pk)
-    return JsonResponse(_state(competition, _roadshow(competition)))
+    """JSON polled every 2 s by static/js/roadshow.js with the ETag it was last given: one query (the roadshow row
+    with its round and change token) and 304 without a body while nothing changed; else the state, with one more
+    (the sheet count). ``server_now`` lets the client cancel its clock skew (the client keeps the skew of the last
+    200: it does not drift)."""
+    competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
+    return _poll_response(
+        request, _projector_etag(competition, roadshow), lambda: JsonResponse(_state(competition, roadshow))
+    )
 
 
 # --- The hall's big screen (1920 x 1080) -----------------------------------------------------------------------------
 
 
-def _hall_context(competition):
-    """The roadshow order with each finalist's sheet count: no judge's name (so no recusal), no score, no control."""
-    roadshow = _roadshow(competition)
-    order = _presentation_order(competition, PanelStage.FINAL)
-    data = queries.board(competition, PanelStage.FINAL, order=order or None)
-    if not order:
-        data["rows"] = _by_title(data["rows"])
+def _hall_etag(competition, roadshow):
+    """The big screen's change token, fetched with the round (no query): the final panel's board version, the order
+    and who is on stage."""
+    if roadshow is None:
+        return _poll_etag("hall", competition.pk, None, competition.board_version)
+    return _poll_etag(
+        "hall", competition.pk, (roadshow.draws, roadshow.current_id, roadshow.phase), roadshow.board_version
+    )
+
+
+def _hall_context(competition, roadshow):
+    """The roadshow order with each finalist's sheet count: no judge's name (so no recusal), no score, no control.
+    Two queries (``queries.hall_rows``) whatever the size of the round."""
     current = roadshow.current.proposal_id if roadshow is not None and roadshow.current is not None else None
     rows = [
         {
             "position": i,
-            "proposal": r["proposal"],
+            "title": r["title"],
+            "organization": r["organization"],
             "submitted": r["submitted"],
             "expected": r["expected"],
-            "on_stage": r["proposal"] is not None and r["proposal"].pk == current,
+            "on_stage": r["pk"] == current,
         }
-        for i, r in enumerate(data["rows"], start=1)
+        for i, r in enumerate(queries.hall_rows(competition), start=1)
     ]
     return {
         "competition": competition,
         "rows": rows,
-        "submitted": data["submitted"],
-        "expected": data["expected"],
+        "submitted": sum(r["submitted"] for r in rows),
+        "expected": sum(r["expected"] for r in rows),
         "phase": RoadshowPhase(roadshow.phase) if roadshow else RoadshowPhase.WAITING,
-        "in_roadshow_order": bool(order),
+        "in_roadshow_order": roadshow is not None and roadshow.slot_count > 0,
     }
 
 
 @login_required
 @require_GET
 def hall_board(request, competition_pk):
-    competition = _competition(request, "judging.monitor", competition_pk)
-    return render(request, "judging/hall_board.html", _hall_context(competition))
+    competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
+    etag = _hall_etag(competition, roadshow)
+    return render(request, "judging/hall_board.html", {**_hall_context(competition, roadshow), "poll_etag": etag})
 
 
 @login_required
 @require_GET
-@conditional_page
 def hall_board_cells(request, competition_pk):
-    """The big screen's body alone, polled every 5 s (304 while nothing changes, like the live board's cells)."""
-    competition = _competition(request, "judging.monitor", competition_pk)
-    response = render(request, "judging/_hall_cells.html", _hall_context(competition))
-    patch_cache_control(response, private=True, no_cache=True, max_age=0)
-    return response
+    """The big screen's body alone, polled every 5 s like the live board's cells: 304 after one query (the roadshow
+    row with its round and token) while nothing changed, else the body rendered with two more."""
+    competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
+    etag = _hall_etag(competition, roadshow)
+    return _poll_response(
+        request,
+        etag,
+        lambda: render(
+            request, "judging/_hall_cells.html", {**_hall_context(competition, roadshow), "poll_etag": etag}
+        ),
+    )
 
 
 # --- The judge's day view: who is on stage now -----------------------------------------------------------------------
 
 
-@never_cache
 @login_required
 @require_GET
 def day_state(request, competition_pk):
-    """The roadshow as the judges' home follows it (polled every 5 s): the finalist on stage and the phase. A judge
-    of the round's final panel, staff or the auditor; anyone else gets 404."""
-    competition = permissions.get_for(request.user, "roadshow.follow", Competition.objects.all(), pk=competition_pk)
-    roadshow = _roadshow(competition)
+    """The roadshow as the judges' home follows it (polled every 5 s by static/js/judge_day.js with the ETag it was
+    last given): the finalist on stage and the phase. A judge of the round's final panel, staff or the auditor;
+    anyone else gets 404. One query for the round with its roadshow row, the change token (and, for a judge, one
+    for the seat on the panel); the state is built only when it changed."""
+    competition = permissions.get_for(
+        request.user, "roadshow.follow", Competition.objects.select_related("roadshow__current"), pk=competition_pk
+    )
+    try:
+        roadshow = competition.roadshow
+    except Roadshow.DoesNotExist:
+        roadshow = None
+    token = (roadshow.draws, roadshow.current_id, roadshow.phase) if roadshow is not None else None
+    return _poll_response(request, _poll_etag("day", competition.pk, token), lambda: JsonResponse(_day(roadshow)))
+
+
+def _day(roadshow):
+    """The judges' day state: the finalist on stage and the phase (one query, for the proposal on stage)."""
     state = {
         "proposal": None,
         "position": None,
@@ -359,12 +507,12 @@ def day_state(request, competition_pk):
     }
     if roadshow is not None:
         state.update(phase=roadshow.phase, phase_label=str(RoadshowPhase(roadshow.phase).label))
-        if roadshow.current is not None:
-            proposal = roadshow.current.proposal
+        proposal = _on_stage(roadshow)
+        if proposal is not None:
             state.update(
                 proposal=proposal.pk,
                 position=roadshow.current.position,
                 title=proposal.title,
                 organization=proposal.organization.name,
             )
-    return JsonResponse(state)
+    return state

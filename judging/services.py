@@ -88,11 +88,18 @@ def add_judge(*, by, username, full_name, email, title, affiliation, expertise, 
     return judge
 
 
+def _board_changed(panel_id):
+    """What the panel's boards show has changed (judges, assignments, a declaration or a sheet): one more on its
+    change token. Called last in every service that writes them, so a poll reading the new token reads the write."""
+    Panel.objects.filter(pk=panel_id).update(board_version=F("board_version") + 1)
+
+
 @transaction.atomic
 def set_panel(*, competition, stage, judges, by):
     panel, _created = Panel.objects.get_or_create(competition=competition, stage=stage)
     before = sorted(panel.judges.values_list("pk", flat=True))
     panel.judges.set(judges)
+    _board_changed(panel.pk)
     record(
         actor=by,
         action="panel.set",
@@ -149,6 +156,7 @@ def generate_prescoring(*, competition, judges, k=3, seed=None, by):
         [Assignment(panel=panel, judge_id=j, proposal_id=p) for p, js in plan.items() for j in js]
     )
     ConflictDeclaration.objects.bulk_create([ConflictDeclaration(assignment=a) for a in panel.assignments.all()])
+    _board_changed(panel.pk)
     record(
         actor=by,
         action="panel.assign",
@@ -183,6 +191,7 @@ def cancel_open_prescoring(*, competition, by, reason):
         before={"stage": PanelStage.PRESCORING.value, "open": [[a.judge_id, a.proposal_id] for a in open_tasks]},
     )
     Assignment.objects.filter(pk__in=[a.pk for a in open_tasks]).delete()
+    _board_changed(open_tasks[0].panel_id)
     return cancelled
 
 
@@ -240,6 +249,7 @@ def assign_final_panel(*, competition, by):
     ConflictDeclaration.objects.bulk_create(
         [ConflictDeclaration(assignment=a) for a in panel.assignments.filter(conflict__isnull=True)]
     )
+    _board_changed(panel.pk)
     record(actor=by, action="panel.assign", obj=competition, after={"stage": "final", "new": len(new)})
     return panel
 
@@ -277,6 +287,7 @@ def _append(declaration, *, kind, to, reason, by):
     )
     ConflictDeclaration.objects.filter(pk=declaration.pk).update(status=to)
     declaration.status = to
+    _board_changed(assignment.panel_id)
     return entry
 
 
@@ -431,6 +442,7 @@ def save_sheet(*, assignment, by, points, comment, expected_version, submit=Fals
         submitted_at=timezone.now() if submit else None,
         updated_at=timezone.now(),
     )
+    _board_changed(assignment.panel_id)
     sheet.refresh_from_db()
     record(
         actor=by,
@@ -469,6 +481,7 @@ def unlock_sheet(*, sheet, reason, by):
     if not reason.strip():
         raise ValidationError(_("Give the reason for unlocking."))
     ScoreSheet.objects.filter(pk=sheet.pk).update(status=SheetStatus.DRAFT, submitted_at=None, version=F("version") + 1)
+    _board_changed(panel.pk)
     record(
         actor=by,
         action="sheet.unlock",

@@ -1,7 +1,8 @@
 // The judge's day view (home page): follows the roadshow without a reload. Each [data-judge-day] section polls its
-// data-state-url every 5 s ({proposal, position, phase_label, ...}) and marks the judge's row of the finalist on
-// stage ([data-proposal]), fills "on stage now" and "next up", and points the one-tap button ([data-day-open]) at the
-// row's declaration or score sheet (data-href, data-action). Loaded as a static file: the CSP forbids inline script.
+// data-state-url every 5 s ({proposal, position, phase_label, ...}; 304 while unchanged) and marks the judge's row of
+// the finalist on stage ([data-proposal]), fills "on stage now" and "next up", and points the one-tap button
+// ([data-day-open]) at the row's declaration or score sheet (data-href, data-action). Loaded as a static file: the CSP
+// forbids inline script.
 (function () {
   "use strict";
   var POLL_MS = 5000;
@@ -10,6 +11,7 @@
     var url = day.getAttribute("data-state-url");
     var rows = Array.prototype.slice.call(day.querySelectorAll("[data-proposal]"));
     var open = day.querySelector("[data-day-open]");
+    var last = null;
 
     function setText(name, text) {
       var el = day.querySelector('[data-day-field="' + name + '"]');
@@ -45,13 +47,25 @@
       }
     }
 
+    // Conditional: the ETag of the last state goes out as If-None-Match and a 304 (nothing changed, nothing built
+    // on the server) leaves the page as it is. A request with its own If-None-Match bypasses the browser's cache, so
+    // the 304 reaches this script as a 304.
+    var etag = null;
+
     function poll() {
-      fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
+      var headers = {"Accept": "application/json"};
+      if (etag) { headers["If-None-Match"] = etag; }
+      fetch(url, {credentials: "same-origin", cache: "no-store", headers: headers})
         .then(function (response) {
+          if (response.status === 304) { return null; }
           if (!response.ok) { throw new Error(String(response.status)); }
+          etag = response.headers.get("ETag");
           return response.json();
         })
-        .then(apply)
+        .then(function (state) {
+          if (state !== null) { last = state; }
+          if (last !== null) { apply(last); }
+        })
         .catch(function () { setText("phase", day.getAttribute("data-offline-text") || ""); })
         .then(function () { window.setTimeout(poll, POLL_MS); });
     }

@@ -3,8 +3,9 @@
 // <div data-roadshow data-state-url="…/projector/state/" data-over-text="over time" data-offline-text="…"
 //      data-position-format="Finalist {n} of {count}"> with children [data-field="title|organization|phase_label|
 // position-label|status"], [data-timer] and optionally [data-over].
-// The state is polled every 2 s; the countdown is computed here from the phase start and its duration, on the
-// server's clock: offset = server_now - (local time halfway through the request), so a wrong PC clock does not matter.
+// The state is polled every 2 s (304 while unchanged, see poll()); the countdown is computed here from the phase
+// start and its duration, on the server's clock: offset = server_now - (local time halfway through the request), so a
+// wrong PC clock does not matter.
 // A paused timer (paused_at) stands still at the time left when it was paused. The last minute is amber
 // (is-warning), the last 10 seconds red (is-danger), then over time. [data-field="sheets_label"] shows
 // "scoring open · 7 of 9 sheets in" (counts only). An optional chime sounds when the last minute and the last 10
@@ -131,18 +132,29 @@
     timerEl.classList.toggle("text-warning", isWarning);
   }
 
+  // Each poll sends the ETag of the last state it was given as If-None-Match; while nothing changed the server
+  // answers 304 Not Modified without a body (and without building the state), and the countdown carries on from the
+  // state already here. A request that carries its own If-None-Match bypasses the browser's HTTP cache (Fetch
+  // standard), so the 304 reaches this script as a 304; cache: "no-store" says the same for the 200s.
+  var etag = null;
+
   function poll() {
     var sent = Date.now();
-    fetch(url, {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
+    var headers = {"Accept": "application/json"};
+    if (etag) { headers["If-None-Match"] = etag; }
+    fetch(url, {credentials: "same-origin", cache: "no-store", headers: headers})
       .then(function (response) {
+        if (response.status === 304) { return null; }
         if (!response.ok) { throw new Error(String(response.status)); }
+        etag = response.headers.get("ETag");
         return response.json();
       })
       .then(function (data) {
+        field("status", "");
+        if (data === null) { return; }  // 304: the state here is still the server's
         var received = Date.now();
         offsetMs = Date.parse(data.server_now) - (sent + received) / 2;
         state = data;
-        field("status", "");
         render();
       })
       .catch(function () { field("status", root.getAttribute("data-offline-text") || ""); })

@@ -4,14 +4,16 @@ from the last place to the first. Screenshots of the phone sheet, the projector 
 test-artifacts/ for review. A second test runs axe-core on the new pages and checks the sheet at 360 px."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from judging import services as judging
-from judging.models import Assignment, Criterion, RoadshowSlot, ScoreSheet, SheetStatus
-from tests import factories
+from judging.models import Assignment, Criterion, Roadshow, RoadshowSlot, ScoreSheet, SheetStatus
+from tests import builders, factories
 from tests.e2e.conftest import ARTIFACTS, BLOCKING, PHONE, assert_clean, axe_violations, describe, sign_in, t
 from venture.demo import builder
 from venture.results import services as results
@@ -219,3 +221,147 @@ def test_roadshow_pages_accessibility_and_the_sheet_at_360_px(new_page, db):
     for page in (narrow, big, desk):
         assert_clean(page)
     assert blocking == [], "\n".join(blocking)
+
+
+def test_polls_revalidate_with_their_etag_and_keep_the_page_on_304(new_page, db):
+    """The projector, the big screen (htmx) and a judge's home poll with If-None-Match: Chromium hands the 304 to the
+    script (the request carries its own validator, so the HTTP cache stays out of it), the page stays as it is, and
+    the next change arrives as a 200 and is shown."""
+    competition, staff, _auditor, proposals, judges, assignments = build_day()
+    roadshow = judging.draw_order(competition=competition, seed="poll", by=staff)
+    slots = list(roadshow.slots.select_related("proposal"))
+    judging.set_presenting(roadshow=roadshow, slot=slots[0], phase="presentation", by=staff)
+    seen = []  # (page name, path, status, If-None-Match sent)
+
+    def watch(page, name):
+        page.on(
+            "response",
+            lambda r: seen.append((name, r.url, r.status, r.request.headers.get("if-none-match"))),
+        )
+
+    def polls(name, part, status):
+        return [s for s in seen if s[0] == name and part in s[1] and s[2] == status]
+
+    projector = new_page(viewport=PROJECTOR)
+    sign_in(projector, staff)
+    watch(projector, "projector")
+    projector.goto(reverse("judging:projector", args=[competition.pk]))
+    hall = new_page(viewport=PROJECTOR)
+    sign_in(hall, staff)
+    watch(hall, "hall")
+    hall.goto(reverse("judging:hall_board", args=[competition.pk]))
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, judges[0].user)
+    watch(phone, "phone")
+    phone.goto(reverse("home"))
+
+    def wait_for(page, name, part, status):
+        for _ in range(150):
+            if polls(name, part, status):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"no {status} for {name}: {seen}")
+
+    # Nothing changes: each poller gets 304s (the big screen's first poll already, with the ETag the page embeds).
+    for page, name, part in [
+        (hall, "hall", "/hall/cells/"),
+        (projector, "projector", "/projector/state/"),
+        (phone, "phone", "/roadshow/day/"),
+    ]:
+        wait_for(page, name, part, 304)
+        assert all(sent for *_rest, sent in polls(name, part, 304)), name
+    assert [s[2] for s in seen if s[0] == "hall" and "/hall/cells/" in s[1]][0] == 304
+    expect(hall.locator("#hall-cells tbody tr")).to_have_count(3)  # not swapped for the empty body
+    expect(projector.locator('[data-field="title"]')).to_have_text(slots[0].proposal.title)
+    expect(phone.locator('[data-day-field="on-stage"]')).to_have_text(f"1. {slots[0].proposal.title}")
+
+    # A judge submits and the next finalist goes on stage: a 200 each, shown.
+    criteria = list(competition.criteria.all())
+    judging.save_sheet(
+        assignment=assignments[(judges[1].pk, slots[0].proposal.pk)],
+        by=judges[1].user,
+        comment="",
+        expected_version=0,
+        submit=True,
+        points={c.pk: Decimal(v) for c, v in zip(criteria, (20, 19, 23, 15), strict=True)},
+    )
+    expect(projector.locator('[data-field="sheets_label"]')).to_have_text(
+        t("Scoring open · %(sheets)s", sheets=t("%(submitted)s of %(expected)s sheets in", submitted=1, expected=3))
+    )
+    expect(hall.locator(".hall-total")).to_contain_text(
+        t("%(submitted)s of %(expected)s sheets in", submitted=1, expected=9)
+    )
+    judging.set_presenting(roadshow=roadshow, slot=slots[1], phase="waiting", by=staff)
+    expect(projector.locator('[data-field="title"]')).to_have_text(slots[1].proposal.title)
+    expect(phone.locator('[data-day-field="on-stage"]')).to_have_text(f"2. {slots[1].proposal.title}")
+    expect(hall.locator('#hall-cells tr[aria-current="true"] td').nth(1)).to_contain_text(slots[1].proposal.title)
+    for name, part in [("projector", "/projector/state/"), ("hall", "/hall/cells/"), ("phone", "/roadshow/day/")]:
+        assert polls(name, part, 200), name
+    for page in (projector, hall, phone):
+        assert_clean(page)
+
+
+def test_a_judge_reopening_the_sheet_is_asked_to_restore_the_local_draft(new_page, db):
+    """What was typed and never saved (the phone lost the page) is kept on the phone: reopening the sheet asks
+    whether to restore it; "restore" fills it back in, "discard" forgets it. Nothing is saved on the server by it."""
+    competition, staff, _auditor, proposals, judges, assignments = build_day()
+    criteria = list(competition.criteria.all())
+    judge = judges[0]
+    url = reverse("judging:sheet", args=[assignments[(judge.pk, proposals[0].pk)].pk])
+    phone = new_page(viewport=PHONE, reduced_motion="reduce")
+    sign_in(phone, judge.user)
+    phone.goto(url)
+    for criterion, value in zip(criteria, ("21", "18", "26"), strict=False):
+        phone.locator(f"#id_c_{criterion.pk}").fill(value)
+    phone.goto(url)  # reopened without saving
+    prompt = phone.locator("[data-restore]")
+    expect(prompt).to_be_visible()
+    assert [phone.locator(f"#id_c_{c.pk}").input_value() for c in criteria] == ["", "", "", ""]
+    prompt.get_by_role("button", name=t("Restore what I typed")).click()
+    expect(prompt).to_be_hidden()
+    assert [phone.locator(f"#id_c_{c.pk}").input_value() for c in criteria] == ["21", "18", "26", ""]
+    phone.goto(url)  # still only on the phone: asked again, and this time it is discarded
+    expect(prompt).to_be_visible()
+    prompt.get_by_role("button", name=t("Discard it")).click()
+    expect(prompt).to_be_hidden()
+    phone.goto(url)
+    expect(prompt).to_be_hidden()
+    assert not ScoreSheet.objects.filter(assignment__judge=judge).exists()
+    assert_clean(phone)
+
+
+def test_reveal_page_accessibility_on_the_projector(new_page, db):
+    competition, staff, _auditor, _proposals = builders.build_round()
+    projector = new_page(viewport=PROJECTOR, bypass_csp=True)
+    sign_in(projector, staff)
+    blocking = []
+    for step in (0, 2, 4):
+        url = f"{reverse('results:reveal', args=[competition.pk])}?step={step}"
+        assert projector.goto(url).status == 200, url
+        blocking += [f"reveal step {step}: {describe(v)}" for v in axe_violations(projector) if v["impact"] in BLOCKING]
+    assert_clean(projector)
+    assert blocking == [], "\n".join(blocking)
+
+
+def test_projector_turns_amber_in_the_last_minute_and_red_in_the_last_10_seconds(new_page, db):
+    """The colours follow the server's clock: the phase is moved back in time so the last minute is seconds away."""
+    competition, staff, *_rest = build_day()
+    roadshow = judging.draw_order(competition=competition, seed="clock", by=staff)
+    judging.set_presenting(roadshow=roadshow, slot=roadshow.slots.first(), phase="presentation", by=staff)
+    duration = timedelta(minutes=competition.presentation_minutes)
+    projector = new_page(viewport=PROJECTOR)
+    sign_in(projector, staff)
+    Roadshow.objects.filter(pk=roadshow.pk).update(phase_started_at=timezone.now() - duration + timedelta(seconds=68))
+    projector.goto(reverse("judging:projector", args=[competition.pk]))
+    main, timer = projector.locator("[data-roadshow]"), projector.locator("[data-timer]")
+    expect(main).to_have_attribute("data-timer-state", "normal")
+    expect(timer).to_have_text(re.compile(r"^01:0\d$"))
+    expect(main).to_have_attribute("data-timer-state", "warning", timeout=15_000)  # 01:00 and below: amber
+    expect(timer).to_have_class(re.compile(r"\bis-warning\b"))
+    # Ten seconds from the end (the next poll brings the moved start): red, then over time.
+    Roadshow.objects.filter(pk=roadshow.pk).update(phase_started_at=timezone.now() - duration + timedelta(seconds=12))
+    expect(main).to_have_attribute("data-timer-state", "danger", timeout=8_000)
+    expect(timer).to_have_class(re.compile(r"\bis-danger\b"))
+    expect(main).to_have_attribute("data-timer-state", "over", timeout=15_000)
+    expect(timer).to_have_text(re.compile(r"^\+00:0\d"))
+    assert_clean(projector)
