@@ -308,6 +308,7 @@ def build_world():
         "competitions:round": {"pk": c.pk},
         "competitions:advance": {"pk": c.pk},
         "competitions:edit": {"pk": c.pk},
+        "competitions:copy": {"pk": c.pk},
         "competitions:categories": {"pk": c.pk},
         "competitions:budget_rules": {"pk": c.pk},
         "competitions:tranches": {"pk": c.pk},

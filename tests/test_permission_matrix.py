@@ -90,6 +90,7 @@ EXPECTED = {
     "competitions:advance": ("POST", STAFF_OBJ),
     "competitions:create": ("GET", STAFF_PAGE),
     "competitions:edit": ("GET", STAFF_OBJ),
+    "competitions:copy": ("GET", STAFF_OBJ),
     "competitions:categories": ("GET", STAFF_OBJ),
     "competitions:budget_rules": ("GET", STAFF_OBJ),
     "competitions:tranches": ("GET", STAFF_OBJ),
