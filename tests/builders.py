@@ -316,10 +316,11 @@ def build_world():
         "competitions:evaluation_midterm": {"pk": c.pk},
         "competitions:evaluation_final": {"pk": c.pk},
         "proposals:create": c_pk,
+        "proposals:reuse": {"competition_pk": c.pk, "pk": p_a.pk},
         "proposals:list": c_pk,
         **{
             f"proposals:{n}": {"pk": p_a.pk}
-            for n in ("detail", "edit", "submit", "withdraw", "return", "attachment_add")
+            for n in ("detail", "edit", "submit", "withdraw", "return", "attachment_add", "autosave", "place_lines")
         },
         "proposals:attachment": {"pk": attachment.pk},
         "proposals:attachment_delete": {"pk": attachment.pk},

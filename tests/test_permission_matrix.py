@@ -103,6 +103,10 @@ EXPECTED = {
     "proposals:detail": ("GET", OWN_PROPOSAL),
     "proposals:edit": ("GET", expect("404")),  # a finalist's proposal is read-only for everyone
     "proposals:submit": ("POST", expect("404")),
+    "proposals:autosave": ("POST", expect("404")),  # like the edit page: a finalist's proposal is read-only
+    "proposals:place_lines": ("POST", expect("404")),
+    # A's own earlier proposal: A is sent back to the (closed) call; B's is not found; only applicants start one.
+    "proposals:reuse": ("GET", expect("403", applicant_a="302", applicant_b="404")),
     "proposals:withdraw": ("POST", expect("404", applicant_a="ok")),
     "proposals:return": ("POST", STAFF_OBJ),
     "proposals:attachment_add": ("POST", expect("404")),
