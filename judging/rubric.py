@@ -116,7 +116,8 @@ def total_bands(criteria):
 
 
 def band_text(band):
-    return f"{format_number(band['min'])}-{format_number(band['max'])}"
+    # Bands are stored as JSON numbers: 25.2 is a float, read through str() so it prints as 25.2.
+    return f"{format_number(Decimal(str(band['min'])))}-{format_number(Decimal(str(band['max'])))}"
 
 
 def rubric_locked_message(competition):

@@ -64,8 +64,9 @@ class CriterionForm(RowForm):
                 "The code may contain only Latin letters, digits, “-” and “_”, without spaces or Chinese characters. "
                 "Leave it empty to have it made from the name."
             ),
-            "max_length": _("The code is at most %(limit_value)d characters long. Leave it empty to have it made "
-                            "from the name."),
+            "max_length": _(
+                "The code is at most %(limit_value)d characters long. Leave it empty to have it made from the name."
+            ),
         },
     )
     name = forms.CharField(label=label(Criterion, "name"), max_length=100)

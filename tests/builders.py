@@ -371,6 +371,8 @@ def build_world():
         "documents:filled_sheet": {"pk": assignment.pk},
         "documents:notice": c_pk,
         "documents:agreement": {"award_pk": award_a.pk},
+        "documents:guide": c_pk,
+        "documents:budget_template": c_pk,
         "documents:proposals": c_pk,
         "documents:scores": c_pk,
         "documents:ranking": c_pk,

@@ -165,6 +165,8 @@ EXPECTED = {
     "documents:filled_sheet": ("GET", expect("404", judge="ok", staff="ok", auditor="ok")),
     "documents:notice": ("GET", PUBLIC),
     "documents:agreement": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok", supervisor="ok")),
+    "documents:guide": ("GET", PUBLIC),  # the call is public
+    "documents:budget_template": ("GET", PUBLIC),
     "documents:proposals": ("GET", STAFF_AUDITOR_OBJ),
     "documents:scores": ("GET", STAFF_AUDITOR_OBJ),
     "documents:ranking": ("GET", STAFF_AUDITOR_OBJ),

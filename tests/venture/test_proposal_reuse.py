@@ -10,10 +10,10 @@ from django.utils import timezone, translation
 from tests import factories
 from venture.audit.models import AuditEvent
 from venture.competitions.models import BudgetCategory, Category
+from venture.organizations.models import Organization
 from venture.proposals import services
 from venture.proposals.forms import StartProposalForm
-from venture.proposals.models import BudgetLine, Indicator, Milestone, Proposal, UnplacedBudgetLine
-from venture.organizations.models import Organization
+from venture.proposals.models import BudgetLine, Indicator, Milestone, Proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,9 @@ def last_years_proposal(org):
         requested=Decimal("98000.00"),
         cofunding_amount=Decimal("5000.00"),
     )
-    Proposal.objects.filter(pk=p.pk).update(period_start=datetime.date(2025, 7, 1), period_end=datetime.date(2026, 6, 30))
+    Proposal.objects.filter(pk=p.pk).update(
+        period_start=datetime.date(2025, 7, 1), period_end=datetime.date(2026, 6, 30)
+    )
     p.refresh_from_db()
     Milestone.objects.create(proposal=p, date=datetime.date(2025, 9, 30), title="首场讲座", description="在驿站")
     Milestone.objects.create(proposal=p, date=datetime.date(2026, 2, 28), title="中期总结")
@@ -221,7 +223,9 @@ def test_autosave_with_a_stale_version_answers_409_and_changes_nothing(client, c
     body = response.json()
     assert (body["saved"], body["conflict"]) == (False, True)
     assert body["message"].startswith("张同事 在您打开本页后于 ")
-    assert body["message"].endswith("修改了该申报书。您的修改尚未保存，仍保留在下方表单中。请刷新查看对方的版本，再重新录入您的修改。")
+    assert body["message"].endswith(
+        "修改了该申报书。您的修改尚未保存，仍保留在下方表单中。请刷新查看对方的版本，再重新录入您的修改。"
+    )
     p.refresh_from_db()
     assert (p.needs, p.version) == ("同事的版本", 2)
 
@@ -231,7 +235,10 @@ def test_autosave_of_an_unfinished_row_saves_nothing_and_says_so(client, competi
     client.force_login(applicant_a)
     response = client.post(f"/proposals/{p.pk}/autosave/", autosave_payload(p, **{"lines-0-unit": ""}))
     assert response.status_code == 422
-    assert response.json() == {"saved": False, "message": "尚未保存：有些内容需要补全或修改（点击“保存草稿”可看到具体位置）。"}
+    assert response.json() == {
+        "saved": False,
+        "message": "尚未保存：有些内容需要补全或修改（点击“保存草稿”可看到具体位置）。",
+    }
     p.refresh_from_db()
     assert p.version == 1
 

@@ -200,7 +200,7 @@ class CopyCompetitionForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         values = {name: getattr(self.source, name) for name in services.SETTINGS_FIELDS}
         values.update({name: value for name, value in cleaned.items() if value is not None})
         try:

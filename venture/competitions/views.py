@@ -109,7 +109,7 @@ def round_create(request):
 
 @login_required
 def round_copy(request, pk):
-    """"New round from …": next year's round made from this one in one step, then the set-up pages on the copy."""
+    """ "New round from …": next year's round made from this one in one step, then the set-up pages on the copy."""
     source = permissions.get_for(
         request.user,
         "competition.copy",

@@ -58,9 +58,13 @@ class ProposalForm(forms.ModelForm):
         }
         # Short help with an example under every field (the examples are what reviewers found missing most often).
         help_texts = {
-            "title": _("What the project does and for whom, in a few words, e.g. “Legal aid stations for delivery riders”."),
+            "title": _(
+                "What the project does and for whom, in a few words, e.g. “Legal aid stations for delivery riders”."
+            ),
             "category": _("The service category of this call that the project belongs to."),
-            "target_group": _("Who the project serves, as precisely as you can, e.g. “delivery riders in Xinhua district”."),
+            "target_group": _(
+                "Who the project serves, as precisely as you can, e.g. “delivery riders in Xinhua district”."
+            ),
             "people_to_serve": _("How many different people the project will serve, each counted once, e.g. 300."),
             "service_area": _("Where the services take place, e.g. “Xinhua and Chengbei districts”."),
             "needs": _(

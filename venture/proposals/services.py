@@ -204,7 +204,7 @@ def _name_key(name):
 
 @transaction.atomic
 def reuse_proposal(*, source, competition, by, title):
-    """"Start from my proposal of …": a new draft in ``competition`` for the source's organization with a copy of the
+    """ "Start from my proposal of …": a new draft in ``competition`` for the source's organization with a copy of the
     source's text, milestones and indicators (dates moved on by the years between the rounds) and its budget lines,
     each placed in this round's budget category of the same name (spaces and case aside). A line whose category this
     round does not have is kept as an ``UnplacedBudgetLine`` for the applicant to place. Attachments, the status and

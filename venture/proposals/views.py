@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from venture import permissions
-from venture.errors import flash_error
 from venture.competitions.models import Competition
+from venture.errors import flash_error
 from venture.organizations.models import Organization
 from venture.uploads import serve
 
@@ -55,7 +55,8 @@ def proposal_start(request, competition_pk):
         return redirect("proposals:edit", pk=proposal.pk)
     # "Start from my proposal of …": the organizations' proposals of earlier rounds.
     earlier = (
-        Proposal.objects.filter(organization__in=organizations).exclude(competition=competition)
+        Proposal.objects.filter(organization__in=organizations)
+        .exclude(competition=competition)
         .select_related("competition", "organization")
         .order_by("-competition__year", "-created_at")
     )
@@ -66,7 +67,7 @@ def proposal_start(request, competition_pk):
 
 @login_required
 def proposal_reuse(request, competition_pk, pk):
-    """"Start from my proposal of …": a new draft with a copy of one of the organization's earlier proposals."""
+    """ "Start from my proposal of …": a new draft with a copy of one of the organization's earlier proposals."""
     permissions.require(request.user, "proposal.create")
     source = permissions.get_for(request.user, "proposal.reuse", PROPOSAL_QS, pk=pk)
     competition = get_object_or_404(Competition, pk=competition_pk)
@@ -92,9 +93,7 @@ def proposal_reuse(request, competition_pk, pk):
                     request, _("Some budget lines have no matching category in this round; place them below.")
                 )
             return redirect("proposals:edit", pk=proposal.pk)
-    return render(
-        request, "venture/proposals/reuse.html", {"form": form, "competition": competition, "source": source}
-    )
+    return render(request, "venture/proposals/reuse.html", {"form": form, "competition": competition, "source": source})
 
 
 def _line_initial(proposal):

@@ -164,9 +164,7 @@ def copy_rubrics(source, competition):
     EvaluationCriterion.objects.bulk_create(copies)
     return {
         "evaluation_rubric": {
-            kind.value: [
-                {"name": c.name, "max_points": c.max_points} for c in copies if c.kind == kind
-            ]
+            kind.value: [{"name": c.name, "max_points": c.max_points} for c in copies if c.kind == kind]
             for kind in EvaluationKind
         }
     }

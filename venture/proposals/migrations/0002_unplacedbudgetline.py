@@ -5,28 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('proposals', '0001_initial'),
+        ("proposals", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UnplacedBudgetLine',
+            name="UnplacedBudgetLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_category', models.CharField(max_length=100, verbose_name='category in the earlier proposal')),
-                ('item', models.CharField(max_length=200, verbose_name='item')),
-                ('unit', models.CharField(max_length=30, verbose_name='unit')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='unit price')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='quantity')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unplaced_lines', to='proposals.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("old_category", models.CharField(max_length=100, verbose_name="category in the earlier proposal")),
+                ("item", models.CharField(max_length=200, verbose_name="item")),
+                ("unit", models.CharField(max_length=30, verbose_name="unit")),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="unit price")),
+                ("quantity", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="quantity")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="unplaced_lines",
+                        to="proposals.proposal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget line to place',
-                'ordering': ['id'],
+                "verbose_name": "budget line to place",
+                "ordering": ["id"],
             },
         ),
     ]
