@@ -65,8 +65,25 @@
     if (event.target.closest("[data-add-row]")) { dirty = true; }
   });
   // The main form's own buttons post everything anyway: no background save may race them.
+  // A background save still running would move the version on under the form being sent: wait for it, then send
+  // the form (with the version it got) as the button would have, without asking the confirmation again.
   form.addEventListener("submit", function (event) {
-    if (!event.defaultPrevented) { clearTimeout(timer); stopped = true; }
+    if (event.defaultPrevented) { return; }
+    clearTimeout(timer);
+    stopped = true;
+    if (!running) { return; }
+    event.preventDefault();
+    var button = event.submitter;
+    running.then(function () {
+      if (button && button.name) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = button.name;
+        input.value = button.value;
+        form.appendChild(input);
+      }
+      form.submit();
+    });
   });
 
   document.querySelectorAll("form[data-autosave-first]").forEach(function (other) {

@@ -153,14 +153,14 @@ def _save_draft(request, proposal, forms):
 @login_required
 def proposal_autosave(request, pk):
     """The edit form saves itself in the background (static/js/proposal_form.js): the same form and the same version
-    check as "Save draft", answered in JSON. A conflict (409) or a form that cannot be saved yet (422) changes
-    nothing; the text stays in the applicant's browser."""
+    check as "Save draft", answered in JSON. A conflict (409) or a form that cannot be saved yet changes
+    nothing; the text stays in the applicant's browser. A form that cannot be saved yet (a budget line half typed) is
+    the ordinary state of a draft being written, not an error: it is answered 200 with ``saved`` false."""
     proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
     forms = _edit_forms(request, proposal)
     if not all(f.is_valid() for f in forms.values()):
         return JsonResponse(
-            {"saved": False, "message": _("Not saved yet: some fields need your attention (see “Save draft”).")},
-            status=422,
+            {"saved": False, "message": _("Not saved yet: some fields need your attention (see “Save draft”).")}
         )
     try:
         proposal = _save_draft(request, proposal, forms)
