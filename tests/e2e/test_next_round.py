@@ -171,7 +171,9 @@ def test_next_years_round_from_last_years_and_a_proposal_from_last_years(new_pag
 
     # Text typed just before an upload is saved first, not lost with the page reload.
     applicant.locator("#id_objectives").fill("骑手知晓工伤保险申请流程的比例达到 80%。")
-    applicant.locator("#id_file").set_input_files({"name": "驿站照片说明.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    applicant.locator("#id_file").set_input_files(
+        {"name": "驿站照片说明.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
     applicant.get_by_role("button", name="上传").click()
     expect(applicant.get_by_role("alert")).to_have_text("文件已上传。")
     expect(applicant.locator("#id_objectives")).to_have_value("骑手知晓工伤保险申请流程的比例达到 80%。")
