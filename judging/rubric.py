@@ -6,19 +6,77 @@ also tells the round what it needs of the rubric (registered in ``venture.compet
 up to 100 before the call opens, and a trimmed mean needs a large enough final panel.
 """
 
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
 
 from venture.competitions import policy, setup
 from venture.competitions.models import AggregationMethod
-from venture.competitions.services import HUNDRED, check_unique, format_number, row_errors, save_rows
+from venture.competitions.services import (
+    HUNDRED,
+    check_unique,
+    format_number,
+    row_errors,
+    rows_snapshot,
+    save_rows,
+)
 
 from .models import Criterion, Panel, PanelStage
 
 CRITERION_FIELDS = ["code", "name", "description", "max_points", "weight", "bands"]
+CODE_MAX_LENGTH = 40  # Criterion.code
+_NOT_CODE = re.compile(r"[^a-z0-9]+")
+
+
+def code_from_name(name):
+    """A criterion code made from its (Chinese) name, so that staff never invent one: the toneless pinyin of the Han
+    characters run together, other letters and digits kept, lower case ("社会效益" -> "shehuixiaoyi", "创新性 2.0" ->
+    "chuangxinxing_2_0"); "criterion" when nothing is left. Short enough for a "_2" suffix to fit."""
+    parts = [_NOT_CODE.sub("_", part.lower()).strip("_") for part in lazy_pinyin(name or "", style=Style.NORMAL)]
+    code = "_".join(_join_syllables(parts)).strip("_")
+    return code[: CODE_MAX_LENGTH - 4].rstrip("_") or "criterion"
+
+
+def _join_syllables(parts):
+    """Consecutive pinyin syllables form one word; a run of other text (letters, digits) is a word of its own."""
+    words, syllables = [], []
+    for part in parts:
+        if part.isalpha() and part.isascii() and " " not in part and len(part) <= 6 and part == part.strip():
+            syllables.append(part)
+            continue
+        if syllables:
+            words.append("".join(syllables))
+            syllables = []
+        if part:
+            words.append(part)
+    if syllables:
+        words.append("".join(syllables))
+    return words
+
+
+def unique_code(base, taken):
+    """``base``, or ``base_2``, ``base_3`` … whichever is not in ``taken`` (compared case-insensitively)."""
+    taken = {code.casefold() for code in taken}
+    code, n = base, 2
+    while code.casefold() in taken:
+        code = f"{base}_{n}"
+        n += 1
+    return code
+
+
+def fill_codes(rows):
+    """Give every row without a code one made from its name, unique within the rubric (the codes typed or kept
+    first, then the new ones in row order). Rows keep the codes they have."""
+    taken = {row["code"] for row in rows if row.get("code")}
+    for row in rows:
+        if not row.get("code") and row.get("name"):
+            row["code"] = unique_code(code_from_name(row["name"]), taken)
+            taken.add(row["code"])
+    return rows
 
 
 def _json_number(value):
@@ -58,7 +116,8 @@ def total_bands(criteria):
 
 
 def band_text(band):
-    return f"{format_number(band['min'])}-{format_number(band['max'])}"
+    # Bands are stored as JSON numbers: 25.2 is a float, read through str() so it prints as 25.2.
+    return f"{format_number(Decimal(str(band['min'])))}-{format_number(Decimal(str(band['max'])))}"
 
 
 def rubric_locked_message(competition):
@@ -140,7 +199,7 @@ def check_rubric_totals(rows, *, tiebreak=""):
 
 
 def check_rubric(rows, *, tiebreak=""):
-    rows = _normalize_criteria(rows)
+    rows = fill_codes(_normalize_criteria(rows))
     errors = []
     for row in rows:
         if not row["code"] or not row["name"] or row["max_points"] is None or row["weight"] is None:
@@ -220,6 +279,22 @@ def trim_warnings(competition, values):
     ]
 
 
+def copy_rubric(source, competition):
+    """A round copied from ``source`` gets its rubric: codes, names, descriptions, points, weights and bands."""
+    criteria = [
+        Criterion(competition=competition, order=c.order, **{field: getattr(c, field) for field in CRITERION_FIELDS})
+        for c in Criterion.objects.filter(competition=source)
+    ]
+    Criterion.objects.bulk_create(criteria)
+    return {"criteria": rows_snapshot(criteria, CRITERION_FIELDS)}
+
+
 setup.register(
-    setup.SetupPart(name="rubric", order=50, opening_problems=opening_problems, settings_warnings=trim_warnings)
+    setup.SetupPart(
+        name="rubric",
+        order=50,
+        on_copy=copy_rubric,
+        opening_problems=opening_problems,
+        settings_warnings=trim_warnings,
+    )
 )

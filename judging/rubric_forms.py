@@ -57,7 +57,17 @@ class CriterionForm(RowForm):
     code = forms.SlugField(
         label=label(Criterion, "code"),
         max_length=40,
-        help_text=_("Short, unique, in Latin letters, e.g. social_benefit."),
+        required=False,
+        help_text=_("Leave it empty: it is made from the name (社会效益 becomes shehuixiaoyi)."),
+        error_messages={
+            "invalid": _(
+                "The code may contain only Latin letters, digits, “-” and “_”, without spaces or Chinese characters. "
+                "Leave it empty to have it made from the name."
+            ),
+            "max_length": _(
+                "The code is at most %(limit_value)d characters long. Leave it empty to have it made from the name."
+            ),
+        },
     )
     name = forms.CharField(label=label(Criterion, "name"), max_length=100)
     max_points = forms.DecimalField(

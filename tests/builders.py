@@ -308,6 +308,7 @@ def build_world():
         "competitions:round": {"pk": c.pk},
         "competitions:advance": {"pk": c.pk},
         "competitions:edit": {"pk": c.pk},
+        "competitions:copy": {"pk": c.pk},
         "competitions:categories": {"pk": c.pk},
         "competitions:budget_rules": {"pk": c.pk},
         "competitions:tranches": {"pk": c.pk},
@@ -315,10 +316,11 @@ def build_world():
         "competitions:evaluation_midterm": {"pk": c.pk},
         "competitions:evaluation_final": {"pk": c.pk},
         "proposals:create": c_pk,
+        "proposals:reuse": {"competition_pk": c.pk, "pk": p_a.pk},
         "proposals:list": c_pk,
         **{
             f"proposals:{n}": {"pk": p_a.pk}
-            for n in ("detail", "edit", "submit", "withdraw", "return", "attachment_add")
+            for n in ("detail", "edit", "submit", "withdraw", "return", "attachment_add", "autosave", "place_lines")
         },
         "proposals:attachment": {"pk": attachment.pk},
         "proposals:attachment_delete": {"pk": attachment.pk},
@@ -369,6 +371,8 @@ def build_world():
         "documents:filled_sheet": {"pk": assignment.pk},
         "documents:notice": c_pk,
         "documents:agreement": {"award_pk": award_a.pk},
+        "documents:guide": c_pk,
+        "documents:budget_template": c_pk,
         "documents:proposals": c_pk,
         "documents:scores": c_pk,
         "documents:ranking": c_pk,

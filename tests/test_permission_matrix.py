@@ -90,6 +90,7 @@ EXPECTED = {
     "competitions:advance": ("POST", STAFF_OBJ),
     "competitions:create": ("GET", STAFF_PAGE),
     "competitions:edit": ("GET", STAFF_OBJ),
+    "competitions:copy": ("GET", STAFF_OBJ),
     "competitions:categories": ("GET", STAFF_OBJ),
     "competitions:budget_rules": ("GET", STAFF_OBJ),
     "competitions:tranches": ("GET", STAFF_OBJ),
@@ -102,6 +103,10 @@ EXPECTED = {
     "proposals:detail": ("GET", OWN_PROPOSAL),
     "proposals:edit": ("GET", expect("404")),  # a finalist's proposal is read-only for everyone
     "proposals:submit": ("POST", expect("404")),
+    "proposals:autosave": ("POST", expect("404")),  # like the edit page: a finalist's proposal is read-only
+    "proposals:place_lines": ("POST", expect("404")),
+    # A's own earlier proposal: A is sent back to the (closed) call; B's is not found; only applicants start one.
+    "proposals:reuse": ("GET", expect("403", applicant_a="302", applicant_b="404")),
     "proposals:withdraw": ("POST", expect("404", applicant_a="ok")),
     "proposals:return": ("POST", STAFF_OBJ),
     "proposals:attachment_add": ("POST", expect("404")),
@@ -160,6 +165,8 @@ EXPECTED = {
     "documents:filled_sheet": ("GET", expect("404", judge="ok", staff="ok", auditor="ok")),
     "documents:notice": ("GET", PUBLIC),
     "documents:agreement": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok", supervisor="ok")),
+    "documents:guide": ("GET", PUBLIC),  # the call is public
+    "documents:budget_template": ("GET", PUBLIC),
     "documents:proposals": ("GET", STAFF_AUDITOR_OBJ),
     "documents:scores": ("GET", STAFF_AUDITOR_OBJ),
     "documents:ranking": ("GET", STAFF_AUDITOR_OBJ),

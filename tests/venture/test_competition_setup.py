@@ -1204,7 +1204,12 @@ def test_an_evaluation_rubric_is_locked_once_a_project_has_been_evaluated(englis
 
 
 def test_judging_and_supervision_register_their_set_up_parts_in_step_order():
-    assert [(part.name, part.order) for part in setup.parts()] == [("rubric", 50), ("evaluation_rubric", 60)]
+    # Screening's checklist is a part too: a round copied from an earlier one copies it (issue #18).
+    assert [(part.name, part.order) for part in setup.parts()] == [
+        ("rubric", 50),
+        ("checklist", 55),
+        ("evaluation_rubric", 60),
+    ]
     with pytest.raises(ValueError, match="'rubric' is registered twice"):
         setup.register(setup.SetupPart(name="rubric", order=1))
 

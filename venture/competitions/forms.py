@@ -176,6 +176,41 @@ class CompetitionForm(forms.ModelForm):
         return setup.settings_warnings(self.competition, values)
 
 
+class CopyCompetitionForm(forms.Form):
+    """Next year's round from an earlier one: what differs from year to year (title, year, fund pool, dates); the
+    rest is copied. Proposes the source's dates a year on."""
+
+    title = forms.CharField(label=capfirst(label(Competition, "title")), max_length=200)
+    year = forms.IntegerField(label=capfirst(label(Competition, "year")), min_value=2000, max_value=2100)
+    fund_pool = MoneyField(label=capfirst(label(Competition, "fund_pool")))
+    opens_at = forms.DateTimeField(
+        label=capfirst(label(Competition, "opens_at")), widget=DATETIME_WIDGET, help_text=_("Beijing time")
+    )
+    closes_at = forms.DateTimeField(
+        label=capfirst(label(Competition, "closes_at")), widget=DATETIME_WIDGET, help_text=_("Beijing time")
+    )
+    project_start_earliest = forms.DateField(
+        label=capfirst(label(Competition, "project_start_earliest")), widget=DATE_WIDGET
+    )
+    project_end_latest = forms.DateField(label=capfirst(label(Competition, "project_end_latest")), widget=DATE_WIDGET)
+
+    def __init__(self, *args, source, **kwargs):
+        self.source = source
+        kwargs.setdefault("initial", services.copy_initial(source))
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        values = {name: getattr(self.source, name) for name in services.SETTINGS_FIELDS}
+        values.update({name: value for name, value in cleaned.items() if value is not None})
+        try:
+            services.check_settings(values)
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+
 # --- Related sets ---------------------------------------------------------------------------------------------------
 
 

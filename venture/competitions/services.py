@@ -273,6 +273,94 @@ def create_competition(*, by, data):
     return competition
 
 
+# What a round made from an earlier one gets from the staff (the rest of the settings is copied): the round's own
+# dates and money. ``copy_competition`` takes these.
+COPY_FIELDS = [
+    "title",
+    "year",
+    "fund_pool",
+    "opens_at",
+    "closes_at",
+    "project_start_earliest",
+    "project_end_latest",
+]
+
+
+@transaction.atomic
+def copy_competition(*, source, by, data):
+    """Next year's round from an earlier one, in one step: a new round in the "being set up" stage with the source's
+    settings except the ones in ``data`` (``COPY_FIELDS``: title, year, fund pool and dates), and a copy of its service
+    categories, budget categories with their caps, tranche plan, and what the set-up parts of higher apps copy (the
+    rubric with its bands, the screening checklist, the mid-term and final evaluation rubrics). Nothing of the
+    source's proposals, judges, panels, awards or projects comes along, and the source is not changed. One audit
+    event ``competition.copy`` records the source and every part copied."""
+    unknown = set(data) - set(COPY_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a setting given for a copy: {', '.join(sorted(unknown))}")
+    values = {field: getattr(source, field) for field in SETTINGS_FIELDS}
+    values.update(data)
+    # The tie-break names a rubric criterion, which exists in the copy only once the rubric is copied.
+    tiebreak = values.pop("tiebreak_criterion")
+    check_settings(values)
+    competition = Competition(**values, stage=Stage.DRAFT)
+    competition.full_clean()
+    quantize(competition, SETTINGS_FIELDS)
+    competition.save()
+    categories = [Category(competition=competition, name=c.name, order=c.order) for c in source.categories.all()]
+    Category.objects.bulk_create(categories)
+    budget_categories = [
+        BudgetCategory(competition=competition, order=b.order, **{f: getattr(b, f) for f in BUDGET_CATEGORY_FIELDS})
+        for b in source.budget_categories.all()
+    ]
+    BudgetCategory.objects.bulk_create(budget_categories)
+    tranches = [
+        TranchePlanItem(competition=competition, order=t.order, percent=t.percent, condition=t.condition)
+        for t in source.tranche_plan.all()
+    ]
+    TranchePlanItem.objects.bulk_create(tranches)
+    parts = setup.on_copy(source, competition)
+    if tiebreak:
+        _check_tiebreak(competition, tiebreak)
+        competition.tiebreak_criterion = tiebreak
+        competition.save(update_fields=["tiebreak_criterion", "updated_at"])
+    record(
+        actor=by,
+        action="competition.copy",
+        obj=competition,
+        after={
+            "copied_from": {"id": source.pk, "title": source.title},
+            **_settings_snapshot(competition),
+            "categories": [c.name for c in categories],
+            "budget_categories": rows_snapshot(budget_categories, BUDGET_CATEGORY_FIELDS),
+            "tranche_plan": rows_snapshot(tranches, ["order", *TRANCHE_FIELDS]),
+            **parts,
+        },
+    )
+    return competition
+
+
+def copy_initial(source):
+    """What the "new round from …" form proposes: the source's title and dates a year on, its year plus one; the fund
+    pool is left to staff."""
+    year = source.year + 1
+    return {
+        "title": source.title.replace(str(source.year), str(year)) if str(source.year) in source.title else "",
+        "year": year,
+        "opens_at": _year_on(timezone.localtime(source.opens_at)),
+        "closes_at": _year_on(timezone.localtime(source.closes_at)),
+        "project_start_earliest": _year_on(source.project_start_earliest),
+        "project_end_latest": _year_on(source.project_end_latest),
+    }
+
+
+def _year_on(value):
+    """The same day a year later (29 February becomes 28 February)."""
+    try:
+        return value.replace(year=value.year + 1)
+    except ValueError:
+        return value.replace(year=value.year + 1, day=28)
+
+
 @transaction.atomic
 def update_competition(*, competition, by, data):
     """Change some of a round's settings; the audit event lists the fields that changed, before and after.

@@ -7,6 +7,8 @@ registering a ``SetupPart`` here from their ``AppConfig.ready()``:
 
 - ``on_create(competition)``: fill the part of a new round (inside ``create_competition``'s transaction) and return
   what the creation's audit event records about it;
+- ``on_copy(source, competition)``: fill the part of a round made from an earlier one (``copy_competition``) with a
+  copy of the source's; returns what the copy's audit event records about it. A part without it is filled as new;
 - ``opening_problems(competition)``: what is missing before applicants may see the call;
 - ``settings_warnings(competition, values)``: advice on the round settings that does not block saving.
 
@@ -26,6 +28,7 @@ class SetupPart:
     name: str
     order: int
     on_create: Callable[[Any], dict] | None = None
+    on_copy: Callable[[Any, Any], dict] | None = None
     opening_problems: Callable[[Any], list] | None = None
     settings_warnings: Callable[[Any, dict], list] | None = None
 
@@ -47,6 +50,18 @@ def on_create(competition):
     entries = {}
     for part in _PARTS:
         if part.on_create is not None:
+            entries.update(part.on_create(competition))
+    return entries
+
+
+def on_copy(source, competition):
+    """Fill every registered part of a round copied from ``source``: a copy of the source's part where the part can
+    copy, else as for a new round; the audit entries they return, merged."""
+    entries = {}
+    for part in _PARTS:
+        if part.on_copy is not None:
+            entries.update(part.on_copy(source, competition))
+        elif part.on_create is not None:
             entries.update(part.on_create(competition))
     return entries
 

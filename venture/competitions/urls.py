@@ -12,6 +12,7 @@ urlpatterns = [
     path("rounds/<int:pk>/advance/", views.round_advance, name="advance"),
     path("rounds/new/", views.round_create, name="create"),
     path("rounds/<int:pk>/edit/", views.round_edit, name="edit"),
+    path("rounds/<int:pk>/copy/", views.round_copy, name="copy"),
     path("rounds/<int:pk>/categories/", views.round_categories, name="categories"),
     path("rounds/<int:pk>/budget-rules/", views.round_budget_rules, name="budget_rules"),
     path("rounds/<int:pk>/tranches/", views.round_tranches, name="tranches"),

@@ -11,7 +11,7 @@ from venture.errors import flash_error
 from venture.markup import render_markdown
 
 from . import policy, services
-from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, TrancheFormSet
+from .forms import BudgetCategoryFormSet, CategoryFormSet, CompetitionForm, CopyCompetitionForm, TrancheFormSet
 from .models import Competition, Stage
 
 PUBLIC_STAGES = [s for s in Stage.values if s != Stage.DRAFT]
@@ -102,7 +102,37 @@ def round_create(request):
         else:
             messages.success(request, _("Round created. Next, list its service categories."))
             return redirect("competitions:categories", pk=competition.pk)
-    return render(request, "venture/competitions/round_form.html", {"form": form})
+    # Most rounds are next year's of an earlier one: offer to start from the latest few ("new round from …").
+    sources = Competition.objects.order_by("-year", "-opens_at")[:5]
+    return render(request, "venture/competitions/round_form.html", {"form": form, "sources": sources})
+
+
+@login_required
+def round_copy(request, pk):
+    """ "New round from …": next year's round made from this one in one step, then the set-up pages on the copy."""
+    source = permissions.get_for(
+        request.user,
+        "competition.copy",
+        Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria"),
+        pk=pk,
+    )
+    form = CopyCompetitionForm(request.POST or None, source=source)
+    if request.method == "POST" and form.is_valid():
+        try:
+            competition = services.copy_competition(source=source, by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Round created from “%(source)s”: its categories, budget rules, tranche plan, rubric, screening "
+                    "checklist and evaluation rubrics were copied. Check each step and change what differs this year."
+                )
+                % {"source": source.title},
+            )
+            return redirect("competitions:edit", pk=competition.pk)
+    return render(request, "venture/competitions/round_copy.html", {"form": form, "source": source})
 
 
 @login_required

@@ -36,6 +36,7 @@ from venture.results.services import current_snapshot, record_bundle
 from venture.supervision.models import FundedProject
 from venture.supervision.queries import budget_figures
 
+from .guide import budget_template_frames, guide_context
 from .results_report import results_report
 
 ZERO = Decimal("0")
@@ -574,4 +575,25 @@ def ranking_export(request, competition_pk):
         filename=f"评审排名-{competition.title}",
         fmt=_format(request),
         sheet_name=_("Ranking"),
+    )
+
+
+# --- The applicant's guide (申报指南) and the budget template ------------------------------------------------------
+
+GUIDE_ROUND = Competition.objects.prefetch_related("categories", "budget_categories", "tranche_plan", "criteria")
+
+
+def round_guide(request, competition_pk):
+    """The round's 申报指南 as a PDF, generated from its call text and set-up: public once the call is."""
+    competition = permissions.get_for(request.user, "competition.guide", GUIDE_ROUND, pk=competition_pk)
+    return _pdf(request, "pdf/guide.html", guide_context(competition), f"申报指南-{competition.title}.pdf")
+
+
+def budget_template(request, competition_pk):
+    """The round's budget template (xlsx): its budget categories to fill in, with their caps."""
+    competition = permissions.get_for(request.user, "competition.guide", GUIDE_ROUND, pk=competition_pk)
+    return dataframe_response(
+        budget_template_frames(competition),
+        filename=f"预算模板-{competition.title}",
+        money_columns=[_("Unit price"), _("Amount")],
     )

@@ -28,6 +28,8 @@ class ProposalForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     requested_amount = money_field(_("Requested amount (yuan)"))
     cofunding_amount = money_field(_("Co-funding (yuan)"))
+    requested_amount.help_text = _("The grant you ask for: the total of the budget lines, e.g. 98000.00.")
+    cofunding_amount.help_text = _("Money from your organization or other funders, if the call asks for co-funding.")
 
     class Meta:
         model = Proposal
@@ -53,6 +55,33 @@ class ProposalForm(forms.ModelForm):
             "objectives": forms.Textarea(attrs={"rows": 3}),
             "activities": forms.Textarea(attrs={"rows": 4}),
             "team": forms.Textarea(attrs={"rows": 3}),
+        }
+        # Short help with an example under every field (the examples are what reviewers found missing most often).
+        help_texts = {
+            "title": _(
+                "What the project does and for whom, in a few words, e.g. “Legal aid stations for delivery riders”."
+            ),
+            "category": _("The service category of this call that the project belongs to."),
+            "target_group": _(
+                "Who the project serves, as precisely as you can, e.g. “delivery riders in Xinhua district”."
+            ),
+            "people_to_serve": _("How many different people the project will serve, each counted once, e.g. 300."),
+            "service_area": _("Where the services take place, e.g. “Xinhua and Chengbei districts”."),
+            "needs": _(
+                "The problem the project answers and how you know it: a survey, figures, cases, e.g. “Of 120 riders "
+                "we asked, 78 had no written contract.”"
+            ),
+            "objectives": _(
+                "What will have changed at the end, in terms that can be checked, e.g. “200 riders know how to claim "
+                "work-injury insurance”."
+            ),
+            "activities": _(
+                "What you will do, how often and where, e.g. “12 legal workshops, one a month, at the station on "
+                "Jianshe Road”."
+            ),
+            "team": _("Who does the work: the project lead and staff, their experience and their time on the project."),
+            "period_start": _("Within the dates the call allows."),
+            "period_end": _("Within the dates the call allows."),
         }
 
     def __init__(self, *args, competition, **kwargs):
@@ -182,6 +211,46 @@ class StartProposalForm(forms.Form):
         self.fields["organization"].queryset = organizations
         if organizations.count() == 1:
             self.fields["organization"].initial = organizations.first()
+
+
+class ReuseProposalForm(forms.Form):
+    title = forms.CharField(label=_("Project title"), max_length=200)
+
+
+class PlaceLinesForm(forms.Form):
+    """One choice per budget line copied from an earlier proposal: a budget category of this round, "leave it out",
+    or nothing yet."""
+
+    OMIT = "omit"
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, proposal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(proposal.unplaced_lines.all())
+        self.categories = {str(c.pk): c for c in proposal.competition.budget_categories.all()}
+        choices = [("", _("Choose later")), *[(pk, c.name) for pk, c in self.categories.items()]]
+        choices.append((self.OMIT, _("Leave this line out")))
+        for line in self.lines:
+            self.fields[f"line_{line.pk}"] = forms.ChoiceField(
+                label=f"{line.item} ({line.old_category})", choices=choices, required=False
+            )
+        if not self.is_bound:
+            self.initial["version"] = proposal.version
+        style_widgets(self)
+
+    def rows(self):
+        """The lines placed or left out ({UnplacedBudgetLine: BudgetCategory or None}); lines left for later omitted."""
+        placements = {}
+        for line in self.lines:
+            choice = self.cleaned_data.get(f"line_{line.pk}")
+            if choice == self.OMIT:
+                placements[line] = None
+            elif choice:
+                placements[line] = self.categories[choice]
+        return placements
+
+    def line_fields(self):
+        return [(line, self[f"line_{line.pk}"]) for line in self.lines]
 
 
 class ProposalFilterForm(forms.Form):

@@ -178,3 +178,25 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class UnplacedBudgetLine(models.Model):
+    """A budget line of an earlier proposal copied into this one ("start from my proposal of …") whose budget category
+    does not exist in this round: kept here, with the old category's name, until the applicant places it in one of
+    this round's categories or leaves it out. A proposal with such lines cannot be submitted."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="unplaced_lines")
+    old_category = models.CharField(_("category in the earlier proposal"), max_length=100)
+    item = models.CharField(_("item"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=30)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("budget line to place")
+
+    def __str__(self):
+        return f"{self.old_category} · {self.item} {self.amount}"

@@ -20,3 +20,4 @@ register("proposal.return", is_staff)
 register("proposal.list", staff_or_auditor)
 register("proposal.screen", is_staff)
 register("proposal.export", staff_or_auditor)  # the list with contact details: personal data, audited
+register("proposal.reuse", proposal_member)  # "start from my proposal of …": one's own organization's only

@@ -26,6 +26,7 @@ from .models import (
     Proposal,
     ProposalStatus,
     StatusChange,
+    UnplacedBudgetLine,
 )
 
 S = ProposalStatus
@@ -140,15 +141,163 @@ def transition(*, proposal, to, by, reason=""):
     return proposal
 
 
+def organization_parts(organization):
+    """The parts of a new proposal that describe the organization, filled from its profile so that nobody types them
+    again: the service area, and the team field started with the staff, the contact and the earlier projects."""
+    team = _("%(organization)s: %(staff)s staff; contact person %(contact)s (%(mobile)s).") % {
+        "organization": organization.name,
+        "staff": organization.staff_count,
+        "contact": organization.contact_person,
+        "mobile": organization.mobile,
+    }
+    if organization.past_projects.strip():
+        team += "\n" + _("Earlier projects: %(projects)s") % {"projects": organization.past_projects.strip()}
+    return {"service_area": organization.service_area, "team": team}
+
+
 @transaction.atomic
 def create_proposal(*, competition, organization, title, by):
+    """A new draft, its organization parts filled from the organization's profile (``organization_parts``)."""
     if not competition.is_accepting():
         raise ValidationError(_("This call is not accepting applications."))
     proposal = Proposal.objects.create(
-        competition=competition, organization=organization, title=title, updated_by=by, status=S.DRAFT
+        competition=competition,
+        organization=organization,
+        title=title,
+        updated_by=by,
+        status=S.DRAFT,
+        **organization_parts(organization),
     )
     StatusChange.objects.create(proposal=proposal, status=S.DRAFT, by=by)
     record(actor=by, action="proposal.create", obj=proposal, after={"title": title, "organization": organization.pk})
+    return proposal
+
+
+# What "start from my proposal of …" copies of the earlier proposal's own fields; the category is matched by name, the
+# project period moved on by the years between the rounds.
+REUSED_FIELDS = [
+    "target_group",
+    "people_to_serve",
+    "service_area",
+    "needs",
+    "objectives",
+    "activities",
+    "team",
+    "requested_amount",
+    "cofunding_amount",
+]
+
+
+def _years_on(day, years):
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    if day is None or not years:
+        return day
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _name_key(name):
+    return "".join(name.split()).casefold()
+
+
+@transaction.atomic
+def reuse_proposal(*, source, competition, by, title):
+    """ "Start from my proposal of …": a new draft in ``competition`` for the source's organization with a copy of the
+    source's text, milestones and indicators (dates moved on by the years between the rounds) and its budget lines,
+    each placed in this round's budget category of the same name (spaces and case aside). A line whose category this
+    round does not have is kept as an ``UnplacedBudgetLine`` for the applicant to place. Attachments, the status and
+    its history, screening and scores stay with the source, which is not changed. Returns the new proposal."""
+    if not competition.is_accepting():
+        raise ValidationError(_("This call is not accepting applications."))
+    if source.competition_id == competition.pk:
+        raise ValidationError(_("Start from a proposal of an earlier round."))
+    years = competition.year - source.competition.year
+    categories = {_name_key(c.name): c for c in competition.categories.all()}
+    source_category = source.category.name if source.category_id else ""
+    proposal = Proposal.objects.create(
+        competition=competition,
+        organization=source.organization,
+        title=title,
+        category=categories.get(_name_key(source_category)),
+        period_start=_years_on(source.period_start, years),
+        period_end=_years_on(source.period_end, years),
+        updated_by=by,
+        status=S.DRAFT,
+        **{field: getattr(source, field) for field in REUSED_FIELDS},
+    )
+    StatusChange.objects.create(proposal=proposal, status=S.DRAFT, by=by)
+    Milestone.objects.bulk_create(
+        [
+            Milestone(proposal=proposal, date=_years_on(m.date, years), title=m.title, description=m.description)
+            for m in source.milestones.all()
+        ]
+    )
+    Indicator.objects.bulk_create(
+        [Indicator(proposal=proposal, name=i.name, target=i.target, unit=i.unit) for i in source.indicators.all()]
+    )
+    budget_categories = {_name_key(b.name): b for b in competition.budget_categories.all()}
+    placed, unplaced = [], []
+    for line in source.budget_lines.select_related("category").order_by("category__order", "id"):
+        values = {f: getattr(line, f) for f in ("item", "unit", "unit_price", "quantity", "amount", "note")}
+        category = budget_categories.get(_name_key(line.category.name))
+        if category is not None:
+            placed.append(BudgetLine(proposal=proposal, category=category, **values))
+        else:
+            unplaced.append(UnplacedBudgetLine(proposal=proposal, old_category=line.category.name, **values))
+    BudgetLine.objects.bulk_create(placed)
+    UnplacedBudgetLine.objects.bulk_create(unplaced)
+    record(
+        actor=by,
+        action="proposal.create",
+        obj=proposal,
+        after={
+            "title": title,
+            "organization": proposal.organization_id,
+            "copied_from": source.pk,
+            "budget_lines": len(placed),
+            "unplaced_lines": [f"{u.old_category} · {u.item}" for u in unplaced],
+        },
+    )
+    return proposal
+
+
+@transaction.atomic
+def place_budget_lines(*, proposal, by, placements, expected_version):
+    """The applicant places the lines copied from an earlier proposal that had no category here: ``placements`` maps
+    each ``UnplacedBudgetLine`` to one of this round's budget categories, or to None to leave it out. Placed lines
+    join the budget. The version check is the draft's (``ConcurrentEdit``)."""
+    if not proposal.editable_by_applicant:
+        raise ValidationError(_("This proposal has been submitted and can no longer be edited."))
+    if any(u.proposal_id != proposal.pk for u in placements):
+        raise ValidationError(_("This line belongs to another proposal."))
+    if any(c is not None and c.competition_id != proposal.competition_id for c in placements.values()):
+        raise ValidationError(_("Choose one of this round's budget categories."))
+    updated = Proposal.objects.filter(pk=proposal.pk, version=expected_version).update(
+        version=F("version") + 1, updated_by=by, updated_at=timezone.now()
+    )
+    if not updated:
+        raise ConcurrentEdit(Proposal.objects.select_related("updated_by").get(pk=proposal.pk))
+    proposal.refresh_from_db()
+    fields = ("item", "unit", "unit_price", "quantity", "amount", "note")
+    BudgetLine.objects.bulk_create(
+        [
+            BudgetLine(proposal=proposal, category=category, **{f: getattr(u, f) for f in fields})
+            for u, category in placements.items()
+            if category is not None
+        ]
+    )
+    UnplacedBudgetLine.objects.filter(pk__in=[u.pk for u in placements]).delete()
+    record(
+        actor=by,
+        action="proposal.place_lines",
+        obj=proposal,
+        after={
+            "placed": {u.item: c.name for u, c in placements.items() if c is not None},
+            "left_out": [u.item for u, c in placements.items() if c is None],
+        },
+    )
     return proposal
 
 
@@ -241,6 +390,15 @@ def submission_problems(proposal, at=None):
         problems.append(Problem(_("Add at least one milestone with its date."), field="milestones"))
     if not proposal.indicators.exists():
         problems.append(Problem(_("Add at least one measurable indicator."), field="indicators"))
+    unplaced = proposal.unplaced_lines.count()
+    if unplaced:
+        problems.append(
+            Problem(
+                _("%(n)s budget line(s) copied from your earlier proposal still need a budget category of this round.")
+                % {"n": unplaced},
+                field="budget",
+            )
+        )
     requested = proposal.requested_amount
     total = sum((line.amount for line in lines), Decimal("0"))
     if requested is not None:

@@ -2,12 +2,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from venture import permissions
 from venture.competitions.models import Competition
+from venture.errors import flash_error
 from venture.organizations.models import Organization
 from venture.uploads import serve
 
@@ -17,9 +20,11 @@ from .forms import (
     BudgetLineFormSet,
     IndicatorFormSet,
     MilestoneFormSet,
+    PlaceLinesForm,
     ProposalFilterForm,
     ProposalForm,
     ReasonForm,
+    ReuseProposalForm,
     StartProposalForm,
 )
 from .models import Attachment, Proposal
@@ -48,7 +53,47 @@ def proposal_start(request, competition_pk):
         )
         messages.success(request, _("Draft created. Save as often as you like until the deadline."))
         return redirect("proposals:edit", pk=proposal.pk)
-    return render(request, "venture/proposals/start.html", {"form": form, "competition": competition})
+    # "Start from my proposal of …": the organizations' proposals of earlier rounds.
+    earlier = (
+        Proposal.objects.filter(organization__in=organizations)
+        .exclude(competition=competition)
+        .select_related("competition", "organization")
+        .order_by("-competition__year", "-created_at")
+    )
+    return render(
+        request, "venture/proposals/start.html", {"form": form, "competition": competition, "earlier": earlier}
+    )
+
+
+@login_required
+def proposal_reuse(request, competition_pk, pk):
+    """ "Start from my proposal of …": a new draft with a copy of one of the organization's earlier proposals."""
+    permissions.require(request.user, "proposal.create")
+    source = permissions.get_for(request.user, "proposal.reuse", PROPOSAL_QS, pk=pk)
+    competition = get_object_or_404(Competition, pk=competition_pk)
+    if not competition.is_accepting():
+        messages.error(request, _("This call is not accepting applications."))
+        return redirect("competitions:call", pk=competition.pk)
+    form = ReuseProposalForm(request.POST or None, initial={"title": source.title})
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.reuse_proposal(
+                source=source, competition=competition, by=request.user, title=form.cleaned_data["title"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Draft created from “%(title)s” (%(round)s). Check every part: dates, amounts and this year's rules.")
+                % {"title": source.title, "round": source.competition.title},
+            )
+            if proposal.unplaced_lines.exists():
+                messages.warning(
+                    request, _("Some budget lines have no matching category in this round; place them below.")
+                )
+            return redirect("proposals:edit", pk=proposal.pk)
+    return render(request, "venture/proposals/reuse.html", {"form": form, "competition": competition, "source": source})
 
 
 def _line_initial(proposal):
@@ -91,6 +136,68 @@ def _edit_forms(request, proposal):
     }
 
 
+def _save_draft(request, proposal, forms):
+    form = forms["form"]
+    return services.save_draft(
+        proposal=proposal,
+        by=request.user,
+        data=form.cleaned_data,
+        budget_lines=forms["lines"].rows(),
+        milestones=forms["milestones"].rows(),
+        indicators=forms["indicators"].rows(),
+        expected_version=form.cleaned_data["version"],
+    )
+
+
+@require_POST
+@login_required
+def proposal_autosave(request, pk):
+    """The edit form saves itself in the background (static/js/proposal_form.js): the same form and the same version
+    check as "Save draft", answered in JSON. A conflict (409) or a form that cannot be saved yet changes
+    nothing; the text stays in the applicant's browser. A form that cannot be saved yet (a budget line half typed) is
+    the ordinary state of a draft being written, not an error: it is answered 200 with ``saved`` false."""
+    proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
+    forms = _edit_forms(request, proposal)
+    if not all(f.is_valid() for f in forms.values()):
+        return JsonResponse(
+            {"saved": False, "message": _("Not saved yet: some fields need your attention (see “Save draft”).")}
+        )
+    try:
+        proposal = _save_draft(request, proposal, forms)
+    except services.ConcurrentEdit as exc:
+        return JsonResponse({"saved": False, "conflict": True, "message": str(exc)}, status=409)
+    except ValidationError as exc:
+        return JsonResponse({"saved": False, "message": " ".join(exc.messages)}, status=422)
+    at = timezone.localtime(proposal.updated_at).strftime("%H:%M")
+    return JsonResponse(
+        {"saved": True, "version": proposal.version, "at": at, "message": _("Saved at %(time)s") % {"time": at}}
+    )
+
+
+@require_POST
+@login_required
+def place_lines(request, pk):
+    """Place the budget lines copied from an earlier proposal that had no category in this round."""
+    proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
+    form = PlaceLinesForm(request.POST, proposal=proposal)
+    if form.is_valid():
+        try:
+            services.place_budget_lines(
+                proposal=proposal,
+                by=request.user,
+                placements=form.rows(),
+                expected_version=form.cleaned_data["version"],
+            )
+            messages.success(request, _("Budget lines placed."))
+        except services.ConcurrentEdit as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            flash_error(request, exc)
+    else:
+        messages.error(request, _("Choose a budget category for each line, or leave it out."))
+    return redirect("proposals:edit", pk=proposal.pk)
+
+
 @login_required
 def proposal_edit(request, pk):
     proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
@@ -99,15 +206,7 @@ def proposal_edit(request, pk):
         if all(f.is_valid() for f in forms.values()):
             form = forms["form"]
             try:
-                services.save_draft(
-                    proposal=proposal,
-                    by=request.user,
-                    data=form.cleaned_data,
-                    budget_lines=forms["lines"].rows(),
-                    milestones=forms["milestones"].rows(),
-                    indicators=forms["indicators"].rows(),
-                    expected_version=form.cleaned_data["version"],
-                )
+                _save_draft(request, proposal, forms)
             except services.ConcurrentEdit as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:
@@ -130,6 +229,7 @@ def proposal_edit(request, pk):
             "line_problems": _line_problems(problems),
             "attachment_form": AttachmentForm(),
             "attachments": proposal.attachments.all(),
+            "place_form": PlaceLinesForm(proposal=proposal) if proposal.unplaced_lines.exists() else None,
         },
     )
 

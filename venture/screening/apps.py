@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from venture import permissions
+from venture.competitions import setup
 
 
 class ScreeningConfig(AppConfig):
@@ -9,3 +10,4 @@ class ScreeningConfig(AppConfig):
 
     def ready(self):
         permissions.load_rules(self)
+        setup.load(self, "checklist")

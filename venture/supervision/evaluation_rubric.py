@@ -146,8 +146,36 @@ def opening_problems(competition):
     ]
 
 
+def copy_rubrics(source, competition):
+    """A round copied from ``source`` gets its mid-term and final evaluation rubrics (the defaults for a kind the
+    source has none of)."""
+    criteria = list(EvaluationCriterion.objects.filter(competition=source))
+    kinds = {c.kind for c in criteria}
+    defaults = [{field: row[field] for field in EVALUATION_CRITERION_FIELDS} for row in default_evaluation_rubric()]
+    copies = [
+        EvaluationCriterion(competition=competition, kind=c.kind, order=c.order, name=c.name, max_points=c.max_points)
+        for c in criteria
+    ] + [
+        EvaluationCriterion(competition=competition, kind=kind, order=order, **row)
+        for kind in EvaluationKind
+        if kind not in kinds
+        for order, row in enumerate(defaults)
+    ]
+    EvaluationCriterion.objects.bulk_create(copies)
+    return {
+        "evaluation_rubric": {
+            kind.value: [{"name": c.name, "max_points": c.max_points} for c in copies if c.kind == kind]
+            for kind in EvaluationKind
+        }
+    }
+
+
 setup.register(
     setup.SetupPart(
-        name="evaluation_rubric", order=60, on_create=create_default_rubrics, opening_problems=opening_problems
+        name="evaluation_rubric",
+        order=60,
+        on_create=create_default_rubrics,
+        on_copy=copy_rubrics,
+        opening_problems=opening_problems,
     )
 )
