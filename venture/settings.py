@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
+    # Background work (the task queue, queued mail, the failed-tasks page), below every stage.
+    "venture.background",
     # The lifecycle, stage by stage.
     "venture.accounts",
     "venture.audit",
@@ -83,6 +87,7 @@ INSTALLED_APPS = [
     "venture.supervision",
     "judging",
     "venture.home",
+    "venture.documents",
     "venture.demo",
     "venture.ops",
 ]
@@ -215,8 +220,32 @@ STATICFILES_DIRS = [d for d in STATICFILES_DIRS if Path(d[1] if isinstance(d, tu
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploads are never served from MEDIA_URL directly: views check permission and stream them.
 MEDIA_URL = "/media-not-served/"
+# Uploads and stored documents go through Django's storage API: the local folder MEDIA_ROOT by default, or any
+# S3-compatible object store (MinIO, Ceph, a cloud's) with MEDIA_STORAGE=s3, so several web machines and workers share
+# the same files (django-storages; `pip install boto3` for it). The bucket is private: files are still served only
+# through views that check permission.
+MEDIA_STORAGE = env("MEDIA_STORAGE", "local")
+if MEDIA_STORAGE == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL"),
+            "region_name": env("S3_REGION"),
+            "access_key": env("S3_ACCESS_KEY_ID"),
+            "secret_key": env("S3_SECRET_ACCESS_KEY"),
+            "location": env("S3_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif MEDIA_STORAGE == "local":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": env("STATICFILES_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -224,7 +253,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- E-mail ---------------------------------------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Every mail is queued as a background task (venture.background.mail); the worker hands it to the real backend,
+# EMAIL_DELIVERY_BACKEND (SMTP in production, the console in the embedded profile).
+EMAIL_BACKEND = "venture.background.mail.QueuedEmailBackend"
+MAIL_DELIVERY_BACKEND = env("EMAIL_DELIVERY_BACKEND", env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
@@ -238,6 +270,24 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 EXPENDITURE_MAX_AMOUNT = env("EXPENDITURE_MAX_AMOUNT", "10000000.00")
 LEDGER_IMPORT_MAX_ROWS = int(env("LEDGER_IMPORT_MAX_ROWS", "10000"))
 LEDGER_IMPORT_MAX_UNCOMPRESSED = int(env("LEDGER_IMPORT_MAX_UNCOMPRESSED", str(60 * 1024 * 1024)))
+
+# --- Background tasks ------------------------------------------------------------------------------------------------
+# Django's task API (the django-tasks backport) with the database backend: the queue is a table of the app's own
+# database, worked by `manage.py db_worker` (make run starts one; docs/deploy.md has the systemd unit). TASKS_BACKEND
+# =immediate runs each task inside the call that enqueues it (the test suite does so). A failed task is retried after
+# TASK_RETRY_BACKOFF seconds, then twice that, and so on (venture.background.tasks).
+TASKS_BACKEND = env("TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND]
+    }
+}
+TASK_RETRY_BACKOFF = int(env("TASK_RETRY_BACKOFF", "30"))
+# Ledger files with more rows than this are imported by the worker (venture.supervision.tasks), not in the request.
+LEDGER_IMPORT_BACKGROUND_ROWS = int(env("LEDGER_IMPORT_BACKGROUND_ROWS", "1000"))
 
 # --- Forms ----------------------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
