@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
@@ -98,18 +98,17 @@ class FailedTask:
 
 
 def failed_tasks(limit=200):
-    """(failed tasks whose attempts are spent, newest first, at most ``limit``; the number of failed runs that are
-    being retried). Two queries."""
-    failed = DBTaskResult.objects.failed().order_by("-finished_at")
-    given_up, retrying = [], 0
-    for result in failed.iterator():
+    """(failed tasks whose attempts are spent, newest first, at most ``limit``; the number of retries waiting to
+    run). Two queries."""
+    given_up = []
+    for result in DBTaskResult.objects.failed().order_by("-finished_at").iterator():
         entry = FailedTask(result, result.args_kwargs["kwargs"].get(ATTEMPT, 1), attempts_of(result.task_path))
-        if entry.exhausted:
-            if len(given_up) < limit:
-                given_up.append(entry)
-        else:
-            retrying += 1
-    return given_up, retrying
+        if entry.exhausted:  # an earlier run's failure was followed by a retry: that one is the news
+            given_up.append(entry)
+            if len(given_up) == limit:
+                break
+    retrying = DBTaskResult.objects.filter(status=TaskResultStatus.READY, args_kwargs__kwargs__has_key=ATTEMPT)
+    return given_up, retrying.count()
 
 
 @transaction.atomic
