@@ -323,7 +323,8 @@ def notice_state(notice):
         notice.closed_at.isoformat() if notice.closed_at else None,
         notice_open(notice),
         list(notice.objections.exclude(status=ObjectionStatus.PENDING).order_by("pk").values_list("pk", "status")),
-        [(a.pk, str(a.amount), a.status, a.rank) for a in notice_awards(notice).only("pk", "amount", "status", "rank")],
+        [(pk, str(amount), status, rank) for pk, amount, status, rank in
+         notice_awards(notice).values_list("pk", "amount", "status", "rank")],
     )
 
 
