@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tests import factories
 from venture.audit.models import AuditEvent
 from venture.background.models import MailDelivery
 from venture.background.tasks import background_task, deliver_mail, failed_tasks, work_off

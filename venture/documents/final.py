@@ -187,4 +187,3 @@ def prepare_everything():
 def connect():
     follow(ROUND_ACTIONS, _round_followed)
     follow([f"proposal.{ProposalStatus.SUBMITTED}"], _proposal_followed)
-

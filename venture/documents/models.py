@@ -18,7 +18,9 @@ class StoredDocument(models.Model):
     object_id = models.PositiveBigIntegerField(_("object"))
     state = models.CharField(_("state"), max_length=64)
     variant = models.CharField(_("variant"), max_length=40, blank=True)  # language, and who may read what
-    status = models.CharField(_("status"), max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.PREPARING)
+    status = models.CharField(
+        _("status"), max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.PREPARING
+    )
     file = models.FileField(_("file"), max_length=255, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     size = models.PositiveIntegerField(_("bytes"), null=True, blank=True)

@@ -72,7 +72,12 @@ def prepare(kind_name, obj, *, language=None, contacts=False):
     state = state_of(kind, obj)
     if state is None:
         return None
-    key = {"kind": kind.name, "object_id": obj.pk, "state": state, "variant": variant(kind, language=language, contacts=contacts)}
+    key = {
+        "kind": kind.name,
+        "object_id": obj.pk,
+        "state": state,
+        "variant": variant(kind, language=language, contacts=contacts),
+    }
     doc = StoredDocument.objects.filter(**key).first()
     if doc is None:
         try:

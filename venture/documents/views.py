@@ -106,7 +106,12 @@ def book_entries(proposals):
 
 def application_book_context(proposal, *, contacts=False):
     """``contacts``: print the organization's contact details (the stored copy for readers allowed to see them)."""
-    return {"competition": proposal.competition, "entries": book_entries([proposal]), "book": False, "with_contacts": contacts}
+    return {
+        "competition": proposal.competition,
+        "entries": book_entries([proposal]),
+        "book": False,
+        "with_contacts": contacts,
+    }
 
 
 @login_required
@@ -323,8 +328,10 @@ def notice_state(notice):
         notice.closed_at.isoformat() if notice.closed_at else None,
         notice_open(notice),
         list(notice.objections.exclude(status=ObjectionStatus.PENDING).order_by("pk").values_list("pk", "status")),
-        [(pk, str(amount), status, rank) for pk, amount, status, rank in
-         notice_awards(notice).values_list("pk", "amount", "status", "rank")],
+        [
+            (pk, str(amount), status, rank)
+            for pk, amount, status, rank in notice_awards(notice).values_list("pk", "amount", "status", "rank")
+        ],
     )
 
 

@@ -4,26 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='MailDelivery',
+            name="MailDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True, verbose_name='key')),
-                ('subject', models.CharField(max_length=255, verbose_name='subject')),
-                ('recipients', models.JSONField(default=list, verbose_name='recipients')),
-                ('sent_at', models.DateTimeField(auto_now_add=True, verbose_name='sent at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=64, unique=True, verbose_name="key")),
+                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                ("recipients", models.JSONField(default=list, verbose_name="recipients")),
+                ("sent_at", models.DateTimeField(auto_now_add=True, verbose_name="sent at")),
             ],
             options={
-                'verbose_name': 'mail delivery',
-                'verbose_name_plural': 'mail deliveries',
-                'ordering': ['-sent_at'],
+                "verbose_name": "mail delivery",
+                "verbose_name_plural": "mail deliveries",
+                "ordering": ["-sent_at"],
             },
         ),
     ]

@@ -4,33 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='StoredDocument',
+            name="StoredDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40, verbose_name='kind')),
-                ('object_id', models.PositiveBigIntegerField(verbose_name='object')),
-                ('state', models.CharField(max_length=64, verbose_name='state')),
-                ('variant', models.CharField(blank=True, max_length=40, verbose_name='variant')),
-                ('status', models.CharField(choices=[('preparing', 'Being prepared'), ('ready', 'Ready'), ('failed', 'Failed')], default='preparing', max_length=12, verbose_name='status')),
-                ('file', models.FileField(blank=True, max_length=255, upload_to='', verbose_name='file')),
-                ('sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256')),
-                ('size', models.PositiveIntegerField(blank=True, null=True, verbose_name='bytes')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('rendered_at', models.DateTimeField(blank=True, null=True, verbose_name='rendered')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=40, verbose_name="kind")),
+                ("object_id", models.PositiveBigIntegerField(verbose_name="object")),
+                ("state", models.CharField(max_length=64, verbose_name="state")),
+                ("variant", models.CharField(blank=True, max_length=40, verbose_name="variant")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("preparing", "Being prepared"), ("ready", "Ready"), ("failed", "Failed")],
+                        default="preparing",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("file", models.FileField(blank=True, max_length=255, upload_to="", verbose_name="file")),
+                ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),
+                ("size", models.PositiveIntegerField(blank=True, null=True, verbose_name="bytes")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("rendered_at", models.DateTimeField(blank=True, null=True, verbose_name="rendered")),
             ],
             options={
-                'verbose_name': 'stored document',
-                'verbose_name_plural': 'stored documents',
-                'constraints': [models.UniqueConstraint(fields=('kind', 'object_id', 'state', 'variant'), name='one_document_per_state')],
+                "verbose_name": "stored document",
+                "verbose_name_plural": "stored documents",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "object_id", "state", "variant"), name="one_document_per_state"
+                    )
+                ],
             },
         ),
     ]
