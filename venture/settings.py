@@ -220,30 +220,29 @@ STATICFILES_DIRS = [d for d in STATICFILES_DIRS if Path(d[1] if isinstance(d, tu
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploads are never served from MEDIA_URL directly: views check permission and stream them.
 MEDIA_URL = "/media-not-served/"
-# Uploads and stored documents go through Django's storage API: the local folder MEDIA_ROOT by default, or any
-# S3-compatible object store (MinIO, Ceph, a cloud's) with MEDIA_STORAGE=s3, so several web machines and workers share
-# the same files (django-storages; `pip install boto3` for it). The bucket is private: files are still served only
-# through views that check permission.
-MEDIA_STORAGE = env("MEDIA_STORAGE", "local")
-if MEDIA_STORAGE == "s3":
+# Uploads and stored documents go through Django's storage API: the local folder MEDIA_ROOT by default, or a private
+# bucket on S3-compatible object storage (MinIO, a government cloud's) when VENTURE_S3_BUCKET is set, so several web
+# machines and workers share the same files (django-storages; the S3 client is the optional extra: pip install
+# '.[s3]'). Files are still served only through views that check permission (docs/deploy.md, section 6).
+if env("VENTURE_S3_BUCKET"):
     DEFAULT_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": env("S3_BUCKET"),
-            "endpoint_url": env("S3_ENDPOINT_URL"),
-            "region_name": env("S3_REGION"),
-            "access_key": env("S3_ACCESS_KEY_ID"),
-            "secret_key": env("S3_SECRET_ACCESS_KEY"),
-            "location": env("S3_PREFIX", ""),
-            "default_acl": "private",
-            "querystring_auth": True,
-            "file_overwrite": False,
+            "bucket_name": env("VENTURE_S3_BUCKET"),
+            "endpoint_url": env("VENTURE_S3_ENDPOINT"),  # e.g. https://minio.union.internal:9000
+            "region_name": env("VENTURE_S3_REGION", "us-east-1"),
+            "access_key": env("VENTURE_S3_ACCESS_KEY"),
+            "secret_key": env("VENTURE_S3_SECRET_KEY"),
+            "location": env("VENTURE_S3_PREFIX", "media"),  # key prefix inside the bucket
+            "default_acl": "private",  # uploads are personal data: never public-read
+            "querystring_auth": True,  # any URL the storage makes is signed and expires
+            "file_overwrite": False,  # never replace an existing file with the same name
+            "addressing_style": "path",  # what MinIO and most S3-compatible services expect
+            "signature_version": "s3v4",
         },
     }
-elif MEDIA_STORAGE == "local":
-    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 else:
-    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}.")
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": env("STATICFILES_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")},

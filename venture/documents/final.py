@@ -154,8 +154,8 @@ def prepare_round(competition):
     notice = PublicNotice.objects.filter(competition=competition).select_related("competition").first()
     if notice is not None:
         stored.prepare("notice", notice, language=language)
-        for agreement in views.AGREEMENTS.filter(award__competition=competition):
-            stored.prepare("agreement", agreement, language=language)
+    for agreement in views.AGREEMENTS.filter(award__competition=competition):
+        stored.prepare("agreement", agreement, language=language)
 
 
 def prepare_proposal(proposal):
