@@ -252,10 +252,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- E-mail ---------------------------------------------------------------------------------------------------------
-# Every mail is queued as a background task (venture.background.mail); the worker hands it to the real backend,
-# EMAIL_DELIVERY_BACKEND (SMTP in production, the console in the embedded profile).
+# Every mail is queued as a background task (venture.background.mail); the worker hands it to the real backend named
+# by the EMAIL_BACKEND variable (SMTP in production, the console in the embedded profile).
 EMAIL_BACKEND = "venture.background.mail.QueuedEmailBackend"
-MAIL_DELIVERY_BACKEND = env("EMAIL_DELIVERY_BACKEND", env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"))
+MAIL_DELIVERY_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
