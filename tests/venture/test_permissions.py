@@ -117,12 +117,14 @@ ACTIONS = {
     "project.write",
     "roadshow.follow",
     "results.reveal",  # issue #17: the judges' day view, the result reveal
+    "tasks.manage",  # issue #20: the failed background tasks and their retry
 }
 
 
 def test_the_apps_register_every_action_of_the_table():
     """The 48 actions the single table held before it was split into the apps' rules.py, and the resubmission of a
-    rejected organization and the roadshow day's two (issue #17) added since: no more, no fewer."""
+    rejected organization, the roadshow day's two (issue #17) and the failed tasks' page (issue #20) added since: no more,
+    no fewer."""
     assert permissions.registered_actions() == ACTIONS
     # Higher apps widen two lower apps' actions: judges cleared of conflicts read the proposal, a project's
     # supervisors read its organization's contacts.
