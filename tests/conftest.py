@@ -28,6 +28,7 @@ def _test_settings(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "venture.background.mail.QueuedEmailBackend"
     settings.MAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DOCUMENTS_PREPARE_WHEN_FINAL = False  # tests/venture/test_stored_documents.py turns it on
 
 
 @pytest.fixture

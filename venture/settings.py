@@ -285,6 +285,9 @@ TASKS = {
     }
 }
 TASK_RETRY_BACKOFF = int(env("TASK_RETRY_BACKOFF", "30"))
+# Final documents are queued for rendering as soon as they become final (venture.documents.final); the test suite
+# turns this off (its tests of it on), so that a test that commits does not render PDFs it does not look at.
+DOCUMENTS_PREPARE_WHEN_FINAL = env_bool("DOCUMENTS_PREPARE_WHEN_FINAL", True)
 # Ledger files with more rows than this are imported by the worker (venture.supervision.tasks), not in the request.
 LEDGER_IMPORT_BACKGROUND_ROWS = int(env("LEDGER_IMPORT_BACKGROUND_ROWS", "1000"))
 

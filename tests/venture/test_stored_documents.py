@@ -66,6 +66,7 @@ def test_a_final_document_is_prepared_then_served_as_kept(client, settings, db):
 
 def test_the_round_documents_are_rendered_when_they_become_final(settings, db, django_capture_on_commit_callbacks):
     settings.TASKS = DATABASE_QUEUE
+    settings.DOCUMENTS_PREPARE_WHEN_FINAL = True
     with django_capture_on_commit_callbacks(execute=True):
         c, staff, _auditor, props = build_round()
     snapshot = ResultSnapshot.objects.get(competition=c, valid=True)
@@ -176,3 +177,13 @@ def test_a_document_of_a_state_that_moved_on_is_not_kept(settings, db):
     assert work_off() == 3
     assert sorted(StoredDocument.objects.values_list("kind", flat=True)) == ["finalists_book"]
     assert results.current_snapshot(c) is None
+
+
+def test_the_application_book_for_readers_without_the_contacts_leaves_them_out(db):
+    c = factories.competition()
+    submitted = factories.proposal(
+        c, factories.organization(owner=factories.user("owner_plain")), status="submitted", submitted_at=timezone.now()
+    )
+    kind = stored.KINDS["application_book"]
+    assert "李联系" in text(kind.render(submitted, contacts=True))
+    assert "李联系" not in text(kind.render(submitted, contacts=False))

@@ -163,6 +163,8 @@ def prepare_proposal(proposal):
 
 
 def _round_followed(event):
+    if not settings.DOCUMENTS_PREPARE_WHEN_FINAL:
+        return
     if event.object_type == "competitions.competition":
         competition = Competition.objects.filter(pk=event.object_id).first()
         if competition is not None:
@@ -170,6 +172,8 @@ def _round_followed(event):
 
 
 def _proposal_followed(event):
+    if not settings.DOCUMENTS_PREPARE_WHEN_FINAL:
+        return
     proposal = views.PROPOSALS.filter(pk=event.object_id).first()
     if proposal is not None:
         prepare_proposal(proposal)
