@@ -138,10 +138,13 @@ def stored_response(doc, filename):
 
 def serve(request, kind_name, obj, filename, *, on_demand, contacts=False):
     """The response to a request for a document: ``on_demand()`` while it is not final; once final the stored file,
-    or the page that says it is being prepared (and reloads itself) until the worker has rendered it."""
+    or the page that says it is being prepared (and reloads itself) until the worker has rendered it. ``filename``
+    may be a function of the StoredDocument."""
     doc = prepare(kind_name, obj, contacts=contacts)
     if doc is None:
         return on_demand()
+    if callable(filename):  # a name that carries the document's own fingerprint
+        filename = filename(doc)
     if doc.status == DocumentStatus.READY:
         return stored_response(doc, filename)
     response = render(

@@ -289,13 +289,14 @@ def signed_sheet_bundle(request, competition_pk):
         request,
         "sheet_bundle",
         snapshot,
-        f"签字评分表汇编-{competition.title}-{(snapshot.bundle_sha256 or '')[:8]}.pdf",
+        lambda doc: f"签字评分表汇编-{competition.title}-{doc.sha256[:8]}.pdf",
         on_demand=lambda: None,  # final from its sign-off on: always stored
     )
 
 
 def sheet_bundle_pdf(snapshot, *, request=None):
-    """The bundle's bytes as kept by ``record_bundle`` (made by the first call, by whoever signed the results off)."""
+    """The bundle's bytes as kept by ``record_bundle``: made by the first call (the worker's, as a rule), recorded in
+    the audit trail under the auditor who signed the results off, whose sign-off made it final."""
     bundle = record_bundle(
         snapshot=snapshot,
         by=snapshot.signed_off_by,
