@@ -6,12 +6,12 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 WORKERS ?= 2
-export HOST PORT
+export HOST PORT WORKERS
 
 .PHONY: run dev test test-fast explore lint format messages sysdeps check-python clean-data help
 
 help:
-	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT)"
+	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT) with a task worker"
 	@echo "make test   the whole test suite (unit, web, browser)"
 	@echo "make dev    like run, with Django's autoreloading development server and DEBUG on"
 	@echo "make lint   ruff check, ruff format --check, mypy, makemigrations --check"
@@ -39,19 +39,20 @@ sysdeps:
 
 setup: $(VENV)/.installed node_modules/.installed sysdeps
 
+# The web server and the background-task worker together (Procfile, run by honcho: one command, one log, Ctrl-C stops
+# both). The demo's final documents are queued for the worker before it starts.
 run: setup
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py demo_data --quiet-if-present
+	@$(PY) manage.py prepare_documents -v0
 	@$(PY) manage.py collectstatic --noinput -v0
-	@echo ">> serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	@exec $(VENV)/bin/gunicorn venture.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 \
-		--max-requests 500 --max-requests-jitter 50 --timeout 120 \
-		--access-logfile - --error-logfile - --graceful-timeout 5
+	@echo ">> serving on http://$(HOST):$(PORT)/ with a background worker  (Ctrl-C to stop)"
+	@WORKERS=$(WORKERS) exec $(VENV)/bin/honcho start -f Procfile
 
 dev: setup
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py demo_data --quiet-if-present
-	@DEBUG=1 STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage $(PY) manage.py runserver $(HOST):$(PORT)
+	@TASKS_BACKEND=immediate DEBUG=1 STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Tests run in parallel, one worker per CPU (pytest-xdist); a module's tests stay on one worker, so module-scoped
 # fixtures (the demo, a browser) are built once. XDIST=0 runs them in this process.

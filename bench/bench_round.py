@@ -121,6 +121,7 @@ def configure(data_dir, database_url=None):
     os.environ["STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ["DEBUG"] = "false"
+    os.environ["TASKS_BACKEND"] = "immediate"  # documents rendered inside the request, as measured here
     os.environ.pop("VENTURE_PROFILE", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "venture.settings"
 
@@ -201,9 +202,12 @@ def summary(times):
 
 
 def forget(cache):
-    """Empty a RENDERED_ONCE folder (None: nothing to do)."""
+    """Empty a RENDERED_ONCE folder and forget the stored final documents (None: nothing to do)."""
     if cache is not None:
+        from venture.documents.models import StoredDocument
+
         shutil.rmtree(cache, ignore_errors=True)
+        StoredDocument.objects.all().delete()
 
 
 def in_process(client, url, n, cache=None):

@@ -27,8 +27,12 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path  # runtime caches (e.g. rendered results reports) go to the test's folder
     settings.LANGUAGE_CODE = "zh-hans"
-    # Deferred work (the password-reset mail) runs as the response closes, inside the test's transaction.
-    settings.DEFERRED_INLINE = True
+    # Background tasks run at once, inside the call that enqueues them (tests of the queue itself switch to the
+    # database backend); mail still goes through the queue, delivered to Django's test outbox.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "venture.background.mail.QueuedEmailBackend"
+    settings.MAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DOCUMENTS_PREPARE_WHEN_FINAL = False  # tests/venture/test_stored_documents.py turns it on
 
 
 @pytest.fixture

@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
+    # Background work (the task queue, queued mail, the failed-tasks page), below every stage.
+    "venture.background",
     # The lifecycle, stage by stage.
     "venture.accounts",
     "venture.audit",
@@ -83,6 +87,7 @@ INSTALLED_APPS = [
     "venture.supervision",
     "judging",
     "venture.home",
+    "venture.documents",
     "venture.demo",
     "venture.ops",
 ]
@@ -215,8 +220,31 @@ STATICFILES_DIRS = [d for d in STATICFILES_DIRS if Path(d[1] if isinstance(d, tu
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploads are never served from MEDIA_URL directly: views check permission and stream them.
 MEDIA_URL = "/media-not-served/"
+# Uploads and stored documents go through Django's storage API: the local folder MEDIA_ROOT by default, or a private
+# bucket on S3-compatible object storage (MinIO, a government cloud's) when VENTURE_S3_BUCKET is set, so several web
+# machines and workers share the same files (django-storages; the S3 client is the optional extra: pip install
+# '.[s3]'). Files are still served only through views that check permission (docs/deploy.md, section 6).
+if env("VENTURE_S3_BUCKET"):
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("VENTURE_S3_BUCKET"),
+            "endpoint_url": env("VENTURE_S3_ENDPOINT"),  # e.g. https://minio.union.internal:9000
+            "region_name": env("VENTURE_S3_REGION", "us-east-1"),
+            "access_key": env("VENTURE_S3_ACCESS_KEY"),
+            "secret_key": env("VENTURE_S3_SECRET_KEY"),
+            "location": env("VENTURE_S3_PREFIX", "media"),  # key prefix inside the bucket
+            "default_acl": "private",  # uploads are personal data: never public-read
+            "querystring_auth": True,  # any URL the storage makes is signed and expires
+            "file_overwrite": False,  # never replace an existing file with the same name
+            "addressing_style": "path",  # what MinIO and most S3-compatible services expect
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": env("STATICFILES_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -224,7 +252,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- E-mail ---------------------------------------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Every mail is queued as a background task (venture.background.mail); the worker hands it to the real backend named
+# by the EMAIL_BACKEND variable (SMTP in production, the console in the embedded profile).
+EMAIL_BACKEND = "venture.background.mail.QueuedEmailBackend"
+MAIL_DELIVERY_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
@@ -238,6 +269,27 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 EXPENDITURE_MAX_AMOUNT = env("EXPENDITURE_MAX_AMOUNT", "10000000.00")
 LEDGER_IMPORT_MAX_ROWS = int(env("LEDGER_IMPORT_MAX_ROWS", "10000"))
 LEDGER_IMPORT_MAX_UNCOMPRESSED = int(env("LEDGER_IMPORT_MAX_UNCOMPRESSED", str(60 * 1024 * 1024)))
+
+# --- Background tasks ------------------------------------------------------------------------------------------------
+# Django's task API (the django-tasks backport) with the database backend: the queue is a table of the app's own
+# database, worked by `manage.py db_worker` (make run starts one; docs/deploy.md has the systemd unit). TASKS_BACKEND
+# =immediate runs each task inside the call that enqueues it (the test suite does so). A failed task is retried after
+# TASK_RETRY_BACKOFF seconds, then twice that, and so on (venture.background.tasks).
+TASKS_BACKEND = env("TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND]
+    }
+}
+TASK_RETRY_BACKOFF = int(env("TASK_RETRY_BACKOFF", "30"))
+# Final documents are queued for rendering as soon as they become final (venture.documents.final); the test suite
+# turns this off (its tests of it on), so that a test that commits does not render PDFs it does not look at.
+DOCUMENTS_PREPARE_WHEN_FINAL = env_bool("DOCUMENTS_PREPARE_WHEN_FINAL", True)
+# Ledger files with more rows than this are imported by the worker (venture.supervision.tasks), not in the request.
+LEDGER_IMPORT_BACKGROUND_ROWS = int(env("LEDGER_IMPORT_BACKGROUND_ROWS", "1000"))
 
 # --- Forms ----------------------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -74,6 +74,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("audit/", audit_views.event_list, name="audit"),
     path("audit/export.csv", audit_views.export_csv, name="audit_export"),
+    path("tasks/", include("venture.background.urls")),
     path("organizations/", include("venture.organizations.urls")),
     path("", include(COMPETITION_PATTERNS)),
     path("proposals/", include("venture.proposals.urls")),

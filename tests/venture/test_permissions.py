@@ -120,12 +120,14 @@ ACTIONS = {
     "competition.copy",  # issue #18: next year's round from last year's
     "competition.guide",  # issue #18: the 申报指南 and the budget template, public once the call is
     "proposal.reuse",  # issue #18: start from one's own organization's earlier proposal
+    "tasks.manage",  # issue #20: the failed background tasks and their retry
 }
 
 
 def test_the_apps_register_every_action_of_the_table():
     """The 48 actions the single table held before it was split into the apps' rules.py, and the resubmission of a
-    rejected organization, the roadshow day's two (issue #17) and issue #18's three added since: no more, no fewer."""
+    rejected organization, the roadshow day's two (issue #17), issue #18's three and the failed tasks' page (issue
+    #20) added since: no more, no fewer."""
     assert permissions.registered_actions() == ACTIONS
     # Higher apps widen two lower apps' actions: judges cleared of conflicts read the proposal, a project's
     # supervisors read its organization's contacts.

@@ -23,6 +23,7 @@ from tests import factories
 from tests.builders import build_round as signed_off_round
 from venture.audit.models import AuditEvent
 from venture.awards import services as awards
+from venture.documents.models import StoredDocument
 from venture.documents.results_report import report_table
 from venture.results import queries, services
 from venture.results.models import ResultSnapshot
@@ -381,16 +382,22 @@ def test_results_report_sets_each_rows_figures_in_columns_under_their_headers(fr
 
 
 def test_results_report_is_rendered_once_per_snapshot(client, frozen, settings):
+    """The report of a frozen snapshot is a final document: rendered once, kept in the media storage with its
+    SHA-256, served as kept (issue #20)."""
     competition, _judges, _props, snapshot = frozen
     first = client.get(url(competition, "report.pdf"))
-    cached = list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))
-    assert len(cached) == 1 and cached[0].read_bytes() == first.content
+    [kept] = StoredDocument.objects.filter(kind="results_report")
+    assert (kept.object_id, kept.status, kept.variant) == (snapshot.pk, "ready", "zh-hans")
+    assert kept.sha256 == hashlib.sha256(first.content).hexdigest() == first["X-Document-SHA256"]
+    assert (settings.MEDIA_ROOT / kept.file.name).read_bytes() == first.content
     second = client.get(url(competition, "report.pdf"))
     assert second.content == first.content
+    assert StoredDocument.objects.get().rendered_at == kept.rendered_at
     # A sign-off changes the report (it carries the sign-off line), so it gets its own rendering.
     services.sign_off(snapshot=snapshot, by=factories.user("auditor_cache", role="auditor"))
     client.get(url(competition, "report.pdf"))
-    assert len(list((settings.DATA_DIR / "cache" / "results").glob("*.pdf"))) == 2
+    assert StoredDocument.objects.filter(kind="results_report", status="ready").count() == 2
+    assert len(list((settings.MEDIA_ROOT / "documents" / "results_report").rglob("*.pdf"))) == 2
 
 
 def test_unlock_waits_while_awards_made_from_the_results_are_live(db):

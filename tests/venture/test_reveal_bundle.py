@@ -104,6 +104,7 @@ def test_bundle_hash_recorded_and_equal_to_the_served_pdf(client, auditor):
     body = b"".join(first.streaming_content) if first.streaming else first.content
     snapshot = results.current_snapshot(c)
     assert snapshot.bundle_sha256 == hashlib.sha256(body).hexdigest()
+    assert snapshot.bundle_sha256[:8] in first["Content-Disposition"]  # the file is named by its fingerprint
     assert body.startswith(b"%PDF")
     # Served again (by the auditor too): the same bytes, the hash unchanged, one audit event.
     client.force_login(auditor)

@@ -3,13 +3,13 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from venture.deferred import after_response
-
 from .forms import LoginForm, SignUpForm
 from .services import sign_up_applicant
+from .tasks import RESET_TEMPLATES, send_password_reset
 
 
 class LoginView(auth_views.LoginView):
@@ -19,25 +19,22 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset form, with the lookup, the token and the mail done after the response has gone out, so the
-    response takes the same time whether or not the address has an account (the page says the same either way)."""
+    """Django's reset form, but the request only enqueues ``tasks.send_password_reset`` (the lookup, the token and
+    the mail happen in the worker), so the response does the same work and takes the same time whether or not the
+    address has an account (the page says the same either way)."""
 
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/password_reset_email.txt"
-    subject_template_name = "accounts/password_reset_subject.txt"
+    email_template_name = RESET_TEMPLATES["email_template_name"]
+    subject_template_name = RESET_TEMPLATES["subject_template_name"]
 
     def form_valid(self, form):
-        options = {
-            "use_https": self.request.is_secure(),
-            "token_generator": self.token_generator,
-            "from_email": self.from_email,
-            "email_template_name": self.email_template_name,
-            "subject_template_name": self.subject_template_name,
-            "request": self.request,
-            "html_email_template_name": self.html_email_template_name,
-            "extra_email_context": self.extra_email_context,
-        }
-        return after_response(HttpResponseRedirect(self.get_success_url()), lambda: form.save(**options))
+        send_password_reset.enqueue(
+            email=form.cleaned_data["email"],
+            domain=self.request.get_host(),
+            use_https=self.request.is_secure(),
+            language=translation.get_language(),
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def sign_up(request):

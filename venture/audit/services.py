@@ -1,5 +1,6 @@
 import datetime
 import decimal
+import functools
 import uuid
 
 from django.db import models, transaction
@@ -25,6 +26,19 @@ def _jsonable(value):
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+# action -> functions called with the AuditEvent once the transaction that recorded it has committed. Higher apps
+# register them in their AppConfig.ready() (venture.documents renders a document that has just become final), so a
+# service never needs to know who follows its decisions; a follower that fails is logged, never the service's error.
+_FOLLOWERS: dict[str, list] = {}
+
+
+def follow(actions, fn):
+    """Call ``fn(event)`` after the commit of every audit event whose action is one of ``actions``."""
+    for action in actions:
+        _FOLLOWERS.setdefault(action, []).append(fn)
+    return fn
 
 
 def snapshot(obj, fields):
@@ -65,6 +79,8 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         event.save(force_insert=True)
         head.seq, head.hash = event.seq, event.hash
         head.save(update_fields=["seq", "hash"])
+    for fn in _FOLLOWERS.get(action, ()):
+        transaction.on_commit(functools.partial(fn, event), robust=True)
     return event
 
 

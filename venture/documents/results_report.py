@@ -1,5 +1,9 @@
 """The results report (评审结果报告) of a frozen round as a PDF, rendered once per snapshot and kept.
 
+The report of an intact snapshot is a final document, rendered in the background at the freeze and again at the
+sign-off and kept in the media storage (``venture.documents.final``); the cache below serves what is rendered on
+demand (a snapshot whose live check failed, with its red banner).
+
 A frozen snapshot never changes: the report is rendered once per snapshot, sign-off state, language and day (the
 report carries its date) and kept in the data folder under ``cache/results/``; a 500-proposal report takes
 WeasyPrint 3–4 s. What it shows is the results page's data (``venture.results.queries.results_data``)."""
@@ -80,6 +84,22 @@ def cache_path(snapshot, *, today=None, intact=True):
     return Path(settings.DATA_DIR) / CACHE / f"{key}.pdf"
 
 
+def report_pdf(competition, snapshot, *, intact=True, today=None, request=None):
+    """The report of ``snapshot`` rendered now (no cache): the stored final document (``venture.documents.final``)
+    and the cache below both come from here."""
+    shown = results_data(competition, snapshot)
+    context = {
+        "competition": competition,
+        "snapshot": snapshot,
+        "today": today or timezone.localdate(),
+        "tampered": not intact,
+        "signed_off_by": snapshot.signed_off_by,
+        **shown,
+        **report_table(shown),
+    }
+    return render_pdf("pdf/results_report.html", context, request=request)
+
+
 def results_report(competition, snapshot, *, request=None):
     """The report's PDF bytes: from the cache when this snapshot's report was rendered today in this language and
     sign-off state, else rendered and stored (written aside, then moved into place, so a reader never sees half a
@@ -91,17 +111,7 @@ def results_report(competition, snapshot, *, request=None):
     cached = cache_path(snapshot, today=today, intact=intact)
     if cached.exists():
         return cached.read_bytes()
-    shown = results_data(competition, snapshot)
-    context = {
-        "competition": competition,
-        "snapshot": snapshot,
-        "today": today,
-        "tampered": not intact,
-        "signed_off_by": snapshot.signed_off_by,
-        **shown,
-        **report_table(shown),
-    }
-    data = render_pdf("pdf/results_report.html", context, request=request)
+    data = report_pdf(competition, snapshot, intact=intact, today=today, request=request)
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(".partial")
     partial.write_bytes(data)

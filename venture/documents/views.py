@@ -32,12 +32,13 @@ from venture.proposals.forms import ProposalFilterForm
 from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
 from venture.results.models import ResultSnapshot
 from venture.results.queries import shown_snapshot
-from venture.results.services import current_snapshot, record_bundle
+from venture.results.services import current_snapshot, live_check, record_bundle
 from venture.supervision.models import FundedProject
 from venture.supervision.queries import budget_figures
 
+from . import stored
 from .guide import budget_template_frames, guide_context
-from .results_report import results_report
+from .results_report import report_pdf, results_report
 
 ZERO = Decimal("0")
 # Proposals that reached the final review: finalists, and those the final decided on.
@@ -104,12 +105,30 @@ def book_entries(proposals):
     return entries
 
 
+def application_book_context(proposal, *, contacts=False):
+    """``contacts``: print the organization's contact details (the stored copy for readers allowed to see them)."""
+    return {
+        "competition": proposal.competition,
+        "entries": book_entries([proposal]),
+        "book": False,
+        "with_contacts": contacts,
+    }
+
+
 @login_required
 def application_book(request, pk):
-    """One proposal's application book: a cover, then every field, the budget, plan, indicators and attachments."""
+    """One proposal's application book: a cover, then every field, the budget, plan, indicators and attachments.
+    Once submitted it is a final document, served as rendered in the background (``stored``)."""
     proposal = permissions.get_for(request.user, "proposal.view", PROPOSALS, pk=pk)
-    context = {"competition": proposal.competition, "entries": book_entries([proposal]), "book": False}
-    return _pdf(request, "pdf/application_book.html", context, f"申报书-{proposal.title}.pdf")
+    filename = f"申报书-{proposal.title}.pdf"
+    return stored.serve(
+        request,
+        "application_book",
+        proposal,
+        filename,
+        contacts=permissions.can(request.user, "organization.contacts", proposal.organization),
+        on_demand=lambda: _pdf(request, "pdf/application_book.html", application_book_context(proposal), filename),
+    )
 
 
 def finalists(competition):
@@ -121,11 +140,7 @@ def finalists(competition):
     return sorted(proposals, key=lambda p: (positions.get(p.pk, math.inf), p.title, p.pk)), positions
 
 
-@login_required
-def finalists_book(request, competition_pk):
-    """All finalists' application books as one PDF with a table of contents, each proposal from a new page."""
-    competition = permissions.get_for(request.user, "proposal.list", Competition.objects.all(), pk=competition_pk)
-    proposals, positions = finalists(competition)
+def finalists_book_context(competition, proposals, positions, *, contacts=False):
     entries = book_entries(proposals)
     for number, entry in enumerate(entries, start=1):
         entry["number"] = number
@@ -143,8 +158,30 @@ def finalists_book(request, competition_pk):
         "toc": toc,
         "drawn": bool(positions),
         "today": timezone.localdate(),
+        "with_contacts": contacts,
     }
-    return _pdf(request, "pdf/application_book.html", context, f"入围项目申报书汇编-{competition.title}.pdf")
+    return context
+
+
+@login_required
+def finalists_book(request, competition_pk):
+    """All finalists' application books as one PDF with a table of contents, each proposal from a new page. Once the
+    finalists are confirmed it is a final document (one per presentation order), rendered in the background; a
+    reader who may see the contact details of some finalists but not of others gets it rendered on demand."""
+    competition = permissions.get_for(request.user, "proposal.list", Competition.objects.all(), pk=competition_pk)
+    proposals, positions = finalists(competition)
+    filename = f"入围项目申报书汇编-{competition.title}.pdf"
+
+    def on_demand():
+        context = finalists_book_context(competition, proposals, positions)
+        return _pdf(request, "pdf/application_book.html", context, filename)
+
+    allowed = {permissions.can(request.user, "organization.contacts", p.organization) for p in proposals}
+    if len(allowed) > 1:
+        return on_demand()
+    return stored.serve(
+        request, "finalists_book", competition, filename, contacts=allowed == {True}, on_demand=on_demand
+    )
 
 
 # --- Judge score sheets (评分表) ----------------------------------------------------------------------------------
@@ -249,19 +286,80 @@ def signed_sheet_bundle(request, competition_pk):
     if snapshot is None or snapshot.signed_off_at is None:
         messages.error(request, _("The signed-sheet bundle is made after the results are frozen and signed off."))
         return redirect("results:results", competition_pk=competition.pk)
+    return stored.serve(
+        request,
+        "sheet_bundle",
+        snapshot,
+        lambda doc: f"签字评分表汇编-{competition.title}-{doc.sha256[:8]}.pdf",
+        on_demand=lambda: None,  # final from its sign-off on: always stored
+    )
+
+
+def sheet_bundle_pdf(snapshot, *, request=None):
+    """The bundle's bytes as kept by ``record_bundle``: made by the first call (the worker's, as a rule), recorded in
+    the audit trail under the auditor who signed the results off, whose sign-off made it final."""
     bundle = record_bundle(
         snapshot=snapshot,
-        by=request.user,
+        by=snapshot.signed_off_by,
         make_pdf=lambda: render_pdf("pdf/sheet_bundle.html", bundle_context(snapshot), request=request),
     )
-    return pdf_response(bytes(bundle.pdf), f"签字评分表汇编-{competition.title}-{bundle.sha256[:8]}.pdf")
+    return bytes(bundle.pdf)
 
 
 # --- The public notice (公示) and the grant agreement (资助协议) ---------------------------------------------------
 
 
+def notice_awards(notice):
+    return (
+        Award.objects.filter(competition=notice.competition)
+        .exclude(status=AwardStatus.CANCELLED)
+        .select_related("proposal__organization", "proposal__category", "grade")
+        .order_by("rank")
+    )
+
+
+def notice_state(notice):
+    """What the notice shows that still changes after publication: the version, whether it is open, the objections
+    handled, the awards. None when withdrawn for a correction (no document then)."""
+    if notice.reopened_at:
+        return None
+    return (
+        notice.pk,
+        notice.version,
+        notice.published_at.isoformat(),
+        notice.closed_at.isoformat() if notice.closed_at else None,
+        notice_open(notice),
+        list(notice.objections.exclude(status=ObjectionStatus.PENDING).order_by("pk").values_list("pk", "status")),
+        [
+            (pk, str(amount), status, rank)
+            for pk, amount, status, rank in notice_awards(notice).values_list("pk", "amount", "status", "rank")
+        ],
+    )
+
+
+def notice_context(notice):
+    competition = notice.competition
+    awards = notice_awards(notice)
+    judges = (
+        Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
+        .select_related("user")
+        .order_by("expertise", "user__username")
+    )
+    return {
+        "notice": notice,
+        "competition": competition,
+        "awards": with_published_identities(notice, awards),
+        "judges": list(judges),
+        "total": awards.aggregate(total=Sum("amount"))["total"] or ZERO,
+        "handled": list(notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")),
+        "open": notice_open(notice),
+        "today": timezone.localdate(),
+    }
+
+
 def notice_pdf(request, competition_pk):
-    """公示 as a PDF: public, like the notice page, from the moment the notice is published."""
+    """公示 as a PDF: public, like the notice page, from the moment the notice is published; kept once rendered
+    for each state of the notice (each objection handled, the close, is a new state)."""
     notice = get_object_or_404(PublicNotice.objects.select_related("competition"), competition_id=competition_pk)
     competition = notice.competition
     if notice.reopened_at:  # withdrawn for a correction (issue #14): no PDF of figures being changed
@@ -273,34 +371,32 @@ def notice_pdf(request, competition_pk):
             ),
         )
         return redirect("awards:notice", competition_pk=competition.pk)
-    awards = (
-        Award.objects.filter(competition=competition)
-        .exclude(status=AwardStatus.CANCELLED)
-        .select_related("proposal__organization", "proposal__category", "grade")
-        .order_by("rank")
+    filename = f"公示-{competition.title}.pdf"
+    return stored.serve(
+        request,
+        "notice",
+        notice,
+        filename,
+        on_demand=lambda: _pdf(request, "pdf/notice.html", notice_context(notice), filename),
     )
-    judges = (
-        Judge.objects.filter(panels__competition=competition, panels__stage=PanelStage.FINAL)
-        .select_related("user")
-        .order_by("expertise", "user__username")
-    )
-    context = {
-        "notice": notice,
-        "competition": competition,
-        "awards": with_published_identities(notice, awards),
-        "judges": list(judges),
-        "total": awards.aggregate(total=Sum("amount"))["total"] or ZERO,
-        "handled": list(notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")),
-        "open": notice_open(notice),
-        "today": timezone.localdate(),
-    }
-    return _pdf(request, "pdf/notice.html", context, f"公示-{competition.title}.pdf")
 
 
 @login_required
 def agreement_pdf(request, award_pk):
-    """资助协议 of one final award: parties, project, amount in figures and in Chinese capitals, tranches, signatures."""
+    """资助协议 of one final award: parties, project, amount in figures and in Chinese capitals, tranches, signatures.
+    An agreement is issued once (when the notice closes): rendered then in the background and kept."""
     agreement = permissions.get_for(request.user, "agreement.view", AGREEMENTS, award_id=award_pk)
+    filename = f"资助协议-{agreement.number}.pdf"
+    return stored.serve(
+        request,
+        "agreement",
+        agreement,
+        filename,
+        on_demand=lambda: _pdf(request, "pdf/agreement.html", agreement_context(agreement), filename),
+    )
+
+
+def agreement_context(agreement):
     conditions = dict(TrancheCondition.choices)
     tranches = [
         {
@@ -322,7 +418,7 @@ def agreement_pdf(request, award_pk):
         "organization": party,
         "tranches": tranches,
     }
-    return _pdf(request, "pdf/agreement.html", context, f"资助协议-{agreement.number}.pdf")
+    return context
 
 
 # --- The results report (评审结果报告) and the supervision report (督导报告) ---------------------------------------
@@ -338,7 +434,16 @@ def results_report_pdf(request, competition_pk):
         messages.error(request, _("There are no valid frozen results to report."))
         return redirect("results:results", competition_pk=competition.pk)
     # The document's own name, in the language the round is run in.
-    return pdf_response(results_report(competition, snapshot, request=request), f"评审结果报告-{competition.year}.pdf")
+    filename = f"评审结果报告-{competition.year}.pdf"
+    if not live_check(snapshot, competition):  # issue #14: the sealed rows no longer match: the red banner, never kept
+        return pdf_response(results_report(competition, snapshot, request=request), filename)
+    return stored.serve(
+        request,
+        "results_report",
+        snapshot,
+        filename,
+        on_demand=lambda: pdf_response(report_pdf(competition, snapshot, request=request), filename),
+    )
 
 
 @login_required

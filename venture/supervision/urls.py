@@ -19,6 +19,7 @@ urlpatterns = [
     path("projects/<int:pk>/ledger/", views.ledger, name="ledger"),
     path("projects/<int:pk>/ledger/add/", views.ledger_add, name="ledger_add"),
     path("projects/<int:pk>/ledger/import/", views.ledger_import, name="ledger_import"),
+    path("projects/<int:pk>/ledger/import/<uuid:task_id>/", views.ledger_import_status, name="ledger_import_status"),
     path("projects/<int:pk>/ledger/template.xlsx", views.ledger_template, name="ledger_template"),
     path("projects/<int:pk>/ledger/export/", views.ledger_export, name="ledger_export"),
     path("receipts/<int:pk>/", views.receipt, name="receipt"),

@@ -2,6 +2,7 @@
 evaluations, the portfolio dashboard and the public feedback page. Each view fetches, checks permission, validates
 with a form, calls one service and redirects; the rules are in services, the reads in queries."""
 
+import uuid
 from decimal import Decimal
 
 import pandas as pd
@@ -10,15 +11,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_tasks import TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
 from venture import charts, permissions
 from venture.audit.services import record
@@ -64,6 +68,7 @@ from .models import (
     Tranche,
     VisitPhoto,
 )
+from .tasks import import_ledger_file
 
 PROJECTS = FundedProject.objects.select_related("competition", "organization", "agreement")
 REPORTS = ProgressReport.objects.select_related("project__competition", "project__organization", "reviewed_by")
@@ -491,6 +496,8 @@ def ledger_add(request, pk):
 def ledger_import(request, pk):
     project = _project(request, pk, "project.write")
     form = LedgerImportForm(request.POST, request.FILES)
+    if form.is_valid() and len(form.ledger_file.rows) > settings.LEDGER_IMPORT_BACKGROUND_ROWS:
+        return _import_in_background(request, project, form)
     if form.is_valid():
         try:
             entries, report = services.import_ledger(project=project, ledger_file=form.ledger_file, by=request.user)
@@ -511,6 +518,63 @@ def ledger_import(request, pk):
             return _ledger_page(request, project, import_form=form, status=400, import_report=report)
     messages.error(request, _("Nothing was imported."))
     return _ledger_page(request, project, import_form=form, status=400)
+
+
+def _import_in_background(request, project, form):
+    """A large file (over LEDGER_IMPORT_BACKGROUND_ROWS rows) is kept in the media storage and imported by the worker
+    (``tasks.import_ledger_file``); the user waits on the import's status page."""
+    upload = form.cleaned_data["file"]
+    path = default_storage.save(f"ledger-imports/{project.pk}/{uuid.uuid4().hex}-{upload.name}", upload)
+    result = import_ledger_file.enqueue(
+        project_id=project.pk,
+        path=path,
+        name=upload.name,
+        by_id=request.user.pk,
+        queued_at=timezone.now().isoformat(),
+        language=translation.get_language(),
+    )
+    if result.is_finished:  # a backend that runs tasks at once (the tests'): the outcome is here already
+        return _import_outcome(request, project, result)
+    return redirect("supervision:ledger_import_status", pk=project.pk, task_id=result.id)
+
+
+def _import_outcome(request, project, result):
+    if result.status != TaskResultStatus.SUCCESSFUL:
+        messages.error(request, _("The import failed; nothing was imported. Staff can see why and run it again."))
+        return redirect("supervision:ledger", pk=project.pk)
+    outcome = result.return_value
+    if outcome.get("errors"):
+        for message in outcome["errors"]:
+            messages.error(request, message)
+        return redirect("supervision:ledger", pk=project.pk)
+    if outcome["imported"]:
+        messages.success(request, _("%(n)s entries imported.") % {"n": outcome["imported"]})
+        return redirect("supervision:ledger", pk=project.pk)
+    messages.error(
+        request,
+        _("Nothing was imported: %(bad)s problems in %(all)s rows. Correct them and upload the whole file again.")
+        % {"bad": outcome["problems"], "all": outcome["rows"]},
+    )
+    report = services.ImportReport(rows=outcome["rows"], problems=outcome["problems"], failed=outcome["failed"])
+    return _ledger_page(request, project, status=400, import_report=report)
+
+
+@login_required
+def ledger_import_status(request, pk, task_id):
+    """Where the user waits for a large import: reloads itself until the worker is done, then shows the outcome as
+    a small file's import would. Only the project's writers, and only an import of this project (else 404)."""
+    project = _project(request, pk, "project.write")
+    try:
+        result = import_ledger_file.get_result(str(task_id))
+    except (TaskResultDoesNotExist, TaskResultMismatch) as exc:
+        raise Http404 from exc
+    if result.kwargs.get("project_id") != project.pk:
+        raise Http404
+    if result.is_finished:
+        return _import_outcome(request, project, result)
+    response = render(request, "venture/supervision/ledger_import_wait.html", {"project": project}, status=202)
+    response["Refresh"] = "3"
+    return response
 
 
 @login_required
