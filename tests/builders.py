@@ -407,6 +407,8 @@ def build_world():
         },
         "supervision:evaluation_new": {"pk": project.pk, "kind": "midterm"},
         "supervision:feedback": {"token": project.feedback_token},
+        "supervision:ledger_import_status": {"pk": project.pk, "task_id": "00000000-0000-4000-8000-000000000001"},
+        "background:retry": {"pk": "00000000-0000-4000-8000-000000000002"},
     }
     assert Objection.objects.count() == 1
     return users, kwargs

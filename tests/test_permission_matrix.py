@@ -187,6 +187,9 @@ EXPECTED = {
     "supervision:ledger": ("GET", PROJECT_VIEW),
     "supervision:ledger_add": ("POST", PROJECT_WRITE),
     "supervision:ledger_import": ("POST", PROJECT_WRITE),
+    "supervision:ledger_import_status": ("GET", expect("404")),  # a task of no import of this project: 404 for all
+    "background:failed": ("GET", STAFF_PAGE),
+    "background:retry": ("POST", expect("404")),  # get_for on failed tasks: an unknown one is 404 for staff too
     "supervision:ledger_template": ("GET", PROJECT_VIEW),
     "supervision:ledger_export": ("GET", PROJECT_VIEW),
     "supervision:receipt": ("GET", PROJECT_VIEW),
