@@ -188,8 +188,10 @@ def test_complete_proposal_is_submitted_and_becomes_read_only(
     assert draft.status == ProposalStatus.SUBMITTED
     assert draft.submitted_at is not None
     assert [m.to for m in mailoutbox] == [[applicant_a.email]] if applicant_a.email else True
-    assert client.get(f"/proposals/{draft.pk}/edit/").status_code == 404
-    assert fill(client, draft, title="改标题").status_code == 404
+    # the edit link now leads to the read-only page (issue #18); a post there changes nothing
+    assert client.get(f"/proposals/{draft.pk}/edit/")["Location"] == f"/proposals/{draft.pk}/"
+    assert fill(client, draft, title="改标题")["Location"] == f"/proposals/{draft.pk}/"
+    assert draft.title != "改标题"
     assert list(draft.status_changes.values_list("status", flat=True)) == ["submitted"]
 
 

@@ -568,4 +568,16 @@ def set_grades(*, competition, names, by):
             AwardGrade.objects.create(competition=competition, name=name, order=i)
     for grade in existing[len(names) :]:
         grade.delete()
+    _grade_ungraded(competition)
     record(actor=by, action="awards.grades", obj=competition, before={"grades": before}, after={"grades": names})
+
+
+def _grade_ungraded(competition):
+    """Awards made before the grades were set (or whose grade was removed) take a grade by the same rank-order spread
+    as proposed awards; an award that has a grade keeps it (staff may have chosen it by hand)."""
+    grades = list(competition.grades.order_by("order"))
+    live = list(Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).order_by("rank"))
+    for i, award in enumerate(live):
+        if award.grade_id is None and grades:
+            award.grade = _grade_for(grades, i, len(live))
+            award.save(update_fields=["grade"])

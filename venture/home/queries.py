@@ -1,6 +1,9 @@
 """What each role's home page shows: a few queries each, whatever the data size."""
 
-from django.db.models import Count, Q, Sum
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from judging.models import Assignment, ConflictStatus, PanelStage, RoadshowSlot, SheetStatus
 from venture.audit.models import AuditEvent
@@ -101,7 +104,11 @@ def rounds_overview():
         Competition.objects.annotate(
             n_proposals=Count("proposals", filter=~Q(proposals__status=ProposalStatus.DRAFT)),
             n_drafts=Count("proposals", filter=Q(proposals__status=ProposalStatus.DRAFT)),
-            requested=Sum("proposals__requested_amount", filter=~Q(proposals__status=ProposalStatus.DRAFT)),
+            requested=Coalesce(  # a round with no proposals yet has requested ¥0.00, not a blank
+                Sum("proposals__requested_amount", filter=~Q(proposals__status=ProposalStatus.DRAFT)),
+                Value(Decimal("0.00")),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
             **{f"n_{k}": v for k, v in status_counts.items()},
         ).order_by("-year", "-opens_at")
     )

@@ -93,8 +93,17 @@ def _edit_forms(request, proposal):
 
 @login_required
 def proposal_edit(request, pk):
-    proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
+    proposal = permissions.get_for(request.user, "proposal.view", PROPOSAL_QS, pk=pk)
+    if not permissions.can(request.user, "proposal.edit", proposal):
+        # A bookmarked edit link of a submitted proposal: the read-only page says why, instead of a bare 404.
+        messages.info(
+            request,
+            _("This proposal is “%(status)s” and can no longer be edited; this is its read-only view.")
+            % {"status": proposal.get_status_display()},
+        )
+        return redirect("proposals:detail", pk=proposal.pk)
     forms = _edit_forms(request, proposal)
+    unsaved = request.method == "POST"  # a failed save: the saved draft's problems would be stale next to the errors
     if request.method == "POST":
         if all(f.is_valid() for f in forms.values()):
             form = forms["form"]
@@ -119,7 +128,7 @@ def proposal_edit(request, pk):
                 return redirect("proposals:edit", pk=proposal.pk)
         else:
             messages.error(request, _("Some fields need your attention; nothing was saved yet. Your input is kept."))
-    problems = services.submission_problems(proposal)
+    problems = [] if unsaved else services.submission_problems(proposal)
     return render(
         request,
         "venture/proposals/edit.html",
@@ -127,6 +136,7 @@ def proposal_edit(request, pk):
             "proposal": proposal,
             **forms,
             "problems": problems,
+            "unsaved": unsaved,
             "line_problems": _line_problems(problems),
             "attachment_form": AttachmentForm(),
             "attachments": proposal.attachments.all(),
