@@ -307,7 +307,7 @@ def my_result(request, proposal_pk):
     award = (
         Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).select_related("grade").first()
     )
-    names = dict(competition.criteria.values_list("code", "name"))
+    rubric = list(competition.criteria.order_by("order", "id").values_list("code", "name"))
     comments = [
         c
         for c in ScoreSheet.objects.filter(
@@ -328,7 +328,8 @@ def my_result(request, proposal_pk):
             "row": row,
             "award": award,
             "ranked": len(snapshot.outputs["ranking"]) if snapshot else 0,
-            "criteria": [(names.get(k, k), v) for k, v in (row or {}).get("criteria", {}).items()],
+            # in rubric order (the snapshot's JSON keeps no order of its own: PostgreSQL's jsonb sorts the keys)
+            "criteria": [(name, row["criteria"][code]) for code, name in rubric if code in (row or {}).get("criteria", {})],
             "comments": comments,
         },
     )

@@ -628,7 +628,7 @@ def _labelled(problems, headers):
         header = headers.get(_FIELD_NAMES.get(name, name)) or headers.get(name)
         if name == "line" and not header:
             header = headers.get("category")
-        out.append(format_html("{}: {}", header, message) if header else message)
+        out.append(format_html("{}{}", _("%(column)s: ") % {"column": header}, message) if header else message)
     return out
 
 
