@@ -117,6 +117,7 @@ ACTIONS = {
     "project.write",
     "roadshow.follow",
     "results.reveal",  # issue #17: the judges' day view, the result reveal
+    "calendar.manage",  # issue #18: staff enter a year's statutory holidays
 }
 
 

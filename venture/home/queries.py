@@ -4,9 +4,11 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from judging.models import Assignment, ConflictStatus, PanelStage, RoadshowSlot, SheetStatus
 from venture.audit.models import AuditEvent
+from venture.awards.workdays import missing_next_year
 from venture.competitions.models import Competition, Stage
 from venture.organizations.models import Organization
 from venture.proposals.models import Proposal, ProposalStatus
@@ -118,6 +120,8 @@ def staff_home(user):
     return {
         "rounds": rounds_overview(),
         "pending_organizations": Organization.objects.filter(status="pending").count(),
+        # from 1 November: next year's holidays, needed to count the public notice's working days, not known yet
+        "missing_holiday_year": missing_next_year(timezone.localdate()),
     }
 
 

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,6 +24,7 @@ from .forms import (
     StartProposalForm,
 )
 from .models import Attachment, Proposal
+from .rules import proposal_member
 
 PROPOSAL_QS = Proposal.objects.select_related("competition", "organization", "category", "updated_by")
 
@@ -95,7 +97,9 @@ def _edit_forms(request, proposal):
 def proposal_edit(request, pk):
     proposal = permissions.get_for(request.user, "proposal.view", PROPOSAL_QS, pk=pk)
     if not permissions.can(request.user, "proposal.edit", proposal):
-        # A bookmarked edit link of a submitted proposal: the read-only page says why, instead of a bare 404.
+        if not proposal_member(request.user, proposal):
+            raise Http404
+        # The applicant's bookmarked edit link of a submitted proposal: the read-only page says why (not a bare 404).
         messages.info(
             request,
             _("This proposal is “%(status)s” and can no longer be edited; this is its read-only view.")
