@@ -248,7 +248,7 @@ def test_cap_violation_is_shown_next_to_each_line_of_the_category(client, applic
     problems = services.submission_problems(draft)
     cap = [p for p in problems if p.line is not None]
     assert [p.line for p in cap] == [0, 1]
-    assert cap[0].message == "“人员经费”合计 ¥34,000.00，超过上限 总额的30%（¥30,000.00）。"
+    assert cap[0].message == "“人员经费”合计 ¥34,000.00，超过上限（预算总额的 30%，即 ¥30,000.00）。"
     page = client.get(f"/proposals/{draft.pk}/edit/").content.decode()
     assert page.count("“人员经费”合计 ¥34,000.00") == 2
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from tests import factories
-from tests.builders import build_round
+from tests.builders import build_funded, build_round, evaluate
 from venture.awards import services as awards
 from venture.awards.forms import HandleForm
 from venture.money import format_money
@@ -109,3 +109,22 @@ def test_a_ledger_without_required_columns_names_them_in_the_ui_language():
     with translation.override("en"), pytest.raises(ValidationError) as caught:
         read_ledger(upload)
     assert caught.value.messages == ["The ledger lacks the column(s): Payee, Description."]
+
+
+def test_the_cap_message_says_what_the_cap_is_of_and_how_much_it_is(competition, org_a):
+    draft = factories.proposal(competition, org_a)
+    factories.budget(draft, [("人员经费", 34000, 1), ("活动经费", 66000, 1)])
+    messages = [p.message for p in proposals.submission_problems(draft) if p.line is not None]
+    assert messages[0] == "“人员经费”合计 ¥34,000.00，超过上限（预算总额的 30%，即 ¥30,000.00）。"
+
+
+def test_a_failed_evaluation_reads_failed_with_the_pass_mark_in_brackets(client):
+    f = build_funded()
+    evaluate(f, "midterm", [10, 10, 10])
+    client.force_login(f.staff)
+    client.cookies["django_language"] = "en"
+    body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
+    assert 'failed</span> <span class="small text-muted">(pass mark: 60 points)</span>' in body
+    client.cookies["django_language"] = "zh-hans"
+    body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
+    assert '不合格</span> <span class="small text-muted">（合格线 60 分）</span>' in body

@@ -37,6 +37,7 @@ def get_item(mapping, key):
 
 
 @register.simple_tag
-def colon():
-    """The colon after a label: full-width "：" in Chinese (no space follows it), ": " in English."""
-    return "：" if (get_language() or "").startswith("zh") else ": "
+def colon(space=" "):
+    """The colon after a label: full-width "：" in Chinese (no space follows it), ": " in English (``{% colon "" %}``
+    where markup, not a space, follows the label)."""
+    return "：" if (get_language() or "").startswith("zh") else ":" + space
