@@ -13,6 +13,7 @@ from tests import factories
 from tests.builders import build_funded, build_round, evaluate
 from venture.awards import services as awards
 from venture.awards.forms import HandleForm
+from venture.demo import builder
 from venture.money import format_money
 from venture.proposals import services as proposals
 from venture.results.models import ResultSnapshot
@@ -128,3 +129,8 @@ def test_a_failed_evaluation_reads_failed_with_the_pass_mark_in_brackets(client)
     client.cookies["django_language"] = "zh-hans"
     body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
     assert '不合格</span> <span class="small text-muted">（合格线 60 分）</span>' in body
+
+
+def test_the_demo_round_titles_carry_no_stage_that_would_reach_the_agreements():
+    assert builder.PAST_ROUND_TITLE == "示范市总工会2025年新就业形态劳动者服务项目公益创投大赛"
+    assert builder.NEXT_ROUND_TITLE == "示范市总工会2027年新就业形态劳动者服务项目公益创投大赛"
