@@ -101,7 +101,8 @@ EXPECTED = {
     "proposals:create": ("GET", expect("403", applicant_a="302", applicant_b="302")),  # the call is closed: back to it
     "proposals:list": ("GET", STAFF_AUDITOR_OBJ),
     "proposals:detail": ("GET", OWN_PROPOSAL),
-    "proposals:edit": ("GET", expect("404")),  # a finalist's proposal is read-only for everyone
+    # a finalist's proposal is read-only for everyone; its applicant is sent to the read-only page (issue #18)
+    "proposals:edit": ("GET", expect("404", applicant_a="302")),
     "proposals:submit": ("POST", expect("404")),
     "proposals:autosave": ("POST", expect("404")),  # like the edit page: a finalist's proposal is read-only
     "proposals:place_lines": ("POST", expect("404")),
@@ -149,6 +150,7 @@ EXPECTED = {
     "awards:awards": ("GET", STAFF_OBJ),
     "awards:propose": ("POST", STAFF_OBJ),
     "awards:grades": ("POST", STAFF_OBJ),
+    "awards:calendar": ("GET", STAFF_PAGE),  # issue #18: a year's statutory holidays
     "awards:award_edit": ("GET", STAFF_OBJ),
     "awards:award_add": ("POST", STAFF_OBJ),
     "awards:notice_publish": ("POST", STAFF_OBJ),

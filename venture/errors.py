@@ -1,6 +1,8 @@
 """Errors shown to people: the error pages in the user's language, rendered from our templates (never Django's
 English defaults), and a service's refusal turned into a message on the next page."""
 
+import logging
+
 from django.contrib import messages
 from django.http import HttpResponseServerError
 from django.shortcuts import render
@@ -29,3 +31,13 @@ def error_text(exc):
 def flash_error(request, exc):
     """Show a service's refusal (``error_text``) as an error message on the next page."""
     messages.error(request, error_text(exc))
+
+
+class QuietForbidden(logging.Filter):
+    """An ordinary 403 (someone opened a page their role does not allow) is logged as the one line Django writes,
+    without the traceback of the PermissionDenied that produced it; a traceback is kept for what needs one."""
+
+    def filter(self, record):
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -31,7 +31,15 @@ ALLOWED_TAGS = {
 
 
 def render_markdown(text):
+    """Tables get Bootstrap's bordered style (a call's timetable reads as a grid); ``tel:`` links stay so that a
+    phone number in the call text can be tapped."""
     html = md.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
     return mark_safe(
-        nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, url_schemes={"http", "https", "mailto"})
+        nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto", "tel"},
+            set_tag_attribute_values={"table": {"class": "table table-bordered table-sm"}},
+        )
     )

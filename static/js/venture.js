@@ -57,6 +57,11 @@
     var n = Number(value);
     return isFinite(n) ? Math.round(n * 100) : NaN;
   }
+  // As venture.money.format_money: the minus before the currency sign (-¥100.00).
+  function yuan(fen) {
+    var text = (Math.abs(fen) / 100).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+    return (fen < 0 ? "-¥" : "¥") + text;
+  }
   function recompute() {
     var table = document.querySelector('[data-formset="lines"]');
     if (!table) { return; }
@@ -69,11 +74,11 @@
       if (!price || !qty || !cell) { return; }
       var fen = Math.round(toFen(price.value) * Number(qty.value));
       if (price.value === "" || qty.value === "" || isNaN(fen)) { cell.textContent = "—"; return; }
-      cell.textContent = "¥" + (fen / 100).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+      cell.textContent = yuan(fen);
       if (!(del && del.checked)) { totalFen += fen; }
     });
     var out = table.querySelector("[data-total]");
-    if (out) { out.textContent = "¥" + (totalFen / 100).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2}); }
+    if (out) { out.textContent = yuan(totalFen); }
   }
   document.addEventListener("input", recompute);
   document.addEventListener("change", recompute);

@@ -40,6 +40,7 @@ def test_working_days_by_the_statutory_calendar(start, n, end):
     assert add_working_days(start, n) == (end, True)
 
 
+@pytest.mark.django_db  # an unknown year is looked up in the schedules staff entered (issue #18)
 def test_year_outside_the_calendar_counts_monday_to_friday_and_says_so():
     end, covered = add_working_days(datetime.date(2031, 10, 1), 5)  # Wednesday
     assert (end, covered) == (datetime.date(2031, 10, 7), False)

@@ -564,7 +564,7 @@ def test_found9_the_report_speaks_the_ui_language_and_names_the_file_columns(cli
             header="Date,Category,Item,Amount,Payee,Description,Voucher",
         ),
     )
-    assert report_of(r) == (1, 1, [(2, ["Amount: “abc” 不是以元为单位的金额（例如 12800.50）。"])])
+    assert report_of(r) == (1, 1, [(2, ["Amount：“abc” 不是以元为单位的金额（例如 12800.50）。"])])
     r = post_import(client, f.project, xlsx_file([[day(10), "活动经费", "活动经费项目", "=1+1", "店", "物资", "P"]]))
     assert form_errors(r, "file") == [
         "单元格 D2 中是公式而没有保存的值：请保存数值而非公式（在 Excel 中复制后“选择性粘贴 → 数值”），再重新上传。"

@@ -121,6 +121,7 @@ ACTIONS = {
     "competition.guide",  # issue #18: the 申报指南 and the budget template, public once the call is
     "proposal.reuse",  # issue #18: start from one's own organization's earlier proposal
     "tasks.manage",  # issue #20: the failed background tasks and their retry
+    "calendar.manage",  # issue #18: staff enter a year's statutory holidays
 }
 
 

@@ -188,8 +188,10 @@ def test_complete_proposal_is_submitted_and_becomes_read_only(
     assert draft.status == ProposalStatus.SUBMITTED
     assert draft.submitted_at is not None
     assert [m.to for m in mailoutbox] == [[applicant_a.email]] if applicant_a.email else True
-    assert client.get(f"/proposals/{draft.pk}/edit/").status_code == 404
-    assert fill(client, draft, title="改标题").status_code == 404
+    # the edit link now leads to the read-only page (issue #18); a post there changes nothing
+    assert client.get(f"/proposals/{draft.pk}/edit/")["Location"] == f"/proposals/{draft.pk}/"
+    assert fill(client, draft, title="改标题")["Location"] == f"/proposals/{draft.pk}/"
+    assert draft.title != "改标题"
     assert list(draft.status_changes.values_list("status", flat=True)) == ["submitted"]
 
 
@@ -246,7 +248,7 @@ def test_cap_violation_is_shown_next_to_each_line_of_the_category(client, applic
     problems = services.submission_problems(draft)
     cap = [p for p in problems if p.line is not None]
     assert [p.line for p in cap] == [0, 1]
-    assert cap[0].message == "“人员经费”合计 ¥34,000.00，超过上限 总额的30%（¥30,000.00）。"
+    assert cap[0].message == "“人员经费”合计 ¥34,000.00，超过上限（预算总额的 30%，即 ¥30,000.00）。"
     page = client.get(f"/proposals/{draft.pk}/edit/").content.decode()
     assert page.count("“人员经费”合计 ¥34,000.00") == 2
 

@@ -559,23 +559,26 @@ def test_ledger_template_export_and_audit(client, f):
     client.force_login(f.owner)
     r = client.get(f"/supervision/projects/{f.project.pk}/ledger/template.xlsx")
     template = pd.read_excel(io.BytesIO(r.content), sheet_name=None, dtype=str)
-    assert list(template["台账"].columns) == [
-        "日期",
-        "预算科目",
-        "明细项目",
-        "金额",
-        "收款方",
-        "摘要",
-        "凭证号",
-        "发票代码",
-        "发票号码",
-        "收款方信用代码",
+    assert list(template["Ledger"].columns) == [  # headed in the UI language (issue #18); the import reads either
+        "Date",
+        "Budget category",
+        "Item",
+        "Amount",
+        "Payee",
+        "Description",
+        "Voucher number",
+        "Invoice code",
+        "Invoice number",
+        "Payee USCC",
     ]
-    assert template["预算科目"]["明细项目"].tolist() == ["人员经费项目", "活动经费项目", "管理费项目"]
+    assert template["Budget lines"]["Item"].tolist() == ["人员经费项目", "活动经费项目", "管理费项目"]
     r = client.get(f"/supervision/projects/{f.project.pk}/ledger/export/?format=csv")
     assert r["Content-Type"] == "text/csv; charset=utf-8"
     lines = r.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "日期,预算科目,明细项目,金额,收款方,摘要,凭证号,发票代码,发票号码,收款方信用代码,Receipt"
+    assert lines[0] == (
+        "Date,Budget category,Item,Amount,Payee,Description,Voucher number,Invoice code,Invoice number,Payee USCC,"
+        "Receipt"
+    )
     assert lines[2] == (
         f'{day(10).isoformat()},活动经费,活动经费项目,45.60,"\'=HYPERLINK(""x"")",活动物资,PZ-2,,'
         "26442000000123456789,,no"

@@ -1,3 +1,6 @@
+import datetime
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -73,5 +76,56 @@ class ObjectionForm(forms.Form):
 
 
 class HandleForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=[("dismissed", _("Dismiss")), ("upheld", _("Uphold"))])
+    decision = forms.ChoiceField(label=_("Decision on the objection"), choices=[("dismissed", _("Dismiss")), ("upheld", _("Uphold"))])
     outcome = forms.CharField(label=_("Outcome (published)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+_DATE = r"(\d{4})-(\d{1,2})-(\d{1,2})"
+_LINE = re.compile(rf"^{_DATE}(?:\s*(?:~|～|至|–|—|到)\s*{_DATE})?\s*(.*)$")
+
+
+def parse_days(text):
+    """Lines as the State Council's notice reads: "2027-02-06 至 2027-02-13 春节" (a range) or "2027-02-20 春节调休"
+    (one day), the name optional → [(date, name)]. Raises ValidationError naming the first line it cannot read."""
+    days = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        match = _LINE.match(line)
+        try:
+            if not match:
+                raise ValueError(line)
+            first = datetime.date(*map(int, match.group(1, 2, 3)))
+            last = datetime.date(*map(int, match.group(4, 5, 6))) if match.group(4) else first
+        except ValueError:
+            raise forms.ValidationError(
+                _("Line %(n)s: “%(line)s” is not a date (2027-01-01) or a range (2027-02-06 至 2027-02-13).")
+                % {"n": number, "line": line}
+            ) from None
+        if last < first or (last - first).days > 31:
+            raise forms.ValidationError(_("Line %(n)s: the range runs backwards or is too long.") % {"n": number})
+        name = match.group(7).strip()
+        days += [(first + datetime.timedelta(days=i), name) for i in range((last - first).days + 1)]
+    return days
+
+
+class StatutoryYearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    holidays = forms.CharField(
+        label=_("Holidays (days off)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "2027-01-01 元旦\n2027-02-06 至 2027-02-13 春节"}),
+        help_text=_("One date or range per line, with the holiday's name, as in the State Council's notice."),
+    )
+    workdays = forms.CharField(
+        label=_("Make-up workdays (weekend days worked)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2027-02-20 春节调休"}),
+    )
+
+    def clean_holidays(self):
+        return parse_days(self.cleaned_data["holidays"])
+
+    def clean_workdays(self):
+        return parse_days(self.cleaned_data["workdays"])

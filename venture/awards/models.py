@@ -163,3 +163,24 @@ class GrantAgreement(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class StatutoryDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday (day off)")
+    WORKDAY = "workday", _("Make-up workday")
+
+
+class StatutoryDay(models.Model):
+    """One day of the State Council's holiday schedule (放假安排), entered by staff for a year the calendar library
+    does not know yet: a holiday on a weekday, or a weekend day made a workday (调休上班). Once a year has entries, the
+    working-day count of the public notice reads that year from them (``venture.awards.workdays``)."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=StatutoryDayKind.choices)
+    name = models.CharField(_("holiday"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()

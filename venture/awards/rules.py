@@ -13,3 +13,4 @@ register("awards.manage", is_staff)
 register("objection.handle", is_staff)
 register("result.view_own", proposal_member)
 register("agreement.view", any_of(staff_or_auditor, agreement_party))  # supervisors: extended by supervision
+register("calendar.manage", is_staff)  # the statutory holidays of a year the calendar library does not know

@@ -35,8 +35,11 @@ from .models import (
     ObjectionStatus,
     PublicNotice,
     PublicNoticeVersion,
+    StatutoryDay,
+    StatutoryDayKind,
 )
 from .workdays import add_working_days
+from .workdays import library_knows as workdays_library_knows
 
 
 def live_awards_block_unlock(competition):
@@ -568,4 +571,60 @@ def set_grades(*, competition, names, by):
             AwardGrade.objects.create(competition=competition, name=name, order=i)
     for grade in existing[len(names) :]:
         grade.delete()
+    _grade_ungraded(competition)
     record(actor=by, action="awards.grades", obj=competition, before={"grades": before}, after={"grades": names})
+
+
+def _grade_ungraded(competition):
+    """Awards made before the grades were set (or whose grade was removed) take a grade by the same rank-order spread
+    as proposed awards; an award that has a grade keeps it (staff may have chosen it by hand)."""
+    grades = list(competition.grades.order_by("order"))
+    live = list(Award.objects.filter(competition=competition).exclude(status=AwardStatus.CANCELLED).order_by("rank"))
+    for i, award in enumerate(live):
+        if award.grade_id is None and grades:
+            award.grade = _grade_for(grades, i, len(live))
+            award.save(update_fields=["grade"])
+
+
+# --- The statutory calendar for a year the library does not know ----------------------------------------------------
+
+
+@transaction.atomic
+def set_statutory_year(*, year, holidays, workdays, by):
+    """Enter a year's schedule from the State Council's notice: ``holidays`` and ``workdays`` as [(date, name)] (days
+    off on weekdays or weekends, and weekend days made workdays). Replaces what was entered for that year before."""
+    if workdays_library_knows(year):
+        raise ValidationError(
+            _("The calendar already knows the holidays of %(year)s; there is nothing to enter.") % {"year": year}
+        )
+    if not holidays:
+        raise ValidationError(_("Enter at least one holiday of %(year)s.") % {"year": year})
+    days = [(d, StatutoryDayKind.HOLIDAY, name) for d, name in holidays]
+    days += [(d, StatutoryDayKind.WORKDAY, name) for d, name in workdays]
+    outside = sorted(d for d, _k, _n in days if d.year != year)
+    if outside:
+        raise ValidationError(
+            _("These dates are not in %(year)s: %(dates)s.")
+            % {"year": year, "dates": ", ".join(f"{d:%Y-%m-%d}" for d in outside)}
+        )
+    seen, twice = set(), set()
+    for d, _k, _n in days:
+        (twice if d in seen else seen).add(d)
+    if twice:
+        raise ValidationError(
+            _("Each date is entered once, as a holiday or as a workday: %(dates)s.")
+            % {"dates": ", ".join(f"{d:%Y-%m-%d}" for d in sorted(twice))}
+        )
+    before = [str(day) for day in StatutoryDay.objects.filter(date__year=year)]
+    StatutoryDay.objects.filter(date__year=year).delete()
+    made = StatutoryDay.objects.bulk_create(
+        [StatutoryDay(date=d, kind=kind, name=name[:50]) for d, kind, name in sorted(days)]
+    )
+    record(
+        actor=by,
+        action="calendar.year",
+        object_type="awards.statutoryday",
+        before={"year": year, "days": before},
+        after={"year": year, "days": [str(day) for day in made]},
+    )
+    return made

@@ -5,6 +5,7 @@ from . import views
 app_name = "awards"
 urlpatterns = [
     # Awards and the public notice (staff)
+    path("calendar/", views.statutory_calendar, name="calendar"),
     path("round/<int:competition_pk>/awards/", views.awards, name="awards"),
     path("round/<int:competition_pk>/awards/propose/", views.propose, name="propose"),
     path("round/<int:competition_pk>/awards/grades/", views.grades, name="grades"),

@@ -19,9 +19,9 @@ from venture.proposals.models import Proposal
 from venture.results.services import current_snapshot
 from venture.security import client_ip
 
-from . import services
-from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm, ReopenForm
-from .models import Award, AwardStatus, Objection, ObjectionStatus, PublicNotice
+from . import services, workdays
+from .forms import AwardForm, HandleForm, ObjectionForm, PublishForm, ReopenForm, StatutoryYearForm
+from .models import Award, AwardStatus, Objection, ObjectionStatus, PublicNotice, StatutoryDay
 
 AWARDS = Award.objects.select_related("proposal__organization", "proposal__category", "grade")
 
@@ -307,7 +307,7 @@ def my_result(request, proposal_pk):
     award = (
         Award.objects.filter(proposal=proposal).exclude(status=AwardStatus.CANCELLED).select_related("grade").first()
     )
-    names = dict(competition.criteria.values_list("code", "name"))
+    rubric = list(competition.criteria.order_by("order", "id").values_list("code", "name"))
     comments = [
         c
         for c in ScoreSheet.objects.filter(
@@ -328,7 +328,57 @@ def my_result(request, proposal_pk):
             "row": row,
             "award": award,
             "ranked": len(snapshot.outputs["ranking"]) if snapshot else 0,
-            "criteria": [(names.get(k, k), v) for k, v in (row or {}).get("criteria", {}).items()],
+            # in rubric order (the snapshot's JSON keeps no order of its own: PostgreSQL's jsonb sorts the keys)
+            "criteria": [(name, row["criteria"][code]) for code, name in rubric if code in (row or {}).get("criteria", {})],
             "comments": comments,
+        },
+    )
+
+
+@login_required
+def statutory_calendar(request):
+    """Staff enter a year's holidays and make-up workdays from the State Council's notice when the calendar library
+    does not know that year; the public notice's working days are then counted with them."""
+    permissions.require(request.user, "calendar.manage")
+    today = timezone.localdate()
+    missing = workdays.missing_next_year(today)
+    initial_year = request.GET.get("year", "")
+    initial_year = int(initial_year) if initial_year.isdigit() else (missing or today.year + 1)
+    entered = list(StatutoryDay.objects.filter(date__year=initial_year))
+    form = StatutoryYearForm(
+        request.POST or None,
+        initial={
+            "year": initial_year,
+            "holidays": "\n".join(f"{d.date:%Y-%m-%d} {d.name}".strip() for d in entered if d.kind == "holiday"),
+            "workdays": "\n".join(f"{d.date:%Y-%m-%d} {d.name}".strip() for d in entered if d.kind == "workday"),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.set_statutory_year(
+                year=form.cleaned_data["year"],
+                holidays=form.cleaned_data["holidays"],
+                workdays=form.cleaned_data["workdays"],
+                by=request.user,
+            )
+            messages.success(
+                request,
+                _("The holiday schedule of %(year)s is saved (%(n)s days).")
+                % {"year": form.cleaned_data["year"], "n": len(made)},
+            )
+            return redirect(f"{request.path}?year={form.cleaned_data['year']}")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    years = sorted({d.year for d in StatutoryDay.objects.dates("date", "year")}, reverse=True)
+    return render(
+        request,
+        "venture/awards/calendar.html",
+        {
+            "form": form,
+            "missing": missing,
+            "years": years,
+            "library_last_year": max((y for y in range(2004, today.year + 3) if workdays.library_knows(y)), default=""),
+            "shown_year": initial_year,
+            "entered": entered,
         },
     )

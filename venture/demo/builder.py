@@ -46,7 +46,7 @@ from venture.supervision.models import EvaluationCriterion, EvaluationKind, Expe
 
 DEMO_PASSWORD = "Demo-2026"
 DEMO_ROUND_TITLE = "示范市总工会2026年新就业形态劳动者服务项目公益创投大赛"
-NEXT_ROUND_TITLE = "示范市总工会2027年新就业形态劳动者服务项目公益创投（征集中）"
+NEXT_ROUND_TITLE = "示范市总工会2027年新就业形态劳动者服务项目公益创投大赛"  # the stage is not part of a title
 CITY = "示范市"
 TZ = timezone.get_fixed_timezone(8 * 60)
 
@@ -713,7 +713,7 @@ def build_results(competition, staff, auditor):
     )
 
 
-PAST_ROUND_TITLE = "示范市总工会2025年新就业形态劳动者服务项目公益创投（督导中）"
+PAST_ROUND_TITLE = "示范市总工会2025年新就业形态劳动者服务项目公益创投大赛"  # (it would reach the agreements)
 EVALUATION_RUBRIC = [("服务成效", 40), ("项目管理", 30), ("资金使用规范", 30)]
 # (label, scenario): six funded projects in different health, as union staff see them on the dashboard.
 SCENARIOS = ["on_track", "overspend", "report_overdue", "rectification", "failed_midterm", "closed"]

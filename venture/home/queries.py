@@ -1,9 +1,14 @@
 """What each role's home page shows: a few queries each, whatever the data size."""
 
-from django.db.models import Count, Q, Sum
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from judging.models import Assignment, ConflictStatus, PanelStage, RoadshowSlot, SheetStatus
 from venture.audit.models import AuditEvent
+from venture.awards.workdays import missing_next_year
 from venture.competitions.models import Competition, Stage
 from venture.organizations.models import Organization
 from venture.proposals.models import Proposal, ProposalStatus
@@ -101,7 +106,11 @@ def rounds_overview():
         Competition.objects.annotate(
             n_proposals=Count("proposals", filter=~Q(proposals__status=ProposalStatus.DRAFT)),
             n_drafts=Count("proposals", filter=Q(proposals__status=ProposalStatus.DRAFT)),
-            requested=Sum("proposals__requested_amount", filter=~Q(proposals__status=ProposalStatus.DRAFT)),
+            requested=Coalesce(  # a round with no proposals yet has requested ¥0.00, not a blank
+                Sum("proposals__requested_amount", filter=~Q(proposals__status=ProposalStatus.DRAFT)),
+                Value(Decimal("0.00")),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
             **{f"n_{k}": v for k, v in status_counts.items()},
         ).order_by("-year", "-opens_at")
     )
@@ -111,6 +120,8 @@ def staff_home(user):
     return {
         "rounds": rounds_overview(),
         "pending_organizations": Organization.objects.filter(status="pending").count(),
+        # from 1 November: next year's holidays, needed to count the public notice's working days, not known yet
+        "missing_holiday_year": missing_next_year(timezone.localdate()),
     }
 
 

@@ -47,6 +47,8 @@ class Organization(models.Model):
     staff_count = models.PositiveIntegerField(_("staff count"), default=0)
     past_projects = models.TextField(_("past projects"), blank=True)
     certificate = models.FileField(_("registration certificate"), upload_to=upload_path, blank=True)
+    # The file is stored under a server-chosen name; it downloads under the name it was uploaded with.
+    certificate_name = models.CharField(_("certificate file name"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=OrgStatus.choices, default=OrgStatus.PENDING)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)

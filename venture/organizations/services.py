@@ -1,7 +1,9 @@
+import os
 import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.urls import reverse
@@ -110,7 +112,13 @@ def _tell_staff(organization, why):
 
 
 @transaction.atomic
+def _uploaded_name(value):
+    """The file name an upload arrived with (None when the form field holds no new upload)."""
+    return os.path.basename(value.name)[:255] if isinstance(value, UploadedFile) else None
+
+
 def create_organization(*, by, data):
+    data = {**data, "certificate_name": _uploaded_name(data.get("certificate")) or ""}
     organization = Organization.objects.create(**data)
     Membership.objects.create(organization=organization, user=by, is_owner=True)
     record(actor=by, action="organization.create", obj=organization, after=snapshot(organization, AUDITED_FIELDS))
@@ -127,6 +135,10 @@ def update_organization(*, organization, by, data):
     before, before_identity = snapshot(stored, fields), _identity_values(stored)
     for name, value in data.items():
         _column(name).save_form_data(stored, value)
+    if _uploaded_name(data.get("certificate")):
+        stored.certificate_name = _uploaded_name(data["certificate"])
+    elif not stored.certificate:
+        stored.certificate_name = ""
     if snapshot(stored, fields) == before:
         return stored  # saved without a change: nothing to store, audit or re-verify
     stored.save()

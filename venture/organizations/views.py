@@ -179,4 +179,4 @@ def organization_certificate(request, pk):
     organization = permissions.get_for(request.user, "organization.view", Organization.objects.all(), pk=pk)
     if not organization.certificate:
         raise permissions.Http404
-    return serve(organization.certificate)
+    return serve(organization.certificate, download_name=organization.certificate_name or None)

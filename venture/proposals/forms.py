@@ -134,6 +134,8 @@ class BudgetLineForm(forms.Form):
     def __init__(self, *args, competition, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = competition.budget_categories.all()
+        # a table cell would squeeze the select and cut the category's name: budget-category keeps it wide enough
+        self.fields["category"].widget.attrs["class"] = "form-select form-select-sm budget-category"
         style_widgets(self)
 
     def clean(self):

@@ -43,7 +43,14 @@ WITH_RESULT = {S.FINALIST, S.AWARDED, S.NOT_FUNDED}  # reached the final: the pu
 class Proposal(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.PROTECT, related_name="proposals")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="proposals")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="proposals", null=True, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("service category"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        null=True,
+        blank=True,
+    )
     title = models.CharField(_("project title"), max_length=200)
     target_group = models.CharField(_("target group"), max_length=200, blank=True)
     people_to_serve = models.PositiveIntegerField(_("people to serve"), null=True, blank=True)

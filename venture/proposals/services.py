@@ -437,20 +437,19 @@ def submission_problems(proposal, at=None):
             spent = sum((lines[i].amount for i in indexes), Decimal("0"))
             limits = []
             if category.cap_percent is not None:
-                limits.append(
-                    (
-                        (total * category.cap_percent / 100).quantize(Decimal("0.01")),
-                        _("%(cap)s%% of the total") % {"cap": f"{category.cap_percent.normalize():f}"},
-                    )
-                )
+                limit = (total * category.cap_percent / 100).quantize(Decimal("0.01"))
+                text = _("“%(category)s” comes to %(spent)s, above its cap (%(cap)s%% of the budget total, that is %(limit)s).")
+                limits.append((limit, text, f"{category.cap_percent.normalize():f}"))
             if category.cap_amount is not None:
-                limits.append((category.cap_amount, format_money(category.cap_amount)))
-            for limit, label in limits:
+                limits.append(
+                    (category.cap_amount, _("“%(category)s” comes to %(spent)s, above its cap of %(limit)s."), "")
+                )
+            for limit, text, cap in limits:
                 if spent > limit:
-                    message = _("“%(category)s” comes to %(spent)s, above its cap of %(label)s (%(limit)s).") % {
+                    message = text % {
                         "category": category.name,
                         "spent": format_money(spent),
-                        "label": label,
+                        "cap": cap,
                         "limit": format_money(limit),
                     }
                     for i in indexes:

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from .forms import (
     StartProposalForm,
 )
 from .models import Attachment, Proposal
+from .rules import proposal_member
 
 PROPOSAL_QS = Proposal.objects.select_related("competition", "organization", "category", "updated_by")
 
@@ -200,8 +201,19 @@ def place_lines(request, pk):
 
 @login_required
 def proposal_edit(request, pk):
-    proposal = permissions.get_for(request.user, "proposal.edit", PROPOSAL_QS, pk=pk)
+    proposal = permissions.get_for(request.user, "proposal.view", PROPOSAL_QS, pk=pk)
+    if not permissions.can(request.user, "proposal.edit", proposal):
+        if not proposal_member(request.user, proposal):
+            raise Http404
+        # The applicant's bookmarked edit link of a submitted proposal: the read-only page says why (not a bare 404).
+        messages.info(
+            request,
+            _("This proposal is “%(status)s” and can no longer be edited; this is its read-only view.")
+            % {"status": proposal.get_status_display()},
+        )
+        return redirect("proposals:detail", pk=proposal.pk)
     forms = _edit_forms(request, proposal)
+    unsaved = request.method == "POST"  # a failed save: the saved draft's problems would be stale next to the errors
     if request.method == "POST":
         if all(f.is_valid() for f in forms.values()):
             form = forms["form"]
@@ -218,7 +230,7 @@ def proposal_edit(request, pk):
                 return redirect("proposals:edit", pk=proposal.pk)
         else:
             messages.error(request, _("Some fields need your attention; nothing was saved yet. Your input is kept."))
-    problems = services.submission_problems(proposal)
+    problems = [] if unsaved else services.submission_problems(proposal)
     return render(
         request,
         "venture/proposals/edit.html",
@@ -226,6 +238,7 @@ def proposal_edit(request, pk):
             "proposal": proposal,
             **forms,
             "problems": problems,
+            "unsaved": unsaved,
             "line_problems": _line_problems(problems),
             "attachment_form": AttachmentForm(),
             "attachments": proposal.attachments.all(),

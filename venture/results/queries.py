@@ -6,6 +6,7 @@ each). The finalists page ranks the pre-scoring through ``judging.ranking`` (the
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from judging import ranking as judging_ranking
 from judging import scoring
@@ -25,7 +26,7 @@ METHOD_LABELS = {
     "mean": AggregationMethod.MEAN.label,
     "median": AggregationMethod.MEDIAN.label,
     "trimmed_mean": AggregationMethod.TRIMMED_MEAN.label,
-    "zscore": "z-score",
+    "zscore": gettext_lazy("z-score (each judge's scores standardized)"),
 }
 
 
@@ -129,7 +130,8 @@ def judge_names(judge_ids):
 def ranking_rows(ranking, criteria, proposals, label):
     """The ranking table, one row per project in rank order, as plain strings: the template then renders 500 rows
     without per-value localization."""
-    behind, tied, interval = _("behind the previous on: %(rule)s"), _("tied with the previous"), _("rank %(lo)s–%(hi)s")
+    behind, tied = _("behind the previous on: %(rule)s"), _("tied with the previous")
+    interval, single = _("rank %(lo)s–%(hi)s"), _("rank %(rank)s")
     rows = []
     for r in ranking:
         proposal = proposals.get(r["proposal"])
@@ -152,7 +154,11 @@ def ranking_rows(ranking, criteria, proposals, label):
                 ),
                 "p_top_k": _pct(r["p_top_k"]),
                 "p_rank1": _pct(r["p_rank1"]),
-                "interval": interval % {"lo": r["rank_lo"], "hi": r["rank_hi"]},
+                "interval": (
+                    single % {"rank": r["rank_lo"]}
+                    if r["rank_lo"] == r["rank_hi"]
+                    else interval % {"lo": r["rank_lo"], "hi": r["rank_hi"]}
+                ),
                 "criteria": [_f2(r["criteria"].get(c.code)) for c in criteria],
                 "ranks": [r["sensitivity"].get(m) for m in scoring.SENSITIVITY_METHODS],
                 "top_k_changes": r["top_k_changes"],

@@ -198,7 +198,7 @@ def activity_rows(formset):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("Decision"),
+        label=_("Review decision"),
         widget=forms.RadioSelect,
         choices=[("accept", _("Accept")), ("changes", _("Request changes"))],
     )
@@ -371,7 +371,7 @@ class AnswerForm(forms.Form):
 
 class RectificationReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("Decision"),
+        label=_("Review decision"),
         widget=forms.RadioSelect,
         choices=[("close", _("Close: rectified")), ("reopen", _("Reopen: not rectified yet"))],
     )

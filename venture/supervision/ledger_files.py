@@ -18,6 +18,7 @@ from xml.etree.ElementTree import iterparse
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -80,18 +81,24 @@ def _columns(header_row):
     if missing:
         raise ValidationError(
             _("The ledger lacks the column(s): %(cols)s.")
-            % {"cols": ", ".join(_("%(zh)s (%(en)s)") % {"zh": _ZH[m], "en": m} for m in missing)}
+            % {"cols": pgettext("list separator", ", ").join(str(COLUMN_LABELS[m]) for m in missing)}
         )
     return columns, headers
 
 
-_ZH = {
-    "date": "日期",
-    "category": "预算科目",
-    "amount": "金额",
-    "payee": "收款方",
-    "description": "摘要",
-    "voucher_no": "凭证号",
+# A column as the ledger template heads it in the UI language (日期 … in Chinese; date … in English): the names the
+# import accepts either way (LEDGER_COLUMNS), and what the import report and the template call them.
+COLUMN_LABELS = {
+    "date": pgettext_lazy("ledger column", "Date"),
+    "category": pgettext_lazy("ledger column", "Budget category"),
+    "item": pgettext_lazy("ledger column", "Item"),
+    "amount": pgettext_lazy("ledger column", "Amount"),
+    "payee": pgettext_lazy("ledger column", "Payee"),
+    "description": pgettext_lazy("ledger column", "Description"),
+    "voucher_no": pgettext_lazy("ledger column", "Voucher number"),
+    "invoice_code": pgettext_lazy("ledger column", "Invoice code"),
+    "invoice_number": pgettext_lazy("ledger column", "Invoice number"),
+    "payee_uscc": pgettext_lazy("ledger column", "Payee USCC"),
 }
 
 

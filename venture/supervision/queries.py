@@ -384,9 +384,12 @@ def category_totals(rows):
 def feedback_summary(project, latest=5):
     """Average rating, count and the latest comments of the beneficiaries' feedback; two queries."""
 
-    stats = Feedback.objects.filter(project=project).aggregate(average=Avg("rating"), count=Count("pk"))
+    stats = Feedback.objects.filter(project=project).aggregate(
+        average=Avg("rating"), count=Count("pk"), commented=Count("pk", filter=~Q(comment=""))
+    )
     comments = list(
         Feedback.objects.filter(project=project).exclude(comment="").values("rating", "comment", "created_at")[:latest]
     )
     average = Decimal(str(stats["average"])).quantize(Decimal("0.01")) if stats["average"] is not None else None
-    return {"average": average, "count": stats["count"], "comments": comments}
+    # ratings without a comment are counted but not listed: the page says how many of them have one
+    return {"average": average, "count": stats["count"], "commented": stats["commented"], "comments": comments}

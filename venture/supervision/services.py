@@ -628,7 +628,7 @@ def _labelled(problems, headers):
         header = headers.get(_FIELD_NAMES.get(name, name)) or headers.get(name)
         if name == "line" and not header:
             header = headers.get("category")
-        out.append(format_html("{}: {}", header, message) if header else message)
+        out.append(format_html("{}{}", _("%(column)s: ") % {"column": header}, message) if header else message)
     return out
 
 
@@ -858,6 +858,10 @@ def close_refusal(project, final_passed=None):
     return None
 
 
+# How an applicant's milestone names an evaluation (milestones are the applicant's own Chinese text).
+EVALUATION_MILESTONE_WORDS = {EvaluationKind.MIDTERM: "中期评估", EvaluationKind.FINAL: "终期评估"}
+
+
 @transaction.atomic
 def evaluate(*, project, kind, by, points, comment=""):
     """points: {EvaluationCriterion: points}. Pass ≥ the round's mark releases the gated tranche; a fail stops it
@@ -894,6 +898,11 @@ def evaluate(*, project, kind, by, points, comment=""):
         obj=project,
         after={"total": total, "passed": passed, "attempt": attempt},
         note=comment,
+    )
+    # The milestone that names this evaluation ("中期评估", "完成中期服务与中期评估") is done once it is held, whatever
+    # its result: the project page no longer calls it overdue.
+    project.milestones.filter(done_on__isnull=True, title__contains=EVALUATION_MILESTONE_WORDS[kind]).update(
+        done_on=timezone.localdate()
     )
     if not passed and project.status == ProjectStatus.ACTIVE:
         _project_transition(

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django_tasks import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
@@ -57,6 +58,7 @@ from .forms import (
     VisitForm,
     activity_rows,
 )
+from .ledger_files import COLUMN_LABELS
 from .models import (
     EvaluationKind,
     Expenditure,
@@ -74,16 +76,14 @@ PROJECTS = FundedProject.objects.select_related("competition", "organization", "
 REPORTS = ProgressReport.objects.select_related("project__competition", "project__organization", "reviewed_by")
 RECTIFICATIONS = Rectification.objects.select_related("project__competition", "project__organization", "visit")
 ZERO = Decimal("0")
-LEDGER_HEADERS = [
-    "日期",
-    "预算科目",
-    "明细项目",
-    "金额",
-    "收款方",
-    "摘要",
-    "凭证号",
-]  # ledger_files.LEDGER_COLUMNS reads them
-INVOICE_HEADERS = ["发票代码", "发票号码", "收款方信用代码"]  # optional columns of an import
+LEDGER_FIELDS = ["date", "category", "item", "amount", "payee", "description", "voucher_no"]
+INVOICE_FIELDS = ["invoice_code", "invoice_number", "payee_uscc"]  # optional columns of an import
+
+
+def _ledger_headers(fields):
+    """The columns as the template and the export head them in the UI language (日期 … or date …); the import reads
+    either (ledger_files.LEDGER_COLUMNS)."""
+    return [str(COLUMN_LABELS[f]) for f in fields]
 
 
 def _add_errors(form, exc):
@@ -447,6 +447,8 @@ def _ledger_page(request, project, form=None, import_form=None, import_report=No
         "total": project.expenditures.aggregate(s=Sum("amount"))["s"] or ZERO,
         "threshold": project.competition.receipt_threshold,
         "import_report": import_report,
+        "ledger_columns": pgettext("list separator", ", ").join(_ledger_headers(LEDGER_FIELDS)),
+        "invoice_columns": pgettext("list separator", ", ").join(_ledger_headers(INVOICE_FIELDS)),
     }
     if may_write:
         context["form"] = form or ExpenditureForm(project=project, by=request.user)
@@ -581,14 +583,18 @@ def ledger_import_status(request, pk, task_id):
 @login_required
 def ledger_template(request, pk):
     project = _project(request, pk)
+    approved = pgettext("ledger column", "Approved amount")
     lines = pd.DataFrame(
         [(line.category.name, line.item, line.amount) for line in project.lines.select_related("category")],
-        columns=["预算科目", "明细项目", "核定金额"],
+        columns=[*_ledger_headers(["category", "item"]), approved],
     )
     return dataframe_response(
-        {"台账": pd.DataFrame(columns=[*LEDGER_HEADERS, *INVOICE_HEADERS]), "预算科目": lines},
-        filename=f"支出台账模板-{project.title}",
-        money_columns=["核定金额"],
+        {
+            _("Ledger"): pd.DataFrame(columns=_ledger_headers(LEDGER_FIELDS + INVOICE_FIELDS)),
+            _("Budget lines"): lines,
+        },
+        filename=_("Ledger template-%(project)s") % {"project": project.title},
+        money_columns=[approved],
     )
 
 
@@ -611,10 +617,14 @@ def ledger_export(request, pk):
     )
     frame = pd.DataFrame(
         [(*r[:10], _("yes") if r[10] else _("no")) for r in rows],
-        columns=[*LEDGER_HEADERS, *INVOICE_HEADERS, _("Receipt")],
+        columns=[*_ledger_headers(LEDGER_FIELDS + INVOICE_FIELDS), _("Receipt")],
     )
     response = dataframe_response(
-        frame, filename=f"支出台账-{project.title}", fmt=fmt, sheet_name="台账", money_columns=["金额"]
+        frame,
+        filename=_("Ledger-%(project)s") % {"project": project.title},
+        fmt=fmt,
+        sheet_name=_("Ledger"),
+        money_columns=_ledger_headers(["amount"]),
     )
     record(actor=request.user, action="export.ledger", obj=project, after={"format": fmt, "rows": len(frame)})
     return response

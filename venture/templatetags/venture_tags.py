@@ -1,6 +1,7 @@
 from decimal import InvalidOperation
 
 from django import template
+from django.utils.translation import get_language
 
 from venture import permissions
 from venture.money import format_money
@@ -33,3 +34,10 @@ def money(value):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def colon(space=" "):
+    """The colon after a label: full-width "：" in Chinese (no space follows it), ": " in English (``{% colon "" %}``
+    where markup, not a space, follows the label)."""
+    return "：" if (get_language() or "").startswith("zh") else ":" + space
