@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "venture.supervision",
     "judging",
     "venture.home",
+    "venture.notifications",
     "venture.demo",
     "venture.ops",
 ]

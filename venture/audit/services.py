@@ -1,6 +1,7 @@
 import datetime
 import decimal
 import uuid
+from collections.abc import Callable
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -30,6 +31,17 @@ def _jsonable(value):
 def snapshot(obj, fields):
     """The named fields of ``obj`` as a JSON-ready dict, for ``before``/``after``."""
     return {name: _jsonable(getattr(obj, name)) for name in fields}
+
+
+# Higher apps that react to what is recorded (notifications register one in their ready()): audit sits below every
+# stage and imports none of them. Each listener gets the saved event inside the caller's transaction.
+_listeners: list[Callable[[AuditEvent], None]] = []
+
+
+def add_listener(listener):
+    """Call ``listener(event)`` for every event ``record`` writes; registering the same one twice adds it once."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def record(*, actor, action, obj=None, before=None, after=None, note="", object_type=None):
@@ -65,6 +77,8 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         event.save(force_insert=True)
         head.seq, head.hash = event.seq, event.hash
         head.save(update_fields=["seq", "hash"])
+    for listener in _listeners:
+        listener(event)
     return event
 
 
