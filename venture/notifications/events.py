@@ -94,7 +94,8 @@ def _day(d):
 
 def _webhook(title, lines, link):
     """The robot's markdown: the title in bold, the lines, and the link to the page."""
-    parts = [f"**{title}**", *lines, f"[{_('Open on the platform')}]({settings.SITE_URL}{link})"]
+    label = _("Open on the platform")
+    parts = [f"**{title}**", *lines, f"[{label}]({settings.SITE_URL}{link})"]
     return "\n".join(p for p in parts if p)
 
 
@@ -320,18 +321,12 @@ def notice_published(event):
     awarded = Award.objects.filter(competition=competition, status=AwardStatus.OFFERED).select_related(
         "proposal__organization"
     )
-    users = [u for a in awarded.order_by("rank") for u in members(a.proposal.organization)]
-    return [
-        Message(
-            event.action,
-            title,
-            body,
-            link,
-            users=users,
-            competition=competition,
-            webhook=_webhook(title, [body], link),
-        )
+    # one message per organization, so that no one's e-mail address is shown to another
+    messages = [
+        Message(event.action, title, body, link, users=members(a.proposal.organization)) for a in awarded.order_by("rank")
     ]
+    messages.append(Message(event.action, title, body, link, competition=competition, webhook=_webhook(title, [body], link)))
+    return messages
 
 
 def objection_handled(event):
