@@ -350,8 +350,9 @@ def test_result_and_agreement_ready(signed_off, robot, mailoutbox, django_captur
     assert ("项目申报“项目甲”：获得资助", ["owner0@example.org"]) in subjects
     assert (f"资助协议 {agreement.number} 已生成", ["owner0@example.org"]) in subjects
     not_funded = [p for p in props if p.pk not in {a.award.proposal_id for a in agreements}]
+    assert [p.title for p in not_funded] == ["项目丙", "项目丁"]
     for p in not_funded:  # the result for those left out
-        assert ("项目申报“%s”：未获资助" % p.title, [p.organization.memberships.get().user.email]) in subjects
+        assert (f"项目申报“{p.title}”：未获资助", [p.organization.memberships.get().user.email]) in subjects
     assert markdown(robot) == [
         f"**“{c.title}”资助结果已确定**\n公示期已结束，共 {len(agreements)} 个项目获得资助，资助协议已生成。\n"
         f"[在平台上查看]({SITE}/results/notice/{c.pk}/)"

@@ -169,7 +169,7 @@ def organization_back_to_pending(event):
     if not changed:
         return []
     organization = Organization.objects.get(pk=event.object_id)
-    labels = list_separator().join(str(Organization._meta.get_field(name).verbose_name) for name in changed)
+    labels = list_separator().join(str(getattr(Organization._meta.get_field(name), "verbose_name", name)) for name in changed)
     return _to_verify(event, organization, _("its identity changed (%(fields)s)") % {"fields": labels})
 
 
@@ -341,7 +341,7 @@ def objection_handled(event):
     ) % {"round": competition.title}
     body = _("Outcome: %(outcome)s") % {"outcome": objection.outcome}
     messages = []
-    if objection.award_id:
+    if objection.award is not None:
         organization = objection.award.proposal.organization
         messages.append(Message(event.action, title, body, link, users=members(organization)))
     try:
@@ -440,9 +440,13 @@ def rectification_opened(event):
 
 def rectification_reopened(event):
     project = FundedProject.objects.select_related("proposal__organization").get(pk=event.object_id)
-    item = Rectification.objects.filter(project=project, status=RectificationStatus.OPEN).order_by("-closed_at", "-id")
     # the reopened item is the open one most recently answered
-    item = item.exclude(answered_at=None).order_by("-answered_at").first()
+    item = (
+        Rectification.objects.filter(project=project, status=RectificationStatus.OPEN)
+        .exclude(answered_at=None)
+        .order_by("-answered_at", "-id")
+        .first()
+    )
     return [_rectification_message(event, project, item, reopened=True)] if item else []
 
 
