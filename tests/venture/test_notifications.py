@@ -135,6 +135,19 @@ def test_resubmitted_organization_tells_staff(pending_org, mailoutbox, django_ca
     assert inbox(owner) == []
 
 
+def test_identity_change_sends_the_organization_back_and_tells_staff(
+    member, mailoutbox, django_capture_on_commit_callbacks
+):
+    org, owner = member
+    staff = factories.user("staff_id", role="staff", email="staff_id@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        organizations.update_organization(organization=org, by=owner, data={"legal_representative": "赵新"})
+    body = f"丁社工中心再次等待审核：其身份信息已变更（法定代表人）\n\n请在此审核：{SITE}/organizations/{org.pk}/"
+    assert inbox(staff) == [("organization.pending", "待审核机构：丁社工中心", body, f"/organizations/{org.pk}/")]
+    assert mails(mailoutbox) == [("待审核机构：丁社工中心", ["staff_id@example.org"])]
+    assert mailoutbox[0].body == body
+
+
 def test_nothing_is_sent_when_the_change_rolls_back(pending_org, staff, mailoutbox, django_capture_on_commit_callbacks):
     org, owner = pending_org
     with django_capture_on_commit_callbacks(execute=True):
