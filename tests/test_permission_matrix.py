@@ -196,6 +196,7 @@ EXPECTED = {
     "supervision:evaluation_new": ("GET", PROJECT_SUPERVISE),
     "supervision:feedback": ("GET", PUBLIC),
     "notifications:inbox": ("GET", LOGGED_IN),
+    "notifications:badge": ("GET", LOGGED_IN),
     "notifications:read": ("POST", expect("404", applicant_a="ok")),  # one's own notification only
     "notifications:read_all": ("POST", LOGGED_IN),
     "notifications:round": ("GET", STAFF_OBJ),

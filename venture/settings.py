@@ -143,7 +143,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "venture.notifications.context_processors.unread_notifications",
             ],
             "builtins": ["venture.templatetags.venture_tags"],
         },

@@ -24,6 +24,14 @@ def inbox(request):
 
 
 @login_required
+def badge(request):
+    """The bell's unread count, loaded by the navigation bar (htmx) after the page: pages themselves run no query
+    for it, and the count refreshes every minute."""
+    require(request.user, "notification.inbox")
+    return render(request, "venture/notifications/_badge.html", {"unread": services.unread_count(request.user)})
+
+
+@login_required
 @require_POST
 def read(request, pk):
     notification = get_for(request.user, "notification.read", Notification.objects.all(), pk=pk)
