@@ -21,6 +21,7 @@ from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
 from tests import factories
 from venture.awards import services as awards
 from venture.awards.models import Award, Objection
+from venture.notifications.models import Notification
 from venture.organizations.models import Invitation
 from venture.proposals.models import Attachment, Indicator, Milestone
 from venture.results import services as results
@@ -279,6 +280,7 @@ def build_world():
         project=project, by=supervisor, what="补签", owner="李", deadline=project.period_end
     )
     rectification.evidence.save("e.pdf", ContentFile(PDF), save=True)
+    notification = Notification.objects.create(user=applicant_a, event="test", title="通知", link="/")
     sheet = ScoreSheet.objects.get(assignment__judge=judge, assignment__proposal=p_a)
     assignment = sheet.assignment
     users = {
@@ -409,6 +411,9 @@ def build_world():
         "supervision:feedback": {"token": project.feedback_token},
         "supervision:ledger_import_status": {"pk": project.pk, "task_id": "00000000-0000-4000-8000-000000000001"},
         "background:retry": {"pk": "00000000-0000-4000-8000-000000000002"},
+        "notifications:read": {"pk": notification.pk},
+        "notifications:round": c_pk,
+        "notifications:round_test": c_pk,
     }
     assert Objection.objects.count() == 1
     return users, kwargs

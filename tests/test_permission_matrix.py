@@ -207,6 +207,12 @@ EXPECTED = {
     "supervision:rectification_evidence": ("GET", PROJECT_VIEW),
     "supervision:evaluation_new": ("GET", PROJECT_SUPERVISE),
     "supervision:feedback": ("GET", PUBLIC),
+    "notifications:inbox": ("GET", LOGGED_IN),
+    "notifications:badge": ("GET", LOGGED_IN),
+    "notifications:read": ("POST", expect("404", applicant_a="ok")),  # one's own notification only
+    "notifications:read_all": ("POST", LOGGED_IN),
+    "notifications:round": ("GET", STAFF_OBJ),
+    "notifications:round_test": ("POST", STAFF_OBJ),
 }
 
 

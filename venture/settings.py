@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "judging",
     "venture.home",
     "venture.documents",
+    "venture.notifications",
     "venture.demo",
     "venture.ops",
 ]

@@ -84,5 +84,6 @@ urlpatterns = [
     path("results/", include("venture.awards.urls")),
     path("documents/", include("venture.documents.urls")),
     path("supervision/", with_documents(supervision_urls, document_urls.supervision_urlpatterns)),
+    path("notifications/", include("venture.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@ import datetime
 import decimal
 import functools
 import uuid
+from collections.abc import Callable
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -46,6 +47,17 @@ def snapshot(obj, fields):
     return {name: _jsonable(getattr(obj, name)) for name in fields}
 
 
+# Higher apps that react to what is recorded (notifications register one in their ready()): audit sits below every
+# stage and imports none of them. Each listener gets the saved event inside the caller's transaction.
+_listeners: list[Callable[[AuditEvent], None]] = []
+
+
+def add_listener(listener):
+    """Call ``listener(event)`` for every event ``record`` writes; registering the same one twice adds it once."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def record(*, actor, action, obj=None, before=None, after=None, note="", object_type=None):
     """Write one audit event. Call it inside the service's transaction so the event and the change land together."""
     label = ""
@@ -81,6 +93,8 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         head.save(update_fields=["seq", "hash"])
     for fn in _FOLLOWERS.get(action, ()):
         transaction.on_commit(functools.partial(fn, event), robust=True)
+    for listener in _listeners:
+        listener(event)
     return event
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from venture.accounts.models import Role, User
 from venture.audit.services import record, snapshot
 
 from .models import ORG_TRANSITIONS, Invitation, Membership, Organization, OrgStatus
@@ -79,38 +78,6 @@ def _identity_values(organization):
     }
 
 
-def _member_emails(organization):
-    emails = sorted(
-        {m.user.email for m in organization.memberships.select_related("user") if m.user.email and m.user.is_active}
-    )
-    return emails or ([organization.email] if organization.email else [])
-
-
-def _staff_emails():
-    return list(
-        User.objects.filter(role=Role.STAFF, is_active=True)
-        .exclude(email="")
-        .order_by("username")
-        .values_list("email", flat=True)
-    )
-
-
-def _mail_on_commit(subject, body, recipients):
-    if recipients:
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
-
-
-def _tell_staff(organization, why):
-    """An organization is back in 待审核: staff see it in the dashboard's pending count and get a mail."""
-    link = settings.SITE_URL + organization.get_absolute_url()
-    _mail_on_commit(
-        _("Organization to verify: %(org)s") % {"org": organization.name},
-        _("%(org)s is waiting for verification again: %(why)s\n\nVerify or reject it here: %(link)s")
-        % {"org": organization.name, "why": why, "link": link},
-        _staff_emails(),
-    )
-
-
 @transaction.atomic
 def _uploaded_name(value):
     """The file name an upload arrived with (None when the form field holds no new upload)."""
@@ -153,14 +120,14 @@ def update_organization(*, organization, by, data):
     if changed and stored.status == OrgStatus.VERIFIED:
         labels = list_separator().join(str(_column(name).verbose_name) for name in changed)
         why = _("its identity changed (%(fields)s)") % {"fields": labels}
+        # venture.notifications tells staff (organization.pending with identity_changed)
         _transition(stored, OrgStatus.PENDING, by, note=why, after={"identity_changed": changed})
-        _tell_staff(stored, why)
     return stored
 
 
 def _transition(organization, to, by, reason="", *, action=None, note="", after=None):
-    """The one function that changes an organization's status: checks the table, audits, and mails the members on a
-    verification or a rejection (with its reason)."""
+    """The one function that changes an organization's status: checks the table and audits; venture.notifications
+    tells the members of a verification or a rejection (with its reason) from the audit event."""
     if to not in ORG_TRANSITIONS[OrgStatus(organization.status)]:
         raise ValidationError(
             _("An organization cannot go from “%(from)s” to “%(to)s”.")
@@ -179,28 +146,6 @@ def _transition(organization, to, by, reason="", *, action=None, note="", after=
         after={"status": to, "reason": reason, **(after or {})},
         note=note,
     )
-    link = settings.SITE_URL + organization.get_absolute_url()
-    if to == OrgStatus.VERIFIED:
-        _mail_on_commit(
-            _("%(org)s is verified") % {"org": organization.name},
-            _(
-                "Union staff have verified %(org)s on the venture platform. Its proposals can now be submitted.\n"
-                "%(link)s"
-            )
-            % {"org": organization.name, "link": link},
-            _member_emails(organization),
-        )
-    elif to == OrgStatus.REJECTED:
-        _mail_on_commit(
-            _("%(org)s was not verified") % {"org": organization.name},
-            _(
-                "Union staff could not verify %(org)s on the venture platform.\n\nReason: %(reason)s\n\n"
-                "Correct the organization's details or upload the certificate again, then resubmit it for "
-                "verification:\n%(link)s"
-            )
-            % {"org": organization.name, "reason": reason, "link": link},
-            _member_emails(organization),
-        )
     return organization
 
 
@@ -225,11 +170,8 @@ def resubmit_organization(*, organization, by):
     if organization.status != OrgStatus.REJECTED:
         raise ValidationError(_("Only a rejected organization can be resubmitted for verification."))
     rejected_for = organization.rejection_reason
-    _transition(
+    _transition(  # venture.notifications tells staff
         organization, OrgStatus.PENDING, by, action="organization.resubmit", after={"rejected_for": rejected_for}
-    )
-    _tell_staff(
-        organization, _("it was corrected and resubmitted after a rejection (%(reason)s)") % {"reason": rejected_for}
     )
     return organization
 

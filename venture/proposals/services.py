@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -93,14 +92,9 @@ def drafts_locked_out(competition):
     return rows.count(), rows.values("organization").distinct().count()
 
 
-def _notify(proposal, subject, body):
-    emails = [m.user.email for m in proposal.organization.memberships.select_related("user") if m.user.email]
-    if emails:
-        send_mail(subject, body, None, emails)
-
-
 def transition(*, proposal, to, by, reason=""):
-    """The one function that changes a proposal's status: checks the table, records the timeline and audit, mails."""
+    """The one function that changes a proposal's status: checks the table, records the timeline and audit (from
+    which venture.notifications mails the members and fills their inboxes)."""
     current = ProposalStatus(proposal.status)
     if to not in PROPOSAL_TRANSITIONS[current]:
         raise ValidationError(
@@ -128,16 +122,6 @@ def transition(*, proposal, to, by, reason=""):
         after={"status": to},
         note=reason,
     )
-    with translation.override("zh-hans"):
-        subject = _("Proposal “%(title)s”: %(status)s") % {"title": proposal.title, "status": S(to).label}
-        body = _("The status of your proposal “%(title)s” in “%(round)s” is now: %(status)s.") % {
-            "title": proposal.title,
-            "round": proposal.competition.title,
-            "status": S(to).label,
-        }
-        if reason:
-            body += "\n" + _("Reason: %(reason)s") % {"reason": reason}
-    transaction.on_commit(lambda: _notify(proposal, subject, body))
     return proposal
 
 
