@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "venture.supervision",
     "judging",
     "venture.home",
+    "venture.help",
     "venture.demo",
     "venture.ops",
 ]
@@ -208,6 +209,7 @@ NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+    ("manual", BASE_DIR / "docs" / "manual" / "img"),  # the manual's screenshots (make manual), for pages and PDFs
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]

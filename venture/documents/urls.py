@@ -12,6 +12,7 @@ urlpatterns = [
     path("round/<int:competition_pk>/signed-sheets.pdf", views.signed_sheet_bundle, name="sheet_bundle"),
     path("notice/<int:competition_pk>/notice.pdf", views.notice_pdf, name="notice"),  # public, no login
     path("awards/<int:award_pk>/agreement.pdf", views.agreement_pdf, name="agreement"),
+    path("manual/<str:language>/<slug:role>.pdf", views.manual_pdf, name="manual"),  # applicant chapter public
     # Spreadsheets: xlsx, or csv with ?format=csv
     path("round/<int:competition_pk>/proposals/export/", views.proposals_export, name="proposals"),
     path("round/<int:competition_pk>/scores/export/", views.scores_export, name="scores"),
