@@ -8,7 +8,7 @@ happens on and the link or button texts a reader looks for, in an HTML comment t
 
 ``page`` is the URL name, ``user`` the demo account whose view is shown ("" for a visitor who is not signed in),
 ``text`` the texts (``|`` between them) that must be on that page in the chapter's language, ``shot`` the screenshot
-(``docs/manual/img/<lang>/<shot>.png``, made by ``make manual``). ``tests/venture/test_help.py`` fails when a named
+(``docs/manual/img/<lang>/<shot>.png``, made by ``make manual``); ``device="phone"`` takes it at a phone's width. ``tests/venture/test_help.py`` fails when a named
 text is no longer on its page; the "?" link of a page opens the first section whose step names that page.
 """
 
@@ -56,6 +56,7 @@ class Step:
     anchor: str
     language: str
     role: str
+    device: str = "desktop"  # "phone": the screenshot is taken at a phone's width
 
     @property
     def image(self):
@@ -131,6 +132,7 @@ def parse(source, *, role, language):
                     anchor=section.anchor,
                     language=language,
                     role=role,
+                    device=attributes.get("device", "desktop"),
                 )
             )
         section.text = COMMENT.sub("", section.text).strip()
