@@ -369,6 +369,8 @@ def build_world():
         "documents:filled_sheet": {"pk": assignment.pk},
         "documents:notice": c_pk,
         "documents:agreement": {"award_pk": award_a.pk},
+        "documents:manual": {"language": "zh-hans", "role": "judge"},  # the applicant chapter is public
+        "help:chapter": {"role": "staff"},
         "documents:proposals": c_pk,
         "documents:scores": c_pk,
         "documents:ranking": c_pk,
