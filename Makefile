@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 WORKERS ?= 2
 export HOST PORT WORKERS
 
-.PHONY: run dev test test-fast explore lint format messages sysdeps check-python clean-data help
+.PHONY: run dev test test-fast explore lint format messages sysdeps check-python clean-data help manual
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT) with a task worker"
 	@echo "make test   the whole test suite (unit, web, browser)"
 	@echo "make dev    like run, with Django's autoreloading development server and DEBUG on"
 	@echo "make lint   ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make manual the user manual's screenshots (docs/manual/img) from a fresh demo"
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -86,3 +87,8 @@ messages: $(VENV)/.installed
 
 clean-data:
 	rm -rf data
+
+# The user manual's screenshots (docs/manual/img/): a fresh demo in a temporary database, served locally and driven
+# through every documented step with headless chromium. MANUAL_ARGS="--only applicant-ledger" redoes one picture.
+manual: $(VENV)/.installed
+	@$(PY) scripts/manual_screenshots.py $(MANUAL_ARGS)

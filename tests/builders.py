@@ -375,6 +375,8 @@ def build_world():
         "documents:agreement": {"award_pk": award_a.pk},
         "documents:guide": c_pk,
         "documents:budget_template": c_pk,
+        "documents:manual": {"language": "zh-hans", "role": "judge"},  # the applicant chapter is public
+        "help:chapter": {"role": "staff"},
         "documents:proposals": c_pk,
         "documents:scores": c_pk,
         "documents:ranking": c_pk,

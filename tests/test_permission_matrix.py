@@ -166,6 +166,10 @@ EXPECTED = {
     "documents:blank_sheet": ("GET", expect("ok", applicant_a="404", applicant_b="404")),  # judges print it
     "documents:filled_sheet": ("GET", expect("404", judge="ok", staff="ok", auditor="ok")),
     "documents:notice": ("GET", PUBLIC),
+    "documents:manual": ("GET", LOGGED_IN),  # the judge chapter; the applicant chapter is public (test_help.py)
+    "help:index": ("GET", PUBLIC),
+    "help:explainer": ("GET", PUBLIC),
+    "help:chapter": ("GET", LOGGED_IN),  # the staff chapter; the applicant chapter is public (test_help.py)
     "documents:agreement": ("GET", expect("404", applicant_a="ok", staff="ok", auditor="ok", supervisor="ok")),
     "documents:guide": ("GET", PUBLIC),  # the call is public
     "documents:budget_template": ("GET", PUBLIC),

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "venture.home",
     "venture.documents",
     "venture.notifications",
+    "venture.help",
     "venture.demo",
     "venture.ops",
 ]
@@ -214,6 +215,7 @@ NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+    ("manual", BASE_DIR / "docs" / "manual" / "img"),  # the manual's screenshots (make manual), for pages and PDFs
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]

@@ -83,6 +83,7 @@ urlpatterns = [
     path("", with_documents(results_urls, document_urls.results_urlpatterns)),
     path("results/", include("venture.awards.urls")),
     path("documents/", include("venture.documents.urls")),
+    path("help/", include("venture.help.urls")),
     path("supervision/", with_documents(supervision_urls, document_urls.supervision_urlpatterns)),
     path("notifications/", include("venture.notifications.urls")),
     path("admin/", admin.site.urls),

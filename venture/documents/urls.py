@@ -14,6 +14,7 @@ urlpatterns = [
     path("awards/<int:award_pk>/agreement.pdf", views.agreement_pdf, name="agreement"),
     path("round/<int:competition_pk>/guide.pdf", views.round_guide, name="guide"),  # public once the call is
     path("round/<int:competition_pk>/budget-template/", views.budget_template, name="budget_template"),
+    path("manual/<str:language>/<slug:role>.pdf", views.manual_pdf, name="manual"),  # applicant chapter public
     # Spreadsheets: xlsx, or csv with ?format=csv
     path("round/<int:competition_pk>/proposals/export/", views.proposals_export, name="proposals"),
     path("round/<int:competition_pk>/scores/export/", views.scores_export, name="scores"),

@@ -11,11 +11,12 @@ from decimal import Decimal
 import pandas as pd
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import FloatField, Prefetch, Sum, prefetch_related_objects
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from judging.models import Assignment, ConflictStatus, Judge, PanelStage, RoadshowSlot, Score, SheetStatus
@@ -26,6 +27,7 @@ from venture.awards.models import Award, AwardStatus, GrantAgreement, ObjectionS
 from venture.awards.services import notice_open, with_published_identities
 from venture.competitions.models import Competition, TrancheCondition
 from venture.exports import dataframe_response
+from venture.help import manual
 from venture.organizations.services import identity
 from venture.pdf import pdf_response, render_pdf
 from venture.proposals.forms import ProposalFilterForm
@@ -35,6 +37,7 @@ from venture.results.queries import shown_snapshot
 from venture.results.services import current_snapshot, live_check, record_bundle
 from venture.supervision.models import FundedProject
 from venture.supervision.queries import budget_figures
+from venture.version import app_version
 
 from . import stored
 from .guide import budget_template_frames, guide_context
@@ -702,3 +705,26 @@ def budget_template(request, competition_pk):
         filename=f"预算模板-{competition.title}",
         money_columns=[_("Unit price"), _("Amount")],
     )
+
+
+# --- The user manual (操作手册) -------------------------------------------------------------------------------------
+
+MANUAL_LANGUAGES = {"zh-hans": "zh_Hans", "en": "en"}
+
+
+def manual_pdf(request, language, role):
+    """One role's chapter of the manual as a PDF in ``language`` (zh-hans or en), with a table of contents. Who may
+    read the chapter in the app may download it: the applicant chapter is public (unions hand it out before a call),
+    the others are for anyone signed in ("help.chapter" in venture/help/rules.py)."""
+    if language not in MANUAL_LANGUAGES or role == manual.EXPLAINER:
+        raise Http404
+    chapter = manual.chapter(role, MANUAL_LANGUAGES[language])
+    if chapter is None:
+        raise Http404
+    if not permissions.can(request.user, "help.chapter", chapter):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
+    with translation.override(language):
+        context = {"chapter": chapter, "body": chapter.html(), "toc": chapter.toc(), "version": app_version()}
+        return _pdf(request, "pdf/manual.html", context, f"{chapter.title}.pdf")
