@@ -91,8 +91,9 @@ for step in manual.all_steps():
                  step.device])
 print(json.dumps(rows))
 """
-    out = subprocess.run([sys.executable, "-c", code, ",".join(only)], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, ",".join(only)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -108,7 +109,10 @@ def optimise(png_bytes, path):
 def serve(env, port):
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -129,8 +133,11 @@ def shoot(rows, port):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         for shot, language, url, session, texts, device in rows:
-            context = browser.new_context(viewport=PHONE if device == "phone" else DESKTOP, device_scale_factor=1,
-                                          locale="zh-CN" if language == "zh_Hans" else "en-US")
+            context = browser.new_context(
+                viewport=PHONE if device == "phone" else DESKTOP,
+                device_scale_factor=1,
+                locale="zh-CN" if language == "zh_Hans" else "en-US",
+            )
             cookies = [{"name": "django_language", "value": LANGUAGE_CODES[language], "url": base}]
             if session:
                 cookies.append({"name": "sessionid", "value": session, "url": base})

@@ -59,7 +59,11 @@ def test_the_edit_link_of_a_submitted_proposal_leads_to_its_read_only_page(clien
 def test_attachment_descriptions_are_shown_on_the_proposal(client, applicant_a, competition, org_a):
     p = factories.proposal(competition, org_a, status="submitted")
     Attachment.objects.create(
-        proposal=p, file=SimpleUploadedFile("a.pdf", PDF), original_name="章程.pdf", size=len(PDF), description="机构章程"
+        proposal=p,
+        file=SimpleUploadedFile("a.pdf", PDF),
+        original_name="章程.pdf",
+        size=len(PDF),
+        description="机构章程",
     )
     client.force_login(applicant_a)
     body = client.get(f"/proposals/{p.pk}/").content.decode()
@@ -72,7 +76,9 @@ def test_the_certificate_downloads_under_the_name_it_was_uploaded_with(client, a
     )
     client.force_login(applicant_a)
     response = client.get(f"/organizations/{org_a.pk}/certificate/")
-    assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E7%99%BB%E8%AE%B0%E8%AF%81%E4%B9%A62024.pdf"
+    assert (
+        response["Content-Disposition"] == "attachment; filename*=utf-8''%E7%99%BB%E8%AE%B0%E8%AF%81%E4%B9%A62024.pdf"
+    )
 
 
 def test_a_verified_organization_offers_no_reject_form(client, staff, org_a):
@@ -111,7 +117,7 @@ def test_the_midterm_milestone_is_done_once_the_midterm_evaluation_is_held(clien
     evaluate(f, "midterm", [30, 20, 20])
     client.force_login(f.staff)
     body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
-    assert "中期评估 <span class=\"badge text-bg-success\">完成于" in body
+    assert '中期评估 <span class="badge text-bg-success">完成于' in body
     assert f.project.milestones.get(title="启动仪式").done_on is None  # other milestones keep their state
 
 
@@ -131,5 +137,3 @@ def test_an_ordinary_403_is_logged_without_a_traceback(client, staff, competitio
     [entry] = [r for r in caplog.records if r.name == "django.request"]
     assert entry.getMessage() == f"Forbidden (Permission denied): /proposals/start/{competition.pk}/"
     assert entry.exc_info is None
-
-

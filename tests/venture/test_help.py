@@ -89,7 +89,12 @@ def test_every_step_names_texts_that_are_on_its_page(demo, step):
 
 def test_a_step_whose_text_is_gone_fails_the_check(demo):
     step = manual.Step(
-        page="home", user="judge1", texts=("我的评审任务", "不存在的按钮"), shot="x", anchor="a", language="zh_Hans",
+        page="home",
+        user="judge1",
+        texts=("我的评审任务", "不存在的按钮"),
+        shot="x",
+        anchor="a",
+        language="zh_Hans",
         role="judge",
     )
     text = visible_text(client_as(step.user, "zh-hans").get(samples.page_url(step)))
@@ -190,7 +195,7 @@ def test_search_finds_sections_and_links_to_their_anchors(db):
     assert "1 个章节" in body or "1 section" in body or "找到 1" in body
     english = client_as("", "en").get("/help/", {"q": "check digit"}).content.decode()
     assert 'href="/help/applicant/#faq-uscc"' in english
-    assert 'data-help-results' in Client().get("/help/", {"q": "不存在的词语组合"}).content.decode()
+    assert "data-help-results" in Client().get("/help/", {"q": "不存在的词语组合"}).content.decode()
 
 
 def test_search_ranks_title_hits_first_and_needs_every_word():
@@ -276,7 +281,10 @@ def test_the_applicant_pdf_is_public_and_the_others_need_a_login(db):
     anonymous = Client()
     assert anonymous.get("/documents/manual/zh-hans/applicant.pdf").status_code == 200
     response = anonymous.get("/documents/manual/zh-hans/judge.pdf")
-    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/documents/manual/zh-hans/judge.pdf")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/accounts/login/?next=/documents/manual/zh-hans/judge.pdf",
+    )
     assert anonymous.get("/documents/manual/fr/applicant.pdf").status_code == 404
     assert anonymous.get("/documents/manual/en/how-we-judge.pdf").status_code == 404
     assert anonymous.get("/documents/manual/en/nobody.pdf").status_code == 404
@@ -309,7 +317,7 @@ def test_the_manual_renderer_allows_images_and_anchors_but_nothing_active():
     out = str(
         render_manual(
             '## Step {#step-1}\n\n![alt](/static/manual/x.png){onerror="alert(1)"}\n\n<script>alert(1)</script>\n\n'
-            "[x](javascript:alert(1)) <img src=x onerror=alert(1)> <div style=\"x\">y</div>"
+            '[x](javascript:alert(1)) <img src=x onerror=alert(1)> <div style="x">y</div>'
         )
     )
     assert '<h2 id="step-1">Step</h2>' in out

@@ -180,9 +180,14 @@ def test_proposal_returned_with_the_reason(member, staff, mailoutbox, django_cap
 
 @pytest.mark.parametrize(
     ("eligible", "reason", "status", "note"),
-    [(True, "本轮人工核对", "初审通过", "\n原因：本轮人工核对"), (False, "服务对象不符", "初审未通过", "\n原因：服务对象不符")],
+    [
+        (True, "本轮人工核对", "初审通过", "\n原因：本轮人工核对"),
+        (False, "服务对象不符", "初审未通过", "\n原因：服务对象不符"),
+    ],
 )
-def test_screening_result(member, staff, mailoutbox, django_capture_on_commit_callbacks, eligible, reason, status, note):
+def test_screening_result(
+    member, staff, mailoutbox, django_capture_on_commit_callbacks, eligible, reason, status, note
+):
     org, owner = member
     c = factories.competition(stage="screening", title="2027创投")
     p = factories.proposal(c, org, status="submitted", title="骑手驿站")
@@ -319,7 +324,12 @@ def test_objection_outcome(signed_off, robot, mailoutbox, django_capture_on_comm
     notice = awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
     award = Award.objects.get(proposal=props[0])
     objection = awards.submit_objection(
-        notice=notice, name="王先生", contact="wang@example.org", text="资质存疑", award=award, ip="10.1.1.1",
+        notice=notice,
+        name="王先生",
+        contact="wang@example.org",
+        text="资质存疑",
+        award=award,
+        ip="10.1.1.1",
         today=datetime.date(2025, 9, 30),
     )
     hook(c, robot)
@@ -416,12 +426,22 @@ def test_rectifications_of_a_site_visit(funded, mailoutbox, django_capture_on_co
     deadline = builders.TODAY + datetime.timedelta(days=10)
     with django_capture_on_commit_callbacks(execute=True):
         supervision.record_visit(
-            project=f.project, by=f.supervisor, date=builders.TODAY, people_met="负责人", observations="良好",
-            rating=4, findings="台账不全", rectifications=[{"what": "补台账", "deadline": deadline, "owner": "王"}],
+            project=f.project,
+            by=f.supervisor,
+            date=builders.TODAY,
+            people_met="负责人",
+            observations="良好",
+            rating=4,
+            findings="台账不全",
+            rectifications=[{"what": "补台账", "deadline": deadline, "owner": "王"}],
         )
     assert inbox(f.owner) == [
-        ("visit.record", f"“{f.project.title}”需要整改", f"补台账\n责任人：王；整改期限：{deadline}。",
-         f"/supervision/projects/{f.project.pk}/")
+        (
+            "visit.record",
+            f"“{f.project.title}”需要整改",
+            f"补台账\n责任人：王；整改期限：{deadline}。",
+            f"/supervision/projects/{f.project.pk}/",
+        )
     ]
     assert mails(mailoutbox) == [(f"“{f.project.title}”需要整改", ["sv0@example.org"])]
 
@@ -598,8 +618,12 @@ def test_reminders_due_and_overdue_once_a_day(funded, robot, mailoutbox):
             f"{due.period_start} 至 {due.period_end} 的进展报告应于 {due.due_on} 提交，请在项目页面填报。",
             link,
         ),
-        ("rectification.overdue", f"“{title}”一项整改已逾期（期限 {item.deadline}）",
-         f"补签\n责任人：李；整改期限：{item.deadline}。", link),
+        (
+            "rectification.overdue",
+            f"“{title}”一项整改已逾期（期限 {item.deadline}）",
+            f"补签\n责任人：李；整改期限：{item.deadline}。",
+            link,
+        ),
     ]
     assert mails(mailoutbox) == [
         (f"“{title}”进展报告已逾期（应于 {overdue.due_on} 提交）", ["sv0@example.org"]),

@@ -25,7 +25,9 @@ from venture.supervision.ledger_files import read_ledger
 pytestmark = pytest.mark.django_db
 
 
-def test_the_service_category_is_named_in_chinese_on_the_form_and_in_the_checklist(client, applicant_a, competition, org_a):
+def test_the_service_category_is_named_in_chinese_on_the_form_and_in_the_checklist(
+    client, applicant_a, competition, org_a
+):
     draft = factories.proposal(competition, org_a, category=None)
     client.force_login(applicant_a)
     body = client.get(f"/proposals/{draft.pk}/edit/").content.decode()

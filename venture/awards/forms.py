@@ -76,7 +76,9 @@ class ObjectionForm(forms.Form):
 
 
 class HandleForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision on the objection"), choices=[("dismissed", _("Dismiss")), ("upheld", _("Uphold"))])
+    decision = forms.ChoiceField(
+        label=_("Decision on the objection"), choices=[("dismissed", _("Dismiss")), ("upheld", _("Uphold"))]
+    )
     outcome = forms.CharField(label=_("Outcome (published)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
 
 

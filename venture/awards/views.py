@@ -329,7 +329,9 @@ def my_result(request, proposal_pk):
             "award": award,
             "ranked": len(snapshot.outputs["ranking"]) if snapshot else 0,
             # in rubric order (the snapshot's JSON keeps no order of its own: PostgreSQL's jsonb sorts the keys)
-            "criteria": [(name, row["criteria"][code]) for code, name in rubric if code in (row or {}).get("criteria", {})],
+            "criteria": [
+                (name, row["criteria"][code]) for code, name in rubric if code in (row or {}).get("criteria", {})
+            ],
             "comments": comments,
         },
     )

@@ -47,9 +47,9 @@ def _final_assignment(user):
 
 
 def _own_result(user):
-    return Proposal.objects.filter(
-        organization__memberships__user=user, competition=_demo_round()
-    ).order_by("pk").first()
+    return (
+        Proposal.objects.filter(organization__memberships__user=user, competition=_demo_round()).order_by("pk").first()
+    )
 
 
 def _rectification(user):

@@ -71,7 +71,9 @@ class Message:
 
 def members(organization):
     """The organization's active members (inbox)."""
-    return [m.user for m in organization.memberships.select_related("user").order_by("user__username") if m.user.is_active]
+    return [
+        m.user for m in organization.memberships.select_related("user").order_by("user__username") if m.user.is_active
+    ]
 
 
 def member_emails(organization):
@@ -169,7 +171,9 @@ def organization_back_to_pending(event):
     if not changed:
         return []
     organization = Organization.objects.get(pk=event.object_id)
-    labels = list_separator().join(str(getattr(Organization._meta.get_field(name), "verbose_name", name)) for name in changed)
+    labels = list_separator().join(
+        str(getattr(Organization._meta.get_field(name), "verbose_name", name)) for name in changed
+    )
     return _to_verify(event, organization, _("its identity changed (%(fields)s)") % {"fields": labels})
 
 
@@ -264,12 +268,12 @@ def roadshow_order(event):
         messages.append(
             Message(event.action, title, body, proposal.get_absolute_url(), users=members(proposal.organization))
         )
-        lines.append(
-            f"{slot.position}. {proposal.title}" + (_(" (about %(when)s)") % {"when": when} if when else "")
-        )
+        lines.append(f"{slot.position}. {proposal.title}" + (_(" (about %(when)s)") % {"when": when} if when else ""))
     title = _("“%(round)s”: roadshow order drawn") % {"round": competition.title}
     link = reverse("competitions:call", args=[competition.pk])
-    messages.append(Message(event.action, title, "", link, competition=competition, webhook=_webhook(title, lines, link)))
+    messages.append(
+        Message(event.action, title, "", link, competition=competition, webhook=_webhook(title, lines, link))
+    )
     return messages
 
 
@@ -323,9 +327,12 @@ def notice_published(event):
     )
     # one message per organization, so that no one's e-mail address is shown to another
     messages = [
-        Message(event.action, title, body, link, users=members(a.proposal.organization)) for a in awarded.order_by("rank")
+        Message(event.action, title, body, link, users=members(a.proposal.organization))
+        for a in awarded.order_by("rank")
     ]
-    messages.append(Message(event.action, title, body, link, competition=competition, webhook=_webhook(title, [body], link)))
+    messages.append(
+        Message(event.action, title, body, link, competition=competition, webhook=_webhook(title, [body], link))
+    )
     return messages
 
 
@@ -336,9 +343,9 @@ def objection_handled(event):
     competition = objection.notice.competition
     link = objection.notice.get_absolute_url()
     upheld = objection.status == ObjectionStatus.UPHELD
-    title = (
-        _("“%(round)s”: an objection was upheld") if upheld else _("“%(round)s”: an objection was dismissed")
-    ) % {"round": competition.title}
+    title = (_("“%(round)s”: an objection was upheld") if upheld else _("“%(round)s”: an objection was dismissed")) % {
+        "round": competition.title
+    }
     body = _("Outcome: %(outcome)s") % {"outcome": objection.outcome}
     messages = []
     if objection.award is not None:
@@ -355,7 +362,14 @@ def objection_handled(event):
             "body": body,
         }
         messages.append(
-            Message(event.action, title, body, link, emails=[objection.contact], mail_body=f"{mail}\n\n{settings.SITE_URL}{link}")
+            Message(
+                event.action,
+                title,
+                body,
+                link,
+                emails=[objection.contact],
+                mail_body=f"{mail}\n\n{settings.SITE_URL}{link}",
+            )
         )
     messages.append(
         Message(event.action, title, body, link, competition=competition, webhook=_webhook(title, [body], link))
@@ -391,7 +405,9 @@ def notice_closed(event):
     line = _("The public notice has closed; %(n)s projects are funded and their grant agreements are ready.") % {
         "n": len(messages)
     }
-    messages.append(Message(event.action, title, line, link, competition=competition, webhook=_webhook(title, [line], link)))
+    messages.append(
+        Message(event.action, title, line, link, competition=competition, webhook=_webhook(title, [line], link))
+    )
     return messages
 
 
@@ -408,14 +424,14 @@ def tranche_released(event):
         "on": _day(tranche.released_on),
         "voucher": tranche.voucher_no,
     }
-    return [Message(event.action, title, body, project.get_absolute_url(), users=members(project.proposal.organization))]
+    return [
+        Message(event.action, title, body, project.get_absolute_url(), users=members(project.proposal.organization))
+    ]
 
 
 def _rectification_message(event, project, item, reopened=False):
     title = (
-        _("“%(title)s”: a rectification was reopened")
-        if reopened
-        else _("“%(title)s”: a rectification is required")
+        _("“%(title)s”: a rectification was reopened") if reopened else _("“%(title)s”: a rectification is required")
     ) % {"title": project.title}
     body = _("%(what)s\nResponsible: %(owner)s. Deadline: %(deadline)s.") % {
         "what": item.what,

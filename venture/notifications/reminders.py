@@ -101,9 +101,13 @@ def judge_reminders(today):
             user = row["judge"].user
             yield Message(
                 "sheets.unfinished",
-                _("“%(round)s”: %(n)s score sheet(s) still to submit") % {"round": competition.title, "n": row["missing"]},
-                _("%(n)s score sheet(s) for “%(round)s” are still open. Please declare any conflict and submit your "
-                  "scores.") % {"n": row["missing"], "round": competition.title},
+                _("“%(round)s”: %(n)s score sheet(s) still to submit")
+                % {"round": competition.title, "n": row["missing"]},
+                _(
+                    "%(n)s score sheet(s) for “%(round)s” are still open. Please declare any conflict and submit your "
+                    "scores."
+                )
+                % {"n": row["missing"], "round": competition.title},
                 reverse("home"),
                 users=[user],
                 reminder_key=f"sheets:{competition.pk}:{stage}:{user.pk}:{today.isoformat()}",

@@ -248,4 +248,3 @@ def masked(url):
     if not url:
         return ""
     return f"{url.split('?')[0]}?key=…{url[-4:]}"
-

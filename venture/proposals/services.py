@@ -422,7 +422,9 @@ def submission_problems(proposal, at=None):
             limits = []
             if category.cap_percent is not None:
                 limit = (total * category.cap_percent / 100).quantize(Decimal("0.01"))
-                text = _("“%(category)s” comes to %(spent)s, above its cap (%(cap)s%% of the budget total, that is %(limit)s).")
+                text = _(
+                    "“%(category)s” comes to %(spent)s, above its cap (%(cap)s%% of the budget total, that is %(limit)s)."
+                )
                 limits.append((limit, text, f"{category.cap_percent.normalize():f}"))
             if category.cap_amount is not None:
                 limits.append(

@@ -4,22 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0004_notice_versions_awarded_total'),
+        ("awards", "0004_notice_versions_awarded_total"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StatutoryDay',
+            name="StatutoryDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='date')),
-                ('kind', models.CharField(choices=[('holiday', 'Holiday (day off)'), ('workday', 'Make-up workday')], max_length=10, verbose_name='kind')),
-                ('name', models.CharField(blank=True, max_length=50, verbose_name='holiday')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(unique=True, verbose_name="date")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("holiday", "Holiday (day off)"), ("workday", "Make-up workday")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=50, verbose_name="holiday")),
             ],
             options={
-                'ordering': ['date'],
+                "ordering": ["date"],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='certificate_name',
-            field=models.CharField(blank=True, max_length=255, verbose_name='certificate file name'),
+            model_name="organization",
+            name="certificate_name",
+            field=models.CharField(blank=True, max_length=255, verbose_name="certificate file name"),
         ),
     ]

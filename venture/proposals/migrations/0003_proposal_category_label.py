@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('competitions', '0003_awarded_total'),
-        ('proposals', '0002_unplacedbudgetline'),
+        ("competitions", "0003_awarded_total"),
+        ("proposals", "0002_unplacedbudgetline"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='proposal',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='competitions.category', verbose_name='service category'),
+            model_name="proposal",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="proposals",
+                to="competitions.category",
+                verbose_name="service category",
+            ),
         ),
     ]

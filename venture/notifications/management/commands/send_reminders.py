@@ -21,4 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, date, **options):
         sent, retried, failing = services.send_reminders(today=date)
-        self.stdout.write(f"Sent {sent} reminder(s); retried {retried + failing} delivery(ies): {retried} sent, {failing} still failing.")
+        self.stdout.write(
+            f"Sent {sent} reminder(s); retried {retried + failing} delivery(ies): {retried} sent, {failing} still failing."
+        )
