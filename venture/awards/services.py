@@ -607,7 +607,8 @@ def set_statutory_year(*, year, holidays, workdays, by):
             _("These dates are not in %(year)s: %(dates)s.")
             % {"year": year, "dates": ", ".join(f"{d:%Y-%m-%d}" for d in outside)}
         )
-    seen, twice = set(), set()
+    seen: set[datetime.date] = set()
+    twice: set[datetime.date] = set()
     for d, _k, _n in days:
         (twice if d in seen else seen).add(d)
     if twice:

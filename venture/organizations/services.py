@@ -78,12 +78,12 @@ def _identity_values(organization):
     }
 
 
-@transaction.atomic
-def _uploaded_name(value):
+def _uploaded_name(value) -> str | None:
     """The file name an upload arrived with (None when the form field holds no new upload)."""
-    return os.path.basename(value.name)[:255] if isinstance(value, UploadedFile) else None
+    return os.path.basename(str(value.name))[:255] if isinstance(value, UploadedFile) else None
 
 
+@transaction.atomic
 def create_organization(*, by, data):
     data = {**data, "certificate_name": _uploaded_name(data.get("certificate")) or ""}
     organization = Organization.objects.create(**data)
@@ -102,8 +102,9 @@ def update_organization(*, organization, by, data):
     before, before_identity = snapshot(stored, fields), _identity_values(stored)
     for name, value in data.items():
         _column(name).save_form_data(stored, value)
-    if _uploaded_name(data.get("certificate")):
-        stored.certificate_name = _uploaded_name(data["certificate"])
+    uploaded = _uploaded_name(data.get("certificate"))
+    if uploaded:
+        stored.certificate_name = uploaded
     elif not stored.certificate:
         stored.certificate_name = ""
     if snapshot(stored, fields) == before:
