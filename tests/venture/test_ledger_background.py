@@ -74,7 +74,7 @@ def test_a_large_file_with_a_bad_row_reports_it_and_imports_nothing(client, f, s
     assert (report.rows, report.problems, report.failed) == (
         3,
         1,
-        [[3, ["金额: “abc” 不是以元为单位的金额（例如 12800.50）。"]]],  # in the uploader's language (zh-hans)
+        [[3, ["金额：“abc” 不是以元为单位的金额（例如 12800.50）。"]]],  # in the uploader's language (zh-hans)
     )
     assert Expenditure.objects.count() == 0
 

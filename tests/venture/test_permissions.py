@@ -122,13 +122,17 @@ ACTIONS = {
     "proposal.reuse",  # issue #18: start from one's own organization's earlier proposal
     "tasks.manage",  # issue #20: the failed background tasks and their retry
     "calendar.manage",  # issue #18: staff enter a year's statutory holidays
+    "notification.inbox",  # issue #18: one's own notifications
+    "notification.read",
+    "notification.settings",  # issue #18: a round's WeCom group robot
+    "help.chapter",  # issue #21: a chapter of the user manual
 }
 
 
 def test_the_apps_register_every_action_of_the_table():
     """The 48 actions the single table held before it was split into the apps' rules.py, and the resubmission of a
-    rejected organization, the roadshow day's two (issue #17), issue #18's three and the failed tasks' page (issue
-    #20) added since: no more, no fewer."""
+    rejected organization, the roadshow day's two (issue #17), issue #18's seven, the failed tasks' page (issue #20)
+    and the manual's chapters (issue #21) added since: no more, no fewer."""
     assert permissions.registered_actions() == ACTIONS
     # Higher apps widen two lower apps' actions: judges cleared of conflicts read the proposal, a project's
     # supervisors read its organization's contacts.

@@ -96,7 +96,10 @@ def test_the_round_documents_are_rendered_when_they_become_final(settings, db, d
     with django_capture_on_commit_callbacks(execute=True):
         awards.propose_awards(competition=c, by=staff)
         awards.publish_notice(competition=c, by=staff, starts_on=datetime.date(2025, 9, 29))
-    assert work_off() == 1
+    # One more document, the notice (the worker also sends the notifications' mails of the publication).
+    assert DBTaskResult.objects.filter(task_path=RENDER).count() == 4
+    work_off()
+    assert StoredDocument.objects.filter(kind="notice", status="ready").count() == 1
     with django_capture_on_commit_callbacks(execute=True):
         awards.close_notice(competition=c, by=staff, today=datetime.date(2025, 10, 12))
     work_off()
