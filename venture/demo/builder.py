@@ -667,7 +667,7 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
         sup.close_project(project=project, by=staff, closeout_report="项目全部完成，服务1260人次，满意度96%。")
     for k in range(3 + project.pk % 4):
         sup.submit_feedback(project=project, rating=5 - (k % 2), comment=["服务很贴心", "讲座很实用", ""][k % 3],
-                            ip=f"10.1.{project.pk}.{k}")
+                            ip=f"10.1.{project.pk}.{k}", device=f"demo-{project.pk}-{k}")
 
 
 def build_next_round(rng, organizations):
