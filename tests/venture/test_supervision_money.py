@@ -3,9 +3,15 @@ evaluation preconditions, rectification history, alerts that link to their rows,
 feedback (see test_supervision.py for Found 11). Each Found item covered here is named in its test."""
 
 import datetime
+import io
+import os
+import subprocess
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
+from PIL import Image
+from pypdf import PdfReader
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -302,6 +308,7 @@ def test_found_8_every_answer_reopening_and_closing_is_kept_in_order(client, f):
     assert not events[1].evidence and not events[3].evidence
     client.force_login(f.supervisor)
     body = client.get(f"/supervision/rectifications/{item.pk}/").content.decode()
+    body = body[body.index("rectification-history"):]
     positions = [body.index(t) for t in ("第一次：已补签", "仍缺两张", "第二次：全部补齐", "确认")]
     assert positions == sorted(positions)
     assert client.get(f"/supervision/rectification-events/{events[0].pk}/evidence/").status_code == 200
@@ -399,3 +406,83 @@ def test_a_visit_not_in_the_future_and_a_deadline_after_its_visit(f):
     with pytest.raises(ValidationError, match="The deadline must come after the visit"):
         services.add_rectification(project=f.project, by=f.supervisor, visit=visit, what="x", deadline=day(29),
                                    owner="y")
+
+
+# --- The supervision PDF states it all -------------------------------------------------------------------------------
+
+
+def _jpeg_with_exif(taken="2026:10:03 14:25:00"):
+    image = Image.new("RGB", (640, 480), (40, 120, 200))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = taken
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def _png():
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def build_reported_project(f):
+    """A project with a reversal and correction, a partly released tranche, a rectification history, a visit with
+    photos (one with EXIF time), closed out with its refund recorded."""
+    t1 = f.project.tranches.get(order=1)
+    services.release_tranche(tranche=t1, released_on=day(6), voucher_no="FK-1", by=f.staff, amount=Decimal("20000"))
+    wrong = spend(f.project, "3000.00", date=day(20))
+    services.reverse_expenditure(entry=wrong, by=f.owner, reason="金额录错，应为300元", corrected={
+        "date": day(20), "line": line(f.project, "活动经费"), "amount": Decimal("300.00"), "payee": "示范市文具店",
+        "description": "活动物资", "voucher_no": "PZ-1", "receipt": None})
+    visit = services.record_visit(
+        project=f.project, by=f.supervisor, date=day(30), people_met="项目负责人", observations="台账清晰", rating=4,
+        findings="凭证缺签字", photos=[SimpleUploadedFile("驿站.jpg", _jpeg_with_exif()),
+                                   SimpleUploadedFile("活动.png", _png())])
+    item = services.add_rectification(project=f.project, by=f.supervisor, visit=visit, what="补齐凭证签字",
+                                      deadline=day(45), owner="张")
+    services.answer_rectification(item=item, by=f.owner, answer="第一次：已补签")
+    services.review_rectification(item=item, by=f.supervisor, close=False, note="仍缺两张")
+    services.answer_rectification(item=item, by=f.owner, answer="第二次：全部补齐")
+    services.review_rectification(item=item, by=f.supervisor, close=True, note="确认")
+    evaluate(f, "midterm", ["30", "20", "20"])
+    evaluate(f, "final", ["35", "25", "25"])
+    services.close_project(project=f.project, by=f.staff, closeout_report="项目完成。")
+    services.record_refund(project=f.project, by=f.staff, amount=Decimal("19700.00"), received_on=TODAY,
+                           voucher_no="TH-1")
+
+
+def test_the_supervision_pdf_states_corrections_payments_history_refund_photos_and_signatures(client, f):
+    build_reported_project(f)
+    client.force_login(f.staff)
+    r = client.get(f"/supervision/projects/{f.project.pk}/report.pdf")
+    assert r.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    text = "".join(text.split())  # lines wrap inside Chinese text; compare without whitespace
+    for expected in ["-¥3,000.00", "金额录错，应为300元", "reversal of entry", "correction of entry",
+                     "¥20,000.00 (voucher FK-1)", "¥10,000.00",  # paid, and what remains of tranche 1
+                     "第一次：已补签", "仍缺两张", "第二次：全部补齐", "确认",
+                     "Balance (released − spent)", "¥19,700.00", "Refund received", "TH-1",
+                     "taken 2026-10-03 14:25", "no capture time in the photo",
+                     "Supervisor (signature)", "Union staff (signature)"]:
+        assert "".join(expected.split()) in text, expected
+    assert text.index("第一次：已补签") < text.index("仍缺两张") < text.index("第二次：全部补齐")
+    images = sum(len(page.images) for page in PdfReader(io.BytesIO(r.content)).pages)
+    assert images >= 2
+
+
+def test_found_11_make_run_derives_site_url_for_the_qr_code_from_host_and_port(client, f, settings):
+    """Found 11 (QR part): the project's QR code uses SITE_URL, which ``make run`` derives from HOST and PORT."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "HOST", "PORT")}
+
+    def site_url(**extra):
+        return subprocess.run(["make", "-s", "--no-print-directory", "print-site-url"], cwd=root, text=True,
+                              capture_output=True, check=True, env={**env, **extra}).stdout.strip()
+
+    assert site_url(HOST="10.0.0.5", PORT="9000") == "http://10.0.0.5:9000"
+    assert site_url(HOST="10.0.0.5", PORT="9000", SITE_URL="https://gy.example.org") == "https://gy.example.org"
+    settings.SITE_URL = "http://10.0.0.5:9000"
+    client.force_login(f.staff)
+    r = client.get(f"/supervision/projects/{f.project.pk}/")
+    assert f"http://10.0.0.5:9000/supervision/feedback/{f.project.feedback_token}/" in r.content.decode()
