@@ -6,16 +6,16 @@ import datetime
 import io
 import os
 import subprocess
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from PIL import Image
-from pypdf import PdfReader
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image
+from pypdf import PdfReader
 
 from tests.venture.test_supervision import PDF, PNG, TODAY, build_funded, day, evaluate, line, spend
 from venture.audit.models import AuditEvent
