@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from judging import services as judging
 from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
@@ -22,7 +23,7 @@ from venture.awards.models import Award, Objection
 from venture.organizations.models import Invitation
 from venture.proposals.models import Attachment
 from venture.supervision import services as supervision
-from venture.supervision.models import Expenditure, ReportPhoto, VisitPhoto
+from venture.supervision.models import Expenditure, RectificationEvent, ReportPhoto, VisitPhoto
 
 ROLES = ["anon", "applicant_a", "applicant_b", "judge", "judge_unassigned", "judge_recused", "staff", "supervisor",
          "auditor"]
@@ -162,6 +163,11 @@ EXPECTED = {
     "supervision:revise": ("POST", STAFF_OBJ),
     "supervision:reinstate": ("POST", STAFF_OBJ),
     "supervision:close": ("POST", STAFF_OBJ),
+    "supervision:refund": ("POST", STAFF_OBJ),
+    "supervision:ledger_correct": ("GET", PROJECT_WRITE),
+    "supervision:ledger_receipt": ("POST", PROJECT_WRITE),
+    "supervision:duplicate_invoices": ("GET", PROJECT_SUPERVISE),
+    "supervision:rectification_event_evidence": ("GET", PROJECT_VIEW),
     "supervision:release": ("POST", STAFF_OBJ),
     "supervision:ledger": ("GET", PROJECT_VIEW),
     "supervision:ledger_add": ("POST", PROJECT_WRITE),
@@ -244,12 +250,15 @@ def build_world():
     entry = Expenditure.objects.create(project=project, date=project.period_start, line=line, category=line.category,
                                        amount=Decimal("100.00"), payee="供应商", description="物资", voucher_no="V1",
                                        receipt=ContentFile(PDF, name="receipt.pdf"), created_by=applicant_a)
-    visit = supervision.record_visit(project=project, by=supervisor, date=project.period_start, people_met="负责人",
+    visit = supervision.record_visit(project=project, by=supervisor, date=min(project.period_start, timezone.localdate()),
+                                     people_met="负责人",
                                      observations="良好", rating=4, findings="")
     visit_photo = VisitPhoto.objects.create(visit=visit, file=ContentFile(PDF, name="v.png"), caption="v")
     rectification = supervision.add_rectification(project=project, by=supervisor, what="补签", owner="李",
                                                   deadline=project.period_end)
     rectification.evidence.save("e.pdf", ContentFile(PDF), save=True)
+    event = RectificationEvent.objects.create(rectification=rectification, kind="answer", text="已补",
+                                              evidence=rectification.evidence.name, at=timezone.now())
     sheet = ScoreSheet.objects.get(assignment__judge=judge, assignment__proposal=p_a)
     assignment = sheet.assignment
     users = {"applicant_a": applicant_a, "applicant_b": applicant_b, "judge": judge.user,
@@ -295,6 +304,9 @@ def build_world():
             "project", "report_pdf", "supervisors", "revise", "reinstate", "close", "ledger", "ledger_add", "ledger_import",
             "ledger_template", "ledger_export", "visit_new", "rectification_add")},
         "supervision:release": {"pk": tranche.pk}, "supervision:receipt": {"pk": entry.pk},
+        "supervision:refund": {"pk": project.pk}, "supervision:duplicate_invoices": {"pk": project.pk},
+        "supervision:ledger_correct": {"pk": entry.pk}, "supervision:ledger_receipt": {"pk": entry.pk},
+        "supervision:rectification_event_evidence": {"pk": event.pk},
         "supervision:report": {"pk": report.pk}, "supervision:report_review": {"pk": report.pk},
         "supervision:report_photo": {"pk": photo.pk}, "supervision:visit_photo": {"pk": visit_photo.pk},
         **{f"supervision:{n}": {"pk": rectification.pk} for n in (
