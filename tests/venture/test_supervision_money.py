@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader
@@ -25,7 +26,9 @@ from venture.supervision.models import (
     Expenditure,
     FundedProject,
     ProgressReport,
+    Rectification,
     RectificationEvent,
+    Tranche,
     TrancheRelease,
 )
 
@@ -486,3 +489,33 @@ def test_found_11_make_run_derives_site_url_for_the_qr_code_from_host_and_port(c
     client.force_login(f.staff)
     r = client.get(f"/supervision/projects/{f.project.pk}/")
     assert f"http://10.0.0.5:9000/supervision/feedback/{f.project.feedback_token}/" in r.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_existing_answers_as_history_and_frees_stranded_tranche_remainders():
+    f = build_funded()
+    answered = services.add_rectification(project=f.project, by=f.supervisor, what="补签", deadline=TODAY, owner="张")
+    reopened = services.add_rectification(project=f.project, by=f.supervisor, what="补票", deadline=TODAY, owner="李")
+    t1 = f.project.tranches.get(order=1)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("supervision", "0003_ledger_totals_reevaluation")])
+    # The data as the old code left it: one answer field, the reopen note overwriting nothing else, a partial
+    # release marked paid.
+    now = timezone.now()
+    Rectification.objects.filter(pk=answered.pk).update(status="closed", answer="已补签", answered_at=now,
+                                                        closed_at=now, review_note="确认")
+    Rectification.objects.filter(pk=reopened.pk).update(status="open", answer="已补一张", answered_at=now,
+                                                        review_note="仍缺一张")
+    Tranche.objects.filter(pk=t1.pk).update(released_amount=Decimal("20000.00"), released_on=day(6),
+                                            voucher_no="FK-1")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert list(RectificationEvent.objects.filter(rectification=answered).values_list("kind", "text")) == [
+        ("answer", "已补签"), ("close", "确认")]
+    assert list(RectificationEvent.objects.filter(rectification=reopened).values_list("kind", "text")) == [
+        ("answer", "已补一张"), ("reopen", "仍缺一张")]
+    t1.refresh_from_db()
+    assert (t1.released_on, t1.remaining) == (None, Decimal("10000.00"))
+    assert list(TrancheRelease.objects.values_list("tranche_id", "amount", "released_on", "voucher_no")) == [
+        (t1.pk, Decimal("20000.00"), day(6), "FK-1")]
