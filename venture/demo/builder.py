@@ -635,7 +635,7 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
         indicator = project.indicators.first()
         sup.submit_report(report=report, by=author, narrative=f"本期开展服务活动{6 + i}场，覆盖{80 + 20 * i}人次。",
                           people_served=80 + 20 * i, activities=[{
-                              "date": report.period_start + timedelta(days=10), "place": "骑手驿站",
+                              "date": min(report.period_start + timedelta(days=10), report.period_end), "place": "骑手驿站",
                               "participants": 30 + i, "description": "法律咨询与健康讲座"}],
                           progress={indicator: Decimal(80 + 20 * i)})
         if not (scenario == "rectification" and last):
