@@ -1201,13 +1201,6 @@ def evaluate(*, project, kind, by, points, comment="", override_reason=""):
     if missing := evaluation_missing(project, kind):
         if not (override_reason and is_staff(by)):
             raise ValidationError(_("Not yet: %(missing)s.") % {"missing": "; ".join(missing)})
-        record(
-            actor=by,
-            action=f"evaluation.{kind}.override",
-            obj=project,
-            note=override_reason,
-            after={"missing": missing},
-        )
     else:
         override_reason = ""
     errors = {}
@@ -1231,13 +1224,10 @@ def evaluate(*, project, kind, by, points, comment="", override_reason=""):
         override_reason=override_reason,
         points={str(c.pk): str(points[c]) for c in criteria},
     )
-    record(
-        actor=by,
-        action=f"evaluation.{kind}",
-        obj=project,
-        after={"total": total, "passed": passed, "attempt": attempt},
-        note=comment,
-    )
+    after = {"total": total, "passed": passed, "attempt": attempt}
+    if override_reason:  # held although preconditions were missing: the one record of the evaluation says so
+        after.update({"override": override_reason, "missing": missing})
+    record(actor=by, action=f"evaluation.{kind}", obj=project, after=after, note=comment)
     if not passed and project.status == ProjectStatus.ACTIVE:
         _project_transition(
             project,
