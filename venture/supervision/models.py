@@ -366,7 +366,9 @@ class Expenditure(models.Model):
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("corrects")
     )
-    correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    correction_reason = models.TextField(
+        _("reason for the correction"), blank=True, default="", db_default=""
+    )  # a database default too, so raw inserts (generate_round) keep working
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

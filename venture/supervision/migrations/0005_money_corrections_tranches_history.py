@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="expenditure",
             name="correction_reason",
-            field=models.TextField(blank=True, verbose_name="reason for the correction"),
+            field=models.TextField(blank=True, db_default="", default="", verbose_name="reason for the correction"),
         ),
         migrations.AddField(
             model_name="expenditure",
