@@ -6,9 +6,12 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 WORKERS ?= 2
-export HOST PORT WORKERS
+# The public address printed in the feedback QR codes: from HOST and PORT unless set (set it when serving behind a
+# proxy, or when HOST is 0.0.0.0, which no phone can reach).
+SITE_URL ?= http://$(HOST):$(PORT)
+export HOST PORT WORKERS SITE_URL
 
-.PHONY: run dev test test-fast explore lint format messages sysdeps check-python clean-data help manual
+.PHONY: print-site-url run dev test test-fast explore lint format messages sysdeps check-python clean-data help manual
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, serve on http://$(HOST):$(PORT) with a task worker"
@@ -37,6 +40,9 @@ node_modules/.installed: package.json package-lock.json
 
 sysdeps:
 	@scripts/system-deps.sh
+
+print-site-url:
+	@echo $(SITE_URL)
 
 setup: $(VENV)/.installed node_modules/.installed sysdeps
 

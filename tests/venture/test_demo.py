@@ -122,7 +122,10 @@ def test_demo_supervision_shows_six_projects_in_different_health(demo):
     rows = {r["project"].title: r for r in portfolio()}
     assert len(rows) == 6 == FundedProject.objects.count()
     codes = sorted(tuple(sorted(a.code for a in r["alerts"])) for r in rows.values())
-    assert codes == sorted([(), (), ("overspend",), ("report_overdue",), ("suspended",), ()])
+    # the overspending and the suspended projects have also spent more than was released (issue #15 alert)
+    assert codes == sorted(
+        [(), (), ("overspend", "spent_over_released"), ("report_overdue",), ("spent_over_released", "suspended"), ()]
+    )
     statuses = sorted(r["project"].status for r in rows.values())
     assert statuses == ["active", "active", "active", "active", "closed", "suspended"]
     assert sum(r["open_rectifications"] for r in rows.values()) == 1

@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
@@ -207,6 +209,7 @@ def test_failed_midterm_suspends_and_blocks_tranches_until_reinstated(client, f)
 def test_evaluation_form_shows_pass_or_fail_with_the_pass_mark(client, f):
     client.force_login(f.supervisor)
     url = f"/supervision/projects/{f.project.pk}/evaluations/midterm/"
+    ProgressReport.objects.filter(project=f.project, due_on__lte=TODAY).update(status="accepted")
     body = client.get(url).content.decode()
     assert "执行进度" in body and "资金使用" in body and "服务成效" in body
     criteria = list(f.competition.evaluation_criteria.filter(kind="midterm"))
@@ -548,7 +551,7 @@ def test_good_import_imports_every_row_csv_and_xlsx(client, f):
 
 def test_ledger_template_export_and_audit(client, f):
     spend(f.project, "300.00", voucher_no="PZ-1")
-    spend(
+    entry = spend(
         f.project,
         "45.60",
         payee='=HYPERLINK("x")',
@@ -577,11 +580,11 @@ def test_ledger_template_export_and_audit(client, f):
     lines = r.content.decode("utf-8-sig").splitlines()
     assert lines[0] == (
         "Date,Budget category,Item,Amount,Payee,Description,Voucher number,Invoice code,Invoice number,Payee USCC,"
-        "Receipt"
+        "Receipt,Entry no.,Correction,Reason"
     )
     assert lines[2] == (
         f'{day(10).isoformat()},活动经费,活动经费项目,45.60,"\'=HYPERLINK(""x"")",活动物资,PZ-2,,'
-        "26442000000123456789,,no"
+        f"26442000000123456789,,no,{entry.pk},,"
     )
     r = client.get(f"/supervision/projects/{f.project.pk}/ledger/export/")
     assert r["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -649,43 +652,52 @@ def test_budget_vs_actual_per_line_and_category(f):
     ]
 
 
+@pytest.fixture
+def fr(f):
+    """``f`` with the whole grant paid out, so that spending alone raises no "spent more than released" alert."""
+    FundedProject.objects.filter(pk__in=[f.project.pk, f.other_project.pk]).update(released_total=F("grant"))
+    f.project.refresh_from_db()
+    f.other_project.refresh_from_db()
+    return f
+
+
 def _codes(project, today):
     return [a.code for a in queries.alerts(project, today=today)]
 
 
-def test_a_clean_project_has_no_alert(f):
-    spend(f.project, "2000.00", date=day(6))
-    assert _codes(f.project, day(9)) == []
+def test_a_clean_project_has_no_alert(fr):
+    spend(fr.project, "2000.00", date=day(6))
+    assert _codes(fr.project, day(9)) == []
 
 
-def test_alert_overspend_beyond_ten_percent(f):
-    spend(f.project, "5500.00", "管理费")
-    assert _codes(f.project, day(9)) == []  # exactly 10 % over is within the tolerance
-    spend(f.project, "0.01", "管理费")
-    alerts = queries.alerts(f.project, today=day(9))
+def test_alert_overspend_beyond_ten_percent(fr):
+    spend(fr.project, "5500.00", "管理费")
+    assert _codes(fr.project, day(9)) == []  # exactly 10 % over is within the tolerance
+    spend(fr.project, "0.01", "管理费")
+    alerts = queries.alerts(fr.project, today=day(9))
     assert [(a.code, a.message) for a in alerts] == [
         ("overspend", "“管理费项目” has spent ¥5,500.01 of ¥5,000.00, more than 10% over its budget.")
     ]
 
 
-def test_alert_management_fee_cap(f):
+def test_alert_management_fee_cap(fr):
     services.revise_budget(
-        project=f.project,
-        by=f.staff,
+        project=fr.project,
+        by=fr.staff,
         kind="budget",
         reason="管理费调整",
-        amounts={line(f.project, "管理费").pk: Decimal("7000"), line(f.project, "活动经费").pk: Decimal("38000")},
+        amounts={line(fr.project, "管理费").pk: Decimal("7000"), line(fr.project, "活动经费").pk: Decimal("38000")},
     )
-    spend(f.project, "6000.01", "管理费")
-    assert [(a.code, a.message) for a in queries.alerts(f.project, today=day(9))] == [
+    spend(fr.project, "6000.01", "管理费")
+    assert [(a.code, a.message) for a in queries.alerts(fr.project, today=day(9))] == [
         ("fee_cap", "Management fee ¥6,000.01 is above the 10% cap (¥6,000.00).")
     ]
 
 
-def test_alert_unbudgeted_category(f):
-    travel = BudgetCategory.objects.create(competition=f.competition, name="差旅费", order=5)
+def test_alert_unbudgeted_category(fr):
+    travel = BudgetCategory.objects.create(competition=fr.competition, name="差旅费", order=5)
     services.record_expenditure(
-        project=f.project,
+        project=fr.project,
         by=None,
         date=day(8),
         category=travel,
@@ -694,17 +706,17 @@ def test_alert_unbudgeted_category(f):
         description="交通",
         voucher_no="PZ-9",
     )
-    assert [(a.code, a.message) for a in queries.alerts(f.project, today=day(9))] == [
+    assert [(a.code, a.message) for a in queries.alerts(fr.project, today=day(9))] == [
         ("unbudgeted", "¥300.00 spent in “差旅费”, a category the budget lacks.")
     ]
 
 
-def test_alert_fee_cap_also_when_the_budget_has_no_fee_line(f):
+def test_alert_fee_cap_also_when_the_budget_has_no_fee_line(fr):
     fee = BudgetCategory.objects.create(
-        competition=f.competition, name="机构管理费", cap_percent=Decimal("5"), is_management_fee=True, order=6
+        competition=fr.competition, name="机构管理费", cap_percent=Decimal("5"), is_management_fee=True, order=6
     )
     services.record_expenditure(
-        project=f.project,
+        project=fr.project,
         by=None,
         date=day(8),
         category=fee,
@@ -714,15 +726,15 @@ def test_alert_fee_cap_also_when_the_budget_has_no_fee_line(f):
         voucher_no="PZ-9",
         receipt=SimpleUploadedFile("r.pdf", PDF),
     )
-    codes = _codes(f.project, day(9))
+    codes = _codes(fr.project, day(9))
     assert codes == ["unbudgeted", "fee_cap"]  # the workspace and the portfolio agree
-    row = next(r for r in queries.portfolio(today=day(9)) if r["project"] == f.project)
+    row = next(r for r in queries.portfolio(today=day(9)) if r["project"] == fr.project)
     assert [a.code for a in row["alerts"]] == codes
 
 
-def test_alert_spending_before_the_agreement(f):
-    spend(f.project, "200.00", date=day(2))  # within the period, before SIGNED (day 5)
-    assert [(a.code, a.message) for a in queries.alerts(f.project, today=day(9))] == [
+def test_alert_spending_before_the_agreement(fr):
+    spend(fr.project, "200.00", date=day(2))  # within the period, before SIGNED (day 5)
+    assert [(a.code, a.message) for a in queries.alerts(fr.project, today=day(9))] == [
         (
             "before_agreement",
             f"Spending dated {day(2).isoformat()}, before the agreement was signed ({SIGNED.isoformat()}).",
@@ -730,13 +742,13 @@ def test_alert_spending_before_the_agreement(f):
     ]
 
 
-def test_alert_spend_rate_far_from_time_elapsed(f):
-    spend(f.project, "20000.00", date=day(6))
-    assert [(a.code, a.message) for a in queries.alerts(f.project, today=day(9))] == [
+def test_alert_spend_rate_far_from_time_elapsed(fr):
+    spend(fr.project, "20000.00", date=day(6))
+    assert [(a.code, a.message) for a in queries.alerts(fr.project, today=day(9))] == [
         ("spend_rate", "33% of the grant spent after 6% of the project period.")
     ]
-    ProgressReport.objects.filter(project=f.other_project).update(due_on=day(400))
-    assert _codes(f.other_project, day(150)) == ["spend_rate"]  # nothing spent with 83 % of the time gone
+    ProgressReport.objects.filter(project=fr.other_project).update(due_on=day(400))
+    assert _codes(fr.other_project, day(150)) == ["spend_rate"]  # nothing spent with 83 % of the time gone
 
 
 def test_alert_overdue_report_and_rectification(f):
@@ -923,8 +935,8 @@ def test_workspace_shows_figures_charts_alerts_and_the_feedback_qr(client, f):
     services.release_tranche(tranche=f.project.tranches.first(), released_on=SIGNED, voucher_no="FK-1", by=f.staff)
     spend(f.project, "1500.00", date=day(6))
     spend(f.project, "600.00", "管理费", date=day(20))
-    services.submit_feedback(project=f.project, rating=5, comment="讲座很实用", ip="10.0.0.1")
-    services.submit_feedback(project=f.project, rating=4, comment="", ip="10.0.0.2")
+    services.submit_feedback(project=f.project, rating=5, comment="讲座很实用", ip="10.0.0.1", device="a")
+    services.submit_feedback(project=f.project, rating=4, comment="", ip="10.0.0.2", device="b")
     client.force_login(f.staff)
     r = client.get(f"/supervision/projects/{f.project.pk}/")
     body = r.content.decode()
@@ -965,7 +977,7 @@ def test_workspace_renders_in_chinese_and_a_constant_number_of_queries(client, f
             rectifications=[{"what": "x", "deadline": day(60), "owner": "y"}],
             photos=[SimpleUploadedFile("v.png", PNG)],
         )
-        services.submit_feedback(project=f.project, rating=4, comment="好", ip=f"10.0.0.{i}")
+        services.submit_feedback(project=f.project, rating=4, comment="好", ip=f"10.0.0.{i}", device=str(i))
 
     activity(0)
     with CaptureQueriesContext(connection) as few:
@@ -992,20 +1004,48 @@ def test_feedback_page_is_public_anonymous_and_rate_limited(client, f):
     assert r.status_code == 302 and r["Location"] == url + "?thanks=1"
     assert "Thank you" in client.get(r["Location"]).content.decode()
     fb = Feedback.objects.get()
-    assert (fb.rating, fb.comment, fb.client_key) == (5, "老师讲得很好", services.client_key("127.0.0.1"))
+    device = client.cookies["venture_feedback_device"]
+    assert device["httponly"] and device["samesite"] == "Lax"
+    device_id = signing._unsign_cookie(
+        device.value, cookie_name="venture_feedback_device", salt="venture_feedback_device"
+    )
+    assert (fb.rating, fb.comment, fb.client_key, fb.network_key) == (
+        5,
+        "老师讲得很好",
+        services.client_key(device_id),
+        services.client_key("127.0.0.1", "network"),
+    )
     stored = {field.attname: str(getattr(fb, field.attname)) for field in Feedback._meta.fields}
-    assert not any("127.0.0.1" in value for value in stored.values())
-    assert set(stored) == {"id", "project_id", "rating", "comment", "created_at", "client_key"}
+    assert not any("127.0.0.1" in value or device_id in value for value in stored.values())
+    assert set(stored) == {"id", "project_id", "rating", "comment", "created_at", "client_key", "network_key"}
     for _ in range(4):
         assert client.post(url, {"rating": "4"}).status_code == 302
     r = client.post(url, {"rating": "3"})
     assert r.status_code == 400
-    assert "already received several ratings from this connection today" in r.content.decode()
+    assert "already received several ratings from this device today" in r.content.decode()
     assert Feedback.objects.count() == 5
+    client.cookies.pop("venture_feedback_device")  # another phone, on another network
     r = client.post(url, {"rating": "3"}, REMOTE_ADDR="10.9.9.9")
     assert r.status_code == 302 and Feedback.objects.count() == 6
     assert client.post(url, {"rating": "9"}).status_code == 400
     assert client.get("/supervision/feedback/no-such-token/").status_code == 404
+
+
+def test_found_11_workers_sharing_a_venue_network_each_rate(f, settings):
+    """Issue #15 Found 11: the limit was 5 a day per network, so the sixth worker on a venue's Wi-Fi was refused.
+    Now each device (its signed cookie) has 5 a day, the network a generous cap."""
+    settings.FEEDBACK_PER_NETWORK_PER_DAY = 12
+    url = f"/supervision/feedback/{f.project.feedback_token}/"
+    for worker in range(12):  # twelve phones, one venue address (127.0.0.1 in the test client)
+        phone = Client()
+        phone.get(url)
+        assert phone.post(url, {"rating": "5"}).status_code == 302, worker
+    assert Feedback.objects.filter(project=f.project).count() == 12
+    assert len(set(Feedback.objects.values_list("client_key", flat=True))) == 12
+    r = Client().post(url, {"rating": "5"})  # the thirteenth on the same network: the network's cap
+    assert r.status_code == 400 and "many ratings from this network today" in r.content.decode()
+    assert Feedback.objects.count() == 12
+    assert services.FEEDBACK_PER_NETWORK_PER_DAY == 300
 
 
 # --- Portfolio -----------------------------------------------------------------------------------------------------
@@ -1112,6 +1152,7 @@ def test_organization_record_shows_past_projects_in_constant_queries(client, f):
     for i, project in enumerate(quick_projects(c2, 2, f.staff)):
         FundedProject.objects.filter(pk=project.pk).update(organization=org)
         EvaluationCriterion.objects.get_or_create(competition=c2, kind="midterm", name="总体", max_points=100)
+        ProgressReport.objects.filter(project=project, due_on__lte=TODAY).update(status="accepted")
         services.evaluate(
             project=project, kind="midterm", by=f.staff, points={c2.evaluation_criteria.get(): Decimal(50 + i * 30)}
         )

@@ -854,7 +854,7 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
             people_served=80 + 20 * i,
             activities=[
                 {
-                    "date": report.period_start + timedelta(days=10),
+                    "date": min(report.period_start + timedelta(days=10), report.period_end),
                     "place": "骑手驿站",
                     "participants": 30 + i,
                     "description": "法律咨询与健康讲座",
@@ -888,10 +888,13 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
         )
     criteria_mid = list(project.competition.evaluation_criteria.filter(kind=EvaluationKind.MIDTERM))
     marks = {"failed_midterm": [18, 14, 20]}.get(scenario, [34, 26, 25])
+    # Where a precondition is missing (a report not yet accepted), union staff hold it with the reason, as they may.
+    missing = sup.evaluation_missing(project, EvaluationKind.MIDTERM)
     sup.evaluate(
         project=project,
         kind=EvaluationKind.MIDTERM,
-        by=supervisor,
+        by=staff if missing else supervisor,
+        override_reason="按督导计划如期开展中期评估" if missing else "",
         points=dict(zip(criteria_mid, [Decimal(m) for m in marks], strict=True)),
         comment="服务成效不足，资金使用不规范。" if scenario == "failed_midterm" else "按计划推进。",
     )
@@ -901,15 +904,20 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
         )
     if scenario == "closed":
         criteria_final = list(project.competition.evaluation_criteria.filter(kind=EvaluationKind.FINAL))
+        missing = sup.evaluation_missing(project, EvaluationKind.FINAL)
         sup.evaluate(
             project=project,
             kind=EvaluationKind.FINAL,
-            by=supervisor,
+            by=staff if missing else supervisor,
+            override_reason="项目提前完成全部目标，经审批提前终期评估" if missing else "",
             points=dict(zip(criteria_final, [Decimal(36), Decimal(27), Decimal(26)], strict=True)),
             comment="目标全部完成，资金使用规范。",
         )
         sup.release_tranche(
-            tranche=tranche3, released_on=today - timedelta(days=20), voucher_no=f"ZF{project.pk:03d}-3", by=staff
+            tranche=tranche3,
+            released_on=min(today - timedelta(days=20), project.period_end + timedelta(days=20)),
+            voucher_no=f"ZF{project.pk:03d}-3",
+            by=staff,
         )
         sup.close_project(project=project, by=staff, closeout_report="项目全部完成，服务1260人次，满意度96%。")
     for k in range(3 + project.pk % 4):
@@ -918,6 +926,7 @@ def _supervise(rng, project, scenario, today, staff, supervisor, receipt):
             rating=5 - (k % 2),
             comment=["服务很贴心", "讲座很实用", ""][k % 3],
             ip=f"10.1.{project.pk}.{k}",
+            device=f"demo-{project.pk}-{k}",
         )
 
 

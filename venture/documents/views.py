@@ -12,7 +12,7 @@ import pandas as pd
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import FloatField, Prefetch, Sum, prefetch_related_objects
+from django.db.models import FloatField, Prefetch, Q, Sum, prefetch_related_objects
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -36,6 +36,7 @@ from venture.results.models import ResultSnapshot
 from venture.results.queries import shown_snapshot
 from venture.results.services import current_snapshot, live_check, record_bundle
 from venture.supervision.models import FundedProject
+from venture.supervision.photos import thumbnail
 from venture.supervision.queries import budget_figures
 from venture.version import app_version
 
@@ -455,13 +456,22 @@ def supervision_report_pdf(request, pk):
     rectifications, evaluations) as a PDF for the file. Mounted as ``supervision:report_pdf``."""
     project = permissions.get_for(request.user, "project.view", PROJECTS, pk=pk)
     today = timezone.localdate()
+    visits = list(project.visits.select_related("supervisor").prefetch_related("photos"))
+    for visit in visits:  # thumbnails (data: URIs) with the EXIF capture time where the camera wrote one
+        visit.thumbnails = [
+            (uri, taken, photo.caption) for photo in visit.photos.all() for uri, taken in [thumbnail(photo.file)] if uri
+        ]
     context = {
         "project": project,
         "today": today,
         **budget_figures(project, today),
         "reports": project.reports.all(),
-        "visits": project.visits.select_related("supervisor"),
-        "rectifications": project.rectifications.all(),
+        "visits": visits,
+        "tranches": project.tranches.prefetch_related("releases"),
+        "corrections": project.expenditures.filter(Q(reverses__isnull=False) | Q(corrects__isnull=False))
+        .select_related("category", "line")
+        .order_by("created_at", "id"),
+        "rectifications": project.rectifications.prefetch_related("events__by"),
         "evaluations": project.evaluations.all(),
     }
     return _pdf(request, "pdf/supervision_report.html", context, f"督导报告-{project.title}.pdf")

@@ -8,7 +8,13 @@ suspended: refused with the reason, unless staff record it with a reason), the c
 named but not approved is refused naming it), the receipt above the round's threshold (or the entry is "receipt
 pending"), the invoice (数电票: 20 digits; the older VAT invoice: a 10- or 12-digit code and an 8-digit number), the
 payee's unified social credit code when given, the same invoice claimed anywhere on the platform, the same voucher
-number twice in the project, and the project's running totals still fitting their fields.
+number twice in the project, and the project's running totals still fitting their fields. An entry that has been
+reversed (红冲), and its reversal, no longer hold their voucher or invoice: the corrected entry may use them again.
+
+A reversal is negative by nature, so it passes the same function in its own mode (``reverses=`` the original): it
+must mirror the original exactly (the negative of its amount, its date, line, category, voucher and invoice), the
+original must be an ordinary entry of the project not reversed before (no second or partial reversal), and the
+project's state is checked as for any entry.
 
 Services call it inside their transaction after locking the project (``ledger.lock_projects``), so two writers
 cannot both pass the duplicate checks of one project. ``Known`` holds what the checks compare with, loaded once for
@@ -34,6 +40,7 @@ from venture.validators import MAX_MONEY, validate_uscc
 from .models import Expenditure, InvoiceKind, ProjectStatus
 
 CENT = Decimal("0.01")
+DUPLICATE_INVOICE_ACTION = "ledger.duplicate_invoice"  # audit action written when a claimed invoice is refused
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 is 1900-01-01 (with Excel's 1900 leap-year bug folded in)
 _AMOUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _DATE_RE = re.compile(
@@ -162,6 +169,7 @@ class Known:
     batch_invoices: dict = field(default_factory=dict)
     added: Decimal = Decimal("0")  # amounts of this batch so far
     added_lines: dict = field(default_factory=dict)
+    claims: list = field(default_factory=list)  # [(invoice key, first Expenditure)] refused as claimed before
 
     @classmethod
     def load(cls, project, *, vouchers=(), invoices=()):
@@ -171,7 +179,7 @@ class Known:
         vouchers = sorted({v for v in vouchers if v})
         for i in range(0, len(vouchers), 500):
             for e in (
-                Expenditure.objects.filter(project=project, voucher_no__in=vouchers[i : i + 500])
+                _standing(Expenditure.objects.filter(project=project, voucher_no__in=vouchers[i : i + 500]))
                 .only("pk", "date", "voucher_no", "amount", "project_id")
                 .order_by("date", "pk")
             ):
@@ -179,12 +187,28 @@ class Known:
         numbers = sorted({n for _k, _c, n in invoices if n})
         for i in range(0, len(numbers), 500):
             for e in (
-                Expenditure.objects.filter(invoice_number__in=numbers[i : i + 500])
+                _standing(Expenditure.objects.filter(invoice_number__in=numbers[i : i + 500]))
                 .select_related("project__organization")
                 .order_by("created_at", "pk")
             ):
                 known.invoices.setdefault((e.invoice_kind, e.invoice_code, e.invoice_number), e)
         return known
+
+    def without(self, entry):
+        """The comparisons as they will stand once ``entry`` is reversed (the corrected entry of a 红冲 is checked
+        before the reversal is written, in the same step)."""
+        self.vouchers = {v: [e for e in es if e.pk != entry.pk] for v, es in self.vouchers.items()}
+        self.vouchers = {v: es for v, es in self.vouchers.items() if es}
+        self.invoices = {k: e for k, e in self.invoices.items() if e.pk != entry.pk}
+        self.added -= entry.amount
+        if entry.line_id:
+            self.added_lines[entry.line_id] = self.added_lines.get(entry.line_id, 0) - entry.amount
+        return self
+
+
+def _standing(entries):
+    """The entries that still hold their voucher and invoice: neither reversed nor a reversal."""
+    return entries.filter(reverses__isnull=True, reversal__isnull=True)
 
 
 def _claim_message(first, by):
@@ -222,10 +246,12 @@ def validate_expenditure(
     today=None,
     known=None,
     row=None,
+    reverses=None,
 ):
     """{field: [messages]} for one entry; empty when it may be recorded. ``item`` is a line named in a file (refused
     when no approved line of the category carries it); ``known`` carries the comparisons of a batch (``row``
-    labels this entry in it for later rows' messages); ``today`` defaults to the local date."""
+    labels this entry in it for later rows' messages); ``today`` defaults to the local date. ``reverses``: the
+    entry is the reversal (红冲) of that original and is checked in the reversal mode (see the module)."""
     errors: dict[str, list] = {}
 
     def add(name, message):
@@ -242,6 +268,19 @@ def validate_expenditure(
                 _("The project is suspended (%(reason)s); only staff can record an entry, with a reason.")
                 % {"reason": project.flag_reason or _("no reason recorded")},
             )
+    if reverses is not None:
+        _check_reversal(
+            add,
+            project,
+            reverses,
+            date=date,
+            amount=amount,
+            line=line,
+            category=category,
+            voucher_no=voucher_no,
+            invoice=(invoice_kind, invoice_code, invoice_number),
+        )
+        return errors
     # Amount.
     if amount is None:
         add("amount", _("Enter the amount."))
@@ -318,6 +357,7 @@ def validate_expenditure(
     if invoice_number and not any(n in errors for n in ("invoice_kind", "invoice_code", "invoice_number")):
         if key in known.invoices:
             add("invoice_number", _claim_message(known.invoices[key], by))
+            known.claims.append((key, known.invoices[key]))
         elif key in known.batch_invoices:
             add("invoice_number", _("This invoice is also on %(row)s.") % {"row": known.batch_invoices[key]})
     # The running totals must still fit their fields.
@@ -343,6 +383,39 @@ def validate_expenditure(
             if line is not None:
                 known.added_lines[line.pk] = known.added_lines.get(line.pk, 0) + amount
     return errors
+
+
+def _check_reversal(add, project, original, *, date, amount, line, category, voucher_no, invoice):
+    """The reversal mode of ``validate_expenditure``: the mirror of an ordinary entry of the project, once."""
+    if original.project_id != project.pk:
+        add("__all__", _("That entry belongs to another project."))
+        return
+    if original.reverses_id:
+        add("__all__", _("This entry is itself a reversal."))
+        return
+    if original.amount <= 0:  # pragma: no cover - the database holds only positive ordinary entries
+        add("__all__", _("Only an ordinary entry can be reversed."))
+        return
+    if Expenditure.objects.filter(reverses=original).exists():
+        add("__all__", _("This entry has already been reversed."))
+        return
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount != -original.amount:
+        add(
+            "amount",
+            _("A reversal is exactly the negative of the entry it reverses (%(amount)s).")
+            % {"amount": format_money(-original.amount)},
+        )
+    line_id = line.pk if line is not None else None
+    category_id = (line.category_id if line is not None else category.pk) if (line or category) else None
+    if (date, line_id, category_id, voucher_no) != (
+        original.date,
+        original.line_id,
+        original.category_id,
+        original.voucher_no,
+    ) or tuple(invoice) != (original.invoice_kind, original.invoice_code, original.invoice_number):
+        add("__all__", _("A reversal carries the date, budget line, voucher and invoice of the entry it reverses."))
+    if isinstance(amount, Decimal) and amount.is_finite() and project.spent_total + amount < -MAX_MONEY:
+        add("amount", _("The project's spending would fall below what the ledger can hold."))  # pragma: no cover
 
 
 def require_valid(errors):

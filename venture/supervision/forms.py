@@ -130,7 +130,10 @@ class BudgetRevisionForm(forms.Form):
 class ReleaseTrancheForm(forms.Form):
     released_on = _date(_("Paid on"))
     voucher_no = forms.CharField(label=_("Payment voucher number"), max_length=60)
-    amount = money_field(_("Amount (blank: the whole tranche)"))
+    amount = money_field(_("Amount (blank: what remains of the tranche)"))
+    override_reason = forms.CharField(
+        label=_("Reason to release while receipts are pending (staff)"), required=False, max_length=2000
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,6 +147,34 @@ class ReasonForm(forms.Form):
 
 class CloseOutForm(forms.Form):
     closeout_report = _text(_("Close-out report"), rows=5, max_length=20000)
+
+
+class RefundForm(forms.Form):
+    amount = money_field(_("Refund received (yuan)"))
+    received_on = _date(_("Received on"))
+    voucher_no = forms.CharField(label=_("Voucher number"), max_length=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].required = True
+
+
+class ReversalForm(forms.Form):
+    """红冲: the reason, and optionally the corrected entry (same fields as a new entry)."""
+
+    reason = _text(_("Reason for the correction"), rows=2, max_length=2000)
+    with_corrected = forms.BooleanField(label=_("Record the corrected entry as well"), required=False)
+
+
+class AttachReceiptForm(forms.Form):
+    receipt = forms.FileField(
+        label=_("Receipt"), widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"})
+    )
+
+    def clean_receipt(self):
+        upload = self.cleaned_data["receipt"]
+        validate_upload(upload, allowed=RECEIPT_TYPES)
+        return upload
 
 
 # --- Progress reports ----------------------------------------------------------------------------------------------
@@ -246,9 +277,9 @@ class ExpenditureForm(forms.Form):
         label=_("Receipt"), required=False, widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"})
     )
 
-    def __init__(self, *args, project, by=None, **kwargs):
+    def __init__(self, *args, project, by=None, replacing=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.project, self.by = project, by
+        self.project, self.by, self.replacing = project, by, replacing  # replacing: the entry a 红冲 reverses
         self.fields["line"].queryset = project.lines.select_related("category")
         self.fields["receipt"].help_text = _("PDF, JPEG or PNG; required above %(x)s.") % {
             "x": format_money(project.competition.receipt_threshold)
@@ -290,6 +321,7 @@ class ExpenditureForm(forms.Form):
             invoice_number=cleaned.get("invoice_number", ""),
             payee_uscc=cleaned.get("payee_uscc", ""),
             staff_reason=cleaned.get("staff_reason", ""),
+            known=self._known(cleaned) if self.replacing else None,
         )
         for name, messages in found.items():
             name = name if name in self.fields or name == "__all__" else "line"
@@ -297,6 +329,11 @@ class ExpenditureForm(forms.Form):
                 for message in messages:
                     self.add_error(None if name == "__all__" else name, message)
         return cleaned
+
+    def _known(self, cleaned):
+        key = (cleaned.get("invoice_kind", ""), cleaned.get("invoice_code", ""), cleaned.get("invoice_number", ""))
+        known = expenditure_rules.Known.load(self.project, vouchers=[cleaned.get("voucher_no", "")], invoices=[key])
+        return known.without(self.replacing)
 
 
 class LedgerImportForm(forms.Form):
@@ -382,6 +419,9 @@ class EvaluationForm(forms.Form):
     """One points field per criterion of the round's rubric for this kind of evaluation."""
 
     comment = _text(_("Comment"), rows=4, required=False, max_length=20000)
+    override_reason = _text(
+        _("Reason to hold it although something is missing (staff)"), rows=2, required=False, max_length=2000
+    )
 
     def __init__(self, *args, criteria, **kwargs):
         super().__init__(*args, **kwargs)
@@ -398,7 +438,7 @@ class EvaluationForm(forms.Form):
                 widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
             )
             self.fields[f"c_{c.pk}"] = field
-        self.order_fields([f"c_{c.pk}" for c in self.criteria] + ["comment"])
+        self.order_fields([f"c_{c.pk}" for c in self.criteria] + ["comment", "override_reason"])
 
     def points(self):
         return {c: self.cleaned_data[f"c_{c.pk}"] for c in self.criteria}

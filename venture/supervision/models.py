@@ -2,6 +2,7 @@
 expenditure ledger, site visits and rectifications, evaluations, beneficiary feedback, close-out."""
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -31,6 +32,9 @@ PROJECT_TRANSITIONS = {
 }
 
 
+MONEY_ZERO = Decimal("0")
+
+
 def _token():
     return secrets.token_urlsafe(12)
 
@@ -57,6 +61,10 @@ class FundedProject(models.Model):
     spent_total = models.DecimalField(_("spent"), **MONEY, default=0)
     first_spent_on = models.DateField(null=True, blank=True)
     last_spent_on = models.DateField(null=True, blank=True)
+    # Close-out: the unspent balance (结余) is released − spent; what comes back (退回) is recorded when it arrives.
+    refund_amount = models.DecimalField(_("refund received"), **MONEY, null=True, blank=True)
+    refund_on = models.DateField(_("refund received on"), null=True, blank=True)
+    refund_voucher = models.CharField(_("refund voucher number"), max_length=60, blank=True)
 
     class Meta:
         ordering = ["competition", "title"]
@@ -77,6 +85,16 @@ class FundedProject(models.Model):
 
     def get_absolute_url(self):
         return reverse("supervision:project", args=[self.pk])
+
+    @property
+    def balance(self):
+        """结余: released − spent (negative when more was spent than released)."""
+        return self.released_total - self.spent_total
+
+    @property
+    def refund_due(self):
+        """应退回: the unspent released money, to be returned at close-out."""
+        return max(self.balance, MONEY_ZERO)
 
 
 class ApprovedLine(models.Model):
@@ -177,6 +195,30 @@ class Tranche(models.Model):
 
     def __str__(self):
         return f"{self.project} · {self.order}"
+
+    @property
+    def remaining(self):
+        """What is still payable of the tranche; it is paid (``released_on`` set) when this reaches zero."""
+        return self.amount - (self.released_amount or MONEY_ZERO)
+
+
+class TrancheRelease(models.Model):
+    """One payment of a tranche; a tranche may be paid in several, never more than its amount in all."""
+
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="releases")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    released_on = models.DateField(_("paid on"))
+    voucher_no = models.CharField(_("payment voucher number"), max_length=60)
+    override_reason = models.TextField(_("override reason"), blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tranche", "released_on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="tranche_release_positive")]
+
+    def __str__(self):
+        return f"{self.tranche} · {self.amount}"
 
 
 class ReportStatus(models.TextChoices):
@@ -314,6 +356,19 @@ class Expenditure(models.Model):
     ledger_import = models.ForeignKey(
         LedgerImport, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
+    receipt_attached_at = models.DateTimeField(null=True, blank=True)  # set when attached after the entry
+    # 红冲: a reversal is a negative entry pointing at the original (same date, line, category, invoice and voucher, so
+    # every running total nets to zero), with the reason. An entry is never edited or deleted.
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal", verbose_name=_("reverses")
+    )
+    # The corrected entry that replaces a reversed one points at the original too.
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("corrects")
+    )
+    correction_reason = models.TextField(
+        _("reason for the correction"), blank=True, default="", db_default=""
+    )  # a database default too, so raw inserts (generate_round) keep working
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -324,7 +379,14 @@ class Expenditure(models.Model):
             models.Index(fields=["project", "voucher_no"]),
             models.Index(fields=["invoice_number", "invoice_code"]),
         ]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="expenditure_positive")]
+        constraints = [
+            # Positive, except a reversal, which is negative and points at the entry it reverses.
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0, reverses__isnull=True)
+                | models.Q(amount__lt=0, reverses__isnull=False),
+                name="expenditure_positive",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.date} {self.description} {self.amount}"
@@ -431,6 +493,30 @@ class Rectification(models.Model):
         return self.what[:60]
 
 
+class RectificationEventKind(models.TextChoices):
+    ANSWER = "answer", _("Answer")
+    REOPEN = "reopen", _("Reopened")
+    CLOSE = "close", _("Closed")
+
+
+class RectificationEvent(models.Model):
+    """One step of a rectification's history (append-only): each answer with its evidence, each reopening with its
+    note, the closing."""
+
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=RectificationEventKind.choices)
+    text = models.TextField(blank=True)
+    evidence = models.FileField(upload_to=upload_path, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["rectification", "at", "id"]
+
+    def __str__(self):
+        return f"{self.rectification_id} · {self.kind}"
+
+
 class EvaluationKind(models.TextChoices):
     MIDTERM = "midterm", _("Mid-term evaluation")
     FINAL = "final", _("Final evaluation")
@@ -460,6 +546,8 @@ class Evaluation(models.Model):
     # 1 for the evaluation, 2, 3 … for a re-evaluation (复评) after a failed one and the project's reinstatement.
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     comment = models.TextField(_("comment"), blank=True)
+    # Held although a precondition was missing (period not ended, reports not accepted, rectification open): why.
+    override_reason = models.TextField(_("override reason"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -483,7 +571,8 @@ class Feedback(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"))
     comment = models.TextField(_("comment"), blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
-    client_key = models.CharField(max_length=64, db_index=True)  # salted hash for rate limiting only
+    client_key = models.CharField(max_length=64, db_index=True)  # salted hash of the device, for rate limiting only
+    network_key = models.CharField(max_length=64, db_index=True, blank=True)  # salted hash of the network, likewise
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,16 +1,19 @@
 """Reads for supervision: budget against actual, alerts, the portfolio — sums in the database, in Decimal, in a
 fixed number of queries whatever the number of projects or ledger rows."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import Avg, CharField, Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from venture import charts
+from venture.audit.models import AuditEvent
 from venture.competitions.models import BudgetCategory, Competition
 from venture.money import format_money
 
@@ -86,6 +89,65 @@ class Alert:
     code: str
     message: str
     severity: str = "warning"
+    url: str = ""  # the rows the alert is about
+
+
+DUPLICATE_INVOICE_ACTION = "ledger.duplicate_invoice"  # audit action written when a claimed invoice is refused
+
+
+def ledger_url(project_id, show=None, line=None):
+    url = reverse("supervision:ledger", args=[project_id])
+    if show:
+        return f"{url}?show={show}"
+    if line:
+        return f"{url}?line={line}"
+    return url
+
+
+def money_alert_annotations(now=None):
+    """Annotations of FundedProject with the counts the money alerts need (one query whatever the number of
+    projects): ``receipts_overdue`` (pending past RECEIPT_PENDING_DAYS), ``after_close`` (entries recorded after
+    the close-out), ``duplicate_invoices`` (refused claims of an invoice already claimed, from the audit trail)."""
+    now = now or timezone.now()
+    days = getattr(settings, "RECEIPT_PENDING_DAYS", 30)
+
+    def count(queryset, key="project"):
+        return Coalesce(Subquery(queryset.values(key).annotate(n=Count("pk")).values("n")[:1]), Value(0))
+
+    return {
+        "receipts_overdue": count(
+            Expenditure.objects.filter(
+                project=OuterRef("pk"),
+                receipt="",
+                reverses__isnull=True,
+                reversal__isnull=True,
+                amount__gt=OuterRef("competition__receipt_threshold"),
+                created_at__lt=now - datetime.timedelta(days=days),
+            )
+        ),
+        "after_close": count(Expenditure.objects.filter(project=OuterRef("pk"), created_at__gt=OuterRef("closed_at"))),
+        "duplicate_invoices": count(
+            AuditEvent.objects.filter(
+                action=DUPLICATE_INVOICE_ACTION,
+                object_type=FundedProject._meta.label_lower,
+                object_id=Cast(OuterRef("pk"), CharField()),
+            ),
+            "object_id",
+        ),
+    }
+
+
+def money_alert_counts(project_ids, now=None):
+    """{project id: {"receipts_overdue", "after_close", "duplicate_invoices"}} in one query."""
+    return {
+        row["pk"]: row
+        for row in FundedProject.objects.filter(pk__in=list(project_ids))
+        .annotate(**money_alert_annotations(now))
+        .values("pk", *MONEY_ALERTS)
+    }
+
+
+MONEY_ALERTS = ("receipts_overdue", "after_close", "duplicate_invoices")
 
 
 def time_elapsed_share(project, today=None):
@@ -117,6 +179,7 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
                         "tol": f"{tolerance.normalize():f}",
                     },
                     "danger",
+                    ledger_url(project.pk, line=line.pk),
                 )
             )
     for cat in categories:
@@ -180,7 +243,64 @@ def alerts(project, today=None, lines=None, categories=None, extra=None):
         )
     if project.status == ProjectStatus.SUSPENDED:
         found.append(Alert("suspended", project.flag_reason or _("Suspended."), "danger"))
+    spent_total = project.spent_total
+    if spent_total > project.released_total:
+        found.append(
+            Alert(
+                "spent_over_released",
+                _("%(spent)s spent, more than the %(released)s released.")
+                % {"spent": format_money(spent_total), "released": format_money(project.released_total)},
+                "danger",
+                ledger_url(project.pk),
+            )
+        )
+    money = (extra or {}).get("money") or money_alert_counts([project.pk])[project.pk]
+    if money["receipts_overdue"]:
+        found.append(
+            Alert(
+                "receipts_pending",
+                _("%(n)s entry(ies) still without their receipt after %(days)s days.")
+                % {"n": money["receipts_overdue"], "days": getattr(settings, "RECEIPT_PENDING_DAYS", 30)},
+                "warning",
+                ledger_url(project.pk, show="pending"),
+            )
+        )
+    if money["duplicate_invoices"]:
+        found.append(
+            Alert(
+                "duplicate_invoice",
+                _("%(n)s attempt(s) to claim an invoice already claimed.") % {"n": money["duplicate_invoices"]},
+                "danger",
+                reverse("supervision:duplicate_invoices", args=[project.pk]),
+            )
+        )
+    if money["after_close"]:
+        found.append(
+            Alert(
+                "after_close",
+                _("%(n)s ledger entry(ies) recorded after the close-out.") % {"n": money["after_close"]},
+                "danger",
+                ledger_url(project.pk, show="after_close"),
+            )
+        )
+    for a in found:
+        if not a.url:
+            a.url = _ALERT_ANCHORS.get(a.code, "").format(
+                project=project.get_absolute_url(), ledger=ledger_url(project.pk)
+            )
     return found
+
+
+_ALERT_ANCHORS = {
+    "unbudgeted": "{ledger}",
+    "fee_cap": "{ledger}",
+    "before_agreement": "{ledger}",
+    "after_period": "{ledger}",
+    "spend_rate": "{project}#budget",
+    "report_overdue": "{project}#reports",
+    "rectification_overdue": "{project}#rectifications",
+    "suspended": "{project}#evaluations",
+}
 
 
 def budget_figures(project, today):
@@ -282,6 +402,7 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
             ),
             open_rectifications=count(open_items),
             late_rectifications=count(open_items.filter(deadline__lt=today)),
+            **money_alert_annotations(),
         ).order_by("competition_id", "title")
     )
     # Plain tuples rather than model instances below: building thousands of instances was most of the page's time.
@@ -315,7 +436,11 @@ def portfolio(competition=None, today=None, status=None, q=None, supervisor=None
             today,
             lines=lines,
             categories=cats,
-            extra={"overdue": p.overdue, "late_rectifications": p.late_rectifications},
+            extra={
+                "overdue": p.overdue,
+                "late_rectifications": p.late_rectifications,
+                "money": {k: getattr(p, k) for k in MONEY_ALERTS},
+            },
         )
         spent = p.spent_total
         rows.append(

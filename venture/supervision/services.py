@@ -19,6 +19,7 @@ from venture.audit.services import record
 from venture.competitions.models import TrancheCondition
 from venture.money import format_money
 from venture.organizations.models import Membership, OrgStatus
+from venture.permissions import is_staff
 
 from . import expenditure_rules, ledger
 from .models import (
@@ -39,6 +40,8 @@ from .models import (
     ProjectMilestone,
     ProjectStatus,
     Rectification,
+    RectificationEvent,
+    RectificationEventKind,
     RectificationStatus,
     ReportActivity,
     ReportPhoto,
@@ -46,10 +49,15 @@ from .models import (
     RevisionKind,
     SiteVisit,
     Tranche,
+    TrancheRelease,
 )
 
 CENT = Decimal("0.01")
 REPORT_GRACE_DAYS = 10
+
+
+def _setting(name, default):
+    return getattr(settings, name, default)
 
 
 def _money(x):
@@ -256,35 +264,81 @@ def condition_met(tranche):
     return Evaluation.objects.filter(project=tranche.project, kind=kinds[tranche.condition], passed=True).exists()
 
 
+def payment_date_refusal(project, paid_on, today=None):
+    """Why ``paid_on`` cannot be a tranche payment date, or None: not in the future, not after the project's end
+    plus its grace period (setting TRANCHE_PAYMENT_GRACE_DAYS)."""
+    today = today or timezone.localdate()
+    if paid_on is None:
+        return _("Enter the payment date.")
+    if paid_on > today:
+        return _("The payment date %(day)s is in the future.") % {"day": paid_on.isoformat()}
+    grace = _setting("TRANCHE_PAYMENT_GRACE_DAYS", 30)
+    latest = project.period_end + datetime.timedelta(days=grace)
+    if paid_on > latest:
+        return _("The payment date %(day)s is after the project's end plus %(n)s days of grace (%(latest)s).") % {
+            "day": paid_on.isoformat(),
+            "n": grace,
+            "latest": latest.isoformat(),
+        }
+    return None
+
+
 @transaction.atomic
-def release_tranche(*, tranche, released_on, voucher_no, by, amount=None):
+def release_tranche(*, tranche, released_on, voucher_no, by, amount=None, override_reason=""):
+    """Pay (part of) a tranche: without ``amount``, what remains of it. The tranche is paid (``released_on``) only
+    when fully released; until then further releases pay the remainder, never more. While ledger entries still wait
+    for their receipts, only staff may release, giving ``override_reason`` (audited)."""
     tranche = Tranche.objects.select_for_update(of=("self",)).select_related("project").get(pk=tranche.pk)
     project = tranche.project
     if reason := release_refusal(tranche, project):
         raise ValidationError(reason)
+    if reason := payment_date_refusal(project, released_on):
+        raise ValidationError({"released_on": reason})
     if not voucher_no.strip():
         raise ValidationError(_("Enter the payment voucher number."))
-    amount = _money(amount if amount is not None else tranche.amount)
-    if amount <= 0 or amount > tranche.amount:
-        raise ValidationError(_("Release between ¥0.01 and %(max)s.") % {"max": format_money(tranche.amount)})
+    override_reason = (override_reason or "").strip()
+    if reason := pending_receipts_refusal(project):
+        if not override_reason:
+            raise ValidationError(reason)
+        if not is_staff(by):
+            raise ValidationError(_("Only union staff may release a tranche while receipts are pending."))
+    else:
+        override_reason = ""
+    remaining = tranche.remaining
+    amount = _money(amount if amount is not None else remaining)
+    if amount <= 0 or amount > remaining:
+        raise ValidationError(_("Release between ¥0.01 and %(max)s.") % {"max": format_money(remaining)})
     try:
         with transaction.atomic():
             # The database refuses a released total above the grant (CheckConstraint), whatever runs concurrently.
             FundedProject.objects.filter(pk=project.pk).update(released_total=F("released_total") + amount)
     except IntegrityError as exc:
         raise ValidationError(_("This release would exceed the grant.")) from exc
-    tranche.released_on, tranche.released_amount, tranche.voucher_no, tranche.released_by = (
-        released_on,
-        amount,
-        voucher_no,
-        by,
+    TrancheRelease.objects.create(
+        tranche=tranche,
+        amount=amount,
+        released_on=released_on,
+        voucher_no=voucher_no,
+        override_reason=override_reason,
+        released_by=by,
     )
+    tranche.released_amount = (tranche.released_amount or Decimal("0")) + amount
+    tranche.voucher_no, tranche.released_by = voucher_no, by
+    tranche.released_on = released_on if tranche.released_amount == tranche.amount else None
     tranche.save()
     record(
         actor=by,
         action="tranche.release",
         obj=project,
-        after={"tranche": tranche.order, "amount": amount, "voucher": voucher_no, "on": released_on},
+        note=override_reason,
+        after={
+            "tranche": tranche.order,
+            "amount": amount,
+            "voucher": voucher_no,
+            "on": released_on,
+            "remaining": tranche.remaining,
+            **({"override": override_reason} if override_reason else {}),
+        },
     )
     return tranche
 
@@ -299,6 +353,8 @@ def submit_report(*, report, by, narrative, people_served, activities, progress,
     _transition(REPORT_TRANSITIONS, ReportStatus(report.status), ReportStatus.SUBMITTED, _("A report"))
     if not narrative.strip():
         raise ValidationError(_("Describe what was done in the period."))
+    if reason := report_refusal(report, people_served, activities):
+        raise ValidationError(reason)
     report.activities.all().delete()
     ReportActivity.objects.bulk_create([ReportActivity(report=report, **a) for a in activities])
     report.progress.all().delete()
@@ -321,6 +377,28 @@ def submit_report(*, report, by, narrative, people_served, activities, progress,
         },
     )
     return report
+
+
+def _whole(n):
+    return isinstance(n, int) and not isinstance(n, bool) and n >= 0
+
+
+def report_refusal(report, people_served, activities):
+    """Why a report with these figures cannot be submitted, or None: counts are whole numbers, every activity lies
+    inside the report's period."""
+    if not _whole(people_served):
+        return _("People served is a whole number.")
+    for a in activities:
+        if not _whole(a.get("participants")):
+            return _("Participants of “%(what)s” is a whole number.") % {"what": a.get("description", "")}
+        if not report.period_start <= a["date"] <= report.period_end:
+            return _("The activity “%(what)s” on %(day)s is outside the report's period (%(start)s to %(end)s).") % {
+                "what": a.get("description", ""),
+                "day": a["date"].isoformat(),
+                "start": report.period_start.isoformat(),
+                "end": report.period_end.isoformat(),
+            }
+    return None
 
 
 @transaction.atomic
@@ -441,8 +519,45 @@ def _store_totals(project):
         ) from exc
 
 
+def record_expenditure(*, project, by, invoice_kind="", invoice_code="", invoice_number="", **fields):
+    """One ledger entry, checked by the one expenditure rule after the project's row lock (so that two writers
+    cannot both pass the duplicate checks). An invoice refused because it was claimed before leaves an audit record
+    of the attempt (the "duplicate invoice" alert counts them), written after the refused entry is rolled back."""
+    claims: list = []
+    try:
+        return _record_expenditure(
+            project=project,
+            by=by,
+            invoice_kind=invoice_kind,
+            invoice_code=invoice_code,
+            invoice_number=invoice_number,
+            claims=claims,
+            **fields,
+        )
+    except ValidationError:
+        if claims:
+            _record_claim_attempts(project, by, claims)
+        raise
+
+
+def _record_claim_attempts(project, by, claims):
+    """Audit the refused claims of invoices already claimed (kept when the refused write itself is rolled back)."""
+    for (kind, code, number), first in claims:
+        record(
+            actor=by,
+            action=expenditure_rules.DUPLICATE_INVOICE_ACTION,
+            obj=project,
+            after={
+                "invoice": f"{code}{'/' if code else ''}{number}",
+                "kind": kind,
+                "first_entry": first.pk,
+                "first_project": first.project_id,
+            },
+        )
+
+
 @transaction.atomic
-def record_expenditure(
+def _record_expenditure(
     *,
     project,
     by,
@@ -451,6 +566,7 @@ def record_expenditure(
     payee,
     description,
     voucher_no,
+    claims,
     line=None,
     category=None,
     receipt=None,
@@ -461,13 +577,21 @@ def record_expenditure(
     payee_uscc="",
     staff_reason="",
     today=None,
+    corrects=None,
+    correction_reason="",
 ):
-    """One ledger entry, checked by the one expenditure rule after the project's row lock (so that two writers
-    cannot both pass the duplicate checks)."""
     ledger.lock_projects([project.pk])  # writers of one ledger queue, each refresh sees the other's rows
     project.refresh_from_db(fields=["status", "flag_reason", "spent_total"])
     if line is not None:
         line.refresh_from_db(fields=["spent"])
+    if corrects is not None and not (
+        corrects.project_id == project.pk and Expenditure.objects.filter(reverses=corrects).exists()
+    ):
+        raise ValidationError(_("A corrected entry replaces an entry of this ledger that has been reversed."))
+    known = expenditure_rules.Known.load(
+        project, vouchers=[voucher_no], invoices=[(invoice_kind, invoice_code, invoice_number)]
+    )
+    known.claims = claims  # the caller audits refused claims once this transaction is rolled back
     expenditure_rules.require_valid(
         expenditure_rules.validate_expenditure(
             project,
@@ -485,6 +609,7 @@ def record_expenditure(
             payee_uscc=payee_uscc,
             staff_reason=staff_reason,
             today=today,
+            known=known,
         )
     )
     entry = Expenditure.objects.create(
@@ -501,6 +626,8 @@ def record_expenditure(
         invoice_code=invoice_code,
         invoice_number=invoice_number,
         payee_uscc=payee_uscc,
+        corrects=corrects,
+        correction_reason=correction_reason if corrects is not None else "",
         created_by=by,
     )
     _store_totals(project)
@@ -509,11 +636,142 @@ def record_expenditure(
         after["invoice"] = f"{invoice_code}{'/' if invoice_code else ''}{invoice_number}"
     if staff_reason and project.status != ProjectStatus.ACTIVE:
         after["reason"] = staff_reason
-    record(actor=by, action="expenditure.record", obj=project, after=after)
+    if corrects is not None:  # the corrected entry in place of a reversed one: one record that says so
+        after.update({"corrects": corrects.pk, "entry": entry.pk})
+        record(actor=by, action="expenditure.correct", obj=project, note=correction_reason, after=after)
+    else:
+        record(actor=by, action="expenditure.record", obj=project, after=after)
     return entry
 
 
 MAX_REPORTED_PROBLEMS = 200
+
+
+def ledger_write_refusal(project):
+    """Why the project's ledger cannot change now (a correction, an attached receipt), or None: a closed project's
+    books are closed."""
+    if project.status == ProjectStatus.CLOSED:
+        return _("The project is closed; its ledger no longer changes.")
+    return None
+
+
+def reversal_refusal(entry):
+    """Why ``entry`` cannot be reversed (红冲), or None (what the page asks before offering the form; the service
+    asks the one expenditure rule)."""
+    if entry.reverses_id:
+        return _("This entry is itself a reversal.")
+    if Expenditure.objects.filter(reverses=entry).exists():
+        return _("This entry has already been reversed.")
+    return ledger_write_refusal(entry.project)
+
+
+@transaction.atomic
+def reverse_expenditure(*, entry, by, reason, corrected=None):
+    """红冲: an entry is never edited or deleted. Its reversal is a negative entry mirroring it (amount, date, line,
+    category, voucher, invoice) and pointing at it, so every running total nets it out exactly, with the reason;
+    it passes the one expenditure rule in its reversal mode. ``corrected`` (the fields of ``record_expenditure``)
+    records the right entry in its place, pointing at the original; the original's voucher and invoice are free
+    for it. One audit record each: ``expenditure.reverse`` and ``expenditure.correct``. Returns (reversal, corrected
+    entry or None)."""
+    ledger.lock_projects([entry.project_id])
+    entry = Expenditure.objects.select_related("project__competition", "line", "category").get(pk=entry.pk)
+    project = entry.project
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the correction.")})
+    mirror = {
+        "date": entry.date,
+        "line": entry.line,
+        "category": entry.category,
+        "amount": -entry.amount,
+        "voucher_no": entry.voucher_no,
+        "invoice_kind": entry.invoice_kind,
+        "invoice_code": entry.invoice_code,
+        "invoice_number": entry.invoice_number,
+    }
+    expenditure_rules.require_valid(
+        expenditure_rules.validate_expenditure(project, by=by, staff_reason=reason, reverses=entry, **mirror)
+    )
+    reversal = Expenditure.objects.create(
+        project=project,
+        payee=entry.payee,
+        description=entry.description[:300],
+        payee_uscc=entry.payee_uscc,
+        reverses=entry,
+        correction_reason=reason,
+        created_by=by,
+        **mirror,
+    )
+    _store_totals(project)
+    record(
+        actor=by,
+        action="expenditure.reverse",
+        obj=project,
+        note=reason,
+        after={
+            "entry": entry.pk,
+            "reversal": reversal.pk,
+            "amount": reversal.amount,
+            "date": entry.date,
+            "voucher": entry.voucher_no,
+        },
+    )
+    fixed = None
+    if corrected:
+        fixed = record_expenditure(
+            project=project, by=by, corrects=entry, correction_reason=reason, **{"staff_reason": reason, **corrected}
+        )
+    return reversal, fixed
+
+
+def pending_receipts(project):
+    """Entries above the receipt threshold still without a receipt ("receipt pending"), reversed ones left out."""
+    return Expenditure.objects.filter(
+        project=project,
+        receipt="",
+        reverses__isnull=True,
+        reversal__isnull=True,
+        amount__gt=project.competition.receipt_threshold,
+    )
+
+
+def overdue_receipts(project, now=None):
+    """Pending receipts entered more than RECEIPT_PENDING_DAYS (setting) ago."""
+    now = now or timezone.now()
+    days = _setting("RECEIPT_PENDING_DAYS", 30)
+    return pending_receipts(project).filter(created_at__lt=now - datetime.timedelta(days=days))
+
+
+def pending_receipts_refusal(project):
+    """Why the next tranche waits for receipts, or None."""
+    n = pending_receipts(project).count()
+    if n:
+        return _(
+            "%(n)s ledger entry(ies) still wait for their receipts; attach them before the next tranche, or "
+            "(staff) give the reason to release anyway."
+        ) % {"n": n}
+    return None
+
+
+@transaction.atomic
+def attach_receipt(*, entry, by, receipt):
+    """Attach the receipt of a "receipt pending" entry (the upload checked by the form like every other upload)."""
+    entry = Expenditure.objects.select_for_update().select_related("project").get(pk=entry.pk)
+    if entry.receipt:
+        raise ValidationError(_("This entry already has its receipt."))
+    if entry.reverses_id:
+        raise ValidationError(_("A reversal has no receipt of its own."))
+    if not receipt:
+        raise ValidationError({"receipt": _("Choose the receipt file.")})
+    entry.receipt, entry.receipt_attached_at = receipt, timezone.now()
+    entry.save(update_fields=["receipt", "receipt_attached_at"])
+    record(
+        actor=by,
+        action="expenditure.receipt",
+        obj=entry.project,
+        after={"entry": entry.pk, "voucher": entry.voucher_no, "file": entry.receipt.name},
+    )
+    return entry
 
 
 @dataclass
@@ -676,6 +934,8 @@ def import_ledger(*, project, ledger_file, by, today=None):
                 report.failed.append((n, _labelled(problems, headers)[:room]))
         parsed.append(data)
     if report.problems:
+        if known.claims:  # nothing is imported, but the attempts to claim invoices claimed before are on record
+            _record_claim_attempts(project, by, known.claims)
         return [], report
     batch = LedgerImport.objects.create(
         project=project, sha256=ledger_file.sha256, filename=ledger_file.name[:255], rows=len(parsed), created_by=by
@@ -712,10 +972,27 @@ def _voucher_span(batch):
 # --- Site visits, rectifications, evaluations, close-out ----------------------------------------------------------
 
 
+def visit_date_refusal(date, today=None):
+    if date > (today or timezone.localdate()):
+        return _("A visit cannot be dated in the future.")
+    return None
+
+
+def deadline_refusal(deadline, visit_date):
+    if visit_date is not None and deadline <= visit_date:
+        return _("The deadline must come after the visit (%(day)s).") % {"day": visit_date.isoformat()}
+    return None
+
+
 @transaction.atomic
 def record_visit(*, project, by, date, people_met, observations, rating, findings, rectifications=(), photos=()):
     if not 1 <= int(rating) <= 5:
         raise ValidationError(_("The rating is from 1 to 5."))
+    if reason := visit_date_refusal(date):
+        raise ValidationError({"date": reason})
+    for r in rectifications:
+        if reason := deadline_refusal(r["deadline"], date):
+            raise ValidationError(reason)
     visit = SiteVisit.objects.create(
         project=project,
         supervisor=by,
@@ -740,6 +1017,8 @@ def record_visit(*, project, by, date, people_met, observations, rating, finding
 
 @transaction.atomic
 def add_rectification(*, project, by, what, deadline, owner, visit=None):
+    if reason := deadline_refusal(deadline, visit.date if visit else None):
+        raise ValidationError({"deadline": reason})
     item = Rectification.objects.create(project=project, visit=visit, what=what, deadline=deadline, owner=owner)
     record(actor=by, action="rectification.create", obj=project, after={"what": what, "deadline": deadline})
     return item
@@ -757,6 +1036,15 @@ def answer_rectification(*, item, by, answer, evidence=None):
     if evidence:
         item.evidence = evidence
     item.save()
+    # The history: each answer is its own row with its own evidence (the item's fields hold the latest).
+    RectificationEvent.objects.create(
+        rectification=item,
+        kind=RectificationEventKind.ANSWER,
+        text=answer,
+        by=by,
+        evidence=item.evidence.name if evidence else "",
+        at=item.answered_at,
+    )
     record(actor=by, action="rectification.answer", obj=item.project, note=answer)
     return item
 
@@ -771,6 +1059,13 @@ def review_rectification(*, item, by, close, note=""):
     item.status, item.review_note = to, note
     item.closed_at = timezone.now() if close else None
     item.save()
+    RectificationEvent.objects.create(
+        rectification=item,
+        kind=RectificationEventKind.CLOSE if close else RectificationEventKind.REOPEN,
+        text=note,
+        by=by,
+        at=timezone.now(),
+    )
     record(actor=by, action=f"rectification.{'close' if close else 'reopen'}", obj=item.project, note=note)
     return item
 
@@ -790,9 +1085,41 @@ def _project_transition(project, to, by, reason):
 # disagree.
 
 
-def evaluation_refusal(project, kind, held=None):
+def evaluation_missing(project, kind, today=None):
+    """What an evaluation of ``kind`` still lacks, as sentences (empty when nothing): the final needs the period
+    ended (or its last month, with FINAL_EVALUATION_IN_LAST_MONTH), every due report accepted and no open
+    rectification; the mid-term needs its due reports accepted."""
+    today = today or timezone.localdate()
+    missing = []
+    if kind == EvaluationKind.FINAL:
+        if _setting("FINAL_EVALUATION_IN_LAST_MONTH", False):
+            opens = project.period_end - datetime.timedelta(days=30)
+            if today < opens:
+                missing.append(_("the project's last month has not begun (from %(day)s)") % {"day": opens.isoformat()})
+        elif today <= project.period_end:
+            missing.append(_("the project period has not ended (%(day)s)") % {"day": project.period_end.isoformat()})
+    unaccepted = list(
+        project.reports.filter(due_on__lte=today)
+        .exclude(status=ReportStatus.ACCEPTED)
+        .order_by("period_start")
+        .values_list("period_start", "period_end")
+    )
+    if unaccepted:
+        missing.append(
+            _("%(n)s due progress report(s) not accepted: %(periods)s")
+            % {"n": len(unaccepted), "periods": ", ".join(f"{a.isoformat()}–{b.isoformat()}" for a, b in unaccepted)}
+        )
+    if kind == EvaluationKind.FINAL:
+        open_items = project.rectifications.exclude(status=RectificationStatus.CLOSED).count()
+        if open_items:
+            missing.append(_("%(n)s rectification(s) not closed") % {"n": open_items})
+    return missing
+
+
+def evaluation_refusal(project, kind, held=None, today=None, *, preconditions=True):
     """Why an evaluation of ``kind`` cannot be held now, or None. ``held``: the project's evaluations as
-    [(kind, passed)], read when not given."""
+    [(kind, passed)], read when not given. With ``preconditions``, also what the evaluation lacks
+    (``evaluation_missing``), which staff may override with a reason."""
     if held is None:
         held = list(Evaluation.objects.filter(project=project).values_list("kind", "passed"))
     if any(passed for k, passed in held if k == kind):
@@ -807,6 +1134,8 @@ def evaluation_refusal(project, kind, held=None):
     midterm = [passed for k, passed in held if k == EvaluationKind.MIDTERM]
     if kind == EvaluationKind.FINAL and midterm and not any(midterm):
         return _("The mid-term evaluation has not been passed yet: hold its re-evaluation first.")
+    if preconditions and (missing := evaluation_missing(project, kind, today)):
+        return _("Not yet: %(missing)s.") % {"missing": "; ".join(missing)}
     return None
 
 
@@ -815,7 +1144,7 @@ def next_attempt(project, kind, held=None):
     now (``evaluation_refusal``)."""
     if held is None:
         held = list(Evaluation.objects.filter(project=project).values_list("kind", "passed"))
-    if reason := evaluation_refusal(project, kind, held):
+    if reason := evaluation_refusal(project, kind, held, preconditions=False):
         raise ValidationError(reason)
     return sum(1 for k, _passed in held if k == kind) + 1
 
@@ -863,7 +1192,7 @@ EVALUATION_MILESTONE_WORDS = {EvaluationKind.MIDTERM: "中期评估", Evaluation
 
 
 @transaction.atomic
-def evaluate(*, project, kind, by, points, comment=""):
+def evaluate(*, project, kind, by, points, comment="", override_reason=""):
     """points: {EvaluationCriterion: points}. Pass ≥ the round's mark releases the gated tranche; a fail stops it
     and flags (suspends) the project. After a fail, once the project has been reinstated (its rectification done),
     the evaluation can be held again (复评): the next attempt. A pass is final."""
@@ -872,6 +1201,12 @@ def evaluate(*, project, kind, by, points, comment=""):
     if not criteria:
         raise ValidationError(_("This round has no rubric for this evaluation."))
     attempt = next_attempt(project, kind)
+    override_reason = (override_reason or "").strip()
+    if missing := evaluation_missing(project, kind):
+        if not (override_reason and is_staff(by)):
+            raise ValidationError(_("Not yet: %(missing)s.") % {"missing": "; ".join(missing)})
+    else:
+        override_reason = ""
     errors = {}
     for c in criteria:
         value = points.get(c)
@@ -890,15 +1225,13 @@ def evaluate(*, project, kind, by, points, comment=""):
         total=total,
         passed=passed,
         attempt=attempt,
+        override_reason=override_reason,
         points={str(c.pk): str(points[c]) for c in criteria},
     )
-    record(
-        actor=by,
-        action=f"evaluation.{kind}",
-        obj=project,
-        after={"total": total, "passed": passed, "attempt": attempt},
-        note=comment,
-    )
+    after = {"total": total, "passed": passed, "attempt": attempt}
+    if override_reason:  # held although preconditions were missing: the one record of the evaluation says so
+        after.update({"override": override_reason, "missing": missing})
+    record(actor=by, action=f"evaluation.{kind}", obj=project, after=after, note=comment)
     # The milestone that names this evaluation ("中期评估", "完成中期服务与中期评估") is done once it is held, whatever
     # its result: the project page no longer calls it overdue.
     project.milestones.filter(done_on__isnull=True, title__contains=EVALUATION_MILESTONE_WORDS[kind]).update(
@@ -939,21 +1272,58 @@ def close_project(*, project, by, closeout_report):
     return project
 
 
+@transaction.atomic
+def record_refund(*, project, by, amount, received_on, voucher_no):
+    """The unspent money (应退回) came back: recorded once, on a closed project, at most what was due."""
+    project = FundedProject.objects.select_for_update().get(pk=project.pk)
+    if project.status != ProjectStatus.CLOSED:
+        raise ValidationError(_("The refund is recorded after the close-out."))
+    if project.refund_on:
+        raise ValidationError(_("The refund has already been recorded."))
+    amount = _money(amount)
+    if amount <= 0 or amount > project.refund_due:
+        raise ValidationError(
+            {"amount": _("Between ¥0.01 and %(max)s, the amount due.") % {"max": format_money(project.refund_due)}}
+        )
+    if received_on > timezone.localdate():
+        raise ValidationError({"received_on": _("The date is in the future.")})
+    if not voucher_no.strip():
+        raise ValidationError({"voucher_no": _("Enter the voucher number.")})
+    project.refund_amount, project.refund_on, project.refund_voucher = amount, received_on, voucher_no.strip()
+    project.save(update_fields=["refund_amount", "refund_on", "refund_voucher"])
+    record(
+        actor=by,
+        action="project.refund",
+        obj=project,
+        after={"amount": amount, "on": received_on, "voucher": voucher_no, "due": project.refund_due},
+    )
+    return project
+
+
 # --- Beneficiary feedback -------------------------------------------------------------------------------------------
 
-FEEDBACK_PER_DAY = 5
+FEEDBACK_PER_DAY = 5  # per device (a signed cookie)
+FEEDBACK_PER_NETWORK_PER_DAY = 300  # per network: workers at a venue share its Wi-Fi
 
 
-def client_key(ip):
-    return hashlib.sha256(f"{settings.SECRET_KEY}:feedback:{ip}".encode()).hexdigest()
+def client_key(value, kind="device"):
+    return hashlib.sha256(f"{settings.SECRET_KEY}:feedback:{kind}:{value}".encode()).hexdigest()
 
 
 @transaction.atomic
-def submit_feedback(*, project, rating, comment, ip):
+def submit_feedback(*, project, rating, comment, ip, device):
+    """A rating from one device (its id from a signed cookie) on one network (its address, kept only hashed)."""
     if not 1 <= int(rating) <= 5:
         raise ValidationError(_("Choose 1 to 5 stars."))
-    key = client_key(ip)
+    key, network = client_key(device), client_key(ip, "network")
     since = timezone.now() - datetime.timedelta(days=1)
-    if Feedback.objects.filter(project=project, client_key=key, created_at__gte=since).count() >= FEEDBACK_PER_DAY:
-        raise ValidationError(_("Thank you — we have already received several ratings from this connection today."))
-    return Feedback.objects.create(project=project, rating=int(rating), comment=comment.strip()[:1000], client_key=key)
+    recent = Feedback.objects.filter(project=project, created_at__gte=since)
+    if recent.filter(client_key=key).count() >= _setting("FEEDBACK_PER_DAY", FEEDBACK_PER_DAY):
+        raise ValidationError(_("Thank you — we have already received several ratings from this device today."))
+    if recent.filter(network_key=network).count() >= _setting(
+        "FEEDBACK_PER_NETWORK_PER_DAY", FEEDBACK_PER_NETWORK_PER_DAY
+    ):
+        raise ValidationError(_("Thank you — we have already received many ratings from this network today."))
+    return Feedback.objects.create(
+        project=project, rating=int(rating), comment=comment.strip()[:1000], client_key=key, network_key=network
+    )

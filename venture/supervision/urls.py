@@ -14,6 +14,7 @@ urlpatterns = [
     path("projects/<int:pk>/revise/", views.revise, name="revise"),
     path("projects/<int:pk>/reinstate/", views.reinstate, name="reinstate"),
     path("projects/<int:pk>/close/", views.close, name="close"),
+    path("projects/<int:pk>/refund/", views.refund, name="refund"),
     path("tranches/<int:pk>/release/", views.release, name="release"),
     # Ledger
     path("projects/<int:pk>/ledger/", views.ledger, name="ledger"),
@@ -23,6 +24,9 @@ urlpatterns = [
     path("projects/<int:pk>/ledger/template.xlsx", views.ledger_template, name="ledger_template"),
     path("projects/<int:pk>/ledger/export/", views.ledger_export, name="ledger_export"),
     path("receipts/<int:pk>/", views.receipt, name="receipt"),
+    path("expenditures/<int:pk>/correct/", views.ledger_correct, name="ledger_correct"),
+    path("expenditures/<int:pk>/receipt/", views.ledger_receipt, name="ledger_receipt"),
+    path("projects/<int:pk>/duplicate-invoices/", views.duplicate_invoices, name="duplicate_invoices"),
     # Progress reports
     path("reports/<int:pk>/", views.report, name="report"),
     path("reports/<int:pk>/review/", views.report_review, name="report_review"),
@@ -35,6 +39,11 @@ urlpatterns = [
     path("rectifications/<int:pk>/answer/", views.rectification_answer, name="rectification_answer"),
     path("rectifications/<int:pk>/review/", views.rectification_review, name="rectification_review"),
     path("rectifications/<int:pk>/evidence/", views.rectification_evidence, name="rectification_evidence"),
+    path(
+        "rectification-events/<int:pk>/evidence/",
+        views.rectification_event_evidence,
+        name="rectification_event_evidence",
+    ),
     path("projects/<int:pk>/evaluations/<str:kind>/", views.evaluation_new, name="evaluation_new"),
     # Public, no login
     path("feedback/<str:token>/", views.feedback, name="feedback"),

@@ -2,6 +2,7 @@
 evaluations, the portfolio dashboard and the public feedback page. Each view fetches, checks permission, validates
 with a form, calls one service and redirects; the rules are in services, the reads in queries."""
 
+import secrets
 import uuid
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from django_tasks import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
 from venture import charts, permissions
+from venture.audit.models import AuditEvent
 from venture.audit.services import record
 from venture.awards.models import GrantAgreement
 from venture.errors import flash_error as _error
@@ -40,6 +42,7 @@ from .forms import (
     ActivityFormSet,
     AddRectificationForm,
     AnswerForm,
+    AttachReceiptForm,
     BudgetRevisionForm,
     CloseOutForm,
     EvaluationForm,
@@ -50,8 +53,10 @@ from .forms import (
     ReasonForm,
     RectificationFormSet,
     RectificationReviewForm,
+    RefundForm,
     ReleaseTrancheForm,
     ReportForm,
+    ReversalForm,
     ReviewForm,
     SignAgreementForm,
     SupervisorsForm,
@@ -65,6 +70,7 @@ from .models import (
     FundedProject,
     ProgressReport,
     Rectification,
+    RectificationEvent,
     RectificationStatus,
     ReportPhoto,
     Tranche,
@@ -84,6 +90,9 @@ def _ledger_headers(fields):
     """The columns as the template and the export head them in the UI language (日期 … or date …); the import reads
     either (ledger_files.LEDGER_COLUMNS)."""
     return [str(COLUMN_LABELS[f]) for f in fields]
+
+
+FEEDBACK_COOKIE = "venture_feedback_device"
 
 
 def _add_errors(form, exc):
@@ -149,7 +158,10 @@ def _workspace(request, project, status=200, **forms):
     figures = queries.budget_figures(project, today)
     evaluations = list(project.evaluations.select_related("evaluator"))
     held = [(e.kind, e.passed) for e in evaluations]
-    tranches = [(t, services.condition_met(t)) for t in project.tranches.select_related("released_by")]
+    tranches = [
+        (t, services.condition_met(t))
+        for t in project.tranches.select_related("released_by").prefetch_related("releases")
+    ]
     cumulative = queries.cumulative_spending(project)
     # The public address (printed on leaflets as a QR code), not whatever host this request came through.
     feedback_url = settings.SITE_URL.rstrip("/") + reverse("supervision:feedback", args=[project.feedback_token])
@@ -163,7 +175,7 @@ def _workspace(request, project, status=200, **forms):
             else kind.label,
         }
         for kind in EvaluationKind
-        if services.evaluation_refusal(project, kind, held) is None
+        if services.evaluation_refusal(project, kind, held, preconditions=False) is None
     ]
     final_passed = any(kind == EvaluationKind.FINAL and passed for kind, passed in held)
     context = {
@@ -189,6 +201,7 @@ def _workspace(request, project, status=200, **forms):
         "reports": queries.project_reports(project, today),
         "visits": project.visits.select_related("supervisor").prefetch_related("photos"),
         "rectifications": queries.project_rectifications(project, today),
+        "pending_receipts": services.pending_receipts_refusal(project),
         "evaluations": evaluations,
         "pass_mark": project.competition.evaluation_pass_mark,
         "evaluation_kinds": evaluation_kinds,
@@ -214,6 +227,12 @@ def _workspace(request, project, status=200, **forms):
                 or (ReasonForm() if services.reinstate_refusal(project) is None else None),
                 "closeout_form": forms.get("closeout_form")
                 or (CloseOutForm() if services.close_refusal(project, final_passed) is None else None),
+                "refund_form": forms.get("refund_form")
+                or (
+                    RefundForm(initial={"amount": project.refund_due})
+                    if project.status == "closed" and not project.refund_on and project.refund_due > 0
+                    else None
+                ),
             }
         )
     if may["supervise"]:
@@ -295,8 +314,14 @@ def release(request, pk):
             voucher_no=data["voucher_no"],
             amount=data["amount"],
             by=request.user,
+            override_reason=data["override_reason"],
         ),
-        success=_("Tranche %(n)s released.") % {"n": tranche.order},
+        success=lambda t: (
+            _("Tranche %(n)s released.") % {"n": t.order}
+            if t.released_on
+            else _("Part of tranche %(n)s released; %(rest)s remains payable.")
+            % {"n": t.order, "rest": format_money(t.remaining)}
+        ),
         failure=_("The tranche was not released; see the tranches section."),
         form_name="release_form",
         release_tranche=tranche.pk,
@@ -328,6 +353,26 @@ def close(request, pk):
         lambda data: services.close_project(project=project, by=request.user, closeout_report=data["closeout_report"]),
         success=_("The project is closed."),
         form_name="closeout_form",
+    )
+
+
+@require_POST
+@login_required
+def refund(request, pk):
+    project = _project(request, pk, "project.manage")
+    return _workspace_post(
+        request,
+        project,
+        RefundForm(request.POST),
+        lambda data: services.record_refund(
+            project=project,
+            by=request.user,
+            amount=data["amount"],
+            received_on=data["received_on"],
+            voucher_no=data["voucher_no"],
+        ),
+        success=_("Refund recorded."),
+        form_name="refund_form",
     )
 
 
@@ -436,14 +481,40 @@ def report_photo(request, pk):
 # --- Ledger --------------------------------------------------------------------------------------------------------
 
 
+LEDGER_VIEWS = {"pending", "after_close", "corrections"}
+
+
+def _ledger_entries(project, show=None, line=None):
+    """The ledger rows, or those an alert is about (``show``: pending receipts, entries after the close-out,
+    corrections; ``line``: one approved line)."""
+    entries = project.expenditures.all()
+    if show == "pending":
+        entries = services.pending_receipts(project)
+    elif show == "after_close":
+        entries = entries.filter(created_at__gt=project.closed_at) if project.closed_at else entries.none()
+    elif show == "corrections":
+        entries = entries.filter(Q(reverses__isnull=False) | Q(corrects__isnull=False) | Q(reversal__isnull=False))
+    if line:
+        entries = entries.filter(line_id=line)
+    return entries.select_related("line", "category", "reverses", "corrects", "reversal")
+
+
 def _ledger_page(request, project, form=None, import_form=None, import_report=None, status=200):
     may_write = permissions.can(request.user, "project.write", project)
-    entries = project.expenditures.select_related("line", "category").order_by("-date", "-id")
+    show = request.GET.get("show") if request.GET.get("show") in LEDGER_VIEWS else None
+    line = request.GET.get("line") if (request.GET.get("line") or "").isdigit() else None
+    entries = _ledger_entries(project, show, line).order_by("-date", "-id")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    writable = may_write and services.ledger_write_refusal(project) is None
     context = {
         "project": project,
         "page": page,
         "may_write": may_write,
+        "show": show,
+        "line_filter": line,
+        "may_correct": writable,
+        "reversal_form": ReversalForm(),
+        "receipt_form": AttachReceiptForm(),
         "total": project.expenditures.aggregate(s=Sum("amount"))["s"] or ZERO,
         "threshold": project.competition.receipt_threshold,
         "import_report": import_report,
@@ -580,6 +651,120 @@ def ledger_import_status(request, pk, task_id):
     return response
 
 
+def _entry(request, pk):
+    entry = get_object_or_404(
+        Expenditure.objects.select_related("project__competition", "project__organization", "line", "category"), pk=pk
+    )
+    permissions.require(request.user, "project.write", entry.project)
+    return entry
+
+
+CORRECTED_FIELDS = (
+    "date",
+    "line",
+    "amount",
+    "payee",
+    "payee_uscc",
+    "description",
+    "voucher_no",
+    "receipt",
+    "invoice_kind",
+    "invoice_code",
+    "invoice_number",
+)
+
+
+@login_required
+def ledger_correct(request, pk):
+    """红冲: reverse an entry with the reason, and (optionally) record the corrected entry in its place."""
+    entry = _entry(request, pk)
+    project = entry.project
+    form = ReversalForm(request.POST or None)
+    corrected = ExpenditureForm(
+        request.POST or None,
+        request.FILES or None,
+        project=project,
+        by=request.user,
+        replacing=entry,
+        prefix="new",
+        initial={
+            "date": entry.date,
+            "line": entry.line_id,
+            "amount": entry.amount,
+            "payee": entry.payee,
+            "payee_uscc": entry.payee_uscc,
+            "description": entry.description,
+            "voucher_no": entry.voucher_no,
+            "invoice_kind": entry.invoice_kind,
+            "invoice_code": entry.invoice_code,
+            "invoice_number": entry.invoice_number,
+        },
+    )
+    refusal = services.reversal_refusal(entry)
+    if request.method == "POST" and form.is_valid():
+        with_corrected = form.cleaned_data["with_corrected"]
+        if not with_corrected or corrected.is_valid():
+            data = corrected.cleaned_data if with_corrected else None
+            try:
+                services.reverse_expenditure(
+                    entry=entry,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    corrected={k: data[k] for k in CORRECTED_FIELDS} if data else None,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Entry reversed.")
+                    if not with_corrected
+                    else _("Entry reversed and the corrected entry recorded."),
+                )
+                return redirect(reverse("supervision:ledger", args=[project.pk]) + "?show=corrections")
+    return render(
+        request,
+        "venture/supervision/ledger_correct.html",
+        {"project": project, "entry": entry, "form": form, "corrected": corrected, "refusal": refusal},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@login_required
+def ledger_receipt(request, pk):
+    """Attach the receipt of a "receipt pending" entry afterwards."""
+    entry = _entry(request, pk)
+    form = AttachReceiptForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_receipt(entry=entry, by=request.user, receipt=form.cleaned_data["receipt"])
+        except ValidationError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("Receipt attached."))
+            return redirect("supervision:ledger", pk=entry.project_id)
+    else:
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+    return _ledger_page(request, entry.project, status=400)
+
+
+@login_required
+def duplicate_invoices(request, pk):
+    """The refused attempts to claim an invoice already claimed (the audit trail's ``ledger.duplicate_invoice``)."""
+    project = _project(request, pk, "project.supervise")
+    events = (
+        AuditEvent.objects.filter(
+            action=queries.DUPLICATE_INVOICE_ACTION, object_type="supervision.fundedproject", object_id=str(project.pk)
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+    return render(request, "venture/supervision/duplicate_invoices.html", {"project": project, "events": events})
+
+
 @login_required
 def ledger_template(request, pk):
     project = _project(request, pk)
@@ -614,10 +799,33 @@ def ledger_export(request, pk):
         "invoice_number",
         "payee_uscc",
         "receipt",
+        "pk",
+        "reverses_id",
+        "corrects_id",
+        "correction_reason",
     )
     frame = pd.DataFrame(
-        [(*r[:10], _("yes") if r[10] else _("no")) for r in rows],
-        columns=[*_ledger_headers(LEDGER_FIELDS + INVOICE_FIELDS), _("Receipt")],
+        [
+            (
+                *r[:10],
+                _("yes") if r[10] else _("no"),
+                r[11],
+                _("reversal of entry %(n)s") % {"n": r[12]}
+                if r[12]
+                else _("correction of entry %(n)s") % {"n": r[13]}
+                if r[13]
+                else "",
+                r[14],
+            )
+            for r in rows
+        ],
+        columns=[
+            *_ledger_headers(LEDGER_FIELDS + INVOICE_FIELDS),
+            _("Receipt"),
+            _("Entry no."),
+            _("Correction"),
+            _("Reason"),
+        ],
     )
     response = dataframe_response(
         frame,
@@ -709,6 +917,7 @@ def _rectification_page(request, item, answer_form=None, review_form=None, statu
         "project": item.project,
         "may": may,
         "late": item.pk in queries.late_rectification_ids(item.project),
+        "events": item.events.select_related("by"),
     }
     if may["write"] and item.status == RectificationStatus.OPEN:
         context["answer_form"] = answer_form or AnswerForm()
@@ -769,6 +978,15 @@ def rectification_evidence(request, pk):
     return serve(item.evidence)
 
 
+@login_required
+def rectification_event_evidence(request, pk):
+    event = get_object_or_404(RectificationEvent.objects.select_related("rectification__project"), pk=pk)
+    permissions.require(request.user, "project.view", event.rectification.project)
+    if not event.evidence:
+        raise Http404
+    return serve(event.evidence)
+
+
 # --- Evaluations -----------------------------------------------------------------------------------------------------
 
 
@@ -780,12 +998,21 @@ def evaluation_new(request, pk, kind):
     criteria = list(project.competition.evaluation_criteria.filter(kind=kind))
     form = EvaluationForm(request.POST or None, criteria=criteria)
     held = list(project.evaluations.values_list("kind", "passed"))
-    refusal = services.evaluation_refusal(project, kind, held)
+    refusal = services.evaluation_refusal(project, kind, held, preconditions=False)
+    missing = [] if refusal else services.evaluation_missing(project, kind)
+    may_override = permissions.is_staff(request.user)
+    if not may_override:
+        form.fields.pop("override_reason")
     attempt = None if refusal else services.next_attempt(project, kind, held)
     if request.method == "POST" and form.is_valid():
         try:
             evaluation = services.evaluate(
-                project=project, kind=kind, by=request.user, points=form.points(), comment=form.cleaned_data["comment"]
+                project=project,
+                kind=kind,
+                by=request.user,
+                points=form.points(),
+                comment=form.cleaned_data["comment"],
+                override_reason=form.cleaned_data.get("override_reason", ""),
             )
             if evaluation.passed:
                 messages.success(
@@ -823,6 +1050,8 @@ def evaluation_new(request, pk, kind):
             "criteria": criteria,
             "attempt": attempt,
             "refusal": refusal,
+            "missing": missing,
+            "may_override": may_override,
             "pass_mark": project.competition.evaluation_pass_mark,
             "scale": sum((c.max_points for c in criteria), ZERO),
         },
@@ -932,6 +1161,11 @@ def feedback(request, token):
     """Public, no login, anonymous: a worker who was served rates the project. Nothing identifying is stored."""
     project = get_object_or_404(FundedProject.objects.select_related("organization"), feedback_token=token)
     form = FeedbackForm(request.POST or None)
+    # The device: a random id in a signed cookie (a year), so that workers sharing a venue's network each count.
+    device = request.get_signed_cookie(FEEDBACK_COOKIE, default=None, salt=FEEDBACK_COOKIE)
+    new_device = device is None
+    device = device or secrets.token_urlsafe(16)
+    response = None
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:  # a bot filled in the honeypot: answer as if accepted, store nothing
             return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
@@ -941,13 +1175,26 @@ def feedback(request, token):
                 rating=form.cleaned_data["rating"],
                 comment=form.cleaned_data["comment"],
                 ip=client_ip(request),
+                device=device,
             )
-            return redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
+            response = redirect(reverse("supervision:feedback", args=[token]) + "?thanks=1")
         except ValidationError as exc:
             _add_errors(form, exc)
-    return render(
-        request,
-        "venture/supervision/feedback.html",
-        {"project": project, "form": form, "thanks": request.method == "GET" and request.GET.get("thanks") == "1"},
-        status=400 if request.method == "POST" else 200,
-    )
+    if response is None:
+        response = render(
+            request,
+            "venture/supervision/feedback.html",
+            {"project": project, "form": form, "thanks": request.method == "GET" and request.GET.get("thanks") == "1"},
+            status=400 if request.method == "POST" else 200,
+        )
+    if new_device:
+        response.set_signed_cookie(
+            FEEDBACK_COOKIE,
+            device,
+            salt=FEEDBACK_COOKIE,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return response
