@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
 
@@ -20,16 +21,26 @@ from venture.supervision.queries import portfolio
 
 @pytest.fixture(scope="module")
 def demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo, built once for the module (it takes seconds); every test runs in its own transaction on top of it,
-    rolled back after the test, and the module empties the database when it is done."""
+    """The demo, built once for the module (it takes seconds) inside a transaction that stays open while the module
+    runs: every test runs in a savepoint on top of it, and the whole demo is rolled back at the end, leaving the
+    database exactly as the migrations made it (a flush would also remove what they seed, such as the audit chain's
+    head)."""
     folder = tmp_path_factory.mktemp("demo")
     quick = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py's settings
-    with override_settings(MEDIA_ROOT=folder / "media", DATA_DIR=folder, PASSWORD_HASHERS=quick):
-        with django_db_blocker.unblock():
-            assert builder.build() is True
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        try:
+            with override_settings(MEDIA_ROOT=folder / "media", DATA_DIR=folder, PASSWORD_HASHERS=quick):
+                assert builder.build() is True
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
     yield folder
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
 
 
 @pytest.fixture
