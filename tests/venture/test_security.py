@@ -607,3 +607,27 @@ def test_verify_audit_passes_on_the_demo_and_names_the_row_edited_in_the_databas
         f"Audit chain broken at audit record id={target.pk} (position {target.seq}, {target.action}, "
     )
     assert f"{count // 2} records before it are intact." in str(exc.value)
+
+
+def test_a_fragment_loaded_by_htmx_never_receives_a_whole_page(english, settings):
+    """Found at merge time by the browser test of the enrolment: the navbar bell's count (loaded by htmx) was
+    redirected to the enrolment page, and htmx swapped that whole page into the bell, with a second 确认 button."""
+    settings.TWO_FACTOR_ROLES = ["staff"]
+    staff = factories.user("htmx_staff", role="staff")
+    client = Client()
+    sign_in(client, staff.username)
+    badge = client.get(reverse("notifications:badge"), headers={"HX-Request": "true"})
+    assert (badge.status_code, badge.content) == (204, b"")
+    assert client.get(reverse("notifications:badge"))["Location"].startswith("/accounts/two-factor/")
+    # After an idle timeout, the page itself goes to the login (htmx follows HX-Redirect), not the fragment.
+    judge = factories.user("htmx_judge", role="judge")
+    other = Client()
+    sign_in(other, judge.username)
+    _age_session(other, seen_at=settings.SESSION_IDLE_MINUTES * 60 + 1)
+    response = other.get(
+        reverse("notifications:badge"), headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/judging/"}
+    )
+    assert (response.status_code, response["HX-Redirect"]) == (
+        204,
+        "/accounts/login/?next=%2Fjudging%2F",
+    )

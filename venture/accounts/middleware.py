@@ -10,10 +10,12 @@ most once a minute, so an ordinary request costs no extra query.
 """
 
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -46,6 +48,11 @@ def _open_paths():
     )
 
 
+def _background(request):
+    """An htmx request of a page (a fragment it loads): a redirect would swap a whole page into the fragment."""
+    return request.headers.get("HX-Request") == "true"
+
+
 class SessionPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,11 +76,19 @@ class SessionPolicyMiddleware:
         if now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600 or now - seen_at > idle_limit_seconds(user):
             logout(request)
             messages.info(request, _("You were signed out after a period without activity. Please sign in again."))
+            if _background(request):  # the page as a whole goes to the login, not a fragment of it
+                response = HttpResponse(status=204)
+                page = urlsplit(request.headers.get("HX-Current-URL", "/"))
+                back = page.path + (f"?{page.query}" if page.query else "")
+                response["HX-Redirect"] = f"{reverse('login')}?{urlencode({'next': back})}"
+                return response
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         if now - seen_at >= SEEN_RESOLUTION:
             session[SESSION_SEEN_AT] = now
         if session.get(two_factor.SESSION_PENDING) and not user.is_verified():
             if not request.path.startswith(_open_paths()):
+                if _background(request):  # e.g. the bell's count on the enrolment page: nothing to swap in
+                    return HttpResponse(status=204)
                 target = "two_factor_verify" if two_factor.is_enrolled(user) else "two_factor_setup"
                 return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return None
