@@ -73,3 +73,23 @@ def applicant_b(org_b):
 @pytest.fixture
 def competition(db):
     return factories.competition()
+
+
+def _transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _migrated_rows_after_a_flush(request, django_db_blocker):
+    """A transactional test (or a browser test's live server) ends by flushing the database, which also removes the
+    rows the migrations seed, such as the audit chain's head. Put them back, so that the next test on this worker
+    starts from the migrated state (its query counts do not depend on the order the tests ran in)."""
+    yield
+    if _transactional(request):
+        from venture.audit.services import ensure_chain_head  # noqa: PLC0415  (Django is set up only by now)
+
+        with django_db_blocker.unblock():
+            ensure_chain_head()

@@ -93,7 +93,11 @@ def _pass_evaluations(project, by):
         criterion = EvaluationCriterion.objects.create(
             competition=project.competition, kind=kind, name="综合", max_points=Decimal("100")
         )
-        supervision.evaluate(project=project, kind=kind, by=by, points={criterion: Decimal("85")})
+        # Held before the period ends, so staff hold it with the override reason (the prerequisites of issue #15).
+        reason = "测试：提前评估" if supervision.evaluation_missing(project, kind) else ""
+        supervision.evaluate(
+            project=project, kind=kind, by=by, points={criterion: Decimal("85")}, override_reason=reason
+        )
 
 
 def _release(tranche_pk, by, n):

@@ -98,6 +98,12 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
     return event
 
 
+def ensure_chain_head():
+    """Create the chain head if the database lost it (see ``_lock_head``)."""
+    with transaction.atomic():
+        _lock_head()
+
+
 def _lock_head():
     """The chain head, locked until the caller's transaction ends, so concurrent writers take their places in turn."""
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
