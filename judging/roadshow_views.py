@@ -5,11 +5,12 @@ None of these pages ever shows a score or a total: they show who has submitted, 
 """
 
 import hashlib
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -69,11 +70,15 @@ def _poll_etag(*parts):
 def _poll_response(request, etag, build):
     """304 Not Modified when the client already holds ``etag``, else ``build()``; either may be kept by the browser
     only to be revalidated (private, no-cache)."""
-    held = [tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+    held = _held_etags(request)
     response = HttpResponseNotModified() if etag in held or "*" in held else build()
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True, max_age=0)
     return response
+
+
+def _held_etags(request):
+    return [tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))]
 
 
 def _board_version(competition, stage):
@@ -107,6 +112,60 @@ def _round_and_roadshow(request, action, competition_pk):
         return roadshow.competition, roadshow
     rounds = Competition.objects.annotate(board_version=_board_version(OuterRef("pk"), PanelStage.FINAL))
     return get_object_or_404(rounds, pk=competition_pk), None
+
+
+# The projector and the big screen are polled most (every 2 s and 5 s, all day). Their 304 is decided on a token read
+# in one small query that builds no model (``values_list`` of a join): about a quarter of the cost of fetching the
+# roadshow with its round and annotations. A changed token, or none (before the draw), falls through to the full
+# path, whose ETag is made of the same values (``_token_of``), so the two ways always agree.
+_TOKEN_FIELDS = (
+    "competition__stage",
+    "competition__presentation_minutes",
+    "competition__qa_minutes",
+    "draws",
+    "current_id",
+    "phase",
+    "phase_started_at",
+    "paused_at",
+    "extra_seconds",
+    "competition__panels__board_version",
+)
+
+
+def _roadshow_token(competition_pk):
+    """The values of ``_TOKEN_FIELDS`` for the round's roadshow and final panel, or None before the draw."""
+    rows = Roadshow.objects.filter(competition_id=competition_pk, competition__panels__stage=PanelStage.FINAL)
+    return next(iter(rows.values_list(*_TOKEN_FIELDS)[:1]), None)
+
+
+def _token_of(competition, roadshow):
+    """The same values as :func:`_roadshow_token`, from the objects the full path fetched."""
+    return (
+        str(competition.stage),
+        competition.presentation_minutes,
+        competition.qa_minutes,
+        roadshow.draws,
+        roadshow.current_id,
+        str(roadshow.phase),
+        roadshow.phase_started_at,
+        roadshow.paused_at,
+        roadshow.extra_seconds,
+        roadshow.board_version,
+    )
+
+
+def _held_unchanged(request, competition_pk, etag_of):
+    """Permission first (403), then 304 Not Modified if the client holds the ETag of the current token; else None."""
+    permissions.require(request.user, "judging.monitor")
+    if "If-None-Match" not in request.headers:
+        return None
+    token = _roadshow_token(competition_pk)
+    if token is None:
+        return None
+    etag = etag_of(competition_pk, token)
+    if etag not in _held_etags(request):
+        return None
+    return _poll_response(request, etag, build=None)
 
 
 # --- Live board ------------------------------------------------------------------------------------------------------
@@ -228,10 +287,15 @@ def _roadshow(competition):
 
 
 def _on_stage(roadshow):
-    """The proposal on stage with its organization (one query), or None."""
+    """The proposal on stage with its organization's name (one query), or None. Only the columns the projector and
+    the judges' state show: the poll after a change is rendered every few seconds."""
     if roadshow is None or roadshow.current is None:
         return None
-    return Proposal.objects.select_related("organization").get(pk=roadshow.current.proposal_id)
+    return (
+        Proposal.objects.select_related("organization")
+        .only("title", "organization__name")
+        .get(pk=roadshow.current.proposal_id)
+    )
 
 
 def _control_action(request, competition, roadshow):
@@ -305,7 +369,7 @@ def sheet_count(competition, proposal_id):
     """How many final-stage sheets of one proposal are in, of how many expected (recused judges are not expected):
     counts only, one query, never a score or a name."""
     counts = Assignment.objects.filter(
-        panel__competition=competition, panel__stage=PanelStage.FINAL, proposal_id=proposal_id
+        panel__competition_id=competition.pk, panel__stage=PanelStage.FINAL, proposal_id=proposal_id
     ).aggregate(
         assigned=Count("pk"),
         recused=Count("pk", filter=Q(conflict__status=ConflictStatus.RECUSED)),
@@ -383,20 +447,11 @@ def _projector_etag(competition, roadshow):
     moves with every sheet, so with the on-stage finalist's sheet count."""
     if roadshow is None:
         return _poll_etag("projector", competition.pk, competition.stage)
-    return _poll_etag(
-        "projector",
-        competition.pk,
-        competition.stage,
-        competition.presentation_minutes,
-        competition.qa_minutes,
-        roadshow.draws,
-        roadshow.current_id,
-        roadshow.phase,
-        roadshow.phase_started_at,
-        roadshow.paused_at,
-        roadshow.extra_seconds,
-        roadshow.board_version,
-    )
+    return _projector_etag_of(competition.pk, _token_of(competition, roadshow))
+
+
+def _projector_etag_of(competition_pk, token):
+    return _poll_etag("projector", competition_pk, *token)
 
 
 @login_required
@@ -406,10 +461,45 @@ def projector_state(request, competition_pk):
     with its round and change token) and 304 without a body while nothing changed; else the state, with one more
     (the sheet count). ``server_now`` lets the client cancel its clock skew (the client keeps the skew of the last
     200: it does not drift)."""
-    competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
+    permissions.require(request.user, "judging.monitor")
+    token = _roadshow_token(competition_pk)
+    if token is None:  # before the draw
+        competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
+        return _poll_response(
+            request, _projector_etag(competition, roadshow), lambda: JsonResponse(_state(competition, roadshow))
+        )
     return _poll_response(
-        request, _projector_etag(competition, roadshow), lambda: JsonResponse(_state(competition, roadshow))
+        request,
+        _projector_etag_of(competition_pk, token),
+        lambda: JsonResponse(_state(*_round_of_token(competition_pk, token))),
     )
+
+
+def _round_of_token(competition_pk, token):
+    """What ``_state`` reads of the round and its roadshow, from the token and one query of the order (its size and
+    the position of the slot on stage) instead of the full rows: the projector's state after a change is rendered
+    every two seconds while judges save drafts."""
+    stage, presentation_minutes, qa_minutes, _draws, current_id, phase, started_at, paused_at, extra, _version = token
+    slots = RoadshowSlot.objects.filter(roadshow__competition_id=competition_pk).aggregate(
+        n=Count("pk"),
+        position=Max("position", filter=Q(pk=current_id)),
+        proposal=Max("proposal_id", filter=Q(pk=current_id)),
+    )
+    competition = SimpleNamespace(
+        pk=competition_pk, stage=stage, presentation_minutes=presentation_minutes, qa_minutes=qa_minutes
+    )
+    current = None
+    if current_id is not None:
+        current = SimpleNamespace(pk=current_id, position=slots["position"], proposal_id=slots["proposal"])
+    roadshow = SimpleNamespace(
+        phase=phase,
+        phase_started_at=started_at,
+        paused_at=paused_at,
+        extra_seconds=extra,
+        slot_count=slots["n"],
+        current=current,
+    )
+    return competition, roadshow
 
 
 # --- The hall's big screen (1920 x 1080) -----------------------------------------------------------------------------
@@ -420,9 +510,12 @@ def _hall_etag(competition, roadshow):
     and who is on stage."""
     if roadshow is None:
         return _poll_etag("hall", competition.pk, None, competition.board_version)
-    return _poll_etag(
-        "hall", competition.pk, (roadshow.draws, roadshow.current_id, roadshow.phase), roadshow.board_version
-    )
+    return _hall_etag_of(competition.pk, _token_of(competition, roadshow))
+
+
+def _hall_etag_of(competition_pk, token):
+    draws, current_id, phase, board_version = token[3], token[4], token[5], token[9]
+    return _poll_etag("hall", competition_pk, (draws, current_id, phase), board_version)
 
 
 def _hall_context(competition, roadshow):
@@ -462,7 +555,9 @@ def hall_board(request, competition_pk):
 @require_GET
 def hall_board_cells(request, competition_pk):
     """The big screen's body alone, polled every 5 s like the live board's cells: 304 after one query (the roadshow
-    row with its round and token) while nothing changed, else the body rendered with two more."""
+    token, :func:`_roadshow_token`) while nothing changed, else the body rendered with three more."""
+    if held := _held_unchanged(request, competition_pk, _hall_etag_of):
+        return held
     competition, roadshow = _round_and_roadshow(request, "judging.monitor", competition_pk)
     etag = _hall_etag(competition, roadshow)
     return _poll_response(

@@ -121,6 +121,30 @@ def test_projector_state_304_until_a_sheet_a_stage_change_or_the_timer(client, a
     assert response.json()["sheets_label"] == f"Scoring open · 0 of {response.json()['expected']} sheets in"
 
 
+def test_projector_poll_after_a_change_shows_exactly_what_the_projector_page_shows(client, auditor):
+    """The poll builds the state from its token and the order (not the full rows): the same state as the page, which
+    builds it from the full rows, and the same ETag as the full path would give."""
+    from judging import roadshow_views
+
+    staff, competition, judges, assignments, roadshow = day(4, 3)
+    third = roadshow.slots.get(position=3)
+    submit(assignments[(judges[0].pk, third.proposal_id)])
+    services.set_presenting(roadshow=roadshow, slot=third, phase="qa", by=staff)
+    client.force_login(auditor)
+    polled = client.get(poll_url("projector_state", competition), HTTP_IF_NONE_MATCH='"stale"')
+    page = client.get(reverse("judging:projector", args=[competition.pk]))
+    row = roadshow_views._roadshow_row(competition.pk)
+    full = roadshow_views._state(row.competition, row)
+    state = polled.json()
+    for name in ("server_now",):
+        state.pop(name), full.pop(name)
+    assert state == full
+    assert (state["position"], state["count"], state["phase"], state["submitted"]) == (3, 4, "qa", 1)
+    assert state["proposal"] == third.proposal_id and state["duration"] == competition.qa_minutes * 60
+    assert polled["ETag"] == roadshow_views._projector_etag(row.competition, row)
+    assert page.context["state"]["title"] == state["title"]
+
+
 def test_projector_state_etag_follows_the_language(client, auditor):
     _staff, competition, *_rest = day()
     client.force_login(auditor)
@@ -138,7 +162,8 @@ def test_projector_state_before_the_draw_is_polled_as_well(client, staff, django
     url = poll_url("projector_state", competition)
     first = client.get(url)
     assert first.status_code == 200 and first.json()["phase"] == "waiting"
-    with django_assert_max_num_queries(4):  # no roadshow yet: the round is fetched on its own
+    # no roadshow yet: the token finds nothing, then the round is fetched on its own
+    with django_assert_max_num_queries(5):
         assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 
 
@@ -240,7 +265,7 @@ def test_polls_issue_a_constant_number_of_queries(client, auditor, django_assert
     _staff, competition, judges, assignments, roadshow = day(n_proposals, 4)
     client.force_login(auditor)
     # changed (no ETag yet): the round with its token, then the content in a fixed number of queries
-    for name, limit in [("projector_state", 5), ("hall_board_cells", 5), ("day_state", 4), ("board_cells", 8)]:
+    for name, limit in [("projector_state", 6), ("hall_board_cells", 6), ("day_state", 4), ("board_cells", 8)]:
         url = poll_url(name, competition)
         client.get(url)  # warm the session
         with django_assert_max_num_queries(limit):
