@@ -646,3 +646,43 @@ def test_an_entry_above_the_threshold_by_the_form_still_needs_its_receipt(f):
     assert caught.value.message_dict == {"receipt": ["A receipt is required for amounts above ¥500.00."]}
     assert spend(f.project, "800.00", receipt=SimpleUploadedFile("r.pdf", PDF)).receipt
     assert ledger.differences([f.project.pk]) == []
+
+
+def test_xlsx_reader_keeps_the_files_row_numbers_and_columns_whatever_the_first_used_cell(f):
+    """The xlsx reader (python-calamine) numbers rows and columns as the file does: a sheet whose first column is
+    empty and with a blank row between entries keeps its row numbers (the row report names them), and number cells
+    holding whole numbers read as whole numbers (voucher 1002, not 1002.0)."""
+    book = Workbook()
+    sheet = book.active
+    for column, header in enumerate(HEADER.split(","), start=2):  # column A left empty
+        sheet.cell(row=1, column=column, value=header)
+    for column, value in enumerate([day(10), "活动经费", "活动经费项目", 12.5, "店", "物资", 1002], start=2):
+        sheet.cell(row=2, column=column, value=value)
+    for column, value in enumerate([day(11), "活动经费", "活动经费项目", 300, "店", "物资", "PZ-4"], start=2):
+        sheet.cell(row=4, column=column, value=value)  # row 3 blank
+    buffer = io.BytesIO()
+    book.save(buffer)
+    read = ledger_files.read_ledger(SimpleUploadedFile("台账.xlsx", buffer.getvalue()))
+    assert read.headers["voucher_no"] == "凭证号"
+    assert [(n, values["amount"], values["voucher_no"]) for n, values in read.rows] == [
+        (2, 12.5, 1002),
+        (4, 300, "PZ-4"),
+    ]
+    assert isinstance(read.rows[0][1]["voucher_no"], int)
+
+
+def test_xlsx_with_a_damaged_sheet_is_refused_as_not_a_workbook(f):
+    buffer = io.BytesIO()
+    book = Workbook()
+    book.active.append(HEADER.split(","))
+    book.save(buffer)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut in the middle of the XML
+            target.writestr(item, data)
+    with pytest.raises(ValidationError) as refused:
+        ledger_files.read_ledger(SimpleUploadedFile("台账.xlsx", damaged.getvalue()))
+    assert refused.value.messages == ["The file is not a valid .xlsx workbook."]

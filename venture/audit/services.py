@@ -2,7 +2,6 @@ import datetime
 import decimal
 import functools
 import uuid
-from collections.abc import Callable
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -29,33 +28,27 @@ def _jsonable(value):
     return str(value)
 
 
-# action -> functions called with the AuditEvent once the transaction that recorded it has committed. Higher apps
-# register them in their AppConfig.ready() (venture.documents renders a document that has just become final), so a
-# service never needs to know who follows its decisions; a follower that fails is logged, never the service's error.
+# action -> functions called with the AuditEvent once the transaction that recorded it has committed (never after a
+# rollback). Higher apps register them in their AppConfig.ready() (venture.documents renders a document that has
+# just become final; venture.notifications tells people), so audit sits below every stage and imports none of them,
+# and a service never needs to know who follows its decisions; a follower that fails is logged, never the service's
+# error.
 _FOLLOWERS: dict[str, list] = {}
 
 
 def follow(actions, fn):
-    """Call ``fn(event)`` after the commit of every audit event whose action is one of ``actions``."""
+    """Call ``fn(event)`` after the commit of every audit event whose action is one of ``actions``; following the same
+    action with the same function twice calls it once."""
     for action in actions:
-        _FOLLOWERS.setdefault(action, []).append(fn)
+        followers = _FOLLOWERS.setdefault(action, [])
+        if fn not in followers:
+            followers.append(fn)
     return fn
 
 
 def snapshot(obj, fields):
     """The named fields of ``obj`` as a JSON-ready dict, for ``before``/``after``."""
     return {name: _jsonable(getattr(obj, name)) for name in fields}
-
-
-# Higher apps that react to what is recorded (notifications register one in their ready()): audit sits below every
-# stage and imports none of them. Each listener gets the saved event inside the caller's transaction.
-_listeners: list[Callable[[AuditEvent], None]] = []
-
-
-def add_listener(listener):
-    """Call ``listener(event)`` for every event ``record`` writes; registering the same one twice adds it once."""
-    if listener not in _listeners:
-        _listeners.append(listener)
 
 
 def record(*, actor, action, obj=None, before=None, after=None, note="", object_type=None):
@@ -93,8 +86,6 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         head.save(update_fields=["seq", "hash"])
     for fn in _FOLLOWERS.get(action, ()):
         transaction.on_commit(functools.partial(fn, event), robust=True)
-    for listener in _listeners:
-        listener(event)
     return event
 
 

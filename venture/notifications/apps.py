@@ -9,10 +9,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         permissions.load_rules(self)
-        # audit sits below every stage and imports none of them: this app listens to what its record() writes.
+        # audit sits below every stage and imports none of them: this app follows the actions it has rules for.
         # Imported here because both modules import models, which exist only once the apps are loaded.
         from venture.audit import services as audit  # noqa: PLC0415
 
         from . import services  # noqa: PLC0415
 
-        audit.add_listener(services.on_audit_event)
+        audit.follow(services.RULES, services.dispatch)

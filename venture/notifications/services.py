@@ -4,8 +4,8 @@
 - e-mail;
 - the round's WeCom group robot (企业微信群机器人): a JSON POST to the webhook URL staff set for the round.
 
-``on_audit_event`` is registered with the audit trail (``NotificationsConfig.ready``): for an action in
-``events.RULES`` it waits for the service's transaction to commit, then ``dispatch`` builds the messages and ``send``
+``dispatch`` follows the audit trail (``NotificationsConfig.ready``): for every action in ``events.RULES``, once the
+service's transaction has committed, it builds the messages and ``send``
 stores the inbox rows and queues a ``Delivery`` per e-mail and robot post. ``send_deliveries`` is the one function
 that sends them (a background worker can take it over); a failure is logged and left pending, and the daily
 ``send_reminders`` command tries it again. Nothing here ever fails the request that made the change.
@@ -15,7 +15,6 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,13 +34,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # a delivery that failed this often stays failed (the log says why)
 WEBHOOK_TIMEOUT = 5  # seconds; the robot answers in well under one
-
-
-def on_audit_event(event):
-    """Audit's listener: for an action with a rule, dispatch once the change is committed (never on a rollback)."""
-    rule = RULES.get(event.action)
-    if rule is not None:
-        transaction.on_commit(partial(dispatch, event, rule), robust=True)
 
 
 def dispatch(event, rule=None):

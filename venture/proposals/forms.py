@@ -9,6 +9,7 @@ from venture.uploads import validate_upload
 from venture.validators import validate_money
 
 from .models import Proposal, ProposalStatus
+from .services import DRAFT_FIELDS
 
 
 def money_field(label, required=False):
@@ -33,21 +34,7 @@ class ProposalForm(forms.ModelForm):
 
     class Meta:
         model = Proposal
-        fields = [
-            "title",
-            "category",
-            "target_group",
-            "people_to_serve",
-            "service_area",
-            "needs",
-            "objectives",
-            "activities",
-            "team",
-            "period_start",
-            "period_end",
-            "requested_amount",
-            "cofunding_amount",
-        ]
+        fields = DRAFT_FIELDS  # one list with the service that saves a draft
         widgets = {
             "period_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "period_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -29,6 +29,7 @@ from .models import (
 )
 
 S = ProposalStatus
+# The proposal's own fields an applicant edits (the form's fields: ProposalForm.Meta.fields is this list).
 DRAFT_FIELDS = [
     "title",
     "category",
@@ -44,20 +45,8 @@ DRAFT_FIELDS = [
     "requested_amount",
     "cofunding_amount",
 ]
-REQUIRED_FIELDS = [
-    "title",
-    "category",
-    "target_group",
-    "people_to_serve",
-    "service_area",
-    "needs",
-    "objectives",
-    "activities",
-    "team",
-    "period_start",
-    "period_end",
-    "requested_amount",
-]
+# A proposal is submitted with every field of its draft filled in, except the co-funding (only some calls ask for it).
+REQUIRED_FIELDS = [name for name in DRAFT_FIELDS if name != "cofunding_amount"]
 
 
 class ConcurrentEdit(Exception):

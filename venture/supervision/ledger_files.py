@@ -1,5 +1,5 @@
 """Reading a ledger spreadsheet as finance officers produce it: a csv in UTF-8 (with or without BOM), GB18030/GBK
-(Chinese Excel's "CSV") or UTF-16 (Excel's "Unicode text", tab separated), or an xlsx read streaming. Limits are
+(Chinese Excel's "CSV") or UTF-16 (Excel's "Unicode text", tab separated), or an xlsx (read with python-calamine, a fast reader of the cached values). Limits are
 checked before reading: at most ``settings.LEDGER_IMPORT_MAX_ROWS`` rows, and for an xlsx the uncompressed size of
 its parts (a zip bomb is refused from its directory, without inflating anything).
 
@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook
 
 LEDGER_COLUMNS = {
     # accepted headers (Chinese or English, compared without case and blanks) -> field
@@ -195,15 +195,35 @@ def _formula_cells(upload, sheet_path, wanted):
     return found
 
 
+def _xlsx_records(sheet):
+    """The sheet's rows from A1 as tuples, lazily. python-calamine yields rows from the first (A1's) row but cells from
+    the first used column: pad them back to column A, so indexes and row numbers are the file's. A damaged part
+    found while reading is the same refusal as one found on opening."""
+    if sheet.start is None:
+        return
+    pad = ("",) * sheet.start[1]
+    try:
+        for record in sheet.iter_rows():
+            yield pad + tuple(_whole(value) for value in record)
+    except CalamineError as exc:
+        raise ValidationError(_("The file is not a valid .xlsx workbook.")) from exc
+
+
+def _whole(value):
+    """A number cell is read as a float: a whole one as an int, as it is written (voucher and invoice numbers are
+    often number cells: 12345, not 12345.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _read_xlsx(upload):
     _check_zip(upload)
     try:
-        book = load_workbook(upload, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        book = CalamineWorkbook.from_filelike(upload)
+        sheet = book.get_sheet_by_index(0)
+    except (CalamineError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ValidationError(_("The file is not a valid .xlsx workbook.")) from exc
     try:
-        sheet = book.worksheets[0]
-        records = sheet.iter_rows(values_only=True)
+        records = _xlsx_records(sheet)
         header = next(records, None)
         if header is None:
             raise ValidationError(_("The ledger has no rows."))
@@ -218,7 +238,7 @@ def _read_xlsx(upload):
             if name in REQUIRED and name not in values
         }
         if suspects:
-            cells = _formula_cells(upload, sheet._worksheet_path, suspects)
+            cells = _formula_cells(upload, _first_sheet_path(upload), suspects)
             if cells:
                 raise ValidationError(
                     _(
@@ -230,6 +250,16 @@ def _read_xlsx(upload):
     finally:
         book.close()
     return headers, rows
+
+
+def _first_sheet_path(upload):
+    """The zip path of the workbook's first sheet (openpyxl reads the workbook's parts list, not the rows)."""
+    upload.seek(0)
+    book = load_workbook(upload, read_only=True, data_only=True)
+    try:
+        return book.worksheets[0]._worksheet_path
+    finally:
+        book.close()
 
 
 def _letter(index):
