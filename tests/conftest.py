@@ -1,9 +1,14 @@
 import os
 
+import pandas as pd
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+# Tests read the workbooks the app writes with pandas, through openpyxl as they always have: with python-calamine
+# installed (the ledger import reads with it) pandas would warn that its default engine changes in a future version.
+pd.set_option("io.excel.xlsx.reader", "openpyxl")
 
 # Hypothesis profiles. The gates are reproducible: "default" (``make test``; each test's own bounds apply, the
 # lifecycle state machine is bounded to about a minute) and "long" (HYPOTHESIS_PROFILE=long, CI's PostgreSQL leg,
