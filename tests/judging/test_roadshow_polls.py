@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from judging import queries, services
+from judging import queries, roadshow_views, services
 from judging.models import Panel, ScoreSheet
 from tests import factories
 from venture.competitions.models import Stage
@@ -124,8 +124,6 @@ def test_projector_state_304_until_a_sheet_a_stage_change_or_the_timer(client, a
 def test_projector_poll_after_a_change_shows_exactly_what_the_projector_page_shows(client, auditor):
     """The poll builds the state from its token and the order (not the full rows): the same state as the page, which
     builds it from the full rows, and the same ETag as the full path would give."""
-    from judging import roadshow_views
-
     staff, competition, judges, assignments, roadshow = day(4, 3)
     third = roadshow.slots.get(position=3)
     submit(assignments[(judges[0].pk, third.proposal_id)])
