@@ -465,10 +465,18 @@ def main():
     )
     print(f"gunicorn worker memory after the run: {', '.join(f'{mb} MB' for mb in rss)}")
     timed = sum(len(v) for e, v in results.timings.items() if "login" not in e and not e.startswith("bg:"))
-    if timed:
+    if timed and server_cpu:
+        per_request = server_cpu / timed
+        capacity = (os.cpu_count() or 1) / per_request
         print(
             f"server CPU in the load phase (both instances' workers): {server_cpu:.1f} s for {timed} requests = "
-            f"{server_cpu / timed * 1000:.0f} ms a request"
+            f"{per_request * 1000:.0f} ms a request (PostgreSQL's and the clients' CPU not included)"
+        )
+        print(
+            f"capacity: {os.cpu_count()} CPUs serve at most {capacity:.0f} requests/s at that cost, so {len(threads)} "
+            f"clients that send their next request as soon as the last is answered (--think 0) wait on average at "
+            f"least {len(threads) / capacity * 1000:.0f} ms a request (Little's law), whatever the servers do; "
+            f"measured: {timed / elapsed:.1f} requests/s"
         )
     print(f"queue drained {drained:.1f} s after the load" if drained is not None else "!! the queue did not drain")
     draft_problems, sheet_problems, load_facts = load.verify(data, results, sheet_events_before)
