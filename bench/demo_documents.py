@@ -120,6 +120,7 @@ def main():
             sys.exit(f"!! {label} failed:\n{out.stderr[-3000:]}")
         marks.append((label, time.monotonic() - start, out.stdout.strip().splitlines()[-1:] if out.stdout else []))
     honcho_at = time.monotonic() - start
+    honcho_wall = time.time()
     log = open(data_dir / "honcho.log", "wb")  # noqa: SIM115 - closed below
     honcho = subprocess.Popen(
         [str(Path(PY).with_name("honcho")), "start", "-f", "Procfile", "-c", f"web=1,worker={args.task_workers}"],
@@ -168,6 +169,9 @@ def main():
         for status in DBTaskResult.objects.values_list("status", flat=True):
             by_status[status] += 1
         total = StoredDocument.objects.count()
+        last_stored = defaultdict(float)  # kind -> seconds from honcho's start to its last document stored
+        for kind, rendered_at in StoredDocument.objects.exclude(rendered_at=None).values_list("kind", "rendered_at"):
+            last_stored[kind] = max(last_stored[kind], rendered_at.timestamp() - honcho_wall)
     finally:
         if honcho.poll() is None:
             os.killpg(honcho.pid, signal.SIGTERM)  # the group honcho leads: gunicorn and the worker
@@ -191,9 +195,12 @@ def main():
         print(
             f"worker busy rendering from first start to last finish: {(last_finish - first_start).total_seconds():.1f} s"
         )
-    print("\nkind                 count  median render s  total s")
+    print("\nkind                 count  median render s  total s  all stored, s after honcho started")
     for kind, seconds in sorted(renders.items()):
-        print(f"  {kind:<18}{len(seconds):>6}{statistics.median(seconds):>16.2f}{sum(seconds):>9.1f}")
+        print(
+            f"  {kind:<18}{len(seconds):>6}{statistics.median(seconds):>16.2f}{sum(seconds):>9.1f}"
+            f"{last_stored.get(kind, float('nan')):>10.1f}"
+        )
     print(f"task results by status: {dict(by_status)}")
     for path, (status, seconds) in served.items():
         print(f"GET {path} as staff: {status} in {seconds * 1000:.0f} ms")
