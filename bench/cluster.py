@@ -28,6 +28,7 @@ Prints PASS/FAIL lines; exit status 0 only when every check passes. Not part of 
 from __future__ import annotations
 
 import argparse
+import atexit
 import glob
 import hashlib
 import json
@@ -90,6 +91,7 @@ def start_postgres(folder):
     def stop():
         subprocess.run([*pg_ctl, "-m", "fast", "stop"], capture_output=True)
 
+    atexit.register(stop)  # also when the run ends early (sys.exit, an exception)
     return f"postgres://venture@{HOST}:{port}/cluster", stop
 
 
@@ -497,7 +499,7 @@ def main():
     passed = all(ok for _l, ok, _d in checks)
     print(f"{'PASS' if passed else 'FAIL'}  overall")
     if stop_pg is not None:
-        stop_pg()
+        stop_pg()  # before the folder goes (atexit would try again, harmlessly)
     if args.keep or not passed:
         print(f">> folder and logs kept in {folder}")
     else:
