@@ -6,6 +6,9 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 WORKERS ?= 2
+# Task workers (manage.py db_worker processes sharing the database queue): two render the demo's final documents
+# within a minute of start on a 2-CPU machine (bench/demo_documents.py); one is enough once they are stored.
+TASK_WORKERS ?= 2
 # The public address printed in the feedback QR codes: from HOST and PORT unless set (set it when serving behind a
 # proxy, or when HOST is 0.0.0.0, which no phone can reach).
 SITE_URL ?= http://$(HOST):$(PORT)
@@ -54,7 +57,7 @@ run: setup
 	@$(PY) manage.py prepare_documents -v0
 	@$(PY) manage.py collectstatic --noinput -v0
 	@echo ">> serving on http://$(HOST):$(PORT)/ with a background worker  (Ctrl-C to stop)"
-	@WORKERS=$(WORKERS) exec $(VENV)/bin/honcho start -f Procfile
+	@WORKERS=$(WORKERS) exec $(VENV)/bin/honcho start -f Procfile -c web=1,worker=$(TASK_WORKERS)
 
 dev: setup
 	@$(PY) manage.py migrate --noinput -v0

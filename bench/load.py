@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "Load-test-2026"
 MAX_DURATION = 600
 HOST = "127.0.0.1"
+IDLE_RECONNECT = 0.5  # seconds: a round-robin client's connection idle longer is opened again (gunicorn keeps 2 s)
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_RE = re.compile(r'name="version" value="(-?\d+)"')
 CRITERION_RE = re.compile(r'name="c_(\d+)"')
@@ -243,29 +244,51 @@ class Results:
 
 
 class Client:
-    """One browser: its own keep-alive connection and cookie jar (session + CSRF)."""
+    """One browser: its own keep-alive connection and cookie jar (session + CSRF). ``port`` may be a list of ports
+    (several app servers on one database, bench/cluster.py): the requests then go to each in turn, round-robin, on
+    one keep-alive connection per server."""
 
     def __init__(self, port, results):
-        self.port, self.results, self.cookies, self.conn = port, results, {}, None
+        self.ports = [port] if isinstance(port, int) else list(port)
+        self.port, self.results, self.cookies, self.conn = self.ports[0], results, {}, None
+        self.turn, self.conns = 0, {}
 
-    def request(self, endpoint, method, path, form=None):
+    def _next_server(self):
+        if len(self.ports) > 1:
+            self.conns[self.port] = (self.conn, time.monotonic())
+            self.turn += 1
+            self.port = self.ports[self.turn % len(self.ports)]
+            self.conn, last_used = self.conns.pop(self.port, (None, 0))
+            # gunicorn closes a keep-alive connection idle for 2 s: a fresh one rather than a POST on a closed one
+            if self.conn is not None and time.monotonic() - last_used > IDLE_RECONNECT:
+                self.conn.close()
+                self.conn = None
+
+    def request(self, endpoint, method, path, form=None, *, raw=None):
+        """``form``: a dict sent url-encoded; ``raw``: (bytes, content type) sent as they are (a multipart upload)."""
+        self._next_server()
         body = urllib.parse.urlencode(form) if form is not None else None
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Host": f"{HOST}:{self.port}"}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if raw is not None:
+            body, headers["Content-Type"] = raw
         for attempt in (1, 2):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
             started = time.perf_counter()
+            sent = False
             try:
                 self.conn.request(method, path, body=body, headers=headers)
+                sent = True
                 response = self.conn.getresponse()
                 text = response.read().decode("utf-8", "replace")
             except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine) as exc:
                 self.conn.close()
                 self.conn = None
-                # A keep-alive connection closed by the server before our request: safe to retry once for a GET.
-                if attempt == 1 and method == "GET":
+                # A keep-alive connection closed by the server before our request: safe to retry once for a GET, and
+                # for any request the server cannot have read (the sending failed: a broken pipe).
+                if attempt == 1 and (method == "GET" or not sent):
                     continue
                 self.results.errors[f"{endpoint}: {type(exc).__name__}"] += 1
                 return None, ""
@@ -302,8 +325,8 @@ class Client:
         return ok
 
     def close(self):
-        if self.conn is not None:
-            self.conn.close()
+        for conn in {*(c for c, _t in self.conns.values()), self.conn} - {None}:
+            conn.close()
 
 
 def _login(client, username, go):
@@ -420,11 +443,59 @@ def applicant_client(port, results, username, proposal_pk, data, go, stop, think
         client.close()
 
 
+def client_threads(port, results, data, go, stop, think, rng):
+    """The judge and applicant clients as (unstarted) threads; ``port``: one port or a list (round-robin)."""
+    threads = []
+    for username, pks in data["judges"]:
+        threads.append(
+            threading.Thread(
+                target=judge_client,
+                daemon=True,
+                args=(port, results, username, pks, go, stop, think, random.Random(rng.random())),
+            )
+        )
+    for username, pk in data["applicants"]:
+        threads.append(
+            threading.Thread(
+                target=applicant_client,
+                daemon=True,
+                args=(port, results, username, pk, data, go, stop, think, random.Random(rng.random())),
+            )
+        )
+    return threads
+
+
+def load_checks(results, log_text, draft_problems, sheet_problems, threads):
+    """The checks of a run as (label, passed, detail): answers, the servers' log, and the writes in the database."""
+    locked = log_text.count("database is locked")
+    tracebacks = log_text.count("Traceback (most recent call last)")
+    five_xx = sum(n for (_e, s), n in results.statuses.items() if s >= 500)
+    return [
+        ("no 5xx answers", five_xx == 0, f"{five_xx} answers ≥ 500"),
+        ('no "database is locked" in the server log', locked == 0, f"{locked} occurrences"),
+        ("no tracebacks in the server log", tracebacks == 0, f"{tracebacks} tracebacks"),
+        ("no connection errors or timeouts", not results.errors, dict(results.errors)),
+        ("every login and every POST answered as expected", not results.unexpected, results.unexpected[:5]),
+        (
+            "draft saves: version = 1 + 302s, one audit event each, no lost or duplicated write",
+            not draft_problems,
+            draft_problems[:5],
+        ),
+        (
+            "score sheets: one per assignment, version = saves, submitted exactly when answered",
+            not sheet_problems,
+            sheet_problems[:5],
+        ),
+        ("every client finished", not any(t.is_alive() for t in threads), "stuck threads"),
+    ]
+
+
 # --- Verification ------------------------------------------------------------------------------------------------------
 
 
-def verify(data, results):
-    """Count in the database: (problems with drafts, problems with sheets, facts)."""
+def verify(data, results, sheet_events_before=0):
+    """Count in the database: (problems with drafts, problems with sheets, facts). ``sheet_events_before``: sheet
+    audit events that were there before the load (another round's, built beside it)."""
     from django.db import connections
     from django.db.models import Count
 
@@ -491,7 +562,7 @@ def verify(data, results):
             sheet_problems.append(f"assignment {pk}: status {sheet['status']}, submit answered: {submitted}")
         if sheet["n_scores"] != n_criteria:
             sheet_problems.append(f"assignment {pk}: {sheet['n_scores']} scores, expected {n_criteria}")
-    sheet_events = AuditEvent.objects.filter(action__in=["sheet.save", "sheet.submit"]).count()
+    sheet_events = AuditEvent.objects.filter(action__in=["sheet.save", "sheet.submit"]).count() - sheet_events_before
     if sheet_events != sum(results.sheet_saves.values()):
         sheet_problems.append(f"{sheet_events} sheet audit events for {sum(results.sheet_saves.values())} saves")
     facts = {
@@ -581,24 +652,8 @@ def main():
     rng = random.Random(args.seed)
     n_clients = len(data["judges"]) + len(data["applicants"])
     go, stop = threading.Event(), threading.Event()
-    threads = []
+    threads = client_threads(port, results, data, go, stop, args.think, rng)
     try:
-        for username, pks in data["judges"]:
-            threads.append(
-                threading.Thread(
-                    target=judge_client,
-                    daemon=True,
-                    args=(port, results, username, pks, go, stop, args.think, random.Random(rng.random())),
-                )
-            )
-        for username, pk in data["applicants"]:
-            threads.append(
-                threading.Thread(
-                    target=applicant_client,
-                    daemon=True,
-                    args=(port, results, username, pk, data, go, stop, args.think, random.Random(rng.random())),
-                )
-            )
         login_started = time.monotonic()
         for t in threads:
             t.start()
@@ -624,9 +679,6 @@ def main():
         stop_server(proc, log)
 
     log_text = log_path.read_text(errors="replace")
-    locked = log_text.count("database is locked")
-    tracebacks = log_text.count("Traceback (most recent call last)")
-    five_xx = sum(n for (_e, s), n in results.statuses.items() if s >= 500)
     report(results, elapsed, login_seconds, load_before)
     print(f"gunicorn worker memory after the run: {', '.join(f'{mb} MB' for mb in rss)}")
     timed = sum(len(v) for e, v in results.timings.items() if "login" not in e)
@@ -641,24 +693,7 @@ def main():
     for k, v in facts.items():
         print(f"{k}: {v}")
 
-    checks = [
-        ("no 5xx answers", five_xx == 0, f"{five_xx} answers ≥ 500"),
-        ('no "database is locked" in the server log', locked == 0, f"{locked} occurrences"),
-        ("no tracebacks in the server log", tracebacks == 0, f"{tracebacks} tracebacks"),
-        ("no connection errors or timeouts", not results.errors, dict(results.errors)),
-        ("every login and every POST answered as expected", not results.unexpected, results.unexpected[:5]),
-        (
-            "draft saves: version = 1 + 302s, one audit event each, no lost or duplicated write",
-            not draft_problems,
-            draft_problems[:5],
-        ),
-        (
-            "score sheets: one per assignment, version = saves, submitted exactly when answered",
-            not sheet_problems,
-            sheet_problems[:5],
-        ),
-        ("every client finished", not any(t.is_alive() for t in threads), "stuck threads"),
-    ]
+    checks = load_checks(results, log_text, draft_problems, sheet_problems, threads)
     print()
     for label, ok, detail in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {label}" + ("" if ok else f"  — {detail}"))

@@ -4,6 +4,7 @@ import hashlib
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from judging.models import Roadshow, RoadshowSlot
@@ -128,3 +129,37 @@ def test_bundle_content_in_roadshow_order_with_cover(client):
     assert [e["position"] for e in context["sheets"]] == [n for n in (1, 2, 3, 4) for _ in range(3)]
     assert [j.user.username for j in context["judges"]] == ["aw0", "aw1", "aw2"]
     assert all(e["sheet"].status == "submitted" and len(e["rows"]) == 4 for e in context["sheets"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bundle_is_rendered_outside_any_transaction():
+    """On SQLite a write transaction holds the one write lock: a bundle rendered inside one (a minute for a big round)
+    made a second task worker's writes fail with "database is locked" (bench/demo_documents.py, two workers)."""
+    c, _staff, auditor, _props = build_round()
+    snapshot = results.current_snapshot(c)
+    seen = []
+
+    def make_pdf():
+        seen.append(connection.in_atomic_block)
+        return b"%PDF-1.7 bundle"
+
+    first = results.record_bundle(snapshot=snapshot, make_pdf=make_pdf, by=auditor)
+    again = results.record_bundle(snapshot=snapshot, make_pdf=make_pdf, by=auditor)
+    assert seen == [False]  # rendered once, outside a transaction
+    assert first.pk == again.pk and bytes(again.pdf) == b"%PDF-1.7 bundle"
+    assert ResultSnapshot.objects.get(pk=snapshot.pk).bundle_sha256 == hashlib.sha256(b"%PDF-1.7 bundle").hexdigest()
+    assert AuditEvent.objects.filter(action="results.bundle").count() == 1
+
+
+def test_a_bundle_kept_meanwhile_wins_over_a_second_rendering(auditor):
+    c, _staff, _auditor, _props = build_round()
+    snapshot = results.current_snapshot(c)
+
+    def make_pdf():  # another caller keeps its rendering while this one renders
+        results.record_bundle(snapshot=snapshot, make_pdf=lambda: b"%PDF first", by=auditor)
+        return b"%PDF second"
+
+    kept = results.record_bundle(snapshot=snapshot, make_pdf=make_pdf, by=auditor)
+    assert bytes(kept.pdf) == b"%PDF first"
+    assert SheetBundle.objects.count() == 1
+    assert AuditEvent.objects.filter(action="results.bundle").count() == 1

@@ -27,6 +27,10 @@ from venture.results.models import ResultSnapshot
 from . import stored, views
 from .results_report import report_pdf
 
+# The queue's order (higher first), the order in which people ask for them: the round's quick documents that many
+# read (the results report, the public notice), then the agreements, then the long ones (the signed-sheet bundle, the
+# finalists' book: some seconds each), then the application books (many, each needed by few).
+PRIORITY_FIRST, PRIORITY_NEXT, PRIORITY_SLOW, PRIORITY_BOOKS = 20, 10, 0, -10
 SNAPSHOTS = ResultSnapshot.objects.defer("inputs").select_related("competition", "created_by", "signed_off_by")
 
 
@@ -80,7 +84,7 @@ stored.register(
         state=_proposal_state,
         render=lambda p, *, contacts: _book(views.application_book_context(p, contacts=contacts)),
         audience=True,
-        priority=-10,  # after the round's documents: many, and each needed by few
+        priority=PRIORITY_BOOKS,
     )
 )
 stored.register(
@@ -90,6 +94,7 @@ stored.register(
         state=_finalists_state,
         render=_finalists_render,
         audience=True,
+        priority=PRIORITY_SLOW,
     )
 )
 stored.register(
@@ -98,6 +103,7 @@ stored.register(
         load=lambda pk: SNAPSHOTS.get(pk=pk),
         state=_report_state,
         render=lambda s, *, contacts: report_pdf(s.competition, s),
+        priority=PRIORITY_FIRST,
     )
 )
 stored.register(
@@ -106,6 +112,7 @@ stored.register(
         load=lambda pk: SNAPSHOTS.get(pk=pk),
         state=_bundle_state,
         render=lambda s, *, contacts: views.sheet_bundle_pdf(s),
+        priority=PRIORITY_SLOW,
     )
 )
 stored.register(
@@ -114,6 +121,7 @@ stored.register(
         load=lambda pk: PublicNotice.objects.select_related("competition").get(pk=pk),
         state=views.notice_state,
         render=lambda n, *, contacts: render_pdf("pdf/notice.html", views.notice_context(n)),
+        priority=PRIORITY_FIRST,
     )
 )
 stored.register(
@@ -122,6 +130,7 @@ stored.register(
         load=lambda pk: views.AGREEMENTS.get(pk=pk),
         state=lambda a: (a.pk, a.number, a.created_at.isoformat()),
         render=lambda a, *, contacts: render_pdf("pdf/agreement.html", views.agreement_context(a)),
+        priority=PRIORITY_NEXT,
     )
 )
 

@@ -394,20 +394,36 @@ def decide_finalists(*, competition, chosen, by, note=""):
 # --- The signed-sheet bundle (issue #17) -----------------------------------------------------------------------------
 
 
-@transaction.atomic
 def record_bundle(*, snapshot, make_pdf, by):
     """The signed-sheet bundle of a signed-off snapshot, made once: ``make_pdf()`` renders it (venture.documents owns
     the rendering) only when none is kept yet; its bytes are kept and their SHA-256 recorded on the snapshot and in
-    the audit trail. Returns the kept SheetBundle (the first one made, on every later call)."""
-    snapshot = ResultSnapshot.objects.select_for_update().get(pk=snapshot.pk)
+    the audit trail. Returns the kept SheetBundle (the first one made, on every later call).
+
+    The rendering (a minute for a big round) happens outside the transaction: on SQLite a write transaction holds
+    the database's one write lock, and every other writer (requests, a second task worker) would wait for it and
+    fail with "database is locked". Two callers at once may both render; the first to keep its bytes wins and both
+    get the kept bundle."""
+    _snapshot, kept = _bundle_kept(snapshot.pk)
+    if kept is not None:
+        return kept
+    return _keep_bundle(snapshot_pk=snapshot.pk, pdf=make_pdf(), by=by)
+
+
+def _bundle_kept(snapshot_pk, *, lock=False):
+    """(the snapshot, its kept bundle or None); refused unless the snapshot is valid and signed off."""
+    snapshot = (ResultSnapshot.objects.select_for_update() if lock else ResultSnapshot.objects).get(pk=snapshot_pk)
     if not snapshot.valid:
         raise ValidationError(_("This snapshot is no longer valid."))
     if not snapshot.signed_off_at:
         raise ValidationError(_("The signed-sheet bundle is made after the auditor's sign-off."))
-    kept = SheetBundle.objects.filter(snapshot=snapshot).first()
-    if kept is not None:
+    return snapshot, SheetBundle.objects.filter(snapshot=snapshot).first()
+
+
+@transaction.atomic
+def _keep_bundle(*, snapshot_pk, pdf, by):
+    snapshot, kept = _bundle_kept(snapshot_pk, lock=True)
+    if kept is not None:  # another caller kept its rendering meanwhile
         return kept
-    pdf = make_pdf()
     digest = hashlib.sha256(pdf).hexdigest()
     bundle = SheetBundle.objects.create(snapshot=snapshot, pdf=pdf, sha256=digest, created_by=by)
     ResultSnapshot.objects.filter(pk=snapshot.pk).update(bundle_sha256=digest)
