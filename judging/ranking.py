@@ -40,7 +40,7 @@ def compute(competition, stage, method=None):
     scores = score_frame(competition, stage)
     criteria = criteria_frame(competition)
     if scores.empty:
-        raise ValueError("no submitted score sheets yet")
+        raise ValueError(_("No score sheet has been submitted yet."))
     chain = tiebreak_chain(competition)
     result = scoring.rank_round(
         scores, criteria[["criterion", "max_points", "weight"]], method=method, trim=competition.trim, tiebreak=chain

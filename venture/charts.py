@@ -18,6 +18,7 @@ import unicodedata
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 PALETTE = ("#b3261e", "#1f5fa8", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64")
@@ -27,6 +28,12 @@ FONT_SIZE = 12
 
 
 # --- Helpers -----------------------------------------------------------------------------------------------------
+
+
+def colon():
+    """The colon between a tooltip's label and its value: full-width "：" in Chinese, ": " in English (as the
+    ``{% colon %}`` template tag)."""
+    return "：" if (get_language() or "").startswith("zh") else ": "
 
 
 def _n(x):
@@ -207,13 +214,13 @@ def strip_plot(
                 continue
             body.append(
                 f'<circle cx="{_n(x_of(number))}" cy="{_n(y)}" r="5" fill="{colour}" fill-opacity="0.6" '
-                f'stroke="{colour}"><title>{escape(f"{label}: {value_format(value)}")}</title></circle>'
+                f'stroke="{colour}"><title>{escape(f"{label}{colon()}{value_format(value)}")}</title></circle>'
             )
         if label in shown_marks:
             x, shown = x_of(_finite(marks[label])), shown_marks[label]
             body.append(
                 f'<path d="M{_n(x)} {_n(y - row_height * 0.4)}V{_n(y + row_height * 0.4)}" stroke="{INK}" '
-                f'stroke-width="2.5"><title>{escape(f"{label}: {shown}")}</title></path>'
+                f'stroke-width="2.5"><title>{escape(f"{label}{colon()}{shown}")}</title></path>'
             )
             body.append(_text(width - 8, y, shown, anchor="end", size=11, weight="bold"))
     return _svg(width, height, title, body)
@@ -257,7 +264,7 @@ def bar_chart(items, *, width=640, height=None, title=None, value_format=_fmt, h
         x0, x1 = sorted((zero, x_of(number)))
         body.append(
             f'<rect x="{_n(x0)}" y="{_n(y)}" width="{_n(max(x1 - x0, 0.5))}" height="{_n(h)}" fill="{colour}">'
-            f"<title>{escape(f'{label}: {value_format(value)}')}</title></rect>"
+            f"<title>{escape(f'{label}{colon()}{value_format(value)}')}</title></rect>"
         )
         if number >= 0:
             body.append(_text(x1 + 4, y + h / 2, value_format(value), size=11))
@@ -305,7 +312,7 @@ def grouped_bars(categories, series, *, width=640, height=320, title=None, value
             body.append(
                 f'<rect x="{_n(x_band + band * 0.1 + s * bar)}" y="{_n(y0)}" width="{_n(bar)}" '
                 f'height="{_n(max(y1 - y0, 0.5))}" fill="{PALETTE[s % len(PALETTE)]}">'
-                f"<title>{escape(f'{category} · {name}: {value_format(value)}')}</title></rect>"
+                f"<title>{escape(f'{category} · {name}{colon()}{value_format(value)}')}</title></rect>"
             )
     body.append(_line(left, zero, right, zero, stroke=MUTED))
     return _svg(width, height, title, body)
@@ -373,6 +380,6 @@ def line_chart(points_by_series, *, width=640, height=320, title=None, value_for
         for x, y, original_x, original_y in values:
             body.append(
                 f'<circle cx="{_n(x_of(x))}" cy="{_n(y_of(y))}" r="3" fill="{colour}">'
-                f"<title>{escape(f'{name} · {x_format(original_x)}: {value_format(original_y)}')}</title></circle>"
+                f"<title>{escape(f'{name} · {x_format(original_x)}{colon()}{value_format(original_y)}')}</title></circle>"
             )
     return _svg(width, height, title, body)

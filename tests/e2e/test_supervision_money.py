@@ -33,7 +33,7 @@ def test_reversal_receipt_later_and_partial_tranche(new_page, db, tmp_path):
     sign_in(owner, f.owner)
     owner.goto(f"/supervision/projects/{f.project.pk}/ledger/")
     # 红冲 with the corrected entry
-    owner.locator(f"#entry-{wrong.pk}").get_by_role("link", name=t("Reverse (红冲)")).click()
+    owner.locator(f"#entry-{wrong.pk}").get_by_role("link", name=t("Reverse")).click()
     owner.get_by_label(t("Reason for the correction")).fill("金额录错，应为300元")
     owner.get_by_label(t("Record the corrected entry as well")).check()
     owner.locator("#id_new-amount").fill("300.00")

@@ -244,7 +244,7 @@ def test_compute_prescoring_defaults_to_the_additive_model(db):
 
 def test_compute_without_sheets_says_so(db):
     competition = factories.competition(stage="final")
-    with pytest.raises(ValueError, match="no submitted score sheets yet"):
+    with pytest.raises(ValueError, match="尚未提交任何评分表。"):
         ranking.compute(competition, PanelStage.FINAL)
 
 

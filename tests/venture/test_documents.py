@@ -440,15 +440,15 @@ def test_charts_are_deterministic_and_parse():
 def test_bar_and_grouped_bars_draw_one_rect_per_value():
     root = ET.fromstring(charts.bar_chart([("权益保障", 4), ("技能培训", Decimal("3.50")), ("空", None)]))
     bars = [rect for rect in root.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
-    assert [bar.find(f"{SVG}title").text for bar in bars] == ["权益保障: 4", "技能培训: 3.50"]
+    assert [bar.find(f"{SVG}title").text for bar in bars] == ["权益保障：4", "技能培训：3.50"]
     root = ET.fromstring(
         charts.grouped_bars(["人员费", "活动费"], {"预算": [Decimal("5000.00"), 8000], "支出": [4200, None]})
     )
     bars = [rect for rect in root.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
     assert [bar.find(f"{SVG}title").text for bar in bars] == [
-        "人员费 · 预算: 5000.00",
-        "人员费 · 支出: 4200",
-        "活动费 · 预算: 8000",
+        "人员费 · 预算：5000.00",
+        "人员费 · 支出：4200",
+        "活动费 · 预算：8000",
     ]
 
 
@@ -459,7 +459,7 @@ def test_line_chart_points_sorted_by_x():
         )
     )
     titles = [circle.find(f"{SVG}title").text for circle in root.iter(f"{SVG}circle")]
-    assert titles == ["累计支出 · 2025-03-01: 0", "累计支出 · 2025-04-01: 12000", "累计支出 · 2025-05-01: 18000.5"]
+    assert titles == ["累计支出 · 2025-03-01：0", "累计支出 · 2025-04-01：12000", "累计支出 · 2025-05-01：18000.5"]
 
 
 def test_empty_chart_says_no_data():

@@ -154,7 +154,7 @@ def test_refusals_say_why_and_the_workspace_agrees(client, db):
     assert services.release_refusal(t2, project) == (
         "The release condition does not hold yet: After a passed mid-term evaluation."
     )
-    assert services.reinstate_refusal(project) == "A project cannot go from “Under way” to “Under way”."
+    assert services.reinstate_refusal(project) == "A project cannot go from “In progress” to “In progress”."
     assert services.close_refusal(project) == "A project closes after a passed final evaluation."
 
     evaluate(f, "midterm", ["20", "10", "10"])  # failed: the project is suspended
@@ -202,7 +202,7 @@ def test_a_failed_post_shows_the_workspace_with_the_form_errors(client, db):
     url = f"/supervision/projects/{f.project.pk}/reinstate/"
     r = client.post(url, {"reason": "整改到位"})  # the project is active: the service refuses
     assert r.status_code == 400
-    assert r.context["reinstate_form"].non_field_errors() == ["A project cannot go from “Under way” to “Under way”."]
+    assert r.context["reinstate_form"].non_field_errors() == ["A project cannot go from “In progress” to “In progress”."]
     r = client.post(f"/supervision/projects/{f.project.pk}/close/", {"closeout_report": ""})
     assert r.status_code == 400 and r.context["closeout_form"].errors["closeout_report"] == ["This field is required."]
     client.force_login(f.supervisor)

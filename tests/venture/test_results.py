@@ -525,10 +525,10 @@ def test_finalists_page_without_prescoring_says_why(client, staff):
     assert candidates == {
         "rows": [{"proposal": proposal, "rank": None, "score": None, "mean": None, "mean_rank": None, "n": 0}],
         "source": "Staff selection without pre-scoring",
-        "error": "no submitted score sheets yet",
+        "error": "No score sheet has been submitted yet.",
     }
     page = client.get(f"/screening/round/{competition.pk}/finalists/")
-    assert page.context["preselected"] == set() and "no submitted score sheets yet" in page.content.decode()
+    assert page.context["preselected"] == set() and "尚未提交任何评分表。" in page.content.decode()
 
 
 def test_results_import_no_later_stage():

@@ -2,25 +2,33 @@
 where the item was about the English UI, in English."""
 
 import datetime
+import io
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
+from django.utils import timezone, translation
 
+from judging import ranking
+from judging.models import PanelStage
 from tests import factories
-from tests.builders import build_funded, build_round, evaluate
+from tests.builders import build_funded, build_round, day, evaluate, spend
+from venture import charts
 from venture.awards import services as awards
-from venture.awards.forms import HandleForm
+from venture.awards.forms import HandleForm, StatutoryYearForm
 from venture.demo import builder
+from venture.exports import to_xlsx_bytes
 from venture.money import format_money
+from venture.organizations.forms import OrganizationForm
 from venture.proposals import services as proposals
 from venture.results.models import ResultSnapshot
 from venture.results.queries import METHOD_LABELS, ranking_rows
 from venture.screening.forms import ChecklistForm
-from venture.supervision.forms import RectificationReviewForm, ReviewForm
+from venture.supervision.forms import PhotosField, RectificationReviewForm, ReviewForm
 from venture.supervision.ledger_files import read_ledger
+from venture.supervision.models import Expenditure, ProjectStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +144,110 @@ def test_a_failed_evaluation_reads_failed_with_the_pass_mark_in_brackets(client)
 def test_the_demo_round_titles_carry_no_stage_that_would_reach_the_agreements():
     assert builder.PAST_ROUND_TITLE == "示范市总工会2025年新就业形态劳动者服务项目公益创投大赛"
     assert builder.NEXT_ROUND_TITLE == "示范市总工会2027年新就业形态劳动者服务项目公益创投大赛"
+
+
+# --- Found by the wording check (tests/venture/test_wording_check.py) and the English UI items ---------------------
+
+
+def test_chart_tooltips_take_a_full_width_colon_in_chinese():
+    with translation.override("zh-hans"):
+        assert "<title>权益保障：4</title>" in charts.bar_chart([("权益保障", 4)])
+        assert "<title>人员费 · 预算：5000</title>" in charts.grouped_bars(["人员费"], {"预算": [5000]})
+    with translation.override("en"):
+        assert "<title>权益保障: 4</title>" in charts.bar_chart([("权益保障", 4)])
+
+
+def test_the_photo_help_text_follows_the_ui_language():
+    field = PhotosField()
+    with translation.override("en"):
+        assert str(field.help_text) == "JPEG or PNG, several at once, at most 12."
+    with translation.override("zh-hans"):
+        assert str(field.help_text) == "支持 JPEG 或 PNG，可一次选择多张，最多 12 张。"
+
+
+def test_english_labels_read_naturally():
+    with translation.override("en"):
+        assert str(OrganizationForm().fields["mobile"].label) == "Mobile number"
+        assert str(ProjectStatus.ACTIVE.label) == "In progress"
+        assert str(StatutoryYearForm().fields["holidays"].widget.attrs["placeholder"]) == (
+            "2027-01-01 New Year's Day\n2027-02-06 – 2027-02-13 Spring Festival"
+        )
+        assert str(StatutoryYearForm().fields["workdays"].widget.attrs["placeholder"]) == (
+            "2027-02-20 Spring Festival make-up workday"
+        )
+    with translation.override("zh-hans"):
+        assert str(OrganizationForm().fields["mobile"].label) == "手机号码"
+        assert str(ProjectStatus.ACTIVE.label) == "执行中"
+        assert str(StatutoryYearForm().fields["holidays"].widget.attrs["placeholder"]) == (
+            "2027-01-01 元旦\n2027-02-06 至 2027-02-13 春节"
+        )
+
+
+def test_a_ranking_without_sheets_says_so_in_the_ui_language(competition):
+    for language, message in [("en", "No score sheet has been submitted yet."), ("zh-hans", "尚未提交任何评分表。")]:
+        with translation.override(language), pytest.raises(ValueError) as caught:
+            ranking.compute(competition, PanelStage.FINAL)
+        assert str(caught.value) == message
+
+
+def test_the_ledger_names_reversal_and_revision_without_chinese_in_english(client):
+    f = build_funded()
+    entry = spend(f.project, "300.00")
+    client.force_login(f.owner)
+    client.cookies["django_language"] = "en"
+    body = client.get(f"/supervision/projects/{f.project.pk}/ledger/").content.decode()
+    assert f'href="/supervision/expenditures/{entry.pk}/correct/">Reverse</a>' in body and "红冲" not in body
+    body = client.get(f"/supervision/expenditures/{entry.pk}/correct/").content.decode()
+    assert '<h1 class="h3">Reverse an entry</h1>' in body
+    body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
+    assert "<summary>Revision 1 · " in body
+    client.cookies["django_language"] = "zh-hans"
+    body = client.get(f"/supervision/projects/{f.project.pk}/").content.decode()
+    assert "<summary>第 1 版 · " in body
+
+
+def test_ledger_template_headers_follow_the_ui_language_and_an_english_file_imports(client):
+    f = build_funded()
+    client.force_login(f.owner)
+    url = f"/supervision/projects/{f.project.pk}/ledger/template.xlsx"
+    client.cookies["django_language"] = "zh-hans"
+    chinese = pd.read_excel(io.BytesIO(client.get(url).content), sheet_name=None, dtype=str, engine="openpyxl")
+    assert list(chinese["台账"].columns) == [
+        "日期", "预算科目", "明细项目", "金额", "收款方", "摘要", "凭证号", "发票代码", "发票号码", "收款方信用代码"
+    ]  # fmt: skip
+    client.cookies["django_language"] = "en"
+    english = pd.read_excel(io.BytesIO(client.get(url).content), sheet_name=None, dtype=str, engine="openpyxl")
+    columns = list(english["Ledger"].columns)
+    assert columns == [
+        "Date", "Budget category", "Item", "Amount", "Payee", "Description", "Voucher number", "Invoice code",
+        "Invoice number", "Payee USCC",
+    ]  # fmt: skip
+    filled = pd.DataFrame(
+        [[day(12).isoformat(), "管理费", "管理费项目", "99.99", "示范市打印店", "打印", "EN-1", "", "", ""]],
+        columns=columns,
+    )
+    client.cookies["django_language"] = "zh-hans"  # an English file is read whatever the UI language
+    upload = SimpleUploadedFile("ledger.xlsx", to_xlsx_bytes({"Ledger": filled}))
+    r = client.post(f"/supervision/projects/{f.project.pk}/ledger/import/", {"file": upload})
+    assert r.status_code == 302
+    assert [(e.date, e.line.item, e.amount, e.payee, e.voucher_no) for e in Expenditure.objects.all()] == [
+        (day(12), "管理费项目", Decimal("99.99"), "示范市打印店", "EN-1")
+    ]
+
+
+def test_label_colons_are_full_width_in_chinese_where_the_check_found_ascii_ones(client, staff, competition):
+    client.force_login(staff)
+    body = client.get(f"/rounds/{competition.pk}/copy/").content.decode()
+    assert "<li>服务领域：" in body and "<li>评分细则：" in body
+    client.cookies["django_language"] = "en"
+    body = client.get(f"/rounds/{competition.pk}/copy/").content.decode()
+    assert "<li>Service categories: " in body and "<li>Rubric: " in body
+
+
+def test_the_hidden_honeypot_label_has_no_ascii_colon(client):
+    c, staff, auditor, props = build_round()
+    awards.propose_awards(competition=c, by=staff)
+    awards.publish_notice(competition=c, by=staff, starts_on=timezone.localdate())
+    client.force_login(props[0].organization.memberships.get().user)
+    body = client.get(f"/results/notice/{c.pk}/objection/").content.decode()
+    assert '<label for="id_website">请勿填写此项</label>' in body

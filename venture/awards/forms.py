@@ -102,7 +102,7 @@ def parse_days(text):
             last = datetime.date(*map(int, match.group(4, 5, 6))) if match.group(4) else first
         except ValueError:
             raise forms.ValidationError(
-                _("Line %(n)s: “%(line)s” is not a date (2027-01-01) or a range (2027-02-06 至 2027-02-13).")
+                _("Line %(n)s: “%(line)s” is not a date (2027-01-01) or a range (2027-02-06 – 2027-02-13).")
                 % {"n": number, "line": line}
             ) from None
         if last < first or (last - first).days > 31:
@@ -117,13 +117,15 @@ class StatutoryYearForm(forms.Form):
     holidays = forms.CharField(
         label=_("Holidays (days off)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "2027-01-01 元旦\n2027-02-06 至 2027-02-13 春节"}),
+        widget=forms.Textarea(
+            attrs={"rows": 8, "placeholder": _("2027-01-01 New Year's Day\n2027-02-06 – 2027-02-13 Spring Festival")}
+        ),
         help_text=_("One date or range per line, with the holiday's name, as in the State Council's notice."),
     )
     workdays = forms.CharField(
         label=_("Make-up workdays (weekend days worked)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2027-02-20 春节调休"}),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("2027-02-20 Spring Festival make-up workday")}),
     )
 
     def clean_holidays(self):

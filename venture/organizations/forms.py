@@ -9,7 +9,7 @@ from .models import Organization
 
 class OrganizationForm(forms.ModelForm):
     # People type numbers with spaces or +86; the form accepts that and stores the 11 digits.
-    mobile = forms.CharField(label=_("mobile"), max_length=20)
+    mobile = forms.CharField(label=_("Mobile number"), max_length=20)
 
     class Meta:
         model = Organization

@@ -7,6 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from venture.accounts.models import Role, User
@@ -38,6 +40,10 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _photos_help(max_files):
+    return gettext("JPEG or PNG, several at once, at most %(n)s.") % {"n": max_files}
+
+
 class PhotosField(forms.FileField):
     """Several photos in one input; each checked by extension and content (JPEG or PNG), at most ``max_files``."""
 
@@ -45,7 +51,8 @@ class PhotosField(forms.FileField):
         self.max_files = max_files
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,image/jpeg,image/png"}))
-        kwargs.setdefault("help_text", _("JPEG or PNG, several at once, at most %(n)s.") % {"n": max_files})
+        # Lazy: the field is built when the module is imported, the help is read in the language of each request.
+        kwargs.setdefault("help_text", lazy(_photos_help, str)(max_files))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

@@ -20,7 +20,7 @@ MAX_TOTAL = MAX_MONEY  # the largest value a MONEY field holds (12 digits, 2 dec
 
 
 class ProjectStatus(models.TextChoices):
-    ACTIVE = "active", _("Under way")
+    ACTIVE = "active", _("In progress")
     SUSPENDED = "suspended", _("Suspended (failed evaluation)")
     CLOSED = "closed", _("Closed")
 
