@@ -238,3 +238,19 @@ def test_the_portfolio_export_names_its_two_head_counts_apart(client, closed):
         "People served (accepted reports)",
         "People to serve (target)",
     ]
+
+
+def test_the_organization_page_shows_the_bank_account_to_those_who_see_its_contacts(client, staff, applicant_b):
+    org = factories.organization(name="丙社工中心", owner=factories.user("applicant_c"))
+    Organization.objects.filter(pk=org.pk).update(
+        bank_account_name="丙社工中心", bank_name="中国银行示范市支行", bank_account_number="6216600000001234"
+    )
+    client.force_login(staff)
+    with translation.override("zh-hans"):
+        page = client.get(f"/organizations/{org.pk}/").content.decode()
+    assert (
+        '<dd class="col-sm-8" id="organization-bank">丙社工中心 · 中国银行示范市支行 · '
+        '<span class="font-monospace">6216600000001234</span></dd>'
+    ) in page
+    client.force_login(applicant_b)
+    assert client.get(f"/organizations/{org.pk}/").status_code == 404
