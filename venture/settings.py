@@ -151,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             "builtins": ["venture.templatetags.venture_tags"],
+            "libraries": {"pdf_tags": "venture.templatetags.pdf_tags"},  # {% load pdf_tags %} in templates/pdf/
         },
     },
 ]

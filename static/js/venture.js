@@ -84,3 +84,28 @@
   document.addEventListener("change", recompute);
   recompute();
 })();
+
+// "Select all": <input type="checkbox" data-select-all="NAME"> ticks every checkbox named NAME in its form, and
+// shows itself ticked, unticked or mixed as those boxes are ticked one by one.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-select-all]").forEach(function (master) {
+    var form = master.form || document;
+    var name = master.getAttribute("data-select-all");
+    function boxes() { return form.querySelectorAll('input[type="checkbox"][name="' + name + '"]'); }
+    function sync() {
+      var all = boxes(), ticked = 0;
+      all.forEach(function (box) { if (box.checked) { ticked += 1; } });
+      master.checked = all.length > 0 && ticked === all.length;
+      master.indeterminate = ticked > 0 && ticked < all.length;
+    }
+    master.addEventListener("change", function () {
+      boxes().forEach(function (box) { box.checked = master.checked; });
+      master.indeterminate = false;
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target !== master && event.target.name === name) { sync(); }
+    });
+    sync();
+  });
+})();

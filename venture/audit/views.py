@@ -10,7 +10,7 @@ from django.utils import timezone
 from venture import permissions
 from venture.exports import dataframe_response
 
-from . import chain
+from . import chain, display
 from .forms import AuditFilterForm
 from .models import AuditEvent
 from .services import record
@@ -24,6 +24,7 @@ def event_list(request):
     if form.is_valid():
         events = form.filter(events)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    rows = [(e, display.action_label(e.action), display.changes(e)) for e in page]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -32,6 +33,7 @@ def event_list(request):
         {
             "form": form,
             "page": page,
+            "rows": rows,
             "query": query.urlencode(),
             "object_types": AuditEvent.objects.values_list("object_type", flat=True).distinct().order_by("object_type"),
             "chain": chain.verify(),

@@ -159,6 +159,10 @@ class GrantAgreement(models.Model):
     tranches = models.JSONField(default=list)  # [{"order", "percent", "amount", "condition"}]
     # Party B as the agreement was issued (venture.organizations.services.identity); the agreement renders from it.
     party = models.JSONField(default=dict, blank=True)
+    # The approved budget as issued ([{"category_id", "category", "item", "amount"}], see
+    # venture.awards.services.approved_lines) and the days after close-out within which money is refunded.
+    budget = models.JSONField(default=list, blank=True)
+    refund_days = models.PositiveIntegerField(_("refund within (days after close-out)"), default=30)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -2,7 +2,7 @@
 
 import datetime
 import hashlib
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
 import pandas as pd
@@ -19,7 +19,7 @@ from venture.competitions import policy
 from venture.competitions.models import Competition, Stage
 from venture.competitions.services import advance_stage
 from venture.money import format_money
-from venture.organizations.services import identity
+from venture.organizations.services import identity, payee
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.proposals.services import transition
 from venture.results.services import current_snapshot, grant_costs, live_check
@@ -522,6 +522,28 @@ def amount_in_words(amount):
     return cn2an.an2cn(f"{Decimal(amount):.2f}", "rmb")
 
 
+CENT = Decimal("0.01")
+REFUND_DAYS = 30  # unspent and disallowed money is refunded within this many days of close-out (the agreement says so)
+
+
+def approved_lines(proposal, amount):
+    """The approved budget of a grant of ``amount`` to ``proposal``: its budget lines (by category order), scaled when
+    the grant is smaller than the request, the last line taking the rounding so that the lines add up to ``amount``.
+    As JSON rows ``{"category_id", "category", "item", "amount"}``: the agreement prints them and keeps them, and the
+    project's approved lines are made from them when the agreement is signed."""
+    lines = list(proposal.budget_lines.select_related("category").order_by("category__order", "id"))
+    requested = sum((line.amount for line in lines), Decimal("0"))
+    ratio = (amount / requested) if requested else Decimal("1")
+    rows, allotted = [], Decimal("0")
+    for i, line in enumerate(lines):
+        part = amount - allotted if i == len(lines) - 1 else (line.amount * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
+        allotted += part
+        rows.append(
+            {"category_id": line.category_id, "category": line.category.name, "item": line.item, "amount": f"{part:.2f}"}
+        )
+    return rows
+
+
 def create_agreement(*, award):
     competition = award.competition
     number = f"GY{competition.year}-{award.rank:03d}-{award.proposal_id:05d}"
@@ -548,7 +570,9 @@ def create_agreement(*, award):
         period_start=p.period_start,
         period_end=p.period_end,
         tranches=plan,
-        party=identity(p.organization),
+        party={**identity(p.organization), **payee(p.organization)},
+        budget=approved_lines(p, award.amount),
+        refund_days=REFUND_DAYS,
     )
 
 

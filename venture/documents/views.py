@@ -9,6 +9,7 @@ import math
 from decimal import Decimal
 
 import pandas as pd
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -16,7 +17,9 @@ from django.db.models import FloatField, Prefetch, Q, Sum, prefetch_related_obje
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from judging.models import Assignment, ConflictStatus, Judge, PanelStage, RoadshowSlot, Score, SheetStatus
@@ -24,11 +27,11 @@ from judging.ranking import decided_label
 from venture import permissions
 from venture.audit.services import record
 from venture.awards.models import Award, AwardStatus, GrantAgreement, ObjectionStatus, PublicNotice
-from venture.awards.services import notice_open, with_published_identities
+from venture.awards.services import approved_lines, notice_open, with_published_identities
 from venture.competitions.models import Competition, TrancheCondition
 from venture.exports import dataframe_response
 from venture.help import manual
-from venture.organizations.services import identity
+from venture.organizations.services import identity, payee
 from venture.pdf import pdf_response, render_pdf
 from venture.proposals.forms import ProposalFilterForm
 from venture.proposals.models import BudgetLine, Proposal, ProposalStatus
@@ -349,6 +352,7 @@ def notice_context(notice):
         .select_related("user")
         .order_by("expertise", "user__username")
     )
+    objection_url = settings.SITE_URL.rstrip("/") + reverse("awards:objection", args=[competition.pk])
     return {
         "notice": notice,
         "competition": competition,
@@ -358,6 +362,10 @@ def notice_context(notice):
         "handled": list(notice.objections.exclude(status=ObjectionStatus.PENDING).select_related("award__proposal")),
         "open": notice_open(notice),
         "today": timezone.localdate(),
+        # Where to lodge an objection: the notice's own objection page (the PDF is read away from the site, so the
+        # address is spelt out in full).
+        "objection_url": objection_url,
+        "objection_link": format_html('<span class="nobr">{}</span>', objection_url),  # one line in the PDF
     }
 
 
@@ -412,8 +420,11 @@ def agreement_context(agreement):
         for t in agreement.tranches
     ]
     award = agreement.award
-    # Party B as the agreement was issued, never as the organization reads today.
-    party = agreement.party or identity(award.proposal.organization)
+    # Party B as the agreement was issued, never as the organization reads today (an agreement issued before the
+    # bank account was kept with it shows the organization's account).
+    organization = award.proposal.organization
+    party = {**payee(organization), **(agreement.party or identity(organization))}
+    budget = _budget_by_category(agreement.budget or approved_lines(award.proposal, agreement.amount))
     context = {
         "agreement": agreement,
         "award": award,
@@ -421,8 +432,20 @@ def agreement_context(agreement):
         "proposal": award.proposal,
         "organization": party,
         "tranches": tranches,
+        "budget": budget,
+        "budget_total": sum((Decimal(line["amount"]) for group in budget for line in group["lines"]), Decimal("0")),
     }
     return context
+
+
+def _budget_by_category(rows):
+    """The approved budget's lines grouped by category, in order: [{"category", "lines", "subtotal"}]."""
+    groups: dict[str, dict] = {}
+    for row in rows:
+        group = groups.setdefault(row["category"], {"category": row["category"], "lines": [], "subtotal": Decimal("0")})
+        group["lines"].append({"item": row["item"], "amount": Decimal(row["amount"])})
+        group["subtotal"] += Decimal(row["amount"])
+    return list(groups.values())
 
 
 # --- The results report (评审结果报告) and the supervision report (督导报告) ---------------------------------------

@@ -24,6 +24,9 @@ class OrganizationForm(forms.ModelForm):
             "mobile",
             "email",
             "address",
+            "bank_account_name",
+            "bank_name",
+            "bank_account_number",
             "service_area",
             "staff_count",
             "past_projects",
@@ -33,7 +36,17 @@ class OrganizationForm(forms.ModelForm):
             "registration_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "past_projects": forms.Textarea(attrs={"rows": 4}),
         }
-        help_texts = {"uscc": _("18 characters, as printed on the registration certificate.")}
+        help_texts = {
+            "uscc": _("18 characters, as printed on the registration certificate."),
+            "bank_account_name": _(
+                "The grant is paid into this account; it is printed on the grant agreement, and an agreement "
+                "already issued keeps the account it was issued with."
+            ),
+            "bank_name": _("The bank and the branch where the account is held."),
+        }
+
+    def clean_bank_account_number(self):
+        return "".join((self.cleaned_data.get("bank_account_number") or "").split())
 
     def clean_uscc(self):
         value = (self.cleaned_data.get("uscc") or "").strip().upper().replace(" ", "")

@@ -43,6 +43,10 @@ class Organization(models.Model):
     mobile = models.CharField(_("mobile"), max_length=11)
     email = models.EmailField(_("email"))
     address = models.CharField(_("address"), max_length=300)
+    # Where the grant is paid: printed on the grant agreement, which keeps the account it was issued with.
+    bank_account_name = models.CharField(_("bank account name"), max_length=200, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bank_account_number = models.CharField(_("bank account number"), max_length=40, blank=True)
     service_area = models.CharField(_("service area"), max_length=200)
     staff_count = models.PositiveIntegerField(_("staff count"), default=0)
     past_projects = models.TextField(_("past projects"), blank=True)

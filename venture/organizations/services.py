@@ -26,6 +26,9 @@ AUDITED_FIELDS = [
     "mobile",
     "email",
     "address",
+    "bank_account_name",
+    "bank_name",
+    "bank_account_number",
     "certificate",
     "status",
 ]
@@ -53,6 +56,15 @@ def identity(organization):
         "registration_date": organization.registration_date.isoformat() if organization.registration_date else "",
         "address": organization.address,
     }
+
+
+BANK_FIELDS = ["bank_account_name", "bank_name", "bank_account_number"]
+
+
+def payee(organization):
+    """The account the grant is paid into, as the grant agreement is issued with it (stored with the agreement's
+    party beside ``identity``; never on the public notice)."""
+    return {name: getattr(organization, name) for name in BANK_FIELDS}
 
 
 def _column(name):

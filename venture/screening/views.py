@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import modelformset_factory
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,25 +12,24 @@ from venture import permissions
 from venture.competitions.models import Competition
 from venture.proposals.models import Proposal, ProposalStatus
 
-from . import services
+from . import queries, services
 from .forms import BulkForm, ChecklistForm, ChecklistItemForm
 from .models import ChecklistItem, CheckResult
 
 S = ProposalStatus
-SCREEN_STATUSES = [S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE, S.FINALIST, S.NOT_SELECTED]
+SCREEN_STATUSES = queries.SCREEN_STATUSES
+
+
+def _with_filter(url, filters):
+    """``url`` with the screening list's filter (status, search) as its query string."""
+    return f"{url}?{urlencode(filters)}" if filters else url
 
 
 @login_required
 def screening_list(request, competition_pk):
     competition = permissions.get_for(request.user, "screening.manage", Competition.objects.all(), pk=competition_pk)
-    status = request.GET.get("status", "")
-    proposals = (
-        Proposal.objects.filter(competition=competition, status__in=SCREEN_STATUSES)
-        .select_related("organization", "category")
-        .order_by("status", "title")
-    )
-    if status in SCREEN_STATUSES:
-        proposals = proposals.filter(status=status)
+    filters = queries.clean_filter(request.GET)
+    proposals = queries.screening_proposals(competition, **filters).select_related("organization", "category")
     items = list(competition.checklist.all())
     results = {}
     for r in CheckResult.objects.filter(proposal__competition=competition).values("proposal_id", "passed"):
@@ -42,7 +43,9 @@ def screening_list(request, competition_pk):
             "proposals": proposals,
             "items": items,
             "results": results,
-            "status": status,
+            "status": filters.get("status", ""),
+            "q": filters.get("q", ""),
+            "filter_query": urlencode(filters),
             "statuses": [(s, S(s).label) for s in SCREEN_STATUSES],
         },
     )
@@ -53,9 +56,10 @@ def screening_list(request, competition_pk):
 def screening_bulk(request, competition_pk):
     competition = permissions.get_for(request.user, "screening.manage", Competition.objects.all(), pk=competition_pk)
     form = BulkForm(request.POST, competition=competition)
+    back = _with_filter(reverse("screening:list", args=[competition.pk]), queries.clean_filter(request.POST))
     if not form.is_valid():
         messages.error(request, _("Choose proposals and a decision."))
-        return redirect("screening:list", competition_pk=competition.pk)
+        return redirect(back)
     done, skipped, failed = services.bulk_decide(
         proposals=form.cleaned_data["proposals"],
         eligible=form.cleaned_data["decision"] == "eligible",
@@ -75,17 +79,21 @@ def screening_bulk(request, competition_pk):
         )
     for proposal, error in failed:
         messages.error(request, f"{proposal.title}: {error}")
-    return redirect("screening:list", competition_pk=competition.pk)
+    return redirect(back)
 
 
 @login_required
 def screening_detail(request, pk):
+    """The proposal (left) beside the round's checklist and the decision (right), with the previous and next
+    proposals of the screening list as filtered there, so staff screen a round without leaving the page."""
     proposal = permissions.get_for(
         request.user,
         "proposal.screen",
         Proposal.objects.select_related("competition", "organization", "category"),
         pk=pk,
     )
+    filters = queries.clean_filter(request.GET)
+    previous, following, position, count = queries.neighbours(proposal, **filters)  # before a decision moves it
     items = proposal.competition.checklist.all()
     results = {r.item_id: r for r in proposal.check_results.all()}
     form = ChecklistForm(
@@ -109,11 +117,31 @@ def screening_detail(request, pk):
                     by=request.user,
                 )
             messages.success(request, _("Screening saved."))
-            return redirect("screening:list", competition_pk=proposal.competition_id)
+            if "save_next" in request.POST and following:
+                return redirect(_with_filter(reverse("screening:detail", args=[following]), filters))
+            return redirect(_with_filter(reverse("screening:list", args=[proposal.competition_id]), filters))
         except ValidationError as exc:
             form.add_error(None, exc)
     rows = [(item, form[f"pass_{item.pk}"], form[f"note_{item.pk}"]) for item in form.items]
-    return render(request, "venture/screening/detail.html", {"proposal": proposal, "form": form, "rows": rows})
+    return render(
+        request,
+        "venture/screening/detail.html",
+        {
+            "proposal": proposal,
+            "form": form,
+            "rows": rows,
+            "budget_lines": proposal.budget_lines.select_related("category"),
+            "milestones": proposal.milestones.all(),
+            "indicators": proposal.indicators.all(),
+            "attachments": proposal.attachments.all(),
+            "filter_query": urlencode(filters),
+            "list_url": _with_filter(reverse("screening:list", args=[proposal.competition_id]), filters),
+            "previous_url": previous and _with_filter(reverse("screening:detail", args=[previous]), filters),
+            "next_url": following and _with_filter(reverse("screening:detail", args=[following]), filters),
+            "position": position,
+            "count": count,
+        },
+    )
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from venture.accounts.models import Role
 from venture.audit.services import record
+from venture.awards.services import approved_lines
 from venture.competitions.models import TrancheCondition
 from venture.money import format_money
 from venture.organizations.models import Membership, OrgStatus
@@ -117,16 +118,14 @@ def sign_agreement(*, agreement, signed_on, by):
         period_end=agreement.period_end,
         people_target=proposal.people_to_serve or 0,
     )
-    # Approved lines: the proposal's lines, scaled when the award is smaller than the request.
-    lines = list(proposal.budget_lines.select_related("category").order_by("category__order", "id"))
-    requested = sum((line.amount for line in lines), Decimal("0"))
-    ratio = (agreement.amount / requested) if requested else Decimal("1")
-    approved, allotted = [], Decimal("0")
-    for i, line in enumerate(lines):
-        amount = agreement.amount - allotted if i == len(lines) - 1 else _money(line.amount * ratio)
-        allotted += amount
-        approved.append(ApprovedLine(project=project, category=line.category, item=line.item, amount=amount))
-    ApprovedLine.objects.bulk_create(approved)
+    # Approved lines: the budget the agreement was issued with (the proposal's lines, scaled when the award is smaller
+    # than the request; venture.awards.services.approved_lines); an agreement issued before it kept them is read the
+    # same way from the proposal.
+    rows = agreement.budget or approved_lines(proposal, agreement.amount)
+    ApprovedLine.objects.bulk_create(
+        ApprovedLine(project=project, category_id=r["category_id"], item=r["item"], amount=Decimal(r["amount"]))
+        for r in rows
+    )
     BudgetRevision.objects.create(
         project=project,
         number=1,

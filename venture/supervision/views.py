@@ -1115,8 +1115,8 @@ def _portfolio_export(request, rows, fmt):
         "spent": _("Spent (yuan)"),
         "spent_share": _("Spent (%)"),
         "elapsed_share": _("Time elapsed (%)"),
-        "people": _("People served"),
-        "people_target": _("People to serve"),
+        "people": _("People served (accepted reports)"),  # two headings that both read 服务人数 were one too many
+        "people_target": _("People to serve (target)"),
         "open_rectifications": _("Open rectifications"),
         "overdue": _("Overdue reports"),
         "alerts": _("Alerts"),

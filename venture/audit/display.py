@@ -1,0 +1,159 @@
+"""An audit event as people read it: its action's label and its change as "field: before → after" lines.
+
+The stored ``before``/``after`` are what was hashed and stay as they are (the CSV export gives them raw); this module
+only reads them. Field names come from the recorded object's model (its verbose names and choices, found through the
+app registry by ``object_type``, so the audit app imports no stage), else from a short table of the keys services
+write outside a model's fields; money (a model's DecimalField with 2 places, or a key named as an amount) is shown
+through ``venture.money``."""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import get_language, pgettext, pgettext_lazy
+
+from venture.money import format_money
+
+from . import actions
+
+EMPTY = "—"
+MISSING = object()
+
+
+def _k(text):
+    return pgettext_lazy("audit field", text)
+
+
+# Keys that services write beside (or instead of) a model's fields.
+KEY_LABELS = {
+    "items": _k("Checks"),
+    "passed": _k("Passed"),
+    "note": _k("Note"),
+    "reason": _k("Reason"),
+    "status": _k("Status"),
+    "amount": _k("Amount"),
+    "total": _k("Total"),
+    "rank": _k("Rank"),
+    "records": _k("Records"),
+    "filter": _k("Filter"),
+    "digest": _k("Digest"),
+    "finalists": _k("Finalists"),
+    "source": _k("Source"),
+    "quota": _k("Quota"),
+    "awards": _k("Awards"),
+    "agreements": _k("Agreements"),
+    "starts_on": _k("Starts on"),
+    "ends_on": _k("Ends on"),
+    "identity_changed": _k("Identity changed"),
+    "rejected_for": _k("Earlier rejection reason"),
+    "stage": _k("Stage"),
+    "rows": _k("Rows"),
+}
+MONEY_KEYS = {"amount", "total", "cost", "refund", "fund_pool", "requested_amount", "awarded_total", "unit_price"}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str | None  # None: the event has no "before" (a creation, a one-off act): only the value is shown
+    after: str
+
+
+def action_label(action):
+    """The label of ``action`` in the active language; the code itself for an action the table does not know."""
+    return actions.label(action) or action
+
+
+def _model(object_type):
+    try:
+        return apps.get_model(object_type) if "." in object_type else None
+    except (LookupError, ValueError):
+        return None
+
+
+def _field(model, key):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(key)
+    except FieldDoesNotExist:
+        if key.endswith("_id"):
+            return _field(model, key[:-3])
+        return None
+
+
+def _is_money(field, key):
+    if isinstance(field, models.DecimalField):
+        return field.decimal_places == 2
+    return key in MONEY_KEYS or key.endswith("_amount")
+
+
+def _money(value):
+    try:
+        return format_money(Decimal(str(value)))
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+def _separator():
+    return "、" if (get_language() or "").startswith("zh") else ", "
+
+
+def _colon():
+    return "：" if (get_language() or "").startswith("zh") else ": "
+
+
+def format_value(value, *, field=None, key=""):
+    """One stored value as text: money through ``format_money``, a choice by its label, yes/no, lists joined,
+    nested mappings as "key: value" pairs."""
+    if value is None or value == "" or value == [] or value == {}:
+        return EMPTY
+    if isinstance(value, bool):
+        return pgettext("audit value", "Yes") if value else pgettext("audit value", "No")
+    if isinstance(value, dict):
+        return ("；" if (get_language() or "").startswith("zh") else "; ").join(
+            f"{_key_label(None, str(k))}{_colon()}{format_value(v, key=str(k))}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return _separator().join(format_value(v, key=key) for v in value)
+    if _is_money(field, key) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return _money(value)
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _key_label(model, key):
+    field = _field(model, key)
+    if field is not None and hasattr(field, "verbose_name"):
+        return str(capfirst(field.verbose_name))
+    if key in KEY_LABELS:
+        return str(KEY_LABELS[key])
+    return key
+
+
+def changes(event):
+    """The event's change as ``Change`` lines, in the order the service wrote the keys (after's, then what only
+    before had). A key whose value did not change is left out; an event without ``before`` lists its values."""
+    before, after = event.before, event.after
+    if before is None and after is None:
+        return []
+    before = before if isinstance(before, dict) or before is None else {"": before}
+    after = after if isinstance(after, dict) or after is None else {"": after}
+    model = _model(event.object_type)
+    keys = list(after or {}) + [k for k in (before or {}) if k not in (after or {})]
+    lines = []
+    for key in keys:
+        old = MISSING if before is None else before.get(key, MISSING)
+        new = MISSING if after is None else after.get(key, MISSING)
+        if old is not MISSING and new is not MISSING and old == new:
+            continue
+        field = _field(model, key)
+        label = _key_label(model, key) if key else ""
+        shown_new = EMPTY if new is MISSING else format_value(new, field=field, key=key)
+        shown_old = None if before is None else (EMPTY if old is MISSING else format_value(old, field=field, key=key))
+        lines.append(Change(field=label, before=shown_old, after=shown_new))
+    return lines
