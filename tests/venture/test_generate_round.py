@@ -10,10 +10,12 @@ from django.db.models import Count, Sum
 
 from judging import ranking
 from judging.models import Assignment, ConflictDeclaration, Criterion, Score, ScoreSheet
+from venture.audit.models import AuditEvent
 from venture.awards import services
 from venture.awards.models import Award, GrantAgreement
 from venture.competitions.models import Competition
 from venture.demo.management.commands.generate_round import Generator
+from venture.notifications.models import Delivery, Notification
 from venture.organizations.models import Membership, Organization
 from venture.proposals.models import PROPOSAL_TRANSITIONS, Proposal, ProposalStatus, StatusChange
 from venture.results import services as results
@@ -178,3 +180,11 @@ def test_national_options_are_checked(db):
     with pytest.raises(CommandError, match="needs --prescoring-k"):
         generate(finalists=3)
     assert not Competition.objects.exists()
+
+
+def test_the_invented_accounts_get_no_mail_and_no_notification(db, mailoutbox):
+    generate(seed=5)
+    assert AuditEvent.objects.filter(action="notice.close", note="generate_round").count() == 1
+    assert mailoutbox == []
+    assert Notification.objects.count() == 0
+    assert Delivery.objects.count() == 0

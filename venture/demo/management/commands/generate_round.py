@@ -64,7 +64,7 @@ from judging.models import (
     SheetStatus,
 )
 from venture.accounts.models import Role, User
-from venture.audit.services import record
+from venture.audit.services import record, unfollowed
 from venture.awards import services as awards
 from venture.awards.models import (
     Award,
@@ -981,8 +981,11 @@ class Generator:
             ("notice.publish", self.staff, {"starts_on": str(self.notice_start), "ends_on": str(ends_on)}),
             ("notice.close", self.staff, {"agreements": len(agreements)}),
         ]
-        for action, who, after in events:  # through record(): each takes its place in the audit hash chain
-            record(actor=who, action=action, obj=c, after=after, note="generate_round")
+        # Through record(): each takes its place in the audit hash chain; unfollowed: the invented accounts are sent
+        # no notification (thousands of mails to .invalid addresses) and no document is rendered on the way.
+        with unfollowed():
+            for action, who, after in events:
+                record(actor=who, action=action, obj=c, after=after, note="generate_round")
         self.phases.done("awards, public notice, grant agreements", len(made) + len(agreements) + len(self.proposals))
 
     # --- Supervision ------------------------------------------------------------------------------------------------
