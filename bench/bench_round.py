@@ -78,7 +78,7 @@ NATIONAL_PAGES = [
     ("staff proposal list (page of 50)", "proposals:list", ("pk",), "staff", False, 0.15, False),
     ("pre-scoring results, page 1", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True),
     ("pre-scoring results, a deep page", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?page=40"),
-    ("pre-scoring results, searched", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?q=法律"),
+    ("pre-scoring results, searched", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?q=%E6%B3%95%E5%BE%8B"),  # ?q=法律
     ("score matrix, pre-scoring (xlsx)", "documents:scores", ("pk",), "staff", True, 3.0, False, "?stage=prescoring"),
     ("score matrix, pre-scoring (csv)", "documents:scores", ("pk",), "staff", True, 3.0, False,
      "?stage=prescoring&format=csv"),
@@ -165,6 +165,8 @@ def generate(args):
 
     if not args.reuse:
         build(args)
+    elif not Competition.objects.filter(title=TINY_TITLE).exists():
+        build(args, big=False)  # a round built by hand with generate_round: the tiny one beside it
     rounds = {
         "big": Competition.objects.exclude(title=TINY_TITLE).exclude(title__endswith=FIRST_BATCH).get(),
         "tiny": Competition.objects.get(title=TINY_TITLE),
@@ -177,7 +179,7 @@ def generate(args):
     return rounds, users
 
 
-def build(args):
+def build(args, big=True):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -198,6 +200,8 @@ def build(args):
             stdout=quiet,
             **national,
         )
+    if not big:
+        return
     if args.national:
         national = {
             "prescoring_k": args.prescoring_k,
@@ -481,7 +485,8 @@ def main():
         "--reuse",
         metavar="DIR",
         default="",
-        help="measure again the SQLite round a --keep run left in DIR (no build; DIR is kept)",
+        help="measure again the round a --keep run left in DIR (no build; DIR is kept); with --database-url, the "
+        "round in that PostgreSQL database (made with generate_round; the tiny round is added when missing)",
     )
     args = parser.parse_args()
     args.prescoring_k = args.finalists = args.final_judges = 0
@@ -497,6 +502,8 @@ def main():
     database_url = None
     if args.database_url and not args.reuse:
         database_url, drop = fresh_postgres(args.database_url, args.db_prefix)
+    elif args.database_url:  # --reuse with a database: measure the round in that database (kept)
+        database_url = args.database_url
     try:
         configure(data_dir, database_url)
         from django.db import connection, connections
