@@ -18,10 +18,19 @@ are of fresh renderings (and gunicorn's first one, which starts the worker's PDF
 WeasyPrint runs in a child process per PDF (venture.pdf): the peak resident memory of those children, from
 venture.pdf's log, and of each worker's fork server are printed beside the workers'.
 
+National scale (issue #20): ``--national`` builds 5,000 proposals pre-scored by 5 of 60 judges (25,000 sheets,
+100,000 score rows), 100 finalists scored by 15 judges and 2,000 funded projects with 1,000 ledger rows each (2
+million rows; the funded beyond the finalists come from a first batch, see generate_round), and measures the
+issue's targets instead of the provincial pages: the build (< 3 min), the additive pre-ranking (< 2 s), the staff
+proposal list (< 0.15 s), the pre-scoring results page (first page, a search, a deep page; < 0.5 s, constant
+queries), the pre-scoring score-matrix export (< 3 s), the portfolio (< 0.5 s) and the gunicorn workers' peak
+memory (< 300 MB). ``--scale 0.1`` builds a tenth of it (proposals, finalists, funded) to iterate quickly. CPU
+time of this process (which serves the in-process requests) is printed beside each wall time.
+
 Run from the project root:
     .venv/bin/python bench/bench_round.py [--n 10] [--n-heavy 3] [--proposals 500] [--judges 15] [--criteria 4]
         [--funded 200] [--ledger-rows 2000] [--database-url postgres://venture@127.0.0.1:5433/venture]
-        [--no-gunicorn] [--keep] [--reuse DIR]
+        [--db-prefix venture_bench] [--no-gunicorn] [--keep] [--reuse DIR] [--national [--scale 0.1]]
 (--keep leaves the data folder; --reuse DIR measures that SQLite round again without rebuilding it.)
 """
 
@@ -49,8 +58,9 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "Bench-round-2026"
 TINY_TITLE = "生成的小型对照轮次"  # the tiny round beside the big one, to compare query counts
 MB = 1024 * 1024
+LAST_CPU = [0.0]  # the median CPU time (this process) of the last in_process() measurement
 
-# (label, URL name, URL arguments, who, heavy, target seconds, target wants constant queries)
+# (label, URL name, URL arguments, who, heavy, target seconds, target wants constant queries[, query string])
 PAGES = [
     ("results page (all proposals, diagnostics)", "results:results", ("pk",), "staff", False, 0.5, True),
     ("staff proposal list (page of 50)", "proposals:list", ("pk",), "staff", False, 0.15, False),
@@ -63,6 +73,22 @@ PAGES = [
     ("results report PDF", "results:report_pdf", ("pk",), "staff", True, 5.0, False),
     ("portfolio dashboard", "supervision:portfolio", ("pk",), "staff", False, 0.3, False),
 ]
+# The national targets (issue #20); the build and the pre-ranking are timed apart (national_figures).
+NATIONAL_PAGES = [
+    ("staff proposal list (page of 50)", "proposals:list", ("pk",), "staff", False, 0.15, False),
+    ("pre-scoring results, page 1", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True),
+    ("pre-scoring results, a deep page", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?page=40"),
+    ("pre-scoring results, searched", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?q=%E6%B3%95%E5%BE%8B"),  # ?q=法律
+    ("score matrix, pre-scoring (xlsx)", "documents:scores", ("pk",), "staff", True, 3.0, False, "?stage=prescoring"),
+    ("score matrix, pre-scoring (csv)", "documents:scores", ("pk",), "staff", True, 3.0, False,
+     "?stage=prescoring&format=csv"),
+    ("portfolio (every round)", "supervision:portfolio", (), "staff", False, 0.5, False),
+]
+NATIONAL = {"proposals": 5000, "judges": 60, "prescoring_k": 5, "finalists": 100, "final_judges": 15,
+            "funded": 2000, "ledger_rows": 1000}
+BUILD_TARGET = 180.0
+PRERANKING_TARGET = 2.0
+FIRST_BATCH = "（第一批）"
 WORKER_MEMORY_TARGET_MB = 300
 # Pages whose response is kept in the data folder after the first request (URL name -> folder): the folder is emptied
 # before every request of that page, so the figures are of a fresh rendering, what the first reader waits for.
@@ -87,12 +113,12 @@ class RendererPeaks(logging.Handler):
 # --- Setting up -------------------------------------------------------------------------------------------------
 
 
-def fresh_postgres(url):
+def fresh_postgres(url, prefix="venture_bench"):
     """Create a new database on the server ``url`` points at; returns (its URL, a function that drops it)."""
     import psycopg
 
     parts = urllib.parse.urlsplit(url)
-    name = f"venture_bench_{os.getpid()}_{int(time.time())}"
+    name = f"{prefix}_{os.getpid()}_{int(time.time())}"
     admin = dict(
         host=parts.hostname,
         port=parts.port or 5432,
@@ -122,6 +148,8 @@ def configure(data_dir, database_url=None):
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ["DEBUG"] = "false"
     os.environ["TASKS_BACKEND"] = "immediate"  # documents rendered inside the request, as measured here
+    # ... and not when the generator's audit events make them final (every agreement of a big round, in the build)
+    os.environ["DOCUMENTS_PREPARE_WHEN_FINAL"] = "false"
     os.environ.pop("VENTURE_PROFILE", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "venture.settings"
 
@@ -137,8 +165,10 @@ def generate(args):
 
     if not args.reuse:
         build(args)
+    elif not Competition.objects.filter(title=TINY_TITLE).exists():
+        build(args, big=False)  # a round built by hand with generate_round: the tiny one beside it
     rounds = {
-        "big": Competition.objects.exclude(title=TINY_TITLE).get(),
+        "big": Competition.objects.exclude(title=TINY_TITLE).exclude(title__endswith=FIRST_BATCH).get(),
         "tiny": Competition.objects.get(title=TINY_TITLE),
     }
     users = {
@@ -149,10 +179,13 @@ def generate(args):
     return rounds, users
 
 
-def build(args):
+def build(args, big=True):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    national = {}
+    if args.national:
+        national = {"prescoring_k": 3, "finalists": 3}  # the tiny round has a pre-scoring stage too
     with open(os.devnull, "w") as quiet:
         call_command(
             "generate_round",
@@ -165,7 +198,17 @@ def build(args):
             password=PASSWORD,
             title=TINY_TITLE,
             stdout=quiet,
+            **national,
         )
+    if not big:
+        return
+    if args.national:
+        national = {
+            "prescoring_k": args.prescoring_k,
+            "finalists": args.finalists,
+            "final_judges": args.final_judges,
+        }
+    wall, cpu = time.perf_counter(), time.process_time()
     call_command(
         "generate_round",
         proposals=args.proposals,
@@ -177,7 +220,9 @@ def build(args):
         prefix="gen",
         password=PASSWORD,
         stdout=sys.stdout,
+        **national,
     )
+    args.build_times = (time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def url_for(name, args, pk):
@@ -221,13 +266,15 @@ def in_process(client, url, n, cache=None):
         response = client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
-    times = []
+    times, cpu = [], []
     for _ in range(n):
         forget(cache)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     size = len(response.content)
+    LAST_CPU[0] = statistics.median(cpu)
     forget(cache)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
@@ -429,22 +476,34 @@ def main():
     parser.add_argument("--ledger-rows", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database-url", default="", help="postgres://… : run on a new database on that server")
+    parser.add_argument("--db-prefix", default="venture_bench", help="name prefix of the new PostgreSQL database")
+    parser.add_argument("--national", action="store_true", help="the national round of issue #20 and its targets")
+    parser.add_argument("--scale", type=float, default=1.0, help="with --national: a fraction of the round")
     parser.add_argument("--no-gunicorn", action="store_true", help="skip the measurements through gunicorn")
     parser.add_argument("--keep", action="store_true", help="keep the data folder (and PostgreSQL database)")
     parser.add_argument(
         "--reuse",
         metavar="DIR",
         default="",
-        help="measure again the SQLite round a --keep run left in DIR (no build; DIR is kept)",
+        help="measure again the round a --keep run left in DIR (no build; DIR is kept); with --database-url, the "
+        "round in that PostgreSQL database (made with generate_round; the tiny round is added when missing)",
     )
     args = parser.parse_args()
+    args.prescoring_k = args.finalists = args.final_judges = 0
+    args.build_times = None
+    if args.national:
+        for key, value in NATIONAL.items():
+            scaled = key in ("proposals", "finalists", "funded")
+            setattr(args, key, max(10, round(value * args.scale)) if scaled else value)
 
     data_dir = Path(args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-"))
     args.keep = args.keep or bool(args.reuse)
     drop = None
     database_url = None
     if args.database_url and not args.reuse:
-        database_url, drop = fresh_postgres(args.database_url)
+        database_url, drop = fresh_postgres(args.database_url, args.db_prefix)
+    elif args.database_url:  # --reuse with a database: measure the round in that database (kept)
+        database_url = args.database_url
     try:
         configure(data_dir, database_url)
         from django.db import connection, connections
@@ -479,8 +538,13 @@ def main():
         logging.getLogger("venture.pdf").addHandler(renderer_peaks)
         logging.getLogger("venture.pdf").setLevel(logging.INFO)
         logging.getLogger("venture.pdf").propagate = False
-        for label, name, url_args, who, heavy, target, constant in PAGES:
+        if args.national:
+            national_figures(args, big)
+        for label, name, url_args, who, heavy, target, constant, *query in NATIONAL_PAGES if args.national else PAGES:
+            query = query[0] if query else ""
             url = url_for(name, url_args, big.pk)
+            if url is not None:
+                url += query
             if url is None:
                 missing.append((label, name))
                 print(f"{label:<44}  skipped: URL name “{name}” does not exist yet")
@@ -494,7 +558,7 @@ def main():
             except Exception as exc:  # a page that fails is reported, and the others still measured
                 print(f"{label:<44}  failed: {exc!r}")
                 continue
-            tiny_url = url_for(name, url_args, tiny.pk)
+            tiny_url = url_for(name, url_args, tiny.pk) + query
             tiny_queries = query_count(clients["tiny_judge" if who == "judge" else who], tiny_url, cache)
             result = verdict(median, target)
             target_text = "" if target is None else f"< {target:g} s"
@@ -505,6 +569,7 @@ def main():
             print(
                 f"{label:<44}{median:8.3f}s{p95:8.3f}s{n_queries:9d}{tiny_queries if tiny_queries is not None else '?':>6}"
                 f"  {peak:6.1f}MB{size / 1024:7.0f}KB  {target_text or '—':<24}{result}"
+                f"  (CPU {LAST_CPU[0]:.3f} s)"
             )
             measured.append((label, url, who, heavy, target, cache))
             if child_peaks:
@@ -567,6 +632,34 @@ def main():
             shutil.rmtree(data_dir, ignore_errors=True)
             if drop:
                 drop()
+
+
+def national_figures(args, competition):
+    """The build (timed by build()) and the additive pre-ranking over the pre-scoring sheets, against their targets."""
+    from judging import ranking
+    from judging.models import PanelStage, ScoreSheet
+
+    if args.build_times:
+        wall, cpu = args.build_times
+        print(
+            f"{'build (generate_round, both batches)':<44}{wall:8.1f}s{'':>9}{'':>9}{'':>6}  {'':>8}{'':>9}  "
+            f"{f'< {BUILD_TARGET:g} s':<24}{verdict(wall, BUILD_TARGET)}  (CPU {cpu:.1f} s)"
+        )
+    sheets = ScoreSheet.objects.filter(
+        assignment__panel__competition=competition, assignment__panel__stage=PanelStage.PRESCORING
+    ).count()
+    times, cpu = [], []
+    for _ in range(3):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = ranking.compute(competition, PanelStage.PRESCORING)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    median, p95 = summary(times)
+    label = f"additive pre-ranking ({sheets:,} sheets, {len(result.table):,} ranked)"
+    print(
+        f"{label:<44}{median:8.3f}s{p95:8.3f}s{'':>9}{'':>6}  {'':>8}{'':>9}  "
+        f"{f'< {PRERANKING_TARGET:g} s':<24}{verdict(median, PRERANKING_TARGET)}  (CPU {statistics.median(cpu):.3f} s)"
+    )
 
 
 def portfolio_direct(competition):

@@ -1,8 +1,11 @@
 """From sealed score sheets to a ranking: one ORM query into DataFrames, then judging.scoring does the maths."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from . import scoring
@@ -54,6 +57,28 @@ def compute(competition, stage, method=None):
         criteria=criteria,
         warnings=list(result.warnings),
     )
+
+
+CACHE_SECONDS = 3600
+
+
+def cached(competition, stage, *, fingerprint):
+    """``compute(competition, stage)`` kept in the cache under everything it depends on: the stage's
+    ``fingerprint`` (``queries.stage_status``: changes with every sheet, declaration or panel change), the method,
+    the trim, the tie-break criterion and the rubric's weights. A national pre-scoring stage (25,000 sheets) is
+    ranked once per change instead of once per page view. Errors (ValueError) are not kept."""
+    if fingerprint is None:
+        return compute(competition, stage)
+    method = "additive" if stage == PanelStage.PRESCORING else competition.method
+    rubric = criteria_frame(competition)[["criterion", "max_points", "weight"]].values.tolist()
+    signature = [competition.pk, str(stage), method, competition.trim, competition.tiebreak_criterion, rubric]
+    signature.append(list(fingerprint))
+    key = "judging.ranking:" + hashlib.sha256(json.dumps(signature, default=str).encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = compute(competition, stage)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
 
 
 def decided_label(code, criterion_names=None):

@@ -1,9 +1,11 @@
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +29,7 @@ from .models import (
     ScoreSheet,
     SheetStatus,
 )
-from .queries import board
+from .queries import stage_status
 from .rubric import plain_number, total_bands
 
 ASSIGNMENTS = Assignment.objects.select_related(
@@ -326,23 +328,42 @@ def conflict_override(request, pk):
     return redirect("judging:conflicts", competition_pk=declaration.assignment.panel.competition_id)
 
 
+RANKING_PAGE_SIZE = 100
+
+
 @login_required
 def provisional_ranking(request, competition_pk, stage):
-    """Staff: the ranking once sheets are in. Judges never reach this page."""
+    """Staff: the ranking once sheets are in, 100 a page, searchable by project or organization (a national
+    pre-scoring stage ranks 5,000). Judges never reach this page. A constant number of queries: the stage's counts
+    in one aggregate, the ranking from the cache while no sheet changes (``ranking.cached``), the page's proposals."""
     competition = permissions.get_for(request.user, "judging.manage", Competition.objects.all(), pk=competition_pk)
     stage = _stage(stage)
 
-    status = board(competition, stage)
+    status = stage_status(competition, stage)
     result, error = None, None
     try:
-        result = ranking_module.compute(competition, stage)
+        result = ranking_module.cached(competition, stage, fingerprint=status["fingerprint"])
     except ValueError as exc:
         error = str(exc)
-    rows = []
+    q = request.GET.get("q", "").strip()[:100]
+    rows, page, ranked = [], None, 0
+    criteria = list(competition.criteria.all())
     if result is not None:
-        proposals = Proposal.objects.select_related("organization").in_bulk(list(result.table.index))
-        names = dict(competition.criteria.values_list("code", "name"))
-        for pid, row in result.table.iterrows():
+        order = [int(pid) for pid in result.table.index]
+        ranked = len(order)
+        if q:
+            matching = set(
+                Proposal.objects.filter(competition=competition)
+                .filter(Q(title__icontains=q) | Q(organization__name__icontains=q))
+                .values_list("pk", flat=True)
+            )
+            order = [pid for pid in order if pid in matching]
+        page = Paginator(order, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+        ids = list(page.object_list)
+        proposals = Proposal.objects.select_related("organization").only("title", "organization__name").in_bulk(ids)
+        names = {c.code: c.name for c in criteria}
+        table = result.table.loc[ids] if ids else result.table.iloc[:0]
+        for pid, row in zip(ids, table.to_dict("records"), strict=True):
             rows.append(
                 {
                     "proposal": proposals.get(pid),
@@ -356,6 +377,7 @@ def provisional_ranking(request, competition_pk, stage):
                     "criteria": [row.get(f"avg_{c}") for c in result.criteria["criterion"]],
                 }
             )
+    query = urlencode({"q": q}) if q else ""
     return render(
         request,
         "judging/ranking.html",
@@ -365,7 +387,11 @@ def provisional_ranking(request, competition_pk, stage):
             "status": status,
             "result": result,
             "rows": rows,
+            "page": page,
+            "query": query,
+            "q": q,
+            "ranked": ranked,
             "error": error,
-            "criteria": competition.criteria.all(),
+            "criteria": criteria,
         },
     )

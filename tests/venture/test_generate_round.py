@@ -8,11 +8,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Sum
 
+from judging import ranking
 from judging.models import Assignment, ConflictDeclaration, Criterion, Score, ScoreSheet
+from venture.audit.models import AuditEvent
 from venture.awards import services
 from venture.awards.models import Award, GrantAgreement
 from venture.competitions.models import Competition
 from venture.demo.management.commands.generate_round import Generator
+from venture.notifications.models import Delivery, Notification
 from venture.organizations.models import Membership, Organization
 from venture.proposals.models import PROPOSAL_TRANSITIONS, Proposal, ProposalStatus, StatusChange
 from venture.results import services as results
@@ -118,3 +121,70 @@ def test_refuses_production_settings(db, settings):
     with pytest.raises(CommandError, match="production"):
         generate()
     assert not Competition.objects.exists()
+
+
+NATIONAL = {
+    "proposals": 40,
+    "judges": 8,
+    "prescoring_k": 3,
+    "finalists": 6,
+    "final_judges": 5,
+    "funded": 10,
+    "ledger_rows": 3,
+}
+
+
+def test_a_national_round_has_a_prescoring_stage_and_a_first_batch(db):
+    output = generate(**NATIONAL, seed=3)
+    national = Competition.objects.get(title__endswith="（生成）")
+    first = Competition.objects.get(title__endswith="（第一批）")
+    assert national.finalist_quota == 6
+    # pre-scoring: every proposal scored by exactly 3 of the 8 judges, loads within one
+    pre = Assignment.objects.filter(panel__competition=national, panel__stage="prescoring")
+    assert pre.count() == 40 * 3
+    per_proposal = {r["n"] for r in pre.values("proposal").annotate(n=Count("pk")).order_by()}
+    assert per_proposal == {3}
+    loads = [r["n"] for r in pre.values("judge").annotate(n=Count("pk")).order_by()]
+    assert len(loads) == 8 and max(loads) - min(loads) <= 1
+    assert ScoreSheet.objects.filter(assignment__in=pre, status="submitted").count() == 120
+    assert Score.objects.filter(sheet__assignment__in=pre).count() == 120 * 4
+    # the finalists are the top 6 of the additive pre-ranking, scored by the first 5 judges
+    table = ranking.compute(national, "prescoring").table.sort_values("rank", kind="stable")
+    top = sorted(int(pid) for pid in table.index[:6])
+    decision = national.finalist_decisions.get()
+    assert sorted(decision.finalists.values_list("pk", flat=True)) == top
+    assert [r["proposal"] for r in decision.ranking[:6]] == [int(pid) for pid in table.index[:6]]
+    final = Assignment.objects.filter(panel__competition=national, panel__stage="final")
+    assert sorted({a.proposal_id for a in final}) == top
+    assert final.count() == 6 * 5
+    assert Proposal.objects.filter(competition=national, status=ProposalStatus.NOT_SELECTED).count() == 34
+    # every finalist funded here; the other 4 funded projects are the first batch's (all its proposals)
+    assert sorted(FundedProject.objects.filter(competition=national).values_list("proposal_id", flat=True)) == top
+    assert FundedProject.objects.filter(competition=first).count() == 4
+    assert Proposal.objects.filter(competition=first).count() == 4
+    assert FundedProject.objects.count() == 10
+    assert Expenditure.objects.count() == 10 * 3
+    for competition in (national, first):
+        assert results.verify(results.current_snapshot(competition))["ok"] is True
+    for proposal in Proposal.objects.all():
+        steps = [ProposalStatus.DRAFT, *StatusChange.objects.filter(proposal=proposal).values_list("status", flat=True)]
+        assert all(b in PROPOSAL_TRANSITIONS[a] for a, b in zip(steps, steps[1:], strict=False)), steps
+        assert steps[-1] == proposal.status
+    assert ledger.differences() == []
+    assert "First batch: 4 proposals" in output
+
+
+def test_national_options_are_checked(db):
+    with pytest.raises(CommandError, match="prescoring-k"):
+        generate(prescoring_k=9)
+    with pytest.raises(CommandError, match="needs --prescoring-k"):
+        generate(finalists=3)
+    assert not Competition.objects.exists()
+
+
+def test_the_invented_accounts_get_no_mail_and_no_notification(db, mailoutbox):
+    generate(seed=5)
+    assert AuditEvent.objects.filter(action="notice.close", note="generate_round").count() == 1
+    assert mailoutbox == []
+    assert Notification.objects.count() == 0
+    assert Delivery.objects.count() == 0

@@ -64,9 +64,6 @@ SKIPPED_VIEWS = {
     "supervision:rectification_evidence",
     "supervision:rectification_event_evidence",
     "supervision:ledger_receipt",
-    # The audit log shows stored event payloads (action codes, raw dicts); its display is reworked on branch u18
-    # (issue #18). Remove this line once that is merged, so the check covers the audit log too.
-    "audit",
     "notifications:read",  # marks a notification read
     "notifications:read_all",
 }

@@ -1,6 +1,8 @@
+import contextlib
 import datetime
 import decimal
 import functools
+import threading
 import uuid
 
 from django.db import models, transaction
@@ -51,6 +53,21 @@ def snapshot(obj, fields):
     return {name: _jsonable(getattr(obj, name)) for name in fields}
 
 
+_quiet = threading.local()
+
+
+@contextlib.contextmanager
+def unfollowed():
+    """Events recorded inside are written and chained as always, but no follower is called:
+    for bulk generators of benchmark data (generate_round), whose thousands of invented accounts must not be sent
+    notifications and whose documents are not rendered on the way."""
+    _quiet.on = True
+    try:
+        yield
+    finally:
+        _quiet.on = False
+
+
 def record(*, actor, action, obj=None, before=None, after=None, note="", object_type=None):
     """Write one audit event. Call it inside the service's transaction so the event and the change land together."""
     label = ""
@@ -84,6 +101,8 @@ def record(*, actor, action, obj=None, before=None, after=None, note="", object_
         event.save(force_insert=True)
         head.seq, head.hash = event.seq, event.hash
         head.save(update_fields=["seq", "hash"])
+    if getattr(_quiet, "on", False):
+        return event
     for fn in _FOLLOWERS.get(action, ()):
         transaction.on_commit(functools.partial(fn, event), robust=True)
     return event

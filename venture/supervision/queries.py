@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, CharField, Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Avg, Case, CharField, Count, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -125,7 +125,11 @@ def money_alert_annotations(now=None):
                 created_at__lt=now - datetime.timedelta(days=days),
             )
         ),
-        "after_close": count(Expenditure.objects.filter(project=OuterRef("pk"), created_at__gt=OuterRef("closed_at"))),
+        # Only a closed project is looked into: the subquery of an open one is not run (it read the whole ledger).
+        "after_close": Case(
+            When(closed_at__isnull=True, then=Value(0)),
+            default=count(Expenditure.objects.filter(project=OuterRef("pk"), created_at__gt=OuterRef("closed_at"))),
+        ),
         "duplicate_invoices": count(
             AuditEvent.objects.filter(
                 action=DUPLICATE_INVOICE_ACTION,

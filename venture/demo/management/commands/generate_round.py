@@ -2,6 +2,18 @@
 
     manage.py generate_round --proposals 500 --judges 15 --criteria 4 --funded 200 --ledger-rows 2000 [--seed N]
 
+A national round (issue #20) adds the expert pre-scoring stage (初评/网评):
+
+    manage.py generate_round --proposals 5000 --judges 60 --prescoring-k 5 --finalists 100 --final-judges 15 \
+        --funded 2000 --ledger-rows 1000
+
+every proposal is pre-scored by ``--prescoring-k`` of the ``--judges`` judges (the balanced, connected plan of
+``judging.assignment``), the additive judge-effect pre-ranking (``judging.ranking``, the finalists page's) picks the
+top ``--finalists``, who are scored by a final panel of ``--final-judges`` (the first of the same judges), and the
+others are "not selected". A round funds only its finalists: when ``--funded`` is more than ``--finalists``, every
+finalist is funded and the rest of the funded projects come from a first batch (第一批) of the same year, generated
+first in the same way without pre-scoring (5 judges), so that the portfolio holds ``--funded`` projects.
+
 What the services would have left behind, written with ``bulk_create`` in large batches (no per-row service call, no
 per-row query): verified organizations with owner accounts, a round in stage "supervision" (categories, budget
 categories, tranche plan, rubric, evaluation rubrics, checklist), proposals with budget lines, milestones, indicators
@@ -31,7 +43,9 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from judging import ranking as judging_ranking
 from judging import scoring
+from judging.assignment import plan_assignment
 from judging.models import (
     Assignment,
     ConflictDeclaration,
@@ -50,7 +64,7 @@ from judging.models import (
     SheetStatus,
 )
 from venture.accounts.models import Role, User
-from venture.audit.services import record
+from venture.audit.services import record, unfollowed
 from venture.awards import services as awards
 from venture.awards.models import (
     Award,
@@ -123,6 +137,7 @@ BATCH = 5000  # Django lowers it further where the database limits the parameter
 CENT = Decimal("0.01")
 S = ProposalStatus
 
+DEFAULT_TITLE = "示范省总工会{year}年新就业形态劳动者服务项目公益创投大赛（生成）"
 # A provincial round: organizations from several (invented) cities of an invented province.
 PROVINCE = "示范省"
 CITIES = ["示范市", "东岭市", "西川市", "南湖市", "北原市", "临江市", "云台市", "青山市"]
@@ -241,6 +256,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ledger-rows", type=int, default=2000, help="expenditure rows per funded project (default 2000)"
         )
+        parser.add_argument(
+            "--prescoring-k",
+            type=int,
+            default=0,
+            help="pre-scoring: judges per proposal, of --judges (default 0: no pre-scoring, all are finalists)",
+        )
+        parser.add_argument(
+            "--finalists",
+            type=int,
+            default=0,
+            help="finalists, the top of the pre-scoring ranking (default 0: every proposal; needs --prescoring-k)",
+        )
+        parser.add_argument(
+            "--final-judges",
+            type=int,
+            default=0,
+            help="judges of the final panel when there is pre-scoring, the first of --judges (default: --judges)",
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--title", default="", help="round title (default: a provincial round of this year)")
         parser.add_argument(
@@ -262,15 +295,57 @@ class Command(BaseCommand):
             raise CommandError("--judges must be at least 3 (the trimmed mean drops one total at each end).")
         if not 0 <= o["funded"] <= o["proposals"] or o["ledger_rows"] < 0:
             raise CommandError("--funded must be between 0 and --proposals, and --ledger-rows not negative.")
+        k = o["prescoring_k"]
+        if not 0 <= k <= o["judges"]:
+            raise CommandError("--prescoring-k must be between 0 and --judges.")
+        if o["finalists"] and not k and o["finalists"] != o["proposals"]:
+            raise CommandError("--finalists needs --prescoring-k: the finalists are the top of the pre-scoring.")
+        o["finalists"] = o["finalists"] or o["proposals"]
+        if not 1 <= o["finalists"] <= o["proposals"]:
+            raise CommandError("--finalists must be between 1 and --proposals.")
+        o["final_judges"] = o["final_judges"] or o["judges"]
+        if o["final_judges"] < 3:
+            raise CommandError("--final-judges must be at least 3 (the trimmed mean drops one total at each end).")
+        # A round funds only its finalists; the others funded come from a first batch of the same year.
+        first_batch = max(0, o["funded"] - o["finalists"])
         prefix = o["prefix"]
         if User.objects.filter(username__startswith=f"{prefix}_").exists():
             raise CommandError(f"Accounts named {prefix}_… exist already; choose another --prefix.")
         out = self.stdout.write
-        out(
-            f"Generating {o['proposals']} proposals x {o['judges']} judges x {o['criteria']} criteria, "
-            f"{o['funded']} funded with {o['ledger_rows']} ledger rows each (seed {o['seed']}):"
-        )
         phases = Phases(out)
+        if first_batch:
+            batch = {
+                **o,
+                "proposals": first_batch,
+                "judges": 5,
+                "final_judges": 5,
+                "prescoring_k": 0,
+                "finalists": first_batch,
+                "funded": first_batch,
+                "seed": o["seed"] + 1,
+                "title": (o["title"] or DEFAULT_TITLE.format(year=Generator.start_of(timezone.localdate()).year))
+                + "（第一批）",
+                "prefix": f"{prefix}_b1",
+            }
+            out(
+                f"First batch: {first_batch} proposals x 5 judges x {o['criteria']} criteria, all funded with "
+                f"{o['ledger_rows']} ledger rows each (seed {batch['seed']}):"
+            )
+            with transaction.atomic():
+                Generator(batch, phases).run()
+            phases.done("commit (deferred foreign-key checks)")
+            o = {**o, "funded": o["funded"] - first_batch}
+        if o["prescoring_k"]:
+            out(
+                f"Generating {o['proposals']} proposals pre-scored by {o['prescoring_k']} of {o['judges']} judges, "
+                f"{o['finalists']} finalists x {o['final_judges']} judges x {o['criteria']} criteria, "
+                f"{o['funded']} funded with {o['ledger_rows']} ledger rows each (seed {o['seed']}):"
+            )
+        else:
+            out(
+                f"Generating {o['proposals']} proposals x {o['judges']} judges x {o['criteria']} criteria, "
+                f"{o['funded']} funded with {o['ledger_rows']} ledger rows each (seed {o['seed']}):"
+            )
         with transaction.atomic():
             generator = Generator(o, phases)
             competition = generator.run()
@@ -282,7 +357,7 @@ class Command(BaseCommand):
         )
         out(
             f"Logins (password {o['password']}): {prefix}_staff, {prefix}_auditor, {prefix}_supervisor1, "
-            f"{prefix}_judge01…{prefix}_judge{o['judges']:02d}, {prefix}_applicant0001…"
+            f"{prefix}_judge01…{prefix}_judge{max(o['judges'], o['final_judges']):02d}, {prefix}_applicant0001…"
             f"{prefix}_applicant{o['proposals']:04d}"
         )
 
@@ -296,7 +371,7 @@ class Generator:
         self.today = timezone.localdate()
         self.now = timezone.now()
         # The calendar of the round, backwards from projects that started about five months ago.
-        self.start = _add_months(self.today, -5)
+        self.start = self.start_of(self.today)
         self.closes = self.start - timedelta(days=105)
         self.opens = self.closes - timedelta(days=45)
         self.screened = self.closes + timedelta(days=10)
@@ -306,12 +381,18 @@ class Generator:
         self.signed = self.start - timedelta(days=7)
         self.password = make_password(options["password"])  # hashed once for every account
 
+    @staticmethod
+    def start_of(today):
+        return _add_months(today, -5)
+
     def run(self):
         self.people()
         self.round()
         self.organizations()
         self.proposals()
         self.screening()
+        self.prescoring()
+        self.finalist_decision()
         self.final_review()
         self.results()
         self.awards()
@@ -333,7 +414,7 @@ class Generator:
         )
 
     def people(self):
-        p, n = self.o["prefix"], self.o["judges"]
+        p, n = self.o["prefix"], max(self.o["judges"], self.o.get("final_judges") or 0)
         supervisors = max(1, math.ceil(self.o["funded"] / 25))
         users = [
             self._user(f"{p}_staff", Role.STAFF, "赵工会（生成）", is_staff=True),
@@ -360,6 +441,7 @@ class Generator:
                 for i, u in enumerate(judge_users)
             ],
         )
+        self.final_judges = self.judges[: self.o.get("final_judges") or self.o["judges"]]
         self.phases.done("staff, auditor, supervisors, judges", len(users) + len(self.judges))
 
     def _rubric(self):
@@ -378,7 +460,7 @@ class Generator:
         ]
 
     def round(self):
-        title = self.o["title"] or f"{PROVINCE}总工会{self.start.year}年新就业形态劳动者服务项目公益创投大赛（生成）"
+        title = self.o["title"] or DEFAULT_TITLE.format(year=self.start.year)
         c = self.competition = Competition.objects.create(
             title=title,
             year=self.start.year,
@@ -393,7 +475,7 @@ class Generator:
             max_grant=Decimal("150000.00"),
             opens_at=_aware(self.opens),
             closes_at=_aware(self.closes, 17),
-            finalist_quota=self.o["proposals"],
+            finalist_quota=self.o.get("finalists") or self.o["proposals"],
             project_start_earliest=self.start,
             project_end_latest=_add_months(self.start, 12) - timedelta(days=1),
             min_project_months=6,
@@ -597,8 +679,7 @@ class Generator:
     # --- Screening and the final review ---------------------------------------------------------------------------
 
     def screening(self):
-        """Everyone eligible (checklist passed) and a finalist; the timeline rows up to "finalist"."""
-        c = self.competition
+        """Everyone eligible (checklist passed)."""
         bulk(
             CheckResult,
             [
@@ -607,36 +688,19 @@ class Generator:
                 for item in self.checklist
             ],
         )
-        decision = FinalistDecision.objects.create(
-            competition=c, decided_by=self.staff, source="初审合格项目全部进入路演终评", note=""
-        )
-        bulk(
-            FinalistDecision.finalists.through,
-            [
-                FinalistDecision.finalists.through(finalistdecision_id=decision.pk, proposal_id=p.pk)
-                for p in self.proposals
-            ],
-        )
-        bulk(
-            StatusChange,
-            [
-                StatusChange(
-                    proposal=p,
-                    status=status,
-                    by=self.owners[p.organization_id] if status == S.SUBMITTED else self.staff,
-                )
-                for p in self.proposals
-                for status in (S.SUBMITTED, S.ELIGIBLE, S.FINALIST)
-            ],
-        )
-        self.phases.done("screening record and timeline", len(self.proposals) * (len(self.checklist) + 4))
+        self.phases.done("screening checklist", len(self.proposals) * len(self.checklist))
 
-    def final_review(self):
-        c, rng, now = self.competition, self.rng, _aware(self.roadshow, 16)
-        panel = Panel.objects.create(competition=c, stage=PanelStage.FINAL)
-        bulk(Panel.judges.through, [Panel.judges.through(panel_id=panel.pk, judge_id=j.pk) for j in self.judges])
+    def _sheets(self, panel, pairs, quality, lenience, now):
+        """Assignments (proposal index, judge index) of one panel, declared clear, with submitted sheets whose points
+        come from a latent quality per proposal and a leniency per judge, whole points on each criterion's scale.
+        Returns the number of rows written."""
+        bulk(
+            Panel.judges.through,
+            [Panel.judges.through(panel_id=panel.pk, judge_id=self.judges[ji].pk) for ji in sorted({j for _p, j in pairs})],
+        )
         assignments = bulk(
-            Assignment, [Assignment(panel=panel, judge=j, proposal=p) for p in self.proposals for j in self.judges]
+            Assignment,
+            [Assignment(panel=panel, judge=self.judges[ji], proposal=self.proposals[pi]) for pi, ji in pairs],
         )
         declarations = bulk(
             ConflictDeclaration, [ConflictDeclaration(assignment=a, status=ConflictStatus.CLEAR) for a in assignments]
@@ -657,34 +721,112 @@ class Generator:
                 for a, d in zip(assignments, declarations, strict=True)
             ],
         )
-        # Points from a latent quality per proposal and a leniency per judge, whole points on each criterion's scale.
-        n_p, n_j = len(self.proposals), len(self.judges)
         maxima = np.array([float(k.max_points) for k in self.criteria])
-        quality = self.np.uniform(0.5, 0.92, size=n_p)
-        lenience = self.np.uniform(-0.07, 0.07, size=n_j)
-        level = quality[:, None, None] + lenience[None, :, None] + self.np.normal(0, 0.05, (n_p, n_j, len(maxima)))
-        points = np.rint(maxima * np.clip(level, 0.3, 0.98)).astype(int)  # proposals x judges x criteria
-        sheets, scores = [], []
-        totals = points.sum(axis=2)  # max points = weight: the weighted total is the sum of points
-        for a, (pi, ji) in zip(assignments, itertools.product(range(n_p), range(n_j)), strict=True):
-            total = int(totals[pi, ji])
-            sheets.append(
+        p_index = np.array([pi for pi, _j in pairs])
+        j_index = np.array([ji for _p, ji in pairs])
+        level = quality[p_index, None] + lenience[j_index, None] + self.np.normal(0, 0.05, (len(pairs), len(maxima)))
+        points = np.rint(maxima * np.clip(level, 0.3, 0.98)).astype(int)  # assignments x criteria
+        totals = points.sum(axis=1)  # max points = weight: the weighted total is the sum of points
+        sheets = bulk(
+            ScoreSheet,
+            [
                 ScoreSheet(
                     assignment=a,
                     status=SheetStatus.SUBMITTED,
-                    total=Decimal(total),
+                    total=Decimal(int(total)),
                     submitted_at=now,
                     comment=COMMENTS["high" if total >= 85 else "mid" if total >= 65 else "low"],
                 )
-            )
-        sheets = bulk(ScoreSheet, sheets)
-        for sheet, (pi, ji) in zip(sheets, itertools.product(range(n_p), range(n_j)), strict=True):
-            row = points[pi, ji]
-            scores += [
-                Score(sheet=sheet, criterion=k, points=Decimal(int(row[i]))) for i, k in enumerate(self.criteria)
+                for a, total in zip(assignments, totals.tolist(), strict=True)
+            ],
+        )
+        criteria = self.criteria
+        bulk(
+            Score,
+            [
+                Score(sheet=sheet, criterion=k, points=Decimal(value))
+                for sheet, row in zip(sheets, points.tolist(), strict=True)
+                for k, value in zip(criteria, row, strict=True)
+            ],
+        )
+        return 4 * len(assignments) + len(sheets) * len(criteria)
+
+    def prescoring(self):
+        """Expert pre-scoring (初评): each proposal scored by k of the judges, on the balanced connected plan of
+        judging.assignment; then the additive judge-effect pre-ranking ranks them (judging.ranking)."""
+        n_p = len(self.proposals)
+        self.quality = self.np.uniform(0.5, 0.92, size=n_p)  # latent quality, shared by both stages
+        k = self.o.get("prescoring_k") or 0
+        if not k:
+            self.finalists, self.prescored = list(self.proposals), None
+            return
+        c = self.competition
+        panel = Panel.objects.create(competition=c, stage=PanelStage.PRESCORING)
+        judges = self.judges[: self.o["judges"]]
+        plan = plan_assignment(range(n_p), range(len(judges)), k=k, seed=self.o["seed"])
+        self.phases.done(f"pre-scoring plan ({k} of {len(judges)} judges per proposal)", n_p * k)
+        lenience = self.np.uniform(-0.07, 0.07, size=len(judges))
+        pairs = [(pi, ji) for pi in range(n_p) for ji in plan[pi]]
+        rows = self._sheets(panel, pairs, self.quality, lenience, _aware(self.screened + timedelta(days=8), 18))
+        self.phases.done("pre-scoring: assignments, declarations, sheets, scores", rows)
+        table = judging_ranking.compute(c, PanelStage.PRESCORING).table.sort_values("rank", kind="stable")
+        self.prescored = table
+        chosen = {int(pid) for pid in table.index[: self.o["finalists"]]}
+        self.finalists = [p for p in self.proposals if p.pk in chosen]
+        self.phases.done("pre-ranking (additive judge-effect model)", len(table))
+
+    def finalist_decision(self):
+        """The recorded finalist decision (with the pre-ranking it was taken from) and the timeline up to it."""
+        c = self.competition
+        finalists = {p.pk for p in self.finalists}
+        ranking = []
+        if self.prescored is not None:
+            ranking = [
+                {"proposal": int(pid), "rank": int(row["rank"]), "score": round(float(row["score"]), 2)}
+                for pid, row in zip(self.prescored.index, self.prescored.to_dict("records"), strict=True)
             ]
-        bulk(Score, scores)
-        order = list(self.proposals)
+        decision = FinalistDecision.objects.create(
+            competition=c,
+            decided_by=self.staff,
+            source="初评（评委效应加性模型）排名前列项目进入路演终评"
+            if self.prescored is not None
+            else "初审合格项目全部进入路演终评",
+            ranking=ranking,
+            note="",
+        )
+        bulk(
+            FinalistDecision.finalists.through,
+            [
+                FinalistDecision.finalists.through(finalistdecision_id=decision.pk, proposal_id=p.pk)
+                for p in self.finalists
+            ],
+        )
+        if len(finalists) < len(self.proposals):
+            Proposal.objects.filter(competition=c).exclude(pk__in=finalists).update(status=S.NOT_SELECTED)
+        bulk(
+            StatusChange,
+            [
+                StatusChange(
+                    proposal=p,
+                    status=status,
+                    by=self.owners[p.organization_id] if status == S.SUBMITTED else self.staff,
+                )
+                for p in self.proposals
+                for status in (S.SUBMITTED, S.ELIGIBLE, S.FINALIST if p.pk in finalists else S.NOT_SELECTED)
+            ],
+        )
+        self.phases.done("finalist decision and timeline", len(self.proposals) * 3 + len(self.finalists))
+
+    def final_review(self):
+        c, now = self.competition, _aware(self.roadshow, 16)
+        panel = Panel.objects.create(competition=c, stage=PanelStage.FINAL)
+        index = {p.pk: i for i, p in enumerate(self.proposals)}
+        n_j = len(self.final_judges)
+        pairs = [(index[p.pk], ji) for p in self.finalists for ji in range(n_j)]
+        lenience = self.np.uniform(-0.07, 0.07, size=n_j)
+        rows = self._sheets(panel, pairs, self.quality, lenience, now)
+        rng = self.rng
+        order = list(self.finalists)
         rng.shuffle(order)
         roadshow = Roadshow.objects.create(
             competition=c,
@@ -700,9 +842,7 @@ class Generator:
         )
         roadshow.current = slots[-1]
         roadshow.save(update_fields=["current"])
-        self.phases.done(
-            "final panel: assignments, declarations, sheets, scores", 3 * len(assignments) + len(slots) + len(scores)
-        )
+        self.phases.done("final panel: assignments, declarations, sheets, scores", rows + len(slots))
 
     # --- Results, awards, the notice --------------------------------------------------------------------------
 
@@ -791,14 +931,16 @@ class Generator:
             StatusChange,
             [
                 StatusChange(proposal=p, status=S.AWARDED if p.pk in funded else S.NOT_FUNDED, by=self.staff)
-                for p in self.proposals
+                for p in self.finalists
             ],
         )
         Proposal.objects.filter(pk__in=self.funded_ids).update(status=S.AWARDED)
         Proposal.objects.filter(competition=c, status=S.FINALIST).update(status=S.NOT_FUNDED)
+        decided = self.screened + timedelta(days=12 if self.prescored is not None else 2)
         for status, day in (
             (S.ELIGIBLE, self.screened),
-            (S.FINALIST, self.screened + timedelta(days=2)),
+            (S.FINALIST, decided),
+            (S.NOT_SELECTED, decided),
             (S.AWARDED, ends_on + timedelta(days=1)),
             (S.NOT_FUNDED, ends_on + timedelta(days=1)),
         ):
@@ -839,8 +981,11 @@ class Generator:
             ("notice.publish", self.staff, {"starts_on": str(self.notice_start), "ends_on": str(ends_on)}),
             ("notice.close", self.staff, {"agreements": len(agreements)}),
         ]
-        for action, who, after in events:  # through record(): each takes its place in the audit hash chain
-            record(actor=who, action=action, obj=c, after=after, note="generate_round")
+        # Through record(): each takes its place in the audit hash chain; unfollowed: the invented accounts are sent
+        # no notification (thousands of mails to .invalid addresses) and no document is rendered on the way.
+        with unfollowed():
+            for action, who, after in events:
+                record(actor=who, action=action, obj=c, after=after, note="generate_round")
         self.phases.done("awards, public notice, grant agreements", len(made) + len(agreements) + len(self.proposals))
 
     # --- Supervision ------------------------------------------------------------------------------------------------
