@@ -6,6 +6,7 @@ app registry by ``object_type``, so the audit app imports no stage), else from a
 write outside a model's fields; money (a model's DecimalField with 2 places, or a key named as an amount) is shown
 through ``venture.money``."""
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -51,7 +52,30 @@ KEY_LABELS = {
     "rejected_for": _k("Earlier rejection reason"),
     "stage": _k("Stage"),
     "rows": _k("Rows"),
+    "agreement": _k("Agreement"),
+    "points": _k("Points"),
+    "period": _k("Period"),
+    "people": _k("People served"),
+    "activities": _k("Activities"),
+    "voucher": _k("Voucher number"),
+    "on": _k("Date"),
+    "date": _k("Date"),
+    "remaining": _k("Remaining"),
+    "attempt": _k("Attempt"),
+    "rectifications": _k("Rectifications"),
+    "rating": _k("Rating"),
+    "override": _k("Override reason"),
+    "missing": _k("Missing"),
+    "what": _k("What to rectify"),
+    "version": _k("Version"),
+    "rule": _k("Funding rule"),
+    "offered": _k("Offered"),
+    "deadline": _k("Deadline"),
+    "code_version": _k("Scoring code version"),
+    "calendar_covered": _k("Calendar covers the period"),
 }
+# A key whose values are the choices of a model field of another name.
+VALUE_KEYS = {"rule": "funding_rule"}
 MONEY_KEYS = {"amount", "total", "cost", "refund", "fund_pool", "requested_amount", "awarded_total", "unit_price"}
 
 
@@ -123,15 +147,36 @@ def format_value(value, *, field=None, key=""):
         return _money(value)
     if field is not None and getattr(field, "choices", None):
         return str(dict(field.flatchoices).get(value, value))
+    if field is None and isinstance(value, str) and key:
+        label = _choices_by_key(VALUE_KEYS.get(key, key)).get(value)
+        if label is not None:
+            return str(label)
     return str(value)
 
 
+@functools.cache
+def _choices_by_key(key):
+    """{value: label} of the choices of every model field named ``key`` (the first label wins): for a value recorded
+    on another object than its own model's (a declaration's status recorded on its assignment, a panel's stage)."""
+    labels = {}
+    for model in apps.get_models():
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue
+        for value, label in getattr(field, "flatchoices", None) or ():
+            labels.setdefault(value, label)
+    return labels
+
+
 def _key_label(model, key):
+    """The table's label first (a model field without its own verbose name is named in English from its name),
+    then the model field's verbose name, else the key itself."""
+    if key in KEY_LABELS:
+        return str(KEY_LABELS[key])
     field = _field(model, key)
     if field is not None and hasattr(field, "verbose_name"):
         return str(capfirst(field.verbose_name))
-    if key in KEY_LABELS:
-        return str(KEY_LABELS[key])
     return key
 
 
