@@ -247,7 +247,7 @@ def main():
         for name, (prepare, call) in scenarios(judge, applicant, data).items():
             if args.only and args.only not in name:
                 continue
-            measure(prepare, call, args.warmup)
+            measure(prepare, call, max(1, args.warmup))
             cpu, wall = measure(prepare, call, args.n)
             queries, sql = count_queries(prepare, call)
             print(f"{name:<22}{cpu * 1000:>9.2f}{wall * 1000:>9.2f}{queries:>9}")

@@ -21,7 +21,12 @@ GET_SHEET = 7
 # POST: the 6 reads of the GET up to the scores, then the transaction (BEGIN, criteria, the locked sheet in a
 # savepoint, scores replaced, sheet and board version updated, the audit event with its chain head, COMMIT).
 POST_SHEET = 21
-GET_PROPOSAL_EDIT = 19
+# GET: session, user, proposal, memberships, budget lines (initial rows, then again for the submission check),
+# milestones, indicators, the submission check's exists/counts, categories, the budget categories once for every row
+# of the budget table (SharedChoiceIterator; one query per row before) and once for the caps note, attachments.
+GET_PROPOSAL_EDIT = 17
+# POST: session, user, proposal, memberships, the category and budget category checked, then the transaction (the
+# versioned UPDATE, the proposal read back, lines/milestones/indicators replaced, the audit event).
 POST_PROPOSAL_EDIT = 21
 
 
