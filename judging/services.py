@@ -434,16 +434,21 @@ def save_sheet(*, assignment, by, points, comment, expected_version, submit=Fals
     Score.objects.bulk_create(
         [Score(sheet=sheet, criterion=c, points=points[c.pk]) for c in criteria if points.get(c.pk) is not None]
     )
-    ScoreSheet.objects.filter(pk=sheet.pk).update(
-        comment=comment,
-        total=total,
-        version=F("version") + (0 if created else 1),
-        status=SheetStatus.SUBMITTED if submit else SheetStatus.DRAFT,
-        submitted_at=timezone.now() if submit else None,
-        updated_at=timezone.now(),
-    )
+    now = timezone.now()
+    changes = {
+        "comment": comment,
+        "total": total,
+        "status": SheetStatus.SUBMITTED if submit else SheetStatus.DRAFT,
+        "submitted_at": now if submit else None,
+        "updated_at": now,
+    }
+    ScoreSheet.objects.filter(pk=sheet.pk).update(version=F("version") + (0 if created else 1), **changes)
     _board_changed(assignment.panel_id)
-    sheet.refresh_from_db()
+    # The row is locked by this transaction (select_for_update above; SQLite's IMMEDIATE transaction): what was
+    # written is what is there, so the instance is brought up to date without reading it back.
+    for name, value in changes.items():
+        setattr(sheet, name, value)
+    sheet.version += 0 if created else 1
     record(
         actor=by,
         action="sheet.submit" if submit else "sheet.save",

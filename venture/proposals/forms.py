@@ -1,8 +1,10 @@
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django import forms
 from django.db.models import Q
 from django.forms import BaseFormSet, formset_factory
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from venture.uploads import validate_upload
@@ -104,6 +106,28 @@ def style_widgets(form, small=True):
         widget.attrs.setdefault("aria-label", str(field.label))
 
 
+class SharedChoiceIterator(ModelChoiceIterator):
+    """The choices of a ModelChoiceField from a queryset shared by every form of a formset: it is read from the
+    database once, when the first row is rendered, instead of once per row (the rows and the empty row of the budget
+    table all offer the same categories). Validation still goes through the field's own queryset."""
+
+    def __init__(self, field, shared):
+        super().__init__(field)
+        self.shared = shared
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.shared:  # iterating a QuerySet fills its cache once; later rows read the cache
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.shared) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.shared)
+
+
 class BudgetLineForm(forms.Form):
     category = forms.ModelChoiceField(label=_("Category"), queryset=None)
     item = forms.CharField(label=_("Item"), max_length=200)
@@ -118,8 +142,10 @@ class BudgetLineForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
-    def __init__(self, *args, competition, **kwargs):
+    def __init__(self, *args, competition, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if categories is not None:  # a queryset of competition.budget_categories shared by the formset's rows
+            self.fields["category"].iterator = partial(SharedChoiceIterator, shared=categories)
         self.fields["category"].queryset = competition.budget_categories.all()
         # a table cell would squeeze the select and cut the category's name: budget-category keeps it wide enough
         self.fields["category"].widget.attrs["class"] = "form-select form-select-sm budget-category"

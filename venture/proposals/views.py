@@ -120,7 +120,7 @@ def _edit_forms(request, proposal):
             data,
             prefix="lines",
             initial=None if data else _line_initial(proposal),
-            form_kwargs={"competition": competition},
+            form_kwargs={"competition": competition, "categories": competition.budget_categories.all()},
         ),
         "milestones": MilestoneFormSet(
             data,
