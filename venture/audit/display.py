@@ -146,8 +146,10 @@ def format_value(value, *, field=None, key=""):
     if _is_money(field, key) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return _money(value)
     if field is not None and getattr(field, "choices", None):
-        return str(dict(field.flatchoices).get(value, value))
-    if field is None and isinstance(value, str) and key:
+        own = dict(field.flatchoices)
+        if value in own:
+            return str(own[value])
+    if isinstance(value, str) and key:  # a value recorded on another object than its field's (or no field)
         label = _choices_by_key(VALUE_KEYS.get(key, key)).get(value)
         if label is not None:
             return str(label)
