@@ -7,6 +7,7 @@ be one of the families listed here with the statuses it can take, so a new famil
 
 import ast
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.utils import translation
@@ -209,3 +210,18 @@ def test_the_audit_page_keeps_a_constant_number_of_queries(client, staff, django
     client.force_login(staff)
     with django_assert_max_num_queries(12):
         assert client.get("/audit/").status_code == 200
+
+
+def test_an_evaluations_total_is_points_and_a_tranches_remainder_is_money(settings):
+    """Seen in the manual's picture of the audit log: an evaluation's total showed as ¥89.00, a tranche's remainder
+    as a bare 0.00."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        evaluation = SimpleNamespace(
+            action="evaluation.final", object_type="", before=None, after={"total": "89.00", "attempt": 1}
+        )
+        tranche = SimpleNamespace(
+            action="tranche.release", object_type="", before=None, after={"tranche": 3, "remaining": "0.00"}
+        )
+        assert [(c.field, c.after) for c in display.changes(evaluation)] == [("Total", "89.00"), ("Attempt", "1")]
+        assert [(c.field, c.after) for c in display.changes(tranche)] == [("Tranche", "3"), ("Remaining", "¥0.00")]

@@ -134,7 +134,19 @@ KEY_LABELS = {
 }
 # A key whose values are the choices of a model field of another name.
 VALUE_KEYS = {"rule": "funding_rule"}
-MONEY_KEYS = {"amount", "total", "cost", "refund", "fund_pool", "requested_amount", "awarded_total", "unit_price"}
+MONEY_KEYS = {
+    "amount",
+    "total",
+    "cost",
+    "refund",
+    "fund_pool",
+    "requested_amount",
+    "awarded_total",
+    "unit_price",
+    "remaining",
+}
+# Keys that are money in most events but points in these actions' (an evaluation's total is its score).
+NOT_MONEY = {"evaluation.": {"total"}}
 
 
 @dataclass(frozen=True)
@@ -240,6 +252,13 @@ def _key_label(model, key):
     return key
 
 
+_NOT_MONEY_KEY = "points"
+
+
+def _points(action, key):
+    return any(action.startswith(prefix) and key in keys for prefix, keys in NOT_MONEY.items())
+
+
 def changes(event):
     """The event's change as ``Change`` lines, in the order the service wrote the keys (after's, then what only
     before had). A key whose value did not change is left out; an event without ``before`` lists its values."""
@@ -258,7 +277,8 @@ def changes(event):
             continue
         field = _field(model, key)
         label = _key_label(model, key) if key else ""
-        shown_new = EMPTY if new is MISSING else format_value(new, field=field, key=key)
-        shown_old = None if before is None else (EMPTY if old is MISSING else format_value(old, field=field, key=key))
+        shown = _NOT_MONEY_KEY if _points(event.action, key) else key
+        shown_new = EMPTY if new is MISSING else format_value(new, field=field, key=shown)
+        shown_old = None if before is None else (EMPTY if old is MISSING else format_value(old, field=field, key=shown))
         lines.append(Change(field=label, before=shown_old, after=shown_new))
     return lines
