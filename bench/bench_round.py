@@ -77,15 +77,48 @@ PAGES = [
 NATIONAL_PAGES = [
     ("staff proposal list (page of 50)", "proposals:list", ("pk",), "staff", False, 0.15, False),
     ("pre-scoring results, page 1", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True),
-    ("pre-scoring results, a deep page", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?page=40"),
-    ("pre-scoring results, searched", "judging:ranking", ("pk", "prescoring"), "staff", False, 0.5, True, "?q=%E6%B3%95%E5%BE%8B"),  # ?q=法律
+    (
+        "pre-scoring results, a deep page",
+        "judging:ranking",
+        ("pk", "prescoring"),
+        "staff",
+        False,
+        0.5,
+        True,
+        "?page=40",
+    ),
+    (
+        "pre-scoring results, searched",
+        "judging:ranking",
+        ("pk", "prescoring"),
+        "staff",
+        False,
+        0.5,
+        True,
+        "?q=%E6%B3%95%E5%BE%8B",
+    ),  # ?q=法律
     ("score matrix, pre-scoring (xlsx)", "documents:scores", ("pk",), "staff", True, 3.0, False, "?stage=prescoring"),
-    ("score matrix, pre-scoring (csv)", "documents:scores", ("pk",), "staff", True, 3.0, False,
-     "?stage=prescoring&format=csv"),
+    (
+        "score matrix, pre-scoring (csv)",
+        "documents:scores",
+        ("pk",),
+        "staff",
+        True,
+        3.0,
+        False,
+        "?stage=prescoring&format=csv",
+    ),
     ("portfolio (every round)", "supervision:portfolio", (), "staff", False, 0.5, False),
 ]
-NATIONAL = {"proposals": 5000, "judges": 60, "prescoring_k": 5, "finalists": 100, "final_judges": 15,
-            "funded": 2000, "ledger_rows": 1000}
+NATIONAL = {
+    "proposals": 5000,
+    "judges": 60,
+    "prescoring_k": 5,
+    "finalists": 100,
+    "final_judges": 15,
+    "funded": 2000,
+    "ledger_rows": 1000,
+}
 BUILD_TARGET = 180.0
 PRERANKING_TARGET = 2.0
 FIRST_BATCH = "（第一批）"

@@ -202,7 +202,9 @@ def test_a_failed_post_shows_the_workspace_with_the_form_errors(client, db):
     url = f"/supervision/projects/{f.project.pk}/reinstate/"
     r = client.post(url, {"reason": "整改到位"})  # the project is active: the service refuses
     assert r.status_code == 400
-    assert r.context["reinstate_form"].non_field_errors() == ["A project cannot go from “In progress” to “In progress”."]
+    assert r.context["reinstate_form"].non_field_errors() == [
+        "A project cannot go from “In progress” to “In progress”."
+    ]
     r = client.post(f"/supervision/projects/{f.project.pk}/close/", {"closeout_report": ""})
     assert r.status_code == 400 and r.context["closeout_form"].errors["closeout_report"] == ["This field is required."]
     client.force_login(f.supervisor)

@@ -101,7 +101,10 @@ LATIN_ALLOWED_PATTERNS = [
     (r"ICC\([1AC],[1k]\)", "the standard notation of the ICC's forms, ICC(A,1) and so on"),
     (r"(?<![A-Za-z])W(?= = |（)", "Kendall's W, the standard symbol, after its Chinese name 肯德尔和谐系数"),
     (r"(?<![A-Za-z])N(?= 键)", "the keyboard key N"),
-    (r"(?<=字母 )[A-Z]|(?<![A-Za-z])[A-Z](?:、[A-Z])+(?![A-Za-z])", "letters named as letters: which ones a USCC never contains"),
+    (
+        r"(?<=字母 )[A-Z]|(?<![A-Za-z])[A-Z](?:、[A-Z])+(?![A-Za-z])",
+        "letters named as letters: which ones a USCC never contains",
+    ),
     (r"(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])", "the two-factor secret key (base32), typed by hand"),
     (r"(?<![A-Za-z0-9])[0-9a-f]{16,}(?![A-Za-z0-9])", "a hash in hexadecimal (the audit chain's last hash), a code"),
     (r"docs/scoring\.md|verify_results", "a document's path and a command's name, quoted for readers who run them"),

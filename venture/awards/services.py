@@ -536,10 +536,17 @@ def approved_lines(proposal, amount):
     ratio = (amount / requested) if requested else Decimal("1")
     rows, allotted = [], Decimal("0")
     for i, line in enumerate(lines):
-        part = amount - allotted if i == len(lines) - 1 else (line.amount * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
+        part = (
+            amount - allotted if i == len(lines) - 1 else (line.amount * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
+        )
         allotted += part
         rows.append(
-            {"category_id": line.category_id, "category": line.category.name, "item": line.item, "amount": f"{part:.2f}"}
+            {
+                "category_id": line.category_id,
+                "category": line.category.name,
+                "item": line.item,
+                "amount": f"{part:.2f}",
+            }
         )
     return rows
 

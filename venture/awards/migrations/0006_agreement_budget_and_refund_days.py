@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0005_statutory_day'),
+        ("awards", "0005_statutory_day"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='grantagreement',
-            name='budget',
+            model_name="grantagreement",
+            name="budget",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='grantagreement',
-            name='refund_days',
-            field=models.PositiveIntegerField(default=30, verbose_name='refund within (days after close-out)'),
+            model_name="grantagreement",
+            name="refund_days",
+            field=models.PositiveIntegerField(default=30, verbose_name="refund within (days after close-out)"),
         ),
     ]

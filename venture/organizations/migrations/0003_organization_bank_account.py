@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0002_organization_certificate_name'),
+        ("organizations", "0002_organization_certificate_name"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='bank_account_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='bank account name'),
+            model_name="organization",
+            name="bank_account_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="bank account name"),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='bank_account_number',
-            field=models.CharField(blank=True, max_length=40, verbose_name='bank account number'),
+            model_name="organization",
+            name="bank_account_number",
+            field=models.CharField(blank=True, max_length=40, verbose_name="bank account number"),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='bank_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='bank'),
+            model_name="organization",
+            name="bank_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="bank"),
         ),
     ]

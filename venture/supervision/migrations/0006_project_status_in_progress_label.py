@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('supervision', '0005_money_corrections_tranches_history'),
+        ("supervision", "0005_money_corrections_tranches_history"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='fundedproject',
-            name='status',
-            field=models.CharField(choices=[('active', 'In progress'), ('suspended', 'Suspended (failed evaluation)'), ('closed', 'Closed')], default='active', max_length=12, verbose_name='status'),
+            model_name="fundedproject",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("active", "In progress"),
+                    ("suspended", "Suspended (failed evaluation)"),
+                    ("closed", "Closed"),
+                ],
+                default="active",
+                max_length=12,
+                verbose_name="status",
+            ),
         ),
     ]

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('competitions', '0003_awarded_total'),
-        ('supervision', '0006_project_status_in_progress_label'),
+        ("competitions", "0003_awarded_total"),
+        ("supervision", "0006_project_status_in_progress_label"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='expenditure',
-            index=models.Index(condition=models.Q(('receipt', ''), ('reverses__isnull', True)), fields=['project', 'created_at'], name='expenditure_no_receipt'),
+            model_name="expenditure",
+            index=models.Index(
+                condition=models.Q(("receipt", ""), ("reverses__isnull", True)),
+                fields=["project", "created_at"],
+                name="expenditure_no_receipt",
+            ),
         ),
     ]

@@ -696,7 +696,10 @@ class Generator:
         Returns the number of rows written."""
         bulk(
             Panel.judges.through,
-            [Panel.judges.through(panel_id=panel.pk, judge_id=self.judges[ji].pk) for ji in sorted({j for _p, j in pairs})],
+            [
+                Panel.judges.through(panel_id=panel.pk, judge_id=self.judges[ji].pk)
+                for ji in sorted({j for _p, j in pairs})
+            ],
         )
         assignments = bulk(
             Assignment,
