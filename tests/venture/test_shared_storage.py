@@ -58,6 +58,16 @@ else:
 """
 
 
+def database_url():
+    """The test database, as the processes' DATABASE_URL: the SQLite file, or the PostgreSQL test database (CI runs
+    the suite on both)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def machine(tmp_path, name, shared_media):
     """The environment of one app process: its own data folder, the shared database and storage root."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTURE_S3_", "DATABASE_URL", "MEDIA_ROOT"))}
@@ -65,7 +75,7 @@ def machine(tmp_path, name, shared_media):
         {
             "DJANGO_SETTINGS_MODULE": "venture.settings",
             "VENTURE_DATA_DIR": str(tmp_path / name),
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": database_url(),
             "MEDIA_ROOT": str(shared_media),
             "SECRET_KEY": "shared-storage-test",
             "TASKS_BACKEND": "database",
