@@ -209,7 +209,7 @@ def format_value(value, *, field=None, key=""):
         return pgettext("audit value", "Yes") if value else pgettext("audit value", "No")
     if isinstance(value, dict):
         return ("；" if (get_language() or "").startswith("zh") else "; ").join(
-            f"{_key_label(None, str(k))}{_colon()}{format_value(v, key=str(k))}" for k, v in value.items()
+            f"{_key_label(None, str(k))}{_colon()}{format_value(v, key=str(k))}" for k, v in _in_key_order(value)
         )
     if isinstance(value, list):
         return _separator().join(format_value(v, key=key) for v in value)
@@ -239,6 +239,13 @@ def _choices_by_key(key):
         for value, label in getattr(field, "flatchoices", None) or ():
             labels.setdefault(value, label)
     return labels
+
+
+def _in_key_order(mapping):
+    """A nested mapping's items in the order of KEY_LABELS, then by key: PostgreSQL's jsonb keeps keys sorted by
+    length, not as written, and the same event must read the same on either database."""
+    order = {key: i for i, key in enumerate(KEY_LABELS)}
+    return sorted(mapping.items(), key=lambda item: (order.get(str(item[0]), len(order)), str(item[0])))
 
 
 def _key_label(model, key):
