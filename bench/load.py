@@ -382,6 +382,41 @@ def judge_client(port, results, username, assignment_pks, go, stop, think, rng):
         client.close()
 
 
+def proposal_form(token, version, title, data, people, n, price):
+    """A draft save of the applicant's proposal with one budget line (also bench/profile_requests.py's)."""
+    return {
+        "csrfmiddlewaretoken": token,
+        "version": version,
+        "title": title,
+        "category": data["category"],
+        "target_group": "外卖骑手",
+        "people_to_serve": str(people),
+        "service_area": "示范市",
+        "needs": f"第{n}次保存的需求分析",
+        "objectives": "目标",
+        "activities": "活动",
+        "team": "团队",
+        "period_start": data["period"][0].isoformat(),
+        "period_end": data["period"][1].isoformat(),
+        "requested_amount": str(price * 100),
+        "cofunding_amount": "0",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+        "lines-0-category": data["budget_category"],
+        "lines-0-item": "场地",
+        "lines-0-unit": "次",
+        "lines-0-unit_price": str(price),
+        "lines-0-quantity": "100",
+        "lines-0-note": "",
+        "milestones-TOTAL_FORMS": "0",
+        "milestones-INITIAL_FORMS": "0",
+        "indicators-TOTAL_FORMS": "0",
+        "indicators-INITIAL_FORMS": "0",
+    }
+
+
 def applicant_client(port, results, username, proposal_pk, data, go, stop, think, rng):
     client = Client(port, results)
     path = f"/proposals/{proposal_pk}/edit/"
@@ -397,37 +432,9 @@ def applicant_client(port, results, username, proposal_pk, data, go, stop, think
                 return
             n += 1
             price = rng.randint(100, 900)
-            form = {
-                "csrfmiddlewaretoken": token.group(1),
-                "version": version.group(1),
-                "title": f"压力测试项目 {username}",
-                "category": data["category"],
-                "target_group": "外卖骑手",
-                "people_to_serve": str(rng.randint(50, 500)),
-                "service_area": "示范市",
-                "needs": f"第{n}次保存的需求分析",
-                "objectives": "目标",
-                "activities": "活动",
-                "team": "团队",
-                "period_start": data["period"][0].isoformat(),
-                "period_end": data["period"][1].isoformat(),
-                "requested_amount": str(price * 100),
-                "cofunding_amount": "0",
-                "lines-TOTAL_FORMS": "1",
-                "lines-INITIAL_FORMS": "0",
-                "lines-MIN_NUM_FORMS": "0",
-                "lines-MAX_NUM_FORMS": "200",
-                "lines-0-category": data["budget_category"],
-                "lines-0-item": "场地",
-                "lines-0-unit": "次",
-                "lines-0-unit_price": str(price),
-                "lines-0-quantity": "100",
-                "lines-0-note": "",
-                "milestones-TOTAL_FORMS": "0",
-                "milestones-INITIAL_FORMS": "0",
-                "indicators-TOTAL_FORMS": "0",
-                "indicators-INITIAL_FORMS": "0",
-            }
+            form = proposal_form(
+                token.group(1), version.group(1), f"压力测试项目 {username}", data, rng.randint(50, 500), n, price
+            )
             response, _text = client.request("POST proposal edit", "POST", path, form)
             if response is None:
                 return

@@ -44,6 +44,7 @@ from bench.load import (  # noqa: E402 - after the path
     configure,
     environment,
 )
+from bench.load import proposal_form as load_proposal_form  # noqa: E402 - after the path
 
 
 class Browser:
@@ -116,38 +117,15 @@ def sheet_form(text, n):
 
 
 def proposal_form(text, n, data):
-    price = 100 + n % 800
-    return {
-        "csrfmiddlewaretoken": CSRF_RE.search(text).group(1),
-        "version": VERSION_RE.search(text).group(1),
-        "title": "压力测试项目 profile",
-        "category": data["category"],
-        "target_group": "外卖骑手",
-        "people_to_serve": str(50 + n % 400),
-        "service_area": "示范市",
-        "needs": f"第{n}次保存的需求分析",
-        "objectives": "目标",
-        "activities": "活动",
-        "team": "团队",
-        "period_start": data["period"][0].isoformat(),
-        "period_end": data["period"][1].isoformat(),
-        "requested_amount": str(price * 100),
-        "cofunding_amount": "0",
-        "lines-TOTAL_FORMS": "1",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-        "lines-0-category": data["budget_category"],
-        "lines-0-item": "场地",
-        "lines-0-unit": "次",
-        "lines-0-unit_price": str(price),
-        "lines-0-quantity": "100",
-        "lines-0-note": "",
-        "milestones-TOTAL_FORMS": "0",
-        "milestones-INITIAL_FORMS": "0",
-        "indicators-TOTAL_FORMS": "0",
-        "indicators-INITIAL_FORMS": "0",
-    }
+    return load_proposal_form(
+        CSRF_RE.search(text).group(1),
+        VERSION_RE.search(text).group(1),
+        "压力测试项目 profile",
+        data,
+        50 + n % 400,
+        n,
+        100 + n % 800,
+    )
 
 
 def scenarios(judge, applicant, data):
