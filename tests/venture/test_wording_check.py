@@ -106,7 +106,11 @@ LATIN_ALLOWED_PATTERNS = [
         "letters named as letters: which ones a USCC never contains",
     ),
     (r"(?<![A-Za-z0-9])[A-Z2-7]{32}(?![A-Za-z0-9])", "the two-factor secret key (base32), typed by hand"),
-    (r"(?<![A-Za-z0-9])[0-9a-f]{16,}(?![A-Za-z0-9])", "a hash in hexadecimal (the audit chain's last hash), a code"),
+    (
+        r"(?<![A-Za-z0-9])(?=[0-9a-f]*[0-9])[0-9a-f]{8,}(?![A-Za-z0-9])",
+        "a hash in hexadecimal, a code: the audit chain's last hash, the results digest's first 8 characters on the "
+        "reveal (only when it starts with a letter is it read as a word: the digest decides, so a rule for it)",
+    ),
     (r"docs/scoring\.md|verify_results", "a document's path and a command's name, quoted for readers who run them"),
 ]
 
