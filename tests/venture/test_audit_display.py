@@ -225,3 +225,51 @@ def test_an_evaluations_total_is_points_and_a_tranches_remainder_is_money(settin
         )
         assert [(c.field, c.after) for c in display.changes(evaluation)] == [("Total", "89.00"), ("Attempt", "1")]
         assert [(c.field, c.after) for c in display.changes(tranche)] == [("Tranche", "3"), ("Remaining", "¥0.00")]
+
+
+def test_an_events_lines_read_the_same_whatever_order_the_database_gives_its_keys(settings):
+    """PostgreSQL's jsonb returns keys by length, SQLite as written: the audit page reads in one deliberate order
+    (the changed thing and its status, then the model's fields as declared, then the other keys)."""
+    settings.LANGUAGE_CODE = "en"
+    written = {"tranche": 2, "amount": "5000.00", "voucher": "PZ-7", "on": "2026-11-06", "remaining": "0.00"}
+    by_length = dict(sorted(written.items(), key=lambda kv: (len(kv[0]), kv[0])))
+    assert list(by_length) != list(written)
+    with translation.override("en"):
+        lines = [
+            [
+                (c.field, c.after)
+                for c in display.changes(
+                    SimpleNamespace(action="tranche.release", object_type="", before=None, after=after)
+                )
+            ]
+            for after in (written, by_length)
+        ]
+        proposal = [
+            [
+                c.field
+                for c in display.changes(
+                    SimpleNamespace(
+                        action="screening.decide",
+                        object_type="proposals.proposal",
+                        before={"status": "submitted", "requested_amount": "1.00", "title": "a"},
+                        after=after,
+                    )
+                )
+            ]
+            for after in (
+                {"title": "b", "requested_amount": "2.00", "status": "eligible"},
+                {"status": "eligible", "title": "b", "requested_amount": "2.00"},
+            )
+        ]
+    assert (
+        lines[0]
+        == lines[1]
+        == [
+            ("Tranche", "2"),
+            ("Voucher number", "PZ-7"),
+            ("Amount", "¥5,000.00"),
+            ("Date", "2026-11-06"),
+            ("Remaining", "¥0.00"),
+        ]
+    )
+    assert proposal[0] == proposal[1] == ["Status", "Project title", "Requested amount"]

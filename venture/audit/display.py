@@ -28,13 +28,24 @@ def _k(text):
     return pgettext_lazy("audit field", text)
 
 
-# Keys that services write beside (or instead of) a model's fields.
+# Keys that services write beside (or instead of) a model's fields, with their labels.
 KEY_LABELS = {
+    # The order people read a change in (what was changed and its status first, then the values): changes() and
+    # nested values follow it (see LEADING), so an event reads the same on SQLite and on PostgreSQL, whose jsonb
+    # sorts keys by length.
+    "stage": _k("Stage"),
+    "tranche": _k("Tranche"),
+    "agreement": _k("Agreement"),
+    "award": _k("Award"),
+    "line": _k("Budget line"),
+    "entry": _k("Entry"),
+    "voucher": _k("Voucher number"),
+    "invoice": _k("Invoice"),
+    "status": _k("Status"),
     "items": _k("Checks"),
     "passed": _k("Passed"),
     "note": _k("Note"),
     "reason": _k("Reason"),
-    "status": _k("Status"),
     "amount": _k("Amount"),
     "total": _k("Total"),
     "rank": _k("Rank"),
@@ -50,14 +61,11 @@ KEY_LABELS = {
     "ends_on": _k("Ends on"),
     "identity_changed": _k("Identity changed"),
     "rejected_for": _k("Earlier rejection reason"),
-    "stage": _k("Stage"),
     "rows": _k("Rows"),
-    "agreement": _k("Agreement"),
     "points": _k("Points"),
     "period": _k("Period"),
     "people": _k("People served"),
     "activities": _k("Activities"),
-    "voucher": _k("Voucher number"),
     "on": _k("Date"),
     "date": _k("Date"),
     "remaining": _k("Remaining"),
@@ -74,7 +82,6 @@ KEY_LABELS = {
     "code_version": _k("Scoring code version"),
     "calendar_covered": _k("Calendar covers the period"),
     "affiliation": _k("Affiliation"),
-    "award": _k("Award"),
     "budget_lines": _k("Budget lines"),
     "bundle_sha256": _k("Bundle SHA-256"),
     "bytes": _k("Size (bytes)"),
@@ -83,7 +90,6 @@ KEY_LABELS = {
     "devices_removed": _k("Devices removed"),
     "due": _k("Due"),
     "early": _k("Early"),
-    "entry": _k("Entry"),
     "error": _k("Error"),
     "extra_seconds": _k("Extra time (seconds)"),
     "failed": _k("Failed"),
@@ -95,12 +101,10 @@ KEY_LABELS = {
     "grades": _k("Grades"),
     "grant": _k("Grant"),
     "id": _k("ID"),
-    "invoice": _k("Invoice"),
     "ip_address": _k("IP address"),
     "judge": _k("Judge"),
     "judges": _k("Judges"),
     "k": _k("Judges per proposal"),
-    "line": _k("Budget line"),
     "minutes": _k("Minutes"),
     "new": _k("New"),
     "objection": _k("Objection"),
@@ -125,13 +129,14 @@ KEY_LABELS = {
     "supervisors": _k("Supervisors"),
     "task": _k("Task"),
     "to": _k("To"),
-    "tranche": _k("Tranche"),
     "unplaced_lines": _k("Lines to place"),
     "user": _k("User"),
     "username": _k("Username"),
     "webhook": _k("Webhook"),
     "year": _k("Year"),
 }
+# The keys read before a model's own fields: which thing changed, and its status.
+LEADING = ("stage", "tranche", "agreement", "award", "line", "entry", "voucher", "invoice", "status")
 # A key whose values are the choices of a model field of another name.
 VALUE_KEYS = {"rule": "funding_rule"}
 MONEY_KEYS = {
@@ -248,6 +253,25 @@ def _in_key_order(mapping):
     return sorted(mapping.items(), key=lambda item: (order.get(str(item[0]), len(order)), str(item[0])))
 
 
+def _reading_order(model, keys):
+    """The keys in a deliberate order, the same on either database: the recorded model's fields as the model
+    declares them after the LEADING keys, then the other keys of KEY_LABELS in its order, then the rest by name."""
+    fields = {f.name: i for i, f in enumerate(model._meta.get_fields())} if model is not None else {}
+    order = {key: i for i, key in enumerate(KEY_LABELS)}
+
+    def rank(key):
+        key = str(key)
+        if key in LEADING:
+            return (0, order[key], "")
+        if key in fields:
+            return (1, fields[key], "")
+        if key in order:
+            return (2, order[key], "")
+        return (3, 0, key)
+
+    return sorted(keys, key=rank)
+
+
 def _key_label(model, key):
     """The table's label first (a model field without its own verbose name is named in English from its name),
     then the model field's verbose name, else the key itself."""
@@ -267,15 +291,15 @@ def _points(action, key):
 
 
 def changes(event):
-    """The event's change as ``Change`` lines, in the order the service wrote the keys (after's, then what only
-    before had). A key whose value did not change is left out; an event without ``before`` lists its values."""
+    """The event's change as ``Change`` lines, in reading order (``_reading_order``: PostgreSQL's jsonb does not keep
+    the order a service wrote the keys in, SQLite does, and the page must read the same on both). A key whose value did not change is left out; an event without ``before`` lists its values."""
     before, after = event.before, event.after
     if before is None and after is None:
         return []
     before = before if isinstance(before, dict) or before is None else {"": before}
     after = after if isinstance(after, dict) or after is None else {"": after}
     model = _model(event.object_type)
-    keys = list(after or {}) + [k for k in (before or {}) if k not in (after or {})]
+    keys = _reading_order(model, list(after or {}) + [k for k in (before or {}) if k not in (after or {})])
     lines = []
     for key in keys:
         old = MISSING if before is None else before.get(key, MISSING)
