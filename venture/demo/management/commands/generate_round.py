@@ -33,6 +33,7 @@ import itertools
 import math
 import random
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -223,23 +224,75 @@ def bulk(model, objects, batch_size=BATCH):
     return model.objects.bulk_create(objects, batch_size=batch_size)
 
 
+# The ledger's columns in the order of the rows that Generator.ledger builds.
+LEDGER_FIELDS = [
+    "project",
+    "category",
+    "line",
+    "created_by",
+    "created_at",
+    "receipt",
+    "date",
+    "amount",
+    "payee",
+    "description",
+    "voucher_no",
+]
+
+
 def insert_rows(model, fields, rows):
-    """Rows (tuples of database-ready values, in the order of ``fields``) of one tall table, inserted in batches.
-    For the expenditure ledger only: bulk_create builds a model instance and compiles one parameter per value, which
-    for 400,000 rows x 11 columns takes a minute of Python; this takes seconds. SQLite reuses one prepared statement
-    (executemany); PostgreSQL gets COPY (its executemany sends a statement per row, and a multi-row INSERT with
-    thousands of placeholders is parsed in Python by the driver)."""
+    """Rows (tuples of text values, in the order of ``fields``, with no tab, newline or backslash) of one tall table,
+    inserted in batches. For the expenditure ledger only: bulk_create builds a model instance and compiles one
+    parameter per value, which for 2 million rows x 11 columns takes minutes of Python. SQLite reuses one prepared
+    statement (executemany; it stores the text of a decimal or a date as its value, as Django's adapters would
+    give it). PostgreSQL gets COPY, with the table's own indexes and foreign keys set aside meanwhile (see
+    ``_loading``)."""
     meta, qn = model._meta, connection.ops.quote_name
     columns = ", ".join(qn(meta.get_field(name).column) for name in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with _loading(cursor, meta.db_table), cursor.cursor.copy(
+                f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
+            ) as copy:
+                for i in range(0, len(rows), BATCH * 10):
+                    copy.write("".join("\t".join(row) + "\n" for row in rows[i : i + BATCH * 10]))
             return
         sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         for i in range(0, len(rows), BATCH):
             cursor.executemany(sql, rows[i : i + BATCH])
+
+
+@contextmanager
+def _loading(cursor, table):
+    """PostgreSQL's advice for populating a table (its manual, "Populating a Database"): drop the table's foreign
+    keys and its indexes that back no constraint, load, then create the indexes and add the foreign keys again,
+    exactly as they were (same names and definitions, read from the catalog). Each index is then built in one sort
+    and each foreign key checked by one join, instead of an index insertion per row and index and a deferred
+    trigger per row and key queued until the commit (for 2 million rows that queue alone took minutes).
+    Inside the generator's transaction: the table is locked until the commit and a failure rolls it all back."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+        [table],
+    )
+    keys = cursor.fetchall()
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+        " ORDER BY c.relname",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    qn = connection.ops.quote_name
+    for name, _definition in keys:
+        cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {qn(name)}")
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    for name, definition in keys:
+        cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
 
 
 class Command(BaseCommand):
@@ -1169,16 +1222,19 @@ class Generator:
 
     def ledger(self):
         """--ledger-rows expenditure rows per project, dated over the period so far and spread over the lines in
-        proportion to their budget and to the time elapsed; about one project in ten overspends a line."""
+        proportion to their budget and to the time elapsed; about one project in ten overspends a line.
+
+        The draws are numpy's, a few per project; the rows are built as text (amounts formatted to the cent, dates
+        as ISO text: what both databases store) in one pass without a model instance, a Decimal or an adapted value
+        per row, and inserted by ``insert_rows`` (COPY on PostgreSQL)."""
         n_rows, today, gen = self.o["ledger_rows"], self.today, self.np
         self.overspent = set()
         if not n_rows:
             self.phases.done("expenditure ledger", 0)
             return
         spending = {bc.pk: SPENDING[bc.name] for bc in self.budget_categories}
-        ops = connection.ops
-        created_at = ops.adapt_datetimefield_value(self.now)
-        day = {}  # adapted dates, computed once each
+        created_at = self.now.isoformat()
+        staff = str(self.staff.pk)
         rows = []
         for pr in self.projects:
             lines = self.approved[pr.pk]
@@ -1195,46 +1251,23 @@ class Generator:
             share = np.bincount(which, weights=weights, minlength=len(lines))
             amounts = np.maximum(np.round(targets[which] * weights / share[which], 2), 0.01)
             offsets = np.sort(gen.integers(0, days, size=n_rows))
+            # Per line: (project, category, line, created by, created at, receipt); per line and row number modulo
+            # the payees: (payee, description); per day of the period: the date.
+            heads = [(str(pr.pk), str(line.category_id), str(line.pk), staff, created_at, "") for line in lines]
+            tails = [
+                [(PAYEES[j], spending[line.category_id][j % 2]) for j in range(len(PAYEES))] for line in lines
+            ]
+            dates = [(pr.period_start + timedelta(days=offset)).isoformat() for offset in range(days)]
             voucher = f"JZ{pr.pk:05d}-"
-            for j, (k, amount, offset) in enumerate(
-                zip(which.tolist(), amounts.tolist(), offsets.tolist(), strict=True)
-            ):
-                line = lines[k]
-                if (pr.period_start, offset) not in day:
-                    day[pr.period_start, offset] = ops.adapt_datefield_value(pr.period_start + timedelta(days=offset))
-                rows.append(
-                    (
-                        pr.pk,
-                        day[pr.period_start, offset],
-                        line.category_id,
-                        line.pk,
-                        Decimal(f"{amount:.2f}"),
-                        PAYEES[j % len(PAYEES)],
-                        spending[line.category_id][j % 2],
-                        f"{voucher}{j + 1:05d}",
-                        "",
-                        self.staff.pk,
-                        created_at,
-                    )
+            n_payees = len(PAYEES)
+            rows += [
+                (*heads[k], dates[offset], f"{amount:.2f}", *tails[k][j % n_payees], f"{voucher}{j + 1:05d}")
+                for j, (k, amount, offset) in enumerate(
+                    zip(which.tolist(), amounts.tolist(), offsets.tolist(), strict=True)
                 )
+            ]
         self.phases.done("ledger rows built in memory", len(rows))
-        insert_rows(
-            Expenditure,
-            [
-                "project",
-                "date",
-                "category",
-                "line",
-                "amount",
-                "payee",
-                "description",
-                "voucher_no",
-                "receipt",
-                "created_by",
-                "created_at",
-            ],
-            rows,
-        )
+        insert_rows(Expenditure, LEDGER_FIELDS, rows)
         self.phases.done("expenditure ledger inserted", len(rows))
         refresh_totals([pr.pk for pr in self.projects])
         self.phases.done("ledger running totals computed", len(self.projects))
