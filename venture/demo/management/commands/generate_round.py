@@ -113,6 +113,7 @@ from venture.supervision.ledger import refresh_totals
 from venture.supervision.models import (
     ApprovedLine,
     BudgetRevision,
+    CategorySpend,
     Evaluation,
     EvaluationCriterion,
     EvaluationKind,
@@ -120,6 +121,7 @@ from venture.supervision.models import (
     Feedback,
     FundedProject,
     IndicatorProgress,
+    MonthlySpend,
     ProgressReport,
     ProjectIndicator,
     ProjectMilestone,
@@ -241,25 +243,24 @@ LEDGER_FIELDS = [
 
 
 def insert_rows(model, fields, rows):
-    """Rows (tuples of text values, in the order of ``fields``, with no tab, newline or backslash) of one tall table,
-    inserted in batches. For the expenditure ledger only: bulk_create builds a model instance and compiles one
-    parameter per value, which for 2 million rows x 11 columns takes minutes of Python. SQLite reuses one prepared
-    statement (executemany; it stores the text of a decimal or a date as its value, as Django's adapters would
-    give it). PostgreSQL gets COPY, with the table's own indexes and foreign keys set aside meanwhile (see
-    ``_loading``)."""
+    """Rows of one tall table, each a line of text: its values in the order of ``fields``, separated by tabs (none
+    holds a tab, a newline or a backslash), inserted in batches. For the expenditure ledger only: bulk_create builds a
+    model instance and compiles one parameter per value, which for 2 million rows x 11 columns takes minutes of
+    Python. PostgreSQL reads the lines as they are with COPY, the table's own indexes and foreign keys set aside
+    meanwhile (see ``_loading``). SQLite reuses one prepared statement (executemany) with the values as text: it
+    stores the text of a decimal or a date as Django's adapters would give it."""
     meta, qn = model._meta, connection.ops.quote_name
+    table = qn(meta.db_table)
     columns = ", ".join(qn(meta.get_field(name).column) for name in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with _loading(cursor, meta.db_table), cursor.cursor.copy(
-                f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
-            ) as copy:
+            with _loading(cursor, meta.db_table), cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for i in range(0, len(rows), BATCH * 10):
-                    copy.write("".join("\t".join(row) + "\n" for row in rows[i : i + BATCH * 10]))
+                    copy.write("".join(rows[i : i + BATCH * 10]))
             return
-        sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         for i in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[i : i + BATCH])
+            cursor.executemany(sql, [row[:-1].split("\t") for row in rows[i : i + BATCH]])
 
 
 @contextmanager
@@ -284,6 +285,11 @@ def _loading(cursor, table):
     )
     indexes = cursor.fetchall()
     qn = connection.ops.quote_name
+    # Dropping a foreign key alters the table it references too, which PostgreSQL refuses while checks of rows
+    # inserted earlier in the transaction wait for the commit: run those checks now, then defer again.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each index sorted in memory (the default is 64MB)
     for name, _definition in keys:
         cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
     for name, _definition in indexes:
@@ -293,6 +299,51 @@ def _loading(cursor, table):
         cursor.execute(definition)
     for name, definition in keys:
         cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+
+
+def refresh_round_totals(competition_id):
+    """What ``venture.supervision.ledger.refresh_totals`` leaves behind for every funded project of the round, on
+    PostgreSQL computed set-wise: one grouped pass over the round's ledger per kind of total (per project, per line,
+    per budget category, per month), written by UPDATE … FROM and INSERT … SELECT, instead of Python dictionaries
+    and a CASE expression per row (the refresh of 2,000 projects' 2 million rows took half a minute).
+    ``ledger.differences()`` finds nothing afterwards (tests/venture/test_generate_round.py, on both databases)."""
+    qn = connection.ops.quote_name
+    project, line, entry = (qn(m._meta.db_table) for m in (FundedProject, ApprovedLine, Expenditure))
+    by_category, by_month = qn(CategorySpend._meta.db_table), qn(MonthlySpend._meta.db_table)
+    ledger = f"{entry} e JOIN {project} p ON p.id = e.project_id AND p.competition_id = %s"
+    of_round = f"project_id IN (SELECT id FROM {project} WHERE competition_id = %s)"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # each grouping hashed in memory
+        cursor.execute(
+            f"UPDATE {project} SET spent_total = 0, first_spent_on = NULL, last_spent_on = NULL "
+            "WHERE competition_id = %s",
+            [competition_id],
+        )
+        cursor.execute(
+            f"UPDATE {project} SET spent_total = t.spent, first_spent_on = t.first, last_spent_on = t.last "
+            f"FROM (SELECT e.project_id, SUM(e.amount) AS spent, MIN(e.date) AS first, MAX(e.date) AS last "
+            f"FROM {ledger} GROUP BY e.project_id) t WHERE {project}.id = t.project_id",
+            [competition_id],
+        )
+        cursor.execute(f"UPDATE {line} SET spent = 0 WHERE {of_round}", [competition_id])
+        cursor.execute(
+            f"UPDATE {line} SET spent = t.spent FROM (SELECT e.line_id, SUM(e.amount) AS spent FROM {ledger} "
+            f"WHERE e.line_id IS NOT NULL GROUP BY e.line_id) t WHERE {line}.id = t.line_id",
+            [competition_id],
+        )
+        cursor.execute(f"DELETE FROM {by_category} WHERE {of_round}", [competition_id])
+        cursor.execute(
+            f"INSERT INTO {by_category} (project_id, category_id, amount) SELECT e.project_id, e.category_id, "
+            f"SUM(e.amount) FROM {ledger} GROUP BY e.project_id, e.category_id",
+            [competition_id],
+        )
+        cursor.execute(f"DELETE FROM {by_month} WHERE {of_round}", [competition_id])
+        cursor.execute(
+            f"INSERT INTO {by_month} (project_id, month, amount) SELECT e.project_id, "
+            f"date_trunc('month', e.date)::date, SUM(e.amount) FROM {ledger} "
+            "GROUP BY e.project_id, date_trunc('month', e.date)",
+            [competition_id],
+        )
 
 
 class Command(BaseCommand):
@@ -1235,6 +1286,7 @@ class Generator:
         spending = {bc.pk: SPENDING[bc.name] for bc in self.budget_categories}
         created_at = self.now.isoformat()
         staff = str(self.staff.pk)
+        n_payees, numbers = len(PAYEES), [f"{j:05d}" for j in range(1, n_rows + 1)]
         rows = []
         for pr in self.projects:
             lines = self.approved[pr.pk]
@@ -1251,17 +1303,17 @@ class Generator:
             share = np.bincount(which, weights=weights, minlength=len(lines))
             amounts = np.maximum(np.round(targets[which] * weights / share[which], 2), 0.01)
             offsets = np.sort(gen.integers(0, days, size=n_rows))
-            # Per line: (project, category, line, created by, created at, receipt); per line and row number modulo
-            # the payees: (payee, description); per day of the period: the date.
-            heads = [(str(pr.pk), str(line.category_id), str(line.pk), staff, created_at, "") for line in lines]
+            # The text of each row is put together from parts computed once: per line (project, category, line,
+            # created by, created at, receipt), per day of the period the date, per line and row number modulo the
+            # payees (payee, description).
+            heads = ["\t".join((str(pr.pk), str(line.category_id), str(line.pk), staff, created_at, "")) for line in lines]
             tails = [
-                [(PAYEES[j], spending[line.category_id][j % 2]) for j in range(len(PAYEES))] for line in lines
+                [f"{PAYEES[j]}\t{spending[line.category_id][j % 2]}\tJZ{pr.pk:05d}-" for j in range(n_payees)]
+                for line in lines
             ]
             dates = [(pr.period_start + timedelta(days=offset)).isoformat() for offset in range(days)]
-            voucher = f"JZ{pr.pk:05d}-"
-            n_payees = len(PAYEES)
             rows += [
-                (*heads[k], dates[offset], f"{amount:.2f}", *tails[k][j % n_payees], f"{voucher}{j + 1:05d}")
+                f"{heads[k]}\t{dates[offset]}\t{amount:.2f}\t{tails[k][j % n_payees]}{numbers[j]}\n"
                 for j, (k, amount, offset) in enumerate(
                     zip(which.tolist(), amounts.tolist(), offsets.tolist(), strict=True)
                 )
@@ -1269,7 +1321,10 @@ class Generator:
         self.phases.done("ledger rows built in memory", len(rows))
         insert_rows(Expenditure, LEDGER_FIELDS, rows)
         self.phases.done("expenditure ledger inserted", len(rows))
-        refresh_totals([pr.pk for pr in self.projects])
+        if connection.vendor == "postgresql":
+            refresh_round_totals(self.competition.pk)
+        else:
+            refresh_totals([pr.pk for pr in self.projects])
         self.phases.done("ledger running totals computed", len(self.projects))
 
     def oversight(self):
