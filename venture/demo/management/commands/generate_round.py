@@ -207,16 +207,18 @@ def _add_months(day, months):
 
 
 class Phases:
-    """Prints the time of each phase as it ends."""
+    """Prints the time of each phase as it ends: wall time, and this process's CPU time (on a busy machine the wall
+    time also holds the waits for a core; what is neither is the database server's work)."""
 
     def __init__(self, out):
         self.out, self.start, self.last = out, time.perf_counter(), time.perf_counter()
+        self.last_cpu = time.process_time()
 
     def done(self, label, rows=None):
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         counts = f" ({rows:,} rows)" if rows is not None else ""
-        self.out(f"  {label:<58}{now - self.last:6.2f} s{counts}")
-        self.last = now
+        self.out(f"  {label:<58}{now - self.last:6.2f} s  cpu {cpu - self.last_cpu:6.2f} s{counts}")
+        self.last, self.last_cpu = now, cpu
 
     def total(self):
         return time.perf_counter() - self.start
@@ -247,14 +249,21 @@ def insert_rows(model, fields, rows):
     holds a tab, a newline or a backslash), inserted in batches. For the expenditure ledger only: bulk_create builds a
     model instance and compiles one parameter per value, which for 2 million rows x 11 columns takes minutes of
     Python. PostgreSQL reads the lines as they are with COPY, the table's own indexes and foreign keys set aside
-    meanwhile (see ``_loading``). SQLite reuses one prepared statement (executemany) with the values as text: it
+    meanwhile (its indexes only when it holds fewer rows than come; see ``_loading``). SQLite reuses one prepared statement (executemany) with the values as text: it
     stores the text of a decimal or a date as Django's adapters would give it."""
     meta, qn = model._meta, connection.ops.quote_name
     table = qn(meta.db_table)
     columns = ", ".join(qn(meta.get_field(name).column) for name in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with _loading(cursor, meta.db_table), cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # Setting the indexes aside pays when the table grows several times over (the first batch's ledger, or
+            # a round in a fresh database); a smaller addition (the national round's after its first batch) goes
+            # through them, rather than rebuilding them over every row already there.
+            cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t", [len(rows)])
+            growing = cursor.fetchone()[0] < len(rows)
+            with _loading(cursor, meta.db_table, indexes=growing), cursor.cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN"
+            ) as copy:
                 for i in range(0, len(rows), BATCH * 10):
                     copy.write("".join(rows[i : i + BATCH * 10]))
             return
@@ -264,12 +273,13 @@ def insert_rows(model, fields, rows):
 
 
 @contextmanager
-def _loading(cursor, table):
+def _loading(cursor, table, indexes=True):
     """PostgreSQL's advice for populating a table (its manual, "Populating a Database"): drop the table's foreign
     keys and its indexes that back no constraint, load, then create the indexes and add the foreign keys again,
     exactly as they were (same names and definitions, read from the catalog). Each index is then built in one sort
     and each foreign key checked by one join, instead of an index insertion per row and index and a deferred
-    trigger per row and key queued until the commit (for 2 million rows that queue alone took minutes).
+    trigger per row and key queued until the commit (for 2 million rows that queue alone took minutes). With
+    ``indexes=False`` only the foreign keys are set aside.
     Inside the generator's transaction: the table is locked until the commit and a failure rolls it all back."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -283,7 +293,7 @@ def _loading(cursor, table):
         " ORDER BY c.relname",
         [table],
     )
-    indexes = cursor.fetchall()
+    indexes = cursor.fetchall() if indexes else []
     qn = connection.ops.quote_name
     # Dropping a foreign key alters the table it references too, which PostgreSQL refuses while checks of rows
     # inserted earlier in the transaction wait for the commit: run those checks now, then defer again.
