@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from judging import ranking
@@ -109,6 +110,49 @@ def test_a_second_round_needs_another_prefix_and_keeps_names_unique(db):
     generate(prefix="second", title="第二个生成轮次")
     assert Competition.objects.count() == 2
     assert Organization.objects.count() == len(set(Organization.objects.values_list("name", flat=True))) == 12
+
+
+def ledger_schema():
+    """The ledger table's constraints and indexes as the database describes them (on PostgreSQL with their full
+    definitions, deferral included)."""
+    table = Expenditure._meta.db_table
+    with connection.cursor() as cursor:
+        described = connection.introspection.get_constraints(cursor, table)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass", [table]
+            )
+            described["definitions"] = sorted(cursor.fetchall())
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+            described["indexes"] = sorted(cursor.fetchall())
+    return described
+
+
+def ledger_rows():
+    return list(
+        Expenditure.objects.order_by("id").values_list(
+            "date", "amount", "payee", "description", "line__item", "category__name", "voucher_no"
+        )
+    )
+
+
+def test_the_same_seed_gives_the_same_ledger_and_the_ledger_keeps_its_indexes_and_keys(db):
+    schema = ledger_schema()
+    with transaction.atomic():
+        generate(seed=9)  # into an empty ledger: on PostgreSQL its indexes and foreign keys are set aside meanwhile
+        assert ledger_schema() == schema
+        first = ledger_rows()
+        transaction.set_rollback(True)
+    generate(seed=9)  # the same round again, in a database as it was
+    second = ledger_rows()
+    generate(seed=9, prefix="again", title="同一种子")  # into a ledger as large: only the foreign keys set aside
+    assert ledger_schema() == schema
+    assert len(schema) > 10
+    assert len(first) == 3 * 4 and len({row[1] for row in first}) > 1
+    # the same rows; only the project's id in the voucher numbers differs (ids are not reused after a rollback)
+    assert [row[:6] for row in first] == [row[:6] for row in second]
+    assert [row[6][-6:] for row in first] == ["-00001", "-00002", "-00003", "-00004"] * 3
+    assert ledger.differences() == []
 
 
 def test_organization_names_stay_unique_beyond_the_pool(db):
