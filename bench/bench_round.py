@@ -334,9 +334,8 @@ def size_of(response):
 
 def export_task_child(competition_pk, stage, fmt):
     """In a fresh process (``--export-task-child``): write one score-matrix export as the worker does and print its
-    wall and CPU time and this process's peak resident memory (ru_maxrss) before and after, as JSON."""
+    wall and CPU time and this process's peak resident memory (VmHWM) before and after, as JSON."""
     import json
-    import resource
 
     import django
 
@@ -353,11 +352,12 @@ def export_task_child(competition_pk, stage, fmt):
         "variant": f"zh-hans:{stage}:{fmt}",
     }
     StoredDocument.objects.filter(**key).delete()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux keeps in ru_maxrss the peak of the process image before exec, here the parent's
+    before = vm(os.getpid(), "VmHWM")
     wall, cpu = time.perf_counter(), time.process_time()
     result = score_matrix.write_score_matrix.func.undecorated(**key)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = vm(os.getpid(), "VmHWM")
     StoredDocument.objects.filter(pk=result["document"]).delete()
     print(json.dumps({"wall": wall, "cpu": cpu, "before": before, "peak": after, "rows": result.get("rows")}))
 
@@ -367,7 +367,7 @@ def export_task_memory(competition, n):
     task's wall and CPU time and the process's peak resident memory, against the worker target."""
     import json
 
-    print(f"\nThe score-matrix task alone, each run in a fresh process (median of {n}); peak RSS = ru_maxrss")
+    print(f"\nThe score-matrix task alone, each run in a fresh process (median of {n}); peak RSS = VmHWM")
     for fmt in ("xlsx", "csv"):
         runs = []
         for _ in range(n):

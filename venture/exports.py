@@ -365,6 +365,7 @@ def to_xlsx_bytes(frames, *, money_columns=()):
 # --- Streaming: rows in, a file out, in constant memory -----------------------------------------------------------
 
 STREAM_BATCH = 1000  # rows turned into XML (or csv) and handed to the compressor at a time
+CELL_CACHE = 20_000  # distinct values of a column whose XML is kept while a sheet is written
 
 
 @dataclass(frozen=True)
@@ -415,7 +416,10 @@ def _sheet_stream(handle, sheet):
             + f'<sheetData><row r="1">{header}</row>'
         ).encode()
     )
-    columns = list(zip(letters, money, strict=True))
+    # A cell's XML after its reference depends only on its value: kept per column for the values seen (titles,
+    # names and points repeat down a column), so a repeated value costs a lookup rather than its escaping.
+    columns = [(letter, is_money, {}) for letter, is_money in zip(letters, money, strict=True)]
+    width = len(columns)
     n = 1
     for batch in itertools.chain([sample], iter(lambda: list(itertools.islice(rows, STREAM_BATCH)), [])):
         out = []
@@ -423,13 +427,31 @@ def _sheet_stream(handle, sheet):
             n += 1
             if n > MAX_ROWS:
                 raise ValueError(f"A sheet holds at most {MAX_ROWS - 1} data rows.")
-            cells = "".join(
-                _cell(f"{letter}{n}", value, is_money) for (letter, is_money), value in zip(columns, row, strict=True)
-            )
-            out.append(f'<row r="{n}">{cells}</row>')
+            if len(row) != width:
+                raise ValueError(f"Row {n} has {len(row)} values for {width} columns.")
+            out.append(f'<row r="{n}">')
+            for (letter, is_money, seen), value in zip(columns, row):  # noqa: B905  (lengths checked above)
+                key = (value.__class__, value)
+                try:
+                    tail = seen[key]
+                except KeyError:
+                    tail = _cell_tail(value, is_money)
+                    if len(seen) < CELL_CACHE:
+                        seen[key] = tail
+                except TypeError:  # an unhashable value
+                    tail = _cell_tail(value, is_money)
+                if tail:
+                    out.append(f'<c r="{letter}{n}"{tail}')
+            out.append("</row>")
         handle.write("".join(out).encode())
     handle.write(b"</sheetData></worksheet>")
     return n - 1
+
+
+def _cell_tail(value, money):
+    """A cell's XML after ``<c r="A1"``, or "" for an empty cell."""
+    text = _cell("@", value, money)
+    return text[len('<c r="@"') :] if text else ""
 
 
 def write_xlsx(target, sheets):
