@@ -126,6 +126,10 @@ WORKER_MEMORY_TARGET_MB = 300
 # Pages whose response is kept in the data folder after the first request (URL name -> folder): the folder is emptied
 # before every request of that page, so the figures are of a fresh rendering, what the first reader waits for.
 RENDERED_ONCE = {"results:report_pdf": "cache/results"}
+# The score matrix is written by a task and kept in the storage (venture.documents.score_matrix): the run uses the
+# immediate backend, so one request is the request and the task's run; its kept files and rows are removed before
+# every request (as the results PDF's cache), so each is timed end to end, enqueue to download.
+RENDERED_ONCE["documents:scores"] = "media/exports"
 # venture.pdf renders in a child process and logs its peak resident memory (INFO, logger "venture.pdf"): reported
 # beside the worker's, since that memory is no longer the worker's.
 RENDERER_LOG = re.compile(r"rendered in process \d+: .*peak resident memory (\d+) MiB")
@@ -306,7 +310,7 @@ def in_process(client, url, n, cache=None):
         response = client.get(url)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    size = len(response.content)
+    size = size_of(response)
     LAST_CPU[0] = statistics.median(cpu)
     forget(cache)
     with CaptureQueriesContext(connection) as queries:
@@ -319,6 +323,72 @@ def in_process(client, url, n, cache=None):
     peak = tracemalloc.get_traced_memory()[1] / MB
     tracemalloc.stop()
     return (*summary(times), n_queries, peak, size)
+
+
+def size_of(response):
+    """The body's bytes, of a streamed file (FileResponse) too."""
+    if response.streaming:
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+def export_task_child(competition_pk, stage, fmt):
+    """In a fresh process (``--export-task-child``): write one score-matrix export as the worker does and print its
+    wall and CPU time and this process's peak resident memory (VmHWM) before and after, as JSON."""
+    import json
+
+    import django
+
+    django.setup()
+    from venture.competitions.models import Competition
+    from venture.documents import score_matrix
+    from venture.documents.models import StoredDocument
+
+    competition = Competition.objects.get(pk=competition_pk)
+    key = {
+        "kind": score_matrix.KIND,
+        "object_id": competition.pk,
+        "state": score_matrix.state_of(stage, fmt, score_matrix.fingerprint(competition, stage)),
+        "variant": f"zh-hans:{stage}:{fmt}",
+    }
+    StoredDocument.objects.filter(**key).delete()
+    # VmHWM, not ru_maxrss: Linux keeps in ru_maxrss the peak of the process image before exec, here the parent's
+    before = vm(os.getpid(), "VmHWM")
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = score_matrix.write_score_matrix.func.undecorated(**key)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = vm(os.getpid(), "VmHWM")
+    StoredDocument.objects.filter(pk=result["document"]).delete()
+    print(json.dumps({"wall": wall, "cpu": cpu, "before": before, "peak": after, "rows": result.get("rows")}))
+
+
+def export_task_memory(competition, n):
+    """The score-matrix task of the pre-scoring stage, xlsx and csv, each run ``n`` times in a fresh process: the
+    task's wall and CPU time and the process's peak resident memory, against the worker target."""
+    import json
+
+    print(f"\nThe score-matrix task alone, each run in a fresh process (median of {n}); peak RSS = VmHWM")
+    for fmt in ("xlsx", "csv"):
+        runs = []
+        for _ in range(n):
+            out = subprocess.run(
+                [sys.executable, __file__, "--export-task-child", str(competition.pk), "prescoring", fmt],
+                cwd=ROOT,
+                env=os.environ,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        wall = statistics.median(r["wall"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
+        peak = max(r["peak"] for r in runs)
+        before = statistics.median(r["before"] for r in runs)
+        print(
+            f"{'score matrix task, pre-scoring (' + fmt + ')':<44}{wall:8.3f}s  CPU {cpu:.3f} s  "
+            f"{runs[0]['rows']:,} rows  peak RSS {peak:.0f} MB (before the task {before:.0f} MB, +{peak - before:.0f})"
+            f"  < {WORKER_MEMORY_TARGET_MB} MB {'PASS' if peak < WORKER_MEMORY_TARGET_MB else 'MISS'}"
+        )
 
 
 def query_count(client, url, cache=None):
@@ -499,6 +569,8 @@ def through_gunicorn(urls, n, n_heavy):
 
 
 def main():
+    if sys.argv[1:2] == ["--export-task-child"]:
+        return export_task_child(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10, help="timed requests per page (default 10)")
     parser.add_argument("--n-heavy", type=int, default=3, help="timed requests per export or PDF (default 3)")
@@ -529,7 +601,7 @@ def main():
             scaled = key in ("proposals", "finalists", "funded")
             setattr(args, key, max(10, round(value * args.scale)) if scaled else value)
 
-    data_dir = Path(args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-"))
+    data_dir = Path(args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-")).resolve()  # the same for gunicorn (cwd ROOT)
     args.keep = args.keep or bool(args.reuse)
     drop = None
     database_url = None
@@ -614,6 +686,8 @@ def main():
 
         if missing:
             portfolio_direct(big)
+        if args.national:
+            export_task_memory(big, args.n_heavy)
         print(load())
         connections.close_all()
 

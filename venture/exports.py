@@ -27,11 +27,13 @@ column widths follow the content (CJK characters count double). Same input, same
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
@@ -298,12 +300,8 @@ def _check_money_columns(frames, money_columns):
     return money_columns
 
 
-def to_xlsx_bytes(frames, *, money_columns=()):
-    """An xlsx workbook with one sheet per ``{sheet name: DataFrame}`` entry, in order."""
-    if not frames:
-        raise ValueError("to_xlsx_bytes needs at least one sheet.")
-    money_columns = _check_money_columns(frames.values(), money_columns)
-    names = _sheet_names(frames)
+def _workbook_parts(names):
+    """The parts of an xlsx package besides its sheets: (name, text) each, for the sheets ``names`` in order."""
     sheets = "".join(
         f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>' for i, name in enumerate(names, start=1)
     )
@@ -318,7 +316,7 @@ def to_xlsx_bytes(frames, *, money_columns=()):
         for i in range(1, len(names) + 1)
     )
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    parts = [
+    return [
         (
             "[Content_Types].xml",
             head + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -351,9 +349,156 @@ def to_xlsx_bytes(frames, *, money_columns=()):
         ),
         ("xl/styles.xml", _STYLES),
     ]
+
+
+def to_xlsx_bytes(frames, *, money_columns=()):
+    """An xlsx workbook with one sheet per ``{sheet name: DataFrame}`` entry, in order."""
+    if not frames:
+        raise ValueError("to_xlsx_bytes needs at least one sheet.")
+    money_columns = _check_money_columns(frames.values(), money_columns)
+    parts = _workbook_parts(_sheet_names(frames))
     for i, frame in enumerate(frames.values(), start=1):
         parts.append((f"xl/worksheets/sheet{i}.xml", _sheet_xml(frame, money_columns)))
     return _zip(parts)
+
+
+# --- Streaming: rows in, a file out, in constant memory -----------------------------------------------------------
+
+STREAM_BATCH = 1000  # rows turned into XML (or csv) and handed to the compressor at a time
+CELL_CACHE = 20_000  # distinct values of a column whose XML is kept while a sheet is written
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a streamed workbook: its name, its header labels, and its rows, an iterable of tuples (one
+    value per label) consumed once, for example a ``values_list(...).iterator()`` query. ``money`` names the labels
+    of money columns."""
+
+    name: str
+    labels: Sequence[str]
+    rows: Iterable[Sequence]
+    money: frozenset = frozenset()
+
+
+def _row_widths(labels, sample, money):
+    """Column widths from the header and the first rows, as ``_widths`` sizes a frame's."""
+    widths = []
+    for j, label in enumerate(labels):
+        texts = [_cell_display(row[j], label in money) for row in sample]
+        width = max([_display_width(label) + 2, *(_display_width(text) for text in texts)]) + 2
+        widths.append(min(max(width, MIN_WIDTH), MAX_WIDTH))
+    return widths
+
+
+def _sheet_stream(handle, sheet):
+    """Write one sheet's XML to the (binary, compressing) ``handle`` as its rows come; returns the data rows."""
+    labels = [str(label) for label in sheet.labels]
+    rows = iter(sheet.rows)
+    sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
+    letters = [_column_letter(j) for j in range(len(labels))]
+    money = [label in sheet.money for label in labels]
+    cols = "".join(
+        f'<col min="{j}" max="{j}" width="{width}" customWidth="1"/>'
+        for j, width in enumerate(_row_widths(labels, sample, sheet.money), start=1)
+    )
+    header = "".join(_string_cell(f"{letters[j]}1", label, header=True) for j, label in enumerate(labels))
+    handle.write(
+        (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+            "</sheetView></sheetViews>"
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "")
+            + f'<sheetData><row r="1">{header}</row>'
+        ).encode()
+    )
+    # A cell's XML after its reference depends only on its value: kept per column for the values seen (titles,
+    # names and points repeat down a column), so a repeated value costs a lookup rather than its escaping.
+    columns = [(letter, is_money, {}) for letter, is_money in zip(letters, money, strict=True)]
+    width = len(columns)
+    n = 1
+    for batch in itertools.chain([sample], iter(lambda: list(itertools.islice(rows, STREAM_BATCH)), [])):
+        out = []
+        for row in batch:
+            n += 1
+            if n > MAX_ROWS:
+                raise ValueError(f"A sheet holds at most {MAX_ROWS - 1} data rows.")
+            if len(row) != width:
+                raise ValueError(f"Row {n} has {len(row)} values for {width} columns.")
+            out.append(f'<row r="{n}">')
+            for (letter, is_money, seen), value in zip(columns, row):  # noqa: B905  (lengths checked above)
+                key = (value.__class__, value)
+                try:
+                    tail = seen[key]
+                except KeyError:
+                    tail = _cell_tail(value, is_money)
+                    if len(seen) < CELL_CACHE:
+                        seen[key] = tail
+                except TypeError:  # an unhashable value
+                    tail = _cell_tail(value, is_money)
+                if tail:
+                    out.append(f'<c r="{letter}{n}"{tail}')
+            out.append("</row>")
+        handle.write("".join(out).encode())
+    handle.write(b"</sheetData></worksheet>")
+    return n - 1
+
+
+def _cell_tail(value, money):
+    """A cell's XML after ``<c r="A1"``, or "" for an empty cell."""
+    text = _cell("@", value, money)
+    return text[len('<c r="@"') :] if text else ""
+
+
+def write_xlsx(target, sheets):
+    """Write an xlsx workbook of ``sheets`` (``Sheet``s, in order) to the binary file ``target``, one batch of rows
+    at a time: the memory used does not grow with the rows (the first ``WIDTH_SAMPLE_ROWS`` of each sheet size its
+    columns, as for a frame). The cells are those ``to_xlsx_bytes`` writes for the same values (the sheet has no
+    ``<dimension>``, an optional element, since the rows are not counted before they are written). Returns the
+    number of data rows of each sheet."""
+    if not sheets:
+        raise ValueError("write_xlsx needs at least one sheet.")
+    counts = []
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, text in _workbook_parts(_sheet_names([sheet.name for sheet in sheets])):
+            info = _zip_info(name)
+            archive.writestr(info, text.encode("utf-8"))
+        for i, sheet in enumerate(sheets, start=1):
+            with archive.open(_zip_info(f"xl/worksheets/sheet{i}.xml"), "w") as handle:
+                counts.append(_sheet_stream(handle, sheet))
+    return counts
+
+
+def _zip_info(name):
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # fixed: same input, same bytes
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = 1  # type: ignore[attr-defined]  # as in _zip (Python < 3.13 has no public name for it)
+    return info
+
+
+def write_csv(target, labels, rows, *, money=frozenset()):
+    """Write a csv (as ``to_csv_bytes``: UTF-8 with a BOM, CRLF) of ``rows`` (an iterable of tuples, consumed once)
+    under ``labels`` to the binary file ``target``, a batch of rows at a time. Returns the number of data rows."""
+    labels = [str(label) for label in labels]
+    flags = [label in money for label in labels]
+    target.write(UTF8_BOM)
+    text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([neutralize(label) for label in labels])
+        n = 0
+        rows = iter(rows)
+        for batch in iter(lambda: list(itertools.islice(rows, STREAM_BATCH)), []):
+            writer.writerows([_csv_value(v, m) for v, m in zip(row, flags, strict=True)] for row in batch)
+            n += len(batch)
+        text.flush()
+    finally:
+        text.detach()  # the caller's file stays open
+    return n
 
 
 # --- csv ---------------------------------------------------------------------------------------------------------
@@ -404,6 +549,12 @@ def to_csv_bytes(frame, *, money_columns=()):
 # --- HTTP --------------------------------------------------------------------------------------------------------
 
 
+def download_name(filename, fmt):
+    """An attachment's name: no control characters, slashes or quotes, with the format's extension."""
+    filename = _UNSAFE_FILENAME.sub("_", filename).strip() or "export"
+    return filename if filename.lower().endswith(f".{fmt}") else f"{filename}.{fmt}"
+
+
 def dataframe_response(frame, *, filename, fmt="xlsx", sheet_name=None, money_columns=()):
     """A download of ``frame`` as xlsx (default) or csv, with an attachment name (Chinese names via RFC 5987).
 
@@ -418,9 +569,7 @@ def dataframe_response(frame, *, filename, fmt="xlsx", sheet_name=None, money_co
         content, content_type = to_csv_bytes(frame, money_columns=money_columns), CSV_CONTENT_TYPE
     else:
         raise ValueError(f"Unknown export format {fmt!r}; use 'xlsx' or 'csv'.")
-    filename = _UNSAFE_FILENAME.sub("_", filename).strip() or "export"
-    if not filename.lower().endswith(f".{fmt}"):
-        filename += f".{fmt}"
+    filename = download_name(filename, fmt)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"

@@ -147,10 +147,16 @@ def serve(request, kind_name, obj, filename, *, on_demand, contacts=False):
         filename = filename(doc)
     if doc.status == DocumentStatus.READY:
         return stored_response(doc, filename)
+    return preparing(request, doc, filename)
+
+
+def preparing(request, doc, filename, *, export=False):
+    """The page that says ``doc`` is being prepared and reloads itself (202, not to be cached); ``export``: a
+    spreadsheet export (``score_matrix``) rather than a final document."""
     response = render(
         request,
         "venture/documents/preparing.html",
-        {"document": doc, "filename": filename, "refresh": REFRESH_SECONDS},
+        {"document": doc, "filename": filename, "refresh": REFRESH_SECONDS, "export": export},
         status=202,
     )
     response["Refresh"] = str(REFRESH_SECONDS)

@@ -13,8 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import FloatField, Prefetch, Q, Sum, prefetch_related_objects
-from django.db.models.functions import Cast
+from django.db.models import Prefetch, Q, Sum, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -22,14 +21,14 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from judging.models import Assignment, ConflictStatus, Judge, PanelStage, RoadshowSlot, Score, SheetStatus
+from judging.models import Assignment, ConflictStatus, Judge, PanelStage, RoadshowSlot, SheetStatus
 from judging.ranking import decided_label
 from venture import permissions
 from venture.audit.services import record
 from venture.awards.models import Award, AwardStatus, GrantAgreement, ObjectionStatus, PublicNotice
 from venture.awards.services import approved_lines, notice_open, with_published_identities
 from venture.competitions.models import Competition, TrancheCondition
-from venture.exports import dataframe_response
+from venture.exports import dataframe_response, download_name
 from venture.help import manual
 from venture.organizations.services import identity, payee
 from venture.pdf import pdf_response, render_pdf
@@ -43,8 +42,9 @@ from venture.supervision.photos import thumbnail
 from venture.supervision.queries import budget_figures
 from venture.version import app_version
 
-from . import stored
+from . import score_matrix, stored
 from .guide import budget_template_frames, guide_context
+from .models import DocumentStatus
 from .results_report import report_pdf, results_report
 
 ZERO = Decimal("0")
@@ -570,86 +570,27 @@ def proposals_export(request, competition_pk):
     return response
 
 
-SCORE_FIELDS = {
-    "proposal": "sheet__assignment__proposal_id",
-    "title": "sheet__assignment__proposal__title",
-    "organization": "sheet__assignment__proposal__organization__name",
-    "judge": "sheet__assignment__judge_id",
-    "username": "sheet__assignment__judge__user__username",
-    "full_name": "sheet__assignment__judge__user__full_name",
-    "first_name": "sheet__assignment__judge__user__first_name",
-    "last_name": "sheet__assignment__judge__user__last_name",
-    "criterion": "criterion__name",
-    "points": "points_float",  # cast in the database: scores may be floats, and 30,000 Decimals cost time
-    "total": "total_float",
-}
-
-
-def score_frames(competition, stage):
-    """The sealed sheets of one stage (submitted, conflict declared clear) as two frames from ONE ``values_list()``
-    query: the long matrix (project, organization, judge, criterion, points; one row per proposal x judge x
-    criterion) and each judge's total per project (projects down, judges across; blank where a judge is recused)."""
-    rows = (
-        Score.objects.filter(
-            sheet__assignment__panel__competition=competition,
-            sheet__assignment__panel__stage=stage,
-            sheet__status=SheetStatus.SUBMITTED,
-            sheet__assignment__conflict__status=ConflictStatus.CLEAR,
-        )
-        .annotate(points_float=Cast("points", FloatField()), total_float=Cast("sheet__total", FloatField()))
-        .order_by(
-            "sheet__assignment__proposal__title",
-            "sheet__assignment__proposal_id",
-            "sheet__assignment__judge__user__username",
-            "sheet__assignment__judge_id",
-            "criterion__order",
-            "criterion_id",
-        )
-        .values_list(*SCORE_FIELDS.values())
-    )
-    frame = pd.DataFrame(list(rows), columns=list(SCORE_FIELDS))
-    # The judge's display name (User.display_name), column-wise.
-    name = frame["full_name"].where(
-        frame["full_name"] != "", (frame["first_name"] + " " + frame["last_name"]).str.strip()
-    )
-    frame["judge_name"] = name.where(name != "", frame["username"])
-    project, organization, judge = _("Project"), _("Organization"), _("Judge")
-    matrix = pd.DataFrame(
-        {
-            project: frame["title"],
-            organization: frame["organization"],
-            judge: frame["judge_name"],
-            _("Criterion"): frame["criterion"],
-            _("Points"): frame["points"],
-        }
-    )
-    sheets = frame.drop_duplicates(["proposal", "judge"])
-    judges = sheets.drop_duplicates("judge").sort_values(["username", "judge"])
-    wide = sheets.pivot(index="proposal", columns="judge", values="total").reindex(columns=judges["judge"])
-    projects = sheets.drop_duplicates("proposal").set_index("proposal")[["title", "organization"]]
-    totals = projects.join(wide).reset_index(drop=True)
-    totals.columns = [project, organization, *judges["judge_name"]]
-    return matrix, totals
-
-
 @login_required
 def scores_export(request, competition_pk):
-    """The score matrix of a stage (final by default, ``?stage=prescoring``): staff and the auditor; audited."""
+    """The score matrix of a stage (final by default, ``?stage=prescoring``), xlsx or ``?format=csv``: staff and the
+    auditor; each download audited. Written in the background (``score_matrix``): the file when it is ready, else
+    the page that says it is being prepared and reloads itself; the same sheets, the same file."""
     competition = permissions.get_for(request.user, "scores.export", Competition.objects.all(), pk=competition_pk)
     stage = request.GET.get("stage") or PanelStage.FINAL
     if stage not in PanelStage.values:
         raise Http404
-    matrix, totals = score_frames(competition, stage)
     fmt = _format(request)
-    data = matrix if fmt == "csv" else {_("Scores"): matrix, _("Judges' totals"): totals}
-    response = dataframe_response(data, filename=f"评分明细-{competition.title}", fmt=fmt)
+    doc, rows = score_matrix.prepare(competition, stage=stage, fmt=fmt)
+    filename = download_name(f"评分明细-{competition.title}", fmt)
+    if doc.status != DocumentStatus.READY:
+        return stored.preparing(request, doc, filename, export=True)
     record(
         actor=request.user,
         action="export.scores",
         obj=competition,
-        after={"stage": stage, "format": fmt, "rows": len(matrix)},
+        after={"stage": stage, "format": fmt, "rows": rows},
     )
-    return response
+    return score_matrix.download(doc, filename)
 
 
 def ranking_frame(competition, snapshot):
