@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from tests import factories
 from venture.fastforms import FastRenderer, bootstrap_field
-from venture.proposals.forms import AttachmentForm, BudgetLineForm, ProposalForm
+from venture.proposals.forms import AttachmentForm, BudgetLineForm, BudgetLineFormSet, ProposalForm
 
 
 class Everything(forms.Form):
@@ -63,6 +63,15 @@ def test_fast_widgets_equal_django_templates(make):
     assert fast.as_div() == django.as_div()  # whole-form templates still go through the engine
 
 
+@pytest.mark.parametrize("data", [None, {"lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0"}, {"x": "1"}])
+def test_management_form_equals_django_templates(data):
+    """A form of hidden fields only (written by Python unless it has errors)."""
+    fast, django = (BudgetLineFormSet(data, prefix="lines") for _ in range(2))
+    fast.renderer, django.renderer = FastRenderer(), DjangoTemplates()
+    assert str(fast.management_form) == str(django.management_form)
+    assert ("<ul" in str(fast.management_form)) is (data == {"x": "1"})  # the tampered form shows its errors
+
+
 def _same_markup(fast, crispy):
     assert parse_html(fast) == parse_html(crispy), f"\n{fast}\n!=\n{crispy}"
 
@@ -91,8 +100,13 @@ def test_bs_field_equals_as_crispy_field(db, bound):
     assert bool(ours.errors) is bound
     for name in ours.fields:
         _same_markup(bootstrap_field(ours[name]), as_crispy_field(theirs[name]))
-    for make in (AttachmentForm, lambda: BudgetLineForm(competition=c)):  # a file field, a select of a formset row
+    forms_ = (  # a file field, a select of a formset row
+        lambda: AttachmentForm({"description": "x" * 201} if bound else None, {} if bound else None),
+        lambda: BudgetLineForm({"category": "0"} if bound else None, competition=c),
+    )
+    for make in forms_:
         ours, theirs = make(), make()
+        assert ours.is_bound is bound and not (bound and ours.is_valid())
         for name in ours.fields:
             _same_markup(bootstrap_field(ours[name]), as_crispy_field(theirs[name]))
 

@@ -7,8 +7,8 @@ includes ``select_option.html`` once per option), and crispy-forms' ``as_crispy_
 fields: rendering them was most of the page's CPU time. This module produces the same markup directly:
 
 * ``FastRenderer`` (``FORM_RENDERER``): Django's own template renderer, except that the plain widget templates (every
-  ``<input>``, ``<textarea>``, ``<select>`` and ``<option>``) are written by Python functions that give the same string
-  character for character. Any other template (a whole form, a formset, an error list, a template a project overrides)
+  ``<input>``, ``<textarea>``, ``<select>`` and ``<option>``) and a form of hidden fields only (a formset's management
+  form) are written by Python functions that give the same string character for character. Any other template (a whole form, a formset, an error list, a template a project overrides)
   still goes through the template engine. ``tests/test_fastforms.py`` compares both renderers string for string.
 * ``bootstrap_field`` (template filter ``bs_field``): what ``{{ field|as_crispy_field }}`` renders with the bootstrap5
   pack for text, number, date, e-mail, textarea and select fields (label with the required mark, the widget with
@@ -17,6 +17,7 @@ fields: rendering them was most of the page's CPU time. This module produces the
   crispy as before.
 """
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
@@ -48,6 +49,7 @@ INPUT_ALIASES = frozenset(
     )
 )
 SELECT_OPTION = f"{WIDGETS}select_option.html"
+FORM_DIV = "django/forms/div.html"
 
 _CONTEXT = Context()  # autoescape on, localization and time zone as the settings say: the renderer's defaults
 
@@ -110,6 +112,9 @@ class FastRenderer(DjangoTemplates):
             return self._select(context["widget"], request).strip()
         if template_name == SELECT_OPTION:
             return _option(context["widget"]).strip()
+        if template_name == FORM_DIV and not context.get("fields") and not context.get("errors"):
+            # A form of hidden fields only (a formset's management form): div.html renders them one after the other.
+            return "".join(str(field) for field in context["hidden_fields"]).strip()
         return super().render(template_name, context, request=request)
 
     def _select(self, widget, request):
@@ -132,8 +137,16 @@ class FastRenderer(DjangoTemplates):
 
 # --- Bootstrap fields (crispy-forms' bootstrap5 field.html, for the simple widgets) ---------------------------------
 
-SIMPLE_WIDGETS = (forms.TextInput, forms.NumberInput, forms.DateInput, forms.EmailInput, forms.Textarea, forms.Select)
-EXCLUDED_WIDGETS = (forms.SelectMultiple, forms.RadioSelect, forms.CheckboxInput, forms.FileInput, forms.HiddenInput)
+SIMPLE_WIDGETS = (
+    forms.TextInput,
+    forms.NumberInput,
+    forms.DateInput,
+    forms.EmailInput,
+    forms.Textarea,
+    forms.Select,
+    forms.FileInput,  # without a file already stored (an upload form); with one, crispy renders it
+)
+EXCLUDED_WIDGETS = (forms.SelectMultiple, forms.RadioSelect, forms.CheckboxInput, forms.HiddenInput)
 
 
 def _add_classes(widget, wanted):
@@ -161,10 +174,9 @@ def bootstrap_field(field):
         or getattr(field.form, "helper", None) is not None
         or field.use_fieldset
     ):
-        from crispy_forms.templatetags.crispy_forms_filters import (  # noqa: PLC0415 - only for uncommon widgets
-            as_crispy_field,
-        )
-
+        return as_crispy_field(field)
+    subwidgets = field.subwidgets if isinstance(widget, forms.FileInput) else ()
+    if any(sub.data.get("is_initial") for sub in subwidgets):
         return as_crispy_field(field)
     errors = field.errors
     required = field.field.required
@@ -178,9 +190,35 @@ def bootstrap_field(field):
             out.append(f'for="{_value(label_for)}" ')
         out.append(f'class="form-label{" requiredField" if required else ""}">{_value(field.label)}')
         out.append('<span class="asteriskField">*</span></label>' if required else "</label>")
+    if subwidgets:  # bootstrap5/layout/field_file.html: the help text and errors inside the input's own <div>
+        for sub in subwidgets:
+            out.append(_file_input(field, sub.data, errors))
+        out.append("</div>")
+        return mark_safe("".join(out))  # noqa: S308 - escaped as below
     base = "form-select" if isinstance(widget, forms.Select) else "form-control"
     _add_classes(widget, f"{base} is-invalid" if errors else base)
     out.append(str(field))
+    out.append(_help_and_errors(field, errors, auto_id))
+    out.append("</div>")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped; help texts are the forms' own (|safe)
+
+
+def _file_input(field, data, errors):
+    css = data["attrs"].get("class")
+    attrs = {name: value for name, value in data["attrs"].items() if name != "class"}
+    invalid = ' class="is-invalid"' if errors else ""
+    return (
+        f"<div{invalid}>"
+        f'<input type="{_value(data["type"])}" name="{_value(data["name"])}" class="form-control'
+        f'{f" {_value(css)}" if css else ""}{" is-invalid" if errors else ""}"'
+        f'{" disabled" if field.field.disabled else ""}{_attrs(attrs)}>'
+        f"{_help_and_errors(field, errors, field.auto_id)}</div>"
+    )
+
+
+def _help_and_errors(field, errors, auto_id):
+    """bootstrap5/layout/help_text_and_errors.html: the error block, then the help text."""
+    out = []
     if errors:
         out.append(f'<div id="{_value(errors.field_id)}_error" class="invalid-feedback">')
         out.extend(
@@ -191,6 +229,5 @@ def bootstrap_field(field):
     if field.help_text:
         helptext_id = f'id="{_value(auto_id)}_helptext" ' if auto_id else ""
         out.append(f'<div {helptext_id}class="form-text">{str(field.help_text)}</div>')  # |safe, as crispy
-    out.append("</div>")
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped; help texts are the forms' own (|safe)
+    return "".join(out)
 
