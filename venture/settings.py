@@ -304,6 +304,9 @@ DOCUMENTS_PREPARE_WHEN_FINAL = env_bool("DOCUMENTS_PREPARE_WHEN_FINAL", True)
 LEDGER_IMPORT_BACKGROUND_ROWS = int(env("LEDGER_IMPORT_BACKGROUND_ROWS", "1000"))
 
 # --- Forms ----------------------------------------------------------------------------------------------------------
+# Widgets (<input>, <textarea>, <select>) written by Python, the same markup as Django's widget templates: the proposal
+# edit page's sixty widgets were most of its CPU time (issue #20).
+FORM_RENDERER = "venture.fastforms.FastRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -4,6 +4,7 @@ from django import template
 from django.utils.translation import get_language
 
 from venture import permissions
+from venture.fastforms import bootstrap_field
 from venture.money import format_money
 
 register = template.Library()
@@ -29,6 +30,13 @@ def money(value):
         return format_money(value)
     except (InvalidOperation, TypeError, ValueError):
         return value
+
+
+@register.filter
+def bs_field(field):
+    """``{{ form.title|bs_field }}``: the same markup as crispy's ``as_crispy_field`` (bootstrap5), without the
+    template engine (venture/fastforms.py)."""
+    return bootstrap_field(field)
 
 
 @register.filter
