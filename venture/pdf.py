@@ -220,13 +220,13 @@ def fetch_local(url, *, origin):
 # forked from multiprocessing's fork server, started on the first render with WeasyPrint imported, and ending with
 # the worker; where there is no fork server (Windows) each child is a fresh interpreter.
 #
-# A fresh child spends about a quarter of a short document's time warming up (WeasyPrint's and cffi's caches, the
-# font configuration, the CJK fonts' first use). Where documents come one after another (the task worker rendering
-# the final documents: ``PDF_RENDERER_KEEP_SECONDS`` > 0, set for the worker only), the child is kept for the next
-# document while it is used within that many seconds, renders at most ``PDF_RENDERER_KEEP_DOCUMENTS`` documents and
-# stays under ``PDF_RENDERER_KEEP_MAX_KIB`` of resident memory after a document; otherwise it ends, and by itself
-# once idle for those seconds. A document that fails ends its child. With 0 (the web workers, the default) each
-# document has its own child, as before.
+# A fresh child costs nearly a third of an application book's CPU time (starting it, then WeasyPrint's, cffi's and
+# the fonts' caches warming up: 1.25 s of CPU a book against 0.88 s in a kept child). Where documents come one after
+# another (the task worker rendering the final documents: ``PDF_RENDERER_KEEP_SECONDS`` > 0, set for the worker
+# only), the child is kept for the next document while it is used within that many seconds, renders at most
+# ``PDF_RENDERER_KEEP_DOCUMENTS`` documents and stays under ``PDF_RENDERER_KEEP_MAX_KIB`` of resident memory after a
+# document; otherwise it ends, and by itself once idle for those seconds. A document that fails ends its child. With
+# 0 (the web workers, the default) each document has its own child, as before.
 
 RENDER_TIMEOUT = 110  # seconds: under gunicorn's --timeout 120 (docs/deploy.md)
 logger = logging.getLogger(__name__)
