@@ -53,6 +53,27 @@ def answers(port, path="/accounts/login/"):
         return None
 
 
+def tree_cpu_seconds(root_pid):
+    """CPU seconds used so far by a process and its descendants (honcho's: gunicorn, the workers, their fork
+    servers and PDF renderers), with their children that have ended (their times are in their parent's)."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    total, tree, grown = 0, {root_pid}, True
+    while grown:
+        grown = False
+        for pid, (ppid, _ticks) in stats.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grown = True
+    total = sum(stats[pid][1] for pid in tree if pid in stats)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def staff_statuses(port, paths):
     """Log in as the demo's staff and GET each path; their statuses."""
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
@@ -155,6 +176,7 @@ def main():
             connections.close_all()
             time.sleep(0.25)
         load_after = os.getloadavg()
+        cpu_seconds = tree_cpu_seconds(honcho.pid) if Path("/proc/self/stat").exists() else float("nan")
         snapshots = ResultSnapshot.objects.filter(valid=True).values_list("competition_id", flat=True)
         paths = [f"/results/round/{pk}/results/report.pdf" for pk in snapshots]
         served = staff_statuses(port, paths) if web_at is not None else {}
@@ -204,6 +226,7 @@ def main():
     print(f"task results by status: {dict(by_status)}")
     for path, (status, seconds) in served.items():
         print(f"GET {path} as staff: {status} in {seconds * 1000:.0f} ms")
+    print(f"CPU used by web + worker (and their PDF renderers) until then: {cpu_seconds:.1f} s")
     print(f"load average before / after: {load_before[0]:.2f} / {load_after[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     ok = all_at is not None and all_at - honcho_at <= 60 and all(s == 200 for s, _t in served.values())
     print(f"{'PASS' if ok else 'MISS'}  every demo document stored within 60 s of the start of web + worker")

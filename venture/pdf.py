@@ -12,14 +12,17 @@ which serves project static files (by their ``{% static %}`` URL on the site's o
 inside a static folder) and ``data:`` URIs, and refuses everything else. A refused resource is left out of the PDF
 and WeasyPrint logs a warning naming it.
 
-WeasyPrint runs in a short-lived child process (see "Rendering" below), so the web worker never holds its memory;
-a failure there is raised here as ``RenderError`` with the child's traceback. This module imports WeasyPrint only in
+WeasyPrint runs in a child process (see "Rendering" below), so the web worker never holds its memory; a failure
+there is raised here as ``RenderError`` with the child's traceback. The child ends with its document, except in a
+process that renders documents one after another (the task worker: ``PDF_RENDERER_KEEP_SECONDS``), where it renders
+the next one too. This module imports WeasyPrint only in
 that process, never at import time: ``manage.py`` stays fast, and the system check below can still report what is
 missing on a machine where WeasyPrint's libraries cannot load.
 """
 
 import ctypes
 import functools
+import gc
 import logging
 import mimetypes
 import multiprocessing
@@ -216,12 +219,21 @@ def fetch_local(url, *, origin):
 # document refers to, so ``fetch_local`` decides where the settings are; the child never reads them. Children are
 # forked from multiprocessing's fork server, started on the first render with WeasyPrint imported, and ending with
 # the worker; where there is no fork server (Windows) each child is a fresh interpreter.
+#
+# A fresh child costs nearly a third of an application book's CPU time (starting it, then WeasyPrint's, cffi's and
+# the fonts' caches warming up: 1.25 s of CPU a book against 0.88 s in a kept child). Where documents come one after
+# another (the task worker rendering the final documents: ``PDF_RENDERER_KEEP_SECONDS`` > 0, set for the worker
+# only), the child is kept for the next document while it is used within that many seconds, renders at most
+# ``PDF_RENDERER_KEEP_DOCUMENTS`` documents and stays under ``PDF_RENDERER_KEEP_MAX_KIB`` of resident memory after a
+# document; otherwise it ends, and by itself once idle for those seconds. A document that fails ends its child. With
+# 0 (the web workers, the default) each document has its own child, as before.
 
 RENDER_TIMEOUT = 110  # seconds: under gunicorn's --timeout 120 (docs/deploy.md)
 logger = logging.getLogger(__name__)
 
 # One child at a time per worker process, so that a worker's PDFs never add up in memory.
 _LOCK = threading.Lock()
+_kept = None  # the renderer kept for the next document: _Renderer, or None (read and set under _LOCK)
 
 
 class RenderError(RuntimeError):
@@ -279,46 +291,101 @@ def write_pdf(html, *, base_url, footer_css="", name="document", timeout=RENDER_
     own logger names, and its requests for files are answered with ``fetch_local`` for the origin of ``base_url``.
     Raises ``RenderError`` when WeasyPrint raises, the child dies, or it takes longer than ``timeout`` seconds.
     """
-    context = _process_context()
+    global _kept
+    keep = settings.PDF_RENDERER_KEEP_SECONDS
     with _LOCK:
         started = time.monotonic()
-        ours, theirs = context.Pipe()
-        child = context.Process(target=_child, args=(theirs,), name="venture-pdf", daemon=True)
+        renderer, _kept = _kept, None
+        reused = renderer is not None and renderer.usable(keep)
+        if renderer is not None and not reused:
+            renderer.stop()
+        if not reused:
+            renderer = _Renderer.start(_process_context())
         try:
             try:
-                child.start()
-            except Exception as exc:
-                raise RenderError(f"The PDF renderer process could not be started: {exc!r}") from exc
-            finally:
-                theirs.close()
-            try:
-                ours.send(
-                    (html, base_url, str(PRINT_CSS), footer_css, logging.getLogger("weasyprint").getEffectiveLevel())
+                renderer.conn.send(
+                    (html, base_url, str(PRINT_CSS), footer_css, logging.getLogger("weasyprint").getEffectiveLevel(), keep)
                 )
             except OSError:
                 pass  # it died at once: _serve says so, with its exit code
-            pdf, peak_kib = _serve(ours, child, origin=_origin(base_url), deadline=started + timeout)
-        finally:
-            ours.close()
-            if child.pid is not None:
-                child.join(5)
-                if child.is_alive():
-                    child.kill()
-                    child.join()
+            pdf, peak_kib, resident_kib = _serve(
+                renderer.conn, renderer.process, origin=_origin(base_url), deadline=started + timeout
+            )
+        except BaseException:
+            renderer.stop()
+            raise
+        renderer.documents += 1
+        renderer.used_at = time.monotonic()
+        if (
+            keep > 0
+            and renderer.documents < settings.PDF_RENDERER_KEEP_DOCUMENTS
+            and resident_kib is not None
+            and resident_kib <= settings.PDF_RENDERER_KEEP_MAX_KIB
+        ):
+            _kept = renderer
+        else:
+            renderer.stop()
+    pid = renderer.process.pid
     logger.info(
         "PDF %s rendered in process %s: %.2f s, %d KiB, peak resident memory %s MiB",
         name,
-        child.pid,
+        pid,
         time.monotonic() - started,
         len(pdf) // 1024,
         peak_kib // 1024 if peak_kib else "?",
-        extra={"renderer_pid": child.pid, "renderer_peak_kib": peak_kib},
+        extra={"renderer_pid": pid, "renderer_peak_kib": peak_kib, "renderer_reused": reused},
     )
     return pdf
 
 
+class _Renderer:
+    """A renderer child and this process's end of its pipe."""
+
+    def __init__(self, process, conn):
+        self.process, self.conn = process, conn
+        self.documents = 0
+        self.used_at = time.monotonic()
+
+    @classmethod
+    def start(cls, context):
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_child, args=(theirs,), name="venture-pdf", daemon=True)
+        try:
+            child.start()
+        except Exception as exc:
+            ours.close()
+            raise RenderError(f"The PDF renderer process could not be started: {exc!r}") from exc
+        finally:
+            theirs.close()
+        return cls(child, ours)
+
+    def usable(self, keep):
+        """Kept for this document: still alive, and used recently enough that it is not ending by itself (it waits
+        ``keep`` seconds for the next document; half of that leaves a margin)."""
+        return keep > 0 and self.process.is_alive() and time.monotonic() - self.used_at < keep / 2
+
+    def stop(self):
+        """End the child: it ends by itself once its pipe is closed (or after its document); killed if it does not."""
+        self.conn.close()
+        if self.process.pid is not None:
+            self.process.join(5)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+
+
+def stop_renderer():
+    """End the renderer kept for the next document, if any (a worker that shuts down; tests)."""
+    global _kept
+    with _LOCK:
+        renderer, _kept = _kept, None
+        if renderer is not None:
+            renderer.stop()
+
+
 def _serve(conn, child, *, origin, deadline):
-    """Answer the child until it sends the PDF: returns (PDF bytes, the child's peak resident memory in KiB)."""
+    """Answer the child until it sends the PDF: returns (PDF bytes, the child's peak resident memory while it made
+    it and its resident memory after, in KiB)."""
     while True:
         if not conn.poll(max(0.0, deadline - time.monotonic())):
             child.kill()
@@ -358,21 +425,31 @@ class _PipeLogHandler(logging.Handler):
         self.conn.send(("log", record.name, record.levelno, record.getMessage()))
 
 
-def _peak_kib():
-    """This process's peak resident memory (VmHWM) in KiB, or None where /proc is not there."""
+def _memory_kib():
+    """This process's peak resident memory since the last ``_reset_peak`` (VmHWM) and its resident memory now
+    (VmRSS), in KiB; (None, None) where /proc is not there."""
     try:
         status = Path("/proc/self/status").read_text()
     except OSError:
-        return None
-    return int(re.search(r"^VmHWM:\s+(\d+)", status, flags=re.M).group(1))
+        return None, None
+    return tuple(int(re.search(rf"^{field}:\s+(\d+)", status, flags=re.M).group(1)) for field in ("VmHWM", "VmRSS"))
+
+
+def _reset_peak():
+    """Start measuring the peak resident memory afresh (Linux: "5" to clear_refs), so that a kept renderer reports
+    each document's own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def _child(conn):
-    """The renderer process: receives the HTML, sends log records and file requests, then the PDF or the error."""
+    """The renderer process: receives the HTML, sends log records and file requests, then the PDF or the error; then
+    waits for the next document if it is to be kept (up to ``keep`` seconds), else ends."""
     try:
-        html, base_url, print_css, footer_css, log_level = conn.recv()
+        message = conn.recv()
         weasyprint_logger = logging.getLogger("weasyprint")
-        weasyprint_logger.setLevel(log_level)
         weasyprint_logger.addHandler(_PipeLogHandler(conn))
         weasyprint_logger.propagate = False
         # WeasyPrint is imported in the renderer child only: the worker never loads it (see the module docstring).
@@ -394,15 +471,27 @@ def _child(conn):
                 body, mime_type = answer
                 return URLFetcherResponse(url, body, headers={"Content-Type": mime_type})
 
-        font_config = FontConfiguration()
-        # Both are user-origin sheets: a template's own <style> (author origin) overrides them.
-        stylesheets = [
-            weasyprint.CSS(filename=print_css, url_fetcher=ParentFetcher(), font_config=font_config),
-            weasyprint.CSS(string=footer_css, url_fetcher=ParentFetcher(), font_config=font_config),
-        ]
-        document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ParentFetcher())
-        pdf = document.write_pdf(font_config=font_config, stylesheets=stylesheets)
-        conn.send(("done", pdf, _peak_kib()))
+        while True:
+            html, base_url, print_css, footer_css, log_level, keep = message
+            _reset_peak()
+            weasyprint_logger.setLevel(log_level)
+            font_config = FontConfiguration()
+            # Both are user-origin sheets: a template's own <style> (author origin) overrides them.
+            stylesheets = [
+                weasyprint.CSS(filename=print_css, url_fetcher=ParentFetcher(), font_config=font_config),
+                weasyprint.CSS(string=footer_css, url_fetcher=ParentFetcher(), font_config=font_config),
+            ]
+            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ParentFetcher())
+            pdf = document.write_pdf(font_config=font_config, stylesheets=stylesheets)
+            del document, stylesheets, font_config
+            gc.collect()  # the document's boxes and font copies (some 40 MB) are in cycles: freed now, not later
+            conn.send(("done", pdf, *_memory_kib()))
+            del pdf
+            if keep <= 0 or not conn.poll(keep):
+                break
+            message = conn.recv()  # EOFError when the worker closed the pipe: the end
+    except EOFError:
+        pass
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
     finally:

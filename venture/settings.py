@@ -300,6 +300,13 @@ TASK_RETRY_BACKOFF = int(env("TASK_RETRY_BACKOFF", "30"))
 # Final documents are queued for rendering as soon as they become final (venture.documents.final); the test suite
 # turns this off (its tests of it on), so that a test that commits does not render PDFs it does not look at.
 DOCUMENTS_PREPARE_WHEN_FINAL = env_bool("DOCUMENTS_PREPARE_WHEN_FINAL", True)
+# PDFs are laid out by a child process (venture.pdf). Where documents come one after another (the task worker: make
+# run's Procfile and docs/deploy.md set it there) the child is kept for the next document while used within this many
+# seconds, for up to PDF_RENDERER_KEEP_DOCUMENTS documents and while its resident memory stays under
+# PDF_RENDERER_KEEP_MAX_KIB; 0 (the default, the web workers): one child per document.
+PDF_RENDERER_KEEP_SECONDS = int(env("PDF_RENDERER_KEEP_SECONDS", "0"))
+PDF_RENDERER_KEEP_DOCUMENTS = int(env("PDF_RENDERER_KEEP_DOCUMENTS", "200"))
+PDF_RENDERER_KEEP_MAX_KIB = int(env("PDF_RENDERER_KEEP_MAX_KIB", str(256 * 1024)))
 # Ledger files with more rows than this are imported by the worker (venture.supervision.tasks), not in the request.
 LEDGER_IMPORT_BACKGROUND_ROWS = int(env("LEDGER_IMPORT_BACKGROUND_ROWS", "1000"))
 

@@ -153,6 +153,35 @@ def test_a_renderer_that_dies_or_overruns_is_reported_and_gone(monkeypatch):
     assert multiprocessing.active_children() == []
 
 
+def test_a_worker_keeps_its_renderer_for_the_next_document_within_its_limits(settings, caplog):
+    settings.PDF_RENDERER_KEEP_SECONDS = 30
+    caplog.set_level("INFO", logger="venture.pdf")
+    try:
+        texts = [pages_text(pdf.write_pdf(f"<p>第{n}份 {ORG}</p>", base_url="http://testserver/")) for n in (1, 2)]
+        assert texts == [[f"第1份 {ORG}"], [f"第2份 {ORG}"]]
+        first, second = [r for r in caplog.records if r.name == "venture.pdf"]
+        assert (first.renderer_reused, second.renderer_reused) == (False, True)
+        assert second.renderer_pid == first.renderer_pid and second.renderer_peak_kib > 0
+        [child] = multiprocessing.active_children()
+        assert child.pid == first.renderer_pid
+
+        # A failure ends it; the next document gets a fresh one.
+        with pytest.raises(pdf.RenderError, match="RecursionError"):
+            pdf.write_pdf("<div>" * 5000 + "</div>" * 5000, base_url="http://testserver/")
+        assert multiprocessing.active_children() == []
+        assert pages_text(pdf.write_pdf("<p>之后</p>", base_url="http://testserver/")) == ["之后"]
+        third = [r for r in caplog.records if r.name == "venture.pdf"][-1]
+        assert not third.renderer_reused and third.renderer_pid != first.renderer_pid
+
+        # Over the memory limit after a document: not kept.
+        settings.PDF_RENDERER_KEEP_MAX_KIB = 1
+        pdf.write_pdf("<p>再之后</p>", base_url="http://testserver/")
+        assert multiprocessing.active_children() == []
+    finally:
+        pdf.stop_renderer()
+    assert multiprocessing.active_children() == []
+
+
 def test_page_counter_content_turns_the_translated_label_into_css():
     assert pdf.page_counter_content("第 %(n)s 页，共 %(total)s 页") == (
         '"第 " counter(page) " 页，共 " counter(pages) " 页"'
