@@ -112,14 +112,19 @@ def money_alert_annotations(now=None):
     days = getattr(settings, "RECEIPT_PENDING_DAYS", 30)
 
     def count(queryset, key="project"):
-        return Coalesce(Subquery(queryset.values(key).annotate(n=Count("pk")).values("n")[:1]), Value(0))
+        # unordered: the default ordering (by project, hence by round and title) joined two tables per subquery
+        return Coalesce(Subquery(queryset.order_by().values(key).annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
     return {
         "receipts_overdue": count(
             Expenditure.objects.filter(
+                # "not a reversal" written NOT (… IS NOT NULL): SQLite without statistics looked up "reverses IS
+                # NULL" in the unique index of reversals, every entry of the ledger for each project (2.5 s for 50
+                # projects of 2,000 entries); this way it reads the project's entries. PostgreSQL reads it as IS NULL
+                # and still uses the partial index expenditure_no_receipt.
+                ~Q(reverses__isnull=False),
                 project=OuterRef("pk"),
                 receipt="",
-                reverses__isnull=True,
                 reversal__isnull=True,
                 amount__gt=OuterRef("competition__receipt_threshold"),
                 created_at__lt=now - datetime.timedelta(days=days),
