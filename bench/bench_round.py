@@ -109,6 +109,8 @@ NATIONAL_PAGES = [
         "?stage=prescoring&format=csv",
     ),
     ("portfolio (every round)", "supervision:portfolio", (), "staff", False, 0.5, False),
+    ("portfolio, page 2", "supervision:portfolio", (), "staff", False, 0.5, False, "?page=2"),
+    ("portfolio, searched", "supervision:portfolio", (), "staff", False, 0.5, False, "?q=%E6%B3%95%E5%BE%8B"),  # 法律
 ]
 NATIONAL = {
     "proposals": 5000,

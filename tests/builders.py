@@ -20,16 +20,20 @@ from judging import services as judging
 from judging.models import Assignment, ConflictDeclaration, Panel, ScoreSheet
 from tests import factories
 from venture.awards import services as awards
-from venture.awards.models import Award, Objection
+from venture.awards.models import Award, GrantAgreement, Objection
 from venture.notifications.models import Notification
-from venture.organizations.models import Invitation
-from venture.proposals.models import Attachment, Indicator, Milestone
+from venture.organizations.models import Invitation, Organization
+from venture.proposals.models import Attachment, Indicator, Milestone, Proposal
 from venture.results import services as results
 from venture.supervision import services as supervision
+from venture.supervision.ledger import refresh_totals
 from venture.supervision.models import (
+    ApprovedLine,
     EvaluationCriterion,
     Expenditure,
+    FundedProject,
     ProgressReport,
+    Rectification,
     RectificationEvent,
     ReportPhoto,
     VisitPhoto,
@@ -198,6 +202,126 @@ def spend(project, amount, category="活动经费", date=None, by=None, receipt=
         else (SimpleUploadedFile("r.pdf", PDF) if Decimal(amount) > 500 else None),
         **extra,
     )
+
+
+def many_funded(competition, n, title="批量项目", start=START):
+    """n funded projects of ``competition`` inserted in bulk (no judging, no services: fast enough for a portfolio of
+    more than one page), titled f"{title}{i:03d}" so that the portfolio lists them in i's order. Project i: grant
+    50,000 + i, released 20,000, one approved line (活动经费, the whole grant) and one ledger entry of 100 + i dated
+    start + 10 days (the running totals refreshed as a ledger write does); every tenth (i = 0, 10, …) suspended, with
+    one open rectification and one progress report overdue since start + 30 days. Returns the projects, in i's order."""
+    category = competition.budget_categories.get(name="活动经费")
+    organizations = Organization.objects.bulk_create(
+        [
+            Organization(
+                name=f"{title}机构{i:03d}",
+                uscc=factories.valid_uscc(f"{competition.pk}-{title}-{i}"),
+                org_type="social_service",
+                registration_authority="示范市民政局",
+                registration_date=datetime.date(2018, 5, 1),
+                legal_representative="王法人",
+                contact_person="李联系",
+                mobile="13800138000",
+                email=f"bulk{i}@example.org",
+                address="示范市建设路1号",
+                service_area="示范市",
+                status="verified",
+            )
+            for i in range(n)
+        ]
+    )
+    end = start + datetime.timedelta(days=180)
+    grants = [Decimal(50000 + i) for i in range(n)]
+    proposals = Proposal.objects.bulk_create(
+        [
+            Proposal(
+                competition=competition,
+                organization=org,
+                category=competition.categories.first(),
+                title=f"{title}{i:03d}",
+                target_group="外卖骑手",
+                people_to_serve=200,
+                service_area="示范市",
+                needs="需求分析",
+                objectives="项目目标",
+                activities="活动安排",
+                team="项目团队",
+                period_start=start,
+                period_end=end,
+                requested_amount=grants[i],
+                status="awarded",
+            )
+            for i, org in enumerate(organizations)
+        ]
+    )
+    awards_made = Award.objects.bulk_create(
+        [
+            Award(competition=competition, proposal=p, rank=i + 1, amount=grants[i], status="final")
+            for i, p in enumerate(proposals)
+        ]
+    )
+    agreements = GrantAgreement.objects.bulk_create(
+        [
+            GrantAgreement(
+                award=a,
+                number=f"BULK-{competition.pk}-{title}-{i:03d}",
+                amount=grants[i],
+                amount_in_words="伍万元整",
+                period_start=start,
+                period_end=end,
+            )
+            for i, a in enumerate(awards_made)
+        ]
+    )
+    projects = FundedProject.objects.bulk_create(
+        [
+            FundedProject(
+                agreement=agreement,
+                competition=competition,
+                proposal=proposals[i],
+                organization=organizations[i],
+                title=f"{title}{i:03d}",
+                grant=grants[i],
+                released_total=Decimal("20000"),
+                signed_on=start,
+                period_start=start,
+                period_end=end,
+                people_target=200,
+                status="suspended" if i % 10 == 0 else "active",
+            )
+            for i, agreement in enumerate(agreements)
+        ]
+    )
+    lines = ApprovedLine.objects.bulk_create(
+        [ApprovedLine(project=p, category=category, item="活动物资", amount=p.grant) for p in projects]
+    )
+    Expenditure.objects.bulk_create(
+        [
+            Expenditure(
+                project=p,
+                date=start + datetime.timedelta(days=10),
+                category=category,
+                line=lines[i],
+                amount=Decimal(100 + i),
+                payee="示范市文具店",
+                description="活动物资",
+                voucher_no=f"BULK-{i}",
+            )
+            for i, p in enumerate(projects)
+        ]
+    )
+    refresh_totals([p.pk for p in projects])
+    Rectification.objects.bulk_create(
+        [
+            Rectification(project=p, what="台账不全", deadline=start + datetime.timedelta(days=60), owner="李联系")
+            for p in projects[::10]
+        ]
+    )
+    due = start + datetime.timedelta(days=30)
+    ProgressReport.objects.bulk_create(
+        [ProgressReport(project=p, period_start=start, period_end=due, due_on=due) for p in projects[::10]]
+    )
+    return projects
 
 
 def evaluate(f, kind, points, project=None):

@@ -146,8 +146,8 @@ def test_workspace_and_portfolio_read_the_same_totals(client, f):
     spend(f.project, "250.50", "管理费", date=day(50))
     client.force_login(f.staff)
     workspace = client.get(f"/supervision/projects/{f.project.pk}/").context
-    portfolio = {row["project"].pk: row for row in client.get("/supervision/portfolio/").context["rows"]}
-    mine = portfolio[f.project.pk]
+    page = client.get(f"/supervision/portfolio/?round={f.competition.pk}&q={f.project.title}").context
+    mine = {row["project"].pk: row for row in page["rows"]}[f.project.pk]
     assert workspace["spent"] == mine["spent"] == Decimal("1250.50")
     assert (
         [(c["name"], c["approved"], c["spent"]) for c in workspace["categories"]]
@@ -162,7 +162,12 @@ def test_workspace_and_portfolio_read_the_same_totals(client, f):
     for n, amount in [(6, "1000.00"), (50, "250.50")]:
         key = datetime.date(day(n).year, day(n).month, 1)
         months[key] = months.get(key, Decimal("0")) + Decimal(amount)
-    assert mine["months"] == months and sum(months.values()) == Decimal("1250.50")
+    assert page["monthly_totals"] == sorted(months.items()) and sum(months.values()) == Decimal("1250.50")
+    assert page["category_totals"] == [
+        ("人员经费", Decimal("15000.00"), Decimal("0")),
+        ("活动经费", Decimal("40000.00"), Decimal("1000.00")),
+        ("管理费", Decimal("5000.00"), Decimal("250.50")),
+    ]
 
 
 def test_alerts_read_the_first_and_last_spending_dates_from_the_totals(f):

@@ -1062,36 +1062,57 @@ def evaluation_new(request, pk, kind):
 # --- Portfolio ---------------------------------------------------------------------------------------------------
 
 
+PORTFOLIO_PAGE = 50  # projects a page
+
+
 @login_required
 def portfolio(request):
+    """Every funded project the filters match, 50 a page: the totals, the summaries by status and by round and the
+    charts are over all of them (summed in the database), the rows (spent, alerts, ...) are built for the page shown
+    only. The export has every matching project."""
     permissions.require(request.user, "portfolio.view")
     form = PortfolioFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     supervisor = request.user if permissions.is_supervisor(request.user) else None
-    rows = queries.portfolio(
+    projects = queries.portfolio_projects(
         competition=filters.get("round"),
         status=filters.get("status") or None,
         q=filters.get("q") or None,
         supervisor=supervisor,
     )
+    today = timezone.localdate()
     if request.GET.get("export") in ("xlsx", "csv"):
-        return _portfolio_export(request, rows, request.GET["export"])
-    totals = queries.category_totals(rows)
-    monthly = queries.monthly_totals(rows)
+        return _portfolio_export(request, queries.portfolio_rows(projects, today), request.GET["export"])
+    summary = queries.portfolio_summary(projects, today)
+    paginator = Paginator(projects.values_list("pk", flat=True), PORTFOLIO_PAGE)
+    paginator.count = summary["all"].count  # known already: no COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    rows = queries.portfolio_rows(projects.filter(pk__in=page.object_list), today)
+    totals = queries.portfolio_category_totals(projects)
+    monthly = queries.portfolio_monthly_totals(projects)
     query = request.GET.copy()
     query.pop("export", None)
+    query.pop("page", None)
     return render(
         request,
         "venture/supervision/portfolio.html",
         {
             "form": form,
             "rows": rows,
+            "page": page,
+            "summary": summary,
+            # each status and round links to the portfolio filtered by it, the other filters kept
+            "summary_sections": [
+                (_("By status"), [(g, _filter_link(query, "status", g.key)) for g in summary["by_status"]]),
+                (_("By round"), [(g, _filter_link(query, "round", g.key)) for g in summary["by_round"]]),
+            ],
             "query": query.urlencode(),
-            "sum": {k: sum((r[k] for r in rows), ZERO) for k in ("grant", "released", "spent")},
+            "category_totals": totals,
+            "monthly_totals": monthly,
             "category_chart": charts.grouped_bars(
                 [name for name, _a, _s in totals],
                 {_("Approved budget"): [a for _n, a, _s in totals], _("Spent"): [s for _n, _a, s in totals]},
-                title=_("Budget and spending by category, shown projects"),
+                title=_("Budget and spending by category, every matching project"),
                 value_format=format_money,
             ),
             "monthly_chart": charts.line_chart(
@@ -1102,6 +1123,13 @@ def portfolio(request):
             ),
         },
     )
+
+
+def _filter_link(query, name, value):
+    """The portfolio's address with one filter set to ``value``, the others kept, back on page 1."""
+    query = query.copy()
+    query[name] = value
+    return "?" + query.urlencode()
 
 
 def _portfolio_export(request, rows, fmt):
