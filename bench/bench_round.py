@@ -603,7 +603,9 @@ def main():
             scaled = key in ("proposals", "finalists", "funded")
             setattr(args, key, max(10, round(value * args.scale)) if scaled else value)
 
-    data_dir = Path(args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-")).resolve()  # the same for gunicorn (cwd ROOT)
+    data_dir = Path(
+        args.reuse or tempfile.mkdtemp(prefix="venture-bench-round-")
+    ).resolve()  # the same for gunicorn (cwd ROOT)
     args.keep = args.keep or bool(args.reuse)
     drop = None
     database_url = None

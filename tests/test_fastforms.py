@@ -27,7 +27,9 @@ class Everything(forms.Form):
     hidden = forms.IntegerField(widget=forms.HiddenInput)
     flag = forms.BooleanField(required=False)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "readonly": True, "disabled": False}))
-    choice = forms.ChoiceField(choices=[("", "---"), ("a", "A & B"), (3, 3), ("Group", [("g1", "<one>"), ("g2", "two")])])
+    choice = forms.ChoiceField(
+        choices=[("", "---"), ("a", "A & B"), (3, 3), ("Group", [("g1", "<one>"), ("g2", "two")])]
+    )
     email = forms.EmailField(required=False)
 
 
@@ -114,7 +116,11 @@ def test_bs_field_equals_as_crispy_field(db, bound):
 def test_bs_field_snapshot(db):
     """The markup itself, for a required field with an error and a help text (label, required mark, classes, aria)."""
     c = factories.competition()
-    form = ProposalForm({"version": "1", "people_to_serve": "-3"}, instance=factories.proposal(c, factories.organization()), competition=c)
+    form = ProposalForm(
+        {"version": "1", "people_to_serve": "-3"},
+        instance=factories.proposal(c, factories.organization()),
+        competition=c,
+    )
     form.fields["people_to_serve"].required = True
     assert not form.is_valid()
     with translation.override("en"):

@@ -216,7 +216,7 @@ def _file_input(field, data, errors):
         f"<div{invalid}>"
         f'<input type="{_value(data["type"])}" name="{_value(data["name"])}" class="form-control'
         f'{f" {_value(css)}" if css else ""}{" is-invalid" if errors else ""}"'
-        f'{" disabled" if field.field.disabled else ""}{_attrs(attrs)}>'
+        f"{' disabled' if field.field.disabled else ''}{_attrs(attrs)}>"
         f"{_help_and_errors(field, errors, field.auto_id)}</div>"
     )
 
@@ -235,4 +235,3 @@ def _help_and_errors(field, errors, auto_id):
         helptext_id = f'id="{_value(auto_id)}_helptext" ' if auto_id else ""
         out.append(f'<div {helptext_id}class="form-text">{str(field.help_text)}</div>')  # |safe, as crispy
     return "".join(out)
-

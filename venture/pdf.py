@@ -304,7 +304,14 @@ def write_pdf(html, *, base_url, footer_css="", name="document", timeout=RENDER_
         try:
             try:
                 renderer.conn.send(
-                    (html, base_url, str(PRINT_CSS), footer_css, logging.getLogger("weasyprint").getEffectiveLevel(), keep)
+                    (
+                        html,
+                        base_url,
+                        str(PRINT_CSS),
+                        footer_css,
+                        logging.getLogger("weasyprint").getEffectiveLevel(),
+                        keep,
+                    )
                 )
             except OSError:
                 pass  # it died at once: _serve says so, with its exit code

@@ -403,9 +403,7 @@ def portfolio_projects(competition=None, status=None, q=None, supervisor=None):
 
 def portfolio(competition=None, today=None, status=None, q=None, supervisor=None):
     """The rows of every project the filters match (see ``portfolio_projects`` and ``portfolio_rows``)."""
-    return portfolio_rows(
-        portfolio_projects(competition=competition, status=status, q=q, supervisor=supervisor), today
-    )
+    return portfolio_rows(portfolio_projects(competition=competition, status=status, q=q, supervisor=supervisor), today)
 
 
 def portfolio_rows(projects, today=None):

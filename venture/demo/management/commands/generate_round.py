@@ -261,9 +261,10 @@ def insert_rows(model, fields, rows):
             # through them, rather than rebuilding them over every row already there.
             cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t", [len(rows)])
             growing = cursor.fetchone()[0] < len(rows)
-            with _loading(cursor, meta.db_table, indexes=growing), cursor.cursor.copy(
-                f"COPY {table} ({columns}) FROM STDIN"
-            ) as copy:
+            with (
+                _loading(cursor, meta.db_table, indexes=growing),
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for i in range(0, len(rows), BATCH * 10):
                     copy.write("".join(rows[i : i + BATCH * 10]))
             return
@@ -1316,7 +1317,9 @@ class Generator:
             # The text of each row is put together from parts computed once: per line (project, category, line,
             # created by, created at, receipt), per day of the period the date, per line and row number modulo the
             # payees (payee, description).
-            heads = ["\t".join((str(pr.pk), str(line.category_id), str(line.pk), staff, created_at, "")) for line in lines]
+            heads = [
+                "\t".join((str(pr.pk), str(line.category_id), str(line.pk), staff, created_at, "")) for line in lines
+            ]
             tails = [
                 [f"{PAYEES[j]}\t{spending[line.category_id][j % 2]}\tJZ{pr.pk:05d}-" for j in range(n_payees)]
                 for line in lines
