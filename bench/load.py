@@ -329,6 +329,13 @@ class Client:
             conn.close()
 
 
+def _stagger(think, rng):
+    """With --think, each client's first request comes at a random moment of its first pause, as people who signed
+    in earlier do not all click at the same instant; without it (--think 0) every client starts at once."""
+    if think:
+        time.sleep(rng.uniform(0, think))
+
+
 def _login(client, username, go):
     try:
         with client.results.login_gate:
@@ -343,6 +350,7 @@ def judge_client(port, results, username, assignment_pks, go, stop, think, rng):
     try:
         if not _login(client, username, go):
             return
+        _stagger(think, rng)
         for pk in assignment_pks:
             path = f"/judging/assignments/{pk}/sheet/"
             for step in ("draft", "draft", "submit"):
@@ -423,6 +431,7 @@ def applicant_client(port, results, username, proposal_pk, data, go, stop, think
     try:
         if not _login(client, username, go):
             return
+        _stagger(think, rng)
         n = 0
         while not stop.is_set():
             response, text = client.request("GET proposal edit", "GET", path)
