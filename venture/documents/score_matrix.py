@@ -45,23 +45,24 @@ CHUNK = 2000  # rows fetched from the database at a time
 HASH_BLOCK = 1024 * 1024
 
 
+def _sealed(competition, stage, prefix=""):
+    """The filter of the sheets the matrix shows, from the sheet (``prefix`` "") or from one of its rows ("sheet__")."""
+    return {
+        f"{prefix}assignment__panel__competition": competition,
+        f"{prefix}assignment__panel__stage": stage,
+        f"{prefix}status": SheetStatus.SUBMITTED,
+        f"{prefix}assignment__conflict__status": ConflictStatus.CLEAR,
+    }
+
+
 def sealed_sheets(competition, stage):
     """The sheets the matrix shows: submitted, at ``stage``, with no conflict of interest declared."""
-    return ScoreSheet.objects.filter(
-        assignment__panel__competition=competition,
-        assignment__panel__stage=stage,
-        status=SheetStatus.SUBMITTED,
-        assignment__conflict__status=ConflictStatus.CLEAR,
-    )
+    return ScoreSheet.objects.filter(**_sealed(competition, stage))
 
 
 def sealed_scores(competition, stage):
-    return Score.objects.filter(
-        sheet__assignment__panel__competition=competition,
-        sheet__assignment__panel__stage=stage,
-        sheet__status=SheetStatus.SUBMITTED,
-        sheet__assignment__conflict__status=ConflictStatus.CLEAR,
-    )
+    """The scores of those sheets."""
+    return Score.objects.filter(**_sealed(competition, stage, "sheet__"))
 
 
 def fingerprint(competition, stage):
